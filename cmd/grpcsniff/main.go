@@ -1,0 +1,189 @@
+// Command grpcsniff reads a packet capture and shows the gRPC calls in it:
+// methods, metadata, messages in both directions, statuses and timings.
+//
+//	grpcsniff -r capture.pcapng           one line per call
+//	grpcsniff -r capture.pcapng --json    one JSON object per call (NDJSON)
+//	tcpdump -w - | grpcsniff -r -         from standard input
+//
+// Exit status: 0 calls were found; 1 the input could not be read; 2 bad
+// usage; 3 the capture is truncated or damaged (what could be read was
+// decoded and printed); 4 the capture holds no gRPC calls.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/grpcsniff/grpcsniff/capture"
+	"github.com/grpcsniff/grpcsniff/export"
+	"github.com/grpcsniff/grpcsniff/grpcframe"
+	"github.com/grpcsniff/grpcsniff/h2decode"
+)
+
+// Exit statuses.
+const (
+	exitOK         = 0
+	exitError      = 1
+	exitUsage      = 2
+	exitDamaged    = 3
+	exitNoCalls    = 4
+	maxConnNotes   = 20
+	progName       = "grpcsniff"
+	usageFirstLine = "usage: grpcsniff -r FILE [--json] [options]"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+type options struct {
+	read        string
+	json        bool
+	iface       string
+	quiet       bool
+	maxMessage  int
+	maxBuffered int
+	maxConns    int
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	var o options
+	fs := flag.NewFlagSet(progName, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.read, "r", "", "read packets from `FILE` (pcap or pcapng, optionally gzip-compressed; - for standard input)")
+	fs.BoolVar(&o.json, "json", false, "write one JSON object per call (NDJSON) instead of one line of text")
+	fs.StringVar(&o.iface, "i", "", "capture live from `INTERFACE` (not available in this build)")
+	fs.BoolVar(&o.quiet, "q", false, "no summary on standard error")
+	fs.IntVar(&o.maxMessage, "max-message-size", 16<<20, "keep at most `BYTES` of one message (after decompression)")
+	fs.IntVar(&o.maxBuffered, "max-buffered", capture.DefaultMaxBufferedPerDirection, "hold at most `BYTES` out of order per connection direction")
+	fs.IntVar(&o.maxConns, "max-connections", capture.DefaultMaxConnections, "track at most `N` connections at once (the idlest are dropped)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, usageFirstLine)
+		fmt.Fprintln(stderr, "\nShows the gRPC calls in a packet capture. Options:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "%s: unexpected argument %q\n%s\n", progName, fs.Arg(0), usageFirstLine)
+		return exitUsage
+	}
+	if o.iface != "" {
+		fmt.Fprintf(stderr, "%s: live capture (-i) is not available yet; capture with tcpdump -w FILE and read it with -r FILE\n", progName)
+		return exitUsage
+	}
+	if o.read == "" {
+		fmt.Fprintf(stderr, "%s: nothing to read: give a capture file with -r FILE (or -r - for standard input)\n%s\n", progName, usageFirstLine)
+		return exitUsage
+	}
+	var src *capture.FileSource
+	var err error
+	if o.read == "-" {
+		src, err = capture.OpenReader(stdin, "stdin")
+	} else {
+		src, err = capture.OpenFile(o.read)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", progName, err)
+		return exitError
+	}
+	defer src.Close()
+
+	var sink interface {
+		grpcframe.Sink
+		Close() error
+	}
+	if o.json {
+		sink = export.NewNDJSON(stdout)
+	} else {
+		sink = export.NewText(stdout)
+	}
+	ncalls := 0
+	counted := grpcframe.SinkFunc(func(c *grpcframe.Call) {
+		ncalls++
+		sink.Call(c)
+	})
+	calls := grpcframe.NewAssembler(counted, grpcframe.Options{MaxMessageSize: o.maxMessage})
+	tcp := capture.NewAssembler(h2decode.NewFactory(calls, h2decode.Options{}), capture.Options{
+		MaxBufferedPerDirection: o.maxBuffered,
+		MaxConnections:          o.maxConns,
+	})
+
+	status := exitOK
+	var last time.Time
+	var readErr error
+	for {
+		p, err := src.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			readErr = err
+			break
+		}
+		last = p.Time
+		tcp.AddPacket(p)
+	}
+	tcp.Close(last)
+	calls.Close()
+	if err := sink.Close(); err != nil {
+		fmt.Fprintf(stderr, "%s: writing output: %v\n", progName, err)
+		return exitError
+	}
+	if readErr != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", progName, readErr)
+		status = exitDamaged
+	}
+	st := tcp.Stats()
+	if !o.quiet {
+		summarize(stderr, st, calls.Stats(), ncalls)
+	}
+	if ncalls == 0 && status == exitOK {
+		fmt.Fprintf(stderr, "%s: no gRPC calls found in %s (%d packets, %d TCP connections)\n", progName, src.Name(), st.Packets, st.Connections)
+		status = exitNoCalls
+	}
+	return status
+}
+
+// summarize tells the user, on stderr, what was read and what went wrong.
+func summarize(w io.Writer, st capture.Stats, cs grpcframe.Stats, calls int) {
+	var kinds []string
+	for k, n := range cs.ByKind {
+		kinds = append(kinds, fmt.Sprintf("%d %s", n, k))
+	}
+	sort.Strings(kinds)
+	fmt.Fprintf(w, "%s: %d calls; %d packets, %d TCP connections", progName, calls, st.Packets, st.Connections)
+	if len(kinds) > 0 {
+		fmt.Fprintf(w, " (%s)", strings.Join(kinds, ", "))
+	}
+	fmt.Fprintln(w)
+	if st.Gaps > 0 {
+		fmt.Fprintf(w, "%s: %d gaps in TCP streams, %d bytes not captured (%d of them cut by the snap length)\n", progName, st.Gaps, st.GapBytes, st.TruncatedBytes)
+	}
+	if st.Malformed > 0 {
+		fmt.Fprintf(w, "%s: %d malformed packets skipped\n", progName, st.Malformed)
+	}
+	if st.Unsupported > 0 {
+		fmt.Fprintf(w, "%s: %d packets of unsupported link types %v skipped\n", progName, st.Unsupported, st.UnsupportedLinkTypes)
+	}
+	if st.Evicted > 0 {
+		fmt.Fprintf(w, "%s: %d connections dropped because more than the connection limit were open (see --max-connections)\n", progName, st.Evicted)
+	}
+	for i, n := range cs.ConnNotes {
+		if i == maxConnNotes {
+			fmt.Fprintf(w, "%s: … and %d more connection notes\n", progName, len(cs.ConnNotes)-i)
+			break
+		}
+		fmt.Fprintf(w, "%s: %s\n", progName, n)
+	}
+}

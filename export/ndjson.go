@@ -1,0 +1,280 @@
+package export
+
+import (
+	"bufio"
+	"io"
+	"strings"
+
+	"github.com/grpcsniff/grpcsniff/grpcframe"
+	"github.com/grpcsniff/grpcsniff/h2decode"
+	"github.com/grpcsniff/grpcsniff/pbdecode"
+)
+
+// UnknownHeaderName is the key under which header fields whose name could
+// not be recovered (HPACK) are listed. Parentheses cannot occur in a real
+// header name, so it never collides with one.
+const UnknownHeaderName = "(unknown)"
+
+// NDJSON writes one JSON object per call, one per line.
+type NDJSON struct {
+	w   *bufio.Writer
+	buf []byte
+	// Decode bounds the raw protobuf decoding of messages.
+	Decode pbdecode.Options
+	// Flush after every call (live capture, so that `| jq` sees calls as they end).
+	FlushEach bool
+	err       error
+}
+
+// NewNDJSON returns an NDJSON writer on w.
+func NewNDJSON(w io.Writer) *NDJSON {
+	return &NDJSON{w: bufio.NewWriterSize(w, 256<<10)}
+}
+
+// Call writes one call; it implements grpcframe.Sink. Write errors are kept
+// for Close.
+func (j *NDJSON) Call(c *grpcframe.Call) {
+	if j.err != nil {
+		return
+	}
+	j.buf = AppendCallJSON(j.buf[:0], c, j.Decode)
+	j.buf = append(j.buf, '\n')
+	if _, err := j.w.Write(j.buf); err != nil {
+		j.err = err
+		return
+	}
+	if j.FlushEach {
+		j.err = j.w.Flush()
+	}
+}
+
+// Close flushes and returns the first write error.
+func (j *NDJSON) Close() error {
+	if j.err != nil {
+		return j.err
+	}
+	return j.w.Flush()
+}
+
+// AppendCallJSON appends the JSON object for one call (see the README for
+// its keys).
+func AppendCallJSON(b []byte, c *grpcframe.Call, opt pbdecode.Options) []byte {
+	b = append(b, '{')
+	b = appendKey(b, "conn")
+	b = appendInt(b, int64(c.ConnID))
+	b = appendKey(b, "client")
+	b = appendString(b, c.Client.String())
+	b = appendKey(b, "server")
+	b = appendString(b, c.Server.String())
+	if c.RolesGuessed {
+		b = appendKey(b, "roles_guessed")
+		b = append(b, "true"...)
+	}
+	b = appendKey(b, "transport")
+	b = appendString(b, c.Transport)
+	b = appendKey(b, "stream_id")
+	b = appendInt(b, int64(c.StreamID))
+	b = appendKey(b, "method")
+	if c.MethodUnknown {
+		b = append(b, "null"...)
+	} else {
+		b = appendString(b, c.Method)
+	}
+	if !c.GRPC {
+		b = appendKey(b, "grpc")
+		b = append(b, "false"...)
+	}
+	b = appendKey(b, "state")
+	b = appendString(b, c.State.String())
+	if c.State == grpcframe.StateReset {
+		b = appendKey(b, "reset_code")
+		b = appendString(b, c.ResetCode.String())
+		b = appendKey(b, "reset_by")
+		b = appendString(b, c.ResetBy)
+	}
+	if c.StartedBeforeCapture {
+		b = appendKey(b, "started_before_capture")
+		b = append(b, "true"...)
+	}
+	if c.LostBytes {
+		b = appendKey(b, "lost_bytes")
+		b = append(b, "true"...)
+	}
+	b = appendKey(b, "start")
+	b = appendTime(b, c.Start)
+	b = appendKey(b, "first_response")
+	b = appendTime(b, c.FirstResponse)
+	b = appendKey(b, "end")
+	b = appendTime(b, c.End)
+	b = appendKey(b, "duration_us")
+	b = appendInt(b, c.Duration().Microseconds())
+	b = appendKey(b, "status")
+	b = appendStatus(b, c.Status, opt)
+	b = appendKey(b, "request_headers")
+	b = appendHeaders(b, c.RequestHeaders)
+	b = appendKey(b, "response_headers")
+	b = appendHeaders(b, c.ResponseHeaders)
+	b = appendKey(b, "trailers")
+	b = appendHeaders(b, c.Trailers)
+	if c.TrailersOnly {
+		b = appendKey(b, "trailers_only")
+		b = append(b, "true"...)
+	}
+	b = appendKey(b, "requests")
+	b = appendMessages(b, c.Requests, opt)
+	b = appendKey(b, "responses")
+	b = appendMessages(b, c.Responses, opt)
+	if len(c.Notes) > 0 {
+		b = appendKey(b, "notes")
+		b = append(b, '[')
+		for i, n := range c.Notes {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, n)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
+
+func appendStatus(b []byte, s *grpcframe.Status, opt pbdecode.Options) []byte {
+	if s == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '{')
+	b = appendKey(b, "code")
+	b = appendInt(b, int64(s.Code))
+	b = appendKey(b, "name")
+	b = appendString(b, s.Name)
+	b = appendKey(b, "message")
+	b = appendString(b, s.Message)
+	if len(s.Details) > 0 {
+		b = appendKey(b, "details")
+		b = append(b, '[')
+		for i, d := range s.Details {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '{')
+			b = appendKey(b, "type_url")
+			b = appendString(b, d.TypeURL)
+			b = appendKey(b, "value")
+			b = appendBase64(b, d.Value)
+			b = appendKey(b, "raw")
+			b = pbdecode.Decode(d.Value, opt).AppendJSON(b)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	if s.DetailsErr != "" {
+		b = appendKey(b, "details_error")
+		b = appendString(b, s.DetailsErr)
+	}
+	return append(b, '}')
+}
+
+// appendHeaders writes a header list as name → [values], in the order names
+// first appear. A value HPACK could not recover is an object
+// {"unknown":"hpack","entry":"…"} naming the table entry it came from.
+func appendHeaders(b []byte, hs []h2decode.HeaderField) []byte {
+	b = append(b, '{')
+	for i := range hs {
+		name := headerKey(&hs[i])
+		if seenBefore(hs[:i], name) {
+			continue
+		}
+		if b[len(b)-1] != '{' {
+			b = append(b, ',')
+		}
+		b = appendString(b, name)
+		b = append(b, ':', '[')
+		first := true
+		for j := i; j < len(hs); j++ {
+			if headerKey(&hs[j]) != name {
+				continue
+			}
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = appendHeaderValue(b, &hs[j])
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
+
+func headerKey(f *h2decode.HeaderField) string {
+	if f.NameUnknown {
+		return UnknownHeaderName
+	}
+	return f.Name
+}
+
+func seenBefore(hs []h2decode.HeaderField, name string) bool {
+	for i := range hs {
+		if headerKey(&hs[i]) == name {
+			return true
+		}
+	}
+	return false
+}
+
+func appendHeaderValue(b []byte, f *h2decode.HeaderField) []byte {
+	if f.ValueUnknown {
+		b = append(b, `{"unknown":"hpack","entry":`...)
+		b = appendString(b, f.Ref.String())
+		return append(b, '}')
+	}
+	if strings.HasSuffix(f.Name, "-bin") && !f.NameUnknown {
+		// Binary metadata: show the decoded bytes in canonical base64 so
+		// that unpadded senders and padded ones read alike.
+		if v, err := grpcframe.DecodeBinHeader(f.Value); err == nil {
+			return appendBase64(b, v)
+		}
+	}
+	return appendString(b, f.Value)
+}
+
+func appendMessages(b []byte, ms []*grpcframe.Message, opt pbdecode.Options) []byte {
+	b = append(b, '[')
+	for i, m := range ms {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '{')
+		b = appendKey(b, "length")
+		b = appendInt(b, int64(m.Length))
+		b = appendKey(b, "compressed")
+		if m.Compressed {
+			b = append(b, "true"...)
+		} else {
+			b = append(b, "false"...)
+		}
+		if m.Encoding != "" {
+			b = appendKey(b, "encoding")
+			b = appendString(b, m.Encoding)
+			b = appendKey(b, "decompressed_length")
+			b = appendInt(b, int64(len(m.Data)))
+		}
+		b = appendKey(b, "time")
+		b = appendTime(b, m.Time)
+		if m.Truncated {
+			b = appendKey(b, "truncated")
+			b = append(b, "true"...)
+		}
+		if m.Err != "" {
+			b = appendKey(b, "error")
+			b = appendString(b, m.Err)
+		}
+		b = appendKey(b, "data")
+		b = appendBase64(b, m.Data)
+		if !m.Compressed || m.Encoding != "" {
+			b = appendKey(b, "raw")
+			b = pbdecode.Decode(m.Data, opt).AppendJSON(b)
+		}
+		b = append(b, '}')
+	}
+	return append(b, ']')
+}

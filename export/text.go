@@ -1,0 +1,108 @@
+package export
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/grpcsniff/grpcsniff/grpcframe"
+)
+
+// Text writes one readable line per call:
+//
+//	15:04:05.000000 10.0.0.1:53412 → 10.0.0.2:50051 /helloworld.Greeter/SayHello OK 1.2ms ↑1 12B ↓1 20B
+type Text struct {
+	w *bufio.Writer
+	// Location is the time zone of the printed times (like tcpdump, the
+	// local one by default).
+	Location  *time.Location
+	FlushEach bool
+	err       error
+}
+
+// NewText returns a Text writer on w.
+func NewText(w io.Writer) *Text {
+	return &Text{w: bufio.NewWriter(w), Location: time.Local}
+}
+
+// Call writes one line; it implements grpcframe.Sink.
+func (t *Text) Call(c *grpcframe.Call) {
+	if t.err != nil {
+		return
+	}
+	_, t.err = io.WriteString(t.w, FormatLine(c, t.Location)+"\n")
+	if t.err == nil && t.FlushEach {
+		t.err = t.w.Flush()
+	}
+}
+
+// Close flushes and returns the first write error.
+func (t *Text) Close() error {
+	if t.err != nil {
+		return t.err
+	}
+	return t.w.Flush()
+}
+
+// FormatLine renders a call as one line of text.
+func FormatLine(c *grpcframe.Call, loc *time.Location) string {
+	method := c.Method
+	if c.MethodUnknown {
+		method = "(method unknown)"
+	}
+	status := "-"
+	if c.Status != nil {
+		status = c.Status.Name
+		if c.Status.Message != "" {
+			status += fmt.Sprintf(" %q", c.Status.Message)
+		}
+	}
+	line := fmt.Sprintf("%s %s → %s %s %s %s ↑%d %s ↓%d %s",
+		c.Start.In(loc).Format("15:04:05.000000"), c.Client, c.Server, method, status,
+		FormatDuration(c.Duration()), len(c.Requests), FormatBytes(wireBytes(c.Requests)),
+		len(c.Responses), FormatBytes(wireBytes(c.Responses)))
+	switch c.State {
+	case grpcframe.StateComplete:
+	case grpcframe.StateReset:
+		line += fmt.Sprintf(" [reset %v by %s]", c.ResetCode, c.ResetBy)
+	default:
+		line += " [" + c.State.String() + "]"
+	}
+	if c.LostBytes && c.State != grpcframe.StateIncomplete {
+		line += " [bytes lost]"
+	}
+	return line
+}
+
+func wireBytes(ms []*grpcframe.Message) int64 {
+	var n int64
+	for _, m := range ms {
+		n += int64(m.Length)
+	}
+	return n
+}
+
+// FormatDuration prints a duration with about three significant digits.
+func FormatDuration(d time.Duration) string {
+	switch {
+	case d < time.Microsecond:
+		return fmt.Sprintf("%dns", d.Nanoseconds())
+	case d < time.Millisecond:
+		return fmt.Sprintf("%.0fµs", float64(d)/float64(time.Microsecond))
+	case d < time.Second:
+		return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
+	}
+	return fmt.Sprintf("%.2fs", d.Seconds())
+}
+
+// FormatBytes prints a byte count with a binary unit.
+func FormatBytes(n int64) string {
+	switch {
+	case n < 1024:
+		return fmt.Sprintf("%dB", n)
+	case n < 1<<20:
+		return fmt.Sprintf("%.1fKiB", float64(n)/1024)
+	}
+	return fmt.Sprintf("%.1fMiB", float64(n)/(1<<20))
+}

@@ -1,0 +1,489 @@
+package grpcframe
+
+import (
+	"container/heap"
+	"fmt"
+	"maps"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/grpcsniff/grpcsniff/capture"
+	"github.com/grpcsniff/grpcsniff/h2decode"
+	"golang.org/x/net/http2"
+)
+
+// Sink receives finished calls.
+type Sink interface {
+	Call(c *Call)
+}
+
+// SinkFunc adapts a function to Sink.
+type SinkFunc func(*Call)
+
+// Call implements Sink.
+func (f SinkFunc) Call(c *Call) { f(c) }
+
+// Options bound what calls may hold. Zero values pick the defaults.
+type Options struct {
+	// MaxMessageSize bounds the bytes kept of one message, after
+	// decompression; longer messages keep their first bytes. Default 16 MiB.
+	MaxMessageSize int
+	// MaxClosedStreams bounds the stream ids remembered per connection to
+	// recognise late frames of finished calls. Default 4096.
+	MaxClosedStreams int
+}
+
+func (o *Options) fill() {
+	if o.MaxMessageSize <= 0 {
+		o.MaxMessageSize = 16 << 20
+	}
+	if o.MaxClosedStreams <= 0 {
+		o.MaxClosedStreams = 4096
+	}
+}
+
+// Assembler builds calls from HTTP/2 events. It implements h2decode.Handler.
+type Assembler struct {
+	sink    Sink
+	opts    Options
+	pending callHeap // calls started, in output order; finished ones wait for earlier ones
+	dec     decompressor
+	stats   Stats
+}
+
+// Stats counts what the assembler saw.
+type Stats struct {
+	Calls       int
+	Connections int
+	// ByKind counts connections by what they were found to carry.
+	ByKind map[string]int
+	// ConnNotes are the notes of connections that were not HTTP/2 or had
+	// trouble, prefixed with the connection's endpoints.
+	ConnNotes []string
+}
+
+// NewAssembler returns an Assembler that hands finished calls to sink.
+func NewAssembler(sink Sink, opts Options) *Assembler {
+	opts.fill()
+	return &Assembler{sink: sink, opts: opts, stats: Stats{ByKind: map[string]int{}}}
+}
+
+// Stats returns the counts so far.
+func (a *Assembler) Stats() Stats { return a.stats }
+
+// connState is the per-connection state kept in h2decode.Conn.User.
+type connState struct {
+	streams map[uint32]*stream
+	closed  map[uint32]struct{}
+	goaway  bool
+}
+
+// stream is a call being assembled.
+type stream struct {
+	call *Call
+	// side is the capture side that sent the request headers, when seen.
+	clientSide capture.Side
+	sideKnown  bool
+	msgs       [2]msgReader
+	got        [2][]*Message
+	headers    [2]int // header blocks seen from each side
+	encoding   [2]string
+	ended      [2]bool
+}
+
+func (a *Assembler) conn(c *h2decode.Conn) *connState {
+	if cs, ok := c.User.(*connState); ok {
+		return cs
+	}
+	cs := &connState{streams: map[uint32]*stream{}, closed: map[uint32]struct{}{}}
+	c.User = cs
+	a.stats.Connections++
+	return cs
+}
+
+// stream finds or starts the call for a stream id. It returns nil for
+// frames of a call that already finished.
+func (a *Assembler) stream(c *h2decode.Conn, id uint32, t time.Time) *stream {
+	cs := a.conn(c)
+	if s := cs.streams[id]; s != nil {
+		return s
+	}
+	if _, done := cs.closed[id]; done || id == 0 {
+		return nil
+	}
+	call := &Call{ConnID: c.Info.ID, StreamID: id, Start: t, GRPC: true}
+	s := &stream{call: call}
+	cs.streams[id] = s
+	heap.Push(&a.pending, call)
+	return s
+}
+
+// Headers implements h2decode.Handler.
+func (a *Assembler) Headers(c *h2decode.Conn, ev *h2decode.HeadersEvent) {
+	s := a.stream(c, ev.StreamID, ev.Time)
+	if s == nil {
+		return
+	}
+	call := s.call
+	first := s.headers[ev.Side] == 0
+	s.headers[ev.Side]++
+	isRequest := first && hasRequestPseudo(ev.Fields)
+	if ev.Err != nil {
+		call.note(fmt.Sprintf("header block partly undecodable: %v", ev.Err))
+	}
+	if ev.Truncated {
+		call.note("header list over the size limit: some fields left out")
+	}
+	switch {
+	case isRequest || (first && !s.sideKnown && s.headers[ev.Side.Other()] == 0 && c.ClientKnown && c.Client == ev.Side):
+		s.clientSide, s.sideKnown = ev.Side, true
+		call.RequestHeaders = ev.Fields
+		if len(s.got[ev.Side]) > 0 || s.msgs[ev.Side].nhdr > 0 {
+			call.note("request headers after request data")
+		}
+		a.readRequestHeaders(call, ev.Fields)
+		s.encoding[ev.Side], _ = Header(ev.Fields, "grpc-encoding")
+	case first:
+		// The server's first block: response headers, or Trailers-Only.
+		if !s.sideKnown {
+			s.clientSide, s.sideKnown = ev.Side.Other(), true
+			call.StartedBeforeCapture = true
+		}
+		if call.FirstResponse.IsZero() {
+			call.FirstResponse = ev.Time
+		}
+		if ev.EndStream {
+			call.TrailersOnly = true
+			call.Trailers = ev.Fields
+			a.readTrailers(call, ev.Fields)
+		} else {
+			call.ResponseHeaders = ev.Fields
+			s.encoding[ev.Side], _ = Header(ev.Fields, "grpc-encoding")
+			if ct, ok := Header(ev.Fields, "content-type"); ok && !strings.HasPrefix(ct, "application/grpc") {
+				call.GRPC = false
+			}
+		}
+	default:
+		// A later block from the same side: trailers (or, from the client,
+		// trailers that gRPC does not use).
+		call.Trailers = append(call.Trailers, ev.Fields...)
+		a.readTrailers(call, ev.Fields)
+	}
+	if ev.EndStream {
+		a.endSide(c, s, ev.Side, ev.Time)
+	}
+}
+
+func hasRequestPseudo(fs []h2decode.HeaderField) bool {
+	for i := range fs {
+		if !fs[i].NameUnknown && (fs[i].Name == ":method" || fs[i].Name == ":path") {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *Assembler) readRequestHeaders(call *Call, fs []h2decode.HeaderField) {
+	for i := range fs {
+		f := &fs[i]
+		if f.NameUnknown {
+			continue
+		}
+		switch f.Name {
+		case ":path":
+			if f.ValueUnknown {
+				call.MethodUnknown = true
+			} else {
+				call.Method = f.Value
+			}
+		case "content-type":
+			if !f.ValueUnknown && !strings.HasPrefix(f.Value, "application/grpc") {
+				call.GRPC = false
+			}
+		}
+	}
+	if call.Method == "" {
+		call.MethodUnknown = true
+	}
+}
+
+func (a *Assembler) readTrailers(call *Call, fs []h2decode.HeaderField) {
+	code, ok := Header(fs, "grpc-status")
+	if !ok {
+		return
+	}
+	n, err := strconv.Atoi(code)
+	if err != nil {
+		call.note(fmt.Sprintf("grpc-status %q is not a number", code))
+		return
+	}
+	st := &Status{Code: n, Name: CodeName(n)}
+	if m, ok := Header(fs, "grpc-message"); ok {
+		st.Message = percentDecode(m)
+	}
+	if d, ok := Header(fs, "grpc-status-details-bin"); ok {
+		b, err := DecodeBinHeader(d)
+		if err != nil {
+			st.DetailsErr = "grpc-status-details-bin is not base64: " + err.Error()
+		} else {
+			parseStatusDetails(st, b)
+		}
+	}
+	call.Status = st
+}
+
+// Data implements h2decode.Handler.
+func (a *Assembler) Data(c *h2decode.Conn, ev *h2decode.DataEvent) {
+	s := a.stream(c, ev.StreamID, ev.Time)
+	if s == nil {
+		return
+	}
+	call := s.call
+	if !s.sideKnown && s.headers[ev.Side] == 0 && s.headers[ev.Side.Other()] == 0 {
+		call.StartedBeforeCapture = true
+	}
+	if s.sideKnown && ev.Side != s.clientSide && call.FirstResponse.IsZero() {
+		call.FirstResponse = ev.Time
+	}
+	side := ev.Side
+	done := func(m *Message) { a.finishMessage(s, side, m) }
+	if ev.Lost != 0 {
+		call.LostBytes = true
+		if call.GRPC {
+			s.msgs[side].lost(ev.Lost, ev.Time, done)
+		}
+	}
+	if len(ev.Data) > 0 && call.GRPC {
+		s.msgs[side].feed(ev.Data, ev.Time, a.opts.MaxMessageSize, done)
+	}
+	if ev.EndStream {
+		a.endSide(c, s, side, ev.Time)
+	}
+}
+
+func (a *Assembler) finishMessage(s *stream, side capture.Side, m *Message) {
+	if m.Compressed && !m.Truncated {
+		enc := s.encoding[side]
+		switch enc {
+		case "", "identity":
+			m.Err = "compressed flag set but grpc-encoding is " + strconv.Quote(enc) + " (a protocol error); payload shown as sent"
+		default:
+			out, err := a.dec.decompress(enc, m.Data, a.opts.MaxMessageSize)
+			if err != nil {
+				m.Err = err.Error()
+				if _, bomb := err.(errTooLarge); bomb {
+					m.Data, m.Encoding, m.Truncated = out, enc, true
+				}
+			} else {
+				m.Data, m.Encoding = out, enc
+			}
+		}
+	}
+	s.got[side] = append(s.got[side], m)
+}
+
+// Reset implements h2decode.Handler.
+func (a *Assembler) Reset(c *h2decode.Conn, side capture.Side, id uint32, code http2.ErrCode, t time.Time) {
+	s := a.stream(c, id, t)
+	if s == nil {
+		return
+	}
+	s.call.State = StateReset
+	s.call.ResetCode = code
+	s.call.ResetBy = a.roleName(c, s, side)
+	a.finish(c, s, t)
+}
+
+// GoAway implements h2decode.Handler.
+func (a *Assembler) GoAway(c *h2decode.Conn, side capture.Side, last uint32, code http2.ErrCode, debug []byte, t time.Time) {
+	cs := a.conn(c)
+	msg := fmt.Sprintf("GOAWAY from %s: last stream %d, %v", c.Info.Addr[side], last, code)
+	if len(debug) > 0 {
+		msg += fmt.Sprintf(" (%q)", debug)
+	}
+	c.Notes = append(c.Notes, msg)
+	cs.goaway = true
+	for _, id := range sortedIDs(cs.streams) {
+		s := cs.streams[id]
+		// Streams above last that the GOAWAY's receiver opened were never
+		// processed.
+		if id > last && s.sideKnown && s.clientSide != side {
+			s.call.State = StateRefused
+			s.call.note(msg)
+			a.finish(c, s, t)
+		}
+	}
+}
+
+// Lost implements h2decode.Handler.
+func (a *Assembler) Lost(c *h2decode.Conn, side capture.Side, t time.Time) {
+	cs := a.conn(c)
+	for _, id := range sortedIDs(cs.streams) {
+		s := cs.streams[id]
+		if s.ended[side] {
+			continue
+		}
+		s.call.LostBytes = true
+		s.call.note(fmt.Sprintf("frames from %s were lost at %s; this call may miss data", c.Info.Addr[side], t.UTC().Format(time.RFC3339Nano)))
+		done := func(m *Message) { a.finishMessage(s, side, m) }
+		s.msgs[side].loseSync(t, done)
+	}
+}
+
+// End implements h2decode.Handler.
+func (a *Assembler) End(c *h2decode.Conn, reason capture.EndReason, t time.Time) {
+	cs := a.conn(c)
+	a.stats.ByKind[c.Kind.String()]++
+	if len(c.Notes) > 0 {
+		for _, n := range c.Notes {
+			a.stats.ConnNotes = append(a.stats.ConnNotes, fmt.Sprintf("%s ↔ %s: %s", c.Info.Addr[0], c.Info.Addr[1], n))
+		}
+	}
+	state := StateClosed
+	if reason == capture.EndCapture {
+		state = StateCut
+	}
+	for _, id := range sortedIDs(cs.streams) {
+		s := cs.streams[id]
+		s.call.State = state
+		a.finish(c, s, t)
+	}
+	a.flush()
+}
+
+// Close emits every call still waiting for an earlier one. Call it after the
+// capture has ended and every connection has ended.
+func (a *Assembler) Close() {
+	a.flush()
+}
+
+func (a *Assembler) endSide(c *h2decode.Conn, s *stream, side capture.Side, t time.Time) {
+	s.ended[side] = true
+	if s.sideKnown && side != s.clientSide {
+		// The server's end of stream ends a gRPC call, whatever the client
+		// still has to say.
+		a.finish(c, s, t)
+		return
+	}
+	if s.ended[0] && s.ended[1] {
+		a.finish(c, s, t)
+	}
+}
+
+func (a *Assembler) roleName(c *h2decode.Conn, s *stream, side capture.Side) string {
+	client := c.Client
+	if s.sideKnown {
+		client = s.clientSide
+	}
+	if side == client {
+		return "client"
+	}
+	return "server"
+}
+
+// finish completes a call and hands it on in order.
+func (a *Assembler) finish(c *h2decode.Conn, s *stream, t time.Time) {
+	cs := a.conn(c)
+	call := s.call
+	delete(cs.streams, call.StreamID)
+	cs.closed[call.StreamID] = struct{}{}
+	if len(cs.closed) > a.opts.MaxClosedStreams {
+		a.pruneClosed(cs, call.StreamID)
+	}
+	call.End = t
+	call.Transport = c.Kind.String()
+	client := c.Client
+	if s.sideKnown {
+		client = s.clientSide
+	} else if !c.ClientKnown {
+		client = guessClientByPort(c.Info.Addr)
+		call.RolesGuessed = true
+	}
+	call.Client, call.Server = c.Info.Addr[client], c.Info.Addr[client.Other()]
+	for side := range 2 {
+		done := func(m *Message) { a.finishMessage(s, capture.Side(side), m) }
+		if s.msgs[side].end(t, done) {
+			call.note(fmt.Sprintf("%s stream ended inside a message", a.roleName(c, s, capture.Side(side))))
+		}
+	}
+	call.Requests = s.got[client]
+	call.Responses = s.got[client.Other()]
+	if call.Method == "" {
+		call.MethodUnknown = true
+	}
+	if call.State == 0 {
+		switch {
+		case call.StartedBeforeCapture:
+			call.State = StateStartedBeforeCapture
+		case call.LostBytes:
+			call.State = StateIncomplete
+		default:
+			call.State = StateComplete
+		}
+	}
+	if call.GRPC && call.Status == nil && call.State == StateComplete {
+		call.note("the server ended the stream without grpc-status")
+	}
+	s.call = nil
+	call.finished = true
+	a.stats.Calls++
+	a.flush()
+}
+
+func (a *Assembler) pruneClosed(cs *connState, newest uint32) {
+	// Stream ids only grow, so the oldest closed ids are the smallest.
+	limit := newest - min(newest, uint32(a.opts.MaxClosedStreams))
+	for id := range cs.closed {
+		if id < limit {
+			delete(cs.closed, id)
+		}
+	}
+}
+
+// flush hands on the finished calls that no unfinished call precedes.
+func (a *Assembler) flush() {
+	for len(a.pending) > 0 && a.pending[0].finished {
+		c := heap.Pop(&a.pending).(*Call)
+		a.sink.Call(c)
+	}
+}
+
+// guessClientByPort picks the client when nothing in the capture said which
+// side it was: the side with the higher (ephemeral-looking) port.
+func guessClientByPort(addr [2]netip.AddrPort) capture.Side {
+	if addr[capture.SideB].Port() > addr[capture.SideA].Port() {
+		return capture.SideB
+	}
+	return capture.SideA
+}
+
+func sortedIDs(m map[uint32]*stream) []uint32 {
+	return slices.Sorted(maps.Keys(m))
+}
+
+// callHeap orders calls by start, connection and stream id.
+type callHeap []*Call
+
+func (h callHeap) Len() int { return len(h) }
+func (h callHeap) Less(i, j int) bool {
+	a, b := h[i], h[j]
+	if !a.Start.Equal(b.Start) {
+		return a.Start.Before(b.Start)
+	}
+	if a.ConnID != b.ConnID {
+		return a.ConnID < b.ConnID
+	}
+	return a.StreamID < b.StreamID
+}
+func (h callHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *callHeap) Push(x any)   { *h = append(*h, x.(*Call)) }
+func (h *callHeap) Pop() any {
+	old := *h
+	c := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return c
+}

@@ -1,0 +1,141 @@
+package grpcframe
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/grpcsniff/grpcsniff/h2decode"
+	"golang.org/x/net/http2"
+)
+
+// State says how a call ended, as far as the capture shows.
+type State uint8
+
+const (
+	// StateComplete: request headers, the server's end of stream and every
+	// byte in between were captured.
+	StateComplete State = iota + 1
+	// StateReset: a RST_STREAM ended the call (Call.ResetCode).
+	StateReset
+	// StateRefused: a GOAWAY said the server never processed the stream.
+	StateRefused
+	// StateClosed: the TCP connection ended before the call did.
+	StateClosed
+	// StateCut: the capture ended before the call did.
+	StateCut
+	// StateStartedBeforeCapture: the call ended normally, but its start
+	// (the request headers) was not captured.
+	StateStartedBeforeCapture
+	// StateIncomplete: the call ended normally but some of its bytes were
+	// not captured.
+	StateIncomplete
+)
+
+func (s State) String() string {
+	switch s {
+	case StateComplete:
+		return "complete"
+	case StateReset:
+		return "reset"
+	case StateRefused:
+		return "refused"
+	case StateClosed:
+		return "closed"
+	case StateCut:
+		return "cut"
+	case StateStartedBeforeCapture:
+		return "started_before_capture"
+	case StateIncomplete:
+		return "incomplete"
+	}
+	return "open"
+}
+
+// Message is one length-prefixed gRPC message.
+type Message struct {
+	// Length is the 5-byte prefix's length field: the size on the wire.
+	Length     uint32
+	Compressed bool
+	// Time is the timestamp of the packet that completed the message.
+	Time time.Time
+	// Data is the message payload, decompressed when it was compressed with
+	// a known encoding. It holds fewer bytes than the message had when
+	// Truncated is set.
+	Data []byte
+	// Encoding names the compression undone ("gzip", …); empty when none.
+	Encoding string
+	// Truncated: Data is not the whole message (Err says why).
+	Truncated bool
+	// Err describes a problem with this message: bytes not captured,
+	// decompression failure, a limit hit.
+	Err string
+}
+
+// Call is one gRPC call: an HTTP/2 stream.
+type Call struct {
+	ConnID uint64
+	// Client opened the stream; Server answered. RolesGuessed is set when
+	// the capture did not show which side was which (no handshake, preface
+	// or pseudo-header decided it), so the port numbers were used.
+	Client, Server netip.AddrPort
+	RolesGuessed   bool
+	// Transport says how HTTP/2 was found: "h2c", "h2c-upgrade",
+	// "h2c-midstream".
+	Transport string
+	StreamID  uint32
+
+	// Method is the :path, e.g. "/helloworld.Greeter/SayHello"; empty when
+	// it could not be recovered (MethodUnknown).
+	Method        string
+	MethodUnknown bool
+	// GRPC is false for streams whose content-type says they are not gRPC
+	// (their body is then not split into messages).
+	GRPC bool
+
+	RequestHeaders  []h2decode.HeaderField
+	ResponseHeaders []h2decode.HeaderField
+	Trailers        []h2decode.HeaderField
+	// TrailersOnly is set when the server answered with a single header
+	// block ending the stream (Trailers holds it).
+	TrailersOnly bool
+
+	Requests  []*Message
+	Responses []*Message
+	// Status is nil when no grpc-status was seen.
+	Status *Status
+
+	Start         time.Time
+	FirstResponse time.Time // zero when no response was seen
+	End           time.Time
+
+	State     State
+	ResetCode http2.ErrCode // with StateReset
+	ResetBy   string        // "client" or "server", with StateReset
+	// StartedBeforeCapture: the request headers were not captured.
+	StartedBeforeCapture bool
+	// LostBytes: some of the call's bytes were not captured.
+	LostBytes bool
+	// Notes explain anything unusual, for the user.
+	Notes []string
+
+	finished bool
+}
+
+// Duration is End - Start.
+func (c *Call) Duration() time.Duration { return c.End.Sub(c.Start) }
+
+func (c *Call) note(s string) {
+	if len(c.Notes) < 16 {
+		c.Notes = append(c.Notes, s)
+	}
+}
+
+// Header returns the first known value of a header in hs.
+func Header(hs []h2decode.HeaderField, name string) (string, bool) {
+	for i := range hs {
+		if !hs[i].NameUnknown && !hs[i].ValueUnknown && hs[i].Name == name {
+			return hs[i].Value, true
+		}
+	}
+	return "", false
+}

@@ -1,0 +1,214 @@
+package grpcframe
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/klauspost/compress/flate"
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/snappy"
+	"github.com/klauspost/compress/zlib"
+	"github.com/klauspost/compress/zstd"
+)
+
+// msgReader splits one direction of a stream into length-prefixed messages.
+type msgReader struct {
+	hdr  [5]byte
+	nhdr int
+	cur  *Message
+	need uint32 // payload bytes of cur still to come
+	keep int    // payload bytes of cur to keep (the size limit)
+	// desync: bytes were lost at an unknown place, so message boundaries are
+	// no longer known in this direction.
+	desync bool
+}
+
+// feed consumes payload bytes, calling done for each completed message.
+func (r *msgReader) feed(b []byte, t time.Time, maxKeep int, done func(*Message)) {
+	if r.desync {
+		return
+	}
+	for len(b) > 0 {
+		if r.cur == nil {
+			n := copy(r.hdr[r.nhdr:], b)
+			r.nhdr += n
+			b = b[n:]
+			if r.nhdr < 5 {
+				return
+			}
+			r.nhdr = 0
+			length := binary.BigEndian.Uint32(r.hdr[1:])
+			m := &Message{Length: length, Compressed: r.hdr[0]&1 != 0, Time: t}
+			if r.hdr[0]&^1 != 0 {
+				m.Err = fmt.Sprintf("message flags 0x%02x: reserved bits set", r.hdr[0])
+			}
+			r.cur, r.need = m, length
+			r.keep = min(int(length), maxKeep)
+			if r.keep < int(length) {
+				m.Truncated = true
+				m.Err = fmt.Sprintf("message of %d bytes: only the first %d kept (message size limit)", length, r.keep)
+			}
+			if length == 0 {
+				r.finish(t, done)
+			}
+			continue
+		}
+		n := min(uint32(len(b)), r.need)
+		if room := r.keep - len(r.cur.Data); room > 0 {
+			take := min(int(n), room)
+			if r.cur.Data == nil {
+				// Allocate what has arrived, not what the prefix claims: a
+				// lying length must not reserve memory.
+				r.cur.Data = make([]byte, 0, min(r.keep, max(take, 4096)))
+			}
+			r.cur.Data = append(r.cur.Data, b[:take]...)
+		}
+		b = b[n:]
+		r.need -= n
+		if r.need == 0 {
+			r.finish(t, done)
+		}
+	}
+}
+
+func (r *msgReader) finish(t time.Time, done func(*Message)) {
+	m := r.cur
+	m.Time = t
+	r.cur = nil
+	done(m)
+}
+
+// lost accounts for n payload bytes that were not captured (-1: unknown).
+func (r *msgReader) lost(n int64, t time.Time, done func(*Message)) {
+	if r.desync {
+		return
+	}
+	// Only a loss inside a message's payload keeps the boundaries known:
+	// anywhere else the next prefix may have been in the lost bytes.
+	if n < 0 || r.cur == nil || uint64(n) > uint64(r.need) {
+		r.loseSync(t, done)
+		return
+	}
+	m := r.cur
+	if !m.Truncated {
+		m.Truncated = true
+		m.Err = fmt.Sprintf("%d bytes of this message were not captured", n)
+	}
+	r.keep = len(m.Data) // keep only what precedes the hole
+	r.need -= uint32(n)
+	if r.need == 0 {
+		r.finish(t, done)
+	}
+}
+
+func (r *msgReader) loseSync(t time.Time, done func(*Message)) {
+	if m := r.cur; m != nil {
+		m.Truncated = true
+		m.Err = "bytes of this message were not captured"
+		r.finish(t, done)
+	}
+	r.desync = true
+	r.nhdr = 0
+}
+
+// end reports a message left unfinished when the stream ended.
+func (r *msgReader) end(t time.Time, done func(*Message)) (partial bool) {
+	if r.cur != nil {
+		m := r.cur
+		m.Truncated = true
+		m.Err = fmt.Sprintf("stream ended %d bytes before the end of this message", r.need)
+		r.finish(t, done)
+		return true
+	}
+	return r.nhdr > 0
+}
+
+// decompressor undoes grpc-encoding, bounded by a size limit so that a
+// small message cannot expand without end.
+type decompressor struct {
+	gz   *gzip.Reader
+	zstd *zstd.Decoder
+	buf  bytes.Buffer
+}
+
+// errTooLarge is reported when a message expands beyond the limit.
+type errTooLarge struct{ limit int }
+
+func (e errTooLarge) Error() string {
+	return fmt.Sprintf("decompressed size exceeds the %d-byte limit (a decompression bomb?); kept the first %d bytes", e.limit, e.limit)
+}
+
+// decompress returns the decompressed payload, at most limit bytes.
+func (d *decompressor) decompress(encoding string, b []byte, limit int) ([]byte, error) {
+	var r io.Reader
+	switch encoding {
+	case "gzip":
+		if d.gz == nil {
+			gz, err := gzip.NewReader(bytes.NewReader(b))
+			if err != nil {
+				return nil, fmt.Errorf("gzip: %w", err)
+			}
+			d.gz = gz
+		} else if err := d.gz.Reset(bytes.NewReader(b)); err != nil {
+			return nil, fmt.Errorf("gzip: %w", err)
+		}
+		r = d.gz
+	case "deflate":
+		// grpc "deflate" is zlib-wrapped (RFC 1950) as in HTTP; some
+		// implementations send raw DEFLATE.
+		zr, err := zlib.NewReader(bytes.NewReader(b))
+		if err != nil {
+			r = flate.NewReader(bytes.NewReader(b))
+		} else {
+			r = zr
+		}
+	case "snappy":
+		if bytes.HasPrefix(b, []byte("\xff\x06\x00\x00sNaPpY")) {
+			r = snappy.NewReader(bytes.NewReader(b))
+			break
+		}
+		n, err := snappy.DecodedLen(b)
+		if err != nil {
+			return nil, fmt.Errorf("snappy: %w", err)
+		}
+		if n > limit {
+			return nil, errTooLarge{limit}
+		}
+		out, err := snappy.Decode(nil, b)
+		if err != nil {
+			return nil, fmt.Errorf("snappy: %w", err)
+		}
+		return out, nil
+	case "zstd":
+		if d.zstd == nil {
+			z, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(uint64(limit)+1), zstd.WithDecoderMaxWindow(uint64(max(limit, 1<<10))))
+			if err != nil {
+				return nil, fmt.Errorf("zstd: %w", err)
+			}
+			d.zstd = z
+		}
+		out, err := d.zstd.DecodeAll(b, nil)
+		if err != nil {
+			if len(out) > limit || err == zstd.ErrDecoderSizeExceeded {
+				return nil, errTooLarge{limit}
+			}
+			return nil, fmt.Errorf("zstd: %w", err)
+		}
+		return out, nil
+	default:
+		return nil, fmt.Errorf("unsupported grpc-encoding %q", encoding)
+	}
+	d.buf.Reset()
+	n, err := d.buf.ReadFrom(io.LimitReader(r, int64(limit)+1))
+	out := bytes.Clone(d.buf.Bytes()[:min(int(n), limit)])
+	if err != nil {
+		return out, fmt.Errorf("%s: %w", encoding, err)
+	}
+	if n > int64(limit) {
+		return out, errTooLarge{limit}
+	}
+	return out, nil
+}

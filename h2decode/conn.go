@@ -1,0 +1,749 @@
+package h2decode
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/grpcsniff/grpcsniff/capture"
+	"golang.org/x/net/http2"
+)
+
+// clientPreface is what an HTTP/2 client sends first (RFC 9113 §3.4).
+const clientPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+// Options bound what one connection may hold. Zero values pick the defaults.
+type Options struct {
+	MaxHeaderBlock    int    // bytes of one header block (HEADERS + CONTINUATION); default 1 MiB
+	MaxHeaderListSize int    // decoded size of one header list (RFC 9113 §6.5.2 counting); default 1 MiB
+	MaxTableSize      uint32 // HPACK dynamic table size accepted from a peer; default 1 MiB
+	MaxSyncSearch     int    // bytes searched for a first frame boundary before a connection is called not HTTP/2; default 256 KiB
+}
+
+func (o *Options) fill() {
+	if o.MaxHeaderBlock <= 0 {
+		o.MaxHeaderBlock = 1 << 20
+	}
+	if o.MaxHeaderListSize <= 0 {
+		o.MaxHeaderListSize = 1 << 20
+	}
+	if o.MaxTableSize == 0 {
+		o.MaxTableSize = 1 << 20
+	}
+	if o.MaxSyncSearch <= 0 {
+		o.MaxSyncSearch = 256 << 10
+	}
+}
+
+// HeadersEvent is a complete header block on a stream.
+type HeadersEvent struct {
+	Side      capture.Side
+	StreamID  uint32
+	Fields    []HeaderField
+	EndStream bool
+	Time      time.Time // of the packet that carried the block's first byte
+	// Err is set when the block could not be decoded to its end; Fields then
+	// holds what was decoded before the problem.
+	Err error
+	// Truncated is set when fields were left out because the list exceeded
+	// Options.MaxHeaderListSize.
+	Truncated bool
+	// Upgrade marks the HTTP/1.1 request that an h2c Upgrade turned into
+	// stream 1.
+	Upgrade bool
+}
+
+// DataEvent is a piece of a stream's DATA payload (padding removed).
+type DataEvent struct {
+	Side     capture.Side
+	StreamID uint32
+	// Lost, when non-zero, is the number of payload bytes on this stream that
+	// were not captured just before Data (-1: an unknown number).
+	Lost      int64
+	Data      []byte // valid only during the call
+	EndStream bool
+	Time      time.Time
+}
+
+// Handler receives the events of every connection. Calls are made in capture
+// order from one goroutine.
+type Handler interface {
+	Headers(c *Conn, ev *HeadersEvent)
+	Data(c *Conn, ev *DataEvent)
+	Reset(c *Conn, side capture.Side, streamID uint32, code http2.ErrCode, t time.Time)
+	GoAway(c *Conn, side capture.Side, lastStreamID uint32, code http2.ErrCode, debug []byte, t time.Time)
+	// Lost reports that frames sent by side were lost (a gap that crossed a
+	// frame boundary): any stream open in that direction may have lost data.
+	Lost(c *Conn, side capture.Side, t time.Time)
+	// End is the last call for a connection.
+	End(c *Conn, reason capture.EndReason, t time.Time)
+}
+
+// Kind says what a connection was found to carry.
+type Kind uint8
+
+const (
+	KindUnknown  Kind = iota // nothing decided yet
+	KindH2                   // HTTP/2 from its start (prior knowledge)
+	KindUpgrade              // HTTP/1.1 upgraded to h2c
+	KindMidH2                // HTTP/2 joined in the middle
+	KindHTTP1                // HTTP/1.x that was not upgraded
+	KindTLS                  // TLS records
+	KindNotHTTP2             // no HTTP/2 frame boundary found
+)
+
+func (k Kind) String() string {
+	return [...]string{"unknown", "h2c", "h2c-upgrade", "h2c-midstream", "http1", "tls", "not-http2"}[k]
+}
+
+// Conn is one TCP connection followed as HTTP/2. Handlers may read its
+// exported fields; they change as the connection reveals more.
+type Conn struct {
+	Info *capture.ConnInfo
+	Kind Kind
+	// Client is the side that opens streams; ClientKnown says whether that
+	// was established (ClientHow says how) or is still SideA by default.
+	Client      capture.Side
+	ClientKnown bool
+	ClientHow   string
+	// Notes collects what went wrong or was guessed, for the user.
+	Notes []string
+
+	// User is free for the handler's per-connection state.
+	User any
+
+	h    Handler
+	opts *Options
+	dirs [2]dirState
+	up   *upgradeState
+}
+
+type factory struct {
+	h    Handler
+	opts Options
+}
+
+// NewFactory returns a capture.HandlerFactory that follows every TCP
+// connection as HTTP/2 and reports to h.
+func NewFactory(h Handler, opts Options) capture.HandlerFactory {
+	opts.fill()
+	return &factory{h: h, opts: opts}
+}
+
+func (f *factory) NewConn(info *capture.ConnInfo) capture.ConnHandler {
+	c := &Conn{Info: info, h: f.h, opts: &f.opts}
+	if info.SYNSeen {
+		c.setClient(capture.SideA, "handshake")
+	}
+	for s := range c.dirs {
+		d := &c.dirs[s]
+		d.c = c
+		d.side = capture.Side(s)
+		d.maxFrame = maxStrictFrameLen
+	}
+	return c
+}
+
+// setClient records which side is the client. Stronger evidence (preface,
+// Upgrade) overrides the handshake; weaker evidence never overrides.
+func (c *Conn) setClient(s capture.Side, how string) {
+	if c.ClientKnown && (how == "headers" || how == "port") {
+		return
+	}
+	c.Client, c.ClientKnown, c.ClientHow = s, true, how
+}
+
+func (c *Conn) note(format string, args ...any) {
+	if len(c.Notes) < 32 {
+		c.Notes = append(c.Notes, fmt.Sprintf(format, args...))
+	}
+}
+
+// Data implements capture.ConnHandler.
+func (c *Conn) Data(s capture.Side, data []byte, t time.Time) { c.dirs[s].feed(data, t) }
+
+// Gap implements capture.ConnHandler.
+func (c *Conn) Gap(s capture.Side, n int64, t time.Time) { c.dirs[s].gap(n, t) }
+
+// End implements capture.ConnHandler.
+func (c *Conn) End(reason capture.EndReason, t time.Time) {
+	for s := range c.dirs {
+		c.dirs[s].finish()
+	}
+	c.h.End(c, reason, t)
+}
+
+type dirMode uint8
+
+const (
+	modeDetect  dirMode = iota // first bytes: preface, HTTP/1.x, TLS, or frames?
+	modeHTTP1                  // collecting an HTTP/1.1 head (Upgrade)
+	modeBody                   // the body of the upgraded request
+	modePreface                // the preface that follows an upgraded request
+	modeFrames                 // in frame sync
+	modeSync                   // looking for a frame boundary
+	modeOff                    // not decoding this direction
+)
+
+// dirState follows what one side sends.
+type dirState struct {
+	c        *Conn
+	side     capture.Side
+	mode     dirMode
+	synced   bool   // has been in frame sync at least once
+	maxFrame uint32 // largest frame this side may send, from the peer's SETTINGS
+
+	// buf holds bytes not yet consumed in detection, HTTP/1 and sync modes.
+	buf []byte
+	// chunkStarts are the offsets in buf where a packet's payload began:
+	// segment starts are likely frame starts.
+	chunkStarts []int
+	searched    int // bytes scanned for a boundary while never synced
+
+	// The frame being read.
+	hdr     [frameHeaderLen]byte
+	nhdr    int
+	inFrame bool
+	fh      frameHeader
+	left    uint32 // payload bytes still to come
+	payload []byte // non-DATA payload collected so far
+	skip    bool   // drop the current frame's payload (too large, damaged)
+	// DATA padding.
+	padKnown bool
+	padLen   uint32
+	pos      uint32 // payload bytes of the current frame consumed
+
+	// The header block being collected.
+	block       []byte
+	blockOpen   bool
+	blockStream uint32
+	blockEnd    bool // END_STREAM of the HEADERS that opened it
+	blockTime   time.Time
+	blockPush   bool
+	blockBad    bool
+
+	hp     *hpackDecoder
+	framer *http2.Framer
+	fr     frameBytes
+}
+
+// frameBytes replays one frame (header, then payload) to the Framer.
+type frameBytes struct{ hdr, payload []byte }
+
+func (r *frameBytes) Read(p []byte) (int, error) {
+	if len(r.hdr) > 0 {
+		n := copy(p, r.hdr)
+		r.hdr = r.hdr[n:]
+		return n, nil
+	}
+	if len(r.payload) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, r.payload)
+	r.payload = r.payload[n:]
+	return n, nil
+}
+
+func (d *dirState) peer() *dirState { return &d.c.dirs[d.side.Other()] }
+
+func (d *dirState) feed(data []byte, t time.Time) {
+	for len(data) > 0 {
+		switch d.mode {
+		case modeOff:
+			return
+		case modeFrames:
+			d.frames(data, t)
+			return
+		case modeBody:
+			data = d.body(data, t)
+		default:
+			d.chunkStarts = append(d.chunkStarts, len(d.buf))
+			d.buf = append(d.buf, data...)
+			data = nil
+			if rest, ok := d.step(t); ok {
+				data = rest
+			}
+		}
+	}
+}
+
+// step advances the buffered modes. When the mode changes to one that reads
+// the stream directly, it returns the bytes left to feed.
+func (d *dirState) step(t time.Time) ([]byte, bool) {
+	switch d.mode {
+	case modeDetect:
+		return d.detect(t)
+	case modeHTTP1:
+		return d.http1(t)
+	case modePreface:
+		if len(d.buf) < len(clientPreface) {
+			if !bytes.HasPrefix([]byte(clientPreface), d.buf) {
+				d.startSync(t)
+				return d.step(t)
+			}
+			return nil, false
+		}
+		if string(d.buf[:len(clientPreface)]) != clientPreface {
+			d.c.note("%s: no HTTP/2 preface after the Upgrade request", d.sideName())
+			d.startSync(t)
+			return d.step(t)
+		}
+		return d.enterFrames(len(clientPreface)), true
+	case modeSync:
+		return d.sync(t)
+	}
+	return nil, false
+}
+
+func (d *dirState) detect(t time.Time) ([]byte, bool) {
+	b := d.buf
+	n := min(len(b), len(clientPreface))
+	if string(b[:n]) == clientPreface[:n] {
+		if n < len(clientPreface) {
+			return nil, false
+		}
+		d.c.Kind = KindH2
+		d.c.setClient(d.side, "preface")
+		d.startHPACK(true)
+		d.peer().expectFrames()
+		return d.enterFrames(len(clientPreface)), true
+	}
+	if looksHTTP1(b) {
+		d.mode = modeHTTP1
+		return d.http1(t)
+	}
+	if mayBecomeHTTP1(b) {
+		return nil, false
+	}
+	if len(b) >= 3 && b[0] == 0x16 && b[1] == 0x03 && b[2] <= 0x04 {
+		d.c.Kind = KindTLS
+		d.c.note("TLS connection: its records are encrypted and not decoded")
+		d.off()
+		d.peer().off()
+		return nil, false
+	}
+	d.startSync(t)
+	return d.sync(t)
+}
+
+// expectFrames is called on the server's direction once the client's preface
+// is seen: the server's first bytes are frames too.
+func (d *dirState) expectFrames() {
+	if d.mode == modeDetect && len(d.buf) == 0 {
+		d.startHPACK(true)
+		d.mode = modeFrames
+		d.synced = true
+		d.framer = nil
+	}
+}
+
+func (d *dirState) startHPACK(complete bool) {
+	if d.hp == nil {
+		d.hp = newHPACKDecoder(d.c.Info.ID, d.side, complete, d.c.opts.MaxTableSize)
+	} else if !complete {
+		d.hp.lose()
+	}
+}
+
+// enterFrames switches to frame mode at offset off of buf and returns the
+// bytes from there on to be fed.
+func (d *dirState) enterFrames(off int) []byte {
+	rest := d.buf[off:]
+	d.buf = nil
+	d.chunkStarts = d.chunkStarts[:0]
+	d.mode = modeFrames
+	d.synced = true
+	d.framer = nil
+	d.inFrame, d.nhdr = false, 0
+	return rest
+}
+
+func (d *dirState) off() {
+	d.mode = modeOff
+	d.buf = nil
+	d.chunkStarts = nil
+	d.block = nil
+	d.payload = nil
+}
+
+func (d *dirState) sideName() string {
+	if d.c.ClientKnown {
+		if d.side == d.c.Client {
+			return "client"
+		}
+		return "server"
+	}
+	return d.c.Info.Addr[d.side].String()
+}
+
+func (d *dirState) startSync(t time.Time) {
+	d.mode = modeSync
+	d.startHPACK(false)
+	if d.c.Kind == KindUnknown {
+		d.c.Kind = KindMidH2
+	}
+}
+
+// sync looks for the first frame boundary in buf: the earliest offset from
+// which a run of plausible frame headers follows. A run is accepted when
+// three frames chain, or when it ends exactly where the captured bytes end
+// and either has two frames or starts where a packet did (senders usually
+// start a packet with a frame). A run that still needs bytes makes it wait.
+func (d *dirState) sync(t time.Time) ([]byte, bool) {
+	b := d.buf
+	ci := 0
+	for off := 0; off+frameHeaderLen <= len(b); off++ {
+		for ci < len(d.chunkStarts) && d.chunkStarts[ci] < off {
+			ci++
+		}
+		atChunk := ci < len(d.chunkStarts) && d.chunkStarts[ci] == off
+		frames, end, bad := chainScore(b, off, d.maxFrame)
+		if bad {
+			continue
+		}
+		if frames >= 3 || (end && (frames >= 2 || (frames == 1 && atChunk))) {
+			if off > 0 {
+				d.c.note("%s: skipped %d bytes to find an HTTP/2 frame boundary", d.sideName(), off)
+			}
+			if !d.synced && d.c.Kind == KindUnknown {
+				d.c.Kind = KindMidH2
+			}
+			return d.enterFrames(off), true
+		}
+		// Undecided: wait for more bytes, dropping what precedes this offset.
+		d.dropFront(off)
+		return nil, false
+	}
+	// Nothing plausible: keep the last few bytes, which may start a header.
+	keep := min(len(b), frameHeaderLen-1)
+	d.searched += len(b) - keep
+	d.dropFront(len(b) - keep)
+	if !d.synced && d.searched > d.c.opts.MaxSyncSearch {
+		d.c.Kind = KindNotHTTP2
+		d.c.note("%s: no HTTP/2 frame boundary in the first %d bytes; not decoded as HTTP/2", d.sideName(), d.searched)
+		d.off()
+	}
+	return nil, false
+}
+
+func (d *dirState) dropFront(n int) {
+	if n <= 0 {
+		return
+	}
+	if !d.synced {
+		d.searched += n
+	}
+	d.buf = append(d.buf[:0], d.buf[n:]...)
+	j := 0
+	for _, s := range d.chunkStarts {
+		if s >= n {
+			d.chunkStarts[j] = s - n
+			j++
+		}
+	}
+	d.chunkStarts = d.chunkStarts[:j]
+}
+
+// frames reads frames straight from the stream.
+func (d *dirState) frames(data []byte, t time.Time) {
+	for len(data) > 0 && d.mode == modeFrames {
+		if !d.inFrame {
+			var h []byte
+			if d.nhdr == 0 && len(data) >= frameHeaderLen {
+				h = data[:frameHeaderLen]
+				data = data[frameHeaderLen:]
+			} else {
+				n := copy(d.hdr[d.nhdr:], data)
+				d.nhdr += n
+				data = data[n:]
+				if d.nhdr < frameHeaderLen {
+					return
+				}
+				h = d.hdr[:]
+				d.nhdr = 0
+			}
+			d.startFrame(h, t)
+			continue
+		}
+		n := min(uint32(len(data)), d.left)
+		chunk := data[:n]
+		data = data[n:]
+		d.left -= n
+		switch {
+		case d.skip:
+		case d.fh.Type == http2.FrameData:
+			d.dataPayload(chunk, t)
+		default:
+			d.payload = append(d.payload, chunk...)
+		}
+		if d.left == 0 {
+			d.endFrame(t)
+		}
+	}
+}
+
+func (d *dirState) startFrame(h []byte, t time.Time) {
+	copy(d.hdr[:], h)
+	d.fh = parseFrameHeader(h)
+	d.inFrame = true
+	d.left = d.fh.Length
+	d.skip = false
+	d.payload = d.payload[:0]
+	d.padKnown, d.padLen, d.pos = false, 0, 0
+	if d.blockOpen && d.fh.Type != http2.FrameContinuation {
+		d.c.note("%s: header block on stream %d ended by a %v frame instead of CONTINUATION", d.sideName(), d.blockStream, d.fh.Type)
+		d.dropBlock()
+	}
+	switch d.fh.Type {
+	case http2.FrameData:
+		if d.fh.StreamID == 0 {
+			d.skip = true
+		}
+	case http2.FrameHeaders, http2.FrameContinuation, http2.FramePushPromise:
+		if int(d.fh.Length)+len(d.block) > d.c.opts.MaxHeaderBlock {
+			d.skip = true
+		}
+		if d.fh.Type == http2.FrameHeaders || d.fh.Type == http2.FramePushPromise {
+			d.blockTime = t
+		}
+	default:
+		if d.fh.Length > 1<<16 {
+			d.skip = true // no control frame needs this much
+		}
+	}
+	if d.left == 0 {
+		d.endFrame(t)
+	}
+}
+
+func (d *dirState) dataPayload(b []byte, t time.Time) {
+	if d.fh.Flags.Has(http2.FlagDataPadded) && !d.padKnown {
+		d.padKnown = true
+		d.padLen = uint32(b[0])
+		d.pos++
+		b = b[1:]
+		if d.padLen >= d.fh.Length {
+			d.c.note("%s: DATA frame on stream %d has more padding than payload", d.sideName(), d.fh.StreamID)
+			d.padLen = d.fh.Length - 1
+		}
+	}
+	dataEnd := d.fh.Length - d.padLen
+	start := d.pos
+	d.pos += uint32(len(b))
+	if start >= dataEnd {
+		return
+	}
+	if d.pos > dataEnd {
+		b = b[:dataEnd-start]
+	}
+	if len(b) == 0 {
+		return
+	}
+	d.c.h.Data(d.c, &DataEvent{Side: d.side, StreamID: d.fh.StreamID, Data: b, Time: t})
+}
+
+func (d *dirState) endFrame(t time.Time) {
+	d.inFrame = false
+	fh := d.fh
+	if fh.Type == http2.FrameData {
+		if !d.skip && fh.Flags.Has(http2.FlagDataEndStream) {
+			d.c.h.Data(d.c, &DataEvent{Side: d.side, StreamID: fh.StreamID, EndStream: true, Time: t})
+		}
+		return
+	}
+	if d.skip {
+		switch fh.Type {
+		case http2.FrameHeaders, http2.FrameContinuation, http2.FramePushPromise:
+			d.c.note("%s: header block on stream %d larger than %d bytes; skipped", d.sideName(), fh.StreamID, d.c.opts.MaxHeaderBlock)
+			d.blockOpen, d.blockBad, d.blockStream = true, true, fh.StreamID
+			if fh.Flags.Has(http2.FlagHeadersEndHeaders) {
+				d.dropBlock()
+			}
+		}
+		return
+	}
+	if d.framer == nil {
+		d.framer = http2.NewFramer(io.Discard, &d.fr)
+		d.framer.SetMaxReadFrameSize(1<<24 - 1)
+	}
+	d.fr.hdr, d.fr.payload = d.hdr[:], d.payload
+	f, err := d.framer.ReadFrame()
+	if err != nil {
+		d.c.note("%s: bad %v frame on stream %d: %v", d.sideName(), fh.Type, fh.StreamID, err)
+		if fh.Type == http2.FrameHeaders || fh.Type == http2.FrameContinuation || fh.Type == http2.FramePushPromise {
+			d.dropBlock()
+		}
+		d.framer = nil
+		return
+	}
+	switch f := f.(type) {
+	case *http2.HeadersFrame:
+		d.block = append(d.block[:0], f.HeaderBlockFragment()...)
+		d.blockOpen, d.blockBad, d.blockPush = true, false, false
+		d.blockStream, d.blockEnd = fh.StreamID, f.StreamEnded()
+		if f.HeadersEnded() {
+			d.endBlock()
+		}
+	case *http2.PushPromiseFrame:
+		d.block = append(d.block[:0], f.HeaderBlockFragment()...)
+		d.blockOpen, d.blockBad, d.blockPush = true, false, true
+		d.blockStream = fh.StreamID
+		if f.HeadersEnded() {
+			d.endBlock()
+		}
+	case *http2.ContinuationFrame:
+		if !d.blockOpen || f.StreamID != d.blockStream {
+			d.c.note("%s: CONTINUATION on stream %d without a HEADERS frame before it", d.sideName(), fh.StreamID)
+			d.hp.lose()
+			return
+		}
+		d.block = append(d.block, f.HeaderBlockFragment()...)
+		if f.HeadersEnded() {
+			d.endBlock()
+		}
+	case *http2.SettingsFrame:
+		if f.IsAck() {
+			return
+		}
+		f.ForeachSetting(func(s http2.Setting) error {
+			switch s.ID {
+			case http2.SettingMaxFrameSize:
+				// Frames the peer sends to us may now be this large.
+				d.peer().maxFrame = max(s.Val, maxStrictFrameLen)
+			}
+			return nil
+		})
+	case *http2.RSTStreamFrame:
+		d.c.h.Reset(d.c, d.side, fh.StreamID, f.ErrCode, t)
+	case *http2.GoAwayFrame:
+		d.c.h.GoAway(d.c, d.side, f.LastStreamID, f.ErrCode, f.DebugData(), t)
+	}
+}
+
+func (d *dirState) dropBlock() {
+	d.block = d.block[:0]
+	d.blockOpen = false
+	if d.hp != nil {
+		d.hp.lose()
+	}
+}
+
+func (d *dirState) endBlock() {
+	block := d.block
+	d.blockOpen = false
+	d.block = d.block[:0]
+	if d.blockBad {
+		d.hp.lose()
+		return
+	}
+	if d.hp == nil {
+		d.startHPACK(false)
+	}
+	fields, truncated, err := d.hp.decode(nil, block, d.c.opts.MaxHeaderListSize)
+	if d.blockPush {
+		return
+	}
+	if err != nil {
+		d.c.note("%s: header block on stream %d: %v; later blocks decoded with the table state unknown", d.sideName(), d.blockStream, err)
+	}
+	if !d.c.ClientKnown || d.c.ClientHow == "handshake" {
+		for i := range fields {
+			f := &fields[i]
+			if f.NameUnknown {
+				continue
+			}
+			if f.Name == ":method" || f.Name == ":path" {
+				d.c.setClient(d.side, "headers")
+				break
+			}
+			if f.Name == ":status" {
+				d.c.setClient(d.side.Other(), "headers")
+				break
+			}
+		}
+	}
+	d.c.h.Headers(d.c, &HeadersEvent{
+		Side: d.side, StreamID: d.blockStream, Fields: fields, EndStream: d.blockEnd,
+		Time: d.blockTime, Err: err, Truncated: truncated,
+	})
+}
+
+// gap handles bytes the capture missed. Inside a DATA payload only that
+// stream loses bytes; anywhere else frame sync is lost.
+func (d *dirState) gap(n int64, t time.Time) {
+	switch d.mode {
+	case modeOff:
+		return
+	case modeFrames:
+		if d.inFrame && n >= 0 && uint64(n) <= uint64(d.left) {
+			d.left -= uint32(n)
+			if d.fh.Type == http2.FrameData && !d.skip {
+				d.dataLost(uint32(n), t)
+			} else if !d.skip {
+				d.skip = true
+				if d.fh.Type == http2.FrameHeaders || d.fh.Type == http2.FrameContinuation || d.fh.Type == http2.FramePushPromise {
+					d.blockBad, d.blockOpen, d.blockStream = true, true, d.fh.StreamID
+				}
+			}
+			if d.left == 0 {
+				if d.skip && (d.fh.Type == http2.FrameHeaders || d.fh.Type == http2.FrameContinuation) && d.fh.Flags.Has(http2.FlagHeadersEndHeaders) {
+					d.dropBlock()
+				}
+				d.endFrame(t)
+			}
+			return
+		}
+		if d.inFrame && d.fh.Type == http2.FrameData && !d.skip {
+			d.c.h.Data(d.c, &DataEvent{Side: d.side, StreamID: d.fh.StreamID, Lost: -1, Time: t})
+		}
+		d.c.note("%s: %s of stream bytes not captured; frame sync lost", d.sideName(), sizeText(n))
+		d.inFrame, d.nhdr = false, 0
+		d.block = d.block[:0]
+		d.blockOpen = false
+		d.startSync(t)
+		d.c.h.Lost(d.c, d.side, t)
+	case modeBody:
+		d.c.note("%s: part of the upgraded request body was not captured", d.sideName())
+		d.startSync(t)
+	default:
+		// Bytes before the gap can't chain with bytes after it.
+		d.buf = d.buf[:0]
+		d.chunkStarts = d.chunkStarts[:0]
+		if d.mode != modeSync {
+			d.startSync(t)
+		}
+	}
+}
+
+func (d *dirState) dataLost(n uint32, t time.Time) {
+	start := d.pos
+	d.pos += n
+	if !d.padKnown && d.fh.Flags.Has(http2.FlagDataPadded) {
+		// The pad length itself was lost: assume no padding.
+		d.padKnown = true
+		start++
+	}
+	dataEnd := d.fh.Length - d.padLen
+	if start >= dataEnd {
+		return
+	}
+	lost := min(d.pos, dataEnd) - start
+	d.c.h.Data(d.c, &DataEvent{Side: d.side, StreamID: d.fh.StreamID, Lost: int64(lost), Time: t})
+}
+
+func (d *dirState) finish() {
+	if d.mode == modeFrames && (d.inFrame || d.nhdr > 0) {
+		d.c.note("%s: capture ended inside a frame", d.sideName())
+	}
+	d.buf = nil
+	d.payload = nil
+	d.block = nil
+}
+
+func sizeText(n int64) string {
+	if n < 0 {
+		return "an unknown number of bytes"
+	}
+	return fmt.Sprintf("%d bytes", n)
+}

@@ -1,0 +1,25 @@
+// Package h2decode follows one HTTP/2 connection from the two reassembled TCP
+// byte streams and turns it into stream events: header blocks (HPACK decoded),
+// DATA payloads, RST_STREAM, GOAWAY and losses of sync.
+//
+// It is written for captures rather than for a live peer, so it never trusts
+// that it saw everything:
+//
+//   - The connection may start with the client preface, with an HTTP/1.1
+//     "Upgrade: h2c" exchange (the upgraded request becomes stream 1), or in
+//     the middle: then the frame boundary is found by looking for a run of
+//     frame headers that are valid for HTTP/2 (see sync.go).
+//   - HPACK is decoded by its own state machine per direction. A reference to
+//     a dynamic-table entry inserted before the capture started (or before a
+//     gap in the capture) yields an unknown field, not an error: the rest of
+//     the header block and later blocks still decode, and the unknown field
+//     carries a TableRef naming which pre-capture entry it was, stable across
+//     later insertions.
+//   - A gap inside a DATA frame's payload is reported on that stream only and
+//     frame sync is kept; a gap that swallows a frame header costs frame sync
+//     (and the HPACK state of that direction) until the next frame boundary.
+//
+// Frame payloads other than DATA are parsed with golang.org/x/net/http2's
+// Framer, which checks them strictly; DATA payloads are streamed as they
+// arrive so that a large frame is never held whole.
+package h2decode

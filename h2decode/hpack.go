@@ -1,0 +1,325 @@
+package h2decode
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/grpcsniff/grpcsniff/capture"
+	"golang.org/x/net/http2/hpack"
+)
+
+// HeaderField is one decoded header field.
+type HeaderField struct {
+	Name  string
+	Value string
+	// NameUnknown and ValueUnknown are set when the field came from a
+	// dynamic-table entry that was inserted before the capture (or a gap in
+	// it) began, so the text could not be recovered. Ref then names that
+	// entry.
+	NameUnknown  bool
+	ValueUnknown bool
+	Ref          TableRef
+	// Sensitive is set for fields sent as "never indexed".
+	Sensitive bool
+}
+
+// Unknown reports whether any part of the field could not be recovered.
+func (f *HeaderField) Unknown() bool { return f.NameUnknown || f.ValueUnknown }
+
+// TableRef names a dynamic-table entry that was in the table before decoding
+// could begin: Entry counts back from the newest such entry (0 is the last one
+// inserted before the capture began or, after a gap, before the gap). Epoch
+// counts the times the table's state was lost on that side of the connection.
+// Two fields with equal TableRefs carry the same name and value.
+type TableRef struct {
+	Conn  uint64
+	Side  capture.Side
+	Epoch uint32
+	Entry uint32
+}
+
+func (r TableRef) String() string {
+	return fmt.Sprintf("c%d/%c/e%d/%d", r.Conn, "ab"[r.Side&1], r.Epoch, r.Entry)
+}
+
+// hpackEntry is one dynamic-table entry.
+type hpackEntry struct {
+	f    HeaderField
+	size uint32
+}
+
+// Errors a header block can end with. The fields decoded before the error are
+// still returned.
+var (
+	errHPACKTruncated = errors.New("header block truncated")
+	errHPACKIndex     = errors.New("header field index out of range")
+	errHPACKHuffman   = errors.New("invalid Huffman-coded string")
+	errHPACKInteger   = errors.New("integer overflow")
+	errHPACKTableSize = errors.New("table size update above the limit")
+)
+
+// hpackDecoder decodes the header blocks sent by one side of a connection.
+//
+// When the decoder starts after the connection did (capture mid-connection, or
+// after a gap) its table holds entries it never saw inserted. Positions in
+// the table count from the newest entry, and eviction removes the oldest, so
+// the entries inserted since decoding began always sit at the front: index
+// 62+p refers to the p-th newest known entry when p < len(known), and
+// otherwise to pre-existing entry p-inserted. That identity does not change as
+// more entries are inserted, which is what makes TableRef stable.
+type hpackDecoder struct {
+	conn uint64
+	side capture.Side
+
+	entries []hpackEntry // oldest first; newest at the end
+	size    uint32       // sum of the known entries' sizes
+	maxSize uint32       // the table's current maximum size
+	limit   uint32       // hard cap on maxSize to bound memory
+
+	// complete is true when decoding began with the connection, so every
+	// entry is known and a reference past them is an error in the stream.
+	complete bool
+	epoch    uint32
+	inserted uint32 // entries inserted since the epoch began
+}
+
+const defaultHeaderTableSize = 4096
+
+func newHPACKDecoder(conn uint64, side capture.Side, complete bool, limit uint32) *hpackDecoder {
+	return &hpackDecoder{conn: conn, side: side, maxSize: defaultHeaderTableSize, limit: limit, complete: complete}
+}
+
+// lose forgets the table: entries inserted while the capture missed bytes
+// make every position unknowable, so a new epoch of unknown entries begins.
+func (d *hpackDecoder) lose() {
+	d.entries = d.entries[:0]
+	d.size = 0
+	d.inserted = 0
+	d.complete = false
+	d.epoch++
+}
+
+func (d *hpackDecoder) setMaxSize(n uint32) error {
+	if n > d.limit {
+		return errHPACKTableSize
+	}
+	d.maxSize = n
+	d.evict()
+	if n == 0 {
+		// An empty table holds no pre-capture entries either.
+		d.entries = d.entries[:0]
+		d.complete = true
+	}
+	return nil
+}
+
+func (d *hpackDecoder) evict() {
+	i := 0
+	for d.size > d.maxSize && i < len(d.entries) {
+		d.size -= d.entries[i].size
+		i++
+	}
+	if i > 0 {
+		n := copy(d.entries, d.entries[i:])
+		clear(d.entries[n:])
+		d.entries = d.entries[:n]
+	}
+}
+
+func (d *hpackDecoder) insert(f HeaderField) {
+	f.Sensitive = false
+	// An entry whose name is unknown has an unknown size too; counting only
+	// what is known can keep entries longer than the peer does, which is
+	// harmless: positions are counted from the newest end.
+	sz := uint32(len(f.Name)+len(f.Value)) + 32
+	d.inserted++
+	if sz > d.maxSize {
+		// RFC 7541 §4.4: an entry larger than the table empties it. Pre-capture
+		// entries are gone too, so the table is now fully known.
+		d.entries = d.entries[:0]
+		d.size = 0
+		d.complete = true
+		return
+	}
+	d.entries = append(d.entries, hpackEntry{f: f, size: sz})
+	d.size += sz
+	if d.size > d.maxSize {
+		d.evict()
+		// Pre-capture entries are evicted before any known one; once a known
+		// entry has gone, none of them is left.
+		if uint32(len(d.entries)) < d.inserted {
+			d.complete = true
+		}
+	}
+}
+
+// lookup resolves an index (1-based, static table first).
+func (d *hpackDecoder) lookup(i uint64) (HeaderField, error) {
+	if i == 0 {
+		return HeaderField{}, errHPACKIndex
+	}
+	if i <= uint64(len(staticTable)) {
+		e := staticTable[i-1]
+		return HeaderField{Name: e[0], Value: e[1]}, nil
+	}
+	p := i - uint64(len(staticTable)) - 1
+	if p < uint64(len(d.entries)) {
+		return d.entries[len(d.entries)-1-int(p)].f, nil
+	}
+	if d.complete || p-uint64(d.inserted) > 1<<20 {
+		return HeaderField{}, errHPACKIndex
+	}
+	ref := TableRef{Conn: d.conn, Side: d.side, Epoch: d.epoch, Entry: uint32(p - uint64(d.inserted))}
+	return HeaderField{NameUnknown: true, ValueUnknown: true, Ref: ref}, nil
+}
+
+// decode decodes one header block, appending fields to dst. It keeps going
+// after a field it cannot recover, and on a broken block returns what it
+// decoded with the error; the table state is then lost.
+func (d *hpackDecoder) decode(dst []HeaderField, b []byte, maxListSize int) ([]HeaderField, bool, error) {
+	listSize := 0
+	overLimit := false
+	add := func(f HeaderField) {
+		listSize += len(f.Name) + len(f.Value) + 32
+		if listSize > maxListSize {
+			overLimit = true
+			return
+		}
+		dst = append(dst, f)
+	}
+	for len(b) > 0 {
+		c := b[0]
+		var err error
+		switch {
+		case c&0x80 != 0: // indexed field
+			var idx uint64
+			if idx, b, err = readInt(7, b); err != nil {
+				break
+			}
+			var f HeaderField
+			if f, err = d.lookup(idx); err != nil {
+				break
+			}
+			add(f)
+		case c&0xc0 == 0x40: // literal with incremental indexing
+			var f HeaderField
+			if f, b, err = d.readLiteral(6, b); err != nil {
+				break
+			}
+			d.insert(f)
+			add(f)
+		case c&0xe0 == 0x20: // dynamic table size update
+			var n uint64
+			if n, b, err = readInt(5, b); err != nil {
+				break
+			}
+			if n > uint64(d.limit) {
+				err = errHPACKTableSize
+				break
+			}
+			err = d.setMaxSize(uint32(n))
+		default: // literal without indexing (0000) or never indexed (0001)
+			var f HeaderField
+			if f, b, err = d.readLiteral(4, b); err != nil {
+				break
+			}
+			f.Sensitive = c&0x10 != 0
+			add(f)
+		}
+		if err != nil {
+			d.lose()
+			return dst, overLimit, err
+		}
+	}
+	return dst, overLimit, nil
+}
+
+func (d *hpackDecoder) readLiteral(prefix uint8, b []byte) (HeaderField, []byte, error) {
+	var f HeaderField
+	idx, b, err := readInt(prefix, b)
+	if err != nil {
+		return f, b, err
+	}
+	if idx > 0 {
+		nf, err := d.lookup(idx)
+		if err != nil {
+			return f, b, err
+		}
+		f.Name, f.NameUnknown, f.Ref = nf.Name, nf.NameUnknown, nf.Ref
+	} else if f.Name, b, err = readString(b); err != nil {
+		return f, b, err
+	}
+	f.Value, b, err = readString(b)
+	return f, b, err
+}
+
+// readInt reads an HPACK integer with an n-bit prefix (RFC 7541 §5.1).
+func readInt(n uint8, b []byte) (uint64, []byte, error) {
+	if len(b) == 0 {
+		return 0, b, errHPACKTruncated
+	}
+	mask := uint64(1)<<n - 1
+	v := uint64(b[0]) & mask
+	b = b[1:]
+	if v < mask {
+		return v, b, nil
+	}
+	var m uint
+	for len(b) > 0 {
+		c := b[0]
+		b = b[1:]
+		v += uint64(c&0x7f) << m
+		if c&0x80 == 0 {
+			return v, b, nil
+		}
+		m += 7
+		if m >= 63 {
+			return 0, b, errHPACKInteger
+		}
+	}
+	return 0, b, errHPACKTruncated
+}
+
+func readString(b []byte) (string, []byte, error) {
+	if len(b) == 0 {
+		return "", b, errHPACKTruncated
+	}
+	huff := b[0]&0x80 != 0
+	n, b, err := readInt(7, b)
+	if err != nil {
+		return "", b, err
+	}
+	if n > uint64(len(b)) {
+		return "", b, errHPACKTruncated
+	}
+	s := b[:n]
+	b = b[n:]
+	if !huff {
+		return string(s), b, nil
+	}
+	v, err := hpack.HuffmanDecodeToString(s)
+	if err != nil {
+		return "", b, errHPACKHuffman
+	}
+	return v, b, nil
+}
+
+// staticTable is RFC 7541 Appendix A.
+var staticTable = [...][2]string{
+	{":authority", ""}, {":method", "GET"}, {":method", "POST"}, {":path", "/"},
+	{":path", "/index.html"}, {":scheme", "http"}, {":scheme", "https"}, {":status", "200"},
+	{":status", "204"}, {":status", "206"}, {":status", "304"}, {":status", "400"},
+	{":status", "404"}, {":status", "500"}, {"accept-charset", ""}, {"accept-encoding", "gzip, deflate"},
+	{"accept-language", ""}, {"accept-ranges", ""}, {"accept", ""}, {"access-control-allow-origin", ""},
+	{"age", ""}, {"allow", ""}, {"authorization", ""}, {"cache-control", ""},
+	{"content-disposition", ""}, {"content-encoding", ""}, {"content-language", ""}, {"content-length", ""},
+	{"content-location", ""}, {"content-range", ""}, {"content-type", ""}, {"cookie", ""},
+	{"date", ""}, {"etag", ""}, {"expect", ""}, {"expires", ""},
+	{"from", ""}, {"host", ""}, {"if-match", ""}, {"if-modified-since", ""},
+	{"if-none-match", ""}, {"if-range", ""}, {"if-unmodified-since", ""}, {"last-modified", ""},
+	{"link", ""}, {"location", ""}, {"max-forwards", ""}, {"proxy-authenticate", ""},
+	{"proxy-authorization", ""}, {"range", ""}, {"referer", ""}, {"refresh", ""},
+	{"retry-after", ""}, {"server", ""}, {"set-cookie", ""}, {"strict-transport-security", ""},
+	{"transfer-encoding", ""}, {"user-agent", ""}, {"vary", ""}, {"via", ""},
+	{"www-authenticate", ""},
+}

@@ -1,0 +1,206 @@
+package h2decode
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/base64"
+	"encoding/binary"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/net/http2"
+)
+
+// maxHTTP1Head bounds an HTTP/1.1 request or response head.
+const maxHTTP1Head = 64 << 10
+
+// maxUpgradeBody bounds the upgraded request body held until the server's
+// 101 confirms the upgrade.
+const maxUpgradeBody = 4 << 20
+
+// upgradeState is an HTTP/1.1 request that asked for "Upgrade: h2c". Its
+// stream-1 events wait for the server's answer: only a 101 makes it HTTP/2.
+type upgradeState struct {
+	fields    []HeaderField
+	time      time.Time
+	body      []byte
+	bodyTime  time.Time
+	bodyLeft  int64
+	bodyDone  bool
+	confirmed bool
+}
+
+var http1Methods = []string{"GET ", "POST ", "PUT ", "HEAD ", "DELETE ", "OPTIONS ", "PATCH ", "CONNECT ", "TRACE "}
+
+func looksHTTP1(b []byte) bool {
+	if bytes.HasPrefix(b, []byte("HTTP/1.")) {
+		return true
+	}
+	for _, m := range http1Methods {
+		if bytes.HasPrefix(b, []byte(m)) {
+			return true
+		}
+	}
+	return false
+}
+
+// mayBecomeHTTP1 reports whether b is too short to tell but could still
+// start an HTTP/1.x request or response.
+func mayBecomeHTTP1(b []byte) bool {
+	if len(b) >= 8 {
+		return false
+	}
+	if bytes.HasPrefix([]byte("HTTP/1."), b) {
+		return true
+	}
+	for _, m := range http1Methods {
+		if bytes.HasPrefix([]byte(m), b) {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *dirState) http1(t time.Time) ([]byte, bool) {
+	end := bytes.Index(d.buf, []byte("\r\n\r\n"))
+	if end < 0 {
+		if len(d.buf) > maxHTTP1Head {
+			d.c.note("%s: HTTP/1.x head longer than %d bytes", d.sideName(), maxHTTP1Head)
+			d.notHTTP2()
+		}
+		return nil, false
+	}
+	headLen := end + 4
+	br := bufio.NewReader(bytes.NewReader(d.buf[:headLen]))
+	if bytes.HasPrefix(d.buf, []byte("HTTP/")) {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil || resp.StatusCode != http.StatusSwitchingProtocols || d.c.up == nil || !hasToken(resp.Header, "Upgrade", "h2c") {
+			if d.c.up != nil {
+				d.c.note("server declined the h2c Upgrade")
+			}
+			d.notHTTP2()
+			return nil, false
+		}
+		d.c.Kind = KindUpgrade
+		d.c.setClient(d.side.Other(), "upgrade")
+		d.startHPACK(true)
+		rest := d.enterFrames(headLen)
+		d.confirmUpgrade()
+		return rest, true
+	}
+	req, err := http.ReadRequest(br)
+	if err != nil || !hasToken(req.Header, "Upgrade", "h2c") {
+		d.notHTTP2()
+		return nil, false
+	}
+	up := &upgradeState{time: t, bodyLeft: max(req.ContentLength, 0)}
+	up.fields = append(up.fields,
+		HeaderField{Name: ":method", Value: req.Method},
+		HeaderField{Name: ":scheme", Value: "http"},
+		HeaderField{Name: ":authority", Value: req.Host},
+		HeaderField{Name: ":path", Value: req.RequestURI})
+	names := make([]string, 0, len(req.Header))
+	for k := range req.Header {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		lk := strings.ToLower(k)
+		switch lk {
+		case "connection", "upgrade", "http2-settings", "keep-alive", "proxy-connection", "transfer-encoding":
+			continue
+		}
+		for _, v := range req.Header[k] {
+			up.fields = append(up.fields, HeaderField{Name: lk, Value: v})
+		}
+	}
+	if s := req.Header.Get("Http2-Settings"); s != "" {
+		d.applyUpgradeSettings(s)
+	}
+	if len(req.TransferEncoding) > 0 {
+		d.c.note("upgraded request uses chunked encoding; its body is not decoded")
+	}
+	d.c.up = up
+	d.c.setClient(d.side, "upgrade")
+	d.startHPACK(true)
+	rest := d.buf[headLen:]
+	d.buf = nil
+	d.chunkStarts = d.chunkStarts[:0]
+	if up.bodyLeft > 0 {
+		d.mode = modeBody
+	} else {
+		up.bodyDone = true
+		d.mode = modePreface
+	}
+	return rest, true
+}
+
+// applyUpgradeSettings reads the client's HTTP2-Settings header: the SETTINGS
+// payload, base64url-encoded.
+func (d *dirState) applyUpgradeSettings(s string) {
+	p, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
+	if err != nil {
+		d.c.note("HTTP2-Settings header is not base64url: %v", err)
+		return
+	}
+	for ; len(p) >= 6; p = p[6:] {
+		if http2.SettingID(binary.BigEndian.Uint16(p)) == http2.SettingMaxFrameSize {
+			d.peer().maxFrame = max(binary.BigEndian.Uint32(p[2:]), maxStrictFrameLen)
+		}
+	}
+}
+
+func hasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for _, f := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(f), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (d *dirState) notHTTP2() {
+	if d.c.Kind == KindUnknown || d.c.Kind == KindUpgrade {
+		d.c.Kind = KindHTTP1
+		d.c.note("HTTP/1.x without an h2c Upgrade: not decoded")
+	}
+	d.off()
+	d.peer().off()
+}
+
+// body consumes the upgraded request's body.
+func (d *dirState) body(data []byte, t time.Time) []byte {
+	up := d.c.up
+	n := min(int64(len(data)), up.bodyLeft)
+	chunk := data[:n]
+	up.bodyLeft -= n
+	if up.confirmed {
+		d.c.h.Data(d.c, &DataEvent{Side: d.side, StreamID: 1, Data: chunk, EndStream: up.bodyLeft == 0, Time: t})
+	} else if len(up.body)+len(chunk) <= maxUpgradeBody {
+		up.body = append(up.body, chunk...)
+		up.bodyTime = t
+	}
+	if up.bodyLeft == 0 {
+		up.bodyDone = true
+		d.mode = modePreface
+	}
+	return data[n:]
+}
+
+// confirmUpgrade emits the upgraded request as stream 1 once the server
+// switched protocols.
+func (d *dirState) confirmUpgrade() {
+	up := d.c.up
+	up.confirmed = true
+	side := d.side.Other()
+	hasBody := up.bodyDone && len(up.body) > 0 || !up.bodyDone
+	d.c.h.Headers(d.c, &HeadersEvent{Side: side, StreamID: 1, Fields: up.fields, EndStream: !hasBody, Time: up.time, Upgrade: true})
+	if len(up.body) > 0 {
+		d.c.h.Data(d.c, &DataEvent{Side: side, StreamID: 1, Data: up.body, EndStream: up.bodyDone, Time: up.bodyTime})
+	}
+	up.body = nil
+}
