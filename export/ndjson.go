@@ -110,6 +110,10 @@ func AppendCallJSON(b []byte, c *grpcframe.Call, opt pbdecode.Options) []byte {
 	b = appendInt(b, c.Duration().Microseconds())
 	b = appendKey(b, "status")
 	b = appendStatus(b, c.Status, opt)
+	if c.StatusUnknown {
+		b = appendKey(b, "status_unknown")
+		b = append(b, "true"...)
+	}
 	b = appendKey(b, "request_headers")
 	b = appendHeaders(b, c.RequestHeaders)
 	b = appendKey(b, "response_headers")
@@ -222,9 +226,15 @@ func seenBefore(hs []h2decode.HeaderField, name string) bool {
 }
 
 func appendHeaderValue(b []byte, f *h2decode.HeaderField) []byte {
-	if f.ValueUnknown {
+	if f.Unknown() {
+		// The name, or name and value, came from a table entry that was
+		// never seen: say which entry, and what is known.
 		b = append(b, `{"unknown":"hpack","entry":`...)
 		b = appendString(b, f.Ref.String())
+		if !f.ValueUnknown {
+			b = append(b, `,"value":`...)
+			b = appendString(b, f.Value)
+		}
 		return append(b, '}')
 	}
 	if strings.HasSuffix(f.Name, "-bin") && !f.NameUnknown {

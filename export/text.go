@@ -52,6 +52,9 @@ func FormatLine(c *grpcframe.Call, loc *time.Location) string {
 		method = "(method unknown)"
 	}
 	status := "-"
+	if c.StatusUnknown {
+		status = "?"
+	}
 	if c.Status != nil {
 		status = c.Status.Name
 		if c.Status.Message != "" {

@@ -213,8 +213,17 @@ func (a *Assembler) readRequestHeaders(call *Call, fs []h2decode.HeaderField) {
 func (a *Assembler) readTrailers(call *Call, fs []h2decode.HeaderField) {
 	code, ok := Header(fs, "grpc-status")
 	if !ok {
+		for i := range fs {
+			if fs[i].Unknown() {
+				// grpc-status may be among the fields HPACK could not
+				// recover; say so rather than report no status.
+				call.StatusUnknown = true
+				break
+			}
+		}
 		return
 	}
+	call.StatusUnknown = false
 	n, err := strconv.Atoi(code)
 	if err != nil {
 		call.note(fmt.Sprintf("grpc-status %q is not a number", code))
@@ -304,7 +313,9 @@ func (a *Assembler) GoAway(c *h2decode.Conn, side capture.Side, last uint32, cod
 	if len(debug) > 0 {
 		msg += fmt.Sprintf(" (%q)", debug)
 	}
-	c.Notes = append(c.Notes, msg)
+	if code != http2.ErrCodeNo {
+		c.Notes = append(c.Notes, msg)
+	}
 	cs.goaway = true
 	for _, id := range sortedIDs(cs.streams) {
 		s := cs.streams[id]

@@ -101,8 +101,11 @@ type Call struct {
 
 	Requests  []*Message
 	Responses []*Message
-	// Status is nil when no grpc-status was seen.
-	Status *Status
+	// Status is nil when no grpc-status was seen. StatusUnknown is set
+	// when trailers were seen but held fields HPACK could not recover, so
+	// the status may be among them.
+	Status        *Status
+	StatusUnknown bool
 
 	Start         time.Time
 	FirstResponse time.Time // zero when no response was seen
