@@ -184,20 +184,18 @@ func (d *decompressor) decompress(encoding string, b []byte, limit int) ([]byte,
 		return out, nil
 	case "zstd":
 		if d.zstd == nil {
-			z, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(uint64(limit)+1), zstd.WithDecoderMaxWindow(uint64(max(limit, 1<<10))))
+			// Streaming, so that the size limit below applies; the window
+			// cap keeps a hostile frame header from reserving much memory.
+			z, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(64<<20))
 			if err != nil {
 				return nil, fmt.Errorf("zstd: %w", err)
 			}
 			d.zstd = z
 		}
-		out, err := d.zstd.DecodeAll(b, nil)
-		if err != nil {
-			if len(out) > limit || err == zstd.ErrDecoderSizeExceeded {
-				return nil, errTooLarge{limit}
-			}
+		if err := d.zstd.Reset(bytes.NewReader(b)); err != nil {
 			return nil, fmt.Errorf("zstd: %w", err)
 		}
-		return out, nil
+		r = d.zstd
 	default:
 		return nil, fmt.Errorf("unsupported grpc-encoding %q", encoding)
 	}

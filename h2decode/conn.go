@@ -192,6 +192,7 @@ type dirState struct {
 	side     capture.Side
 	mode     dirMode
 	synced   bool   // has been in frame sync at least once
+	gapped   bool   // bytes of this direction were lost at some point
 	maxFrame uint32 // largest frame this side may send, from the peer's SETTINGS
 
 	// buf holds bytes not yet consumed in detection, HTTP/1 and sync modes.
@@ -322,6 +323,19 @@ func (d *dirState) detect(t time.Time) ([]byte, bool) {
 		d.off()
 		d.peer().off()
 		return nil, false
+	}
+	if d.c.Info.SYNSeen && !d.gapped {
+		// The first byte of this direction was captured: a server that speaks
+		// first (before the client's preface arrives) starts with SETTINGS,
+		// and its HPACK table is known from the start.
+		if len(b) < frameHeaderLen {
+			return nil, false
+		}
+		if h := parseFrameHeader(b); h.Type == http2.FrameSettings && h.plausible(d.maxFrame) {
+			d.c.Kind = KindH2
+			d.startHPACK(true)
+			return d.enterFrames(0), true
+		}
 	}
 	d.startSync(t)
 	return d.sync(t)
@@ -672,6 +686,7 @@ func (d *dirState) endBlock() {
 // gap handles bytes the capture missed. Inside a DATA payload only that
 // stream loses bytes; anywhere else frame sync is lost.
 func (d *dirState) gap(n int64, t time.Time) {
+	d.gapped = true
 	switch d.mode {
 	case modeOff:
 		return

@@ -1,0 +1,402 @@
+#!/usr/bin/env bash
+# Regenerates the gRPC test captures in testdata/pcaps/ from real peers
+# talking over loopback, captured with tcpdump.
+#
+#   sudo testdata/gen/gen.sh              # all captures
+#   sudo testdata/gen/gen.sh py_helloworld h2c_upgrade   # only these
+#
+# Needs root (tcpdump, apt-get). Idempotent: installs what is missing (Debian
+# packages with apt-get, Go modules through the nested module testdata/gen/go,
+# npm packages in testdata/gen/node), rebuilds helpers into $GEN_WORK
+# (default /tmp/grpcsniff-gen) and overwrites the files in testdata/pcaps/.
+# Every server/client/tcpdump it starts runs in the background and is killed
+# (by PID) before the script exits, also on error.
+#
+# Captures (port -> file):
+#   50101 grpcgo_interop.pcap        grpc-go interop server + client, 11 test
+#                                    cases, one client process (= connection)
+#                                    per case; nanosecond pcap
+#   50102 grpcgo_interop_gzip.pcapng same cases with gzip message compression
+#                                    (go/cmd/gzipinterop); pcapng via editcap
+#   50103 py_helloworld.pcap         grpcio: helloworld.Greeter + muxs.FileController
+#                                    on one server, one client channel
+#   23333 py_grpcdemo.pcap           grpcio: demo.GRPCDemo (4 call kinds)
+#   23333 py_grpcdemo_gzip.pcap      same with gzip on client and server
+#   50105 py_routeguide.pcap         grpcio: routeguide.RouteGuide
+#   50106 node_grpcjs.pcap           @grpc/grpc-js server + client
+#   50107 h2c_upgrade.pcap           curl --http2 (HTTP/1.1 Upgrade: h2c) against
+#                                    grpc-go behind x/net/http2/h2c
+#   50108 grpcgo_midstream.pcap      capture starts mid-connection (no SYN, no
+#                                    preface, HPACK dynamic table pre-filled)
+#   50109 any_sll2.pcap              tcpdump -i any (LINUX_SLL2 link type)
+#   50110 ipv6_helloworld.pcap       grpc-go over [::1]
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+OUT=$(cd "$HERE/.." && pwd)/pcaps
+WORK=${GEN_WORK:-/tmp/grpcsniff-gen}
+BIN=$WORK/bin
+PYGEN=$WORK/pygen
+LOGS=$WORK/logs
+PY=/usr/bin/python3 # Debian's python (sees python3-grpcio), not a pyenv one
+export PATH=/usr/local/go/bin:$PATH
+
+log() { printf '[gen] %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+[ "$(id -u)" = 0 ] || die "must run as root (tcpdump on lo, apt-get)"
+mkdir -p "$OUT" "$BIN" "$PYGEN" "$LOGS"
+
+# ---------------------------------------------------------------- processes
+PIDS=()
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do
+		if kill -0 "$p" 2>/dev/null; then
+			kill -TERM "$p" 2>/dev/null || true
+			wait "$p" 2>/dev/null || true
+		fi
+	done
+	PIDS=()
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# bg NAME CMD... : run CMD in the background, logging to $LOGS/NAME.log;
+# the PID is left in $BGPID.
+bg() {
+	local name=$1
+	shift
+	"$@" >"$LOGS/$name.log" 2>&1 &
+	BGPID=$!
+	PIDS+=("$BGPID")
+}
+
+# stop PID: SIGTERM a background process we started and reap it.
+stop() {
+	kill -TERM "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
+# wait_port PORT: until something listens on TCP port PORT (v4 or v6).
+wait_port() {
+	local i
+	for i in $(seq 1 200); do
+		if [ -n "$(ss -Hltn "sport = :$1")" ]; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	die "nothing listening on port $1 (see $LOGS)"
+}
+
+# cap_start FILE PORT [tcpdump args...]: start tcpdump (default -i lo) for
+# "tcp port PORT" writing FILE; PID in $CAPPID. cap_stop flushes and ends it.
+cap_start() {
+	local file=$1 port=$2
+	shift 2
+	local args=("$@")
+	[ ${#args[@]} -gt 0 ] || args=(-i lo)
+	rm -f "$file"
+	# -Z root: keep root as the file owner (tcpdump otherwise drops to the
+	# tcpdump user and the pcap ends up owned by it); -U: packet-buffered.
+	tcpdump "${args[@]}" -Z root -U -n -s 262144 -w "$file" "tcp port $port" >"$LOGS/tcpdump-$port.log" 2>&1 &
+	CAPPID=$!
+	PIDS+=("$CAPPID")
+	sleep 1
+	kill -0 "$CAPPID" 2>/dev/null || die "tcpdump failed: $(cat "$LOGS/tcpdump-$port.log")"
+}
+cap_stop() {
+	sleep 1
+	kill -INT "$CAPPID" 2>/dev/null || true
+	wait "$CAPPID" 2>/dev/null || true
+}
+
+# ---------------------------------------------------------------- installs
+ensure_deps() {
+	local pkgs=(tcpdump tshark wireshark-common curl iproute2 protobuf-compiler
+		python3-grpcio python3-grpc-tools python3-protobuf nodejs)
+	local missing=() p
+	for p in "${pkgs[@]}"; do
+		# nodejs/npm may come from elsewhere (e.g. a preinstalled node 20)
+		if [ "$p" = nodejs ] && command -v node >/dev/null && command -v npm >/dev/null; then
+			continue
+		fi
+		dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+	done
+	if [ "${#missing[@]}" -gt 0 ]; then
+		log "apt-get install ${missing[*]}"
+		export DEBIAN_FRONTEND=noninteractive
+		echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+		apt-get install -y "${missing[@]}" >"$LOGS/apt.log" 2>&1 || {
+			apt-get update >>"$LOGS/apt.log" 2>&1
+			apt-get install -y "${missing[@]}" >>"$LOGS/apt.log" 2>&1
+		} || die "apt-get install failed, see $LOGS/apt.log"
+		if [[ " ${missing[*]} " == *" nodejs "* ]] && ! command -v npm >/dev/null; then
+			apt-get install -y npm >>"$LOGS/apt.log" 2>&1 || die "npm install failed"
+		fi
+	fi
+	command -v go >/dev/null || die "go not found (expected in /usr/local/go/bin)"
+}
+
+build_go() {
+	log "building Go helpers (nested module testdata/gen/go)"
+	(
+		cd "$HERE/go"
+		go build -o "$BIN/protoc-gen-go" google.golang.org/protobuf/cmd/protoc-gen-go
+		go build -o "$BIN/protoc-gen-go-grpc" google.golang.org/grpc/cmd/protoc-gen-go-grpc
+		# Regenerate the committed Go stubs (no-op unless the .proto changed).
+		protoc -I "$HERE/proto" \
+			--plugin=protoc-gen-go="$BIN/protoc-gen-go" --plugin=protoc-gen-go-grpc="$BIN/protoc-gen-go-grpc" \
+			--go_out=. --go_opt=module=github.com/grpcsniff/grpcsniff/testdata/gen/go \
+			--go-grpc_out=. --go-grpc_opt=module=github.com/grpcsniff/grpcsniff/testdata/gen/go \
+			helloworld.proto muxs.proto
+		go build -o "$BIN/interop_server" google.golang.org/grpc/interop/server
+		go build -o "$BIN/interop_client" google.golang.org/grpc/interop/client
+		go build -o "$BIN/gzipinterop" ./cmd/gzipinterop
+		go build -o "$BIN/greeter" ./cmd/greeter
+		go build -o "$BIN/greetclient" ./cmd/greetclient
+	)
+}
+
+build_py() {
+	log "generating Python stubs with grpc_tools.protoc"
+	(cd "$HERE/proto" && "$PY" -m grpc_tools.protoc -I. --python_out="$PYGEN" --grpc_python_out="$PYGEN" \
+		helloworld.proto muxs.proto demo.proto route_guide.proto)
+}
+
+build_node() {
+	log "installing npm packages in testdata/gen/node"
+	(
+		cd "$HERE/node"
+		if [ -f package-lock.json ]; then
+			npm ci --no-audit --no-fund >"$LOGS/npm.log" 2>&1
+		else
+			npm install --no-audit --no-fund >"$LOGS/npm.log" 2>&1
+		fi
+	) || die "npm failed, see $LOGS/npm.log"
+}
+
+# env execs python, so the PID of a background "${PYRUN[@]}" is python's own.
+PYRUN=(env "PYTHONPATH=$PYGEN:$HERE/python" PYTHONDONTWRITEBYTECODE=1 "$PY" -u)
+
+# ---------------------------------------------------------------- captures
+INTEROP_CASES=(empty_unary large_unary client_streaming server_streaming ping_pong
+	custom_metadata status_code_and_message special_status_message
+	unimplemented_method cancel_after_begin timeout_on_sleeping_server)
+
+# tshark_count FILE PORT FILTER: number of packets matching FILTER.
+tshark_count() {
+	tshark -r "$1" -d "tcp.port==$2,http2" -Y "$3" 2>/dev/null | wc -l
+}
+
+# The interop cases cancel_after_begin (cancel right after NewStream) and
+# timeout_on_sleeping_server (1 ms deadline on a fresh connection) are racy:
+# sometimes the client gives up before its HEADERS frame is written, and the
+# case still "passes". Check that both streams made it onto the wire.
+interop_complete() {
+	local f=$1 port=$2
+	[ "$(tshark_count "$f" "$port" 'http2.headers.path == "/grpc.testing.TestService/StreamingInputCall"')" -ge 2 ] &&
+		[ "$(tshark_count "$f" "$port" 'http2.headers.path == "/grpc.testing.TestService/FullDuplexCall" && http2.header.name == "grpc-timeout"')" -ge 1 ]
+}
+
+gen_grpcgo_interop() {
+	local port=50101 f=$OUT/grpcgo_interop.pcap tc srv try
+	bg interop_server "$BIN/interop_server" --port=$port --use_tls=false
+	srv=$BGPID
+	wait_port $port
+	for try in 1 2 3 4 5 6 7 8; do
+		: >"$LOGS/interop_client.log"
+		cap_start "$f" $port -i lo --time-stamp-precision=nano
+		for tc in "${INTEROP_CASES[@]}"; do
+			GRPC_GO_LOG_SEVERITY_LEVEL=info "$BIN/interop_client" --server_host=127.0.0.1 --server_port=$port --use_tls=false \
+				--test_case="$tc" >>"$LOGS/interop_client.log" 2>&1 || die "interop $tc failed"
+		done
+		cap_stop
+		interop_complete "$f" $port && break
+		log "grpcgo_interop: a racy case did not reach the wire (try $try), capturing again"
+	done
+	interop_complete "$f" $port || die "grpcgo_interop: racy cases never complete"
+	stop "$srv"
+}
+
+gen_grpcgo_interop_gzip() {
+	local port=50102 raw=$WORK/grpcgo_interop_gzip.pcap srv
+	local cases
+	cases=$(IFS=,; echo "${INTEROP_CASES[*]}")
+	bg gzipinterop_server "$BIN/gzipinterop" -mode=server -addr=127.0.0.1:$port
+	srv=$BGPID
+	wait_port $port
+	cap_start "$raw" $port
+	"$BIN/gzipinterop" -mode=client -addr=127.0.0.1:$port -test_cases="$cases" \
+		>"$LOGS/gzipinterop_client.log" 2>&1 || die "gzip interop client failed"
+	cap_stop
+	stop "$srv"
+	interop_complete "$raw" $port || die "grpcgo_interop_gzip: cancel/timeout streams missing"
+	# tcpdump (4.99) cannot write pcapng itself
+	editcap -F pcapng "$raw" "$OUT/grpcgo_interop_gzip.pcapng"
+}
+
+gen_py_helloworld() {
+	local port=50103 srv
+	bg py_helloworld_server "${PYRUN[@]}" "$HERE/python/helloworld_server.py" --port=$port
+	srv=$BGPID
+	wait_port $port
+	cap_start "$OUT/py_helloworld.pcap" $port
+	"${PYRUN[@]}" "$HERE/python/helloworld_client.py" --port=$port >"$LOGS/py_helloworld_client.log" 2>&1 ||
+		die "py helloworld client failed"
+	cap_stop
+	stop "$srv"
+}
+
+gen_py_grpcdemo() {
+	local port=23333 srv
+	bg py_grpcdemo_server "${PYRUN[@]}" "$HERE/python/grpcdemo_server.py" --port=$port
+	srv=$BGPID
+	wait_port $port
+	cap_start "$OUT/py_grpcdemo.pcap" $port
+	"${PYRUN[@]}" "$HERE/python/grpcdemo_client.py" --port=$port >"$LOGS/py_grpcdemo_client.log" 2>&1 ||
+		die "py grpcdemo client failed"
+	cap_stop
+	stop "$srv"
+}
+
+gen_py_grpcdemo_gzip() {
+	local port=23333 srv
+	bg py_grpcdemo_gzip_server "${PYRUN[@]}" "$HERE/python/grpcdemo_server.py" --port=$port --gzip
+	srv=$BGPID
+	wait_port $port
+	cap_start "$OUT/py_grpcdemo_gzip.pcap" $port
+	"${PYRUN[@]}" "$HERE/python/grpcdemo_client.py" --port=$port --gzip >"$LOGS/py_grpcdemo_gzip_client.log" 2>&1 ||
+		die "py grpcdemo gzip client failed"
+	cap_stop
+	stop "$srv"
+}
+
+gen_py_routeguide() {
+	local port=50105 srv
+	bg py_routeguide_server "${PYRUN[@]}" "$HERE/python/routeguide_server.py" --port=$port
+	srv=$BGPID
+	wait_port $port
+	cap_start "$OUT/py_routeguide.pcap" $port
+	"${PYRUN[@]}" "$HERE/python/routeguide_client.py" --port=$port >"$LOGS/py_routeguide_client.log" 2>&1 ||
+		die "py routeguide client failed"
+	cap_stop
+	stop "$srv"
+}
+
+gen_node_grpcjs() {
+	local port=50106 srv
+	bg node_server node "$HERE/node/greeter.js" server $port
+	srv=$BGPID
+	wait_port $port
+	cap_start "$OUT/node_grpcjs.pcap" $port
+	node "$HERE/node/greeter.js" client $port >"$LOGS/node_client.log" 2>&1 || die "node client failed"
+	cap_stop
+	stop "$srv"
+}
+
+# curl --http2 with a plain http:// URL sends the first request as HTTP/1.1
+# with "Connection: Upgrade, HTTP2-Settings", "Upgrade: h2c" and
+# "HTTP2-Settings"; curl 7.88 does this for a POST with a body too. The server
+# (go/cmd/greeter -h2c: x/net/http2/h2c around grpc.Server.ServeHTTP) reads
+# the body, answers "HTTP/1.1 101 Switching Protocols" and then speaks
+# HTTP/2: the client sends the preface + SETTINGS, and the response to the
+# upgraded request comes back on stream 1 (the request itself was never sent
+# as HTTP/2 HEADERS/DATA: its headers and body are in the HTTP/1.1 part).
+# Two more requests (--next) reuse the upgraded connection as ordinary HTTP/2
+# streams 3 and 5:
+#   stream 1: POST /helloworld.Greeter/SayHello  HelloRequest{name:"curl"} -> OK "Hello, curl!"
+#   stream 3: POST /helloworld.Greeter/Square    Number{value:4}           -> OK 16
+#   stream 5: POST /helloworld.Greeter/SayHello  HelloRequest{}            -> INVALID_ARGUMENT
+gen_h2c_upgrade() {
+	local port=50107 srv url=http://127.0.0.1:50107
+	# 5-byte gRPC message prefix (flag 0, big-endian length) + protobuf
+	printf '\x00\x00\x00\x00\x06\x0a\x04curl' >"$WORK/h2c_sayhello.bin"   # HelloRequest{name:"curl"}
+	printf '\x00\x00\x00\x00\x05\x0d\x00\x00\x80\x40' >"$WORK/h2c_square.bin" # Number{value:4.0f}
+	printf '\x00\x00\x00\x00\x00' >"$WORK/h2c_empty.bin"                     # HelloRequest{}
+	bg h2c_server "$BIN/greeter" -addr=127.0.0.1:$port -h2c
+	srv=$BGPID
+	wait_port $port
+	cap_start "$OUT/h2c_upgrade.pcap" $port
+	local g=(--http2 -sS -X POST -H 'content-type: application/grpc' -H 'te: trailers')
+	curl -v "${g[@]}" --data-binary @"$WORK/h2c_sayhello.bin" -o "$WORK/h2c_resp1.bin" "$url/helloworld.Greeter/SayHello" \
+		--next "${g[@]}" --data-binary @"$WORK/h2c_square.bin" -o "$WORK/h2c_resp2.bin" "$url/helloworld.Greeter/Square" \
+		--next "${g[@]}" --data-binary @"$WORK/h2c_empty.bin" -o "$WORK/h2c_resp3.bin" "$url/helloworld.Greeter/SayHello" \
+		>"$LOGS/h2c_curl.log" 2>&1 || die "curl failed, see $LOGS/h2c_curl.log"
+	cap_stop
+	stop "$srv"
+	grep -q '101 Switching Protocols' "$LOGS/h2c_curl.log" || die "no h2c upgrade happened"
+}
+
+# The client makes 4 unary calls on one connection before tcpdump starts, then
+# (on the same connection) SayHello, Square, SayHelloStream (new method,
+# server streaming), FileController/Read (new service), SayHello.
+gen_grpcgo_midstream() {
+	local port=50108 srv cli i
+	rm -f "$WORK/midstream.ready" "$WORK/midstream.go"
+	bg midstream_server "$BIN/greeter" -addr=127.0.0.1:$port
+	srv=$BGPID
+	wait_port $port
+	bg midstream_client "$BIN/greetclient" -addr=127.0.0.1:$port -scenario=midstream \
+		-ready-file="$WORK/midstream.ready" -go-file="$WORK/midstream.go"
+	cli=$BGPID
+	for i in $(seq 1 200); do
+		[ -f "$WORK/midstream.ready" ] && break
+		kill -0 "$cli" 2>/dev/null || die "midstream client died: $(cat "$LOGS/midstream_client.log")"
+		sleep 0.1
+	done
+	[ -f "$WORK/midstream.ready" ] || die "midstream client never finished phase 1"
+	cap_start "$OUT/grpcgo_midstream.pcap" $port
+	touch "$WORK/midstream.go"
+	wait "$cli" || die "midstream client failed: $(cat "$LOGS/midstream_client.log")"
+	cap_stop
+	stop "$srv"
+}
+
+gen_any_sll2() {
+	local port=50109 srv
+	bg any_server "$BIN/greeter" -addr=127.0.0.1:$port
+	srv=$BGPID
+	wait_port $port
+	# libpcap >= 1.10 gives DLT_LINUX_SLL2 for -i any by default
+	cap_start "$OUT/any_sll2.pcap" $port -i any
+	"$BIN/greetclient" -addr=127.0.0.1:$port -names=any1,any2 >"$LOGS/any_client.log" 2>&1 || die "any client failed"
+	cap_stop
+	stop "$srv"
+}
+
+gen_ipv6_helloworld() {
+	local port=50110 srv
+	bg ipv6_server "$BIN/greeter" -addr="[::1]:$port"
+	srv=$BGPID
+	wait_port $port
+	cap_start "$OUT/ipv6_helloworld.pcap" $port
+	"$BIN/greetclient" -addr="[::1]:$port" -names=ipv6,world >"$LOGS/ipv6_client.log" 2>&1 || die "ipv6 client failed"
+	cap_stop
+	stop "$srv"
+}
+
+ALL=(grpcgo_interop grpcgo_interop_gzip py_helloworld py_grpcdemo py_grpcdemo_gzip
+	py_routeguide node_grpcjs h2c_upgrade grpcgo_midstream any_sll2 ipv6_helloworld)
+
+main() {
+	local todo=("$@") t
+	[ ${#todo[@]} -gt 0 ] || todo=("${ALL[@]}")
+	for t in "${todo[@]}"; do
+		declare -F "gen_$t" >/dev/null || die "unknown capture $t (known: ${ALL[*]})"
+	done
+	ensure_deps
+	build_go
+	build_py
+	build_node
+	for t in "${todo[@]}"; do
+		log "capturing $t"
+		"gen_$t"
+	done
+	cleanup
+	log "done; logs in $LOGS; tshark's view of the captures (verify.py):"
+	"$PY" "$HERE/verify.py" | tee "$LOGS/verify.txt" >&2
+}
+
+main "$@"
