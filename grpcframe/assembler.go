@@ -50,6 +50,7 @@ type Assembler struct {
 	sink    Sink
 	opts    Options
 	pending callHeap // calls started, in output order; finished ones wait for earlier ones
+	resets  []pendingReset
 	dec     decompressor
 	stats   Stats
 }
@@ -92,6 +93,8 @@ type stream struct {
 	headers    [2]int // header blocks seen from each side
 	encoding   [2]string
 	ended      [2]bool
+	resetAt    time.Time // when a RST_STREAM ended the call
+	lastSeen   time.Time // the last event on the stream
 }
 
 func (a *Assembler) conn(c *h2decode.Conn) *connState {
@@ -123,10 +126,12 @@ func (a *Assembler) stream(c *h2decode.Conn, id uint32, t time.Time) *stream {
 
 // Headers implements h2decode.Handler.
 func (a *Assembler) Headers(c *h2decode.Conn, ev *h2decode.HeadersEvent) {
+	a.expireResets(ev.Time)
 	s := a.stream(c, ev.StreamID, ev.Time)
 	if s == nil {
 		return
 	}
+	s.lastSeen = ev.Time
 	call := s.call
 	first := s.headers[ev.Side] == 0
 	s.headers[ev.Side]++
@@ -246,10 +251,12 @@ func (a *Assembler) readTrailers(call *Call, fs []h2decode.HeaderField) {
 
 // Data implements h2decode.Handler.
 func (a *Assembler) Data(c *h2decode.Conn, ev *h2decode.DataEvent) {
+	a.expireResets(ev.Time)
 	s := a.stream(c, ev.StreamID, ev.Time)
 	if s == nil {
 		return
 	}
+	s.lastSeen = ev.Time
 	call := s.call
 	if !s.sideKnown && s.headers[ev.Side] == 0 && s.headers[ev.Side.Other()] == 0 {
 		call.StartedBeforeCapture = true
@@ -294,16 +301,60 @@ func (a *Assembler) finishMessage(s *stream, side capture.Side, m *Message) {
 	s.got[side] = append(s.got[side], m)
 }
 
+// resetGrace is how long (in capture time) a reset call waits for the
+// frames its peer had already sent: a server's trailers often cross the
+// client's RST_STREAM (a deadline: CANCEL from the client, DEADLINE_EXCEEDED
+// from the server), and both belong to the call.
+const resetGrace = time.Second
+
 // Reset implements h2decode.Handler.
 func (a *Assembler) Reset(c *h2decode.Conn, side capture.Side, id uint32, code http2.ErrCode, t time.Time) {
+	a.expireResets(t)
 	s := a.stream(c, id, t)
 	if s == nil {
+		return
+	}
+	s.lastSeen = t
+	if s.call.State == StateReset {
+		// The peer's RST_STREAM answering ours closes the stream.
+		a.finish(c, s, t)
 		return
 	}
 	s.call.State = StateReset
 	s.call.ResetCode = code
 	s.call.ResetBy = a.roleName(c, s, side)
-	a.finish(c, s, t)
+	s.ended[side] = true
+	if s.ended[side.Other()] {
+		a.finish(c, s, t)
+		return
+	}
+	s.resetAt = t
+	a.resets = append(a.resets, pendingReset{c, s})
+}
+
+type pendingReset struct {
+	c *h2decode.Conn
+	s *stream
+}
+
+// expireResets finishes reset calls whose grace period is over.
+func (a *Assembler) expireResets(now time.Time) {
+	if len(a.resets) == 0 {
+		return
+	}
+	j := 0
+	for _, r := range a.resets {
+		switch {
+		case r.s.call == nil: // already finished
+		case now.Sub(r.s.resetAt) > resetGrace:
+			a.finish(r.c, r.s, r.s.lastSeen)
+		default:
+			a.resets[j] = r
+			j++
+		}
+	}
+	clear(a.resets[j:])
+	a.resets = a.resets[:j]
 }
 
 // GoAway implements h2decode.Handler.
@@ -359,8 +410,13 @@ func (a *Assembler) End(c *h2decode.Conn, reason capture.EndReason, t time.Time)
 	}
 	for _, id := range sortedIDs(cs.streams) {
 		s := cs.streams[id]
-		s.call.State = state
-		a.finish(c, s, t)
+		end := t
+		if s.call.State == StateReset {
+			end = s.lastSeen
+		} else {
+			s.call.State = state
+		}
+		a.finish(c, s, end)
 	}
 	a.flush()
 }
@@ -373,6 +429,12 @@ func (a *Assembler) Close() {
 
 func (a *Assembler) endSide(c *h2decode.Conn, s *stream, side capture.Side, t time.Time) {
 	s.ended[side] = true
+	if s.call.State == StateReset {
+		if s.ended[side.Other()] {
+			a.finish(c, s, t)
+		}
+		return
+	}
 	if s.sideKnown && side != s.clientSide {
 		// The server's end of stream ends a gRPC call, whatever the client
 		// still has to say.

@@ -332,3 +332,29 @@ func TestPercentDecode(t *testing.T) {
 		}
 	}
 }
+
+// A deadline: the client's RST_STREAM crosses the server's trailers; the call
+// keeps both.
+func TestResetCrossesTrailers(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.request(1, "grpc-timeout", "500m")
+	h.data(cli, 1, frame(0, []byte("\x0a\x03you")), true)
+	h.a.Reset(h.c, cli, 1, http2.ErrCodeCancel, h.tick())
+	h.headers(srv, 1, true, ":status", "200", "grpc-status", "4", "grpc-message", "Deadline Exceeded")
+	h.a.Reset(h.c, srv, 1, http2.ErrCodeNo, h.tick())
+	h.request(3)
+	calls := h.end()
+	c := calls[0]
+	if c.State != StateReset || c.ResetBy != "client" || c.ResetCode != http2.ErrCodeCancel || c.Status == nil || c.Status.Name != "DEADLINE_EXCEEDED" {
+		t.Fatalf("state %v by %s code %v status %+v", c.State, c.ResetBy, c.ResetCode, c.Status)
+	}
+	// Without an answer, the call ends once the grace period has passed.
+	h = newHarness(t, Options{})
+	h.request(1)
+	h.a.Reset(h.c, cli, 1, http2.ErrCodeCancel, h.tick())
+	h.now = h.now.Add(2 * resetGrace)
+	h.request(3)
+	if len(h.calls) != 1 || h.calls[0].State != StateReset {
+		t.Fatalf("reset call not emitted after the grace period: %v", h.calls)
+	}
+}
