@@ -93,6 +93,7 @@ type stream struct {
 	headers    [2]int // header blocks seen from each side
 	encoding   [2]string
 	ended      [2]bool
+	dataSeen   [2]bool
 	resetAt    time.Time // when a RST_STREAM ended the call
 	lastSeen   time.Time // the last event on the stream
 }
@@ -266,6 +267,14 @@ func (a *Assembler) Data(c *h2decode.Conn, ev *h2decode.DataEvent) {
 	}
 	side := ev.Side
 	done := func(m *Message) { a.finishMessage(s, side, m) }
+	if s.headers[side] == 0 && !s.msgs[side].desync && !s.dataSeen[side] {
+		// This side's data began before its headers were captured: the
+		// bytes may start in the middle of a message, and any 5 bytes would
+		// pass for a prefix. Splitting them would invent messages.
+		s.msgs[side].desync = true
+		call.note(fmt.Sprintf("data from %s began before the capture: message boundaries unknown, its messages are not shown", c.Info.Addr[side]))
+	}
+	s.dataSeen[side] = true
 	if ev.Lost != 0 {
 		call.LostBytes = true
 		if call.GRPC {

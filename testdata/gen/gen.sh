@@ -237,6 +237,19 @@ gen_grpcgo_interop_gzip() {
 	editcap -F pcapng "$raw" "$OUT/grpcgo_interop_gzip.pcapng"
 }
 
+# A capture cut out of grpcgo_interop.pcap so that it starts inside the
+# large_unary request body: the request's first bytes are missing, its
+# response is whole. Checks that a direction whose start was not captured is
+# not split into invented messages.
+gen_grpcgo_cut_midmessage() {
+	local f=$OUT/grpcgo_interop.pcap n
+	[ -f "$f" ] || gen_grpcgo_interop
+	n=$(tshark -r "$f" -d tcp.port==50101,http2 -Y 'http2.headers.path == "/grpc.testing.TestService/UnaryCall"' \
+		-T fields -e frame.number | head -n 1)
+	[ -n "$n" ] || die "grpcgo_cut_midmessage: no UnaryCall in $f"
+	editcap -r "$f" "$OUT/grpcgo_cut_midmessage.pcap" "$((n + 2))-$((n + 40))"
+}
+
 gen_py_helloworld() {
 	local port=50103 srv
 	bg py_helloworld_server "${PYRUN[@]}" "$HERE/python/helloworld_server.py" --port=$port
@@ -377,7 +390,7 @@ gen_ipv6_helloworld() {
 	stop "$srv"
 }
 
-ALL=(grpcgo_interop grpcgo_interop_gzip py_helloworld py_grpcdemo py_grpcdemo_gzip
+ALL=(grpcgo_interop grpcgo_cut_midmessage grpcgo_interop_gzip py_helloworld py_grpcdemo py_grpcdemo_gzip
 	py_routeguide node_grpcjs h2c_upgrade grpcgo_midstream any_sll2 ipv6_helloworld)
 
 main() {

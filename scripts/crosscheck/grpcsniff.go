@@ -1,0 +1,179 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"os/exec"
+	"strings"
+)
+
+// callKey identifies a call in both views. Conn tells apart connections
+// between the same two endpoints (a reused ephemeral port): 0 for the first
+// such connection in the capture, 1 for the next, and so on.
+type callKey struct {
+	Client, Server string
+	Conn           int
+	Stream         uint32
+}
+
+func (k callKey) String() string {
+	s := fmt.Sprintf("%s > %s stream %d", k.Client, k.Server, k.Stream)
+	if k.Conn > 0 {
+		s += fmt.Sprintf(" (connection #%d between them)", k.Conn+1)
+	}
+	return s
+}
+
+func (k callKey) swapped() callKey {
+	k.Client, k.Server = k.Server, k.Client
+	return k
+}
+
+type message struct {
+	Length     uint32
+	Compressed bool
+	// grpcsniff only: the message's bytes did not all reach the capture
+	// (or were cut by a size limit; Err says which).
+	Truncated bool
+	Err       string
+}
+
+// sniffCall is one NDJSON object of grpcsniff --json, the keys compared.
+type sniffCall struct {
+	key                  callKey
+	ConnID               int
+	Method               *string
+	GRPC                 bool
+	State                string
+	Status               *int
+	StatusUnknown        bool
+	StartedBeforeCapture bool
+	LostBytes            bool
+	RolesGuessed         bool
+	Transport            string
+	Requests, Responses  []message
+}
+
+type sniffJSON struct {
+	Conn                 int     `json:"conn"`
+	Client               string  `json:"client"`
+	Server               string  `json:"server"`
+	RolesGuessed         bool    `json:"roles_guessed"`
+	Transport            string  `json:"transport"`
+	StreamID             uint32  `json:"stream_id"`
+	Method               *string `json:"method"`
+	GRPC                 *bool   `json:"grpc"`
+	State                string  `json:"state"`
+	StartedBeforeCapture bool    `json:"started_before_capture"`
+	LostBytes            bool    `json:"lost_bytes"`
+	Status               *struct {
+		Code int `json:"code"`
+	} `json:"status"`
+	StatusUnknown bool          `json:"status_unknown"`
+	Requests      []messageJSON `json:"requests"`
+	Responses     []messageJSON `json:"responses"`
+}
+
+type messageJSON struct {
+	Length     uint32 `json:"length"`
+	Compressed bool   `json:"compressed"`
+	Truncated  bool   `json:"truncated"`
+	Error      string `json:"error"`
+}
+
+// runGrpcsniff runs "grpcsniff -r FILE --json -q" and parses its calls.
+func runGrpcsniff(bin, path string) ([]*sniffCall, error) {
+	cmd := exec.Command(bin, "-r", path, "--json", "-q")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v: %s", bin, err, strings.TrimSpace(stderr.String()))
+	}
+	return parseSniff(out)
+}
+
+func parseSniff(out []byte) ([]*sniffCall, error) {
+	var calls []*sniffCall
+	// Connection numbers per endpoint pair, in order of appearance, give
+	// callKey.Conn.
+	connsOfPair := map[[2]string][]int{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(nil, 1<<30)
+	for line := 1; sc.Scan(); line++ {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		var j sniffJSON
+		if err := json.Unmarshal(sc.Bytes(), &j); err != nil {
+			return nil, fmt.Errorf("grpcsniff output line %d: %v", line, err)
+		}
+		client, err := normAddrPort(j.Client)
+		if err != nil {
+			return nil, fmt.Errorf("grpcsniff output line %d: client: %v", line, err)
+		}
+		server, err := normAddrPort(j.Server)
+		if err != nil {
+			return nil, fmt.Errorf("grpcsniff output line %d: server: %v", line, err)
+		}
+		pair := [2]string{client, server}
+		n := indexOf(connsOfPair[pair], j.Conn)
+		if n < 0 {
+			connsOfPair[pair] = append(connsOfPair[pair], j.Conn)
+			n = len(connsOfPair[pair]) - 1
+		}
+		c := &sniffCall{
+			key:                  callKey{Client: client, Server: server, Conn: n, Stream: j.StreamID},
+			ConnID:               j.Conn,
+			Method:               j.Method,
+			GRPC:                 j.GRPC == nil || *j.GRPC,
+			State:                j.State,
+			StatusUnknown:        j.StatusUnknown,
+			StartedBeforeCapture: j.StartedBeforeCapture,
+			LostBytes:            j.LostBytes,
+			RolesGuessed:         j.RolesGuessed,
+			Transport:            j.Transport,
+			Requests:             convMessages(j.Requests),
+			Responses:            convMessages(j.Responses),
+		}
+		if j.Status != nil {
+			code := j.Status.Code
+			c.Status = &code
+		}
+		calls = append(calls, c)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	return calls, nil
+}
+
+func convMessages(ms []messageJSON) []message {
+	out := make([]message, len(ms))
+	for i, m := range ms {
+		out[i] = message{Length: m.Length, Compressed: m.Compressed, Truncated: m.Truncated, Err: m.Error}
+	}
+	return out
+}
+
+// normAddrPort rewrites "ip:port" / "[ipv6]:port" in netip's canonical form
+// so that both tools' spellings compare equal.
+func normAddrPort(s string) (string, error) {
+	ap, err := netip.ParseAddrPort(s)
+	if err != nil {
+		return "", err
+	}
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).String(), nil
+}
+
+func indexOf(xs []int, x int) int {
+	for i, v := range xs {
+		if v == x {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,927 @@
+package main
+
+// How tshark is driven.
+//
+// 1. A first run lists every TCP packet with its tcp.stream, endpoints
+//    (ip.src / ipv6.src, tcp.srcport, and the dst counterparts), the SYN and
+//    ACK flags, tcp.len and the start of tcp.payload. From it each TCP
+//    connection gets its client: the side sending the SYN without ACK, else
+//    the side that sent the HTTP/2 connection preface or an HTTP/1.1
+//    request line. A connection with neither in the capture is decided from
+//    tshark's HTTP/2 headers after the main run (the side sending
+//    :method/:path is the client, the side sending :status the server);
+//    until then grpcsniff's orientation of the same endpoint pair is used to
+//    plan the run, and when the headers say nothing either, that (or,
+//    failing it, "the higher port is the client") stays.
+//
+// 2. tshark dissects HTTP/2 on non-standard ports only with Decode As, so
+//    the server port of every TCP connection carrying payload is decoded:
+//    "-d tcp.port==P,http2", or "-d tcp.port==P,http" when the client opened
+//    with an HTTP/1.1 request (an h2c upgrade: Wireshark's http dissector
+//    follows "101 Switching Protocols" into http2, and it also hands a
+//    connection starting with the HTTP/2 preface to http2, but a capture
+//    starting mid-connection needs http2 directly). Both ports are decoded
+//    when the client is not known yet. The ports therefore come from the
+//    capture itself, not only from grpcsniff's calls, so a connection
+//    grpcsniff missed entirely is still dissected. Decode As works per
+//    port; when a port needs "http" for one connection and "http2" for
+//    another, tshark is run twice and each connection is read from the run
+//    that suits it.
+//
+// 3. Fake headers (-o uat:http2_fake_headers:...; see -no-fake-headers):
+//    tshark only hands DATA to its gRPC dissector when it knows the
+//    stream's content-type and :path. In a capture that starts
+//    mid-connection the request headers are mostly HPACK references to
+//    dynamic-table entries inserted before the capture; tshark shows them
+//    as "<unknown>" and then dissects no gRPC message at all. For every
+//    server port the tool gives tshark "content-type: application/grpc" (both
+//    directions) and ":path: /tshark-fake-header/unknown" (requests) as
+//    fallbacks, which tshark uses only when the real header is missing, so
+//    it still splits those streams into gRPC messages. The fake :path is
+//    also what lets tshark dissect the response on stream 1 of an h2c
+//    upgrade (its request headers were HTTP/1.1, and tshark 4.0 otherwise
+//    hits a dissector assertion, packet-grpc.c:346). The fake values are
+//    never taken as the method or the content-type: fake headers appear in
+//    PDML under http2.fake.header and are skipped, and a message whose
+//    tracked path is the fake one does not give a method.
+//
+// 4. The main run prints PDML (-T pdml) with
+//    "-o grpc.embedded_under_http2:TRUE", which nests every gRPC message
+//    (a <proto name="grpc">) inside the HTTP/2 frame that completed it. Flat
+//    field output (-T fields) cannot be used to attribute messages to
+//    streams: one TCP segment carries several HTTP/2 frames of several
+//    streams, and one DATA frame several gRPC messages, so the
+//    comma-separated http2.streamid and grpc.message_length lists do not
+//    line up. From the PDML the tool reads, per HTTP/2 frame
+//    (<field name="http2.stream">): http2.streamid, http2.type,
+//    http2.flags.eh, http2.fake.header.count, and each http2.header's
+//    http2.header.name / http2.header.value (":path", "content-type",
+//    ":method", ":status", "grpc-status"; "<unknown>" is tshark's name for
+//    an undecodable HPACK reference); per gRPC message
+//    grpc.message_length and grpc.compressed_flag, plus the <proto
+//    name="grpc"> showname "GRPC Message: PATH, Request|Response", which
+//    shows that tshark carries the :path to later frames of the stream; and
+//    for the HTTP/1.1 part of an h2c upgrade http.request.method,
+//    http.request.uri, http.content_type and http.upgrade (its body's gRPC
+//    message is stream 1's request). tshark 4.0 has no gRPC-specific
+//    status field (tshark -G fields | grep grpc lists only frame_type,
+//    compressed_flag, message_length, message_data and two error flags), so
+//    grpc-status comes from the header name/value pairs.
+//    The direction of a frame is its packet's source endpoint compared with
+//    the connection's client (not tshark's Request/Response guess).
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/hex"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"net/netip"
+	"os/exec"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+const fakePath = "/tshark-fake-header/unknown"
+
+type endpoint struct {
+	addr netip.Addr
+	port uint16
+}
+
+func (e endpoint) String() string { return netip.AddrPortFrom(e.addr, e.port).String() }
+
+type tcpConn struct {
+	index     int         // tcp.stream
+	side      [2]endpoint // side[0] sent the first packet seen
+	client    int         // index into side; -1 while unknown
+	rolesFrom string
+	first     [2][]byte // first payload bytes of each side
+	payload   bool
+	upgrade   bool // the client opened with an HTTP/1.1 request
+	run       int  // which tshark PDML run dissects it
+	streams   map[uint32]*tsStream
+}
+
+func (c *tcpConn) sideOf(addr netip.Addr, port uint16) int {
+	for i, e := range c.side {
+		if e.addr == addr && e.port == port {
+			return i
+		}
+	}
+	return -1
+}
+
+// tsStream is tshark's view of one HTTP/2 stream. Arrays are indexed by
+// tcpConn side.
+type tsStream struct {
+	id          uint32
+	blocks      [2]int  // header blocks (HEADERS frames, or the HTTP/1.1 upgrade request)
+	unknown     [2]bool // a header field was "<unknown>" to tshark
+	dataFirst   [2]bool // a DATA frame came before any header block of that side
+	data        [2]int
+	path        string // the real :path (or upgrade request URI)
+	pathFrom    string
+	method      [2]bool // :method sent by the side
+	status      [2]bool // :status sent by the side
+	contentType [2]string
+	grpcStatus  *int
+	grpcStatusS string
+	statusFrame int // frame number of the grpc-status header
+	msgs        [2][]tsMsg
+	tracked     string // path from tshark's stream tracking (grpc showname)
+	malformed   bool
+}
+
+type tsMsg struct {
+	length     uint32
+	compressed bool
+	path, dir  string // from the grpc showname
+	malformed  bool
+}
+
+// tsCall is a gRPC call as tshark sees it.
+type tsCall struct {
+	key  callKey
+	conn *tcpConn
+	st   *tsStream
+
+	Method      string
+	MethodKnown bool
+	methodWhy   string // why the method is unknown
+
+	Requests, Responses []message
+	Status              *int
+	StatusUnknown       bool // response header blocks held "<unknown>" fields and no grpc-status was decoded
+	// Why tshark's request / response message list cannot be checked
+	// ("" when it can).
+	reqUnchecked, respUnchecked string
+	inferred                    bool // gRPC only by the fake content-type
+	headersCaptured             bool // some request header block is in the capture
+	rolesGuessed                bool
+}
+
+type tsView struct {
+	conns      []*tcpConn
+	calls      []*tsCall
+	runs       []string // one line per PDML run: its Decode As and fake headers
+	notes      []string
+	dissectBug int  // "Dissector bug" warnings on stderr
+	fake       bool // fake headers were given to tshark
+}
+
+func tsharkVersion(bin string) string {
+	out, err := exec.Command(bin, "--version").Output()
+	if err != nil {
+		return ""
+	}
+	line, _, _ := strings.Cut(string(out), "\n")
+	return "using " + strings.TrimSpace(line)
+}
+
+// runTshark builds tshark's view of the capture.
+func runTshark(bin, path string, gs []*sniffCall, fake bool) (*tsView, error) {
+	conns, err := listConns(bin, path)
+	if err != nil {
+		return nil, err
+	}
+	v := &tsView{conns: conns, fake: fake}
+	orient(conns, gs)
+
+	runs := planRuns(conns)
+	for r, ports := range runs {
+		args := []string{"-r", path, "-n", "-o", "grpc.embedded_under_http2:TRUE", "--disable-protocol", "protobuf"}
+		var desc []string
+		for _, p := range sortedPorts(ports) {
+			args = append(args, "-d", fmt.Sprintf("tcp.port==%d,%s", p, ports[p].proto))
+			desc = append(desc, fmt.Sprintf("-d tcp.port==%d,%s", p, ports[p].proto))
+		}
+		var fakes []string
+		if fake {
+			for _, p := range sortedPorts(ports) {
+				if !ports[p].server {
+					continue
+				}
+				args = append(args,
+					"-o", fmt.Sprintf(`uat:http2_fake_headers:"%d","0","IN","content-type","application/grpc","TRUE"`, p),
+					"-o", fmt.Sprintf(`uat:http2_fake_headers:"%d","0","OUT","content-type","application/grpc","TRUE"`, p),
+					"-o", fmt.Sprintf(`uat:http2_fake_headers:"%d","0","IN",":path","%s","TRUE"`, p, fakePath))
+				fakes = append(fakes, strconv.Itoa(int(p)))
+			}
+		}
+		args = append(args, "-Y", "http2 || http || grpc", "-T", "pdml")
+		d := strings.Join(desc, " ")
+		if len(fakes) > 0 {
+			d += "; fake content-type/:path headers for server port(s) " + strings.Join(fakes, ", ")
+		}
+		v.runs = append(v.runs, d)
+		if err := v.pdmlRun(bin, args, r); err != nil {
+			return nil, err
+		}
+	}
+	v.finish()
+	return v, nil
+}
+
+// listConns is the first tshark run: TCP connections, their endpoints,
+// handshakes and first payload bytes.
+func listConns(bin, path string) ([]*tcpConn, error) {
+	cmd := exec.Command(bin, "-r", path, "-n", "-Y", "tcp", "-T", "fields",
+		"-E", "separator=/t", "-E", "occurrence=l",
+		"-e", "tcp.stream", "-e", "ip.src", "-e", "ipv6.src", "-e", "tcp.srcport",
+		"-e", "ip.dst", "-e", "ipv6.dst", "-e", "tcp.dstport",
+		"-e", "tcp.flags.syn", "-e", "tcp.flags.ack", "-e", "tcp.len", "-e", "tcp.payload")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	byIndex := map[int]*tcpConn{}
+	var conns []*tcpConn
+	sc := bufio.NewScanner(out)
+	sc.Buffer(nil, 1<<28)
+	for sc.Scan() {
+		f := strings.Split(sc.Text(), "\t")
+		if len(f) < 11 {
+			continue
+		}
+		idx, err := strconv.Atoi(f[0])
+		if err != nil {
+			continue
+		}
+		src, ok1 := parseEndpoint(f[1], f[2], f[3])
+		dst, ok2 := parseEndpoint(f[4], f[5], f[6])
+		if !ok1 || !ok2 {
+			continue
+		}
+		c := byIndex[idx]
+		if c == nil {
+			c = &tcpConn{index: idx, side: [2]endpoint{src, dst}, client: -1, streams: map[uint32]*tsStream{}}
+			byIndex[idx] = c
+			conns = append(conns, c)
+		}
+		s := c.sideOf(src.addr, src.port)
+		if s < 0 {
+			continue
+		}
+		if isTrue(f[7]) && !isTrue(f[8]) && c.client < 0 {
+			c.client, c.rolesFrom = s, "TCP handshake"
+		}
+		if n, _ := strconv.Atoi(f[9]); n > 0 {
+			c.payload = true
+			if c.first[s] == nil {
+				h := f[10]
+				if len(h) > 64 {
+					h = h[:64]
+				}
+				b, _ := hex.DecodeString(h)
+				if b == nil {
+					b = []byte{}
+				}
+				c.first[s] = b
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if err := cmd.Wait(); err != nil {
+		return nil, fmt.Errorf("%s: %v: %s", bin, err, firstLines(stderr.String()))
+	}
+	return conns, nil
+}
+
+func parseEndpoint(ip4, ip6, port string) (endpoint, bool) {
+	s := ip4
+	if s == "" {
+		s = ip6
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return endpoint{}, false
+	}
+	p, err := strconv.ParseUint(port, 10, 16)
+	if err != nil {
+		return endpoint{}, false
+	}
+	return endpoint{a.Unmap(), uint16(p)}, true
+}
+
+func isTrue(s string) bool { return s == "1" || strings.EqualFold(s, "true") }
+
+var http1Methods = []string{"GET ", "POST ", "PUT ", "HEAD ", "OPTIONS ", "DELETE ", "PATCH ", "CONNECT ", "TRACE "}
+
+const h2Preface = "PRI * HTTP/2.0\r\n"
+
+// orient decides each connection's client where the handshake did not.
+func orient(conns []*tcpConn, gs []*sniffCall) {
+	pairs := map[[2]string]bool{}
+	for _, c := range gs {
+		pairs[[2]string{c.key.Client, c.key.Server}] = true
+	}
+	for _, c := range conns {
+		if c.client < 0 {
+			for s := 0; s < 2; s++ {
+				if bytes.HasPrefix(c.first[s], []byte(h2Preface)) || isHTTP1Request(c.first[s]) {
+					c.client, c.rolesFrom = s, "connection preface / request line"
+					break
+				}
+			}
+		}
+		if c.client < 0 {
+			// Provisional: finish checks it against the HTTP/2 headers.
+			a, b := c.side[0].String(), c.side[1].String()
+			switch {
+			case pairs[[2]string{a, b}]:
+				c.client, c.rolesFrom = 0, "grpcsniff's roles for this endpoint pair (no handshake in the capture)"
+			case pairs[[2]string{b, a}]:
+				c.client, c.rolesFrom = 1, "grpcsniff's roles for this endpoint pair (no handshake in the capture)"
+			}
+		}
+		if c.client >= 0 && isHTTP1Request(c.first[c.client]) {
+			c.upgrade = true
+		}
+	}
+}
+
+func isHTTP1Request(b []byte) bool {
+	for _, m := range http1Methods {
+		if bytes.HasPrefix(b, []byte(m)) {
+			return true
+		}
+	}
+	return false
+}
+
+type portUse struct {
+	proto  string // "http2" or "http"
+	server bool   // a known server port (gets fake headers)
+}
+
+// planRuns assigns each connection with payload to a tshark run and returns
+// each run's Decode As table.
+func planRuns(conns []*tcpConn) []map[uint16]portUse {
+	runs := []map[uint16]portUse{{}}
+	set := func(r int, p uint16, u portUse) {
+		old, ok := runs[r][p]
+		if ok && old.server {
+			u.server = true
+		}
+		runs[r][p] = u
+	}
+	// HTTP/2 connections first: they fix their ports to http2 in run 0.
+	for _, c := range conns {
+		if !c.payload || c.upgrade {
+			continue
+		}
+		c.run = 0
+		if c.client < 0 {
+			set(0, c.side[0].port, portUse{proto: "http2"})
+			set(0, c.side[1].port, portUse{proto: "http2"})
+			continue
+		}
+		set(0, c.side[1-c.client].port, portUse{proto: "http2", server: true})
+	}
+	for _, c := range conns {
+		if !c.payload || !c.upgrade {
+			continue
+		}
+		p := c.side[1-c.client].port
+		r := 0
+		if u, ok := runs[0][p]; ok && u.proto != "http" {
+			r = 1
+			if len(runs) == 1 {
+				runs = append(runs, map[uint16]portUse{})
+			}
+		}
+		c.run = r
+		set(r, p, portUse{proto: "http", server: true})
+	}
+	if len(runs[0]) == 0 {
+		runs = runs[1:]
+		for _, c := range conns {
+			if c.run > 0 {
+				c.run--
+			}
+		}
+	}
+	return runs
+}
+
+func sortedPorts(m map[uint16]portUse) []uint16 {
+	ps := make([]uint16, 0, len(m))
+	for p := range m {
+		ps = append(ps, p)
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i] < ps[j] })
+	return ps
+}
+
+func firstLines(s string) string {
+	var keep []string
+	for _, l := range strings.Split(strings.TrimSpace(s), "\n") {
+		if strings.Contains(l, "Running as user") || strings.TrimSpace(l) == "" {
+			continue
+		}
+		keep = append(keep, strings.TrimSpace(l))
+		if len(keep) == 3 {
+			break
+		}
+	}
+	return strings.Join(keep, " | ")
+}
+
+// pdmlRun runs tshark with args (PDML output) and applies every packet of a
+// connection assigned to run r.
+func (v *tsView) pdmlRun(bin string, args []string, r int) error {
+	cmd := exec.Command(bin, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	byIndex := map[int]*tcpConn{}
+	for _, c := range v.conns {
+		byIndex[c.index] = c
+	}
+	perr := parsePDML(out, func(p *pdmlPacket) {
+		c := byIndex[p.tcpStream]
+		if c == nil || c.run != r {
+			return
+		}
+		v.apply(c, p)
+	})
+	if perr != nil {
+		_, _ = io.Copy(io.Discard, out)
+	}
+	werr := cmd.Wait()
+	if perr != nil {
+		return fmt.Errorf("reading tshark PDML: %v", perr)
+	}
+	if werr != nil {
+		return fmt.Errorf("%s: %v: %s", bin, werr, firstLines(stderr.String()))
+	}
+	v.dissectBug += strings.Count(stderr.String(), "Dissector bug")
+	return nil
+}
+
+// apply adds one packet's HTTP/2 frames and gRPC messages to the
+// connection's streams.
+func (v *tsView) apply(c *tcpConn, p *pdmlPacket) {
+	s := c.sideOf(p.src.addr, p.src.port)
+	if s < 0 {
+		return
+	}
+	for _, h := range p.http1 {
+		if !h.request || !strings.Contains(strings.ToLower(h.upgrade), "h2c") {
+			if len(h.msgs) > 0 {
+				v.notes = append(v.notes, fmt.Sprintf("packet %d: gRPC message in HTTP/1.1 outside an h2c upgrade request, ignored", p.num))
+			}
+			continue
+		}
+		// The request of an h2c upgrade is stream 1 (RFC 7540 3.2).
+		st := c.stream(1)
+		st.blocks[s]++
+		st.method[s] = true
+		if st.path == "" && h.uri != "" {
+			st.path, st.pathFrom = h.uri, "HTTP/1.1 upgrade request"
+		}
+		if h.contentType != "" {
+			st.contentType[s] = h.contentType
+		}
+		st.addMsgs(s, h.msgs)
+	}
+	for _, f := range p.frames {
+		if f.stream == 0 {
+			continue
+		}
+		st := c.stream(f.stream)
+		switch f.typ {
+		case 0: // DATA
+			if st.blocks[s] == 0 {
+				st.dataFirst[s] = true
+			}
+			st.data[s]++
+		case 1: // HEADERS
+			st.blocks[s]++
+			if f.endHdrs && len(f.headers) == 0 {
+				// tshark could not decode the block at all.
+				st.unknown[s] = true
+			}
+		}
+		for _, h := range f.headers {
+			switch h.name {
+			case "<unknown>":
+				st.unknown[s] = true
+			case ":path":
+				if st.path == "" {
+					st.path, st.pathFrom = h.value, "HEADERS :path"
+				}
+				st.method[s] = true
+			case ":method":
+				st.method[s] = true
+			case ":status":
+				st.status[s] = true
+			case "content-type":
+				st.contentType[s] = h.value
+			case "grpc-status":
+				st.grpcStatusS, st.statusFrame = h.value, p.num
+				if n, err := strconv.Atoi(strings.TrimSpace(h.value)); err == nil {
+					st.grpcStatus = &n
+				}
+			}
+		}
+		st.addMsgs(s, f.msgs)
+	}
+}
+
+func (c *tcpConn) stream(id uint32) *tsStream {
+	st := c.streams[id]
+	if st == nil {
+		st = &tsStream{id: id}
+		c.streams[id] = st
+	}
+	return st
+}
+
+func (st *tsStream) addMsgs(s int, ms []*tsMsg) {
+	for _, m := range ms {
+		st.msgs[s] = append(st.msgs[s], *m)
+		if m.path != "" && m.path != fakePath && st.tracked == "" {
+			st.tracked = m.path
+		}
+		if m.malformed {
+			st.malformed = true
+		}
+	}
+}
+
+// finish settles the roles still unknown and builds the calls.
+func (v *tsView) finish() {
+	for _, c := range v.conns {
+		var vote [2]int
+		for _, st := range c.streams {
+			for s := 0; s < 2; s++ {
+				if st.method[s] {
+					vote[s]++
+				}
+				if st.status[s] {
+					vote[1-s]++
+				}
+			}
+		}
+		if c.client >= 0 && strings.HasPrefix(c.rolesFrom, "grpcsniff") && vote[0] != vote[1] {
+			// No handshake: tshark's own reading of the headers wins over
+			// grpcsniff's roles, so that those are checked too.
+			was := c.client
+			c.client, c.rolesFrom = 0, "HTTP/2 request/response headers (no handshake in the capture)"
+			if vote[1] > vote[0] {
+				c.client = 1
+			}
+			if c.client != was {
+				c.rolesFrom += "; grpcsniff has them the other way round"
+			}
+		}
+		if c.client >= 0 {
+			continue
+		}
+		switch {
+		case vote[0] > vote[1]:
+			c.client, c.rolesFrom = 0, "HTTP/2 request/response headers"
+		case vote[1] > vote[0]:
+			c.client, c.rolesFrom = 1, "HTTP/2 request/response headers"
+		default:
+			c.client, c.rolesFrom = 0, "port numbers (guess: the higher port is the client)"
+			if c.side[1].port > c.side[0].port {
+				c.client = 1
+			}
+		}
+	}
+
+	connsOfPair := map[[2]string]int{}
+	for _, c := range v.conns {
+		cs, ss := c.client, 1-c.client
+		client, server := c.side[cs].String(), c.side[ss].String()
+		pair := [2]string{client, server}
+		n := connsOfPair[pair]
+		connsOfPair[pair] = n + 1
+		ids := make([]uint32, 0, len(c.streams))
+		for id := range c.streams {
+			ids = append(ids, id)
+		}
+		sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+		for _, id := range ids {
+			st := c.streams[id]
+			realGRPC := strings.HasPrefix(st.contentType[0], "application/grpc") || strings.HasPrefix(st.contentType[1], "application/grpc")
+			nmsg := len(st.msgs[0]) + len(st.msgs[1])
+			if !realGRPC && nmsg == 0 && st.grpcStatus == nil {
+				continue
+			}
+			tc := &tsCall{
+				key:             callKey{Client: client, Server: server, Conn: n, Stream: id},
+				conn:            c,
+				st:              st,
+				Requests:        convTs(st.msgs[cs]),
+				Responses:       convTs(st.msgs[ss]),
+				Status:          st.grpcStatus,
+				inferred:        !realGRPC,
+				headersCaptured: st.blocks[cs] > 0,
+				rolesGuessed:    strings.HasPrefix(c.rolesFrom, "port numbers"),
+			}
+			switch {
+			case st.path != "":
+				tc.Method, tc.MethodKnown = st.path, true
+			case st.tracked != "":
+				tc.Method, tc.MethodKnown = st.tracked, true
+			case st.blocks[cs] == 0:
+				tc.methodWhy = "tshark saw no request headers for this stream (sent before the capture started)"
+			case st.unknown[cs]:
+				tc.methodWhy = "the request headers are HPACK references to dynamic-table entries inserted before the capture, which tshark shows as <unknown>"
+			default:
+				tc.methodWhy = "no :path in the request headers tshark decoded"
+			}
+			if st.dataFirst[cs] && len(st.msgs[cs]) > 0 {
+				tc.reqUnchecked = limitMidMessage
+			}
+			if st.dataFirst[ss] && len(st.msgs[ss]) > 0 {
+				tc.respUnchecked = limitMidMessage
+			}
+			if c.upgrade && id == 1 && !v.fake {
+				tc.respUnchecked = limitUpgrade
+			}
+			if st.grpcStatus == nil && st.unknown[ss] {
+				tc.StatusUnknown = true
+			}
+			v.calls = append(v.calls, tc)
+		}
+	}
+}
+
+func convTs(ms []tsMsg) []message {
+	out := make([]message, len(ms))
+	for i, m := range ms {
+		out[i] = message{Length: m.length, Compressed: m.compressed}
+	}
+	return out
+}
+
+// PDML reading.
+
+type pdmlPacket struct {
+	num       int
+	tcpStream int
+	src       endpoint
+	srcAddr   string
+	srcPort   string
+	frames    []*h2frame
+	http1     []*h1msg
+}
+
+type h2frame struct {
+	stream  uint32
+	typ     int
+	endHdrs bool
+	fake    bool
+	headers []header
+	msgs    []*tsMsg
+}
+
+type header struct{ name, value string }
+
+type h1msg struct {
+	request          bool
+	uri, contentType string
+	upgrade          string
+	msgs             []*tsMsg
+}
+
+type pnode struct {
+	kind  string // "packet", "proto", "field"
+	name  string
+	frame *h2frame // http2 proto: its current frame; http2.stream field: the frame
+	h1    *h1msg
+	msg   *tsMsg
+	hdr   *header
+}
+
+// parsePDML streams tshark's PDML and calls fn for every packet.
+func parsePDML(r io.Reader, fn func(*pdmlPacket)) error {
+	dec := xml.NewDecoder(bufio.NewReaderSize(r, 1<<20))
+	var stack []*pnode
+	var pkt *pdmlPacket
+
+	nearest := func(pred func(*pnode) bool) *pnode {
+		for i := len(stack) - 1; i >= 0; i-- {
+			if pred(stack[i]) {
+				return stack[i]
+			}
+		}
+		return nil
+	}
+	curFrame := func() *h2frame {
+		n := nearest(func(n *pnode) bool { return n.frame != nil })
+		if n == nil {
+			return nil
+		}
+		return n.frame
+	}
+	innerProto := func() string {
+		n := nearest(func(n *pnode) bool { return n.kind == "proto" })
+		if n == nil {
+			return ""
+		}
+		return n.name
+	}
+
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			n := &pnode{kind: t.Name.Local}
+			var show, showname string
+			for _, a := range t.Attr {
+				switch a.Name.Local {
+				case "name":
+					n.name = a.Value
+				case "show":
+					show = a.Value
+				case "showname":
+					showname = a.Value
+				}
+			}
+			switch n.kind {
+			case "packet":
+				pkt = &pdmlPacket{tcpStream: -1}
+			case "proto":
+				if pkt == nil {
+					break
+				}
+				switch n.name {
+				case "http":
+					n.h1 = &h1msg{}
+					pkt.http1 = append(pkt.http1, n.h1)
+				case "grpc":
+					n.msg = parseGRPCShowname(showname)
+				}
+			case "field":
+				if pkt == nil {
+					break
+				}
+				handleField(pkt, n, show, nearest, curFrame, innerProto)
+			}
+			stack = append(stack, n)
+		case xml.EndElement:
+			if len(stack) == 0 {
+				continue
+			}
+			n := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			switch {
+			case n.kind == "packet" && pkt != nil:
+				if a, err := netip.ParseAddr(pkt.srcAddr); err == nil {
+					if p, err := strconv.ParseUint(pkt.srcPort, 10, 16); err == nil {
+						pkt.src = endpoint{a.Unmap(), uint16(p)}
+						fn(pkt)
+					}
+				}
+				pkt = nil
+			case n.hdr != nil:
+				if f := curFrame(); f != nil {
+					f.headers = append(f.headers, *n.hdr)
+				}
+			case n.msg != nil && pkt != nil:
+				// Attach the message to the HTTP/2 frame it is nested in,
+				// else to the HTTP/1.1 message, else (not nested) to the
+				// packet's last frame.
+				switch {
+				case curFrame() != nil:
+					f := curFrame()
+					f.msgs = append(f.msgs, n.msg)
+				case nearest(func(x *pnode) bool { return x.h1 != nil }) != nil:
+					h := nearest(func(x *pnode) bool { return x.h1 != nil }).h1
+					h.msgs = append(h.msgs, n.msg)
+				case len(pkt.frames) > 0:
+					f := pkt.frames[len(pkt.frames)-1]
+					f.msgs = append(f.msgs, n.msg)
+				case len(pkt.http1) > 0:
+					h := pkt.http1[len(pkt.http1)-1]
+					h.msgs = append(h.msgs, n.msg)
+				}
+			}
+		}
+	}
+}
+
+func handleField(pkt *pdmlPacket, n *pnode, show string,
+	nearest func(func(*pnode) bool) *pnode, curFrame func() *h2frame, innerProto func() string) {
+	switch n.name {
+	case "frame.number":
+		pkt.num, _ = strconv.Atoi(show)
+	case "tcp.stream":
+		if innerProto() == "tcp" {
+			pkt.tcpStream, _ = strconv.Atoi(show)
+		}
+	case "ip.src", "ipv6.src":
+		if p := innerProto(); p == "ip" || p == "ipv6" {
+			pkt.srcAddr = show
+		}
+	case "tcp.srcport":
+		if innerProto() == "tcp" {
+			pkt.srcPort = show
+		}
+	case "http2.stream":
+		f := &h2frame{}
+		pkt.frames = append(pkt.frames, f)
+		n.frame = f
+		if p := nearest(func(x *pnode) bool { return x.kind == "proto" && x.name == "http2" }); p != nil {
+			p.frame = f
+		}
+	case "http2.streamid":
+		if f := curFrame(); f != nil {
+			v, _ := strconv.ParseUint(show, 10, 32)
+			f.stream = uint32(v)
+		}
+	case "http2.type":
+		if f := curFrame(); f != nil {
+			f.typ, _ = strconv.Atoi(show)
+		}
+	case "http2.flags.eh":
+		if f := curFrame(); f != nil {
+			f.endHdrs = isTrue(show)
+		}
+	case "http2.fake.header.count":
+		if f := curFrame(); f != nil {
+			f.fake = true
+		}
+	case "http2.header":
+		n.hdr = &header{}
+	case "http2.header.name", "http2.header.value":
+		// The nearest of http2.header / http2.fake.header decides; fake
+		// headers are skipped.
+		h := nearest(func(x *pnode) bool { return x.name == "http2.header" || x.name == "http2.fake.header" })
+		if h == nil || h.hdr == nil {
+			return
+		}
+		if n.name == "http2.header.name" {
+			h.hdr.name = show
+		} else {
+			h.hdr.value = show
+		}
+	case "http.request.method", "http.request.uri", "http.content_type", "http.upgrade", "http.response.code":
+		hn := nearest(func(x *pnode) bool { return x.h1 != nil })
+		if hn == nil {
+			return
+		}
+		h := hn.h1
+		switch n.name {
+		case "http.request.method":
+			h.request = true
+		case "http.request.uri":
+			h.uri = show
+		case "http.content_type":
+			h.contentType = show
+		case "http.upgrade":
+			h.upgrade = show
+		}
+	case "grpc.message_length", "grpc.compressed_flag", "_ws.malformed":
+		mn := nearest(func(x *pnode) bool { return x.msg != nil })
+		if mn == nil {
+			return
+		}
+		switch n.name {
+		case "grpc.message_length":
+			v, _ := strconv.ParseUint(show, 10, 32)
+			mn.msg.length = uint32(v)
+		case "grpc.compressed_flag":
+			mn.msg.compressed = show != "0" && !strings.EqualFold(show, "false")
+		case "_ws.malformed":
+			mn.msg.malformed = true
+		}
+	}
+}
+
+// parseGRPCShowname reads "GRPC Message: /pkg.Svc/Method, Request".
+func parseGRPCShowname(s string) *tsMsg {
+	m := &tsMsg{}
+	s = strings.TrimPrefix(s, "GRPC Message: ")
+	if i := strings.LastIndex(s, ", "); i >= 0 {
+		m.path, m.dir = s[:i], s[i+2:]
+	}
+	return m
+}
