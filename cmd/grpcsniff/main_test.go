@@ -1,0 +1,192 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden from the current output (review the diff!)")
+
+func TestMain(m *testing.M) {
+	time.Local = time.UTC // the text form prints local times
+	os.Exit(m.Run())
+}
+
+func runCmd(t *testing.T, stdin []byte, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(args, bytes.NewReader(stdin), &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+func captures(t *testing.T) []string {
+	files, err := filepath.Glob("../../testdata/pcaps/*.pcap*")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no captures in testdata/pcaps: %v", err)
+	}
+	return files
+}
+
+// Every shipped capture decodes to its reviewed NDJSON and text output.
+func TestGolden(t *testing.T) {
+	for _, f := range captures(t) {
+		name := filepath.Base(f)
+		t.Run(name, func(t *testing.T) {
+			for _, mode := range []struct{ ext, flag string }{{".ndjson", "--json"}, {".txt", ""}} {
+				args := []string{"-r", f, "-q"}
+				if mode.flag != "" {
+					args = append(args, mode.flag)
+				}
+				out, stderr, code := runCmd(t, nil, args...)
+				if code != exitOK {
+					t.Fatalf("exit %d: %s", code, stderr)
+				}
+				golden := filepath.Join("../../testdata/golden", name+mode.ext)
+				if *update {
+					if err := writeGolden(golden, out); err != nil {
+						t.Fatal(err)
+					}
+					continue
+				}
+				want, err := readGolden(golden)
+				if err != nil {
+					t.Fatalf("%v (run go test ./cmd/grpcsniff -update, then review the new file)", err)
+				}
+				if out != string(want) {
+					t.Errorf("output differs from %s:\n%s", golden, firstDiff(out, string(want)))
+				}
+			}
+		})
+	}
+}
+
+// Goldens over bigGolden bytes (large messages, base64) are kept gzipped:
+// read them with zcat.
+const bigGolden = 256 << 10
+
+func writeGolden(path, out string) error {
+	os.Remove(path)
+	os.Remove(path + ".gz")
+	if len(out) <= bigGolden {
+		return os.WriteFile(path, []byte(out), 0o644)
+	}
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	zw.Write([]byte(out))
+	zw.Close()
+	return os.WriteFile(path+".gz", b.Bytes(), 0o644)
+}
+
+func readGolden(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		return string(b), nil
+	}
+	z, zerr := os.ReadFile(path + ".gz")
+	if zerr != nil {
+		return "", err
+	}
+	zr, zerr := gzip.NewReader(bytes.NewReader(z))
+	if zerr != nil {
+		return "", zerr
+	}
+	b, zerr = io.ReadAll(zr)
+	return string(b), zerr
+}
+
+func firstDiff(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := 0; i < max(len(g), len(w)); i++ {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl != wl {
+			return "line " + strconv.Itoa(i+1) + ":\n got: " + clip(gl) + "\nwant: " + clip(wl)
+		}
+	}
+	return ""
+}
+
+func clip(s string) string {
+	if len(s) > 600 {
+		return s[:600] + "…"
+	}
+	return s
+}
+
+// Reading standard input and a gzip-compressed file gives the same calls.
+func TestStdinAndGzip(t *testing.T) {
+	f := "../../testdata/pcaps/py_helloworld.pcap"
+	want, _, code := runCmd(t, nil, "-r", f, "--json", "-q")
+	if code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	raw, err := os.ReadFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, stderr, code := runCmd(t, raw, "-r", "-", "--json", "-q")
+	if code != exitOK || got != want {
+		t.Fatalf("stdin: exit %d, %s, output equal: %v", code, stderr, got == want)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(raw)
+	zw.Close()
+	p := filepath.Join(t.TempDir(), "capture.bin") // no .gz: detected by content
+	if err := os.WriteFile(p, gz.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, stderr, code = runCmd(t, nil, "-r", p, "--json", "-q")
+	if code != exitOK || got != want {
+		t.Fatalf("gzip: exit %d, %s, output equal: %v", code, stderr, got == want)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	notCapture := filepath.Join(dir, "notes.txt")
+	os.WriteFile(notCapture, []byte("HTTP/1.1 200 OK\r\n\r\nthis is not a capture\n"), 0o644)
+	raw, err := os.ReadFile("../../testdata/pcaps/py_helloworld.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	truncated := filepath.Join(dir, "truncated.pcap")
+	os.WriteFile(truncated, raw[:len(raw)*2/3], 0o644)
+
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		code     int
+		stderr   string
+		minCalls int
+	}{
+		{"no arguments", nil, exitUsage, "give a capture file with -r FILE", 0},
+		{"missing file", []string{"-r", filepath.Join(dir, "nope.pcap")}, exitError, "nope.pcap", 0},
+		{"not a capture", []string{"-r", notCapture}, exitError, "not a pcap or pcapng capture", 0},
+		{"truncated", []string{"-r", truncated, "--json"}, exitDamaged, "truncated", 3},
+		{"live not built", []string{"-i", "lo"}, exitUsage, "live capture", 0},
+		{"stray argument", []string{"-r", truncated, "extra"}, exitUsage, "unexpected argument", 0},
+	} {
+		out, stderr, code := runCmd(t, nil, tc.args...)
+		if code != tc.code || !strings.Contains(stderr, tc.stderr) {
+			t.Errorf("%s: exit %d, stderr %q; want exit %d and %q", tc.name, code, stderr, tc.code, tc.stderr)
+		}
+		if n := strings.Count(out, "\n"); n < tc.minCalls {
+			t.Errorf("%s: %d calls printed, want at least %d", tc.name, n, tc.minCalls)
+		}
+	}
+}

@@ -1,0 +1,378 @@
+package pbdecode
+
+import (
+	"encoding/binary"
+	"unicode/utf8"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// Reasons recorded in Field.Why.
+const (
+	whyStringOverMessage = "valid UTF-8 and printable; also parses as a message"
+	whyMessageOverString = "parses as a message whose length-delimited fields cover most of the bytes; also printable UTF-8"
+	whyDepthLimit        = "parses as a message but was not expanded: MaxDepth reached"
+	whyLargeField        = "parses as a message only with implausibly large field numbers"
+	whyFloats            = "every 4-byte value is a plausible float"
+	whyDoubles           = "every 8-byte value is a plausible double"
+	whyWeakVarints       = "also a sequence of varints, but of mixed lengths as in random bytes"
+)
+
+// Shared Also slices for the common cases, so that ambiguity costs no
+// allocation.
+var (
+	alsoMessage = []Reading{ReadingMessage}
+	alsoString  = []Reading{ReadingString}
+)
+
+// Plausibility bounds for the float readings of packed fixed-size payloads:
+// the binary exponent of every non-zero value must lie within ±maxExp.
+const (
+	maxExp32 = 32 // about 2.3e-10 .. 8.6e9
+	maxExp64 = 64 // about 5.4e-20 .. 3.7e19
+)
+
+// maxPlausibleField is the largest field number of a plausible message
+// reading. Real messages number their fields from 1 and rarely go past a few
+// thousand, while random bytes that happen to parse often produce 4- and
+// 5-byte tags.
+const maxPlausibleField = 1<<21 - 1
+
+// Payloads at least this long whose every 4-byte (8-byte) value is a
+// plausible float (double) are read as floats even when they also parse as a
+// message: a message rarely puts a float exponent at every fourth position,
+// while float bits parse as a message fairly often.
+const (
+	minFloatsOverMessage  = 12
+	minDoublesOverMessage = 16
+)
+
+// classify chooses the reading of the LEN payload f.Bytes, found in a message
+// at the given depth. It runs in time linear in len(f.Bytes) plus the time to
+// decode the payload when it is read as a message.
+func (d *decoder) classify(f *Field, depth int) {
+	p := f.Bytes
+	if len(p) == 0 {
+		f.As = ReadingEmpty
+		return
+	}
+	if p[0] == 0 && allZero(p) {
+		// Field number 0 rules out a message, NUL rules out text, and a
+		// run of zero values is not worth listing: padding or a zeroed body.
+		f.As = ReadingBytes
+		return
+	}
+	subDepth := depth + 1
+	expand := subDepth <= d.maxDepth
+	groups := 0
+	if expand {
+		groups = d.maxDepth - subDepth
+	}
+	sc := scan(p, groups)
+
+	// setAside says why bytes that parse as a message are read otherwise.
+	setAside := ""
+	if sc.ok {
+		switch {
+		case !expand:
+			setAside = whyDepthLimit
+		case printable(p):
+			if sc.lenSpan*2 >= len(p) {
+				// Printable bytes mostly explained by nested strings
+				// or messages: a message with long text fields, e.g.
+				// "\n(" and 40 characters is {1: "<40 characters>"}.
+				d.setMessage(f, subDepth, sc.nfields)
+				f.Also = alsoString
+				f.Why = whyMessageOverString
+			} else {
+				// Printable text that happens to parse, e.g. "hi" is
+				// {13: 105}: prefer the text.
+				f.As = ReadingString
+				f.Also = alsoMessage
+				f.Why = whyStringOverMessage
+			}
+			return
+		case sc.maxNum > maxPlausibleField:
+			setAside = whyLargeField
+		case len(p) >= minFloatsOverMessage && len(p)%4 == 0 && plausibleFloats(p) ||
+			len(p) >= minDoublesOverMessage && len(p)%8 == 0 && plausibleDoubles(p):
+			d.classifyPacked(f, true)
+			return
+		default:
+			d.setMessage(f, subDepth, sc.nfields)
+			return
+		}
+	}
+	switch _, mostly := textInfo(p); {
+	case mostly:
+		f.As = ReadingString
+	case setAside == whyDepthLimit:
+		// Most likely a message: show the bytes rather than numbers.
+		f.As = ReadingBytes
+		f.Also = alsoMessage
+	default:
+		d.classifyPacked(f, sc.ok)
+	}
+	if setAside != "" {
+		if f.As == ReadingString {
+			f.Also = alsoMessage
+		}
+		if f.Why == "" {
+			f.Why = setAside
+		} else {
+			f.Why = setAside + "; " + f.Why
+		}
+	}
+}
+
+func (d *decoder) setMessage(f *Field, depth, nfields int) {
+	f.As = ReadingMessage
+	f.Sub, _, _ = d.parse(f.Bytes, depth, 0, nfields)
+}
+
+// classifyPacked chooses between the packed readings and bytes for a payload
+// that is neither read as a message nor as text; isMsg says whether it parses
+// as a message, which is then listed first in Also.
+func (d *decoder) classifyPacked(f *Field, isMsg bool) {
+	p := f.Bytes
+	f32 := len(p)%4 == 0 && plausibleFloats(p)
+	f64 := len(p)%8 == 0 && plausibleDoubles(p)
+	nvar, vok, vweak := scanVarints(p)
+
+	var also [3]Reading
+	na := 0
+	if isMsg {
+		also[na] = ReadingMessage
+		na++
+	}
+	switch {
+	case f64 && (!f32 || lowHalvesZero(p)):
+		// Round doubles (1.0, 0.5, 100) have all-zero low halves; read
+		// as floats they alternate 0 and a plausible value.
+		f.As = ReadingPackedFixed64
+		f.Packed = d.fixedValues(p, 8)
+		f.Why = whyDoubles
+		if f32 {
+			also[na] = ReadingPackedFixed32
+			na++
+		}
+	case f32:
+		f.As = ReadingPackedFixed32
+		f.Packed = d.fixedValues(p, 4)
+		f.Why = whyFloats
+		if f64 {
+			also[na] = ReadingPackedFixed64
+			na++
+		}
+	case vok:
+		f.As = ReadingPacked
+		f.Packed = d.varintValues(p, nvar)
+		vok = false // not an alternative to itself
+	default:
+		f.As = ReadingBytes
+		if vweak {
+			f.Why = whyWeakVarints
+			vok = true // listed in Also
+		}
+	}
+	if vok {
+		also[na] = ReadingPacked
+		na++
+	}
+	switch {
+	case na == 0:
+		f.Why = ""
+	case na == 1 && also[0] == ReadingMessage:
+		f.Also = alsoMessage
+	default:
+		f.Also = append([]Reading(nil), also[:na]...)
+	}
+}
+
+// allZero reports whether every byte of p is zero.
+func allZero(p []byte) bool {
+	for len(p) >= 8 {
+		if binary.LittleEndian.Uint64(p) != 0 {
+			return false
+		}
+		p = p[8:]
+	}
+	for _, c := range p {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// printable reports whether p is valid UTF-8 without control characters
+// other than \t, \n and \r (DEL and the C1 controls U+0080..U+009F count as
+// control characters). It stops at the first control character, which comes
+// early in the bytes of most messages.
+func printable(p []byte) bool {
+	for i := 0; i < len(p); {
+		c := p[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
+				return false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(p[i:])
+		if r < 0xa0 || r == utf8.RuneError && size == 1 {
+			return false
+		}
+		i += size
+	}
+	return true
+}
+
+// textInfo reports whether p is printable text (valid UTF-8 without control
+// characters other than \t, \n and \r; DEL and the C1 controls count as
+// control characters) and whether it is mostly printable text (valid UTF-8
+// where at most one character in eight is a control character).
+func textInfo(p []byte) (printable, mostly bool) {
+	limit := len(p) / 8 // more controls than this rules out "mostly"
+	controls, runes := 0, 0
+	for i := 0; i < len(p); {
+		c := p[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
+				controls++
+				if controls > limit {
+					return false, false
+				}
+			}
+			i++
+			runes++
+			continue
+		}
+		r, size := utf8.DecodeRune(p[i:])
+		if r == utf8.RuneError && size == 1 {
+			return false, false
+		}
+		if r < 0xa0 {
+			controls++
+			if controls > limit {
+				return false, false
+			}
+		}
+		i += size
+		runes++
+	}
+	return controls == 0, controls*8 <= runes
+}
+
+// scanVarints reports how many varints p holds and how plausible it is as a
+// packed varint payload. Both levels require a whole sequence of minimally
+// encoded varints, not all zero. plausible further requires that at least
+// three in four are one byte long or that all have the same length; weak
+// only that all lengths are within one byte of each other. Random binary data
+// (hashes, ids) has geometrically distributed varint lengths and rarely passes
+// the first test, while real packed values are mostly small or of similar
+// size; values of mixed magnitudes (5, 300, 800) pass only the second.
+func scanVarints(p []byte) (count int, plausible, weak bool) {
+	single, minLen, maxLen, nonzero := 0, 10, 0, false
+	for i := 0; i < len(p); {
+		n := skipVarint(p[i:])
+		if n < 0 || n > 1 && p[i+n-1] == 0 {
+			return 0, false, false
+		}
+		if n == 1 {
+			single++
+			if p[i] != 0 {
+				nonzero = true
+			}
+		} else {
+			nonzero = true // minimally encoded multi-byte varints are non-zero
+		}
+		minLen, maxLen = min(minLen, n), max(maxLen, n)
+		count++
+		i += n
+	}
+	if !nonzero {
+		return count, false, false
+	}
+	return count, single*4 >= count*3 || minLen == maxLen, maxLen-minLen <= 1
+}
+
+// plausibleFloats reports whether p (len(p)%4 == 0) reads as floats: every
+// value is ±0 or has a binary exponent within ±maxExp32, at least one is not
+// zero, and there are at least two values or the single value is round (low
+// 16 mantissa bits zero).
+func plausibleFloats(p []byte) bool {
+	nonzero, round := false, true
+	for i := 0; i+4 <= len(p); i += 4 {
+		u := binary.LittleEndian.Uint32(p[i:])
+		if u&0x7fffffff == 0 {
+			continue
+		}
+		e := int(u>>23&0xff) - 127
+		if e < -maxExp32 || e > maxExp32 {
+			return false
+		}
+		nonzero = true
+		if u&0xffff != 0 {
+			round = false
+		}
+	}
+	return nonzero && (len(p) >= 8 || round)
+}
+
+// plausibleDoubles is plausibleFloats for doubles (len(p)%8 == 0); a round
+// double has its low 32 bits zero.
+func plausibleDoubles(p []byte) bool {
+	nonzero, round := false, true
+	for i := 0; i+8 <= len(p); i += 8 {
+		u := binary.LittleEndian.Uint64(p[i:])
+		if u&(1<<63-1) == 0 {
+			continue
+		}
+		e := int(u>>52&0x7ff) - 1023
+		if e < -maxExp64 || e > maxExp64 {
+			return false
+		}
+		nonzero = true
+		if uint32(u) != 0 {
+			round = false
+		}
+	}
+	return nonzero && (len(p) >= 16 || round)
+}
+
+// lowHalvesZero reports whether the low 32 bits of every 8-byte value are 0.
+func lowHalvesZero(p []byte) bool {
+	for i := 0; i+8 <= len(p); i += 8 {
+		if binary.LittleEndian.Uint32(p[i:]) != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (d *decoder) fixedValues(p []byte, size int) []uint64 {
+	v := d.newWords(len(p) / size)
+	for i := range v {
+		if size == 4 {
+			v[i] = uint64(binary.LittleEndian.Uint32(p[i*4:]))
+		} else {
+			v[i] = binary.LittleEndian.Uint64(p[i*8:])
+		}
+	}
+	return v
+}
+
+// varintValues decodes p, which holds count valid varints.
+func (d *decoder) varintValues(p []byte, count int) []uint64 {
+	v := d.newWords(count)
+	for i := range v {
+		x, n := protowire.ConsumeVarint(p)
+		if n < 0 {
+			return v[:i]
+		}
+		v[i] = x
+		p = p[n:]
+	}
+	return v
+}

@@ -1,0 +1,432 @@
+package pbdecode
+
+import (
+	"encoding/binary"
+	"io"
+	"strconv"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// DefaultMaxDepth is the nesting depth used when Options.MaxDepth is 0.
+const DefaultMaxDepth = 64
+
+// HardMaxDepth caps Options.MaxDepth; larger values are clamped to it. Each
+// level of nesting is three levels of JSON nesting (object, fields array,
+// field object), and common JSON readers stop at 10000 levels.
+const HardMaxDepth = 1000
+
+// Options bound the work done on one message.
+type Options struct {
+	// MaxDepth is the nesting depth of sub-messages tried: a length-delimited
+	// payload at depth MaxDepth+1 or deeper is not tried as a message, and a
+	// group nested that deep is a parse error. The top-level message is at
+	// depth 0. 0 means DefaultMaxDepth; a negative value means no nesting at
+	// all; values above HardMaxDepth are clamped.
+	MaxDepth int
+}
+
+func (o Options) maxDepth() int {
+	switch {
+	case o.MaxDepth == 0:
+		return DefaultMaxDepth
+	case o.MaxDepth < 0:
+		return 0
+	case o.MaxDepth > HardMaxDepth:
+		return HardMaxDepth
+	}
+	return o.MaxDepth
+}
+
+// Message is one decoded message: the fields that parsed, in input order, and
+// the bytes that did not.
+type Message struct {
+	Fields []Field
+	// Err is non-empty when the bytes stopped parsing at ErrOffset (relative
+	// to this message's start); Rest holds the unparsed bytes from ErrOffset
+	// on. Fields then cover exactly the bytes before ErrOffset. In the Sub of
+	// a group that broke, Rest is nil: the unparsed bytes run past the group
+	// and are reported by the outermost message.
+	Err       string
+	ErrOffset int
+	Rest      []byte
+
+	inner string // for a message broken inside a group: the innermost error
+}
+
+// cause returns the innermost error of a message broken inside groups.
+func (m *Message) cause() string {
+	if m.inner != "" {
+		return m.inner
+	}
+	return m.Err
+}
+
+// Reading is how the payload of a length-delimited field was read.
+type Reading uint8
+
+// Readings of a length-delimited payload. ReadingNone is the zero value, used
+// for fields that are not length-delimited (groups use ReadingMessage).
+const (
+	ReadingNone          Reading = iota
+	ReadingBytes                 // opaque bytes
+	ReadingString                // UTF-8 text
+	ReadingMessage               // a nested message, in Field.Sub
+	ReadingPacked                // packed varints, in Field.Packed
+	ReadingPackedFixed32         // packed 4-byte values (floats), raw bits in Field.Packed
+	ReadingPackedFixed64         // packed 8-byte values (doubles), raw bits in Field.Packed
+	ReadingEmpty                 // zero-length payload
+)
+
+var readingNames = [...]string{
+	ReadingNone:          "none",
+	ReadingBytes:         "bytes",
+	ReadingString:        "string",
+	ReadingMessage:       "message",
+	ReadingPacked:        "packed_varint",
+	ReadingPackedFixed32: "packed_fixed32",
+	ReadingPackedFixed64: "packed_fixed64",
+	ReadingEmpty:         "empty",
+}
+
+// String returns the name used in JSON: "bytes", "string", "message",
+// "packed_varint", "packed_fixed32", "packed_fixed64" or "empty".
+func (r Reading) String() string {
+	if int(r) < len(readingNames) {
+		return readingNames[r]
+	}
+	return "Reading(" + strconv.Itoa(int(r)) + ")"
+}
+
+// Field is one decoded field. Offsets are relative to the start of the
+// enclosing message's bytes; the fields of Sub are relative to ValueOffset.
+type Field struct {
+	Number      int32          // field number
+	Wire        protowire.Type // wire type; StartGroupType for a group
+	Offset      int            // offset of the tag within the enclosing message bytes
+	ValueOffset int            // offset of the value (after the tag, and after the length prefix for LEN)
+	End         int            // offset just past the field (past the end-group tag for a group)
+	Varint      uint64         // VARINT value
+	Fixed       uint64         // I32/I64 value
+	Bytes       []byte         // LEN payload, or a group's content without the end-group tag (aliases the input)
+	As          Reading        // chosen reading for LEN; ReadingMessage for a group
+	Also        []Reading      // other readings that were also plausible (shared; do not modify)
+	Why         string         // short reason when the choice was ambiguous or limited
+	Sub         *Message       // when As == ReadingMessage (also for groups)
+	Packed      []uint64       // when As is a packed reading (raw bits for the fixed readings)
+}
+
+// Decode reads b as a protobuf message without a schema. It never panics and
+// never fails: bytes that don't parse are kept in the result with the offset
+// where parsing broke. The result aliases b.
+func Decode(b []byte, opt Options) *Message {
+	d := decoder{maxDepth: opt.maxDepth()}
+	m, _, _ := d.parse(b, 0, 0, scan(b, d.maxDepth).nfields)
+	return m
+}
+
+// decoder holds the state of one Decode call. Fields, messages and packed
+// values are carved out of slabs that double in size, so that a message tree
+// costs a logarithmic number of allocations rather than a few per message.
+type decoder struct {
+	maxDepth int
+
+	fields  []Field   // unused part of the current slab
+	msgs    []Message // unused part of the current slab
+	words   []uint64  // unused part of the current slab
+	nFields int       // slab sizes so far, for doubling
+	nMsgs   int
+	nWords  int
+}
+
+// slabMax bounds the size of one slab beyond what a single request needs,
+// so that the unused tail of the last slab stays small.
+const slabMax = 1 << 12
+
+// newFields returns an empty slice with capacity n; appending beyond n
+// reallocates rather than overwriting a neighbour.
+func (d *decoder) newFields(n int) []Field {
+	if n <= 0 {
+		return nil
+	}
+	if len(d.fields) < n {
+		size := max(n, min(d.nFields, slabMax))
+		d.fields = make([]Field, size)
+		d.nFields += size
+	}
+	s := d.fields[:0:n]
+	d.fields = d.fields[n:]
+	return s
+}
+
+func (d *decoder) newMessage() *Message {
+	if len(d.msgs) == 0 {
+		size := max(1, min(d.nMsgs, slabMax))
+		d.msgs = make([]Message, size)
+		d.nMsgs += size
+	}
+	m := &d.msgs[0]
+	d.msgs = d.msgs[1:]
+	return m
+}
+
+// newWords returns a slice of length n.
+func (d *decoder) newWords(n int) []uint64 {
+	if len(d.words) < n {
+		size := max(n, min(d.nWords, slabMax))
+		d.words = make([]uint64, size)
+		d.nWords += size
+	}
+	s := d.words[:n:n]
+	d.words = d.words[n:]
+	return s
+}
+
+func (m *Message) fail(b []byte, off int, msg string) {
+	m.Err = msg
+	m.ErrOffset = off
+	m.Rest = b[off:]
+}
+
+// wireNames are the JSON names of the wire types.
+var wireNames = [...]string{
+	protowire.VarintType:     "varint",
+	protowire.Fixed64Type:    "i64",
+	protowire.BytesType:      "len",
+	protowire.StartGroupType: "group",
+	protowire.EndGroupType:   "egroup",
+	protowire.Fixed32Type:    "i32",
+}
+
+func wireName(t protowire.Type) string {
+	if int(t) >= 0 && int(t) < len(wireNames) {
+		return wireNames[t]
+	}
+	return "wire" + strconv.Itoa(int(t))
+}
+
+// varintErr describes protowire's error code n for a varint.
+func varintErr(n int) string {
+	if protowire.ParseError(n) == io.ErrUnexpectedEOF {
+		return "truncated varint"
+	}
+	return "varint overflows 64 bits"
+}
+
+// parse decodes the fields of b. With group == 0 it reads to the end of b;
+// otherwise it stops after the end-group tag for group and reports the offset
+// where the group's content ends (contentEnd) and the offset past the
+// end-group tag (end). hint is the expected number of fields.
+//
+// An error stops parsing; for a group, end is then the error offset.
+func (d *decoder) parse(b []byte, depth int, group protowire.Number, hint int) (m *Message, contentEnd, end int) {
+	m = d.newMessage()
+	m.Fields = d.newFields(hint)
+	off := 0
+	for off < len(b) {
+		start := off
+		tag, n := protowire.ConsumeVarint(b[off:])
+		if n < 0 {
+			m.fail(b, start, "tag: "+varintErr(n))
+			return m, start, start
+		}
+		num, typ := tag>>3, protowire.Type(tag&7)
+		if num == 0 {
+			m.fail(b, start, "invalid field number 0")
+			return m, start, start
+		}
+		if num > uint64(protowire.MaxValidNumber) {
+			m.fail(b, start, "field number "+strconv.FormatUint(num, 10)+" out of range")
+			return m, start, start
+		}
+		off += n
+		f := Field{Number: int32(num), Wire: typ, Offset: start, ValueOffset: off}
+		switch typ {
+		case protowire.VarintType:
+			v, n := protowire.ConsumeVarint(b[off:])
+			if n < 0 {
+				m.fail(b, start, fieldErr(num, typ, varintErr(n)))
+				return m, start, start
+			}
+			f.Varint = v
+			off += n
+		case protowire.Fixed32Type:
+			if len(b)-off < 4 {
+				m.fail(b, start, fieldErr(num, typ, truncErr(4, len(b)-off)))
+				return m, start, start
+			}
+			f.Fixed = uint64(binary.LittleEndian.Uint32(b[off:]))
+			off += 4
+		case protowire.Fixed64Type:
+			if len(b)-off < 8 {
+				m.fail(b, start, fieldErr(num, typ, truncErr(8, len(b)-off)))
+				return m, start, start
+			}
+			f.Fixed = binary.LittleEndian.Uint64(b[off:])
+			off += 8
+		case protowire.BytesType:
+			l, n := protowire.ConsumeVarint(b[off:])
+			if n < 0 {
+				m.fail(b, start, fieldErr(num, typ, "length: "+varintErr(n)))
+				return m, start, start
+			}
+			off += n
+			if l > uint64(len(b)-off) {
+				m.fail(b, start, fieldErr(num, typ, "length "+strconv.FormatUint(l, 10)+
+					" exceeds the remaining "+strconv.Itoa(len(b)-off)+" bytes"))
+				return m, start, start
+			}
+			f.ValueOffset = off
+			off += int(l)
+			f.Bytes = b[f.ValueOffset:off:off]
+			d.classify(&f, depth)
+		case protowire.StartGroupType:
+			if depth+1 > d.maxDepth {
+				m.fail(b, start, "group "+strconv.FormatUint(num, 10)+" nested deeper than MaxDepth "+strconv.Itoa(d.maxDepth))
+				return m, start, start
+			}
+			content := b[off:]
+			// No field-count hint here: scanning ahead at every level
+			// would make deeply nested groups quadratic.
+			sub, cEnd, gEnd := d.parse(content, depth+1, protowire.Number(num), 0)
+			f.As = ReadingMessage
+			f.Sub = sub
+			f.Bytes = content[:cEnd:cEnd]
+			off += gEnd
+			if sub.Err != "" {
+				f.End = off
+				m.Fields = append(m.Fields, f)
+				// The unparsed bytes are reported once, by the
+				// outermost message; each enclosing message names
+				// the group it holds and the innermost error.
+				sub.Rest = nil
+				m.fail(b, off, "in group "+strconv.FormatUint(num, 10)+": "+sub.cause())
+				m.inner = sub.cause()
+				return m, off, off
+			}
+		case protowire.EndGroupType:
+			if group == protowire.Number(num) {
+				return m, start, off
+			}
+			if group == 0 {
+				m.fail(b, start, "unexpected end-group tag for field "+strconv.FormatUint(num, 10))
+			} else {
+				m.fail(b, start, "end-group tag for field "+strconv.FormatUint(num, 10)+
+					" does not match start-group field "+strconv.Itoa(int(group)))
+			}
+			return m, start, start
+		default:
+			m.fail(b, start, "field "+strconv.FormatUint(num, 10)+": invalid wire type "+strconv.Itoa(int(typ)))
+			return m, start, start
+		}
+		f.End = off
+		m.Fields = append(m.Fields, f)
+	}
+	if group != 0 {
+		m.fail(b, len(b), "missing end-group tag for group "+strconv.Itoa(int(group)))
+	}
+	return m, len(b), len(b)
+}
+
+func fieldErr(num uint64, typ protowire.Type, msg string) string {
+	return "field " + strconv.FormatUint(num, 10) + " (" + wireName(typ) + "): " + msg
+}
+
+func truncErr(need, have int) string {
+	return "truncated: need " + strconv.Itoa(need) + " bytes, have " + strconv.Itoa(have)
+}
+
+// skipVarint returns the length of the varint at the start of b, or -1 when
+// it is truncated or overflows, with the same rules as protowire.ConsumeVarint.
+func skipVarint(b []byte) int {
+	for i := 0; i < len(b) && i < 10; i++ {
+		if b[i] < 0x80 {
+			if i == 9 && b[i] > 1 {
+				return -1
+			}
+			return i + 1
+		}
+	}
+	return -1
+}
+
+// scanResult is what scan learns about a payload.
+type scanResult struct {
+	ok      bool   // the bytes parse completely as a message
+	nfields int    // top-level fields (before the first error when !ok)
+	lenSpan int    // bytes spanned by non-empty top-level LEN fields, tags included
+	maxNum  uint64 // largest field number seen, at any group level
+}
+
+// scan reports whether b parses completely as a message whose groups nest at
+// most maxGroups deep, with the same rules as parse. It does not look inside
+// LEN payloads, so it runs in time linear in len(b) and does not allocate
+// unless groups nest more than 16 deep.
+func scan(b []byte, maxGroups int) (r scanResult) {
+	var stackBuf [16]protowire.Number
+	stack := stackBuf[:0]
+	off := 0
+	for off < len(b) {
+		start := off
+		tag, n := protowire.ConsumeVarint(b[off:])
+		if n < 0 {
+			return r
+		}
+		num, typ := tag>>3, protowire.Type(tag&7)
+		if num == 0 || num > uint64(protowire.MaxValidNumber) {
+			return r
+		}
+		r.maxNum = max(r.maxNum, num)
+		off += n
+		top := len(stack) == 0
+		switch typ {
+		case protowire.VarintType:
+			n = skipVarint(b[off:])
+			if n < 0 {
+				return r
+			}
+			off += n
+		case protowire.Fixed32Type:
+			if len(b)-off < 4 {
+				return r
+			}
+			off += 4
+		case protowire.Fixed64Type:
+			if len(b)-off < 8 {
+				return r
+			}
+			off += 8
+		case protowire.BytesType:
+			l, n := protowire.ConsumeVarint(b[off:])
+			if n < 0 {
+				return r
+			}
+			off += n
+			if l > uint64(len(b)-off) {
+				return r
+			}
+			off += int(l)
+			if top && l > 0 {
+				r.lenSpan += off - start
+			}
+		case protowire.StartGroupType:
+			if len(stack) >= maxGroups {
+				return r
+			}
+			stack = append(stack, protowire.Number(num))
+		case protowire.EndGroupType:
+			if top || stack[len(stack)-1] != protowire.Number(num) {
+				return r
+			}
+			stack = stack[:len(stack)-1]
+			continue
+		default:
+			return r
+		}
+		if top {
+			r.nfields++
+		}
+	}
+	r.ok = len(stack) == 0
+	return r
+}

@@ -1,0 +1,291 @@
+package pbdecode
+
+import (
+	"encoding/base64"
+	"math"
+	"strconv"
+	"unicode/utf8"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// maxSafeInt is the largest integer a JSON number carries exactly in an
+// IEEE-754 double (2^53); larger magnitudes are written as strings.
+const maxSafeInt = 1 << 53
+
+// AppendJSON appends m as a JSON object to dst and returns the extended
+// buffer. The shape is described in the package documentation. A nil m is
+// written as null.
+func (m *Message) AppendJSON(dst []byte) []byte {
+	if m == nil {
+		return append(dst, "null"...)
+	}
+	dst = append(dst, `{"fields":[`...)
+	for i := range m.Fields {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = m.Fields[i].appendJSON(dst)
+	}
+	dst = append(dst, ']')
+	if m.Err != "" {
+		dst = append(dst, `,"error":`...)
+		dst = appendJSONString(dst, m.Err)
+		dst = append(dst, `,"error_offset":`...)
+		dst = strconv.AppendInt(dst, int64(m.ErrOffset), 10)
+		dst = append(dst, `,"rest":"`...)
+		dst = base64.StdEncoding.AppendEncode(dst, m.Rest)
+		dst = append(dst, '"')
+	}
+	return append(dst, '}')
+}
+
+func (f *Field) appendJSON(dst []byte) []byte {
+	dst = append(dst, `{"field":`...)
+	dst = strconv.AppendInt(dst, int64(f.Number), 10)
+	dst = append(dst, `,"wire":"`...)
+	dst = append(dst, wireName(f.Wire)...)
+	dst = append(dst, `","offset":`...)
+	dst = strconv.AppendInt(dst, int64(f.Offset), 10)
+	dst = append(dst, `,"end":`...)
+	dst = strconv.AppendInt(dst, int64(f.End), 10)
+	switch f.Wire {
+	case protowire.VarintType:
+		dst = append(dst, `,"value":`...)
+		dst = appendUint(dst, f.Varint)
+		if int64(f.Varint) < 0 {
+			dst = append(dst, `,"int":`...)
+			dst = appendInt(dst, int64(f.Varint))
+		}
+		dst = append(dst, `,"sint":`...)
+		dst = appendInt(dst, protowire.DecodeZigZag(f.Varint))
+	case protowire.Fixed32Type:
+		dst = append(dst, `,"value":`...)
+		dst = strconv.AppendUint(dst, f.Fixed, 10)
+		if int32(f.Fixed) < 0 {
+			dst = append(dst, `,"int":`...)
+			dst = strconv.AppendInt(dst, int64(int32(f.Fixed)), 10)
+		}
+		dst = append(dst, `,"float":`...)
+		dst = appendFloat(dst, float64(math.Float32frombits(uint32(f.Fixed))), 32)
+	case protowire.Fixed64Type:
+		dst = append(dst, `,"value":`...)
+		dst = appendUint(dst, f.Fixed)
+		if int64(f.Fixed) < 0 {
+			dst = append(dst, `,"int":`...)
+			dst = appendInt(dst, int64(f.Fixed))
+		}
+		dst = append(dst, `,"double":`...)
+		dst = appendFloat(dst, math.Float64frombits(f.Fixed), 64)
+	case protowire.BytesType:
+		dst = append(dst, `,"length":`...)
+		dst = strconv.AppendInt(dst, int64(len(f.Bytes)), 10)
+		dst = append(dst, `,"as":"`...)
+		dst = append(dst, f.As.String()...)
+		dst = append(dst, '"')
+		switch f.As {
+		case ReadingString:
+			dst = append(dst, `,"string":`...)
+			dst = appendJSONString(dst, f.Bytes)
+		case ReadingMessage:
+			dst = append(dst, `,"message":`...)
+			dst = f.Sub.AppendJSON(dst)
+		case ReadingBytes:
+			dst = append(dst, `,"bytes":"`...)
+			dst = base64.StdEncoding.AppendEncode(dst, f.Bytes)
+			dst = append(dst, '"')
+		case ReadingPacked, ReadingPackedFixed32, ReadingPackedFixed64:
+			dst = append(dst, `,"packed":[`...)
+			for i, v := range f.Packed {
+				if i > 0 {
+					dst = append(dst, ',')
+				}
+				switch f.As {
+				case ReadingPacked:
+					if int64(v) < 0 {
+						dst = appendInt(dst, int64(v))
+					} else {
+						dst = appendUint(dst, v)
+					}
+				case ReadingPackedFixed32:
+					dst = appendFloat(dst, float64(math.Float32frombits(uint32(v))), 32)
+				default:
+					dst = appendFloat(dst, math.Float64frombits(v), 64)
+				}
+			}
+			dst = append(dst, ']')
+		}
+		if len(f.Also) > 0 {
+			dst = append(dst, `,"also":[`...)
+			for i, r := range f.Also {
+				if i > 0 {
+					dst = append(dst, ',')
+				}
+				dst = append(dst, '"')
+				dst = append(dst, r.String()...)
+				dst = append(dst, '"')
+			}
+			dst = append(dst, ']')
+		}
+		if f.Why != "" {
+			dst = append(dst, `,"why":`...)
+			dst = appendJSONString(dst, f.Why)
+		}
+	case protowire.StartGroupType:
+		dst = append(dst, `,"message":`...)
+		dst = f.Sub.AppendJSON(dst)
+	}
+	return append(dst, '}')
+}
+
+// appendUint writes v as a JSON number, or as a string when a double could
+// not hold it exactly.
+func appendUint(dst []byte, v uint64) []byte {
+	if v > maxSafeInt {
+		dst = append(dst, '"')
+		dst = strconv.AppendUint(dst, v, 10)
+		return append(dst, '"')
+	}
+	return strconv.AppendUint(dst, v, 10)
+}
+
+// appendInt is appendUint for signed values.
+func appendInt(dst []byte, v int64) []byte {
+	if v > maxSafeInt || v < -maxSafeInt {
+		dst = append(dst, '"')
+		dst = strconv.AppendInt(dst, v, 10)
+		return append(dst, '"')
+	}
+	return strconv.AppendInt(dst, v, 10)
+}
+
+// appendFloat writes f as a JSON number in the shortest form that reads back
+// as the same float of the given bit size, the way encoding/json does; NaN
+// and the infinities, which JSON numbers cannot express, are written as the
+// strings "NaN", "Infinity" and "-Infinity".
+func appendFloat(dst []byte, f float64, bits int) []byte {
+	switch {
+	case math.IsNaN(f):
+		return append(dst, `"NaN"`...)
+	case math.IsInf(f, 1):
+		return append(dst, `"Infinity"`...)
+	case math.IsInf(f, -1):
+		return append(dst, `"-Infinity"`...)
+	}
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 {
+		if bits == 64 && (abs < 1e-6 || abs >= 1e21) ||
+			bits == 32 && (float32(abs) < 1e-6 || float32(abs) >= 1e21) {
+			format = 'e'
+		}
+	}
+	dst = strconv.AppendFloat(dst, f, format, -1, bits)
+	if format == 'e' {
+		// Shorten e-09 to e-9.
+		n := len(dst)
+		if n >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
+			dst[n-2] = dst[n-1]
+			dst = dst[:n-1]
+		}
+	}
+	return dst
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString writes s as a JSON string. Quotes, backslashes and control
+// characters are escaped, as are U+2028 and U+2029 so that the output is also
+// valid JavaScript; invalid UTF-8 is replaced by U+FFFD.
+func appendJSONString[S []byte | string](dst []byte, s S) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := decodeRune(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// decodeRune is utf8.DecodeRune for both strings and byte slices: it returns
+// the first rune of s and its length, or (utf8.RuneError, 1) for an invalid
+// or truncated encoding.
+func decodeRune[S []byte | string](s S) (rune, int) {
+	n := len(s)
+	if n == 0 {
+		return utf8.RuneError, 0
+	}
+	c0 := s[0]
+	cont := func(c byte) bool { return c&0xc0 == 0x80 }
+	switch {
+	case c0 < 0x80:
+		return rune(c0), 1
+	case c0 < 0xc2:
+		return utf8.RuneError, 1
+	case c0 < 0xe0:
+		if n < 2 || !cont(s[1]) {
+			return utf8.RuneError, 1
+		}
+		return rune(c0&0x1f)<<6 | rune(s[1]&0x3f), 2
+	case c0 < 0xf0:
+		lo, hi := byte(0x80), byte(0xbf)
+		if c0 == 0xe0 {
+			lo = 0xa0
+		} else if c0 == 0xed {
+			hi = 0x9f // no surrogates
+		}
+		if n < 3 || s[1] < lo || s[1] > hi || !cont(s[2]) {
+			return utf8.RuneError, 1
+		}
+		return rune(c0&0x0f)<<12 | rune(s[1]&0x3f)<<6 | rune(s[2]&0x3f), 3
+	case c0 < 0xf5:
+		lo, hi := byte(0x80), byte(0xbf)
+		if c0 == 0xf0 {
+			lo = 0x90
+		} else if c0 == 0xf4 {
+			hi = 0x8f
+		}
+		if n < 4 || s[1] < lo || s[1] > hi || !cont(s[2]) || !cont(s[3]) {
+			return utf8.RuneError, 1
+		}
+		return rune(c0&0x07)<<18 | rune(s[1]&0x3f)<<12 | rune(s[2]&0x3f)<<6 | rune(s[3]&0x3f), 4
+	}
+	return utf8.RuneError, 1
+}
