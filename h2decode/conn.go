@@ -168,6 +168,12 @@ func (c *Conn) Gap(s capture.Side, n int64, t time.Time) { c.dirs[s].gap(n, t) }
 
 // End implements capture.ConnHandler.
 func (c *Conn) End(reason capture.EndReason, t time.Time) {
+	if c.Kind == KindUnknown {
+		if n := c.dirs[0].searched + c.dirs[1].searched + len(c.dirs[0].buf) + len(c.dirs[1].buf); n > 0 {
+			c.Kind = KindNotHTTP2
+			c.note("no HTTP/2 frame boundary found in %d bytes; not decoded as HTTP/2", n)
+		}
+	}
 	for s := range c.dirs {
 		c.dirs[s].finish()
 	}
@@ -336,6 +342,15 @@ func (d *dirState) detect(t time.Time) ([]byte, bool) {
 			d.startHPACK(true)
 			return d.enterFrames(0), true
 		}
+		// A connection seen from its start opens with a preface, SETTINGS or
+		// HTTP/1.x; anything else is another protocol.
+		if d.peer().mode != modeFrames {
+			d.c.Kind = KindNotHTTP2
+			d.c.note("%s: the connection starts with % x, which is not HTTP/2; not decoded", d.sideName(), b[:min(len(b), 8)])
+			d.off()
+			d.peer().off()
+			return nil, false
+		}
 	}
 	d.startSync(t)
 	return d.sync(t)
@@ -394,9 +409,6 @@ func (d *dirState) sideName() string {
 func (d *dirState) startSync(t time.Time) {
 	d.mode = modeSync
 	d.startHPACK(false)
-	if d.c.Kind == KindUnknown {
-		d.c.Kind = KindMidH2
-	}
 }
 
 // sync looks for the first frame boundary in buf: the earliest offset from

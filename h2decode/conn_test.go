@@ -342,4 +342,16 @@ func TestNotHTTP2(t *testing.T) {
 	if c.Kind != KindNotHTTP2 || len(r.log) != 1 {
 		t.Fatalf("kind %v, events %q; want not-http2 and only the end", c.Kind, r.log)
 	}
+	// Without the handshake, a boundary is searched for, then given up on:
+	// after MaxSyncSearch bytes, or at the end for a short connection.
+	for _, n := range []int{len(garbage), 3000} {
+		r = &recorder{}
+		c = newTestConn(r, false)
+		c.Data(0, garbage[:n], ts)
+		c.Data(1, garbage[:n], ts)
+		c.End(capture.EndFIN, ts)
+		if c.Kind != KindNotHTTP2 || len(r.log) != 1 || len(c.Notes) == 0 {
+			t.Fatalf("%d bytes without handshake: kind %v, events %q, notes %q", n, c.Kind, r.log, c.Notes)
+		}
+	}
 }

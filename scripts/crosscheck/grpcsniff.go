@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
 	"os/exec"
@@ -90,7 +91,10 @@ func runGrpcsniff(bin, path string) ([]*sniffCall, error) {
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
-	if err != nil {
+	// Exit status 4 means the capture holds no gRPC calls: an answer, not
+	// a failure (tshark must then see none either).
+	var ee *exec.ExitError
+	if err != nil && !(errors.As(err, &ee) && ee.ExitCode() == 4) {
 		return nil, fmt.Errorf("%s: %v: %s", bin, err, strings.TrimSpace(stderr.String()))
 	}
 	return parseSniff(out)

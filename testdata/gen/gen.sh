@@ -367,6 +367,60 @@ gen_grpcgo_midstream() {
 	stop "$srv"
 }
 
+# Not gRPC: an HTTP/1.1 server (python http.server) answering curl, and a
+# TCP service that trades seeded random bytes.
+GARBAGE_PY='
+import os, random, socket, sys, threading, time
+port = int(sys.argv[1])
+srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", port)); srv.listen(1)
+def serve():
+    c, _ = srv.accept()
+    while True:
+        b = c.recv(65536)
+        if not b: break
+        c.sendall(bytes(reversed(b)))
+    c.close()
+t = threading.Thread(target=serve); t.start()
+rng = random.Random(7)
+c = socket.create_connection(("127.0.0.1", port))
+for i in range(5):
+    c.sendall(bytes(rng.randrange(256) for _ in range(3000))); time.sleep(0.05); c.recv(65536)
+c.close(); t.join()
+'
+
+http1_exchange() {
+	local port=$1 srv
+	bg http1_server "$PY" -m http.server "$port" --bind 127.0.0.1 --directory "$HERE/proto"
+	srv=$BGPID
+	wait_port "$port"
+	curl -s -o /dev/null "http://127.0.0.1:$port/helloworld.proto" || die "curl http/1.1 failed"
+	curl -s -o /dev/null "http://127.0.0.1:$port/nope" || true
+	stop "$srv"
+}
+
+gen_http1_only() {
+	local port=50111
+	cap_start "$OUT/http1_only.pcap" $port
+	http1_exchange $port
+	cap_stop
+}
+
+# gRPC on one port, HTTP/1.1 on another and random bytes on a third, in one
+# capture: the gRPC calls must still decode, the others be named.
+gen_mixed_ports() {
+	local grpc=50112 http=50113 garbage=50114 srv
+	bg mixed_greeter "$BIN/greeter" -addr=127.0.0.1:$grpc
+	srv=$BGPID
+	wait_port $grpc
+	cap_start "$OUT/mixed_ports.pcap" "$grpc or tcp port $http or tcp port $garbage"
+	"$PY" -c "$GARBAGE_PY" $garbage >"$LOGS/garbage.log" 2>&1 || die "garbage exchange failed"
+	http1_exchange $http
+	"$BIN/greetclient" -addr=127.0.0.1:$grpc -names=mixed1,mixed2 >"$LOGS/mixed_client.log" 2>&1 || die "mixed client failed"
+	cap_stop
+	stop "$srv"
+}
+
 gen_any_sll2() {
 	local port=50109 srv
 	bg any_server "$BIN/greeter" -addr=127.0.0.1:$port
@@ -390,7 +444,7 @@ gen_ipv6_helloworld() {
 	stop "$srv"
 }
 
-ALL=(grpcgo_interop grpcgo_cut_midmessage grpcgo_interop_gzip py_helloworld py_grpcdemo py_grpcdemo_gzip
+ALL=(http1_only mixed_ports grpcgo_interop grpcgo_cut_midmessage grpcgo_interop_gzip py_helloworld py_grpcdemo py_grpcdemo_gzip
 	py_routeguide node_grpcjs h2c_upgrade grpcgo_midstream any_sll2 ipv6_helloworld)
 
 main() {
