@@ -1,0 +1,709 @@
+package capture
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+)
+
+// handshake feeds SYN, SYN-ACK, ACK with client ISN 1000, server ISN 5000.
+func handshake(a *Assembler) {
+	a.Add(c2s(1000, 0, "S", "", 0))
+	a.Add(s2c(5000, 1001, "SA", "", 1))
+	a.Add(c2s(1001, 5001, "A", "", 2))
+}
+
+func TestInOrder(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{})
+	handshake(a)
+	a.Add(c2s(1001, 5001, "PA", "hello", 3))
+	a.Add(s2c(5001, 1006, "PA", "world!", 4))
+	a.Add(c2s(1006, 5007, "A", "", 5))
+	a.Add(c2s(1006, 5007, "FA", "", 6))
+	a.Add(s2c(5007, 1007, "FA", "", 7))
+	a.Add(c2s(1007, 5008, "A", "", 8)) // last ACK: absorbed
+	a.Close(t0.Add(time.Second))
+	expectEvents(t, r.events,
+		`1 A data "hello"`,
+		`1 B data "world!"`,
+		`1 end fin`)
+	if len(r.infos) != 1 {
+		t.Fatalf("got %d connections", len(r.infos))
+	}
+	info := r.infos[0]
+	if info.ID != 1 || !info.SYNSeen || info.Addr[SideA] != cli || info.Addr[SideB] != srv || !info.Start.Equal(t0) {
+		t.Fatalf("info = %+v", info)
+	}
+	if !r.times[0].Equal(t0.Add(3*time.Millisecond)) || !r.times[2].Equal(t0.Add(7*time.Millisecond)) {
+		t.Fatalf("times = %v", r.times)
+	}
+	st := a.Stats()
+	if st.TCPSegments != 9 || st.Connections != 1 || st.Gaps != 0 || st.Stray != 1 || st.Open != 0 {
+		t.Fatalf("stats = %+v", st)
+	}
+}
+
+func permutations(n int) [][]int {
+	if n == 0 {
+		return [][]int{{}}
+	}
+	var out [][]int
+	for _, p := range permutations(n - 1) {
+		for i := 0; i <= len(p); i++ {
+			q := append(append(append([]int{}, p[:i]...), n-1), p[i:]...)
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+func TestOutOfOrderPermutations(t *testing.T) {
+	chunks := []string{"aaaa", "bbbbbb", "cc", "ddddddd"}
+	perms := permutations(len(chunks))
+	if len(perms) != 24 {
+		t.Fatalf("%d permutations", len(perms))
+	}
+	for _, perm := range perms {
+		r := &recorder{}
+		a := NewAssembler(r, Options{})
+		handshake(a)
+		seqs := make([]uint32, len(chunks))
+		seq := uint32(1001)
+		for i, c := range chunks {
+			seqs[i] = seq
+			seq += uint32(len(c))
+		}
+		for k, i := range perm {
+			a.Add(c2s(seqs[i], 5001, "PA", chunks[i], 10+i*10+k))
+		}
+		a.Close(t0.Add(time.Second))
+		var got strings.Builder
+		for j, ev := range r.events {
+			if strings.Contains(ev, "end") {
+				continue
+			}
+			var chunk string
+			if _, err := fmt.Sscanf(ev, "1 A data %q", &chunk); err != nil {
+				t.Fatalf("perm %v: unexpected event %q", perm, ev)
+			}
+			// Each chunk keeps the timestamp of its own packet.
+			i := int(chunk[0] - 'a')
+			if chunk != chunks[i] || (r.times[j].Sub(t0).Milliseconds()-10)/10 != int64(i) {
+				t.Fatalf("perm %v: chunk %q has time %v", perm, chunk, r.times[j].Sub(t0))
+			}
+			got.WriteString(chunk)
+		}
+		if got.String() != strings.Join(chunks, "") {
+			t.Fatalf("perm %v: got %q", perm, got.String())
+		}
+		if r.events[len(r.events)-1] != "1 end capture_end" {
+			t.Fatalf("perm %v: last event %q", perm, r.events[len(r.events)-1])
+		}
+		st := a.Stats()
+		if st.Gaps != 0 || st.RetransmittedBytes != 0 {
+			t.Fatalf("perm %v: stats %+v", perm, st)
+		}
+	}
+}
+
+func TestRetransmission(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{})
+	handshake(a)
+	a.Add(c2s(1001, 5001, "PA", "hello", 3))
+	a.Add(c2s(1001, 5001, "PA", "hello", 4))
+	a.Add(c2s(1006, 5001, "PA", "world", 5))
+	a.Add(c2s(1001, 5001, "PA", "helloworld", 6))
+	a.Close(t0.Add(time.Second))
+	expectEvents(t, r.events,
+		`1 A data "hello"`,
+		`1 A data "world"`,
+		`1 end capture_end`)
+	st := a.Stats()
+	if st.RetransmittedSegments != 2 || st.RetransmittedBytes != 15 {
+		t.Fatalf("stats = %+v", st)
+	}
+}
+
+func TestOverlapInOrder(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{})
+	handshake(a)
+	a.Add(c2s(1001, 5001, "PA", "0123456789", 3))
+	a.Add(c2s(1006, 5001, "PA", "56789abcde", 4)) // partial overlap
+	a.Add(c2s(1003, 5001, "PA", "2345", 5))       // fully inside
+	a.Add(c2s(1016, 5001, "PA", "f", 6))
+	a.Close(t0.Add(time.Second))
+	expectEvents(t, r.events,
+		`1 A data "0123456789"`,
+		`1 A data "abcde"`,
+		`1 A data "f"`,
+		`1 end capture_end`)
+	if st := a.Stats(); st.RetransmittedBytes != 9 {
+		t.Fatalf("retransmitted = %d", st.RetransmittedBytes)
+	}
+}
+
+func TestOverlapOutOfOrder(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{})
+	handshake(a)
+	// Stream "0123456789abcdefghijklmno" from 1001.
+	a.Add(c2s(1011, 5001, "PA", "abcdefghij", 3)) // [10,20)
+	a.Add(c2s(1016, 5001, "PA", "fghijklmno", 4)) // [15,25): overlap with held
+	a.Add(c2s(1010, 5001, "PA", "9abcdefghijklmn", 5))
+	a.Add(c2s(1001, 5001, "PA", "012345", 6)) // [0,6)
+	a.Add(c2s(1004, 5001, "PA", "345678", 7)) // [3,9) overlaps delivered, reaches 9 held
+	a.Close(t0.Add(time.Second))
+	expectEvents(t, r.events,
+		`1 A data "012345"`,
+		`1 A data "678"`,
+		`1 A data "9"`,
+		`1 A data "abcdefghij"`,
+		`1 A data "klmno"`,
+		`1 end capture_end`)
+	if st := a.Stats(); st.Gaps != 0 {
+		t.Fatalf("gaps = %d", st.Gaps)
+	}
+}
+
+func TestSequenceWraparound(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{})
+	isn := uint32(0xFFFFFFF8)
+	a.Add(c2s(isn, 0, "S", "", 0))
+	a.Add(s2c(7, isn+1, "SA", "", 1))
+	// Stream starts at 0xFFFFFFF9: "abcdefg" ends at 0, "hijk" at 4.
+	a.Add(c2s(isn+1+7+4, 8, "PA", "lmno", 2)) // beyond the wrap, out of order
+	a.Add(c2s(isn+1, 8, "PA", "abcdefg", 3))
+	a.Add(c2s(isn+1+5, 8, "PA", "fghijk", 4)) // overlap across the wrap
+	a.Add(c2s(isn+1+15, 8, "FA", "", 5))
+	a.Add(s2c(8, isn+1+16, "FA", "", 6))
+	expectEvents(t, r.events,
+		`1 A data "abcdefg"`,
+		`1 A data "hijk"`,
+		`1 A data "lmno"`,
+		`1 end fin`)
+}
+
+func TestMissingSYN(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{})
+	a.Add(s2c(9000, 2000, "PA", "from server", 0))
+	a.Add(c2s(2000, 9011, "PA", "from client", 1))
+	a.Add(s2c(9011, 2011, "PA", "more", 2))
+	a.Close(t0.Add(time.Second))
+	expectEvents(t, r.events,
+		`1 A data "from server"`,
+		`1 B data "from client"`,
+		`1 A data "more"`,
+		`1 end capture_end`)
+	info := r.infos[0]
+	if info.SYNSeen || info.Addr[SideA] != srv || info.Addr[SideB] != cli {
+		t.Fatalf("info = %+v", info)
+	}
+}
+
+func TestSYNACKFirst(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{})
+	a.Add(s2c(5000, 1001, "SA", "", 1))
+	a.Add(c2s(1001, 5001, "A", "", 2))
+	a.Add(c2s(1001, 5001, "PA", "req", 3))
+	a.Add(s2c(5001, 1004, "PA", "resp", 4))
+	a.Close(t0.Add(time.Second))
+	expectEvents(t, r.events,
+		`1 A data "req"`,
+		`1 B data "resp"`,
+		`1 end capture_end`)
+	info := r.infos[0]
+	if !info.SYNSeen || info.Addr[SideA] != cli {
+		t.Fatalf("info = %+v", info)
+	}
+}
+
+func TestSYNRetransmittedAfterSYNACK(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{})
+	a.Add(s2c(5000, 1001, "SA", "", 1))
+	a.Add(c2s(1000, 0, "S", "", 2)) // the client's SYN, captured late
+	a.Add(c2s(1001, 5001, "PA", "req", 3))
+	a.Close(t0.Add(time.Second))
+	expectEvents(t, r.events, `1 A data "req"`, `1 end capture_end`)
+	if len(r.infos) != 1 {
+		t.Fatalf("%d connections", len(r.infos))
+	}
+}
+
+func TestHoleFilledLate(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{})
+	handshake(a)
+	a.Add(c2s(1004, 5001, "PA", "def", 3))
+	a.Add(c2s(1007, 5001, "PA", "ghi", 4))
+	a.Add(s2c(5001, 1001, "A", "", 5)) // duplicate ACK: not beyond the hole
+	a.Add(c2s(1001, 5001, "PA", "abc", 6))
+	a.Close(t0.Add(time.Second))
+	expectEvents(t, r.events,
+		`1 A data "abc"`,
+		`1 A data "def"`,
+		`1 A data "ghi"`,
+		`1 end capture_end`)
+	ms := func(i int) int64 { return r.times[i].Sub(t0).Milliseconds() }
+	if ms(0) != 6 || ms(1) != 3 || ms(2) != 4 {
+		t.Fatalf("times %d %d %d", ms(0), ms(1), ms(2))
+	}
+	if st := a.Stats(); st.OutOfOrder != 2 || st.Gaps != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestHoleAckedBeyond(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{})
+	handshake(a)
+	a.Add(c2s(1001, 5001, "PA", "abc", 3))
+	// "defg" (1004..1008) is never captured.
+	a.Add(c2s(1008, 5001, "PA", "hij", 4))
+	a.Add(s2c(5001, 1004, "A", "", 5))
+	a.Add(s2c(5001, 1011, "A", "", 6)) // the receiver has it all
+	a.Add(c2s(1011, 5001, "PA", "k", 7))
+	a.Close(t0.Add(time.Second))
+	expectEvents(t, r.events,
+		`1 A data "abc"`,
+		`1 A gap 4`,
+		`1 A data "hij"`,
+		`1 A data "k"`,
+		`1 end capture_end`)
+	if ms := r.times[1].Sub(t0).Milliseconds(); ms != 6 {
+		t.Fatalf("gap time %dms", ms)
+	}
+	st := a.Stats()
+	if st.Gaps != 1 || st.GapBytes != 4 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestHoleAckedBeforeData(t *testing.T) {
+	// The receiver's ACK for the lost bytes is captured before the data
+	// that follows them: the gap is given up when that data arrives.
+	r := &recorder{}
+	a := NewAssembler(r, Options{})
+	handshake(a)
+	a.Add(s2c(5001, 1006, "A", "", 3))
+	a.Add(c2s(1006, 5001, "PA", "fgh", 4))
+	a.Close(t0.Add(time.Second))
+	expectEvents(t, r.events,
+		`1 A gap 5`,
+		`1 A data "fgh"`,
+		`1 end capture_end`)
+}
+
+func TestHolePartlyAcked(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{})
+	handshake(a)
+	a.Add(c2s(1011, 5001, "PA", "klm", 3))    // hole [1001,1011)
+	a.Add(s2c(5001, 1005, "A", "", 4))        // receiver got 4 of the 10
+	a.Add(c2s(1005, 5001, "PA", "efghij", 5)) // the rest comes
+	a.Close(t0.Add(time.Second))
+	expectEvents(t, r.events,
+		`1 A gap 4`,
+		`1 A data "efghij"`,
+		`1 A data "klm"`,
+		`1 end capture_end`)
+}
+
+func TestHoleBufferOverflow(t *testing.T) {
+	r := &recorder{}
+	// A 5-byte segment takes a 512-byte buffer plus 64: two fit.
+	a := NewAssembler(r, Options{MaxBufferedPerDirection: 2 * 576})
+	handshake(a)
+	a.Add(c2s(1006, 5001, "PA", "fghij", 3)) // hole [1001,1006)
+	a.Add(c2s(1011, 5001, "PA", "klmno", 4)) // two held: at the limit
+	a.Add(c2s(1021, 5001, "PA", "uvwxy", 5)) // three held: over
+	a.Add(c2s(1016, 5001, "PA", "pqrst", 6))
+	a.Close(t0.Add(time.Second))
+	expectEvents(t, r.events,
+		`1 A gap 5`,
+		`1 A data "fghij"`,
+		`1 A data "klmno"`,
+		`1 A data "pqrst"`,
+		`1 A data "uvwxy"`,
+		`1 end capture_end`)
+	if ms := r.times[0].Sub(t0).Milliseconds(); ms != 5 {
+		t.Fatalf("gap time %dms", ms)
+	}
+	if st := a.Stats(); st.PeakBuffered != 3*576 {
+		t.Fatalf("peak buffered %d", st.PeakBuffered)
+	}
+}
+
+func TestSnaplenTruncation(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{})
+	handshake(a)
+	s := c2s(1001, 5001, "PA", "abc", 3)
+	s.Missing = 7
+	a.Add(s)
+	a.Add(c2s(1011, 5001, "PA", "klm", 4))
+	// Out of order and truncated.
+	s = c2s(1020, 5001, "PA", "t", 5)
+	s.Missing = 4
+	a.Add(s)
+	s = c2s(1014, 5001, "PA", "nopq", 6)
+	s.Missing = 2
+	a.Add(s)
+	a.Add(c2s(1025, 5001, "PA", "yz", 7))
+	a.Close(t0.Add(time.Second))
+	expectEvents(t, r.events,
+		`1 A data "abc"`,
+		`1 A gap 7`,
+		`1 A data "klm"`,
+		`1 A data "nopq"`,
+		`1 A gap 2`,
+		`1 A data "t"`,
+		`1 A gap 4`,
+		`1 A data "yz"`,
+		`1 end capture_end`)
+	if st := a.Stats(); st.TruncatedBytes != 13 || st.GapBytes != 13 || st.Gaps != 3 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestFINBothSidesOnce(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{})
+	handshake(a)
+	a.Add(c2s(1001, 5001, "FPA", "bye", 3))
+	a.Add(c2s(1001, 5001, "FPA", "bye", 4)) // retransmitted FIN
+	a.Add(s2c(5001, 1005, "PA", "ok", 5))
+	a.Add(s2c(5003, 1005, "FA", "", 6))
+	a.Add(s2c(5003, 1005, "FA", "", 7)) // retransmitted after the end
+	a.Add(c2s(1005, 5004, "A", "", 8))
+	a.Close(t0.Add(time.Second))
+	expectEvents(t, r.events,
+		`1 A data "bye"`,
+		`1 B data "ok"`,
+		`1 end fin`)
+	if len(r.infos) != 1 {
+		t.Fatalf("%d connections", len(r.infos))
+	}
+}
+
+func TestFINWithHoleResolvedByAck(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{})
+	handshake(a)
+	a.Add(c2s(1001, 5001, "PA", "ab", 3))
+	a.Add(c2s(1006, 5001, "FA", "", 4)) // "cde" lost, then FIN
+	a.Add(s2c(5001, 1007, "FA", "", 5)) // server got everything and closes
+	a.Add(c2s(1007, 5002, "A", "", 6))
+	expectEvents(t, r.events,
+		`1 A data "ab"`,
+		`1 A gap 3`,
+		`1 end fin`)
+}
+
+func TestRST(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{})
+	handshake(a)
+	a.Add(c2s(1001, 5001, "PA", "abc", 3))
+	a.Add(c2s(1007, 5001, "PA", "ghi", 4)) // held behind a hole
+	a.Add(s2c(5001, 0, "R", "", 5))
+	a.Add(c2s(1010, 5001, "PA", "late", 6))
+	a.Close(t0.Add(time.Second))
+	expectEvents(t, r.events,
+		`1 A data "abc"`,
+		`1 A gap 3`,
+		`1 A data "ghi"`,
+		`1 end rst`)
+	if st := a.Stats(); st.Stray != 1 || st.Connections != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestLoneRSTStartsNothing(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{})
+	a.Add(s2c(5001, 0, "R", "", 0))
+	a.Close(t0)
+	if len(r.infos) != 0 || len(r.events) != 0 {
+		t.Fatalf("infos %v events %v", r.infos, r.events)
+	}
+}
+
+func TestPortReuse(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{})
+	handshake(a)
+	a.Add(c2s(1001, 5001, "FPA", "one", 3))
+	a.Add(s2c(5001, 1005, "FA", "", 4))
+	a.Add(c2s(1005, 5002, "A", "", 5))
+	// Same ports, new ISN after the end: connection 2.
+	a.Add(c2s(7000, 0, "S", "", 10))
+	a.Add(s2c(8000, 7001, "SA", "", 11))
+	a.Add(c2s(7001, 8001, "PA", "two", 12))
+	// A new SYN while connection 2 is open: it is replaced.
+	a.Add(c2s(9000, 0, "S", "", 20))
+	a.Add(c2s(9001, 0, "PA", "three", 21))
+	a.Add(c2s(9000, 0, "S", "", 22)) // retransmitted SYN: same connection
+	a.Close(t0.Add(time.Second))
+	expectEvents(t, r.events,
+		`1 A data "one"`,
+		`1 end fin`,
+		`2 A data "two"`,
+		`2 end evicted`,
+		`3 A data "three"`,
+		`3 end capture_end`)
+	if st := a.Stats(); st.Connections != 3 || st.Replaced != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestSYNAfterMidStream(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{})
+	a.Add(c2s(100, 200, "PA", "old", 0))
+	a.Add(c2s(1000, 0, "S", "", 1))
+	a.Add(c2s(1001, 0, "PA", "new", 2))
+	a.Close(t0.Add(time.Second))
+	expectEvents(t, r.events,
+		`1 A data "old"`,
+		`1 end evicted`,
+		`2 A data "new"`,
+		`2 end capture_end`)
+}
+
+func TestEviction(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{MaxConnections: 2})
+	p := func(port uint16) netip.AddrPort { return netip.AddrPortFrom(cli.Addr(), port) }
+	a.Add(mkseg(p(1), srv, 100, 1, "PA", "c1", 0))
+	a.Add(mkseg(p(2), srv, 100, 1, "PA", "c2", 1))
+	a.Add(mkseg(p(1), srv, 102, 1, "PA", "c1", 2)) // connection 1 is now the most recent
+	a.Add(mkseg(p(3), srv, 100, 1, "PA", "c3", 3)) // evicts connection 2
+	a.Close(t0.Add(time.Second))
+	expectEvents(t, r.events,
+		`1 A data "c1"`,
+		`2 A data "c2"`,
+		`1 A data "c1"`,
+		`2 end evicted`,
+		`3 A data "c3"`,
+		`1 end capture_end`,
+		`3 end capture_end`)
+	if st := a.Stats(); st.Evicted != 1 || st.Connections != 3 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestEvictionPrefersEnded(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{MaxConnections: 2})
+	p := func(port uint16) netip.AddrPort { return netip.AddrPortFrom(cli.Addr(), port) }
+	a.Add(mkseg(p(1), srv, 100, 1, "PA", "c1", 0))
+	a.Add(mkseg(p(2), srv, 100, 1, "PA", "c2", 1))
+	a.Add(mkseg(p(2), srv, 102, 1, "R", "", 2))
+	a.Add(mkseg(p(3), srv, 100, 1, "PA", "c3", 3)) // room from the ended connection
+	a.Close(t0.Add(time.Second))
+	expectEvents(t, r.events,
+		`1 A data "c1"`,
+		`2 A data "c2"`,
+		`2 end rst`,
+		`3 A data "c3"`,
+		`1 end capture_end`,
+		`3 end capture_end`)
+	if st := a.Stats(); st.Evicted != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestIdleTimeout(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{IdleTimeout: time.Second})
+	p := func(port uint16) netip.AddrPort { return netip.AddrPortFrom(cli.Addr(), port) }
+	a.Add(mkseg(p(1), srv, 100, 1, "PA", "c1", 0))
+	a.Add(mkseg(p(2), srv, 100, 1, "FPA", "c2", 500))
+	a.Add(mkseg(p(3), srv, 100, 1, "PA", "c3", 1200)) // ends 1
+	a.Add(mkseg(p(3), srv, 102, 1, "PA", "c3", 2000)) // ends 2
+	a.Add(mkseg(p(1), srv, 102, 1, "PA", "c1", 2100)) // a new connection 4
+	a.Close(t0.Add(3 * time.Second))
+	expectEvents(t, r.events,
+		`1 A data "c1"`,
+		`2 A data "c2"`,
+		`1 end evicted`,
+		`3 A data "c3"`,
+		`2 end fin`,
+		`3 A data "c3"`,
+		`4 A data "c1"`,
+		`3 end capture_end`,
+		`4 end capture_end`)
+	if st := a.Stats(); st.IdleEnded != 2 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestCloseFlushesInIDOrder(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{})
+	p := func(port uint16) netip.AddrPort { return netip.AddrPortFrom(cli.Addr(), port) }
+	a.Add(mkseg(p(1), srv, 100, 1, "PA", "a", 0))
+	a.Add(mkseg(p(2), srv, 100, 1, "PA", "b", 1))
+	a.Add(mkseg(p(1), srv, 105, 1, "PA", "held", 2))  // hole [101,105)
+	a.Add(mkseg(srv, p(2), 1, 101, "PA", "reply", 3)) // makes 2 more recent
+	a.Add(mkseg(p(1), srv, 120, 1, "FA", "", 4))      // FIN after another hole
+	a.Close(t0.Add(time.Second))
+	expectEvents(t, r.events,
+		`1 A data "a"`,
+		`2 A data "b"`,
+		`2 B data "reply"`,
+		`1 A gap 4`,
+		`1 A data "held"`,
+		`1 A gap 11`,
+		`1 end capture_end`,
+		`2 end capture_end`)
+}
+
+func TestCloseTrailingAckedGap(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{})
+	handshake(a)
+	a.Add(c2s(1001, 5001, "PA", "abc", 3))
+	a.Add(s2c(5001, 1010, "A", "", 4)) // the server got 6 bytes more
+	a.Close(t0.Add(time.Second))
+	expectEvents(t, r.events,
+		`1 A data "abc"`,
+		`1 A gap 6`,
+		`1 end capture_end`)
+}
+
+func TestIgnoredConnection(t *testing.T) {
+	r := &recorder{ignore: map[uint64]bool{1: true}}
+	a := NewAssembler(r, Options{})
+	handshake(a)
+	a.Add(c2s(1005, 5001, "PA", "x", 3)) // out of order: not held
+	a.Add(c2s(1001, 5001, "FA", "", 4))
+	a.Add(s2c(5001, 1002, "FA", "", 5))
+	a.Add(c2s(2000, 0, "S", "", 6)) // new connection after the end
+	a.Add(c2s(2001, 0, "PA", "y", 7))
+	a.Close(t0.Add(time.Second))
+	expectEvents(t, r.events, `2 A data "y"`, `2 end capture_end`)
+	if st := a.Stats(); st.Ignored != 1 || st.PeakBuffered != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestIPv6AndAddPacket(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{})
+	add := func(kind string, s tcpSpec, ms int) {
+		lt, b := frame(t, kind, s)
+		if err := a.AddPacket(Packet{Data: b, LinkType: lt, Time: t0.Add(time.Duration(ms) * time.Millisecond), CaptureLength: len(b), Length: len(b)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add("eth", tcpSpec{src: cli6, dst: srv6, seq: 1, flags: "S"}, 0)
+	add("eth", tcpSpec{src: srv6, dst: cli6, seq: 10, ack: 2, flags: "SA"}, 1)
+	add("vlan", tcpSpec{src: cli6, dst: srv6, seq: 2, ack: 11, flags: "PA", payload: []byte("GET")}, 2)
+	add("sll", tcpSpec{src: srv6, dst: cli6, seq: 11, ack: 5, flags: "PA", payload: []byte("200")}, 3)
+	a.Close(t0.Add(time.Second))
+	expectEvents(t, r.events, `1 A data "GET"`, `1 B data "200"`, `1 end capture_end`)
+	if r.infos[0].Addr[SideA] != cli6 {
+		t.Fatalf("info %+v", r.infos[0])
+	}
+	if st := a.Stats(); st.Packets != 4 || st.TCPSegments != 4 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestAddPacketCounts(t *testing.T) {
+	a := NewAssembler(&recorder{}, Options{})
+	_, good := frame(t, "eth", tcpSpec{src: cli, dst: srv, seq: 1, flags: "A"})
+	arp := append(append([]byte{}, good[:12]...), 0x08, 0x06, 0, 1)
+	frag := append([]byte{}, good...)
+	frag[14+6] = 0x00
+	frag[14+7] = 0x10 // fragment offset 16
+	a.AddPacket(Packet{Data: good, LinkType: 1})
+	a.AddPacket(Packet{Data: arp, LinkType: 1})
+	a.AddPacket(Packet{Data: frag, LinkType: 1})
+	a.AddPacket(Packet{Data: good[:20], LinkType: 1})
+	a.AddPacket(Packet{Data: good[:20], LinkType: 1})
+	a.AddPacket(Packet{Data: good, LinkType: 105})
+	st := a.Stats()
+	if st.Packets != 6 || st.TCPSegments != 1 || st.NonTCP != 1 || st.Fragments != 1 || st.Malformed != 2 || st.Unsupported != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+	if len(st.MalformedReasons) != 1 || st.MalformedReasons[0] != (ReasonCount{Reason: reasonIPv4Short, Count: 2, FirstPacket: 4}) {
+		t.Fatalf("reasons %+v", st.MalformedReasons)
+	}
+	if len(st.UnsupportedLinkTypes) != 1 || st.UnsupportedLinkTypes[0] != 105 {
+		t.Fatalf("link types %v", st.UnsupportedLinkTypes)
+	}
+}
+
+func TestPureAckNoAlloc(t *testing.T) {
+	a := NewAssembler(&recorder{}, Options{})
+	handshake(a)
+	s := c2s(1001, 5001, "A", "", 3)
+	allocs := testing.AllocsPerRun(1000, func() { a.Add(s) })
+	if allocs != 0 {
+		t.Fatalf("%v allocs per pure ACK", allocs)
+	}
+}
+
+type nopFactory struct{}
+type nopHandler struct{}
+
+func (nopFactory) NewConn(*ConnInfo) ConnHandler { return nopHandler{} }
+func (nopHandler) Data(Side, []byte, time.Time)  {}
+func (nopHandler) Gap(Side, int64, time.Time)    {}
+func (nopHandler) End(EndReason, time.Time)      {}
+
+func TestInOrderNoAlloc(t *testing.T) {
+	a := NewAssembler(nopFactory{}, Options{})
+	handshake(a)
+	s := c2s(1001, 5001, "PA", "0123456789", 3)
+	allocs := testing.AllocsPerRun(1000, func() {
+		a.Add(s)
+		s.Seq += 10
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocs per in-order segment", allocs)
+	}
+}
+
+// TestBufferBoundedAdversarial sends tiny segments in descending order
+// behind a hole, the worst case for the out-of-order buffer: memory stays
+// within the bound and every byte is accounted for.
+func TestBufferBoundedAdversarial(t *testing.T) {
+	for _, missingOnly := range []bool{false, true} {
+		const n = 50000
+		opt := Options{MaxBufferedPerDirection: 1 << 20}
+		chk := &fuzzChecker{t: t}
+		a := NewAssembler(chk, opt)
+		a.Add(&Segment{Src: cli, Dst: srv, Seq: 0, SYN: true, Time: t0})
+		start := time.Now()
+		for i := n; i >= 2; i-- {
+			s := &Segment{Src: cli, Dst: srv, Seq: uint32(i), Time: t0}
+			if missingOnly {
+				s.Missing = 1
+			} else {
+				s.Payload = []byte{streamByte(i - 1)}
+			}
+			a.Add(s)
+		}
+		a.Close(t0)
+		st := a.Stats()
+		if max := int64(opt.MaxBufferedPerDirection + 512 + pieceOverhead); st.PeakBuffered > max {
+			t.Fatalf("peak %d > %d", st.PeakBuffered, max)
+		}
+		if chk.off[SideA] != n {
+			t.Fatalf("accounted %d of %d bytes", chk.off[SideA], n)
+		}
+		t.Logf("missing only %v: %v, %d gaps, peak %d", missingOnly, time.Since(start), st.Gaps, st.PeakBuffered)
+	}
+}
