@@ -213,7 +213,22 @@ func (a *Assembler) readRequestHeaders(call *Call, fs []h2decode.HeaderField) {
 	}
 	if call.Method == "" {
 		call.MethodUnknown = true
+		for i := range fs {
+			if fs[i].Unknown() {
+				call.note("method unreadable: the request headers refer to HPACK table entries " + unknownWhy(fs[i].Ref))
+				break
+			}
+		}
 	}
+}
+
+// unknownWhy says where an unknown table entry came from: before the
+// capture began (epoch 0) or before a gap in it.
+func unknownWhy(r h2decode.TableRef) string {
+	if r.Epoch == 0 {
+		return "inserted before the capture began"
+	}
+	return "whose state was lost in a gap in the capture"
 }
 
 func (a *Assembler) readTrailers(call *Call, fs []h2decode.HeaderField) {
@@ -224,6 +239,7 @@ func (a *Assembler) readTrailers(call *Call, fs []h2decode.HeaderField) {
 				// grpc-status may be among the fields HPACK could not
 				// recover; say so rather than report no status.
 				call.StatusUnknown = true
+				call.note("grpc-status unreadable: the trailers refer to HPACK table entries " + unknownWhy(fs[i].Ref))
 				break
 			}
 		}
@@ -506,7 +522,7 @@ func (a *Assembler) finish(c *h2decode.Conn, s *stream, t time.Time) {
 			call.State = StateComplete
 		}
 	}
-	if call.GRPC && call.Status == nil && call.State == StateComplete {
+	if call.GRPC && call.Status == nil && !call.StatusUnknown && call.State == StateComplete {
 		call.note("the server ended the stream without grpc-status")
 	}
 	s.call = nil

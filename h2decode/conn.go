@@ -367,11 +367,24 @@ func (d *dirState) expectFrames() {
 	}
 }
 
-func (d *dirState) startHPACK(complete bool) {
+// hpackSettings passes the receiver's SETTINGS_HEADER_TABLE_SIZE to the
+// decoder of this side's header blocks.
+func (d *dirState) hpackSettings(v uint32) {
 	if d.hp == nil {
+		d.startHPACK(false)
+	}
+	d.hp.setSettingsMax(v)
+}
+
+func (d *dirState) startHPACK(complete bool) {
+	switch {
+	case d.hp == nil:
 		d.hp = newHPACKDecoder(d.c.Info.ID, d.side, complete, d.c.opts.MaxTableSize)
-	} else if !complete {
+	case !complete:
 		d.hp.lose()
+	case d.hp.epoch == 0 && d.hp.inserted == 0:
+		// Made early (a SETTINGS value arrived first) and unused so far.
+		d.hp.complete = true
 	}
 }
 
@@ -634,6 +647,9 @@ func (d *dirState) endFrame(t time.Time) {
 		}
 		f.ForeachSetting(func(s http2.Setting) error {
 			switch s.ID {
+			case http2.SettingHeaderTableSize:
+				// It bounds the table of the blocks this side receives.
+				d.peer().hpackSettings(s.Val)
 			case http2.SettingMaxFrameSize:
 				// Frames the peer sends to us may now be this large.
 				d.peer().maxFrame = max(s.Val, maxStrictFrameLen)
@@ -672,6 +688,10 @@ func (d *dirState) endBlock() {
 	}
 	if err != nil {
 		d.c.note("%s: header block on stream %d: %v; later blocks decoded with the table state unknown", d.sideName(), d.blockStream, err)
+	}
+	if d.hp.violation != "" {
+		d.c.note("%s: header block on stream %d: %s", d.sideName(), d.blockStream, d.hp.violation)
+		d.hp.violation = ""
 	}
 	if !d.c.ClientKnown || d.c.ClientHow == "handshake" {
 		for i := range fields {
@@ -724,7 +744,7 @@ func (d *dirState) gap(n int64, t time.Time) {
 		if d.inFrame && d.fh.Type == http2.FrameData && !d.skip {
 			d.c.h.Data(d.c, &DataEvent{Side: d.side, StreamID: d.fh.StreamID, Lost: -1, Time: t})
 		}
-		d.c.note("%s: %s of stream bytes not captured; frame sync lost", d.sideName(), sizeText(n))
+		d.c.note("%s: %s not captured; frame sync lost until the next frame boundary, and with it the HPACK table state", d.sideName(), sizeText(n))
 		d.inFrame, d.nhdr = false, 0
 		d.block = d.block[:0]
 		d.blockOpen = false

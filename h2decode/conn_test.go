@@ -355,3 +355,38 @@ func TestNotHTTP2(t *testing.T) {
 		}
 	}
 }
+
+// SETTINGS_HEADER_TABLE_SIZE from one side bounds the table of the blocks it
+// receives; an encoder that updates past it is reported, and followed.
+func TestSettingsHeaderTableSize(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		update    []byte // a size-update prefix for the server's second block
+		violation bool
+	}{
+		{"within", []byte{0x3f, 0x21}, false},     // 64
+		{"above", []byte{0x3f, 0xe1, 0x1f}, true}, // 4096
+	} {
+		cl, sv := newPeer(), newPeer()
+		cl.buf.WriteString(clientPreface)
+		cl.fr.WriteSettings(http2.Setting{ID: http2.SettingHeaderTableSize, Val: 100})
+		cl.headers(1, true, ":method", "GET", ":path", "/")
+		sv.fr.WriteSettings()
+		sv.headers(1, false, ":status", "200", "x-a", "0123456789")
+		blk := append(append([]byte{}, tc.update...), sv.block("x-b", "b")...)
+		sv.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: blk, EndStream: true, EndHeaders: true})
+		r := &recorder{}
+		c := newTestConn(r, true)
+		ts := time.Unix(1, 0)
+		c.Data(0, cl.take(), ts)
+		c.Data(1, sv.take(), ts)
+		c.End(capture.EndFIN, ts)
+		got := strings.Join(c.Notes, "|")
+		if strings.Contains(got, "SETTINGS_HEADER_TABLE_SIZE 100") != tc.violation {
+			t.Errorf("%s: notes %q", tc.name, got)
+		}
+		if !strings.Contains(strings.Join(r.log, "\n"), "[x-b=b]") {
+			t.Errorf("%s: the block after the update did not decode: %q", tc.name, r.log)
+		}
+	}
+}

@@ -81,12 +81,29 @@ type hpackDecoder struct {
 	complete bool
 	epoch    uint32
 	inserted uint32 // entries inserted since the epoch began
+
+	// settingsMax is the receiver's SETTINGS_HEADER_TABLE_SIZE, the largest
+	// size update the encoder may send (RFC 7541 §6.3); 0 with
+	// settingsKnown false when the SETTINGS frame was not captured.
+	settingsMax   uint32
+	settingsKnown bool
+	// violation describes a size update above settingsMax; the update is
+	// followed anyway, since the peer did use that size.
+	violation string
 }
 
 const defaultHeaderTableSize = 4096
 
 func newHPACKDecoder(conn uint64, side capture.Side, complete bool, limit uint32) *hpackDecoder {
-	return &hpackDecoder{conn: conn, side: side, maxSize: defaultHeaderTableSize, limit: limit, complete: complete}
+	return &hpackDecoder{conn: conn, side: side, maxSize: defaultHeaderTableSize, limit: limit, complete: complete,
+		settingsMax: defaultHeaderTableSize, settingsKnown: complete}
+}
+
+// setSettingsMax records the receiver's SETTINGS_HEADER_TABLE_SIZE. The
+// table itself changes only when the encoder sends a size update: until the
+// SETTINGS frame is acknowledged it may go on using the old size.
+func (d *hpackDecoder) setSettingsMax(n uint32) {
+	d.settingsMax, d.settingsKnown = n, true
 }
 
 // lose forgets the table: entries inserted while the capture missed bytes
@@ -216,6 +233,9 @@ func (d *hpackDecoder) decode(dst []HeaderField, b []byte, maxListSize int) ([]H
 			if n > uint64(d.limit) {
 				err = errHPACKTableSize
 				break
+			}
+			if d.settingsKnown && n > uint64(d.settingsMax) {
+				d.violation = fmt.Sprintf("table size update to %d exceeds the peer's SETTINGS_HEADER_TABLE_SIZE %d", n, d.settingsMax)
 			}
 			err = d.setMaxSize(uint32(n))
 		default: // literal without indexing (0000) or never indexed (0001)

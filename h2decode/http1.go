@@ -146,8 +146,11 @@ func (d *dirState) applyUpgradeSettings(s string) {
 		return
 	}
 	for ; len(p) >= 6; p = p[6:] {
-		if http2.SettingID(binary.BigEndian.Uint16(p)) == http2.SettingMaxFrameSize {
-			d.peer().maxFrame = max(binary.BigEndian.Uint32(p[2:]), maxStrictFrameLen)
+		switch v := binary.BigEndian.Uint32(p[2:]); http2.SettingID(binary.BigEndian.Uint16(p)) {
+		case http2.SettingMaxFrameSize:
+			d.peer().maxFrame = max(v, maxStrictFrameLen)
+		case http2.SettingHeaderTableSize:
+			d.peer().hpackSettings(v)
 		}
 	}
 }

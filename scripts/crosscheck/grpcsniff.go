@@ -44,13 +44,17 @@ type message struct {
 
 // sniffCall is one NDJSON object of grpcsniff --json, the keys compared.
 type sniffCall struct {
-	key                  callKey
-	ConnID               int
-	Method               *string
-	GRPC                 bool
-	State                string
-	Status               *int
-	StatusUnknown        bool
+	key           callKey
+	ConnID        int
+	Method        *string
+	GRPC          bool
+	State         string
+	Status        *int
+	StatusUnknown bool
+	// StatusLostInGap: the unreadable trailer fields refer to HPACK table
+	// entries from after a gap (epoch 1 or later in "cN/S/eE/K"), not from
+	// before the capture.
+	StatusLostInGap      bool
 	StartedBeforeCapture bool
 	LostBytes            bool
 	RolesGuessed         bool
@@ -73,9 +77,10 @@ type sniffJSON struct {
 	Status               *struct {
 		Code int `json:"code"`
 	} `json:"status"`
-	StatusUnknown bool          `json:"status_unknown"`
-	Requests      []messageJSON `json:"requests"`
-	Responses     []messageJSON `json:"responses"`
+	StatusUnknown bool                         `json:"status_unknown"`
+	Trailers      map[string][]json.RawMessage `json:"trailers"`
+	Requests      []messageJSON                `json:"requests"`
+	Responses     []messageJSON                `json:"responses"`
 }
 
 type messageJSON struct {
@@ -136,6 +141,7 @@ func parseSniff(out []byte) ([]*sniffCall, error) {
 			GRPC:                 j.GRPC == nil || *j.GRPC,
 			State:                j.State,
 			StatusUnknown:        j.StatusUnknown,
+			StatusLostInGap:      j.StatusUnknown && unknownAfterGap(j.Trailers),
 			StartedBeforeCapture: j.StartedBeforeCapture,
 			LostBytes:            j.LostBytes,
 			RolesGuessed:         j.RolesGuessed,
@@ -180,4 +186,25 @@ func indexOf(xs []int, x int) int {
 		}
 	}
 	return -1
+}
+
+// unknownAfterGap reports whether a header map holds an HPACK-unknown value
+// whose table entry dates from after a gap (epoch >= 1).
+func unknownAfterGap(h map[string][]json.RawMessage) bool {
+	for _, vs := range h {
+		for _, v := range vs {
+			var u struct {
+				Unknown string `json:"unknown"`
+				Entry   string `json:"entry"`
+			}
+			if json.Unmarshal(v, &u) != nil || u.Unknown != "hpack" {
+				continue
+			}
+			parts := strings.Split(u.Entry, "/")
+			if len(parts) == 4 && strings.HasPrefix(parts[2], "e") && parts[2] != "e0" {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -250,6 +250,19 @@ gen_grpcgo_cut_midmessage() {
 	editcap -r "$f" "$OUT/grpcgo_cut_midmessage.pcap" "$((n + 2))-$((n + 40))"
 }
 
+# py_routeguide.pcap with two packets of the ListFeatures response deleted:
+# frame headers are lost with them, so frame sync and the server's HPACK
+# state must be recovered from the next frame on.
+gen_py_routeguide_lossy() {
+	local f=$OUT/py_routeguide.pcap frames
+	[ -f "$f" ] || gen_py_routeguide
+	frames=$(tshark -r "$f" -d tcp.port==50105,http2 -Y 'tcp.srcport == 50105 && http2.streamid == 5 && http2.type == 0' \
+		-T fields -e frame.number | sed -n '4p;5p' | tr '\n' ' ')
+	[ -n "$frames" ] || die "py_routeguide_lossy: no ListFeatures DATA frames in $f"
+	# shellcheck disable=SC2086
+	editcap "$f" "$OUT/py_routeguide_lossy.pcap" $frames
+}
+
 gen_py_helloworld() {
 	local port=50103 srv
 	bg py_helloworld_server "${PYRUN[@]}" "$HERE/python/helloworld_server.py" --port=$port
@@ -445,7 +458,7 @@ gen_ipv6_helloworld() {
 }
 
 ALL=(http1_only mixed_ports grpcgo_interop grpcgo_cut_midmessage grpcgo_interop_gzip py_helloworld py_grpcdemo py_grpcdemo_gzip
-	py_routeguide node_grpcjs h2c_upgrade grpcgo_midstream any_sll2 ipv6_helloworld)
+	py_routeguide py_routeguide_lossy node_grpcjs h2c_upgrade grpcgo_midstream any_sll2 ipv6_helloworld)
 
 main() {
 	local todo=("$@") t

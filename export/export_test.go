@@ -1,0 +1,95 @@
+package export
+
+import (
+	"encoding/json"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/grpcsniff/grpcsniff/grpcframe"
+	"github.com/grpcsniff/grpcsniff/h2decode"
+	"github.com/grpcsniff/grpcsniff/pbdecode"
+)
+
+func TestAppendString(t *testing.T) {
+	for _, s := range []string{"", "plain", `quote " and \ backslash`, "\x00\x1f\t\n\r", "文件不存在 ☺ 😈", "bad \xff utf8", "\u2028\u2029", "<html>&"} {
+		b := appendString(nil, s)
+		var back string
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatalf("%q: %s is not JSON: %v", s, b, err)
+		}
+		if want := strings.ToValidUTF8(s, "\ufffd"); back != want {
+			t.Fatalf("%q came back as %q", s, back)
+		}
+	}
+}
+
+func sampleCall() *grpcframe.Call {
+	start := time.Date(2026, 11, 21, 7, 0, 0, 123456789, time.UTC)
+	return &grpcframe.Call{
+		ConnID: 3, Client: netip.MustParseAddrPort("[::1]:40000"), Server: netip.MustParseAddrPort("[::1]:50051"),
+		Transport: "h2c-midstream", StreamID: 9, MethodUnknown: true, GRPC: true,
+		RequestHeaders: []h2decode.HeaderField{
+			{Name: ":method", Value: "POST"},
+			{NameUnknown: true, ValueUnknown: true, Ref: h2decode.TableRef{Conn: 3, Epoch: 0, Entry: 9}},
+			{NameUnknown: true, Value: "4999912u", Ref: h2decode.TableRef{Conn: 3, Entry: 0}},
+			{Name: "x-trace-bin", Value: "AAEC"},
+			{Name: "x-dup", Value: "1"}, {Name: "x-dup", Value: "2"},
+		},
+		Trailers:      []h2decode.HeaderField{{NameUnknown: true, ValueUnknown: true, Ref: h2decode.TableRef{Conn: 3, Side: 1, Entry: 1}}},
+		StatusUnknown: true,
+		Requests:      []*grpcframe.Message{{Length: 5, Time: start, Data: []byte("\x0a\x03you")}},
+		Start:         start, End: start.Add(1500 * time.Microsecond),
+		State:         grpcframe.StateComplete,
+	}
+}
+
+func TestCallJSON(t *testing.T) {
+	b := AppendCallJSON(nil, sampleCall(), pbdecode.Options{})
+	var got map[string]any
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, b)
+	}
+	want := `{"conn":3,"client":"[::1]:40000","server":"[::1]:50051","transport":"h2c-midstream","stream_id":9,"method":null,"state":"complete",` +
+		`"start":"2026-11-21T07:00:00.123456789Z","first_response":null,"end":"2026-11-21T07:00:00.124956789Z","duration_us":1500,"status":null,"status_unknown":true,` +
+		`"request_headers":{":method":["POST"],"(unknown)":[{"unknown":"hpack","entry":"c3/a/e0/9"},{"unknown":"hpack","entry":"c3/a/e0/0","value":"4999912u"}],"x-trace-bin":["AAEC"],"x-dup":["1","2"]},` +
+		`"response_headers":{},"trailers":{"(unknown)":[{"unknown":"hpack","entry":"c3/b/e0/1"}]},` +
+		`"requests":[{"length":5,"compressed":false,"time":"2026-11-21T07:00:00.123456789Z","data":"CgN5b3U=","raw":{"fields":[{"field":1,"wire":"len","offset":0,"end":5,"length":3,"as":"string","string":"you"}]}}],"responses":[]}`
+	if string(b) != want {
+		t.Fatalf("got\n%s\nwant\n%s", b, want)
+	}
+}
+
+func TestFormatLine(t *testing.T) {
+	c := sampleCall()
+	c.MethodUnknown, c.Method = false, "/helloworld.Greeter/SayHello"
+	c.StatusUnknown = false
+	c.Status = &grpcframe.Status{Code: 4, Name: "DEADLINE_EXCEEDED", Message: "Deadline Exceeded"}
+	c.State, c.ResetCode, c.ResetBy = grpcframe.StateReset, 8, "client"
+	got := FormatLine(c, time.UTC)
+	want := `07:00:00.123456 [::1]:40000 → [::1]:50051 /helloworld.Greeter/SayHello DEADLINE_EXCEEDED "Deadline Exceeded" 1.5ms ↑1 5B ↓0 0B [reset CANCEL by client]`
+	if got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}
+
+// Whatever the bytes in headers and messages, the output is valid JSON.
+func FuzzCallJSON(f *testing.F) {
+	f.Add("x-a", "v\x00\xff", []byte("\x0a\x03you"), "msg %zz")
+	f.Fuzz(func(t *testing.T, name, value string, payload []byte, msg string) {
+		c := sampleCall()
+		c.RequestHeaders = append(c.RequestHeaders, h2decode.HeaderField{Name: name, Value: value}, h2decode.HeaderField{Name: name + "-bin", Value: value})
+		c.Requests = append(c.Requests, &grpcframe.Message{Data: payload, Err: msg})
+		c.Status = &grpcframe.Status{Name: msg, Message: msg, Details: []grpcframe.Any{{TypeURL: msg, Value: payload}}, DetailsErr: msg}
+		c.Notes = []string{msg}
+		b := AppendCallJSON(nil, c, pbdecode.Options{})
+		if !json.Valid(b) {
+			t.Fatalf("invalid JSON: %s", b)
+		}
+		if l := FormatLine(c, time.UTC); !utf8.ValidString(l) && utf8.ValidString(msg) {
+			t.Fatalf("text line not UTF-8: %q", l)
+		}
+	})
+}
