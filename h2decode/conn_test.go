@@ -121,9 +121,10 @@ type chunk struct {
 	b    []byte
 }
 
-// conversation is a complete h2c exchange: a unary call with a header block
-// split into CONTINUATION frames, padded DATA, trailers; a second call reset
-// by the client; a GOAWAY.
+// conversation is a complete h2c exchange: a PRIORITY frame, a unary call
+// with a header block split into CONTINUATION frames, padded DATA, padded
+// response HEADERS with priority, PING and WINDOW_UPDATE, trailers; a second
+// call reset by the client; a GOAWAY.
 func conversation() []chunk {
 	cl, sv := newPeer(), newPeer()
 	var out []chunk
@@ -133,6 +134,7 @@ func conversation() []chunk {
 	sv.fr.WriteSettings(http2.Setting{ID: http2.SettingMaxFrameSize, Val: 16384})
 	out = append(out, chunk{1, sv.take()})
 
+	cl.fr.WritePriority(1, http2.PriorityParam{StreamDep: 0, Weight: 15})
 	blk := cl.block(":method", "POST", ":scheme", "http", ":path", "/helloworld.Greeter/SayHello",
 		":authority", "localhost:50051", "content-type", "application/grpc", "te", "trailers", "x-custom", "yes")
 	cl.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: blk[:5], EndHeaders: false})
@@ -141,7 +143,10 @@ func conversation() []chunk {
 	cl.fr.WriteDataPadded(1, true, []byte("\x00\x00\x00\x00\x05\x0a\x03you"), []byte{0, 0, 0})
 	out = append(out, chunk{0, cl.take()})
 
-	sv.headers(1, false, ":status", "200", "content-type", "application/grpc")
+	sv.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: sv.block(":status", "200", "content-type", "application/grpc"),
+		EndHeaders: true, PadLength: 4, Priority: http2.PriorityParam{StreamDep: 0, Exclusive: true, Weight: 200}})
+	sv.fr.WritePing(false, [8]byte{1, 2, 3, 4, 5, 6, 7, 8})
+	sv.fr.WriteWindowUpdate(0, 1000)
 	sv.fr.WriteData(1, false, []byte("\x00\x00\x00\x00\x0d\x0a\x0bHello, you!"))
 	sv.headers(1, true, "grpc-status", "0", "grpc-message", "")
 	out = append(out, chunk{1, sv.take()})

@@ -434,6 +434,18 @@ gen_mixed_ports() {
 	stop "$srv"
 }
 
+# Many calls in flight on one connection: their frames interleave.
+gen_grpcgo_concurrent() {
+	local port=50115 srv
+	bg concurrent_server "$BIN/greeter" -addr=127.0.0.1:$port
+	srv=$BGPID
+	wait_port $port
+	cap_start "$OUT/grpcgo_concurrent.pcap" $port
+	"$BIN/greetclient" -addr=127.0.0.1:$port -scenario=concurrent >"$LOGS/concurrent_client.log" 2>&1 || die "concurrent client failed"
+	cap_stop
+	stop "$srv"
+}
+
 gen_any_sll2() {
 	local port=50109 srv
 	bg any_server "$BIN/greeter" -addr=127.0.0.1:$port
@@ -458,7 +470,7 @@ gen_ipv6_helloworld() {
 }
 
 ALL=(http1_only mixed_ports grpcgo_interop grpcgo_cut_midmessage grpcgo_interop_gzip py_helloworld py_grpcdemo py_grpcdemo_gzip
-	py_routeguide py_routeguide_lossy node_grpcjs h2c_upgrade grpcgo_midstream any_sll2 ipv6_helloworld)
+	py_routeguide py_routeguide_lossy node_grpcjs h2c_upgrade grpcgo_midstream grpcgo_concurrent any_sll2 ipv6_helloworld)
 
 main() {
 	local todo=("$@") t

@@ -9,6 +9,9 @@
 //	           waits until -go-file exists (the capture is started in that
 //	           window), then phase 2 calls the same and new methods on the same
 //	           connection (including a server-streaming call) and exits.
+//	concurrent one connection; 16 SayHello and 4 SayHelloStream calls at once,
+//	           every other one gzip-compressed, so that streams interleave
+//	           on the wire.
 package main
 
 import (
@@ -18,10 +21,12 @@ import (
 	"log"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/encoding/gzip"
 	"google.golang.org/grpc/metadata"
 
 	hwpb "github.com/grpcsniff/grpcsniff/testdata/gen/go/pb/helloworld"
@@ -30,7 +35,7 @@ import (
 
 var (
 	addr      = flag.String("addr", "127.0.0.1:50051", "server address")
-	scenario  = flag.String("scenario", "simple", "simple | midstream")
+	scenario  = flag.String("scenario", "simple", "simple | midstream | concurrent")
 	names     = flag.String("names", "world", "comma-separated names for the simple scenario")
 	readyFile = flag.String("ready-file", "", "midstream: file created after phase 1")
 	goFile    = flag.String("go-file", "", "midstream: phase 2 starts once this file exists")
@@ -117,6 +122,42 @@ func main() {
 		}
 		log.Printf("Read(/hello.txt) -> %q", rr.GetData())
 		sayHello(mctx, gc, "epsilon")
+	case "concurrent":
+		// Warm the connection up first so that all calls start together.
+		sayHello(ctx, gc, "warmup")
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := 0; i < 20; i++ {
+			var opts []grpc.CallOption
+			if i%2 == 1 {
+				opts = append(opts, grpc.UseCompressor(gzip.Name))
+			}
+			name := "c" + strings.Repeat("x", i)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				if i%5 == 4 {
+					stream, err := gc.SayHelloStream(ctx, &hwpb.HelloRequest{Name: name}, opts...)
+					if err != nil {
+						log.Fatal(err)
+					}
+					for {
+						if _, err := stream.Recv(); err == io.EOF {
+							return
+						} else if err != nil {
+							log.Fatalf("SayHelloStream(%q): %v", name, err)
+						}
+					}
+				}
+				if _, err := gc.SayHello(ctx, &hwpb.HelloRequest{Name: name}, opts...); err != nil {
+					log.Fatalf("SayHello(%q): %v", name, err)
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		log.Printf("20 concurrent calls done")
 	default:
 		log.Fatalf("unknown scenario %q", *scenario)
 	}

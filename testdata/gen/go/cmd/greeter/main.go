@@ -24,6 +24,7 @@ import (
 	"golang.org/x/net/http2/h2c"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	_ "google.golang.org/grpc/encoding/gzip" // so that gzip-compressing clients are answered
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
