@@ -274,6 +274,10 @@ func appendMessages(b []byte, ms []*grpcframe.Message, opt pbdecode.Options) []b
 			b = appendKey(b, "truncated")
 			b = append(b, "true"...)
 		}
+		if m.Resynced {
+			b = appendKey(b, "resynced")
+			b = append(b, "true"...)
+		}
 		if m.Err != "" {
 			b = appendKey(b, "error")
 			b = appendString(b, m.Err)

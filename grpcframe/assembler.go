@@ -288,7 +288,7 @@ func (a *Assembler) Data(c *h2decode.Conn, ev *h2decode.DataEvent) {
 		// bytes may start in the middle of a message, and any 5 bytes would
 		// pass for a prefix. Splitting them would invent messages.
 		s.msgs[side].desync = true
-		call.note(fmt.Sprintf("data from %s began before the capture: message boundaries unknown, its messages are not shown", c.Info.Addr[side]))
+		call.note(fmt.Sprintf("data from %s began before the capture: its messages are not shown until a DATA frame holding whole messages marks a boundary", c.Info.Addr[side]))
 	}
 	s.dataSeen[side] = true
 	if ev.Lost != 0 {
@@ -298,7 +298,15 @@ func (a *Assembler) Data(c *h2decode.Conn, ev *h2decode.DataEvent) {
 		}
 	}
 	if len(ev.Data) > 0 && call.GRPC {
-		s.msgs[side].feed(ev.Data, ev.Time, a.opts.MaxMessageSize, done)
+		r := &s.msgs[side]
+		if r.desync {
+			enc := s.encoding[side]
+			if r.resync(ev.Data, ev.FrameStart, int(ev.FrameDataLen), enc != "" && enc != "identity", ev.Time, a.opts.MaxMessageSize, done) {
+				call.note(fmt.Sprintf("messages from %s found again after lost bytes, at a DATA frame holding whole messages (inferred)", c.Info.Addr[side]))
+			}
+		} else {
+			r.feed(ev.Data, ev.Time, a.opts.MaxMessageSize, done)
+		}
 	}
 	if ev.EndStream {
 		a.endSide(c, s, side, ev.Time)

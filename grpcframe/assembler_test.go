@@ -359,3 +359,37 @@ func TestResetCrossesTrailers(t *testing.T) {
 		t.Fatalf("reset call not emitted after the grace period: %v", h.calls)
 	}
 }
+
+// After a loss, messages are found again at a DATA frame that holds whole
+// messages exactly, and only there.
+func TestResyncAfterLoss(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.request(1)
+	h.headers(srv, 1, false, ":status", "200")
+	frameEv := func(b []byte) {
+		h.a.Data(h.c, &h2decode.DataEvent{Side: srv, StreamID: 1, Data: b, FrameStart: true, FrameDataLen: uint32(len(b)), Time: h.tick()})
+	}
+	frameEv(frame(0, []byte("first")))
+	h.a.Data(h.c, &h2decode.DataEvent{Side: srv, StreamID: 1, Lost: -1, Time: h.tick()})
+	frameEv(make([]byte, 16380))                          // zeros: not hundreds of empty messages
+	frameEv(append(frame(0, []byte("ab")), 0, 0, 0, 0))   // trailing bytes: not whole messages
+	frameEv(frame(0, bytes.Repeat([]byte("x"), 40))[:30]) // a message running past the frame
+	two := append(frame(0, []byte("second")), frame(0, []byte("third"))...)
+	// Split inside the frame: the frame is judged when it is complete.
+	h.a.Data(h.c, &h2decode.DataEvent{Side: srv, StreamID: 1, Data: two[:3], FrameStart: true, FrameDataLen: uint32(len(two)), Time: h.tick()})
+	h.a.Data(h.c, &h2decode.DataEvent{Side: srv, StreamID: 1, Data: two[3:], Time: h.tick()})
+	h.data(srv, 1, frame(0, []byte("fourth")), false)
+	h.headers(srv, 1, true, "grpc-status", "0")
+	c := h.end()[0]
+	var got []string
+	for _, m := range c.Responses {
+		s := string(m.Data)
+		if m.Resynced {
+			s += "*"
+		}
+		got = append(got, s)
+	}
+	if strings.Join(got, " ") != "first second* third fourth" {
+		t.Fatalf("responses %q", got)
+	}
+}

@@ -69,6 +69,10 @@ type Message struct {
 	// Err describes a problem with this message: bytes not captured,
 	// decompression failure, a limit hit.
 	Err string
+	// Resynced marks the first message found again after bytes of its
+	// direction were lost: its start is inferred from a DATA frame that
+	// holds whole messages exactly.
+	Resynced bool
 }
 
 // Call is one gRPC call: an HTTP/2 stream.

@@ -24,6 +24,64 @@ type msgReader struct {
 	// desync: bytes were lost at an unknown place, so message boundaries are
 	// no longer known in this direction.
 	desync bool
+	// cand collects a DATA frame's payload while desync, to test whether
+	// messages start with it (see resync).
+	cand     []byte
+	candLen  int
+	resynced bool // the next message completed is the first after a resync
+}
+
+// maxResyncFrame bounds the frame payload held while looking for messages
+// after a loss.
+const maxResyncFrame = 1 << 20
+
+// resync looks for message boundaries again after a loss. Senders commonly
+// start a message with a DATA frame; a frame is taken to start one when its
+// payload is exactly a run of whole length-prefixed messages. Empty messages
+// count only when one fills the whole frame, so that a frame of zeros is not
+// read as hundreds of them. It returns true once the frame has been fed to
+// the reader again.
+func (r *msgReader) resync(b []byte, frameStart bool, frameLen int, compressOK bool, t time.Time, maxKeep int, done func(*Message)) bool {
+	if frameStart {
+		r.cand = r.cand[:0]
+		r.candLen = frameLen
+		if frameLen > maxResyncFrame || frameLen < 5 {
+			r.candLen = 0
+		}
+	}
+	if r.candLen == 0 {
+		return false
+	}
+	r.cand = append(r.cand, b...)
+	if len(r.cand) < r.candLen {
+		return false
+	}
+	frame := r.cand[:r.candLen]
+	r.candLen = 0
+	if !wholeMessages(frame, compressOK) {
+		return false
+	}
+	r.desync = false
+	r.resynced = true
+	r.feed(frame, t, maxKeep, done)
+	return true
+}
+
+func wholeMessages(b []byte, compressOK bool) bool {
+	if len(b) == 5 && b[0] == 0 && binary.BigEndian.Uint32(b[1:]) == 0 {
+		return true
+	}
+	for len(b) > 0 {
+		if len(b) < 5 || b[0] > 1 || (b[0] == 1 && !compressOK) {
+			return false
+		}
+		n := binary.BigEndian.Uint32(b[1:])
+		if n == 0 || uint64(n) > uint64(len(b)-5) {
+			return false
+		}
+		b = b[5+n:]
+	}
+	return true
 }
 
 // feed consumes payload bytes, calling done for each completed message.
@@ -77,6 +135,7 @@ func (r *msgReader) feed(b []byte, t time.Time, maxKeep int, done func(*Message)
 func (r *msgReader) finish(t time.Time, done func(*Message)) {
 	m := r.cur
 	m.Time = t
+	m.Resynced, r.resynced = r.resynced, false
 	r.cur = nil
 	done(m)
 }

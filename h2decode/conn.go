@@ -64,6 +64,11 @@ type DataEvent struct {
 	Data      []byte // valid only during the call
 	EndStream bool
 	Time      time.Time
+	// FrameStart is set when Data begins a DATA frame's payload, which then
+	// holds FrameDataLen bytes (padding excluded). Senders often start a
+	// message with a frame, which helps find messages again after a loss.
+	FrameStart   bool
+	FrameDataLen uint32
 }
 
 // Handler receives the events of every connection. Calls are made in capture
@@ -215,7 +220,8 @@ type dirState struct {
 	fh      frameHeader
 	left    uint32 // payload bytes still to come
 	payload []byte // non-DATA payload collected so far
-	skip    bool   // drop the current frame's payload (too large, damaged)
+	skip    bool   // drop the current frame's payload (too large, or damaged)
+	damaged bool   // bytes of the current frame were not captured
 	// DATA padding.
 	padKnown bool
 	padLen   uint32
@@ -456,8 +462,7 @@ func (d *dirState) sync(t time.Time) ([]byte, bool) {
 	}
 	// Nothing plausible: keep the last few bytes, which may start a header.
 	keep := min(len(b), frameHeaderLen-1)
-	d.searched += len(b) - keep
-	d.dropFront(len(b) - keep)
+	d.dropFront(len(b) - keep) // counts the dropped bytes as searched
 	if !d.synced && d.searched > d.c.opts.MaxSyncSearch {
 		d.c.Kind = KindNotHTTP2
 		d.c.note("%s: no HTTP/2 frame boundary in the first %d bytes; not decoded as HTTP/2", d.sideName(), d.searched)
@@ -527,7 +532,7 @@ func (d *dirState) startFrame(h []byte, t time.Time) {
 	d.fh = parseFrameHeader(h)
 	d.inFrame = true
 	d.left = d.fh.Length
-	d.skip = false
+	d.skip, d.damaged = false, false
 	d.payload = d.payload[:0]
 	d.padKnown, d.padLen, d.pos = false, 0, 0
 	if d.blockOpen && d.fh.Type != http2.FrameContinuation {
@@ -579,7 +584,12 @@ func (d *dirState) dataPayload(b []byte, t time.Time) {
 	if len(b) == 0 {
 		return
 	}
-	d.c.h.Data(d.c, &DataEvent{Side: d.side, StreamID: d.fh.StreamID, Data: b, Time: t})
+	dataStart := uint32(0)
+	if d.fh.Flags.Has(http2.FlagDataPadded) {
+		dataStart = 1
+	}
+	d.c.h.Data(d.c, &DataEvent{Side: d.side, StreamID: d.fh.StreamID, Data: b, Time: t,
+		FrameStart: start == dataStart, FrameDataLen: dataEnd - dataStart})
 }
 
 func (d *dirState) endFrame(t time.Time) {
@@ -594,10 +604,20 @@ func (d *dirState) endFrame(t time.Time) {
 	if d.skip {
 		switch fh.Type {
 		case http2.FrameHeaders, http2.FrameContinuation, http2.FramePushPromise:
-			d.c.note("%s: header block on stream %d larger than %d bytes; skipped", d.sideName(), fh.StreamID, d.c.opts.MaxHeaderBlock)
+			if d.damaged {
+				d.c.note("%s: a header block on stream %d was partly not captured; later blocks decoded with the table state unknown", d.sideName(), fh.StreamID)
+			} else {
+				d.c.note("%s: header block on stream %d larger than %d bytes; skipped", d.sideName(), fh.StreamID, d.c.opts.MaxHeaderBlock)
+			}
+			// The rest of the block is skipped too; its insertions are
+			// lost, and with them the table's state.
 			d.blockOpen, d.blockBad, d.blockStream = true, true, fh.StreamID
 			if fh.Flags.Has(http2.FlagHeadersEndHeaders) {
 				d.dropBlock()
+			}
+		default:
+			if d.damaged {
+				d.c.note("%s: a %v frame was partly not captured", d.sideName(), fh.Type)
 			}
 		}
 		return
@@ -725,18 +745,13 @@ func (d *dirState) gap(n int64, t time.Time) {
 	case modeFrames:
 		if d.inFrame && n >= 0 && uint64(n) <= uint64(d.left) {
 			d.left -= uint32(n)
-			if d.fh.Type == http2.FrameData && !d.skip {
+			switch {
+			case d.fh.Type == http2.FrameData && !d.skip:
 				d.dataLost(uint32(n), t)
-			} else if !d.skip {
-				d.skip = true
-				if d.fh.Type == http2.FrameHeaders || d.fh.Type == http2.FrameContinuation || d.fh.Type == http2.FramePushPromise {
-					d.blockBad, d.blockOpen, d.blockStream = true, true, d.fh.StreamID
-				}
+			case !d.skip:
+				d.skip, d.damaged = true, true
 			}
 			if d.left == 0 {
-				if d.skip && (d.fh.Type == http2.FrameHeaders || d.fh.Type == http2.FrameContinuation) && d.fh.Flags.Has(http2.FlagHeadersEndHeaders) {
-					d.dropBlock()
-				}
 				d.endFrame(t)
 			}
 			return

@@ -395,3 +395,32 @@ func TestSettingsHeaderTableSize(t *testing.T) {
 		}
 	}
 }
+
+// A gap inside a HEADERS frame keeps frame sync (its size is known) but
+// costs the table state: the next block's dynamic references are unknown.
+func TestGapInsideHeaders(t *testing.T) {
+	cl := newPeer()
+	cl.buf.WriteString(clientPreface)
+	cl.headers(1, true, ":method", "POST", ":path", "/a.S/M", "x-k", "v")
+	first := cl.take()
+	cl.headers(3, true, ":method", "POST", ":path", "/a.S/M", "x-k", "v")
+	second := cl.take()
+	r := &recorder{}
+	c := newTestConn(r, true)
+	ts := time.Unix(1, 0)
+	c.Data(0, first[:len(first)-4], ts)
+	c.Gap(0, 4, ts)
+	c.Data(0, second, ts)
+	c.End(capture.EndFIN, ts)
+	got := strings.Join(r.log, "\n")
+	want := strings.Join([]string{
+		"headers side=0 stream=3 end=true [:method=POST ?=c1/a/e1/1 ?=c1/a/e1/0]",
+		"end fin kind=h2c client=0/preface",
+	}, "\n")
+	if got != want {
+		t.Fatalf("events:\n%s\nwant:\n%s", got, want)
+	}
+	if notes := strings.Join(c.Notes, "|"); !strings.Contains(notes, "partly not captured") || strings.Contains(notes, "larger than") {
+		t.Fatalf("notes %q", notes)
+	}
+}
