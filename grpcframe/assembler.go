@@ -80,6 +80,22 @@ type connState struct {
 	streams map[uint32]*stream
 	closed  map[uint32]struct{}
 	goaway  bool
+	// firstRequest is the lowest stream id whose request headers were
+	// captured (0: none yet).
+	firstRequest uint32
+}
+
+// startMissing marks a call whose request headers were not captured. Stream
+// ids only grow, so a stream above one whose request was captured started
+// inside the capture: its headers were lost, not before the capture.
+func (a *Assembler) startMissing(c *h2decode.Conn, call *Call) {
+	cs := a.conn(c)
+	if cs.firstRequest != 0 && call.StreamID > cs.firstRequest {
+		call.LostBytes = true
+		call.note("its request headers were not captured (lost in a gap)")
+		return
+	}
+	call.StartedBeforeCapture = true
 }
 
 // stream is a call being assembled.
@@ -147,6 +163,9 @@ func (a *Assembler) Headers(c *h2decode.Conn, ev *h2decode.HeadersEvent) {
 	case isRequest || (first && !s.sideKnown && s.headers[ev.Side.Other()] == 0 && c.ClientKnown && c.Client == ev.Side):
 		s.clientSide, s.sideKnown = ev.Side, true
 		call.RequestHeaders = ev.Fields
+		if cs := a.conn(c); cs.firstRequest == 0 || ev.StreamID < cs.firstRequest {
+			cs.firstRequest = ev.StreamID
+		}
 		if len(s.got[ev.Side]) > 0 || s.msgs[ev.Side].nhdr > 0 {
 			call.note("request headers after request data")
 		}
@@ -156,7 +175,7 @@ func (a *Assembler) Headers(c *h2decode.Conn, ev *h2decode.HeadersEvent) {
 		// The server's first block: response headers, or Trailers-Only.
 		if !s.sideKnown {
 			s.clientSide, s.sideKnown = ev.Side.Other(), true
-			call.StartedBeforeCapture = true
+			a.startMissing(c, call)
 		}
 		if call.FirstResponse.IsZero() {
 			call.FirstResponse = ev.Time
@@ -275,8 +294,8 @@ func (a *Assembler) Data(c *h2decode.Conn, ev *h2decode.DataEvent) {
 	}
 	s.lastSeen = ev.Time
 	call := s.call
-	if !s.sideKnown && s.headers[ev.Side] == 0 && s.headers[ev.Side.Other()] == 0 {
-		call.StartedBeforeCapture = true
+	if !s.sideKnown && s.headers[ev.Side] == 0 && s.headers[ev.Side.Other()] == 0 && !call.StartedBeforeCapture && !call.LostBytes {
+		a.startMissing(c, call)
 	}
 	if s.sideKnown && ev.Side != s.clientSide && call.FirstResponse.IsZero() {
 		call.FirstResponse = ev.Time

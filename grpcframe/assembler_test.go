@@ -266,7 +266,8 @@ func TestEndings(t *testing.T) {
 	h.a.GoAway(h.c, srv, 3, http2.ErrCodeNo, nil, h.tick())
 	// Frames of a call that already ended start nothing new.
 	h.data(srv, 1, frame(0, []byte("late")), false)
-	// A stream whose start was not captured: its data may begin inside a
+	// A stream whose request headers were not captured, though stream 1's
+	// were: they were lost inside the capture. Its data may begin inside a
 	// message, so it is not split into messages.
 	h.data(srv, 9, make([]byte, 64), false)
 	h.headers(srv, 9, true, "grpc-status", "0")
@@ -279,12 +280,21 @@ func TestEndings(t *testing.T) {
 		}
 		got = append(got, s)
 	}
-	want := "reset CANCEL by client|cut|refused|started_before_capture"
+	want := "reset CANCEL by client|cut|refused|incomplete"
 	if strings.Join(got, "|") != want {
 		t.Fatalf("states %q, want %q", strings.Join(got, "|"), want)
 	}
-	if len(calls[3].Responses) != 0 || calls[3].Status == nil || !calls[3].MethodUnknown || len(calls[3].Notes) == 0 {
-		t.Fatalf("mid-capture call: %+v", calls[3])
+	if len(calls[3].Responses) != 0 || calls[3].Status == nil || !calls[3].MethodUnknown || !calls[3].LostBytes || calls[3].StartedBeforeCapture {
+		t.Fatalf("call whose headers were lost: %+v", calls[3])
+	}
+	// With no request captured on the connection before it, the same stream
+	// started before the capture.
+	h = newHarness(t, Options{})
+	h.data(srv, 9, make([]byte, 64), false)
+	h.headers(srv, 9, true, "grpc-status", "0")
+	c := h.end()[0]
+	if c.State != StateStartedBeforeCapture || !c.StartedBeforeCapture || c.LostBytes {
+		t.Fatalf("call started before the capture: state %v, %+v", c.State, c)
 	}
 }
 
