@@ -8,6 +8,7 @@ import (
 	"github.com/grpcsniff/grpcsniff/grpcframe"
 	"github.com/grpcsniff/grpcsniff/h2decode"
 	"github.com/grpcsniff/grpcsniff/pbdecode"
+	"github.com/grpcsniff/grpcsniff/pbdecode/schema"
 )
 
 // UnknownHeaderName is the key under which header fields whose name could
@@ -15,12 +16,20 @@ import (
 // header name, so it never collides with one.
 const UnknownHeaderName = "(unknown)"
 
+// Options say how messages are decoded in the JSON.
+type Options struct {
+	// Raw bounds the schema-less decoding, which is always written.
+	Raw pbdecode.Options
+	// Schema, when set, adds the decoding with the user's schemas.
+	Schema *schema.Registry
+}
+
 // NDJSON writes one JSON object per call, one per line.
 type NDJSON struct {
 	w   *bufio.Writer
 	buf []byte
-	// Decode bounds the raw protobuf decoding of messages.
-	Decode pbdecode.Options
+	// Options say how messages are decoded.
+	Options Options
 	// Flush after every call (live capture, so that `| jq` sees calls as they end).
 	FlushEach bool
 	err       error
@@ -37,7 +46,7 @@ func (j *NDJSON) Call(c *grpcframe.Call) {
 	if j.err != nil {
 		return
 	}
-	j.buf = AppendCallJSON(j.buf[:0], c, j.Decode)
+	j.buf = AppendCall(j.buf[:0], c, j.Options)
 	j.buf = append(j.buf, '\n')
 	if _, err := j.w.Write(j.buf); err != nil {
 		j.err = err
@@ -56,9 +65,15 @@ func (j *NDJSON) Close() error {
 	return j.w.Flush()
 }
 
-// AppendCallJSON appends the JSON object for one call (see the README for
-// its keys).
+// AppendCallJSON appends the JSON object for one call, decoded without a
+// schema.
 func AppendCallJSON(b []byte, c *grpcframe.Call, opt pbdecode.Options) []byte {
+	return AppendCall(b, c, Options{Raw: opt})
+}
+
+// AppendCall appends the JSON object for one call (see the README for its
+// keys).
+func AppendCall(b []byte, c *grpcframe.Call, opt Options) []byte {
 	b = append(b, '{')
 	b = appendKey(b, "conn")
 	b = appendInt(b, int64(c.ConnID))
@@ -125,9 +140,9 @@ func AppendCallJSON(b []byte, c *grpcframe.Call, opt pbdecode.Options) []byte {
 		b = append(b, "true"...)
 	}
 	b = appendKey(b, "requests")
-	b = appendMessages(b, c.Requests, opt)
+	b = appendMessages(b, c, true, opt)
 	b = appendKey(b, "responses")
-	b = appendMessages(b, c.Responses, opt)
+	b = appendMessages(b, c, false, opt)
 	if len(c.Notes) > 0 {
 		b = appendKey(b, "notes")
 		b = append(b, '[')
@@ -142,7 +157,7 @@ func AppendCallJSON(b []byte, c *grpcframe.Call, opt pbdecode.Options) []byte {
 	return append(b, '}')
 }
 
-func appendStatus(b []byte, s *grpcframe.Status, opt pbdecode.Options) []byte {
+func appendStatus(b []byte, s *grpcframe.Status, opt Options) []byte {
 	if s == nil {
 		return append(b, "null"...)
 	}
@@ -165,8 +180,11 @@ func appendStatus(b []byte, s *grpcframe.Status, opt pbdecode.Options) []byte {
 			b = appendString(b, d.TypeURL)
 			b = appendKey(b, "value")
 			b = appendBase64(b, d.Value)
+			if opt.Schema != nil {
+				b = appendDecoded(b, opt.Schema.DecodeAny(d.TypeURL, d.Value))
+			}
 			b = appendKey(b, "raw")
-			b = pbdecode.Decode(d.Value, opt).AppendJSON(b)
+			b = pbdecode.Decode(d.Value, opt.Raw).AppendJSON(b)
 			b = append(b, '}')
 		}
 		b = append(b, ']')
@@ -247,7 +265,11 @@ func appendHeaderValue(b []byte, f *h2decode.HeaderField) []byte {
 	return appendString(b, f.Value)
 }
 
-func appendMessages(b []byte, ms []*grpcframe.Message, opt pbdecode.Options) []byte {
+func appendMessages(b []byte, c *grpcframe.Call, requests bool, opt Options) []byte {
+	ms := c.Responses
+	if requests {
+		ms = c.Requests
+	}
 	b = append(b, '[')
 	for i, m := range ms {
 		if i > 0 {
@@ -285,10 +307,42 @@ func appendMessages(b []byte, ms []*grpcframe.Message, opt pbdecode.Options) []b
 		b = appendKey(b, "data")
 		b = appendBase64(b, m.Data)
 		if !m.Compressed || m.Encoding != "" {
+			if opt.Schema != nil && !c.MethodUnknown && !m.Truncated {
+				b = appendDecoded(b, opt.Schema.Decode(c.Method, requests, m.Data))
+			}
 			b = appendKey(b, "raw")
-			b = pbdecode.Decode(m.Data, opt).AppendJSON(b)
+			b = pbdecode.Decode(m.Data, opt.Raw).AppendJSON(b)
 		}
 		b = append(b, '}')
 	}
 	return append(b, ']')
+}
+
+// appendDecoded adds a schema decoding's keys: "type", then "json" or
+// "schema_error", and "unknown_fields" (fields the schema does not have,
+// whose values are in "raw"). Nothing when no schema covers the message.
+func appendDecoded(b []byte, d schema.Decoded) []byte {
+	if d.Type == "" {
+		return b
+	}
+	b = appendKey(b, "type")
+	b = appendString(b, d.Type)
+	if d.Err != "" {
+		b = appendKey(b, "schema_error")
+		return appendString(b, d.Err)
+	}
+	b = appendKey(b, "json")
+	b = append(b, d.JSON...)
+	if len(d.Unknown) > 0 {
+		b = appendKey(b, "unknown_fields")
+		b = append(b, '[')
+		for i, u := range d.Unknown {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, u)
+		}
+		b = append(b, ']')
+	}
+	return b
 }

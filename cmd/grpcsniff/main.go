@@ -35,7 +35,7 @@ const (
 	exitNoCalls    = 4
 	maxConnNotes   = 20
 	progName       = "grpcsniff"
-	usageFirstLine = "usage: grpcsniff -r FILE [--json] [options]"
+	usageFirstLine = "usage: grpcsniff -r FILE [--json] [--proto FILE -I DIR | --protoset FILE | --reflect] [options]"
 )
 
 func main() {
@@ -63,6 +63,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.maxMessage, "max-message-size", 16<<20, "keep at most `BYTES` of one message (after decompression)")
 	fs.IntVar(&o.maxBuffered, "max-buffered", capture.DefaultMaxBufferedPerDirection, "hold at most `BYTES` out of order per connection direction")
 	fs.IntVar(&o.maxConns, "max-connections", capture.DefaultMaxConnections, "track at most `N` connections at once (the idlest are dropped)")
+	var sf schemaFlags
+	sf.register(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, usageFirstLine)
 		fmt.Fprintln(stderr, "\nShows the gRPC calls in a packet capture. Options:")
@@ -99,20 +101,29 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	defer src.Close()
 
+	reg, err := sf.load(stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", progName, err)
+		return exitError
+	}
 	var sink interface {
 		grpcframe.Sink
 		Close() error
 	}
 	if o.json {
-		sink = export.NewNDJSON(stdout)
+		j := export.NewNDJSON(stdout)
+		j.Options.Schema = reg
+		sink = j
 	} else {
 		sink = export.NewText(stdout)
 	}
 	ncalls := 0
-	counted := grpcframe.SinkFunc(func(c *grpcframe.Call) {
-		ncalls++
-		sink.Call(c)
-	})
+	schemas := &schemaSink{reg: reg, reflect: sf.reflect, insecure: sf.insecure, asked: map[string]bool{}, stderr: stderr,
+		next: grpcframe.SinkFunc(func(c *grpcframe.Call) {
+			ncalls++
+			sink.Call(c)
+		})}
+	counted := schemas
 	calls := grpcframe.NewAssembler(counted, grpcframe.Options{MaxMessageSize: o.maxMessage})
 	tcp := capture.NewAssembler(h2decode.NewFactory(calls, h2decode.Options{}), capture.Options{
 		MaxBufferedPerDirection: o.maxBuffered,
@@ -147,6 +158,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	st := tcp.Stats()
 	if !o.quiet {
 		summarize(stderr, st, calls.Stats(), ncalls)
+		if schemas.harvested > 0 {
+			fmt.Fprintf(stderr, "%s: %d schema files taken from reflection calls in the capture\n", progName, schemas.harvested)
+		}
 	}
 	if ncalls == 0 && status == exitOK {
 		fmt.Fprintf(stderr, "%s: no gRPC calls found in %s (%d packets, %d TCP connections)\n", progName, src.Name(), st.Packets, st.Connections)

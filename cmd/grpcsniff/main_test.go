@@ -130,6 +130,66 @@ func clip(s string) string {
 	return s
 }
 
+const protoDir = "../../testdata/gen/proto/"
+
+// schemaGoldens decode the seed-document captures with their .proto files.
+var schemaGoldens = []struct {
+	capture string
+	protos  []string
+}{
+	{"py_helloworld.pcap", []string{"helloworld.proto", "muxs.proto"}},
+	{"py_grpcdemo.pcap", []string{"demo.proto"}},
+	{"py_grpcdemo_gzip.pcap", []string{"demo.proto"}},
+	{"py_routeguide.pcap", []string{"route_guide.proto"}},
+	{"node_grpcjs.pcap", []string{"helloworld.proto"}},
+	{"h2c_upgrade.pcap", []string{"helloworld.proto"}},
+}
+
+func TestGoldenWithSchemas(t *testing.T) {
+	for _, g := range schemaGoldens {
+		t.Run(g.capture, func(t *testing.T) {
+			args := []string{"-r", "../../testdata/pcaps/" + g.capture, "-q", "--json"}
+			for _, p := range g.protos {
+				args = append(args, "--proto", protoDir+p)
+			}
+			out, stderr, code := runCmd(t, nil, args...)
+			if code != exitOK {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			golden := filepath.Join("../../testdata/golden", g.capture+".schema.ndjson")
+			if *update {
+				if err := writeGolden(golden, out); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := readGolden(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./cmd/grpcsniff -update, then review the new file)", err)
+			}
+			if out != want {
+				t.Errorf("output differs from %s:\n%s", golden, firstDiff(out, want))
+			}
+		})
+	}
+}
+
+// A descriptor set built by protoc decodes exactly as the .proto files do.
+func TestProtosetMatchesProto(t *testing.T) {
+	f := "../../testdata/pcaps/py_helloworld.pcap"
+	a, stderr, code := runCmd(t, nil, "-r", f, "-q", "--json", "--proto", protoDir+"helloworld.proto", "--proto", protoDir+"muxs.proto")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	b, stderr, code := runCmd(t, nil, "-r", f, "-q", "--json", "--protoset", "../../pbdecode/schema/testdata/seed.binpb")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if a != b || !strings.Contains(a, `"json":{"name":"you"}`) || !strings.Contains(a, `"json":{"message":"Hello, you!"}`) {
+		t.Fatalf("--protoset and --proto differ, or SayHello is not decoded:\n%s", firstDiff(b, a))
+	}
+}
+
 // Reading standard input and a gzip-compressed file gives the same calls.
 func TestStdinAndGzip(t *testing.T) {
 	f := "../../testdata/pcaps/py_helloworld.pcap"
@@ -183,6 +243,9 @@ func TestBadInput(t *testing.T) {
 		{"truncated", []string{"-r", truncated, "--json"}, exitDamaged, "truncated", 3},
 		{"no gRPC", []string{"-r", "../../testdata/pcaps/http1_only.pcap"}, exitNoCalls, "no gRPC calls found", 0},
 		{"other protocols beside gRPC", []string{"-r", "../../testdata/pcaps/mixed_ports.pcap"}, exitOK, "starts with a5 4d ca 18", 2},
+		{"proto that does not parse", []string{"-r", truncated, "--proto", "testdata/bad.proto"}, exitError, "bad.proto:3:1: syntax error", 0},
+		{"not a descriptor set", []string{"-r", truncated, "--protoset", notCapture}, exitError, "not a binary FileDescriptorSet", 0},
+		{"reflection server down", []string{"-r", "../../testdata/pcaps/py_grpcdemo.pcap", "--reflect-addr", "127.0.0.1:1", "--reflect-plaintext"}, exitOK, "cannot reach 127.0.0.1:1", 4},
 		{"live not built", []string{"-i", "lo"}, exitUsage, "live capture", 0},
 		{"stray argument", []string{"-r", truncated, "extra"}, exitUsage, "unexpected argument", 0},
 	} {

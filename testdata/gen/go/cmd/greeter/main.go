@@ -1,5 +1,6 @@
 // Command greeter is a grpc-go server for helloworld.Greeter and
-// muxs.FileController, used to produce several grpcsniff test captures.
+// muxs.FileController, with server reflection, used to produce several
+// grpcsniff test captures.
 //
 // With -h2c it serves through net/http + golang.org/x/net/http2/h2c wrapping
 // grpc.Server.ServeHTTP, so that an HTTP/1.1 "Upgrade: h2c" request (e.g. from
@@ -26,6 +27,7 @@ import (
 	"google.golang.org/grpc/codes"
 	_ "google.golang.org/grpc/encoding/gzip" // so that gzip-compressing clients are answered
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
 
 	hwpb "github.com/grpcsniff/grpcsniff/testdata/gen/go/pb/helloworld"
@@ -93,6 +95,9 @@ func main() {
 	s := grpc.NewServer()
 	hwpb.RegisterGreeterServer(s, greeter{})
 	muxspb.RegisterFileControllerServer(s, &files{m: map[string][]byte{"/hello.txt": []byte("hello world\n")}})
+	// Server reflection (v1 and v1alpha), for the reflection capture; it
+	// adds nothing to the traffic of clients that do not use it.
+	reflection.Register(s)
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/grpcsniff/grpcsniff/grpcframe"
+	"github.com/grpcsniff/grpcsniff/pbdecode/schema"
+)
+
+// reflectTimeout bounds each server reflection exchange.
+const reflectTimeout = 5 * time.Second
+
+// schemaFlags are the options that give message schemas.
+type schemaFlags struct {
+	protos, imports, protosets, reflectAddrs []string
+	reflect, plaintext, insecure             bool
+}
+
+func (f *schemaFlags) register(fs *flag.FlagSet) {
+	appendTo := func(list *[]string) func(string) error {
+		return func(v string) error { *list = append(*list, v); return nil }
+	}
+	fs.Func("proto", "decode messages with the .proto `FILE` (repeatable)", appendTo(&f.protos))
+	fs.Func("I", "look for .proto imports in `DIR` (repeatable)", appendTo(&f.imports))
+	fs.Func("import-path", "same as -I", appendTo(&f.imports))
+	fs.Func("protoset", "decode messages with the descriptor set `FILE` (protoc --include_imports --descriptor_set_out; repeatable)", appendTo(&f.protosets))
+	fs.BoolVar(&f.reflect, "reflect", false, "ask each server seen in the capture for its schemas through gRPC server reflection (connects to it)")
+	fs.Func("reflect-addr", "ask the server at `HOST:PORT` for its schemas through gRPC server reflection (repeatable)", appendTo(&f.reflectAddrs))
+	fs.BoolVar(&f.plaintext, "reflect-plaintext", false, "reflect over h2c rather than TLS (for --reflect-addr)")
+	fs.BoolVar(&f.insecure, "reflect-insecure", false, "reflect over TLS without checking the server's certificate")
+}
+
+// load builds the registry. Reflection problems are reported and skipped:
+// the capture is still decoded, raw where no schema covers it.
+func (f *schemaFlags) load(stderr io.Writer) (*schema.Registry, error) {
+	reg, err := schema.Load(schema.Options{ProtoFiles: f.protos, ImportPaths: f.imports, Protosets: f.protosets})
+	if err != nil {
+		return nil, err
+	}
+	for _, addr := range f.reflectAddrs {
+		reflectInto(reg, addr, f.plaintext, f.insecure, stderr)
+	}
+	return reg, nil
+}
+
+func reflectInto(reg *schema.Registry, addr string, plaintext, insecure bool, stderr io.Writer) {
+	fds, err := schema.Reflect(context.Background(), addr, plaintext, insecure, reflectTimeout)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", progName, err)
+	}
+	if len(fds) > 0 {
+		if err := reg.AddFiles(fds...); err != nil {
+			fmt.Fprintf(stderr, "%s: schemas from %s: %v\n", progName, addr, err)
+		}
+	}
+}
+
+// schemaSink feeds the registry from the calls themselves before passing
+// them on: the file descriptors in captured reflection responses (a grpcurl
+// session, say) and, with --reflect, the servers the calls went to. Calls
+// arrive in start order, so every call that started after a reflection call
+// ended is decoded with what it carried.
+type schemaSink struct {
+	next      grpcframe.Sink
+	reg       *schema.Registry
+	reflect   bool
+	insecure  bool
+	asked     map[string]bool
+	harvested int
+	stderr    io.Writer
+}
+
+func (s *schemaSink) Call(c *grpcframe.Call) {
+	if schema.IsReflection(c.Method) {
+		var data [][]byte
+		for _, m := range c.Responses {
+			if !m.Truncated && (!m.Compressed || m.Encoding != "") {
+				data = append(data, m.Data)
+			}
+		}
+		fds, err := schema.HarvestReflection(c.Method, data)
+		if err != nil {
+			fmt.Fprintf(s.stderr, "%s: reflection call on stream %d: %v\n", progName, c.StreamID, err)
+		}
+		if len(fds) > 0 {
+			if err := s.reg.AddFiles(fds...); err != nil {
+				fmt.Fprintf(s.stderr, "%s: schemas from the captured reflection call: %v\n", progName, err)
+			}
+			s.harvested += len(fds)
+		}
+	}
+	if s.reflect && c.GRPC && c.Server.IsValid() && !s.asked[c.Server.String()] {
+		s.asked[c.Server.String()] = true
+		// The capture shows whether the server spoke h2c.
+		plaintext := c.Transport != "tls"
+		reflectInto(s.reg, c.Server.String(), plaintext, s.insecure, s.stderr)
+	}
+	s.next.Call(c)
+}
