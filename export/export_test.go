@@ -42,7 +42,7 @@ func sampleCall() *grpcframe.Call {
 		StatusUnknown: true,
 		Requests:      []*grpcframe.Message{{Length: 5, Time: start, Data: []byte("\x0a\x03you")}},
 		Start:         start, End: start.Add(1500 * time.Microsecond),
-		State:         grpcframe.StateComplete,
+		State: grpcframe.StateComplete,
 	}
 }
 
