@@ -95,6 +95,21 @@ func AppendCall(b []byte, c *grpcframe.Call, opt Options) []byte {
 	} else {
 		b = appendString(b, c.Method)
 	}
+	if c.MethodInferred != "" {
+		b = appendKey(b, "method_inferred")
+		b = appendString(b, c.MethodInferred)
+	}
+	if len(c.MethodCandidates) > 1 {
+		b = appendKey(b, "method_candidates")
+		b = append(b, '[')
+		for i, m := range c.MethodCandidates {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, m)
+		}
+		b = append(b, ']')
+	}
 	if !c.GRPC {
 		b = appendKey(b, "grpc")
 		b = append(b, "false"...)
@@ -307,8 +322,8 @@ func appendMessages(b []byte, c *grpcframe.Call, requests bool, opt Options) []b
 		b = appendKey(b, "data")
 		b = appendBase64(b, m.Data)
 		if !m.Compressed || m.Encoding != "" {
-			if opt.Schema != nil && !c.MethodUnknown && !m.Truncated {
-				b = appendDecoded(b, opt.Schema.Decode(c.Method, requests, m.Data))
+			if method := decodeMethod(c); opt.Schema != nil && method != "" && !m.Truncated {
+				b = appendDecoded(b, opt.Schema.Decode(method, requests, m.Data))
 			}
 			b = appendKey(b, "raw")
 			b = pbdecode.Decode(m.Data, opt.Raw).AppendJSON(b)
@@ -345,4 +360,13 @@ func appendDecoded(b []byte, d schema.Decoded) []byte {
 		b = append(b, ']')
 	}
 	return b
+}
+
+// decodeMethod is the method whose types decode a call's messages: its :path,
+// or the inferred one (the call says it is inferred).
+func decodeMethod(c *grpcframe.Call) string {
+	if !c.MethodUnknown {
+		return c.Method
+	}
+	return c.MethodInferred
 }

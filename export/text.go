@@ -48,7 +48,11 @@ func (t *Text) Close() error {
 // FormatLine renders a call as one line of text.
 func FormatLine(c *grpcframe.Call, loc *time.Location) string {
 	method := c.Method
-	if c.MethodUnknown {
+	switch {
+	case !c.MethodUnknown:
+	case c.MethodInferred != "":
+		method = "(inferred) " + c.MethodInferred
+	default:
 		method = "(method unknown)"
 	}
 	status := "-"

@@ -92,6 +92,12 @@ type Call struct {
 	// it could not be recovered (MethodUnknown).
 	Method        string
 	MethodUnknown bool
+	// MethodInferred and MethodCandidates are set, for a call whose :path
+	// was not recovered, by a layer that knows schemas: the one method, or
+	// the several, whose types read the call's messages cleanly. They are
+	// inferences, never facts; grpcframe itself does not guess.
+	MethodInferred   string
+	MethodCandidates []string
 	// GRPC is false for streams whose content-type says they are not gRPC
 	// (their body is then not split into messages).
 	GRPC bool

@@ -118,7 +118,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		sink = export.NewText(stdout)
 	}
 	ncalls := 0
-	schemas := &schemaSink{reg: reg, reflect: sf.reflect, insecure: sf.insecure, asked: map[string]bool{}, stderr: stderr,
+	schemas := &schemaSink{reg: reg, reflect: sf.reflect, insecure: sf.insecure, asked: map[string]bool{}, stderr: stderr, pathGroups: map[h2decode.TableRef][]string{},
 		next: grpcframe.SinkFunc(func(c *grpcframe.Call) {
 			ncalls++
 			sink.Call(c)

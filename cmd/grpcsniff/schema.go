@@ -5,9 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/grpcsniff/grpcsniff/grpcframe"
+	"github.com/grpcsniff/grpcsniff/h2decode"
 	"github.com/grpcsniff/grpcsniff/pbdecode/schema"
 )
 
@@ -72,6 +74,66 @@ type schemaSink struct {
 	asked     map[string]bool
 	harvested int
 	stderr    io.Writer
+	// pathGroups narrows the candidate methods of calls whose unknown :path
+	// came from the same HPACK table entry: they are the same method.
+	pathGroups map[h2decode.TableRef][]string
+}
+
+// inferMethod proposes the method of a call whose :path was not recovered:
+// the methods whose types read its messages cleanly, narrowed by the other
+// calls whose :path was the same unknown table entry.
+func (s *schemaSink) inferMethod(c *grpcframe.Call) {
+	var reqs, resps [][]byte
+	for _, m := range c.Requests {
+		if !m.Truncated {
+			reqs = append(reqs, m.Data)
+		}
+	}
+	for _, m := range c.Responses {
+		if !m.Truncated {
+			resps = append(resps, m.Data)
+		}
+	}
+	if len(reqs)+len(resps) == 0 {
+		return // nothing to go on
+	}
+	cands := s.reg.MethodsFitting(reqs, resps)
+	if ref, ok := unknownPathRef(c); ok {
+		if prev, seen := s.pathGroups[ref]; seen {
+			if both := intersect(prev, cands); len(both) > 0 {
+				cands = both
+			}
+		}
+		if len(cands) > 0 {
+			s.pathGroups[ref] = cands
+		}
+	}
+	c.MethodCandidates = cands
+	if len(cands) == 1 {
+		c.MethodInferred = cands[0]
+	}
+}
+
+// unknownPathRef names the table entry the call's :path most likely came
+// from: gRPC clients send :path before :authority and the other headers, so
+// it is the first field whose name HPACK could not recover.
+func unknownPathRef(c *grpcframe.Call) (h2decode.TableRef, bool) {
+	for _, f := range c.RequestHeaders {
+		if f.NameUnknown {
+			return f.Ref, true
+		}
+	}
+	return h2decode.TableRef{}, false
+}
+
+func intersect(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		if slices.Contains(b, x) {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 func (s *schemaSink) Call(c *grpcframe.Call) {
@@ -92,6 +154,9 @@ func (s *schemaSink) Call(c *grpcframe.Call) {
 			}
 			s.harvested += len(fds)
 		}
+	}
+	if c.MethodUnknown && c.GRPC {
+		s.inferMethod(c)
 	}
 	if s.reflect && c.GRPC && c.Server.IsValid() && !s.asked[c.Server.String()] {
 		s.asked[c.Server.String()] = true
