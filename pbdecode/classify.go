@@ -308,8 +308,7 @@ func plausibleFloats(p []byte) bool {
 		if u&0x7fffffff == 0 {
 			continue
 		}
-		e := int(u>>23&0xff) - 127
-		if e < -maxExp32 || e > maxExp32 {
+		if !PlausibleFloat32(u) {
 			return false
 		}
 		nonzero = true
@@ -329,8 +328,7 @@ func plausibleDoubles(p []byte) bool {
 		if u&(1<<63-1) == 0 {
 			continue
 		}
-		e := int(u>>52&0x7ff) - 1023
-		if e < -maxExp64 || e > maxExp64 {
+		if !PlausibleFloat64(u) {
 			return false
 		}
 		nonzero = true
@@ -375,4 +373,25 @@ func (d *decoder) varintValues(p []byte, count int) []uint64 {
 		p = p[n:]
 	}
 	return v
+}
+
+// PlausibleFloat32 reports whether the bits of a fixed32 value read as a
+// float a program would send: ±0, or a binary exponent within ±32. Integers,
+// hashes and ids rarely land there.
+func PlausibleFloat32(u uint32) bool {
+	if u&0x7fffffff == 0 {
+		return true
+	}
+	e := int(u>>23&0xff) - 127
+	return e >= -maxExp32 && e <= maxExp32
+}
+
+// PlausibleFloat64 is PlausibleFloat32 for doubles, with exponents within
+// ±64.
+func PlausibleFloat64(u uint64) bool {
+	if u&(1<<63-1) == 0 {
+		return true
+	}
+	e := int(u>>52&0x7ff) - 1023
+	return e >= -maxExp64 && e <= maxExp64
 }

@@ -43,16 +43,64 @@ func main() {
 }
 
 type options struct {
-	read        string
-	json        bool
-	iface       string
-	quiet       bool
-	maxMessage  int
-	maxBuffered int
-	maxConns    int
+	read   string
+	json   bool
+	iface  string
+	quiet  bool
+	limits limits
+}
+
+// limits bound the memory the decoding may use.
+type limits struct {
+	maxMessage, maxBuffered, maxConns int
+}
+
+func (l *limits) register(fs *flag.FlagSet) {
+	fs.IntVar(&l.maxMessage, "max-message-size", 16<<20, "keep at most `BYTES` of one message (after decompression)")
+	fs.IntVar(&l.maxBuffered, "max-buffered", capture.DefaultMaxBufferedPerDirection, "hold at most `BYTES` out of order per connection direction")
+	fs.IntVar(&l.maxConns, "max-connections", capture.DefaultMaxConnections, "track at most `N` connections at once (the idlest are dropped)")
+}
+
+// openCapture opens the -r argument: a file, or standard input for "-".
+func openCapture(path string, stdin io.Reader) (*capture.FileSource, error) {
+	if path == "-" {
+		return capture.OpenReader(stdin, "stdin")
+	}
+	return capture.OpenFile(path)
+}
+
+// decodeCapture reads every packet of src and hands each finished call to
+// sink, in order. A read error (a truncated or damaged file) is returned
+// after everything before it was decoded.
+func decodeCapture(src *capture.FileSource, sink grpcframe.Sink, l limits) (capture.Stats, grpcframe.Stats, error) {
+	calls := grpcframe.NewAssembler(sink, grpcframe.Options{MaxMessageSize: l.maxMessage})
+	tcp := capture.NewAssembler(h2decode.NewFactory(calls, h2decode.Options{}), capture.Options{
+		MaxBufferedPerDirection: l.maxBuffered,
+		MaxConnections:          l.maxConns,
+	})
+	var last time.Time
+	var readErr error
+	for {
+		p, err := src.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			readErr = err
+			break
+		}
+		last = p.Time
+		tcp.AddPacket(p)
+	}
+	tcp.Close(last)
+	calls.Close()
+	return tcp.Stats(), calls.Stats(), readErr
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "infer" {
+		return runInfer(args[1:], stdin, stdout, stderr)
+	}
 	var o options
 	fs := flag.NewFlagSet(progName, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -60,9 +108,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.json, "json", false, "write one JSON object per call (NDJSON) instead of one line of text")
 	fs.StringVar(&o.iface, "i", "", "capture live from `INTERFACE` (not available in this build)")
 	fs.BoolVar(&o.quiet, "q", false, "no summary on standard error")
-	fs.IntVar(&o.maxMessage, "max-message-size", 16<<20, "keep at most `BYTES` of one message (after decompression)")
-	fs.IntVar(&o.maxBuffered, "max-buffered", capture.DefaultMaxBufferedPerDirection, "hold at most `BYTES` out of order per connection direction")
-	fs.IntVar(&o.maxConns, "max-connections", capture.DefaultMaxConnections, "track at most `N` connections at once (the idlest are dropped)")
+	o.limits.register(fs)
 	var sf schemaFlags
 	sf.register(fs)
 	fs.Usage = func() {
@@ -88,13 +134,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: nothing to read: give a capture file with -r FILE (or -r - for standard input)\n%s\n", progName, usageFirstLine)
 		return exitUsage
 	}
-	var src *capture.FileSource
-	var err error
-	if o.read == "-" {
-		src, err = capture.OpenReader(stdin, "stdin")
-	} else {
-		src, err = capture.OpenFile(o.read)
-	}
+	src, err := openCapture(o.read, stdin)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", progName, err)
 		return exitError
@@ -123,30 +163,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			ncalls++
 			sink.Call(c)
 		})}
-	counted := schemas
-	calls := grpcframe.NewAssembler(counted, grpcframe.Options{MaxMessageSize: o.maxMessage})
-	tcp := capture.NewAssembler(h2decode.NewFactory(calls, h2decode.Options{}), capture.Options{
-		MaxBufferedPerDirection: o.maxBuffered,
-		MaxConnections:          o.maxConns,
-	})
-
+	st, cst, readErr := decodeCapture(src, schemas, o.limits)
 	status := exitOK
-	var last time.Time
-	var readErr error
-	for {
-		p, err := src.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			readErr = err
-			break
-		}
-		last = p.Time
-		tcp.AddPacket(p)
-	}
-	tcp.Close(last)
-	calls.Close()
 	if err := sink.Close(); err != nil {
 		fmt.Fprintf(stderr, "%s: writing output: %v\n", progName, err)
 		return exitError
@@ -155,9 +173,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: %v\n", progName, readErr)
 		status = exitDamaged
 	}
-	st := tcp.Stats()
 	if !o.quiet {
-		summarize(stderr, st, calls.Stats(), ncalls)
+		summarize(stderr, st, cst, ncalls)
 		if schemas.harvested > 0 {
 			fmt.Fprintf(stderr, "%s: %d schema files taken from reflection calls in the capture\n", progName, schemas.harvested)
 		}

@@ -260,3 +260,47 @@ func TestBadInput(t *testing.T) {
 		}
 	}
 }
+
+// grpcsniff infer writes .proto files that compile and decode the capture
+// they came from with no schema error and no unknown field.
+func TestInferRoundTrip(t *testing.T) {
+	for _, name := range []string{"py_helloworld.pcap", "py_grpcdemo.pcap", "py_routeguide.pcap", "grpcgo_interop.pcap", "node_grpcjs.pcap", "grpcgo_concurrent.pcap"} {
+		t.Run(name, func(t *testing.T) {
+			f := "../../testdata/pcaps/" + name
+			dir := t.TempDir()
+			if _, stderr, code := runCmd(t, nil, "infer", "-r", f, "-o", dir, "-q"); code != exitOK {
+				t.Fatalf("infer: exit %d: %s", code, stderr)
+			}
+			protos, _ := filepath.Glob(filepath.Join(dir, "*.proto"))
+			var golden strings.Builder
+			args := []string{"-r", f, "-q", "--json"}
+			for _, p := range protos {
+				args = append(args, "--proto", p)
+				b, _ := os.ReadFile(p)
+				golden.WriteString("// ==== " + filepath.Base(p) + "\n" + string(b))
+			}
+			out, stderr, code := runCmd(t, nil, args...)
+			if code != exitOK {
+				t.Fatalf("decoding with the inferred schema: exit %d: %s", code, stderr)
+			}
+			if n := strings.Count(out, `"schema_error"`) + strings.Count(out, `"unknown_fields"`); n > 0 || !strings.Contains(out, `"json":`) {
+				t.Fatalf("%d schema errors or unknown fields, or nothing decoded, with the inferred schema", n)
+			}
+			goldenPath := filepath.Join("../../testdata/golden/infer", name+".proto")
+			if *update {
+				os.MkdirAll(filepath.Dir(goldenPath), 0o755)
+				if err := os.WriteFile(goldenPath, []byte(golden.String()), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(goldenPath)
+			if err != nil {
+				t.Fatalf("%v (run go test ./cmd/grpcsniff -update, then review the new file)", err)
+			}
+			if golden.String() != string(want) {
+				t.Errorf("inferred schema differs from %s:\n%s", goldenPath, firstDiff(golden.String(), string(want)))
+			}
+		})
+	}
+}

@@ -1,0 +1,273 @@
+package infer
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// Files renders one proto3 file per protobuf package seen: the file name
+// ("<package>.proto", "default.proto" for methods without a package) maps to
+// its text. The output is the same for the same observations.
+func (s *Schema) Files() map[string]string {
+	type svc struct {
+		name    string
+		methods []string // paths
+	}
+	pkgs := map[string]map[string]*svc{}
+	for path := range s.methods {
+		full, _, ok := splitPath(path)
+		if !ok {
+			continue
+		}
+		pkg, svcName := "", full
+		if i := strings.LastIndexByte(full, '.'); i >= 0 {
+			pkg, svcName = full[:i], full[i+1:]
+		}
+		if pkgs[pkg] == nil {
+			pkgs[pkg] = map[string]*svc{}
+		}
+		sv := pkgs[pkg][svcName]
+		if sv == nil {
+			sv = &svc{name: svcName}
+			pkgs[pkg][svcName] = sv
+		}
+		sv.methods = append(sv.methods, path)
+	}
+	out := map[string]string{}
+	for pkg, svcs := range pkgs {
+		var w writer
+		w.line(0, `// Inferred by grpcsniff from captured messages, not from the service's own`)
+		w.line(0, `// .proto: names are made up (field_N), and each type is the reading that fits`)
+		w.line(0, `// every message seen. Comments give the evidence where it was thin.`)
+		w.line(0, `syntax = "proto3";`)
+		if pkg != "" {
+			w.line(0, "")
+			w.line(0, "package "+pkg+";")
+		}
+		names := sortedKeys(svcs)
+		// Message names must be unique in the package; method names are
+		// unless two services share one.
+		seenMethod := map[string]int{}
+		for _, sn := range names {
+			for _, p := range svcs[sn].methods {
+				_, mn, _ := splitPath(p)
+				seenMethod[mn]++
+			}
+		}
+		var msgs []string
+		for _, sn := range names {
+			sv := svcs[sn]
+			sort.Strings(sv.methods)
+			w.line(0, "")
+			w.line(0, "service "+sn+" {")
+			for _, p := range sv.methods {
+				m := s.methods[p]
+				_, mn, _ := splitPath(p)
+				base := mn
+				if seenMethod[mn] > 1 {
+					base = sn + mn
+				}
+				reqName, respName := base+"Request", base+"Response"
+				w.line(1, fmt.Sprintf("// %d call(s) seen; at most %d request(s) and %d response(s) in one call.", m.calls, m.maxReqs, m.maxResps))
+				if m.maxReqs <= 1 || m.maxResps <= 1 {
+					w.line(1, "// A streaming side that sent one message looks unary: the kind is a guess from the counts.")
+				}
+				cs, ss := "", ""
+				if m.maxReqs > 1 {
+					cs = "stream "
+				}
+				if m.maxResps > 1 {
+					ss = "stream "
+				}
+				w.line(1, fmt.Sprintf("rpc %s(%s%s) returns (%s%s);", mn, cs, reqName, ss, respName))
+				var mw writer
+				mw.message(0, reqName, m.req)
+				mw.line(0, "")
+				mw.message(0, respName, m.resp)
+				msgs = append(msgs, mw.String())
+			}
+			w.line(0, "}")
+		}
+		for _, m := range msgs {
+			w.line(0, "")
+			w.b.WriteString(m)
+		}
+		file := pkg + ".proto"
+		if pkg == "" {
+			file = "default.proto"
+		}
+		out[file] = w.String()
+	}
+	return out
+}
+
+type writer struct{ b strings.Builder }
+
+func (w *writer) line(indent int, s string) {
+	if s != "" {
+		w.b.WriteString(strings.Repeat("  ", indent))
+	}
+	w.b.WriteString(s)
+	w.b.WriteByte('\n')
+}
+
+func (w *writer) String() string { return w.b.String() }
+
+// message writes one message type; nested message fields become nested
+// types named after their field.
+func (w *writer) message(indent int, name string, o *msgObs) {
+	w.line(indent, fmt.Sprintf("// %d message(s) seen.", o.seen))
+	w.line(indent, "message "+name+" {")
+	nums := append([]int32(nil), o.order...)
+	sort.Slice(nums, func(i, j int) bool { return nums[i] < nums[j] })
+	for _, n := range nums {
+		fo := o.fields[n]
+		typ, sub, notes := fo.choose()
+		if fo.inMessages < o.seen {
+			notes = append(notes, fmt.Sprintf("in %d of %d messages", fo.inMessages, o.seen))
+		}
+		label := ""
+		if fo.repeated && !strings.HasPrefix(typ, "repeated ") {
+			label = "repeated "
+		}
+		fname := "field_" + strconv.Itoa(int(n))
+		if sub != nil {
+			typ = "Field" + strconv.Itoa(int(n))
+			w.message(indent+1, typ, sub)
+		}
+		for _, c := range notes {
+			w.line(indent+1, "// "+c)
+		}
+		w.line(indent+1, fmt.Sprintf("%s%s %s = %d;", label, typ, fname, n))
+	}
+	w.line(indent, "}")
+}
+
+// choose picks a field's type: the reading every observation fits. sub is
+// set for a nested message; notes hold the evidence worth showing.
+func (fo *fieldObs) choose() (typ string, sub *msgObs, notes []string) {
+	// The most frequent wire type wins; the order breaks ties.
+	order := []protowire.Type{protowire.VarintType, protowire.Fixed32Type, protowire.Fixed64Type, protowire.BytesType, protowire.StartGroupType}
+	wire, total := order[0], 0
+	for _, t := range order {
+		total += fo.wire[t]
+		if fo.wire[t] > fo.wire[wire] {
+			wire = t
+		}
+	}
+	if len(fo.wire) > 1 {
+		notes = append(notes, fmt.Sprintf("seen with %d wire types; the %d value(s) of the others will show as unknown fields", len(fo.wire), total-fo.wire[wire]))
+	}
+	switch wire {
+	case protowire.VarintType:
+		switch {
+		case fo.negative:
+			notes = append(notes, "negative values seen: int64 (or int32)")
+		case fo.varMin == fo.varMax:
+			notes = append(notes, fmt.Sprintf("always %d: int64, or a bool, an enum, another integer type", fo.varMin))
+		case fo.varMax <= 1:
+			notes = append(notes, "only 0 and 1 seen: perhaps a bool or an enum")
+		default:
+			notes = append(notes, fmt.Sprintf("values %d..%d: int64, or uint64/int32/an enum; sint64 if they are zigzag-encoded", fo.varMin, fo.varMax))
+		}
+		return "int64", nil, notes
+	case protowire.Fixed32Type:
+		if fo.notFloat {
+			return "fixed32", nil, append(notes, "not all values read as floats")
+		}
+		return "float", nil, notes
+	case protowire.Fixed64Type:
+		if fo.notDouble {
+			return "fixed64", nil, append(notes, "not all values read as doubles")
+		}
+		return "double", nil, notes
+	case protowire.StartGroupType:
+		return "bytes", nil, append(notes, "a proto2 group: not expressible in proto3; left as unknown fields")
+	}
+	// Length-delimited: the reading the raw decoding chose most often,
+	// among those every value fits.
+	half := fo.nonEmpty / 2
+	message := func() (string, *msgObs, []string) {
+		if fo.strAsRead > 0 {
+			notes = append(notes, fmt.Sprintf("%d of %d values also read as text", fo.strAsRead, fo.nonEmpty))
+		}
+		return "", fo.sub, notes
+	}
+	text := func() (string, *msgObs, []string) {
+		if fo.msgAsRead > 0 {
+			notes = append(notes, fmt.Sprintf("%d of %d values also read as a message", fo.msgAsRead, fo.nonEmpty))
+		}
+		if len(fo.examples) > 0 {
+			notes = append(notes, "e.g. "+quoteAll(fo.examples))
+		}
+		return "string", nil, notes
+	}
+	isMsg := fo.allMessage && fo.sub != nil
+	switch {
+	case fo.nonEmpty == 0:
+		return "string", nil, append(notes, "always empty: a string, bytes or a message")
+	case isMsg && fo.msgAsRead > half:
+		return message()
+	case fo.allUTF8 && fo.strAsRead > half:
+		return text()
+	case isMsg && fo.msgAsRead > 0:
+		return message()
+	case fo.allUTF8 && fo.strAsRead > 0:
+		return text()
+	case fo.allPacked && fo.packAsRead > half && !fo.repeated:
+		return "repeated int64", nil, append(notes, "packed varints in every message; could be bytes")
+	}
+	return "bytes", nil, notes
+}
+
+func quoteAll(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = strconv.Quote(s)
+	}
+	return strings.Join(q, ", ")
+}
+
+func splitPath(path string) (svc, method string, ok bool) {
+	p, ok := strings.CutPrefix(path, "/")
+	if !ok {
+		return "", "", false
+	}
+	svc, method, ok = strings.Cut(p, "/")
+	if !ok || svc == "" || method == "" || strings.Contains(method, "/") || !validName(method) {
+		return "", "", false
+	}
+	for _, part := range strings.Split(svc, ".") {
+		if !validName(part) {
+			return "", "", false
+		}
+	}
+	return svc, method, true
+}
+
+// validName reports whether s is a protobuf identifier.
+func validName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, c := range s {
+		if c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9' {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
