@@ -23,6 +23,7 @@ import (
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/h2c"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	_ "google.golang.org/grpc/encoding/gzip" // so that gzip-compressing clients are answered
@@ -40,7 +41,16 @@ type greeter struct {
 
 func (greeter) SayHello(ctx context.Context, in *hwpb.HelloRequest) (*hwpb.HelloReply, error) {
 	if in.GetName() == "" {
-		return nil, status.Error(codes.InvalidArgument, "name must not be empty")
+		// Details as real services send them, so that captures carry a
+		// grpc-status-details-bin.
+		st, err := status.New(codes.InvalidArgument, "name must not be empty").WithDetails(
+			&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "name", Description: "must not be empty"}}},
+			&errdetails.ErrorInfo{Reason: "EMPTY_NAME", Domain: "greeter.example", Metadata: map[string]string{"method": "SayHello"}},
+		)
+		if err != nil {
+			return nil, err
+		}
+		return nil, st.Err()
 	}
 	return &hwpb.HelloReply{Message: "Hello, " + in.GetName() + "!"}, nil
 }
