@@ -2,6 +2,7 @@ package export
 
 import (
 	"bufio"
+	"encoding/json"
 	"io"
 	"strings"
 
@@ -87,6 +88,13 @@ func AppendCall(b []byte, c *grpcframe.Call, opt Options) []byte {
 	}
 	b = appendKey(b, "transport")
 	b = appendString(b, c.Transport)
+	if c.TLS != nil {
+		// Rare and small: encoding/json is fine here.
+		if js, err := json.Marshal(c.TLS); err == nil {
+			b = appendKey(b, "tls")
+			b = append(b, js...)
+		}
+	}
 	b = appendKey(b, "stream_id")
 	b = appendInt(b, int64(c.StreamID))
 	b = appendKey(b, "method")

@@ -450,7 +450,16 @@ func (a *Assembler) Lost(c *h2decode.Conn, side capture.Side, t time.Time) {
 // End implements h2decode.Handler.
 func (a *Assembler) End(c *h2decode.Conn, reason capture.EndReason, t time.Time) {
 	cs := a.conn(c)
-	a.stats.ByKind[c.Kind.String()]++
+	kind := c.Kind.String()
+	if c.Info.TLS != nil {
+		// A TLS layer sat below: its plaintext was HTTP/2, or nothing
+		// reached this layer because it could not be decrypted.
+		kind = "h2 over TLS"
+		if c.Kind == h2decode.KindUnknown {
+			kind = "TLS not decrypted"
+		}
+	}
+	a.stats.ByKind[kind]++
 	if len(c.Notes) > 0 {
 		for _, n := range c.Notes {
 			a.stats.ConnNotes = append(a.stats.ConnNotes, fmt.Sprintf("%s ↔ %s: %s", c.Info.Addr[0], c.Info.Addr[1], n))
@@ -520,6 +529,10 @@ func (a *Assembler) finish(c *h2decode.Conn, s *stream, t time.Time) {
 	}
 	call.End = t
 	call.Transport = c.Kind.String()
+	if c.Info.TLS != nil {
+		call.TLS = c.Info.TLS
+		call.Transport = "h2"
+	}
 	client := c.Client
 	if s.sideKnown {
 		client = s.clientSide

@@ -84,9 +84,12 @@ type Call struct {
 	Client, Server netip.AddrPort
 	RolesGuessed   bool
 	// Transport says how HTTP/2 was found: "h2c", "h2c-upgrade",
-	// "h2c-midstream".
+	// "h2c-midstream", or "h2" when it ran inside TLS (see TLS).
 	Transport string
-	StreamID  uint32
+	// TLS is what a TLS layer learnt of the connection (capture.ConnInfo.TLS),
+	// nil for cleartext.
+	TLS      any
+	StreamID uint32
 
 	// Method is the :path, e.g. "/helloworld.Greeter/SayHello"; empty when
 	// it could not be recovered (MethodUnknown).

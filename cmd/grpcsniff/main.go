@@ -24,6 +24,7 @@ import (
 	"github.com/grpcsniff/grpcsniff/export"
 	"github.com/grpcsniff/grpcsniff/grpcframe"
 	"github.com/grpcsniff/grpcsniff/h2decode"
+	"github.com/grpcsniff/grpcsniff/tlsdecrypt"
 )
 
 // Exit statuses.
@@ -47,12 +48,24 @@ type options struct {
 	json   bool
 	iface  string
 	quiet  bool
+	keylog string
 	limits limits
 }
 
-// limits bound the memory the decoding may use.
+// limits bound the memory the decoding may use, and say how to decrypt.
 type limits struct {
 	maxMessage, maxBuffered, maxConns int
+	keys                              *tlsdecrypt.KeyLog
+	tlsNotes                          *notes // TLS connections that could not be (fully) decrypted
+}
+
+// notes collects lines for the summary.
+type notes struct{ lines []string }
+
+func (n *notes) add(s string) {
+	if n != nil {
+		n.lines = append(n.lines, s)
+	}
 }
 
 func (l *limits) register(fs *flag.FlagSet) {
@@ -74,7 +87,15 @@ func openCapture(path string, stdin io.Reader) (*capture.FileSource, error) {
 // after everything before it was decoded.
 func decodeCapture(src *capture.FileSource, sink grpcframe.Sink, l limits) (capture.Stats, grpcframe.Stats, error) {
 	calls := grpcframe.NewAssembler(sink, grpcframe.Options{MaxMessageSize: l.maxMessage})
-	tcp := capture.NewAssembler(h2decode.NewFactory(calls, h2decode.Options{}), capture.Options{
+	// TLS is always looked for, keys or not: a TLS connection is then named
+	// with its SNI, ALPN and the key it lacks rather than passed over.
+	conns := tlsdecrypt.NewFactory(h2decode.NewFactory(calls, h2decode.Options{}), l.keys, tlsdecrypt.Options{
+		Report: func(ci *capture.ConnInfo, t *tlsdecrypt.Info) {
+			if !t.Decrypted || t.Problem != "" {
+				l.tlsNotes.add(fmt.Sprintf("%s ↔ %s: %s", ci.Addr[0], ci.Addr[1], t))
+			}
+		}})
+	tcp := capture.NewAssembler(conns, capture.Options{
 		MaxBufferedPerDirection: l.maxBuffered,
 		MaxConnections:          l.maxConns,
 	})
@@ -109,6 +130,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.iface, "i", "", "capture live from `INTERFACE` (not available in this build)")
 	fs.BoolVar(&o.quiet, "q", false, "no summary on standard error")
 	o.limits.register(fs)
+	fs.StringVar(&o.keylog, "keylog", "", "decrypt TLS with the NSS key log in `FILE` (SSLKEYLOGFILE: curl, browsers, Go's KeyLogWriter, Node's keylog event)")
 	var sf schemaFlags
 	sf.register(fs)
 	fs.Usage = func() {
@@ -140,6 +162,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	defer src.Close()
+
+	keys, err := loadKeys(o.keylog, o.read, src, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", progName, err)
+		return exitError
+	}
+	o.limits.keys = keys
+	o.limits.tlsNotes = &notes{}
 
 	reg, err := sf.load(stderr)
 	if err != nil {
@@ -175,6 +205,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if !o.quiet {
 		summarize(stderr, st, cst, ncalls)
+		for _, n := range o.limits.tlsNotes.lines {
+			fmt.Fprintf(stderr, "%s: TLS %s\n", progName, n)
+		}
 		if schemas.harvested > 0 {
 			fmt.Fprintf(stderr, "%s: %d schema files taken from reflection calls in the capture\n", progName, schemas.harvested)
 		}

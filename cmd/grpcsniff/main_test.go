@@ -304,3 +304,51 @@ func TestInferRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// TLS captures decode with their key logs exactly as reviewed; a pcapng with
+// the secrets injected needs no key log; without keys each connection is
+// named with what is missing.
+func TestTLS(t *testing.T) {
+	dir := "../../testdata/pcaps/tls/"
+	for _, name := range []string{"tls13", "tls12", "tls13_hrr"} {
+		t.Run(name, func(t *testing.T) {
+			for _, mode := range []struct{ ext, flag string }{{".ndjson", "--json"}, {".txt", ""}} {
+				args := []string{"-r", dir + name + ".pcap", "--keylog", dir + name + ".keys", "-q"}
+				if mode.flag != "" {
+					args = append(args, mode.flag)
+				}
+				out, stderr, code := runCmd(t, nil, args...)
+				if code != exitOK {
+					t.Fatalf("exit %d: %s", code, stderr)
+				}
+				golden := filepath.Join("../../testdata/golden/tls", name+mode.ext)
+				if *update {
+					os.MkdirAll(filepath.Dir(golden), 0o755)
+					if err := writeGolden(golden, out); err != nil {
+						t.Fatal(err)
+					}
+					continue
+				}
+				want, err := readGolden(golden)
+				if err != nil {
+					t.Fatalf("%v (run go test ./cmd/grpcsniff -update, then review the new file)", err)
+				}
+				if out != want {
+					t.Errorf("output differs from %s:\n%s", golden, firstDiff(out, want))
+				}
+			}
+		})
+	}
+	withKeys, _, _ := runCmd(t, nil, "-r", dir+"tls13.pcap", "--keylog", dir+"tls13.keys", "-q", "--json")
+	injected, stderr, code := runCmd(t, nil, "-r", dir+"tls13_secrets.pcapng", "-q", "--json")
+	if code != exitOK || injected != withKeys {
+		t.Fatalf("pcapng with injected secrets: exit %d, %s; same calls as with --keylog: %v", code, stderr, injected == withKeys)
+	}
+	out, stderr, code := runCmd(t, nil, "-r", dir+"tls12.pcap")
+	if code != exitNoCalls || out != "" || strings.Count(stderr, "not decrypted: no key for client random") != 3 || !strings.Contains(stderr, "sni=greeter.test alpn=h2") {
+		t.Fatalf("without keys: exit %d, stdout %q, stderr:\n%s", code, out, stderr)
+	}
+	if _, stderr, code := runCmd(t, nil, "-r", dir+"tls12.pcap", "--keylog", dir+"missing.keys"); code != exitError || !strings.Contains(stderr, "--keylog") {
+		t.Fatalf("missing key log: exit %d, %s", code, stderr)
+	}
+}

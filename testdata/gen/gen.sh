@@ -30,6 +30,23 @@
 #                                    preface, HPACK dynamic table pre-filled)
 #   50109 any_sll2.pcap              tcpdump -i any (LINUX_SLL2 link type)
 #   50110 ipv6_helloworld.pcap       grpc-go over [::1]
+#   50120 tls/tls13.pcap             TLS 1.3 (key log tls/tls13.keys): curl
+#                                    --http2 with each 1.3 suite forced
+#                                    (--tls13-ciphers), then a grpc-go client,
+#                                    against go/cmd/tlsgreet
+#   50121 tls/tls12.pcap             TLS 1.2 (tls/tls12.keys): grpc-go client
+#                                    with each ECDHE-ECDSA AEAD suite forced
+#                                    (AES-128-GCM, AES-256-GCM, ChaCha20)
+#   50122 tls/tls13_hrr.pcap         TLS 1.3 with a HelloRetryRequest (the
+#                                    server takes only P-384 key shares)
+#         tls/tls13_secrets.pcapng   tls13.pcap with tls13.keys injected as a
+#                                    Decryption Secrets Block (editcap)
+#   50123 tls/tls13_keyupdate.pcap   openssl s_client/s_server, TLS 1.3, lines
+#                                    of text both ways around a KeyUpdate from
+#                                    each side (not gRPC)
+#   50140 grpcgo_reflection.pcap     a grpcurl-like session (go/cmd/reflectclient):
+#                                    server reflection v1 (list services, file
+#                                    descriptors) then SayHello, one connection
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -114,7 +131,7 @@ cap_stop() {
 
 # ---------------------------------------------------------------- installs
 ensure_deps() {
-	local pkgs=(tcpdump tshark wireshark-common curl iproute2 protobuf-compiler
+	local pkgs=(tcpdump tshark wireshark-common curl openssl iproute2 protobuf-compiler
 		python3-grpcio python3-grpc-tools python3-protobuf nodejs)
 	local missing=() p
 	for p in "${pkgs[@]}"; do
@@ -156,6 +173,8 @@ build_go() {
 		go build -o "$BIN/gzipinterop" ./cmd/gzipinterop
 		go build -o "$BIN/greeter" ./cmd/greeter
 		go build -o "$BIN/greetclient" ./cmd/greetclient
+		go build -o "$BIN/tlsgreet" ./cmd/tlsgreet
+		go build -o "$BIN/reflectclient" ./cmd/reflectclient
 	)
 }
 
@@ -469,8 +488,109 @@ gen_ipv6_helloworld() {
 	stop "$srv"
 }
 
+# What grpcurl does (list, describe, call), on one connection: the captured
+# reflection responses carry the file descriptors that decode the SayHello
+# call after them.
+gen_grpcgo_reflection() {
+	local port=50140 srv
+	bg reflection_server "$BIN/greeter" -addr=127.0.0.1:$port
+	srv=$BGPID
+	wait_port $port
+	cap_start "$OUT/grpcgo_reflection.pcap" $port
+	"$BIN/reflectclient" -addr=127.0.0.1:$port >"$LOGS/reflectclient.log" 2>&1 || die "reflect client failed: $(cat "$LOGS/reflectclient.log")"
+	cap_stop
+	stop "$srv"
+}
+
+# TLS captures, in testdata/pcaps/tls/ (decrypted only with their key log, so
+# they are kept apart from the captures every tool reads as they are): the key
+# log each client writes (Go's KeyLogWriter, curl's SSLKEYLOGFILE) is kept
+# next to the capture as NAME.keys.
+
+# tls_curl PORT SUITE KEYS NAME: one SayHello over TLS 1.3 with only SUITE.
+tls_curl() {
+	# 5-byte gRPC prefix + HelloRequest{name: NAME} (NAME shorter than 126 bytes)
+	local n=${#4}
+	printf '\x00\x00\x00\x00'"$(printf '\\x%02x' $((n + 2)))"'\x0a'"$(printf '\\x%02x' "$n")"'%s' "$4" >"$WORK/tls_req.bin"
+	SSLKEYLOGFILE=$3 curl -v --http2 -k -sS --tlsv1.3 --tls13-ciphers "$2" -X POST \
+		-H 'content-type: application/grpc' -H 'te: trailers' --data-binary @"$WORK/tls_req.bin" \
+		-o "$WORK/tls_resp.bin" "https://127.0.0.1:$1/helloworld.Greeter/SayHello" >>"$LOGS/tls_curl.log" 2>&1 ||
+		die "curl $2 failed, see $LOGS/tls_curl.log"
+}
+
+gen_tls13() {
+	mkdir -p "$OUT/tls"
+	local port=50120 keys=$OUT/tls/tls13.keys srv
+	rm -f "$keys"
+	bg tls13_server "$BIN/tlsgreet" -mode=server -addr=127.0.0.1:$port
+	srv=$BGPID
+	wait_port $port
+	cap_start "$OUT/tls/tls13.pcap" $port
+	tls_curl $port TLS_AES_128_GCM_SHA256 "$keys" aes128
+	tls_curl $port TLS_AES_256_GCM_SHA384 "$keys" aes256
+	tls_curl $port TLS_CHACHA20_POLY1305_SHA256 "$keys" chacha
+	"$BIN/tlsgreet" -mode=client -addr=127.0.0.1:$port -keylog="$keys" -names=tls13,go >"$LOGS/tls13_client.log" 2>&1 ||
+		die "tls13 client failed: $(cat "$LOGS/tls13_client.log")"
+	cap_stop
+	stop "$srv"
+	editcap --inject-secrets "tls,$keys" "$OUT/tls/tls13.pcap" "$OUT/tls/tls13_secrets.pcapng"
+}
+
+gen_tls12() {
+	mkdir -p "$OUT/tls"
+	local port=50121 keys=$OUT/tls/tls12.keys srv s
+	rm -f "$keys"
+	bg tls12_server "$BIN/tlsgreet" -mode=server -addr=127.0.0.1:$port
+	srv=$BGPID
+	wait_port $port
+	cap_start "$OUT/tls/tls12.pcap" $port
+	for s in TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256; do
+		"$BIN/tlsgreet" -mode=client -addr=127.0.0.1:$port -keylog="$keys" -tls=1.2 -suite=$s -names=tls12,go \
+			>>"$LOGS/tls12_client.log" 2>&1 || die "tls12 client ($s) failed: $(cat "$LOGS/tls12_client.log")"
+	done
+	cap_stop
+	stop "$srv"
+}
+
+gen_tls13_hrr() {
+	mkdir -p "$OUT/tls"
+	local port=50122 keys=$OUT/tls/tls13_hrr.keys srv
+	rm -f "$keys"
+	bg tls13_hrr_server "$BIN/tlsgreet" -mode=server -addr=127.0.0.1:$port -curves=P384
+	srv=$BGPID
+	wait_port $port
+	cap_start "$OUT/tls/tls13_hrr.pcap" $port
+	"$BIN/tlsgreet" -mode=client -addr=127.0.0.1:$port -keylog="$keys" -names=retry >"$LOGS/tls13_hrr_client.log" 2>&1 ||
+		die "tls13_hrr client failed: $(cat "$LOGS/tls13_hrr_client.log")"
+	cap_stop
+	stop "$srv"
+}
+
+# openssl s_client sends a KeyUpdate (update_requested) when a line is just
+# "K"; s_server answers with its own. Text lines go both ways before and
+# after, so both directions are read across a key change.
+gen_tls13_keyupdate() {
+	mkdir -p "$OUT/tls"
+	local port=50123 keys=$OUT/tls/tls13_keyupdate.keys srv
+	rm -f "$keys"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=keyupdate.test -days 1 \
+		-keyout "$WORK/ku_key.pem" -out "$WORK/ku_cert.pem" >"$LOGS/ku_req.log" 2>&1 || die "openssl req failed"
+	bg ku_server sh -c "(sleep 2; echo 'server before'; sleep 2; echo 'server after'; sleep 3) |
+		exec openssl s_server -accept $port -cert '$WORK/ku_cert.pem' -key '$WORK/ku_key.pem' -tls1_3 -naccept 1"
+	srv=$BGPID
+	wait_port $port
+	cap_start "$OUT/tls/tls13_keyupdate.pcap" $port
+	(echo 'client before'; sleep 2; echo K; sleep 1; echo 'client after'; sleep 2; echo Q) |
+		openssl s_client -connect 127.0.0.1:$port -tls1_3 -servername keyupdate.test -keylogfile "$keys" \
+			>"$LOGS/ku_client.log" 2>&1 || die "openssl s_client failed, see $LOGS/ku_client.log"
+	cap_stop
+	stop "$srv"
+	grep -q 'server after' "$LOGS/ku_client.log" || die "tls13_keyupdate: the server's lines did not arrive"
+}
+
 ALL=(http1_only mixed_ports grpcgo_interop grpcgo_cut_midmessage grpcgo_interop_gzip py_helloworld py_grpcdemo py_grpcdemo_gzip
-	py_routeguide py_routeguide_lossy node_grpcjs h2c_upgrade grpcgo_midstream grpcgo_concurrent any_sll2 ipv6_helloworld)
+	py_routeguide py_routeguide_lossy node_grpcjs h2c_upgrade grpcgo_midstream grpcgo_concurrent any_sll2 ipv6_helloworld
+	grpcgo_reflection tls13 tls12 tls13_hrr tls13_keyupdate)
 
 main() {
 	local todo=("$@") t

@@ -1,0 +1,25 @@
+// Package tlsdecrypt turns the TLS records of a captured connection back into
+// the plaintext byte streams its peers exchanged, using the secrets of an NSS
+// key log (the SSLKEYLOGFILE format written by browsers, curl, OpenSSL, Go's
+// tls.Config.KeyLogWriter and Node's "keylog" event).
+//
+// It sits between capture and the HTTP/2 decoder: NewFactory wraps the next
+// capture.HandlerFactory, looks at the first bytes of each connection, and
+// either passes the connection through untouched (not TLS) or parses its TLS
+// records and hands the decrypted application data to the next handler, so
+// that the HTTP/2 layer sees the same bytes it would see on a cleartext (h2c)
+// connection.
+//
+// Supported: TLS 1.3 with TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384 and
+// TLS_CHACHA20_POLY1305_SHA256 (handshake traffic keys to read
+// EncryptedExtensions, application traffic keys, KeyUpdate, HelloRetryRequest,
+// middlebox-compatibility ChangeCipherSpec); TLS 1.2 AEAD suites (AES-GCM and
+// ChaCha20-Poly1305 with ECDHE, DHE or RSA key exchange: the key log's master
+// secret makes the key exchange irrelevant). Not supported: CBC and other
+// non-AEAD suites, TLS 1.3 0-RTT early data, SSL 3.0 and TLS 1.0/1.1.
+//
+// What was learnt about each TLS connection (version, cipher suite, SNI, ALPN,
+// whether it could be decrypted and why not) is kept in an *Info stored in
+// capture.ConnInfo.TLS, so that later layers and the output can show it even
+// when nothing could be decrypted.
+package tlsdecrypt
