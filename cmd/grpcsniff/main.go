@@ -22,6 +22,7 @@ import (
 
 	"github.com/grpcsniff/grpcsniff/capture"
 	"github.com/grpcsniff/grpcsniff/export"
+	"github.com/grpcsniff/grpcsniff/filter"
 	"github.com/grpcsniff/grpcsniff/grpcframe"
 	"github.com/grpcsniff/grpcsniff/h2decode"
 	"github.com/grpcsniff/grpcsniff/tlsdecrypt"
@@ -48,6 +49,8 @@ type options struct {
 	json   bool
 	iface  string
 	quiet  bool
+	text   bool
+	filter string
 	keylog string
 	limits limits
 }
@@ -86,6 +89,16 @@ func openCapture(path string, stdin io.Reader) (*capture.FileSource, error) {
 // sink, in order. A read error (a truncated or damaged file) is returned
 // after everything before it was decoded.
 func decodeCapture(src *capture.FileSource, sink grpcframe.Sink, l limits) (capture.Stats, grpcframe.Stats, error) {
+	return decodeCaptureHooks(src, sink, l, decodeHooks{})
+}
+
+// decodeHooks let a caller follow the decoding and stop it; both may be nil.
+type decodeHooks struct {
+	stop     func() bool // checked between packets
+	progress func()      // called every few thousand packets
+}
+
+func decodeCaptureHooks(src *capture.FileSource, sink grpcframe.Sink, l limits, h decodeHooks) (capture.Stats, grpcframe.Stats, error) {
 	calls := grpcframe.NewAssembler(sink, grpcframe.Options{MaxMessageSize: l.maxMessage})
 	// TLS is always looked for, keys or not: a TLS connection is then named
 	// with its SNI, ALPN and the key it lacks rather than passed over.
@@ -101,7 +114,15 @@ func decodeCapture(src *capture.FileSource, sink grpcframe.Sink, l limits) (capt
 	})
 	var last time.Time
 	var readErr error
-	for {
+	for n := 0; ; n++ {
+		if n&4095 == 0 && n > 0 {
+			if h.stop != nil && h.stop() {
+				break
+			}
+			if h.progress != nil {
+				h.progress()
+			}
+		}
 		p, err := src.Next()
 		if err == io.EOF {
 			break
@@ -129,6 +150,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.json, "json", false, "write one JSON object per call (NDJSON) instead of one line of text")
 	fs.StringVar(&o.iface, "i", "", "capture live from `INTERFACE` (not available in this build)")
 	fs.BoolVar(&o.quiet, "q", false, "no summary on standard error")
+	fs.BoolVar(&o.text, "text", false, "print one line per call even when standard output is a terminal (instead of the interactive view)")
+	fs.StringVar(&o.filter, "Y", "", "show only the calls that match the display filter `EXPR` (e.g. 'status != OK and method ~ Greeter'; see the README)")
 	o.limits.register(fs)
 	fs.StringVar(&o.keylog, "keylog", "", "decrypt TLS with the NSS key log in `FILE` (SSLKEYLOGFILE: curl, browsers, Go's KeyLogWriter, Node's keylog event)")
 	var sf schemaFlags
@@ -176,6 +199,20 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: %v\n", progName, err)
 		return exitError
 	}
+	expr, err := filter.ParseWith(o.filter, filter.Options{Schema: reg})
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: -Y: %v\n", progName, err)
+		var fe *filter.Error
+		if errors.As(err, &fe) {
+			for _, l := range strings.Split(fe.Caret(o.filter), "\n") {
+				fmt.Fprintf(stderr, "  %s\n", l)
+			}
+		}
+		return exitUsage
+	}
+	if !o.json && !o.text && isTerminal(stdout) {
+		return runTUI(src, reg, &sf, o, stderr)
+	}
 	var sink interface {
 		grpcframe.Sink
 		Close() error
@@ -188,11 +225,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		sink = export.NewText(stdout)
 	}
 	ncalls := 0
-	schemas := &schemaSink{reg: reg, reflect: sf.reflect, insecure: sf.insecure, asked: map[string]bool{}, stderr: stderr, pathGroups: map[h2decode.TableRef][]string{},
-		next: grpcframe.SinkFunc(func(c *grpcframe.Call) {
-			ncalls++
+	schemas := newSchemaSink(reg, &sf, stderr, grpcframe.SinkFunc(func(c *grpcframe.Call) {
+		ncalls++
+		if expr.Match(c) {
 			sink.Call(c)
-		})}
+		}
+	}))
 	st, cst, readErr := decodeCapture(src, schemas, o.limits)
 	status := exitOK
 	if err := sink.Close(); err != nil {

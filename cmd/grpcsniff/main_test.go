@@ -248,6 +248,7 @@ func TestBadInput(t *testing.T) {
 		{"proto that does not parse", []string{"-r", truncated, "--proto", "testdata/bad.proto"}, exitError, "bad.proto:3:1: syntax error", 0},
 		{"not a descriptor set", []string{"-r", truncated, "--protoset", notCapture}, exitError, "not a binary FileDescriptorSet", 0},
 		{"reflection server down", []string{"-r", "../../testdata/pcaps/py_grpcdemo.pcap", "--reflect-addr", "127.0.0.1:1", "--reflect-plaintext"}, exitOK, "cannot reach 127.0.0.1:1", 4},
+		{"bad display filter", []string{"-r", truncated, "-Y", "status !="}, exitUsage, "col 10: expected a value after \"!=\"", 0},
 		{"live not built", []string{"-i", "lo"}, exitUsage, "live capture", 0},
 		{"stray argument", []string{"-r", truncated, "extra"}, exitUsage, "unexpected argument", 0},
 	} {
@@ -350,5 +351,23 @@ func TestTLS(t *testing.T) {
 	}
 	if _, stderr, code := runCmd(t, nil, "-r", dir+"tls12.pcap", "--keylog", dir+"missing.keys"); code != exitError || !strings.Contains(stderr, "--keylog") {
 		t.Fatalf("missing key log: exit %d, %s", code, stderr)
+	}
+}
+
+// -Y keeps the calls a display filter matches, in text and JSON; named
+// fields resolve through the schemas.
+func TestDisplayFilter(t *testing.T) {
+	f := "../../testdata/pcaps/py_helloworld.pcap"
+	out, stderr, code := runCmd(t, nil, "-r", f, "-q", "-Y", "status != OK")
+	if code != exitOK || strings.Count(out, "\n") != 2 || !strings.Contains(out, "DEADLINE_EXCEEDED") || !strings.Contains(out, "NOT_FOUND") {
+		t.Fatalf("status != OK: exit %d, %s\n%s", code, stderr, out)
+	}
+	out, _, _ = runCmd(t, nil, "-r", f, "-q", "--json", "-Y", `method ~ FileController and req.1 == "/data.bin"`)
+	if strings.Count(out, "\n") != 2 {
+		t.Fatalf("raw field filter kept %d calls:\n%s", strings.Count(out, "\n"), out)
+	}
+	out, _, _ = runCmd(t, nil, "-r", "../../testdata/pcaps/py_routeguide.pcap", "-q", "--proto", protoDir+"route_guide.proto", "-Y", "req.latitude > 408000000")
+	if strings.Count(out, "\n") != 2 || !strings.Contains(out, "GetFeature") || !strings.Contains(out, "RecordRoute") {
+		t.Fatalf("named field filter:\n%s", out)
 	}
 }

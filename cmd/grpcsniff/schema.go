@@ -79,6 +79,11 @@ type schemaSink struct {
 	pathGroups map[h2decode.TableRef][]string
 }
 
+func newSchemaSink(reg *schema.Registry, sf *schemaFlags, stderr io.Writer, next grpcframe.Sink) *schemaSink {
+	return &schemaSink{reg: reg, reflect: sf.reflect, insecure: sf.insecure, asked: map[string]bool{},
+		stderr: stderr, pathGroups: map[h2decode.TableRef][]string{}, next: next}
+}
+
 // inferMethod proposes the method of a call whose :path was not recovered:
 // the methods whose types read its messages cleanly, narrowed by the other
 // calls whose :path was the same unknown table entry.

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -30,6 +31,33 @@ func TestMethodsFitting(t *testing.T) {
 	} {
 		if got := strings.Join(reg.MethodsFitting(tc.reqs, tc.resp), " "); got != tc.want {
 			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestFieldNumbers(t *testing.T) {
+	reg, err := Load(Options{ProtoFiles: []string{"../../testdata/gen/proto/route_guide.proto"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		path     string
+		response bool
+		want     string
+	}{
+		{"latitude", false, "[1]"},
+		{"location.longitude", true, "[2 2]"},
+		{"2.1", true, "[2 1]"},
+		{"location.nope", true, "unknown"},
+		{"name.x", true, "unknown"},
+	} {
+		nums, ok := reg.FieldNumbers("/routeguide.RouteGuide/GetFeature", tc.response, strings.Split(tc.path, "."))
+		got := fmt.Sprint(nums)
+		if !ok {
+			got = "unknown"
+		}
+		if got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.path, got, tc.want)
 		}
 	}
 }

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/grpcsniff/grpcsniff/capture"
+	"github.com/grpcsniff/grpcsniff/grpcframe"
+	"github.com/grpcsniff/grpcsniff/pbdecode/schema"
+	"github.com/grpcsniff/grpcsniff/tui"
+)
+
+// isTerminal reports whether w is a terminal: then the interactive view is
+// shown, and otherwise one line per call (pipes, files).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// runTUI decodes the capture in the background and shows the calls in the
+// terminal UI as they come.
+func runTUI(src *capture.FileSource, reg *schema.Registry, sf *schemaFlags, o options, stderr io.Writer) int {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	updates := make(chan tui.Update, 1024)
+	send := func(u tui.Update) {
+		select {
+		case updates <- u:
+		case <-ctx.Done():
+		}
+	}
+	// Messages from the decoding (reflection, TLS) would scribble over the
+	// screen: they are kept and printed after the UI ends.
+	var msgs lineBuffer
+	ncalls := 0
+	progress := func(done bool, errText string) *tui.Progress {
+		return &tui.Progress{Bytes: src.Offset(), Total: src.Size(), Calls: ncalls, Done: done, Err: errText}
+	}
+	go func() {
+		defer close(updates)
+		sink := newSchemaSink(reg, sf, &msgs, grpcframe.SinkFunc(func(c *grpcframe.Call) {
+			ncalls++
+			send(tui.Update{Call: c})
+		}))
+		tick := time.Now()
+		_, _, err := decodeCaptureHooks(src, sink, o.limits, decodeHooks{
+			stop: func() bool { return ctx.Err() != nil },
+			progress: func() {
+				if time.Since(tick) > 100*time.Millisecond {
+					tick = time.Now()
+					send(tui.Update{Progress: progress(false, "")})
+				}
+			},
+		})
+		errText := ""
+		if err != nil {
+			errText = err.Error()
+		}
+		send(tui.Update{Progress: progress(true, errText)})
+	}()
+	err := tui.Run(ctx, updates, tui.Options{Title: src.Name(), Filter: o.filter, Schema: reg})
+	cancel()
+	for range updates {
+		// Wait for the decoding to stop (it sees ctx) before reading msgs.
+	}
+	for _, l := range msgs.lines {
+		fmt.Fprint(stderr, l)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", progName, err)
+		return exitError
+	}
+	return exitOK
+}
+
+// lineBuffer keeps what is written to it, for later.
+type lineBuffer struct{ lines []string }
+
+func (b *lineBuffer) Write(p []byte) (int, error) {
+	b.lines = append(b.lines, string(p))
+	return len(p), nil
+}

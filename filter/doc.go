@@ -1,0 +1,57 @@
+// Package filter is grpcsniff's display-filter language: a small expression
+// over the fields of a [grpcframe.Call], used by the terminal UI's "/" prompt
+// and by the command line's -Y option, so that one syntax selects calls
+// everywhere.
+//
+// # Syntax
+//
+// A filter is comparisons combined with and, or, not (also written &&, ||
+// and !) and parentheses; not binds tighter than and, and than or. Keywords
+// and field names are case-insensitive.
+//
+//	method ~ Greeter                      regexp, case-insensitive
+//	method == "/helloworld.Greeter/SayHello"
+//	status != OK                          by name (NOT_FOUND, not_found) or number
+//	status == none                        no grpc-status seen (reset, cut, …)
+//	status == unrecovered                 trailers seen, status lost to HPACK
+//	duration > 100ms                      Go duration literals
+//	server == 10.0.0.5:50051              client/server; without a port, the address only
+//	state == reset                        complete, reset, refused, closed, cut, …
+//	messages > 3   requests >= 1   responses == 0
+//	bytes > 1KB                           wire bytes both ways; K/KB/KiB = 1024, M, G likewise
+//	stream == 3   conn == 1               HTTP/2 stream id, connection number
+//	metadata[authorization]               header present (request, response or trailers)
+//	metadata[x-user] == "bob"
+//	req.1 == "you"   resp.1 ~ hello       decoded message fields (see below)
+//
+// Operators are == (also =), !=, ~ (regexp match, case-insensitive), !~,
+// <, <=, >, >=. Values are bare words (up to a space or ")") or quoted with
+// "..." or '...' (Go escapes). A comparison whose operator does not fit its
+// field (duration ~ x) is a parse error, so mistakes show while typing.
+//
+// A comparison is true when any value fits: metadata[k] == v when any value
+// of k is v; req.1 == "you" when any request message has a field 1 that is
+// "you". != and !~ are the negation of == and ~, so "status != OK" also
+// selects calls without a status, and "metadata[k] != v" those without k.
+//
+// # Message fields
+//
+// req.PATH looks into the request messages and resp.PATH into the responses.
+// Without a schema, PATH is field numbers separated by dots (req.2.1 is field
+// 1 of the message in field 2), read by [pbdecode.Decode]: a string reading
+// compares as text, a varint as a number (signed or unsigned, either may
+// match), fixed32/64 as their integer or float readings, bytes as text. A bare
+// path (req.3) tests that the field is present.
+//
+// Named paths (req.name, resp.feature.location) are parsed now and resolved
+// through [Schema] when one is set with [ParseWith]: the schema maps the
+// names to field numbers for the call's method, and the comparison then runs
+// on the same raw decoding. Without a schema a named path matches nothing,
+// and [Expr.NeedsSchema] says so, so that a user interface can tell the user
+// rather than show an empty list without a reason.
+//
+// # Errors
+//
+// Parse errors are [*Error] values whose text starts with the 1-based column:
+// `col 12: expected a value after "=="`.
+package filter

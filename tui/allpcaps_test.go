@@ -1,0 +1,57 @@
+package tui
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+)
+
+// TestAllCaptures opens every call of every shipped capture, expands every
+// message and field, and checks that each screen fits the terminal: no
+// line wider than the width, no more lines than the height.
+func TestAllCaptures(t *testing.T) {
+	names, _ := filepath.Glob(filepath.Join("..", "testdata", "pcaps", "*.pcap*"))
+	for _, path := range names {
+		name := filepath.Base(path)
+		if _, err := os.Stat(path); err != nil {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			calls := loadCalls(t, name)
+			for _, size := range [][2]int{{80, 24}, {200, 60}, {400, 100}, {40, 12}} {
+				m := loaded(t, calls, size[0], size[1], name)
+				check := func(what string) {
+					t.Helper()
+					lines := strings.Split(m.Render(), "\n")
+					if len(lines) > m.h {
+						t.Fatalf("%s: %d lines on a %d-line screen", what, len(lines), m.h)
+					}
+					for _, l := range lines {
+						if w := ansi.StringWidth(l); w > m.w {
+							t.Fatalf("%s: line of width %d on a %d-wide screen: %q", what, w, m.w, ansi.Strip(l))
+						}
+					}
+				}
+				check("list")
+				press(m, "g")
+				for range m.rows {
+					press(m, "enter")
+					for i := 0; i < len(m.detail.items); i++ {
+						m.detail.cursor = i
+						press(m, "l")
+					}
+					press(m, "g")
+					check("detail of " + m.detail.call.Method)
+					press(m, "tab", "j", "tab", "esc", "j")
+				}
+				press(m, "S")
+				check("stats")
+				press(m, "esc", "?")
+				check("help")
+			}
+		})
+	}
+}

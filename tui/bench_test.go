@@ -1,0 +1,118 @@
+package tui
+
+import (
+	"fmt"
+	"net/netip"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/grpcsniff/grpcsniff/grpcframe"
+)
+
+// synthetic returns n calls over a few methods and statuses.
+func synthetic(n int) []*grpcframe.Call {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	methods := []string{"/helloworld.Greeter/SayHello", "/muxs.FileController/Read", "/routeguide.RouteGuide/RouteChat"}
+	calls := make([]*grpcframe.Call, n)
+	for i := range calls {
+		code := 0
+		if i%17 == 0 {
+			code = 5
+		}
+		start := t0.Add(time.Duration(i) * time.Millisecond)
+		calls[i] = &grpcframe.Call{
+			ConnID: uint64(i%50 + 1), StreamID: uint32(2*i + 1),
+			Client:    netip.MustParseAddrPort(fmt.Sprintf("10.0.%d.%d:40000", i%200, i%250)),
+			Server:    netip.MustParseAddrPort("10.1.0.1:50051"),
+			Method:    methods[i%len(methods)],
+			Requests:  []*grpcframe.Message{{Length: 5, Data: []byte("\x0a\x03you"), Time: start}},
+			Responses: []*grpcframe.Message{{Length: 13, Data: []byte("\x0a\x0bHello, you!"), Time: start.Add(time.Millisecond)}},
+			Status:    &grpcframe.Status{Code: code, Name: grpcframe.CodeName(code)},
+			Start:     start, End: start.Add(time.Duration(i%1000) * time.Microsecond), State: grpcframe.StateComplete,
+		}
+	}
+	return calls
+}
+
+func benchModel(b *testing.B) *Model {
+	m, _ := New(nil, Options{Location: time.UTC})
+	m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
+	m.Update(batchMsg{calls: synthetic(100_000)})
+	return m
+}
+
+// BenchmarkMoveDown: one keystroke and the frame it draws, with 100,000
+// calls loaded. The target is well under 50 ms.
+func BenchmarkMoveDown(b *testing.B) {
+	m := benchModel(b)
+	press(m, "g")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		press(m, "j")
+		_ = m.View()
+	}
+}
+
+// BenchmarkFilterApply: typing the last character of "status != OK", which
+// re-filters 100,000 calls, and the frame.
+func BenchmarkFilterApply(b *testing.B) {
+	m := benchModel(b)
+	press(m, "/")
+	typeText(m, "status != O")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		press(m, "K")
+		_ = m.View()
+		press(m, "backspace")
+	}
+}
+
+// BenchmarkSort: cycling the sort key over 100,000 calls, and the frame.
+func BenchmarkSort(b *testing.B) {
+	m := benchModel(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		press(m, "s")
+		_ = m.View()
+	}
+}
+
+// TestKeystrokeLatency asserts the 50 ms budget with 100,000 calls, so a
+// regression fails the ordinary test run, not only a benchmark nobody runs.
+func TestKeystrokeLatency(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads 100,000 calls")
+	}
+	m, _ := New(nil, Options{Location: time.UTC})
+	m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
+	m.Update(batchMsg{calls: synthetic(100_000)})
+	// measure times f and the frame it draws; undo (untimed) puts the
+	// model back for the next round.
+	measureUndo := func(name string, f, undo func()) {
+		best := time.Hour
+		for range 5 {
+			t0 := time.Now()
+			f()
+			_ = m.View()
+			best = min(best, time.Since(t0))
+			undo()
+		}
+		if best > 50*time.Millisecond {
+			t.Errorf("%s took %v with 100,000 calls, over the 50 ms budget", name, best)
+		}
+		t.Logf("%s: %v", name, best)
+	}
+	measure := func(name string, f func()) { measureUndo(name, f, func() {}) }
+	measure("move down", func() { press(m, "j") })
+	press(m, "/")
+	typeText(m, "status != O")
+	measureUndo("filter apply", func() { press(m, "K") }, func() { press(m, "backspace") })
+	press(m, "esc")
+	measure("sort", func() { press(m, "s") })
+	// A message-field filter decodes every request message.
+	press(m, "/")
+	typeText(m, "req.1 == yo")
+	measureUndo("message filter apply", func() { press(m, "u") }, func() { press(m, "backspace") })
+	press(m, "esc")
+}

@@ -1,0 +1,131 @@
+package tui
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/x/ansi"
+)
+
+// columns are the widths of one rendering of the list, sized to the rows
+// on screen so that short captures do not waste the width.
+type columns struct {
+	time, client, server, method, status, dur int
+	up, down, bup, bdown, bytes, flags        int
+	full                                      bool // full method names
+	wide                                      bool // bytes each way
+}
+
+func (m *Model) layout(rows []row) columns {
+	c := columns{time: 4, status: 6, dur: 3, up: 2, down: 2, bytes: 5, bup: 6, bdown: 6, wide: m.w >= 120}
+	full, short, cl, sv := 6, 6, 6, 6
+	for _, r := range rows {
+		c.time = max(c.time, len(r.time))
+		c.status = max(c.status, ansi.StringWidth(r.status))
+		c.dur = max(c.dur, ansi.StringWidth(r.dur))
+		c.up = max(c.up, ansi.StringWidth(r.up))
+		c.down = max(c.down, ansi.StringWidth(r.down))
+		c.bup = max(c.bup, ansi.StringWidth(r.bup))
+		c.bdown = max(c.bdown, ansi.StringWidth(r.bdown))
+		c.bytes = max(c.bytes, ansi.StringWidth(r.bytes))
+		c.flags = max(c.flags, ansi.StringWidth(r.flags))
+		full = max(full, ansi.StringWidth(r.method))
+		short = max(short, ansi.StringWidth(r.short))
+		cl = max(cl, len(r.client))
+		sv = max(sv, len(r.server))
+	}
+	// 2 for the cursor marker, then one space before each later column.
+	fixed := 2 + c.time + 1 + 1 + c.status + 1 + c.dur + 1 + c.up + 1 + c.down + 1
+	if c.wide {
+		c.bytes = 0
+		fixed += c.bup + 1 + c.bdown
+	} else {
+		fixed += c.bytes
+	}
+	if c.flags > 0 {
+		fixed += 1 + c.flags
+	}
+	rest := m.w - fixed
+	// The method comes first; then the server, then the client.
+	want := short
+	if rest >= full+1+2+sv+1+cl+3 {
+		want, c.full = full, true
+	}
+	switch {
+	case rest >= want+1+cl+3+sv:
+		c.client, c.server = cl, sv
+		rest -= cl + 3 + sv + 1
+	case rest >= want+1+2+sv:
+		c.server = sv
+		rest -= 2 + sv + 1
+	}
+	c.method = max(min(rest, want), 8)
+	return c
+}
+
+// pad cuts or pads s to exactly w cells.
+func pad(s string, w int) string {
+	if ansi.StringWidth(s) > w {
+		s = ansi.Truncate(s, w, "…")
+	}
+	return s + strings.Repeat(" ", max(w-ansi.StringWidth(s), 0))
+}
+
+// padLeft right-aligns s in w cells.
+func padLeft(s string, w int) string {
+	if ansi.StringWidth(s) > w {
+		return ansi.Truncate(s, w, "…")
+	}
+	return strings.Repeat(" ", w-ansi.StringWidth(s)) + s
+}
+
+// line renders one row (or the heading) in the columns. Styles are applied
+// to cells after padding so that widths are counted on plain text.
+func (c columns) line(r row, heading bool) string {
+	var b strings.Builder
+	b.WriteString(padLeft(r.time, c.time))
+	b.WriteByte(' ')
+	switch {
+	case c.client > 0:
+		b.WriteString(pad(r.client, c.client) + " → " + pad(r.server, c.server) + " ")
+	case c.server > 0:
+		if heading {
+			b.WriteString(pad(r.server, c.server+2) + " ")
+		} else {
+			b.WriteString("→ " + pad(r.server, c.server) + " ")
+		}
+	}
+	meth := r.short
+	if c.full {
+		meth = r.method
+	}
+	b.WriteString(pad(meth, c.method))
+	b.WriteByte(' ')
+	st := pad(r.status, c.status)
+	if !heading {
+		st = statusCell(r.code, st)
+	}
+	b.WriteString(st)
+	b.WriteString(" " + padLeft(r.dur, c.dur) + " ")
+	if heading {
+		// One heading over both message counts, which carry their arrows.
+		b.WriteString(pad(r.up, c.up+1+c.down) + " ")
+	} else {
+		b.WriteString(pad(r.up, c.up) + " " + pad(r.down, c.down) + " ")
+	}
+	if c.wide {
+		b.WriteString(padLeft(r.bup, c.bup) + " " + padLeft(r.bdown, c.bdown))
+	} else {
+		b.WriteString(padLeft(r.bytes, c.bytes))
+	}
+	if c.flags > 0 {
+		b.WriteString(" " + pad(r.flags, c.flags))
+	}
+	return b.String()
+}
+
+func statusCell(code int, s string) string {
+	if code < 0 {
+		return styleDim.Render(s)
+	}
+	return statusStyle(code).Render(s)
+}

@@ -1,0 +1,305 @@
+package tui
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/grpcsniff/grpcsniff/export"
+
+	"github.com/grpcsniff/grpcsniff/grpcframe"
+	"github.com/grpcsniff/grpcsniff/h2decode"
+	"github.com/grpcsniff/grpcsniff/pbdecode"
+)
+
+// wireMsg is one message of a call in wire order.
+type wireMsg struct {
+	m    *grpcframe.Message
+	resp bool
+	n    int // 1-based index within its direction
+}
+
+// item is one line of the detail tree.
+type item struct {
+	text  string
+	kind  itemKind
+	depth int
+	msg   int             // index into detail.msgs; -1 for lines outside messages
+	field *pbdecode.Field // the field on this line, if any
+	base  int             // offset of the field's enclosing message within the message bytes
+	key   string          // expansion key for expandable lines
+	open  bool
+}
+
+type itemKind uint8
+
+const (
+	kindSection itemKind = iota
+	kindText
+	kindMessage
+	kindField
+)
+
+func (it *item) expandable() bool { return it.key != "" }
+
+// detail is the state of the call detail screen.
+type detail struct {
+	idx     int32 // index of the call in Model.calls
+	call    *grpcframe.Call
+	msgs    []wireMsg
+	decoded []*pbdecode.Message // decoded on first use
+	open    map[string]bool
+	items   []item
+	cursor  int
+	top     int
+	hexTop  int
+	focus   int // 0 the tree, 1 the hex pane
+	opt     pbdecode.Options
+	loc     *time.Location
+	width   int // of the tree pane, to wrap long text lines
+}
+
+func newDetail(idx int32, c *grpcframe.Call, opt pbdecode.Options, loc *time.Location, width int) *detail {
+	d := &detail{idx: idx, call: c, open: map[string]bool{}, opt: opt, loc: loc, width: width}
+	for i, r := range c.Requests {
+		d.msgs = append(d.msgs, wireMsg{m: r, n: i + 1})
+	}
+	for i, r := range c.Responses {
+		d.msgs = append(d.msgs, wireMsg{m: r, resp: true, n: i + 1})
+	}
+	// Requests and responses interleaved by the time they completed; a
+	// request first when the times are equal, as it was sent first.
+	slices.SortStableFunc(d.msgs, func(a, b wireMsg) int { return a.m.Time.Compare(b.m.Time) })
+	d.decoded = make([]*pbdecode.Message, len(d.msgs))
+	d.build()
+	// Start on the first message: that is what a user opens a call for.
+	for i, it := range d.items {
+		if it.kind == kindMessage {
+			d.cursor = i
+			break
+		}
+	}
+	return d
+}
+
+func (d *detail) decode(i int) *pbdecode.Message {
+	if d.decoded[i] == nil {
+		d.decoded[i] = pbdecode.Decode(d.msgs[i].m.Data, d.opt)
+	}
+	return d.decoded[i]
+}
+
+// add appends a line outside the messages. Long text (notes, header
+// values) wraps onto continuation lines rather than being cut, because
+// those are the lines that explain what went wrong.
+func (d *detail) add(kind itemKind, depth int, text string) {
+	avail := d.width - 4 - 2*depth
+	if kind != kindText || avail < 20 || ansi.StringWidth(text) <= avail {
+		d.items = append(d.items, item{kind: kind, depth: depth, text: text, msg: -1})
+		return
+	}
+	for i, l := range strings.Split(ansi.Wrap(text, avail-2, ""), "\n") {
+		if i > 0 {
+			l = "  " + l
+		}
+		d.items = append(d.items, item{kind: kind, depth: depth, text: l, msg: -1})
+	}
+}
+
+// build flattens the call into lines, expanding what is open.
+func (d *detail) build() {
+	d.items = d.items[:0]
+	c := d.call
+	d.add(kindSection, 0, "Call")
+	d.add(kindText, 1, fmt.Sprintf("%s → %s · conn %d · stream %d · %s", c.Client, c.Server, c.ConnID, c.StreamID, c.Transport))
+	if c.RolesGuessed {
+		d.add(kindText, 1, "client and server guessed from the port numbers (the capture does not show who opened the connection)")
+	}
+	when := "started " + c.Start.In(d.loc).Format("15:04:05.000000")
+	if c.StartedBeforeCapture {
+		when = "started before the capture; first seen " + c.Start.In(d.loc).Format("15:04:05.000000")
+	}
+	if !c.End.IsZero() {
+		when += " · duration " + export.FormatDuration(c.Duration())
+	}
+	if !c.FirstResponse.IsZero() {
+		when += " · first response after " + export.FormatDuration(c.FirstResponse.Sub(c.Start))
+	}
+	d.add(kindText, 1, when)
+	d.headers("Request headers", c.RequestHeaders)
+	if !c.TrailersOnly {
+		d.headers("Response headers", c.ResponseHeaders)
+	}
+	name := "Trailers"
+	if c.TrailersOnly {
+		name = "Trailers (Trailers-Only response)"
+	}
+	d.headers(name, c.Trailers)
+	d.status()
+	if len(c.Notes) > 0 {
+		d.add(kindSection, 0, "Notes")
+		for _, n := range c.Notes {
+			d.add(kindText, 1, n)
+		}
+	}
+	d.add(kindSection, 0, fmt.Sprintf("Messages  ↑%d ↓%d", len(c.Requests), len(c.Responses)))
+	if len(d.msgs) == 0 {
+		d.add(kindText, 1, "(none)")
+	}
+	for i := range d.msgs {
+		d.message(i)
+	}
+}
+
+func (d *detail) headers(title string, hs []h2decode.HeaderField) {
+	d.add(kindSection, 0, title)
+	if len(hs) == 0 {
+		d.add(kindText, 1, "(none)")
+	}
+	for i := range hs {
+		d.add(kindText, 1, headerText(&hs[i]))
+	}
+}
+
+func headerText(h *h2decode.HeaderField) string {
+	name, value := h.Name, h.Value
+	if h.NameUnknown {
+		name = "(unknown name " + h.Ref.String() + ")"
+	}
+	if h.ValueUnknown {
+		value = "(unknown value " + h.Ref.String() + ")"
+	}
+	s := name + ": " + value
+	if !h.ValueUnknown && name == "grpc-status" {
+		if n, err := strconv.Atoi(value); err == nil {
+			s += " (" + grpcframe.CodeName(n) + ")"
+		}
+	}
+	if h.Sensitive {
+		s += "  (never indexed)"
+	}
+	return s
+}
+
+func (d *detail) status() {
+	c := d.call
+	d.add(kindSection, 0, "Status")
+	switch {
+	case c.Status != nil:
+		s := fmt.Sprintf("%s (%d)", c.Status.Name, c.Status.Code)
+		if c.Status.Message != "" {
+			s += "  " + strconv.Quote(c.Status.Message)
+		}
+		d.add(kindText, 1, s)
+		for _, a := range c.Status.Details {
+			d.add(kindText, 1, fmt.Sprintf("detail %s (%d bytes) %s", a.TypeURL, len(a.Value), preview(pbdecode.Decode(a.Value, d.opt))))
+		}
+		if c.Status.DetailsErr != "" {
+			d.add(kindText, 1, "details: "+c.Status.DetailsErr)
+		}
+	case c.StatusUnknown:
+		d.add(kindText, 1, "? trailers were seen but HPACK could not recover them")
+	default:
+		d.add(kindText, 1, "none: no grpc-status was seen")
+	}
+	var end string
+	switch c.State {
+	case grpcframe.StateReset:
+		end = fmt.Sprintf("reset %v by %s", c.ResetCode, c.ResetBy)
+	default:
+		end = c.State.String()
+	}
+	d.add(kindText, 1, "ended: "+end)
+}
+
+// message adds a message line and, when open, its field tree.
+func (d *detail) message(i int) {
+	w := d.msgs[i]
+	dir, name := "↑", "req"
+	if w.resp {
+		dir, name = "↓", "resp"
+	}
+	key := "m" + strconv.Itoa(i)
+	open := d.open[key]
+	size := strconv.Itoa(int(w.m.Length)) + "B"
+	if w.m.Compressed {
+		size += " " + w.m.Encoding + "→" + strconv.Itoa(len(w.m.Data)) + "B"
+	}
+	text := fmt.Sprintf("%s %s %-4s %-3d +%s  %5s", arrow(open), dir, name, w.n,
+		relTime(w.m.Time.Sub(d.call.Start)), size)
+	pm := d.decode(i)
+	if !open {
+		text += "  " + preview(pm)
+	}
+	if w.m.Err != "" {
+		text += "  ! " + w.m.Err
+	}
+	d.items = append(d.items, item{kind: kindMessage, depth: 0, text: text, msg: i, key: key, open: open})
+	if open {
+		d.fields(i, pm, 1, 0, key)
+	}
+}
+
+func arrow(open bool) string {
+	if open {
+		return "▾"
+	}
+	return "▸"
+}
+
+// fields adds the lines of a decoded message; base is the message's
+// offset within the gRPC message bytes.
+func (d *detail) fields(i int, pm *pbdecode.Message, depth, base int, key string) {
+	for k := range pm.Fields {
+		f := &pm.Fields[k]
+		fk := key + "." + strconv.Itoa(k)
+		it := item{kind: kindField, depth: depth, msg: i, field: f, base: base}
+		open := false
+		if f.Sub != nil {
+			it.key, open = fk, d.open[fk]
+			it.open = open
+		}
+		it.text = fieldText(f, base, open)
+		d.items = append(d.items, it)
+		if open {
+			d.fields(i, f.Sub, depth+1, base+f.ValueOffset, fk)
+		}
+	}
+	if pm.Err != "" {
+		d.items = append(d.items, item{kind: kindText, depth: depth, msg: i,
+			text: fmt.Sprintf("! broken at %d: %s (%d bytes left)", base+pm.ErrOffset, pm.Err, len(pm.Rest))})
+	}
+}
+
+// fieldText is "1: "you"  len string @0-5", with the alternative readings
+// when the choice was ambiguous.
+func fieldText(f *pbdecode.Field, base int, open bool) string {
+	var b strings.Builder
+	if f.Sub != nil {
+		b.WriteString(arrow(open) + " ")
+	} else {
+		b.WriteString("  ")
+	}
+	v, extra := fieldValue(f, open)
+	fmt.Fprintf(&b, "%d: %s  %s @%d-%d", f.Number, v, wireText(f), base+f.Offset, base+f.End)
+	if extra != "" {
+		b.WriteString("  (" + extra + ")")
+	}
+	if len(f.Also) > 0 {
+		also := make([]string, len(f.Also))
+		for i, r := range f.Also {
+			also[i] = r.String()
+		}
+		b.WriteString("  (ambiguous: also " + strings.Join(also, ", "))
+		if f.Why != "" {
+			b.WriteString("; " + f.Why)
+		}
+		b.WriteString(")")
+	} else if f.Why != "" {
+		b.WriteString("  (" + f.Why + ")")
+	}
+	return b.String()
+}

@@ -1,0 +1,189 @@
+package tui
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/grpcsniff/grpcsniff/grpcframe"
+	"github.com/grpcsniff/grpcsniff/pbdecode"
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// skipHeaders are request headers that grpcurl sets itself or that describe
+// the transport rather than the application's metadata.
+var skipHeaders = map[string]bool{
+	"content-type": true, "te": true, "user-agent": true, "grpc-accept-encoding": true,
+	"grpc-encoding": true, "accept-encoding": true, "grpc-timeout": true, "content-length": true,
+}
+
+// Grpcurl builds a grpcurl command that repeats the call, and a note on
+// what it could not carry over. Without a schema the request body can be
+// rebuilt only from plain fields (strings and varints), keyed by field
+// number: grpcurl needs field names, so the note says a schema is needed.
+func Grpcurl(c *grpcframe.Call, opt pbdecode.Options) (cmd, note string) {
+	if c.MethodUnknown || c.Method == "" {
+		return "", "cannot build a grpcurl command: the method was not captured"
+	}
+	parts := []string{"grpcurl", "-plaintext"}
+	if t, ok := grpcframe.Header(c.RequestHeaders, "grpc-timeout"); ok {
+		if d, ok := parseTimeout(t); ok {
+			parts = append(parts, "-max-time", strconv.FormatFloat(d.Seconds(), 'f', -1, 64))
+		}
+	}
+	// grpcurl sends the address as :authority unless told otherwise; a
+	// server behind virtual hosting needs the captured one.
+	if a, ok := grpcframe.Header(c.RequestHeaders, ":authority"); ok && a != c.Server.String() {
+		parts = append(parts, "-authority", shellQuote(a))
+	}
+	var unknown int
+	for _, h := range c.RequestHeaders {
+		if h.NameUnknown || h.ValueUnknown {
+			unknown++
+			continue
+		}
+		if strings.HasPrefix(h.Name, ":") || skipHeaders[h.Name] {
+			continue
+		}
+		parts = append(parts, "-H", shellQuote(h.Name+": "+h.Value))
+	}
+	var docs []string
+	plain := true
+	for _, r := range c.Requests {
+		j, ok := plainJSON(pbdecode.Decode(r.Data, opt))
+		if !ok || r.Truncated {
+			plain = false
+			break
+		}
+		docs = append(docs, j)
+	}
+	var notes []string
+	switch {
+	case len(c.Requests) == 0:
+	case plain:
+		parts = append(parts, "-d", shellQuote(strings.Join(docs, " ")))
+		notes = append(notes, "-d uses field numbers: field names need a schema")
+	default:
+		notes = append(notes, "-d left out: the request has fields other than strings and integers, which need a schema to be written as JSON")
+	}
+	if unknown > 0 {
+		notes = append(notes, strconv.Itoa(unknown)+" header(s) not recovered")
+	}
+	parts = append(parts, c.Server.String(), strings.TrimPrefix(c.Method, "/"))
+	return strings.Join(parts, " "), strings.Join(notes, "; ")
+}
+
+// parseTimeout reads a grpc-timeout value: digits and a unit, H M S m u n.
+func parseTimeout(s string) (time.Duration, bool) {
+	if len(s) < 2 || len(s) > 9 {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(s[:len(s)-1], 10, 64)
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	unit := map[byte]time.Duration{'H': time.Hour, 'M': time.Minute, 'S': time.Second,
+		'm': time.Millisecond, 'u': time.Microsecond, 'n': time.Nanosecond}[s[len(s)-1]]
+	if unit == 0 {
+		return 0, false
+	}
+	return time.Duration(n) * unit, true
+}
+
+// plainJSON renders a message whose fields are all strings or varints as a
+// JSON object keyed by field number; repeated fields become arrays.
+func plainJSON(m *pbdecode.Message) (string, bool) {
+	if m.Err != "" {
+		return "", false
+	}
+	var order []int32
+	vals := map[int32][]string{}
+	for i := range m.Fields {
+		f := &m.Fields[i]
+		var v string
+		switch {
+		case f.Wire == protowire.VarintType:
+			v = varintJSON(f.Varint)
+		case f.Wire == protowire.BytesType && (f.As == pbdecode.ReadingString || f.As == pbdecode.ReadingEmpty):
+			v = jsonString(string(f.Bytes))
+		default:
+			return "", false
+		}
+		if _, seen := vals[f.Number]; !seen {
+			order = append(order, f.Number)
+		}
+		vals[f.Number] = append(vals[f.Number], v)
+	}
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, n := range order {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`"` + strconv.Itoa(int(n)) + `":`)
+		if vs := vals[n]; len(vs) == 1 {
+			b.WriteString(vs[0])
+		} else {
+			b.WriteString("[" + strings.Join(vs, ",") + "]")
+		}
+	}
+	b.WriteByte('}')
+	return b.String(), true
+}
+
+// varintJSON writes a varint as JSON. A value with the top bit set is
+// written as negative: that is how int32 and int64 fields encode negative
+// numbers, far more common than uint64 values above 2^63. Beyond 2^53
+// the number is a string, as protobuf's JSON mapping allows, so that no
+// reader rounds it.
+func varintJSON(u uint64) string {
+	i := int64(u)
+	s := strconv.FormatInt(i, 10)
+	if i > 1<<53 || i < -(1<<53) {
+		return `"` + s + `"`
+	}
+	return s
+}
+
+// jsonString quotes s for JSON (strconv.Quote's escapes are Go's, which
+// JSON does not all accept).
+func jsonString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r < 0x20:
+			b.WriteString(`\u00`)
+			b.WriteString(strconv.FormatUint(uint64(r)|0x100, 16)[1:])
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// copyGrpcurl puts the call's grpcurl command on the clipboard (OSC 52)
+// and in the status line.
+func (m *Model) copyGrpcurl(i int32) tea.Cmd {
+	cmd, note := Grpcurl(m.calls[i], m.opts.Decode)
+	if cmd == "" {
+		m.status = note
+		return nil
+	}
+	m.lastCopy = cmd
+	m.status = "copied: " + cmd
+	if note != "" {
+		m.status += "  (" + note + ")"
+	}
+	return tea.SetClipboard(cmd)
+}

@@ -1,0 +1,79 @@
+package tui
+
+import "strings"
+
+// keyHelp lists every key, by screen. It is the single source for the help
+// screen, so a key added without an entry here is a bug a reviewer sees.
+var keyHelp = [][2]string{
+	{"", "Everywhere"},
+	{"?", "this help (again to close)"},
+	{"q, ctrl+c", "quit"},
+	{"", "Call list"},
+	{"j k, ↓ ↑, wheel", "move"},
+	{"ctrl+d/u, pgdn/pgup", "page down, up"},
+	{"g G, home end", "first, last call (the last call resumes following)"},
+	{"enter, l, →, tab", "open the call"},
+	{"/", "filter (enter keeps it, esc restores the previous one)"},
+	{"s", "sort: time, duration, method, status"},
+	{"S", "statistics of the listed calls"},
+	{"y", "copy the call as a grpcurl command (OSC 52 clipboard)"},
+	{"e", "export the listed calls as NDJSON"},
+	{"esc", "clear the status line"},
+	{"", "Call detail"},
+	{"j k, ↓ ↑, wheel", "move in the tree"},
+	{"enter, l, →", "expand a message or field"},
+	{"h, ←", "collapse, or go to the enclosing field"},
+	{"tab", "switch focus: tree ↔ hex pane (j k then scroll the hex)"},
+	{"[ ], p n", "previous, next call"},
+	{"y", "copy as grpcurl"},
+	{"e", "export this call as NDJSON"},
+	{"esc", "back to the list"},
+	{"", "Statistics"},
+	{"j k, pgdn pgup", "scroll"},
+	{"esc, S", "back to the list"},
+	{"", "Filter prompt"},
+	{"enter", "keep the filter (an invalid one is not applied)"},
+	{"esc", "cancel"},
+	{"backspace, ctrl+u", "delete a character, everything"},
+	{"", "Filter examples"},
+	{"", "  status != OK          method ~ greeter      duration > 100ms"},
+	{"", "  server == 10.0.0.5:50051   state == reset   messages > 3   bytes > 1KB"},
+	{"", "  metadata[x-user] == bob    req.1 == \"you\"   resp.1 ~ hello"},
+	{"", "  status == none (no status) · and or not && || ! ( )"},
+	{"", "Markers"},
+	{"", "  [reset] [refused] [closed] [cut] [pre-capture] [incomplete]: how a call ended"},
+	{"", "  [lost]: bytes of the call were not captured · status ?: trailers unreadable"},
+	{"", "  status -: no grpc-status seen · TIME: seconds since the first call"},
+}
+
+func (m *Model) helpKey(s string) {
+	switch s {
+	case "esc":
+		m.screen = m.back
+	case "j", "down":
+		m.helpTop++
+	case "k", "up":
+		m.helpTop--
+	}
+	m.helpTop = min(max(m.helpTop, 0), max(len(keyHelp)-(m.h-2), 0))
+}
+
+func (m *Model) renderHelp() string {
+	lines := []string{styleTitle.Render(spread(" Keys", "j/k scroll · esc or ? to close ", m.w))}
+	for i := m.helpTop; i < len(keyHelp) && len(lines) < m.h-1; i++ {
+		k, v := keyHelp[i][0], keyHelp[i][1]
+		switch {
+		case k == "" && !strings.HasPrefix(v, " "):
+			lines = append(lines, styleSection.Render(v))
+		case k == "":
+			lines = append(lines, styleDim.Render(v))
+		default:
+			lines = append(lines, "  "+styleKey.Render(pad(k, 20))+" "+v)
+		}
+	}
+	for len(lines) < m.h-1 {
+		lines = append(lines, "")
+	}
+	lines = append(lines, hints(m.w, "j/k", "scroll", "esc", "back"))
+	return fit(lines, m.w)
+}

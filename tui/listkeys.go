@@ -1,0 +1,86 @@
+package tui
+
+import (
+	"unicode/utf8"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/grpcsniff/grpcsniff/filter"
+)
+
+func (m *Model) listKey(s string) tea.Cmd {
+	page := m.listHeight() - 1
+	switch s {
+	case "j", "down":
+		m.moveCursor(1)
+	case "k", "up":
+		m.moveCursor(-1)
+	case "ctrl+d", "pgdown", "space":
+		m.moveCursor(page)
+	case "ctrl+u", "pgup":
+		m.moveCursor(-page)
+	case "g", "home":
+		m.moveCursor(-len(m.rows))
+	case "G", "end":
+		m.moveCursor(len(m.rows))
+	case "enter", "l", "right", "tab":
+		if i := m.selected(); i >= 0 {
+			m.openDetail(i)
+		}
+	case "/":
+		m.prompt, m.input, m.inputErr, m.before = true, m.expr.String(), "", m.expr
+	case "s":
+		m.cycleSort()
+		m.status = "sorted by " + m.sortBy.String()
+	case "S":
+		m.openStats()
+	case "y":
+		if i := m.selected(); i >= 0 {
+			return m.copyGrpcurl(i)
+		}
+	case "e":
+		return m.export(m.rows)
+	case "esc":
+		m.status = ""
+	}
+	return nil
+}
+
+// promptKey edits the filter. Every edit is parsed at once: a valid filter
+// is applied as typed, an invalid one is shown with its error while the
+// list keeps the last valid filter.
+func (m *Model) promptKey(k tea.KeyPressMsg) {
+	switch k.String() {
+	case "enter":
+		m.prompt = false
+		if m.inputErr != "" {
+			m.status = "filter not applied: " + m.inputErr
+		}
+		m.inputErr = ""
+		return
+	case "esc":
+		m.prompt, m.inputErr = false, ""
+		m.setFilter(m.before)
+		return
+	case "backspace":
+		if m.input != "" {
+			_, n := utf8.DecodeLastRuneInString(m.input)
+			m.input = m.input[:len(m.input)-n]
+		}
+	case "ctrl+u":
+		m.input = ""
+	case "space":
+		m.input += " "
+	default:
+		if k.Text == "" {
+			return
+		}
+		m.input += k.Text
+	}
+	e, err := filter.ParseWith(m.input, filter.Options{Schema: m.opts.Schema})
+	if err != nil {
+		m.inputErr = err.Error()
+		return
+	}
+	m.inputErr = ""
+	m.setFilter(e)
+}

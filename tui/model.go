@@ -1,0 +1,191 @@
+package tui
+
+import (
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/grpcsniff/grpcsniff/filter"
+	"github.com/grpcsniff/grpcsniff/grpcframe"
+)
+
+// screen is what fills the terminal.
+type screen uint8
+
+const (
+	screenList screen = iota
+	screenDetail
+	screenStats
+	screenHelp
+)
+
+// Model is the UI's state. It is a tea.Model; [Run] is the usual way in,
+// and tests drive it directly or through teatest.
+type Model struct {
+	opts    Options
+	updates <-chan Update
+	w, h    int
+
+	// calls are kept as given; rows indexes the ones the filter selects,
+	// in display order, so that filtering and sorting never copy calls.
+	calls  []*grpcframe.Call
+	rows   []int32
+	base   time.Time // earliest start seen: the zero of relative times
+	expr   *filter.Expr
+	sortBy sortKey
+
+	cursor, top int  // in rows
+	follow      bool // the cursor sticks to the last row as rows arrive
+
+	screen screen
+	back   screen // where help returns to
+
+	// The filter prompt: input is being typed; inputErr is why it does not
+	// parse (the list then keeps the last valid filter); before is the
+	// filter to restore on esc.
+	prompt   bool
+	input    string
+	inputErr string
+	before   *filter.Expr
+
+	status   string // one-line message (copied command, export result)
+	progress Progress
+	closed   bool
+
+	detail  *detail
+	stats   *statsView
+	helpTop int
+
+	// lastCopy is the text last sent to the clipboard (tests read it).
+	lastCopy string
+}
+
+// New returns the model for updates and opts; it fails only when
+// opts.Filter does not parse.
+func New(updates <-chan Update, opts Options) (*Model, error) {
+	if opts.Location == nil {
+		opts.Location = time.Local
+	}
+	expr, err := filter.ParseWith(opts.Filter, filter.Options{Schema: opts.Schema})
+	if err != nil {
+		return nil, err
+	}
+	return &Model{opts: opts, updates: updates, expr: expr, follow: true, w: 80, h: 24}, nil
+}
+
+// Init starts reading the feed.
+func (m *Model) Init() tea.Cmd { return waitUpdates(m.updates) }
+
+// Update handles one message.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.w, m.h = max(msg.Width, 20), max(msg.Height, 6)
+		m.clampList()
+		if d := m.detail; d != nil && d.width != m.treeWidth() {
+			d.width = m.treeWidth()
+			d.rebuild("")
+		}
+		return m, nil
+	case batchMsg:
+		m.addCalls(msg.calls)
+		if msg.progress != nil {
+			m.progress = *msg.progress
+		}
+		if msg.closed {
+			m.closed = true
+			m.progress.Done = true
+			return m, nil
+		}
+		return m, waitUpdates(m.updates)
+	case exportedMsg:
+		m.status = msg.text
+		return m, nil
+	case tea.MouseWheelMsg:
+		return m, m.wheel(msg)
+	case tea.KeyPressMsg:
+		return m, m.key(msg)
+	}
+	return m, nil
+}
+
+// key dispatches a key press to the prompt or the current screen.
+func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
+	if k.String() == "ctrl+c" {
+		return tea.Quit
+	}
+	if m.prompt {
+		m.promptKey(k)
+		return nil
+	}
+	s := k.String()
+	switch s {
+	case "q":
+		return tea.Quit
+	case "?":
+		if m.screen == screenHelp {
+			m.screen = m.back
+		} else {
+			m.back, m.screen, m.helpTop = m.screen, screenHelp, 0
+		}
+		return nil
+	}
+	switch m.screen {
+	case screenList:
+		return m.listKey(s)
+	case screenDetail:
+		return m.detailKey(s)
+	case screenStats:
+		m.statsKey(s)
+	case screenHelp:
+		m.helpKey(s)
+	}
+	return nil
+}
+
+func (m *Model) wheel(w tea.MouseWheelMsg) tea.Cmd {
+	down := w.Button == tea.MouseWheelDown
+	switch m.screen {
+	case screenList:
+		if down {
+			m.moveCursor(3)
+		} else {
+			m.moveCursor(-3)
+		}
+	case screenDetail:
+		if down {
+			m.detail.move(3)
+		} else {
+			m.detail.move(-3)
+		}
+	case screenStats:
+		if down {
+			m.statsKey("j")
+		} else {
+			m.statsKey("k")
+		}
+	}
+	return nil
+}
+
+// View renders the current screen.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.Render())
+	v.AltScreen = true
+	v.MouseMode = tea.MouseModeCellMotion
+	v.WindowTitle = "grpcsniff " + m.opts.Title
+	return v
+}
+
+// Render returns the screen as text with styles; tests strip the styles
+// for golden files.
+func (m *Model) Render() string {
+	switch m.screen {
+	case screenDetail:
+		return m.renderDetail()
+	case screenStats:
+		return m.renderStats()
+	case screenHelp:
+		return m.renderHelp()
+	}
+	return m.renderList()
+}

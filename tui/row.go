@@ -1,0 +1,103 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/grpcsniff/grpcsniff/export"
+	"github.com/grpcsniff/grpcsniff/grpcframe"
+)
+
+// row is one call's cells, formatted for the list.
+type row struct {
+	time, client, server, method, short, status, dur string
+	up, down, bup, bdown, bytes, flags               string
+	code                                             int // status code, -1 without one
+}
+
+func (m *Model) makeRow(c *grpcframe.Call) row {
+	up, down := wireBytes(c.Requests), wireBytes(c.Responses)
+	r := row{
+		time:   relTime(c.Start.Sub(m.base)),
+		client: c.Client.String(),
+		server: c.Server.String(),
+		method: c.Method,
+		short:  shortMethod(c.Method),
+		status: "-",
+		code:   -1,
+		dur:    export.FormatDuration(c.Duration()),
+		up:     fmt.Sprintf("↑%d", len(c.Requests)),
+		down:   fmt.Sprintf("↓%d", len(c.Responses)),
+		bup:    "↑" + export.FormatBytes(up),
+		bdown:  "↓" + export.FormatBytes(down),
+		bytes:  export.FormatBytes(up + down),
+		flags:  flags(c),
+	}
+	if c.MethodUnknown {
+		r.method, r.short = "(method unknown)", "(method unknown)"
+	}
+	if c.StatusUnknown {
+		r.status = "?"
+	}
+	if c.Status != nil {
+		r.status, r.code = c.Status.Name, c.Status.Code
+	}
+	if c.End.IsZero() {
+		r.dur = "-"
+	}
+	return r
+}
+
+func wireBytes(ms []*grpcframe.Message) int64 {
+	var n int64
+	for _, m := range ms {
+		n += int64(m.Length)
+	}
+	return n
+}
+
+// relTime prints an offset from the first call, in seconds like tshark's
+// relative time column.
+func relTime(d interface{ Seconds() float64 }) string {
+	s := d.Seconds()
+	if s >= 10000 {
+		return fmt.Sprintf("%.0f", s)
+	}
+	return fmt.Sprintf("%.6f", s)
+}
+
+// shortMethod drops the package from the service: "/helloworld.Greeter/SayHello"
+// → "Greeter/SayHello". Narrow screens need the space, and the package
+// rarely tells calls in one capture apart.
+func shortMethod(m string) string {
+	s := strings.TrimPrefix(m, "/")
+	svc, meth, ok := strings.Cut(s, "/")
+	if !ok {
+		return m
+	}
+	if i := strings.LastIndexByte(svc, '.'); i >= 0 {
+		svc = svc[i+1:]
+	}
+	return svc + "/" + meth
+}
+
+// flags marks calls that did not end normally, in one word each (the
+// detail screen says more): reset, refused, closed, cut, pre-capture,
+// incomplete, and "lost" when bytes were not captured.
+func flags(c *grpcframe.Call) string {
+	var f string
+	switch c.State {
+	case grpcframe.StateComplete:
+	case grpcframe.StateStartedBeforeCapture:
+		f = "pre-capture"
+	default:
+		f = c.State.String()
+	}
+	if c.LostBytes && c.State != grpcframe.StateIncomplete {
+		f = strings.TrimPrefix(f+",lost", ",")
+	}
+	if f != "" {
+		f = "[" + f + "]"
+	}
+	return f
+}

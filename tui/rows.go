@@ -1,0 +1,207 @@
+package tui
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/grpcsniff/grpcsniff/filter"
+	"github.com/grpcsniff/grpcsniff/grpcframe"
+)
+
+// sortKey orders the list.
+type sortKey uint8
+
+const (
+	sortTime sortKey = iota
+	sortDuration
+	sortMethod
+	sortStatus
+	nSortKeys
+)
+
+func (k sortKey) String() string {
+	return [...]string{"time", "duration", "method", "status"}[k]
+}
+
+// statusRank orders statuses: by code, calls without one last.
+func statusRank(c *grpcframe.Call) int {
+	if c.Status == nil {
+		return 1 << 20
+	}
+	return c.Status.Code
+}
+
+// compare orders two calls by the sort key, then by start time, then by
+// arrival, so that the order is total and deterministic.
+func (m *Model) compare(a, b int32) int {
+	ca, cb := m.calls[a], m.calls[b]
+	var r int
+	switch m.sortBy {
+	case sortDuration:
+		r = -cmp.Compare(ca.Duration(), cb.Duration()) // slowest first
+	case sortMethod:
+		r = cmp.Compare(ca.Method, cb.Method)
+	case sortStatus:
+		r = -cmp.Compare(statusRank(ca), statusRank(cb)) // errors first
+	}
+	if r == 0 {
+		r = ca.Start.Compare(cb.Start)
+	}
+	if r == 0 {
+		r = cmp.Compare(a, b)
+	}
+	return r
+}
+
+// sortEnt is a row with its sort keys computed once, so that sorting
+// 100,000 rows compares integers rather than chasing calls and strings.
+type sortEnt struct {
+	k, t int64
+	i    int32
+}
+
+// sortRows orders the rows by the sort key, then start time, then arrival
+// (the same order as compare).
+func (m *Model) sortRows() {
+	ents := make([]sortEnt, len(m.rows))
+	var rank map[string]int64
+	if m.sortBy == sortMethod {
+		rank = map[string]int64{}
+		for _, i := range m.rows {
+			rank[m.calls[i].Method] = 0
+		}
+		names := make([]string, 0, len(rank))
+		for n := range rank {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		for r, n := range names {
+			rank[n] = int64(r)
+		}
+	}
+	for j, i := range m.rows {
+		c := m.calls[i]
+		e := sortEnt{t: c.Start.UnixNano(), i: i}
+		switch m.sortBy {
+		case sortDuration:
+			e.k = -int64(c.Duration())
+		case sortMethod:
+			e.k = rank[c.Method]
+		case sortStatus:
+			e.k = -int64(statusRank(c))
+		}
+		ents[j] = e
+	}
+	slices.SortFunc(ents, func(a, b sortEnt) int {
+		return cmp.Or(cmp.Compare(a.k, b.k), cmp.Compare(a.t, b.t), cmp.Compare(a.i, b.i))
+	})
+	for j := range ents {
+		m.rows[j] = ents[j].i
+	}
+}
+
+// addCalls appends arriving calls and the rows of those the filter keeps.
+// In time order, calls that arrive in order are appended without sorting.
+func (m *Model) addCalls(cs []*grpcframe.Call) {
+	if len(cs) == 0 {
+		return
+	}
+	keep := m.selected()
+	sorted := true
+	for _, c := range cs {
+		if m.base.IsZero() || !c.Start.IsZero() && c.Start.Before(m.base) {
+			m.base = c.Start
+		}
+		i := int32(len(m.calls))
+		m.calls = append(m.calls, c)
+		if !m.expr.Match(c) {
+			continue
+		}
+		if n := len(m.rows); n > 0 && (m.sortBy != sortTime || m.compare(m.rows[n-1], i) > 0) {
+			sorted = false
+		}
+		m.rows = append(m.rows, i)
+	}
+	if !sorted {
+		m.sortRows()
+	}
+	if m.follow {
+		m.cursor = len(m.rows) - 1
+	} else {
+		m.reselect(keep)
+	}
+	m.clampList()
+}
+
+// selected returns the index of the call under the cursor, or -1.
+func (m *Model) selected() int32 {
+	if m.cursor >= 0 && m.cursor < len(m.rows) {
+		return m.rows[m.cursor]
+	}
+	return -1
+}
+
+// reselect puts the cursor back on call i after the rows changed.
+func (m *Model) reselect(i int32) {
+	if i >= 0 {
+		if j := slices.Index(m.rows, i); j >= 0 {
+			m.cursor = j
+		}
+	}
+	m.clampList()
+}
+
+// setFilter re-selects the rows for a new filter, keeping the cursor on the
+// same call when it is still shown.
+func (m *Model) setFilter(e *filter.Expr) {
+	keep := m.selected()
+	m.expr = e
+	m.rows = m.rows[:0]
+	for i, c := range m.calls {
+		if e.Match(c) {
+			m.rows = append(m.rows, int32(i))
+		}
+	}
+	if m.sortBy != sortTime {
+		m.sortRows()
+	}
+	m.reselect(keep)
+	if m.follow {
+		m.cursor = len(m.rows) - 1
+		m.clampList()
+	}
+}
+
+// cycleSort moves to the next sort key.
+func (m *Model) cycleSort() {
+	keep := m.selected()
+	m.sortBy = (m.sortBy + 1) % nSortKeys
+	m.sortRows()
+	m.reselect(keep)
+}
+
+// listHeight is the number of rows on screen: the title, the column
+// headings, the filter line and the footer take the rest.
+func (m *Model) listHeight() int { return max(m.h-3-m.footerHeight(), 1) }
+
+// clampList keeps the cursor on a row and the cursor's row on screen.
+func (m *Model) clampList() {
+	n := len(m.rows)
+	m.cursor = min(max(m.cursor, 0), max(n-1, 0))
+	h := m.listHeight()
+	if m.cursor < m.top {
+		m.top = m.cursor
+	}
+	if m.cursor >= m.top+h {
+		m.top = m.cursor - h + 1
+	}
+	m.top = min(max(m.top, 0), max(n-h, 0))
+}
+
+// moveCursor moves by d rows; following stops when the cursor leaves the
+// last row and resumes when it comes back to it.
+func (m *Model) moveCursor(d int) {
+	m.cursor += d
+	m.clampList()
+	m.follow = m.cursor >= len(m.rows)-1
+}

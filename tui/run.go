@@ -1,0 +1,125 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/grpcsniff/grpcsniff/filter"
+	"github.com/grpcsniff/grpcsniff/grpcframe"
+	"github.com/grpcsniff/grpcsniff/pbdecode"
+)
+
+// Update is one item of the feed: a finished call, a progress report, or
+// both. A nil field is absent.
+type Update struct {
+	Call     *grpcframe.Call
+	Progress *Progress
+}
+
+// Progress says how far the input has been read.
+type Progress struct {
+	Bytes, Total int64 // bytes read of the total; Total 0 when unknown (stdin, live)
+	Calls        int   // calls decoded so far
+	Done         bool  // the input is exhausted; no more calls will come
+	// Err is a reading problem to show (a truncated capture); the calls
+	// before it are still shown.
+	Err string
+}
+
+// Options configure the UI. The zero value works.
+type Options struct {
+	// Title names the input in the title bar (the file name, "stdin", an
+	// interface).
+	Title string
+	// Filter is the initial display filter (from -Y); it must parse.
+	Filter string
+	// Schema resolves named fields in filters; nil without schemas.
+	Schema filter.Schema
+	// Decode bounds the protobuf decoding of messages.
+	Decode pbdecode.Options
+	// Location is the time zone of absolute times; nil means time.Local.
+	Location *time.Location
+	// ExportDir is where "e" writes NDJSON files; "" means the current
+	// directory.
+	ExportDir string
+
+	// Input and Output replace the terminal (tests); nil means stdin and
+	// stdout.
+	Input  io.Reader
+	Output io.Writer
+}
+
+// Run shows the UI until the user quits or ctx ends. updates is read until
+// it is closed; the caller closes it when the input is exhausted (after a
+// final Progress with Done set, ideally).
+func Run(ctx context.Context, updates <-chan Update, opts Options) error {
+	m, err := New(updates, opts)
+	if err != nil {
+		return err
+	}
+	popts := []tea.ProgramOption{tea.WithContext(ctx)}
+	if opts.Input != nil {
+		popts = append(popts, tea.WithInput(opts.Input))
+	}
+	if opts.Output != nil {
+		popts = append(popts, tea.WithOutput(opts.Output))
+	}
+	_, err = tea.NewProgram(m, popts...).Run()
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// batchMsg carries the updates read in one go. Reading many per message
+// keeps a fast loader from turning into one re-render per call.
+type batchMsg struct {
+	calls    []*grpcframe.Call
+	progress *Progress
+	closed   bool
+}
+
+// maxBatch bounds the calls taken per message so that the screen still
+// refreshes while a large capture streams in.
+const maxBatch = 8192
+
+// waitUpdates blocks for one update, then takes whatever else is ready.
+func waitUpdates(ch <-chan Update) tea.Cmd {
+	if ch == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		var b batchMsg
+		u, ok := <-ch
+		if !ok {
+			b.closed = true
+			return b
+		}
+		b.add(u)
+		for len(b.calls) < maxBatch {
+			select {
+			case u, ok := <-ch:
+				if !ok {
+					b.closed = true
+					return b
+				}
+				b.add(u)
+			default:
+				return b
+			}
+		}
+		return b
+	}
+}
+
+func (b *batchMsg) add(u Update) {
+	if u.Call != nil {
+		b.calls = append(b.calls, u.Call)
+	}
+	if u.Progress != nil {
+		b.progress = u.Progress
+	}
+}

@@ -1,0 +1,311 @@
+package tui
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/exp/teatest/v2"
+	"github.com/grpcsniff/grpcsniff/grpcframe"
+	"github.com/grpcsniff/grpcsniff/pbdecode"
+)
+
+// TestTeatest drives the UI as a program, headless, on a real capture:
+// rows appear, a filter narrows them, a call opens and a field expands,
+// statistics open, and a call is copied as grpcurl.
+func TestTeatest(t *testing.T) {
+	calls := loadCalls(t, "py_helloworld.pcap")
+	m, err := New(feed(calls), Options{Title: "py_helloworld.pcap", Location: time.UTC, ExportDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := teatest.NewTestModel(t, probe{m}, teatest.WithInitialTermSize(100, 30))
+	var out bytes.Buffer
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+		out.Write(b)
+		return bytes.Contains(b, []byte("FileController/Write"))
+	}, teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+
+	// expect sends keys, then asks the program for its screen: the probe
+	// message is handled after the keys, so no sleeping is needed.
+	expect := func(want string, keys ...tea.Msg) string {
+		t.Helper()
+		for _, k := range keys {
+			tm.Send(k)
+		}
+		ch := make(chan string, 1)
+		tm.Send(snapshotMsg(ch))
+		select {
+		case s := <-ch:
+			if !strings.Contains(s, want) {
+				t.Fatalf("screen lacks %q:\n%s", want, s)
+			}
+			return s
+		case <-time.After(5 * time.Second):
+			t.Fatal("no screen")
+		}
+		return ""
+	}
+	expect("8 calls")
+	s := expect("FileController/Write")
+	if n := strings.Count(s, "127.0.0.1:50103"); n != 8 {
+		t.Errorf("%d rows show the server, want 8:\n%s", n, s)
+	}
+
+	keys := func(s string) []tea.Msg {
+		var ks []tea.Msg
+		for _, r := range s {
+			if r == ' ' {
+				ks = append(ks, keyMsg("space"))
+			} else {
+				ks = append(ks, keyMsg(string(r)))
+			}
+		}
+		return ks
+	}
+	expect(`col 10: expected a value after "!="`, append([]tea.Msg{keyMsg("/")}, keys("status !=")...)...)
+	s = expect("2 of 8 calls", append(keys(" OK"), keyMsg("enter"))...)
+	if !strings.Contains(s, "DEADLINE_EXCEEDED") || !strings.Contains(s, "NOT_FOUND") || strings.Contains(s, " OK ") {
+		t.Errorf("status != OK shows the wrong rows:\n%s", s)
+	}
+
+	expect("Messages  ↑1 ↓0", keyMsg("g"), keyMsg("enter"))
+	expect("field 1 is bytes 0-7", keyMsg("enter"), keyMsg("j"))
+	expect(`1: "sleepy"  len string @0-8`)
+
+	s = expect("copied: grpcurl", keyMsg("y"))
+	want := `grpcurl -plaintext -max-time 0.501 -d '{"1":"sleepy"}' 127.0.0.1:50103 helloworld.Greeter/SayHello`
+	// The footer wraps the command at the width, character by character.
+	if !strings.Contains(strings.ReplaceAll(s, "\n", ""), want) {
+		t.Errorf("status line lacks %q:\n%s", want, s)
+	}
+	expect("errors: DEADLINE_EXCEEDED 1", keyMsg("esc"), keyMsg("S"))
+	tm.Send(keyMsg("q"))
+	fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(probe)
+	if fm.lastCopy != want {
+		t.Errorf("copied %q\nwant   %q", fm.lastCopy, want)
+	}
+	rest, _ := io.ReadAll(tm.FinalOutput(t))
+	out.Write(rest)
+	// OSC 52: the command went to the terminal's clipboard.
+	osc := "\x1b]52;c;" + base64.StdEncoding.EncodeToString([]byte(want))
+	if !bytes.Contains(out.Bytes(), []byte(osc)) {
+		t.Error("no OSC 52 clipboard sequence with the command in the output")
+	}
+}
+
+// snapshotMsg asks the probe for the plain text of the screen.
+type snapshotMsg chan string
+
+// probe wraps the model so that tests can read the screen in step with the
+// program's own message loop, without racing it.
+type probe struct{ *Model }
+
+func (p probe) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if ch, ok := msg.(snapshotMsg); ok {
+		ch <- plain(p.Model)
+		return p, nil
+	}
+	_, cmd := p.Model.Update(msg)
+	return p, cmd
+}
+
+// TestFilterPrompt checks live validation: an invalid expression shows its
+// error and the list keeps the last valid filter; esc restores the filter
+// from before the prompt.
+func TestFilterPrompt(t *testing.T) {
+	m := loaded(t, loadCalls(t, "py_helloworld.pcap"), 80, 24, "x")
+	press(m, "/")
+	typeText(m, "method ~ Square")
+	if len(m.rows) != 1 {
+		t.Fatalf("%d rows for method ~ Square", len(m.rows))
+	}
+	typeText(m, " and")
+	if m.inputErr == "" || len(m.rows) != 1 {
+		t.Fatalf("incomplete filter: err %q, %d rows (want an error and the last valid filter)", m.inputErr, len(m.rows))
+	}
+	if s := plain(m); !strings.Contains(s, "col 20: expected a field name") {
+		t.Errorf("the error is not on screen:\n%s", s)
+	}
+	press(m, "esc")
+	if len(m.rows) != 8 || m.prompt {
+		t.Errorf("esc left %d rows, prompt %v", len(m.rows), m.prompt)
+	}
+	press(m, "/")
+	typeText(m, "status == NOT_FOUND")
+	press(m, "enter")
+	if len(m.rows) != 1 || !strings.Contains(plain(m), "filter: status == NOT_FOUND") {
+		t.Errorf("enter did not keep the filter:\n%s", plain(m))
+	}
+}
+
+// TestGrpcurlStreaming: a client-streaming call gives one JSON document per
+// request message; a call whose request has no plain fields leaves -d out.
+func TestGrpcurlStreaming(t *testing.T) {
+	calls := loadCalls(t, "py_grpcdemo.pcap")
+	cmd, note := Grpcurl(calls[1], pbdecodeDefault)
+	want := `grpcurl -plaintext -d '{"1":1,"2":"called by Python client, message:0"} {"1":1,"2":"called by Python client, message:1"} {"1":1,"2":"called by Python client, message:2"}' 127.0.0.1:23333 demo.GRPCDemo/ClientStreamingMethod`
+	if cmd != want {
+		t.Errorf("got  %s\nwant %s", cmd, want)
+	}
+	if !strings.Contains(note, "field names need a schema") {
+		t.Errorf("note %q does not say that field names need a schema", note)
+	}
+}
+
+// TestSortAndExport cycles the sort keys and exports the listed calls.
+func TestSortAndExport(t *testing.T) {
+	m := loaded(t, loadCalls(t, "py_helloworld.pcap"), 80, 24, "x")
+	press(m, "s") // duration: slowest first
+	if c := m.calls[m.rows[0]]; c.Duration() < 500*time.Millisecond {
+		t.Errorf("sorted by duration, the first call took %v", c.Duration())
+	}
+	press(m, "s", "s") // status: errors first
+	if c := m.calls[m.rows[0]]; c.Status == nil || c.Status.Code == 0 {
+		t.Error("sorted by status, the first call is OK")
+	}
+	press(m, "s") // back to time
+	if m.sortBy != sortTime {
+		t.Errorf("sort cycled to %v", m.sortBy)
+	}
+	cmd := press(m, "e")
+	if cmd == nil {
+		t.Fatal("e returned no command")
+	}
+	m.Update(cmd())
+	if !strings.HasPrefix(m.status, "exported 8 calls to ") {
+		t.Fatalf("status %q", m.status)
+	}
+	b, err := os.ReadFile(filepath.Join(m.opts.ExportDir, "grpcsniff-export-1.ndjson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(b, []byte("\n")); n != 8 {
+		t.Errorf("export has %d lines, want 8", n)
+	}
+}
+
+// TestFollow: the list follows arriving calls until the user moves up.
+func TestFollow(t *testing.T) {
+	calls := loadCalls(t, "py_helloworld.pcap")
+	m, _ := New(nil, Options{Location: time.UTC})
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	m.Update(batchMsg{calls: calls[:4]})
+	if m.cursor != 3 {
+		t.Fatalf("cursor %d, want the last row", m.cursor)
+	}
+	press(m, "k")
+	m.Update(batchMsg{calls: calls[4:]})
+	if m.cursor != 2 {
+		t.Errorf("after scrolling up the cursor moved to %d", m.cursor)
+	}
+	press(m, "G")
+	m.Update(batchMsg{calls: calls[:1]})
+	if m.cursor != len(m.rows)-1 {
+		t.Errorf("G did not resume following")
+	}
+}
+
+// TestWheelAndHelp: the mouse wheel moves the cursor; help lists the keys.
+func TestWheelAndHelp(t *testing.T) {
+	m := loaded(t, loadCalls(t, "py_helloworld.pcap"), 80, 24, "x")
+	m.Update(tea.MouseWheelMsg{Button: tea.MouseWheelUp})
+	if m.cursor != 4 {
+		t.Errorf("wheel up: cursor %d, want 4", m.cursor)
+	}
+	press(m, "?")
+	if !strings.Contains(plain(m), "copy the call as a grpcurl command") {
+		t.Error("help does not list y")
+	}
+	press(m, "?")
+	if m.screen != screenList {
+		t.Error("? did not close help")
+	}
+}
+
+var pbdecodeDefault = pbdecode.Options{}
+
+// TestNestedField expands a sub-message (routeguide's Feature.location)
+// and checks that a nested field's bytes are located within the whole
+// message: the hex pane highlights absolute offsets.
+func TestNestedField(t *testing.T) {
+	m := loaded(t, loadCalls(t, "py_routeguide.pcap"), 80, 24, "x")
+	press(m, "g", "enter") // GetFeature
+	d := m.detail
+	for d.items[d.cursor].kind != kindMessage || !d.msgs[d.items[d.cursor].msg].resp {
+		press(m, "j")
+	}
+	press(m, "l") // open the response
+	press(m, "j", "j")
+	it := d.items[d.cursor]
+	if it.field == nil || it.field.Number != 2 || !it.expandable() {
+		t.Fatalf("expected field 2 (a message) under the cursor, got %q", it.text)
+	}
+	press(m, "l", "j", "j") // open location, go to its field 2 (longitude)
+	it = d.items[d.cursor]
+	if it.depth != 2 || it.field.Number != 2 {
+		t.Fatalf("cursor on %q, want the nested field 2", it.text)
+	}
+	parent := d.items[d.cursor-2].field
+	lo := parent.ValueOffset + it.field.Offset
+	s := plain(m)
+	if want := fmt.Sprintf("field 2 is bytes %d-%d", lo, parent.ValueOffset+it.field.End-1); !strings.Contains(s, want) {
+		t.Errorf("hex pane title lacks %q:\n%s", want, s)
+	}
+	press(m, "h") // back to the parent
+	if d.items[d.cursor].field != parent {
+		t.Errorf("h did not go to the enclosing field")
+	}
+	press(m, "h") // and close it
+	if d.items[d.cursor].open {
+		t.Errorf("h did not close the field")
+	}
+}
+
+// TestProgress: the title bar says how far loading has got, and a read
+// error is shown in red on the filter line.
+func TestProgress(t *testing.T) {
+	m, _ := New(nil, Options{Title: "big.pcap", Location: time.UTC})
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	if s := plain(m); !strings.Contains(s, "waiting for calls") {
+		t.Errorf("empty list does not say it is waiting:\n%s", s)
+	}
+	m.Update(batchMsg{calls: loadCalls(t, "py_grpcdemo.pcap"), progress: &Progress{Bytes: 450, Total: 1000, Calls: 4}})
+	if s := plain(m); !strings.Contains(s, "loading 45%") || !strings.Contains(s, "following") {
+		t.Errorf("no progress in the title:\n%s", s)
+	}
+	m.Update(batchMsg{progress: &Progress{Bytes: 900, Total: 1000, Calls: 4, Done: true, Err: "capture truncated at byte 900"}, closed: true})
+	if s := plain(m); !strings.Contains(s, "read error") || !strings.Contains(s, "capture truncated at byte 900") {
+		t.Errorf("no read error:\n%s", s)
+	}
+}
+
+// TestGrpcurlNegative: negative int32s (ten-byte varints) are written as
+// negative numbers; a request with a nested message leaves -d out.
+func TestGrpcurlNegative(t *testing.T) {
+	calls := loadCalls(t, "py_routeguide.pcap")
+	var record, chat *grpcframe.Call
+	for _, c := range calls {
+		switch c.Method {
+		case "/routeguide.RouteGuide/RecordRoute":
+			record = c
+		case "/routeguide.RouteGuide/RouteChat":
+			chat = c
+		}
+	}
+	cmd, _ := Grpcurl(record, pbdecodeDefault)
+	if !strings.Contains(cmd, `-d '{"1":407838351,"2":-746143763} {"1":408122808,"2":-743999179}`) {
+		t.Errorf("negative varints not written as negative numbers: %s", cmd)
+	}
+	cmd, note := Grpcurl(chat, pbdecodeDefault)
+	if strings.Contains(cmd, " -d ") || !strings.Contains(note, "-d left out") {
+		t.Errorf("nested request: %s (%s)", cmd, note)
+	}
+}
