@@ -3,6 +3,7 @@ package grpcframe
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -193,10 +194,17 @@ type decompressor struct {
 	buf  bytes.Buffer
 }
 
-// errTooLarge is reported when a message expands beyond the limit.
-type errTooLarge struct{ limit int }
+// errTooLarge is reported when a message expands, or would need more memory
+// to expand, beyond the limit.
+type errTooLarge struct {
+	limit  int
+	window bool // a zstd frame asked for a window larger than the limit
+}
 
 func (e errTooLarge) Error() string {
+	if e.window {
+		return fmt.Sprintf("the zstd frame needs a window larger than the %d-byte message limit (a decompression bomb?); not decompressed", e.limit)
+	}
 	return fmt.Sprintf("decompressed size exceeds the %d-byte limit (a decompression bomb?); kept the first %d bytes", e.limit, e.limit)
 }
 
@@ -234,7 +242,7 @@ func (d *decompressor) decompress(encoding string, b []byte, limit int) ([]byte,
 			return nil, fmt.Errorf("snappy: %w", err)
 		}
 		if n > limit {
-			return nil, errTooLarge{limit}
+			return nil, errTooLarge{limit: limit}
 		}
 		out, err := snappy.Decode(nil, b)
 		if err != nil {
@@ -243,9 +251,11 @@ func (d *decompressor) decompress(encoding string, b []byte, limit int) ([]byte,
 		return out, nil
 	case "zstd":
 		if d.zstd == nil {
-			// Streaming, so that the size limit below applies; the window
-			// cap keeps a hostile frame header from reserving much memory.
-			z, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(64<<20))
+			// Streaming, so that the size limit below applies. A window larger
+			// than the largest message kept is never needed, and capping it
+			// keeps a hostile frame header from reserving much memory.
+			z, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true),
+				zstd.WithDecoderMaxWindow(uint64(max(limit, 1<<20))))
 			if err != nil {
 				return nil, fmt.Errorf("zstd: %w", err)
 			}
@@ -261,11 +271,14 @@ func (d *decompressor) decompress(encoding string, b []byte, limit int) ([]byte,
 	d.buf.Reset()
 	n, err := d.buf.ReadFrom(io.LimitReader(r, int64(limit)+1))
 	out := bytes.Clone(d.buf.Bytes()[:min(int(n), limit)])
+	if errors.Is(err, zstd.ErrWindowSizeExceeded) {
+		return out, errTooLarge{limit: limit, window: true}
+	}
 	if err != nil {
 		return out, fmt.Errorf("%s: %w", encoding, err)
 	}
 	if n > int64(limit) {
-		return out, errTooLarge{limit}
+		return out, errTooLarge{limit: limit}
 	}
 	return out, nil
 }
