@@ -50,6 +50,7 @@ type options struct {
 	iface  string
 	quiet  bool
 	text   bool
+	stats  bool
 	filter string
 	keylog string
 	limits limits
@@ -150,6 +151,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.json, "json", false, "write one JSON object per call (NDJSON) instead of one line of text")
 	fs.StringVar(&o.iface, "i", "", "capture live from `INTERFACE` (not available in this build)")
 	fs.BoolVar(&o.quiet, "q", false, "no summary on standard error")
+	fs.BoolVar(&o.stats, "stats", false, "print a summary per method (calls, statuses, latency percentiles, messages and bytes) instead of the calls")
 	fs.BoolVar(&o.text, "text", false, "print one line per call even when standard output is a terminal (instead of the interactive view)")
 	fs.StringVar(&o.filter, "Y", "", "show only the calls that match the display filter `EXPR` (e.g. 'status != OK and method ~ Greeter'; see the README)")
 	o.limits.register(fs)
@@ -210,14 +212,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return exitUsage
 	}
-	if !o.json && !o.text && isTerminal(stdout) {
+	if !o.json && !o.text && !o.stats && isTerminal(stdout) {
 		return runTUI(src, reg, &sf, o, stderr)
 	}
 	var sink interface {
 		grpcframe.Sink
 		Close() error
 	}
-	if o.json {
+	if o.stats {
+		sink = &statsSink{Stats: export.NewStats(), w: stdout}
+	} else if o.json {
 		j := export.NewNDJSON(stdout)
 		j.Options.Schema = reg
 		sink = j
@@ -289,3 +293,11 @@ func summarize(w io.Writer, st capture.Stats, cs grpcframe.Stats, calls int) {
 		fmt.Fprintf(w, "%s: %s\n", progName, n)
 	}
 }
+
+// statsSink writes the per-method summary when the capture is done.
+type statsSink struct {
+	*export.Stats
+	w io.Writer
+}
+
+func (s *statsSink) Close() error { return s.WriteText(s.w) }

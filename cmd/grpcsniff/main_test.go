@@ -371,3 +371,15 @@ func TestDisplayFilter(t *testing.T) {
 		t.Fatalf("named field filter:\n%s", out)
 	}
 }
+
+func TestStatsMode(t *testing.T) {
+	out, stderr, code := runCmd(t, nil, "-r", "../../testdata/pcaps/py_helloworld.pcap", "-q", "--stats")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"/muxs.FileController/Read", "OK 2, NOT_FOUND 1", "/helloworld.Greeter/SayHello", "DEADLINE_EXCEEDED 1", "8 calls, 4 methods"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in:\n%s", want, out)
+		}
+	}
+}

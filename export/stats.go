@@ -1,0 +1,201 @@
+package export
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/grpcsniff/grpcsniff/grpcframe"
+)
+
+// Stats summarises calls per method: counts, statuses, latency percentiles,
+// messages and bytes each way. Its memory grows with the number of methods
+// and statuses, not with the number of calls, so it suits captures of any
+// size.
+type Stats struct {
+	methods map[string]*MethodStats
+	calls   int
+}
+
+// MethodStats is the summary of one method's calls.
+type MethodStats struct {
+	Method    string
+	Calls     int
+	Errors    int            // calls that ended with a non-OK status or no status
+	Statuses  map[string]int // status name (or state, when there was none) → calls
+	Latency   Histogram
+	ReqMsgs   int
+	ReqBytes  int64
+	RespMsgs  int
+	RespBytes int64
+}
+
+// NewStats returns an empty summary.
+func NewStats() *Stats { return &Stats{methods: map[string]*MethodStats{}} }
+
+// Call adds a call; it implements grpcframe.Sink.
+func (s *Stats) Call(c *grpcframe.Call) {
+	s.calls++
+	name := c.Method
+	switch {
+	case !c.MethodUnknown:
+	case c.MethodInferred != "":
+		name = c.MethodInferred + " (inferred)"
+	default:
+		name = "(method unknown)"
+	}
+	m := s.methods[name]
+	if m == nil {
+		m = &MethodStats{Method: name, Statuses: map[string]int{}}
+		s.methods[name] = m
+	}
+	m.Calls++
+	status := ""
+	switch {
+	case c.Status != nil:
+		status = c.Status.Name
+	case c.StatusUnknown:
+		status = "(unreadable)"
+	default:
+		status = "(" + c.State.String() + ")"
+	}
+	m.Statuses[status]++
+	if status != "OK" {
+		m.Errors++
+	}
+	// A call whose request headers were not captured has no known start:
+	// its duration would be a guess, so it stays out of the percentiles.
+	if len(c.RequestHeaders) > 0 && !c.StartedBeforeCapture {
+		m.Latency.Add(c.Duration())
+	}
+	m.ReqMsgs += len(c.Requests)
+	m.RespMsgs += len(c.Responses)
+	m.ReqBytes += wireBytes(c.Requests)
+	m.RespBytes += wireBytes(c.Responses)
+}
+
+// Methods returns the summaries, most called first.
+func (s *Stats) Methods() []*MethodStats {
+	out := make([]*MethodStats, 0, len(s.methods))
+	for _, m := range s.methods {
+		out = append(out, m)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Calls != out[j].Calls {
+			return out[i].Calls > out[j].Calls
+		}
+		return out[i].Method < out[j].Method
+	})
+	return out
+}
+
+// WriteText writes the summary as a table.
+func (s *Stats) WriteText(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	ms := s.Methods()
+	width := len("METHOD")
+	for _, m := range ms {
+		width = max(width, len(m.Method))
+	}
+	fmt.Fprintf(bw, "%-*s %7s %7s %9s %9s %9s %9s %7s %9s %7s %9s\n", width, "METHOD", "CALLS", "ERRORS", "P50", "P90", "P99", "MAX", "↑MSGS", "↑BYTES", "↓MSGS", "↓BYTES")
+	for _, m := range ms {
+		fmt.Fprintf(bw, "%-*s %7d %7d %9s %9s %9s %9s %7d %9s %7d %9s\n", width, m.Method, m.Calls, m.Errors,
+			latency(m, 0.5), latency(m, 0.9), latency(m, 0.99), latency(m, 1),
+			m.ReqMsgs, FormatBytes(m.ReqBytes), m.RespMsgs, FormatBytes(m.RespBytes))
+		if m.Errors > 0 || len(m.Statuses) > 1 {
+			fmt.Fprintf(bw, "%-*s   %s\n", width, "", statusList(m.Statuses))
+		}
+	}
+	fmt.Fprintf(bw, "%d calls, %d methods; percentiles within 2%%\n", s.calls, len(ms))
+	return bw.Flush()
+}
+
+func latency(m *MethodStats, q float64) string {
+	if m.Latency.Count() == 0 {
+		return "-"
+	}
+	return FormatDuration(m.Latency.Quantile(q))
+}
+
+func statusList(st map[string]int) string {
+	names := make([]string, 0, len(st))
+	for n := range st {
+		names = append(names, n)
+	}
+	slices.SortFunc(names, func(a, b string) int {
+		if st[a] != st[b] {
+			return st[b] - st[a]
+		}
+		return strings.Compare(a, b)
+	})
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = fmt.Sprintf("%s %d", n, st[n])
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Histogram counts durations in buckets 2% wide, from 1µs up (shorter ones
+// share the first bucket), so quantiles come out within 2% in constant
+// memory.
+type Histogram struct {
+	buckets []uint64
+	n       uint64
+	max     time.Duration
+}
+
+const histGrowth = 1.02
+
+var logGrowth = math.Log(histGrowth)
+
+func bucketOf(d time.Duration) int {
+	us := float64(d) / float64(time.Microsecond)
+	if us <= 1 {
+		return 0
+	}
+	return int(math.Log(us)/logGrowth) + 1
+}
+
+// Add counts one duration.
+func (h *Histogram) Add(d time.Duration) {
+	b := bucketOf(d)
+	if b >= len(h.buckets) {
+		h.buckets = append(h.buckets, make([]uint64, b+1-len(h.buckets))...)
+	}
+	h.buckets[b]++
+	h.n++
+	h.max = max(h.max, d)
+}
+
+// Count is the number of durations added.
+func (h *Histogram) Count() uint64 { return h.n }
+
+// Quantile returns the q-quantile (0 < q <= 1); q = 1 is the exact maximum.
+func (h *Histogram) Quantile(q float64) time.Duration {
+	if h.n == 0 {
+		return 0
+	}
+	if q >= 1 {
+		return h.max
+	}
+	rank := uint64(math.Ceil(q * float64(h.n)))
+	var seen uint64
+	for b, c := range h.buckets {
+		seen += c
+		if seen >= rank {
+			if b == 0 {
+				return min(time.Microsecond, h.max)
+			}
+			// The bucket's upper bound (at most 2% above any value in it),
+			// capped by the true maximum.
+			us := math.Exp(float64(b) * logGrowth)
+			return min(time.Duration(us*float64(time.Microsecond)), h.max)
+		}
+	}
+	return h.max
+}
