@@ -51,6 +51,7 @@ type options struct {
 	quiet  bool
 	text   bool
 	stats  bool
+	redact redactList
 	filter string
 	keylog string
 	limits limits
@@ -151,6 +152,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.json, "json", false, "write one JSON object per call (NDJSON) instead of one line of text")
 	fs.StringVar(&o.iface, "i", "", "capture live from `INTERFACE` (not available in this build)")
 	fs.BoolVar(&o.quiet, "q", false, "no summary on standard error")
+	fs.Var(&o.redact, "redact", "mask the values of authorization, proxy-authorization, cookie, set-cookie and the metadata `NAMES` (comma-separated; --redact= for only the defaults) in every output")
 	fs.BoolVar(&o.stats, "stats", false, "print a summary per method (calls, statuses, latency percentiles, messages and bytes) instead of the calls")
 	fs.BoolVar(&o.text, "text", false, "print one line per call even when standard output is a terminal (instead of the interactive view)")
 	fs.StringVar(&o.filter, "Y", "", "show only the calls that match the display filter `EXPR` (e.g. 'status != OK and method ~ Greeter'; see the README)")
@@ -228,11 +230,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	} else {
 		sink = export.NewText(stdout)
 	}
+	var out grpcframe.Sink = sink
+	if o.redact.set {
+		out = newRedactSink(o.redact.names, sink)
+	}
 	ncalls := 0
 	schemas := newSchemaSink(reg, &sf, stderr, grpcframe.SinkFunc(func(c *grpcframe.Call) {
 		ncalls++
 		if expr.Match(c) {
-			sink.Call(c)
+			out.Call(c)
 		}
 	}))
 	st, cst, readErr := decodeCapture(src, schemas, o.limits)
@@ -301,3 +307,22 @@ type statsSink struct {
 }
 
 func (s *statsSink) Close() error { return s.WriteText(s.w) }
+
+// redactList is the --redact flag: given at all, it turns redaction on; its
+// value adds header names to the default ones.
+type redactList struct {
+	set   bool
+	names []string
+}
+
+func (r *redactList) String() string { return strings.Join(r.names, ",") }
+
+func (r *redactList) Set(v string) error {
+	r.set = true
+	for _, n := range strings.Split(v, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			r.names = append(r.names, n)
+		}
+	}
+	return nil
+}

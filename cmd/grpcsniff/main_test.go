@@ -383,3 +383,20 @@ func TestStatsMode(t *testing.T) {
 		}
 	}
 }
+
+// --redact masks credential headers and the listed ones in every output; it
+// stays off unless asked for.
+func TestRedact(t *testing.T) {
+	f := "../../testdata/pcaps/grpcgo_interop.pcap"
+	plain, _, _ := runCmd(t, nil, "-r", f, "-q", "--json")
+	if !strings.Contains(plain, `"x-grpc-test-echo-initial":["test_initial_metadata_value"]`) {
+		t.Fatal("the capture no longer has the metadata this test redacts")
+	}
+	out, stderr, code := runCmd(t, nil, "-r", f, "-q", "--json", "--redact=X-Grpc-Test-Echo-Initial")
+	if code != exitOK || strings.Contains(out, "test_initial_metadata_value") || strings.Count(out, `"x-grpc-test-echo-initial":["[redacted]"]`) != 4 {
+		t.Fatalf("exit %d, %s: metadata not redacted in all 4 header lists", code, stderr)
+	}
+	if _, _, code := runCmd(t, nil, "-r", f, "-q", "--redact="); code != exitOK {
+		t.Fatalf("--redact= (defaults only): exit %d", code)
+	}
+}

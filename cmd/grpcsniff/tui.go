@@ -45,9 +45,13 @@ func runTUI(src *capture.FileSource, reg *schema.Registry, sf *schemaFlags, o op
 	}
 	go func() {
 		defer close(updates)
+		var toUI grpcframe.Sink = grpcframe.SinkFunc(func(c *grpcframe.Call) { send(tui.Update{Call: c}) })
+		if o.redact.set {
+			toUI = newRedactSink(o.redact.names, toUI)
+		}
 		sink := newSchemaSink(reg, sf, &msgs, grpcframe.SinkFunc(func(c *grpcframe.Call) {
 			ncalls++
-			send(tui.Update{Call: c})
+			toUI.Call(c)
 		}))
 		tick := time.Now()
 		_, _, err := decodeCaptureHooks(src, sink, o.limits, decodeHooks{
