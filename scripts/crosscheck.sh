@@ -5,7 +5,9 @@
 #
 # Installs tshark when it is missing (apt-get; "apt-get update" only when the
 # install fails without it), builds grpcsniff and the cross-check tool, and
-# runs the tool on FILE... (default: testdata/pcaps/*.pcap*). The last line
+# runs the tool on FILE... (default: testdata/pcaps/*.pcap* and the TLS
+# captures testdata/pcaps/tls/*.pcap, *.pcapng; a capture with a NAME.keys key
+# log next to it is decrypted with it by both tools). The last line
 # of output is "crosscheck: N passed, M failed"; the exit status is non-zero
 # when a file failed. See scripts/crosscheck/main.go for what is compared.
 set -eu
@@ -46,6 +48,7 @@ if [ -n "$files" ]; then
 	"$tmp/crosscheck" -grpcsniff "$tmp/grpcsniff" "$@" || status=$?
 else
 	# shellcheck disable=SC2086
-	"$tmp/crosscheck" -grpcsniff "$tmp/grpcsniff" $opts testdata/pcaps/*.pcap* || status=$?
+	"$tmp/crosscheck" -grpcsniff "$tmp/grpcsniff" $opts testdata/pcaps/*.pcap* \
+		testdata/pcaps/tls/*.pcap testdata/pcaps/tls/*.pcapng || status=$?
 fi
 exit $status

@@ -97,6 +97,14 @@ func compare(gs []*sniffCall, ts *tsView) *report {
 		}
 		if t == nil {
 			res.verdict = onlySniff
+			if c := connOf(g.key, ts); c != nil && c.tls && len(c.streams) == 0 {
+				// Nothing to compare with: a wrong or missing key log,
+				// not a view of the call.
+				res.verdict = differ
+				res.diffs = append(res.diffs, fmt.Sprintf("tshark decrypted no HTTP/2 frame on this TLS connection (tcp.stream %d); is the key log right?", c.index))
+				rep.results = append(rep.results, res)
+				continue
+			}
 			res.notes = append(res.notes, whyNotInTshark(g, ts))
 			rep.results = append(rep.results, res)
 			continue
@@ -314,16 +322,21 @@ func fmtMethod(m *string) string {
 	return *m
 }
 
-// whyNotInTshark explains a call only grpcsniff reports.
-func whyNotInTshark(g *sniffCall, ts *tsView) string {
-	var conn *tcpConn
+// connOf finds the TCP connection of a call in tshark's view (the first
+// between the call's endpoints, either way round).
+func connOf(k callKey, ts *tsView) *tcpConn {
 	for _, c := range ts.conns {
 		a, b := c.side[0].String(), c.side[1].String()
-		if (a == g.key.Client && b == g.key.Server) || (a == g.key.Server && b == g.key.Client) {
-			conn = c
-			break
+		if (a == k.Client && b == k.Server) || (a == k.Server && b == k.Client) {
+			return c
 		}
 	}
+	return nil
+}
+
+// whyNotInTshark explains a call only grpcsniff reports.
+func whyNotInTshark(g *sniffCall, ts *tsView) string {
+	conn := connOf(g.key, ts)
 	if conn == nil {
 		return "tshark lists no TCP connection between these endpoints"
 	}
@@ -358,11 +371,19 @@ func (r *report) print(w io.Writer, ts *tsView, nSniff int, quiet bool) {
 			continue
 		}
 		proto := "http2"
-		if c.upgrade {
+		switch {
+		case c.tls:
+			proto = "tls (HTTP/2 inside when ALPN says h2)"
+		case c.upgrade:
 			proto = "http (h2c upgrade)"
 		}
 		fmt.Fprintf(w, "tcp.stream %d: client %s, server %s (roles from %s), decoded as %s\n",
 			c.index, c.side[c.client], c.side[1-c.client], c.rolesFrom, proto)
+	}
+	for _, c := range ts.conns {
+		if c.payload && c.tls && len(c.streams) == 0 {
+			fmt.Fprintf(w, "note: tshark found no HTTP/2 inside TLS tcp.stream %d (not h2 by ALPN, or not decrypted)\n", c.index)
+		}
 	}
 	if ts.dissectBug > 0 {
 		fmt.Fprintf(w, "tshark reported %d dissector bug warning(s)\n", ts.dissectBug)

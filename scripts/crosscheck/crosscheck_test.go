@@ -2,6 +2,8 @@ package main
 
 import (
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -210,5 +212,57 @@ func TestPlanRuns(t *testing.T) {
 	}
 	if runs[1][8080].proto != "http" || conns[0].run != 1 || conns[1].run != 0 || conns[2].run != 0 {
 		t.Errorf("run 1: %v; runs of conns %d %d %d", runs[1], conns[0].run, conns[1].run, conns[2].run)
+	}
+}
+
+func TestTLSConns(t *testing.T) {
+	ep := func(port uint16) endpoint { return endpoint{netip.MustParseAddr("10.0.0.1"), port} }
+	clientHello := []byte{22, 3, 1, 0, 200, 1, 0, 0, 196}
+	appData := []byte{23, 3, 3, 0, 40, 0xaa}
+	if !isTLSRecord(clientHello) || !isClientHello(clientHello) || !isTLSRecord(appData) || isClientHello(appData) {
+		t.Error("TLS record detection")
+	}
+	if isTLSRecord([]byte(h2Preface)) || isTLSRecord([]byte("POST / HTTP/1.1\r\n")) {
+		t.Error("HTTP taken for TLS")
+	}
+
+	// No TCP handshake in the capture: the ClientHello tells the client.
+	conns := []*tcpConn{
+		{index: 0, side: [2]endpoint{ep(8443), ep(40000)}, client: -1, payload: true, first: [2][]byte{{22, 3, 3, 0, 90, 2}, clientHello}},
+		{index: 1, side: [2]endpoint{ep(40001), ep(8443)}, client: 0, payload: true, first: [2][]byte{[]byte(h2Preface), nil}},
+	}
+	orient(conns, nil)
+	if conns[0].client != 1 || !conns[0].tls || conns[1].tls {
+		t.Fatalf("conn 0 client %d tls %v, conn 1 tls %v", conns[0].client, conns[0].tls, conns[1].tls)
+	}
+	runs := planRuns(conns)
+	if len(runs) != 2 || runs[0][8443].proto != "tls" || !runs[0][8443].server || runs[1][8443].proto != "http2" || conns[1].run != 1 {
+		t.Errorf("runs %v, conn 1 in run %d", runs, conns[1].run)
+	}
+
+	// A call grpcsniff decrypted on a TLS connection of which tshark
+	// dissected nothing fails the file.
+	key := callKey{Client: "10.0.0.1:40000", Server: "10.0.0.1:8443", Stream: 1}
+	g := &sniffCall{key: key, GRPC: true}
+	if compare([]*sniffCall{g}, &tsView{conns: conns[:1]}).ok() {
+		t.Error("a TLS connection tshark did not decrypt must fail")
+	}
+}
+
+func TestKeylogFor(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"a.pcap", "a.keys", "b.pcapng", "c.pcap.gz", "c.keys"} {
+		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for f, want := range map[string]string{"a.pcap": "a.keys", "b.pcapng": "", "c.pcap.gz": "c.keys"} {
+		got := keylogFor(filepath.Join(dir, f))
+		if want != "" {
+			want = filepath.Join(dir, want)
+		}
+		if got != want {
+			t.Errorf("keylogFor(%s) = %q, want %q", f, got, want)
+		}
 	}
 }

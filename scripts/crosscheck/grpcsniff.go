@@ -90,9 +90,14 @@ type messageJSON struct {
 	Error      string `json:"error"`
 }
 
-// runGrpcsniff runs "grpcsniff -r FILE --json -q" and parses its calls.
-func runGrpcsniff(bin, path string) ([]*sniffCall, error) {
-	cmd := exec.Command(bin, "-r", path, "--json", "-q")
+// runGrpcsniff runs "grpcsniff -r FILE --json -q" (with "--keylog KEYLOG"
+// when keylog is not empty) and parses its calls.
+func runGrpcsniff(bin, path, keylog string) ([]*sniffCall, error) {
+	args := []string{"-r", path, "--json", "-q"}
+	if keylog != "" {
+		args = append(args, "--keylog", keylog)
+	}
+	cmd := exec.Command(bin, args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -20,6 +20,16 @@
 //
 // counting capture files; the exit status is 1 when M > 0 (2 on bad usage).
 //
+// A capture with an NSS key log next to it (NAME.keys for NAME.pcap,
+// NAME.pcapng or NAME.pcap.gz) is cross-checked decrypted: grpcsniff gets
+// "--keylog NAME.keys", tshark "-o tls.keylog_file:NAME.keys" and its TLS
+// connections' server ports decoded as tls (HTTP/2 inside by ALPN). A pcapng
+// with the secrets in a Decryption Secrets Block needs no key log file: both
+// tools read the block. A call grpcsniff reports on a TLS connection of which
+// tshark dissected no HTTP/2 at all fails the file (tshark could not
+// decrypt it, so nothing was compared); a capture in which neither tool finds
+// a call (not gRPC, or not decryptable) passes.
+//
 // How tshark is driven is described in tshark.go: which ports are decoded as
 // HTTP/2 (or HTTP, for h2c upgrades), the fake-header workaround for streams
 // whose headers tshark cannot decode, and which PDML fields are read.
@@ -32,6 +42,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 )
 
 func main() {
@@ -113,12 +124,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 // reports whether the file passed.
 func checkFile(path string, opt *options, w io.Writer) bool {
 	fmt.Fprintf(w, "\n== %s\n", path)
-	gs, err := runGrpcsniff(opt.grpcsniff, path)
+	keylog := keylogFor(path)
+	if keylog != "" {
+		fmt.Fprintf(w, "key log: %s\n", keylog)
+	}
+	gs, err := runGrpcsniff(opt.grpcsniff, path, keylog)
 	if err != nil {
 		fmt.Fprintf(w, "  ERROR grpcsniff: %v\nresult: FAIL\n", err)
 		return false
 	}
-	ts, err := runTshark(opt.tshark, path, gs, !opt.noFake)
+	ts, err := runTshark(opt.tshark, path, keylog, gs, !opt.noFake)
 	if err != nil {
 		fmt.Fprintf(w, "  ERROR tshark: %v\nresult: FAIL\n", err)
 		return false
@@ -126,4 +141,21 @@ func checkFile(path string, opt *options, w io.Writer) bool {
 	rep := compare(gs, ts)
 	rep.print(w, ts, len(gs), opt.quiet)
 	return rep.ok()
+}
+
+// keylogFor returns the NSS key log kept next to a capture, NAME.keys for
+// NAME.pcap, NAME.pcapng or NAME.pcap.gz, or "" when there is none.
+func keylogFor(path string) string {
+	name := strings.TrimSuffix(path, ".gz")
+	for _, ext := range []string{".pcapng", ".pcap", ".cap"} {
+		name = strings.TrimSuffix(name, ext)
+	}
+	keys := name + ".keys"
+	if keys == path {
+		return ""
+	}
+	if fi, err := os.Stat(keys); err == nil && fi.Mode().IsRegular() {
+		return keys
+	}
+	return ""
 }

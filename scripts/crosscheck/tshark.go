@@ -21,7 +21,11 @@ package main
 //    follows "101 Switching Protocols" into http2, and it also hands a
 //    connection starting with the HTTP/2 preface to http2, but a capture
 //    starting mid-connection needs http2 directly). Both ports are decoded
-//    when the client is not known yet. The ports therefore come from the
+//    when the client is not known yet. A connection whose first payload is
+//    TLS records gets "-d tcp.port==P,tls" instead (tshark's TLS dissector
+//    then hands the decrypted data to http2 when ALPN negotiated h2), its
+//    client being the side that sent the ClientHello when the capture has
+//    no TCP handshake. The ports therefore come from the
 //    capture itself, not only from grpcsniff's calls, so a connection
 //    grpcsniff missed entirely is still dissected. Decode As works per
 //    port; when a port needs "http" for one connection and "http2" for
@@ -101,6 +105,7 @@ type tcpConn struct {
 	first     [2][]byte // first payload bytes of each side
 	payload   bool
 	upgrade   bool // the client opened with an HTTP/1.1 request
+	tls       bool // the first payload is TLS records (HTTP/2 inside by ALPN)
 	run       int  // which tshark PDML run dissects it
 	streams   map[uint32]*tsStream
 }
@@ -182,7 +187,9 @@ func tsharkVersion(bin string) string {
 }
 
 // runTshark builds tshark's view of the capture.
-func runTshark(bin, path string, gs []*sniffCall, fake bool) (*tsView, error) {
+// keylog, when not empty, is the NSS key log tshark decrypts TLS with (a
+// pcapng's Decryption Secrets Blocks need no option).
+func runTshark(bin, path, keylog string, gs []*sniffCall, fake bool) (*tsView, error) {
 	conns, err := listConns(bin, path)
 	if err != nil {
 		return nil, err
@@ -194,6 +201,10 @@ func runTshark(bin, path string, gs []*sniffCall, fake bool) (*tsView, error) {
 	for r, ports := range runs {
 		args := []string{"-r", path, "-n", "-o", "grpc.embedded_under_http2:TRUE", "--disable-protocol", "protobuf"}
 		var desc []string
+		if keylog != "" {
+			args = append(args, "-o", "tls.keylog_file:"+keylog)
+			desc = append(desc, "-o tls.keylog_file:"+keylog)
+		}
 		for _, p := range sortedPorts(ports) {
 			args = append(args, "-d", fmt.Sprintf("tcp.port==%d,%s", p, ports[p].proto))
 			desc = append(desc, fmt.Sprintf("-d tcp.port==%d,%s", p, ports[p].proto))
@@ -326,8 +337,13 @@ func orient(conns []*tcpConn, gs []*sniffCall) {
 		pairs[[2]string{c.key.Client, c.key.Server}] = true
 	}
 	for _, c := range conns {
+		c.tls = isTLSRecord(c.first[0]) || isTLSRecord(c.first[1])
 		if c.client < 0 {
 			for s := 0; s < 2; s++ {
+				if isClientHello(c.first[s]) {
+					c.client, c.rolesFrom = s, "TLS ClientHello"
+					break
+				}
 				if bytes.HasPrefix(c.first[s], []byte(h2Preface)) || isHTTP1Request(c.first[s]) {
 					c.client, c.rolesFrom = s, "connection preface / request line"
 					break
@@ -344,7 +360,7 @@ func orient(conns []*tcpConn, gs []*sniffCall) {
 				c.client, c.rolesFrom = 1, "grpcsniff's roles for this endpoint pair (no handshake in the capture)"
 			}
 		}
-		if c.client >= 0 && isHTTP1Request(c.first[c.client]) {
+		if c.client >= 0 && !c.tls && isHTTP1Request(c.first[c.client]) {
 			c.upgrade = true
 		}
 	}
@@ -359,59 +375,80 @@ func isHTTP1Request(b []byte) bool {
 	return false
 }
 
+// isTLSRecord reports whether b starts with a TLS record header: content
+// type change_cipher_spec, alert, handshake or application_data, version
+// 3.1-3.4 (TLS 1.0-1.3; TLS 1.3 records say 3.3, ClientHellos often 3.1).
+func isTLSRecord(b []byte) bool {
+	return len(b) >= 5 && b[0] >= 20 && b[0] <= 23 && b[1] == 3 && b[2] >= 1 && b[2] <= 4
+}
+
+// isClientHello reports whether b starts with a TLS handshake record holding
+// a ClientHello.
+func isClientHello(b []byte) bool {
+	return isTLSRecord(b) && b[0] == 22 && len(b) >= 6 && b[5] == 1
+}
+
 type portUse struct {
-	proto  string // "http2" or "http"
+	proto  string // "http2", "http" or "tls"
 	server bool   // a known server port (gets fake headers)
 }
 
 // planRuns assigns each connection with payload to a tshark run and returns
-// each run's Decode As table.
+// each run's Decode As table. HTTP/2 and TLS connections are placed first,
+// h2c upgrades after them; a connection goes to the first run whose table
+// does not already decode one of its ports as something else.
 func planRuns(conns []*tcpConn) []map[uint16]portUse {
-	runs := []map[uint16]portUse{{}}
-	set := func(r int, p uint16, u portUse) {
-		old, ok := runs[r][p]
-		if ok && old.server {
-			u.server = true
-		}
-		runs[r][p] = u
-	}
-	// HTTP/2 connections first: they fix their ports to http2 in run 0.
-	for _, c := range conns {
-		if !c.payload || c.upgrade {
-			continue
-		}
-		c.run = 0
-		if c.client < 0 {
-			set(0, c.side[0].port, portUse{proto: "http2"})
-			set(0, c.side[1].port, portUse{proto: "http2"})
-			continue
-		}
-		set(0, c.side[1-c.client].port, portUse{proto: "http2", server: true})
-	}
-	for _, c := range conns {
-		if !c.payload || !c.upgrade {
-			continue
-		}
-		p := c.side[1-c.client].port
-		r := 0
-		if u, ok := runs[0][p]; ok && u.proto != "http" {
-			r = 1
-			if len(runs) == 1 {
+	var runs []map[uint16]portUse
+	place := func(c *tcpConn, ports []uint16, u portUse) {
+		for r := 0; ; r++ {
+			if r == len(runs) {
 				runs = append(runs, map[uint16]portUse{})
 			}
-		}
-		c.run = r
-		set(r, p, portUse{proto: "http", server: true})
-	}
-	if len(runs[0]) == 0 {
-		runs = runs[1:]
-		for _, c := range conns {
-			if c.run > 0 {
-				c.run--
+			fits := true
+			for _, p := range ports {
+				if old, ok := runs[r][p]; ok && old.proto != u.proto {
+					fits = false
+				}
 			}
+			if !fits {
+				continue
+			}
+			c.run = r
+			for _, p := range ports {
+				v := u
+				if runs[r][p].server {
+					v.server = true
+				}
+				runs[r][p] = v
+			}
+			return
+		}
+	}
+	for _, upgrades := range []bool{false, true} {
+		for _, c := range conns {
+			if !c.payload || c.upgrade != upgrades {
+				continue
+			}
+			proto := c.decodeAs()
+			if c.client < 0 {
+				place(c, []uint16{c.side[0].port, c.side[1].port}, portUse{proto: proto})
+				continue
+			}
+			place(c, []uint16{c.side[1-c.client].port}, portUse{proto: proto, server: true})
 		}
 	}
 	return runs
+}
+
+// decodeAs is the Decode As protocol for the connection's server port.
+func (c *tcpConn) decodeAs() string {
+	switch {
+	case c.tls:
+		return "tls"
+	case c.upgrade:
+		return "http"
+	}
+	return "http2"
 }
 
 func sortedPorts(m map[uint16]portUse) []uint16 {

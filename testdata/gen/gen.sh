@@ -44,6 +44,9 @@
 #   50123 tls/tls13_keyupdate.pcap   openssl s_client/s_server, TLS 1.3, lines
 #                                    of text both ways around a KeyUpdate from
 #                                    each side (not gRPC)
+#   50124 tls/node_grpcjs_tls.pcap   @grpc/grpc-js server + client over TLS 1.3
+#                                    (tls/node_grpcjs_tls.keys from the client's
+#                                    node --tls-keylog)
 #   50140 grpcgo_reflection.pcap     a grpcurl-like session (go/cmd/reflectclient):
 #                                    server reflection v1 (list services, file
 #                                    descriptors) then SayHello, one connection
@@ -588,9 +591,32 @@ gen_tls13_keyupdate() {
 	grep -q 'server after' "$LOGS/ku_client.log" || die "tls13_keyupdate: the server's lines did not arrive"
 }
 
+# @grpc/grpc-js over TLS (greeter.js tls-server/tls-client, a self-signed
+# P-256 certificate for greeter.test from openssl req). The client runs under
+# "node --tls-keylog", which writes the NSS key log of every TLS connection of
+# the process (what its sockets' "keylog" events carry).
+gen_node_grpcjs_tls() {
+	mkdir -p "$OUT/tls"
+	local port=50124 keys=$OUT/tls/node_grpcjs_tls.keys srv
+	rm -f "$keys"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=greeter.test \
+		-addext subjectAltName=DNS:greeter.test -days 1 \
+		-keyout "$WORK/node_tls_key.pem" -out "$WORK/node_tls_cert.pem" >"$LOGS/node_tls_req.log" 2>&1 || die "openssl req failed"
+	bg node_tls_server node "$HERE/node/greeter.js" tls-server $port "$WORK/node_tls_cert.pem" "$WORK/node_tls_key.pem"
+	srv=$BGPID
+	wait_port $port
+	cap_start "$OUT/tls/node_grpcjs_tls.pcap" $port
+	node --tls-keylog="$keys" "$HERE/node/greeter.js" tls-client $port "$WORK/node_tls_cert.pem" \
+		>"$LOGS/node_tls_client.log" 2>&1 || die "node tls client failed: $(cat "$LOGS/node_tls_client.log")"
+	cap_stop
+	stop "$srv"
+	[ -s "$keys" ] || die "node_grpcjs_tls: node wrote no key log"
+	chmod 644 "$keys" # node creates it 0600
+}
+
 ALL=(http1_only mixed_ports grpcgo_interop grpcgo_cut_midmessage grpcgo_interop_gzip py_helloworld py_grpcdemo py_grpcdemo_gzip
 	py_routeguide py_routeguide_lossy node_grpcjs h2c_upgrade grpcgo_midstream grpcgo_concurrent any_sll2 ipv6_helloworld
-	grpcgo_reflection tls13 tls12 tls13_hrr tls13_keyupdate)
+	grpcgo_reflection tls13 tls12 tls13_hrr tls13_keyupdate node_grpcjs_tls)
 
 main() {
 	local todo=("$@") t

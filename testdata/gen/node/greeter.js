@@ -3,12 +3,24 @@
 //   node greeter.js server PORT
 //   node greeter.js client PORT
 //
+// Over TLS (node_grpcjs_tls.pcap; CERT/KEY are PEM files, the certificate's
+// name must be greeter.test; run the client as "node --tls-keylog=FILE" to
+// get the NSS key log):
+//
+//   node greeter.js tls-server PORT CERT KEY
+//   node greeter.js tls-client PORT CERT
+//
 // Client calls, all over one channel:
 //   SayHello("Alice"), SayHello("Bob"), SayHello("Zoë")  -> OK "Hello, <name>!"
 //   Square(1.5)                                         -> OK 2.25
 //   SayHelloStream("stream")                            -> OK, 3 replies
 //   SayHello("")                                        -> INVALID_ARGUMENT "name must not be empty"
+// TLS client calls, over one channel:
+//   SayHello("tls")                                     -> OK "Hello, tls!"
+//   SayHelloStream("tls stream")                        -> OK, 3 replies
+//   SayHello("")                                        -> INVALID_ARGUMENT "name must not be empty"
 'use strict';
+const fs = require('fs');
 const path = require('path');
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
@@ -17,10 +29,10 @@ const PROTO = path.join(__dirname, '..', 'proto', 'helloworld.proto');
 const pkgDef = protoLoader.loadSync(PROTO, {keepCase: true, longs: String, enums: String, defaults: true, oneofs: true});
 const hw = grpc.loadPackageDefinition(pkgDef).helloworld;
 
-const [mode, portArg] = process.argv.slice(2);
+const [mode, portArg, certFile, keyFile] = process.argv.slice(2);
 const port = Number(portArg || 50051);
 
-function server() {
+function server(creds) {
   const s = new grpc.Server();
   s.addService(hw.Greeter.service, {
     SayHello(call, cb) {
@@ -38,7 +50,7 @@ function server() {
       call.end();
     },
   });
-  s.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err) => {
+  s.bindAsync(`127.0.0.1:${port}`, creds, (err) => {
     if (err) throw err;
     console.log(`grpc-js Greeter on port ${port}`);
   });
@@ -51,6 +63,31 @@ function unary(client, method, req) {
   return new Promise((resolve) => {
     client[method](req, (err, resp) => resolve({err, resp}));
   });
+}
+
+async function tlsClient() {
+  const creds = grpc.credentials.createSsl(fs.readFileSync(certFile));
+  const c = new hw.Greeter(`127.0.0.1:${port}`, creds, {
+    'grpc.ssl_target_name_override': 'greeter.test',
+    'grpc.default_authority': 'greeter.test',
+  });
+  {
+    const {err, resp} = await unary(c, 'SayHello', {name: 'tls'});
+    if (err) throw err;
+    console.log('SayHello:', resp.message);
+  }
+  await new Promise((resolve, reject) => {
+    const call = c.SayHelloStream({name: 'tls stream'});
+    call.on('data', (r) => console.log('SayHelloStream:', r.message));
+    call.on('error', reject);
+    call.on('end', resolve);
+  });
+  {
+    const {err} = await unary(c, 'SayHello', {name: ''});
+    if (!err || err.code !== grpc.status.INVALID_ARGUMENT) throw new Error('expected INVALID_ARGUMENT, got ' + err);
+    console.log('SayHello(""):', err.code, err.details);
+  }
+  c.close();
 }
 
 async function client() {
@@ -79,6 +116,10 @@ async function client() {
   c.close();
 }
 
-if (mode === 'server') server();
-else if (mode === 'client') client().catch((e) => { console.error(e); process.exit(1); });
-else { console.error('usage: node greeter.js server|client PORT'); process.exit(2); }
+const fail = (e) => { console.error(e); process.exit(1); };
+if (mode === 'server') server(grpc.ServerCredentials.createInsecure());
+else if (mode === 'client') client().catch(fail);
+else if (mode === 'tls-server' && keyFile) {
+  server(grpc.ServerCredentials.createSsl(null, [{cert_chain: fs.readFileSync(certFile), private_key: fs.readFileSync(keyFile)}], false));
+} else if (mode === 'tls-client' && certFile) tlsClient().catch(fail);
+else { console.error('usage: node greeter.js server|client PORT, tls-server PORT CERT KEY, tls-client PORT CERT'); process.exit(2); }
