@@ -11,9 +11,11 @@ import (
 
 // TestAllCaptures opens every call of every shipped capture, expands every
 // message and field, and checks that each screen fits the terminal: no
-// line wider than the width, no more lines than the height.
+// line wider than the width, no more lines than the height. Half the sizes
+// run with the schemas of the shipped services loaded.
 func TestAllCaptures(t *testing.T) {
 	names, _ := filepath.Glob(filepath.Join("..", "testdata", "pcaps", "*.pcap*"))
+	reg := registry(t, "helloworld.proto", "muxs.proto", "demo.proto", "route_guide.proto")
 	for _, path := range names {
 		name := filepath.Base(path)
 		if _, err := os.Stat(path); err != nil {
@@ -21,8 +23,14 @@ func TestAllCaptures(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			calls := loadCalls(t, name)
-			for _, size := range [][2]int{{80, 24}, {200, 60}, {400, 100}, {40, 12}} {
-				m := loaded(t, calls, size[0], size[1], name)
+			for k, size := range [][2]int{{80, 24}, {200, 60}, {400, 100}, {40, 12}} {
+				// Every other size with the schemas, so that the named
+				// trees are walked as well.
+				o := Options{Title: name}
+				if k%2 == 1 {
+					o.Registry = reg
+				}
+				m := loadedOpts(t, calls, size[0], size[1], o)
 				check := func(what string) {
 					t.Helper()
 					lines := strings.Split(m.Render(), "\n")

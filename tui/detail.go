@@ -13,6 +13,8 @@ import (
 	"github.com/grpcsniff/grpcsniff/grpcframe"
 	"github.com/grpcsniff/grpcsniff/h2decode"
 	"github.com/grpcsniff/grpcsniff/pbdecode"
+	"github.com/grpcsniff/grpcsniff/pbdecode/schema"
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // wireMsg is one message of a call in wire order.
@@ -47,7 +49,6 @@ func (it *item) expandable() bool { return it.key != "" }
 
 // detail is the state of the call detail screen.
 type detail struct {
-	idx     int32 // index of the call in Model.calls
 	call    *grpcframe.Call
 	msgs    []wireMsg
 	decoded []*pbdecode.Message // decoded on first use
@@ -56,14 +57,19 @@ type detail struct {
 	cursor  int
 	top     int
 	hexTop  int
-	focus   int // 0 the tree, 1 the hex pane
+	focus   int          // 0 the tree, 1 the hex pane
+	schemas []*msgSchema // read through the registry on first use
 	opt     pbdecode.Options
 	loc     *time.Location
-	width   int // of the tree pane, to wrap long text lines
+	reg     *schema.Registry
+	cut     map[*grpcframe.Message]int // messages the UI cut: their full size
+	limit   int                        // MaxMessageBytes, for the cut note
+	width   int                        // of the tree pane, to wrap long text lines
 }
 
-func newDetail(idx int32, c *grpcframe.Call, opt pbdecode.Options, loc *time.Location, width int) *detail {
-	d := &detail{idx: idx, call: c, open: map[string]bool{}, opt: opt, loc: loc, width: width}
+func newDetail(c *grpcframe.Call, m *Model) *detail {
+	d := &detail{call: c, open: map[string]bool{}, opt: m.opts.Decode, loc: m.opts.Location,
+		reg: m.opts.Registry, cut: m.cut, limit: m.opts.MaxMessageBytes, width: m.treeWidth()}
 	for i, r := range c.Requests {
 		d.msgs = append(d.msgs, wireMsg{m: r, n: i + 1})
 	}
@@ -74,6 +80,7 @@ func newDetail(idx int32, c *grpcframe.Call, opt pbdecode.Options, loc *time.Loc
 	// request first when the times are equal, as it was sent first.
 	slices.SortStableFunc(d.msgs, func(a, b wireMsg) int { return a.m.Time.Compare(b.m.Time) })
 	d.decoded = make([]*pbdecode.Message, len(d.msgs))
+	d.schemas = make([]*msgSchema, len(d.msgs))
 	d.build()
 	// Start on the first message: that is what a user opens a call for.
 	for i, it := range d.items {
@@ -195,7 +202,7 @@ func (d *detail) status() {
 		}
 		d.add(kindText, 1, s)
 		for _, a := range c.Status.Details {
-			d.add(kindText, 1, fmt.Sprintf("detail %s (%d bytes) %s", a.TypeURL, len(a.Value), preview(pbdecode.Decode(a.Value, d.opt))))
+			d.add(kindText, 1, fmt.Sprintf("detail %s (%d bytes) %s", a.TypeURL, len(a.Value), d.detailText(a.TypeURL, a.Value)))
 		}
 		if c.Status.DetailsErr != "" {
 			d.add(kindText, 1, "details: "+c.Status.DetailsErr)
@@ -230,16 +237,33 @@ func (d *detail) message(i int) {
 	}
 	text := fmt.Sprintf("%s %s %-4s %-3d +%s  %5s", arrow(open), dir, name, w.n,
 		relTime(w.m.Time.Sub(d.call.Start)), size)
+	if d.cut[w.m] > 0 {
+		text += " (" + keptText(d.limit) + " kept)"
+	}
 	pm := d.decode(i)
-	if !open {
+	ms := d.schemaOf(i)
+	switch {
+	case ms.md != nil && open:
+		text += "  " + ms.dec.Type
+	case ms.md != nil:
+		text += "  " + shortType(ms.dec.Type) + " " + clipWidth(string(ms.dec.JSON), 4*maxValue)
+		if len(ms.dec.Unknown) > 0 {
+			// The JSON leaves them out; say so where it is shown.
+			text += "  +unknown " + strings.Join(ms.dec.Unknown, ",")
+		}
+	case !open:
 		text += "  " + preview(pm)
 	}
-	if w.m.Err != "" {
+	if ms.dec.Err != "" && !open {
+		text += "  ! schema_error"
+	}
+	if w.m.Err != "" && !(d.cut[w.m] > 0 && w.m.Err == cutReason(d.limit)) {
 		text += "  ! " + w.m.Err
 	}
 	d.items = append(d.items, item{kind: kindMessage, depth: 0, text: text, msg: i, key: key, open: open})
 	if open {
-		d.fields(i, pm, 1, 0, key)
+		d.schemaNotes(i, ms)
+		d.fields(i, pm, ms.md, 1, 0, key)
 	}
 }
 
@@ -251,21 +275,38 @@ func arrow(open bool) string {
 }
 
 // fields adds the lines of a decoded message; base is the message's
-// offset within the gRPC message bytes.
-func (d *detail) fields(i int, pm *pbdecode.Message, depth, base int, key string) {
+// offset within the gRPC message bytes; md is its schema type, nil when
+// there is none (or the bytes did not fit it).
+func (d *detail) fields(i int, pm *pbdecode.Message, md protoreflect.MessageDescriptor, depth, base int, key string) {
 	for k := range pm.Fields {
 		f := &pm.Fields[k]
 		fk := key + "." + strconv.Itoa(k)
 		it := item{kind: kindField, depth: depth, msg: i, field: f, base: base}
+		fd := fieldDesc(md, f)
+		sub, subMD := f.Sub, protoreflect.MessageDescriptor(nil)
+		if fd != nil {
+			// The schema decides whether the bytes are a message.
+			sub = nil
+			if subMD = fd.Message(); subMD != nil {
+				sub = subMessage(f, d.opt)
+			}
+		}
 		open := false
-		if f.Sub != nil {
+		if sub != nil {
 			it.key, open = fk, d.open[fk]
 			it.open = open
 		}
-		it.text = fieldText(f, base, open)
+		switch {
+		case fd != nil:
+			it.text = namedFieldText(f, fd, sub, base, open)
+		case md != nil:
+			it.text = unknownFieldText(f, base, open, md)
+		default:
+			it.text = fieldText(f, base, open)
+		}
 		d.items = append(d.items, it)
 		if open {
-			d.fields(i, f.Sub, depth+1, base+f.ValueOffset, fk)
+			d.fields(i, sub, subMD, depth+1, base+f.ValueOffset, fk)
 		}
 	}
 	if pm.Err != "" {

@@ -6,13 +6,14 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/grpcsniff/grpcsniff/export"
+	"github.com/grpcsniff/grpcsniff/grpcframe"
 )
 
 // openDetail shows call i. Following stops, so that the list is where the
 // user left it when they come back.
 func (m *Model) openDetail(i int32) {
 	m.follow = false
-	m.detail = newDetail(i, m.calls[i], m.opts.Decode, m.opts.Location, m.treeWidth())
+	m.detail = newDetail(m.calls[i], m)
 	m.screen = screenDetail
 	m.status = ""
 }
@@ -55,9 +56,11 @@ func (m *Model) detailKey(s string) tea.Cmd {
 		d.focus = 1 - d.focus
 		return nil
 	case "y":
-		return m.copyGrpcurl(d.idx)
+		return m.copyGrpcurl(d.call)
 	case "e":
-		return m.export([]int32{d.idx})
+		return m.export([]*grpcframe.Call{d.call})
+	case "w":
+		return m.writePcapng([]*grpcframe.Call{d.call})
 	case "]", "n":
 		m.moveCursor(1)
 		if i := m.selected(); i >= 0 {
@@ -202,7 +205,7 @@ func (m *Model) renderDetail() string {
 	}
 	foot := wrapStatus(m.status, m.w)
 	if m.status == "" {
-		foot = []string{hints(m.w, "enter/l", "expand", "h", "collapse", "tab", "hex pane", "[ ]", "prev/next call", "y", "grpcurl", "e", "export", "esc", "back", "?", "help")}
+		foot = []string{hints(m.w, "enter/l", "expand", "h", "collapse", "tab", "hex pane", "[ ]", "prev/next call", "y", "grpcurl", "e", "export", "w", "pcapng", "esc", "back", "?", "help")}
 	}
 	for len(lines) < m.h-len(foot) {
 		lines = append(lines, "")

@@ -11,4 +11,13 @@
 // Rendering is O(visible rows): the list keeps the calls as given plus an
 // index slice of the ones the filter selects in the chosen order, and only
 // the rows on screen are formatted, so 100,000 calls stay responsive.
+//
+// With a schema registry ([Options.Registry]) messages are shown with their
+// type and JSON, and the field tree names each field next to its number;
+// the tree still follows the wire decoding, so offsets and fields the
+// schema does not know stay visible. Memory is bounded by
+// [Options.MaxCalls] (oldest calls dropped, and counted in the title) and
+// [Options.MaxMessageBytes] (a message's bytes beyond it are not kept).
+// The UI never holds packets: "w" reads the capture file again
+// ([Options.CapturePath]) to write the packets of chosen connections.
 package tui

@@ -72,6 +72,8 @@ func Example() {
 	}()
 
 	// filter.Parse(yExpr) has already validated a -Y expression; pass it
-	// on as the initial filter.
-	_ = tui.Run(ctx, updates, tui.Options{Title: src.Name(), Filter: ""})
+	// on as the initial filter. CapturePath lets w write the packets of
+	// chosen connections (leave it empty for standard input); Registry,
+	// from schema.Load, would name the message fields.
+	_ = tui.Run(ctx, updates, tui.Options{Title: src.Name(), Filter: "", CapturePath: "testdata/pcaps/py_grpcdemo.pcap"})
 }

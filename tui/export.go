@@ -20,18 +20,23 @@ type exportedMsg struct{ text string }
 // export writes the given calls as NDJSON to a new file in ExportDir. It
 // runs as a command so that a large export does not freeze the screen; the
 // calls are immutable once delivered, so sharing them is safe.
-func (m *Model) export(rows []int32) tea.Cmd {
-	if len(rows) == 0 {
+func (m *Model) export(calls []*grpcframe.Call) tea.Cmd {
+	if len(calls) == 0 {
 		m.status = "nothing to export"
 		return nil
-	}
-	calls := make([]*grpcframe.Call, len(rows))
-	for k, i := range rows {
-		calls[k] = m.calls[i]
 	}
 	dir, opt := m.opts.ExportDir, m.opts.Decode
 	m.status = fmt.Sprintf("exporting %d calls…", len(calls))
 	return func() tea.Msg { return exportedMsg{exportCalls(dir, calls, opt)} }
+}
+
+// callsOf returns the calls of rows.
+func (m *Model) callsOf(rows []int32) []*grpcframe.Call {
+	calls := make([]*grpcframe.Call, len(rows))
+	for k, i := range rows {
+		calls[k] = m.calls[i]
+	}
+	return calls
 }
 
 // exportCalls writes calls to the first free grpcsniff-export-N.ndjson in

@@ -8,33 +8,45 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/grpcsniff/grpcsniff/grpcframe"
 	"github.com/grpcsniff/grpcsniff/pbdecode"
+	"github.com/grpcsniff/grpcsniff/pbdecode/schema"
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
-// skipHeaders are request headers that grpcurl sets itself or that describe
-// the transport rather than the application's metadata.
+// skipHeaders are request headers that describe the transport rather than
+// the application's metadata; grpcurl sets its own. Headers starting with
+// "grpc-" are reserved by gRPC and skipped as well (grpc-timeout becomes
+// -max-time).
 var skipHeaders = map[string]bool{
-	"content-type": true, "te": true, "user-agent": true, "grpc-accept-encoding": true,
-	"grpc-encoding": true, "accept-encoding": true, "grpc-timeout": true, "content-length": true,
+	"content-type": true, "te": true, "user-agent": true,
+	"accept-encoding": true, "content-length": true,
 }
 
 // Grpcurl builds a grpcurl command that repeats the call, and a note on
-// what it could not carry over. Without a schema the request body can be
+// what it could not carry over. With a registry that knows the method, -d
+// holds the requests in protobuf JSON (one document per request message,
+// which grpcurl sends as a stream). Without one the request body can be
 // rebuilt only from plain fields (strings and varints), keyed by field
 // number: grpcurl needs field names, so the note says a schema is needed.
-func Grpcurl(c *grpcframe.Call, opt pbdecode.Options) (cmd, note string) {
+// -plaintext is given for h2c calls only: a call captured inside TLS is
+// repeated over TLS, with the captured :authority.
+func Grpcurl(c *grpcframe.Call, opt pbdecode.Options, reg *schema.Registry) (cmd, note string) {
 	if c.MethodUnknown || c.Method == "" {
 		return "", "cannot build a grpcurl command: the method was not captured"
 	}
-	parts := []string{"grpcurl", "-plaintext"}
+	parts := []string{"grpcurl"}
+	tls := c.TLS != nil || c.Transport == "h2"
+	if !tls {
+		parts = append(parts, "-plaintext")
+	}
 	if t, ok := grpcframe.Header(c.RequestHeaders, "grpc-timeout"); ok {
 		if d, ok := parseTimeout(t); ok {
 			parts = append(parts, "-max-time", strconv.FormatFloat(d.Seconds(), 'f', -1, 64))
 		}
 	}
 	// grpcurl sends the address as :authority unless told otherwise; a
-	// server behind virtual hosting needs the captured one.
-	if a, ok := grpcframe.Header(c.RequestHeaders, ":authority"); ok && a != c.Server.String() {
+	// server behind virtual hosting needs the captured one, and over TLS
+	// it is also the name the certificate is checked against.
+	if a, ok := grpcframe.Header(c.RequestHeaders, ":authority"); ok && (tls || a != c.Server.String()) {
 		parts = append(parts, "-authority", shellQuote(a))
 	}
 	var unknown int
@@ -43,35 +55,64 @@ func Grpcurl(c *grpcframe.Call, opt pbdecode.Options) (cmd, note string) {
 			unknown++
 			continue
 		}
-		if strings.HasPrefix(h.Name, ":") || skipHeaders[h.Name] {
+		if strings.HasPrefix(h.Name, ":") || strings.HasPrefix(h.Name, "grpc-") || skipHeaders[h.Name] {
 			continue
 		}
 		parts = append(parts, "-H", shellQuote(h.Name+": "+h.Value))
 	}
-	var docs []string
-	plain := true
-	for _, r := range c.Requests {
-		j, ok := plainJSON(pbdecode.Decode(r.Data, opt))
-		if !ok || r.Truncated {
-			plain = false
-			break
-		}
-		docs = append(docs, j)
-	}
-	var notes []string
-	switch {
-	case len(c.Requests) == 0:
-	case plain:
-		parts = append(parts, "-d", shellQuote(strings.Join(docs, " ")))
-		notes = append(notes, "-d uses field numbers: field names need a schema")
-	default:
-		notes = append(notes, "-d left out: the request has fields other than strings and integers, which need a schema to be written as JSON")
+	d, notes := requestData(c, opt, reg)
+	if d != "" {
+		parts = append(parts, "-d", shellQuote(d))
 	}
 	if unknown > 0 {
 		notes = append(notes, strconv.Itoa(unknown)+" header(s) not recovered")
 	}
 	parts = append(parts, c.Server.String(), strings.TrimPrefix(c.Method, "/"))
 	return strings.Join(parts, " "), strings.Join(notes, "; ")
+}
+
+// requestData is the -d argument ("" to leave it out) and notes on it.
+func requestData(c *grpcframe.Call, opt pbdecode.Options, reg *schema.Registry) (string, []string) {
+	if len(c.Requests) == 0 {
+		return "", nil
+	}
+	for k, r := range c.Requests {
+		if r.Truncated {
+			return "", []string{"-d left out: request " + strconv.Itoa(k+1) + " is not whole (" + r.Err + ")"}
+		}
+	}
+	if reg != nil {
+		if _, _, ok := reg.Method(c.Method); ok {
+			return schemaData(c, reg)
+		}
+	}
+	var docs []string
+	for _, r := range c.Requests {
+		j, ok := plainJSON(pbdecode.Decode(r.Data, opt))
+		if !ok {
+			return "", []string{"-d left out: the request has fields other than strings and integers, which need a schema to be written as JSON"}
+		}
+		docs = append(docs, j)
+	}
+	return strings.Join(docs, " "), []string{"-d uses field numbers: field names need a schema"}
+}
+
+// schemaData renders the requests through the schema. A request that does
+// not fit leaves -d out rather than sending something else; fields the
+// schema does not know are not in the JSON, and the note says so.
+func schemaData(c *grpcframe.Call, reg *schema.Registry) (string, []string) {
+	var docs, notes []string
+	for k, r := range c.Requests {
+		dec := reg.Decode(c.Method, true, r.Data)
+		if dec.Err != "" {
+			return "", []string{"-d left out: request " + strconv.Itoa(k+1) + " does not fit the schema (" + dec.Err + ")"}
+		}
+		docs = append(docs, string(dec.JSON))
+		if len(dec.Unknown) > 0 {
+			notes = append(notes, "request "+strconv.Itoa(k+1)+" has fields the schema does not know, left out of -d: "+strings.Join(dec.Unknown, ", "))
+		}
+	}
+	return strings.Join(docs, " "), notes
 }
 
 // parseTimeout reads a grpc-timeout value: digits and a unit, H M S m u n.
@@ -174,8 +215,8 @@ func shellQuote(s string) string {
 
 // copyGrpcurl puts the call's grpcurl command on the clipboard (OSC 52)
 // and in the status line.
-func (m *Model) copyGrpcurl(i int32) tea.Cmd {
-	cmd, note := Grpcurl(m.calls[i], m.opts.Decode)
+func (m *Model) copyGrpcurl(c *grpcframe.Call) tea.Cmd {
+	cmd, note := Grpcurl(c, m.opts.Decode, m.opts.Registry)
 	if cmd == "" {
 		m.status = note
 		return nil

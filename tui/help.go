@@ -1,6 +1,10 @@
 package tui
 
-import "strings"
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
 
 // keyHelp lists every key, by screen. It is the single source for the help
 // screen, so a key added without an entry here is a bug a reviewer sees.
@@ -10,6 +14,7 @@ var keyHelp = [][2]string{
 	{"q, ctrl+c", "quit"},
 	{"", "Call list"},
 	{"j k, ↓ ↑, wheel", "move"},
+	{"click", "select a call (click it again to open it)"},
 	{"ctrl+d/u, pgdn/pgup", "page down, up"},
 	{"g G, home end", "first, last call (the last call resumes following)"},
 	{"enter, l, →, tab", "open the call"},
@@ -18,18 +23,21 @@ var keyHelp = [][2]string{
 	{"S", "statistics of the listed calls"},
 	{"y", "copy the call as a grpcurl command (OSC 52 clipboard)"},
 	{"e", "export the listed calls as NDJSON"},
+	{"w", "write the packets of the listed calls' connections to a pcapng (needs -r FILE)"},
 	{"esc", "clear the status line"},
 	{"", "Call detail"},
 	{"j k, ↓ ↑, wheel", "move in the tree"},
+	{"click", "select a line (again: expand or collapse it)"},
 	{"enter, l, →", "expand a message or field"},
 	{"h, ←", "collapse, or go to the enclosing field"},
 	{"tab", "switch focus: tree ↔ hex pane (j k then scroll the hex)"},
 	{"[ ], p n", "previous, next call"},
 	{"y", "copy as grpcurl"},
 	{"e", "export this call as NDJSON"},
+	{"w", "write the packets of this call's connection to a pcapng"},
 	{"esc", "back to the list"},
 	{"", "Statistics"},
-	{"j k, pgdn pgup", "scroll"},
+	{"j k, pgdn pgup", "scroll (the figures follow arriving calls)"},
 	{"esc, S", "back to the list"},
 	{"", "Filter prompt"},
 	{"enter", "keep the filter (an invalid one is not applied)"},
@@ -44,6 +52,30 @@ var keyHelp = [][2]string{
 	{"", "  [reset] [refused] [closed] [cut] [pre-capture] [incomplete]: how a call ended"},
 	{"", "  [lost]: bytes of the call were not captured · status ?: trailers unreadable"},
 	{"", "  status -: no grpc-status seen · TIME: seconds since the first call"},
+	{"", "  with a schema: name (1) type value · ? unknown field · ! schema_error"},
+}
+
+// helpLines is keyHelp and the memory bounds in force, which depend on the
+// options: a user who sees "N older calls dropped" or "(first 64 KiB
+// kept)" finds here what they mean.
+func (m *Model) helpLines() [][2]string {
+	calls := "  calls kept: all of them (no MaxCalls bound)"
+	if m.opts.MaxCalls > 0 {
+		calls = fmt.Sprintf("  calls kept: the last %d (MaxCalls); older ones are dropped and the title", m.opts.MaxCalls)
+	}
+	msg := "  message bytes kept: all (no MaxMessageBytes bound)"
+	if m.opts.MaxMessageBytes > 0 {
+		msg = fmt.Sprintf("  message bytes kept: the %s of each message (MaxMessageBytes);", keptText(m.opts.MaxMessageBytes))
+	}
+	ls := append(slices.Clone(keyHelp), [2]string{"", "Memory"}, [2]string{"", calls})
+	if m.opts.MaxCalls > 0 {
+		ls = append(ls, [2]string{"", "  counts them: N older calls dropped"})
+	}
+	ls = append(ls, [2]string{"", msg})
+	if m.opts.MaxMessageBytes > 0 {
+		ls = append(ls, [2]string{"", "  a longer message's line says (" + keptText(m.opts.MaxMessageBytes) + " kept)"})
+	}
+	return ls
 }
 
 func (m *Model) helpKey(s string) {
@@ -55,13 +87,14 @@ func (m *Model) helpKey(s string) {
 	case "k", "up":
 		m.helpTop--
 	}
-	m.helpTop = min(max(m.helpTop, 0), max(len(keyHelp)-(m.h-2), 0))
+	m.helpTop = min(max(m.helpTop, 0), max(len(m.helpLines())-(m.h-2), 0))
 }
 
 func (m *Model) renderHelp() string {
 	lines := []string{styleTitle.Render(spread(" Keys", "j/k scroll · esc or ? to close ", m.w))}
-	for i := m.helpTop; i < len(keyHelp) && len(lines) < m.h-1; i++ {
-		k, v := keyHelp[i][0], keyHelp[i][1]
+	help := m.helpLines()
+	for i := m.helpTop; i < len(help) && len(lines) < m.h-1; i++ {
+		k, v := help[i][0], help[i][1]
 		switch {
 		case k == "" && !strings.HasPrefix(v, " "):
 			lines = append(lines, styleSection.Render(v))

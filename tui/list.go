@@ -72,6 +72,11 @@ func (m *Model) titleBar() string {
 	if m.expr.String() != "" {
 		n = fmt.Sprintf("%d of %d calls", len(m.rows), len(m.calls))
 	}
+	if m.dropped > 0 {
+		// Said where the count is, so that nobody takes the list for the
+		// whole capture.
+		n += fmt.Sprintf(" · %d older calls dropped", m.dropped)
+	}
 	right := n + " · sort: " + m.sortBy.String()
 	if m.follow && !m.progress.Done {
 		right += " · following"
@@ -139,7 +144,7 @@ func (m *Model) statusLines() []string {
 		return []string{hints(m.w, "enter", "keep", "esc", "cancel", "ctrl+u", "clear", "?", "help after enter")}
 	}
 	if m.status == "" {
-		return []string{hints(m.w, "enter", "open", "/", "filter", "s", "sort", "S", "stats", "y", "grpcurl", "e", "export", "?", "help", "q", "quit")}
+		return []string{hints(m.w, "enter", "open", "/", "filter", "s", "sort", "S", "stats", "y", "grpcurl", "e", "export", "?", "help", "q", "quit", "w", "pcapng")}
 	}
 	return wrapStatus(m.status, m.w)
 }

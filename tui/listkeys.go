@@ -35,10 +35,12 @@ func (m *Model) listKey(s string) tea.Cmd {
 		m.openStats()
 	case "y":
 		if i := m.selected(); i >= 0 {
-			return m.copyGrpcurl(i)
+			return m.copyGrpcurl(m.calls[i])
 		}
 	case "e":
-		return m.export(m.rows)
+		return m.export(m.callsOf(m.rows))
+	case "w":
+		return m.writePcapng(m.callsOf(m.rows))
 	case "esc":
 		m.status = ""
 	}

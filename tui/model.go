@@ -55,6 +55,17 @@ type Model struct {
 	stats   *statsView
 	helpTop int
 
+	// dropped counts the calls forgotten beyond MaxCalls; cut maps the
+	// messages cut to MaxMessageBytes to their full size.
+	dropped int
+	cut     map[*grpcframe.Message]int
+
+	// statsAt is when the statistics were last computed; statsPending is
+	// set while a recomputation is scheduled (see refreshStats).
+	statsAt      time.Time
+	statsPending bool
+	now          func() time.Time // time.Now; tests replace it
+
 	// lastCopy is the text last sent to the clipboard (tests read it).
 	lastCopy string
 }
@@ -65,11 +76,18 @@ func New(updates <-chan Update, opts Options) (*Model, error) {
 	if opts.Location == nil {
 		opts.Location = time.Local
 	}
+	if opts.Schema == nil && opts.Registry != nil {
+		// The registry that names fields on screen resolves them in filters.
+		opts.Schema = opts.Registry
+	}
 	expr, err := filter.ParseWith(opts.Filter, filter.Options{Schema: opts.Schema})
 	if err != nil {
 		return nil, err
 	}
-	return &Model{opts: opts, updates: updates, expr: expr, follow: true, w: 80, h: 24}, nil
+	if opts.MaxMessageBytes == 0 {
+		opts.MaxMessageBytes = DefaultMaxMessageBytes
+	}
+	return &Model{opts: opts, updates: updates, expr: expr, follow: true, w: 80, h: 24, now: time.Now}, nil
 }
 
 // Init starts reading the feed.
@@ -88,20 +106,33 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case batchMsg:
 		m.addCalls(msg.calls)
+		var stats tea.Cmd
+		if len(msg.calls) > 0 {
+			stats = m.refreshStats()
+		}
 		if msg.progress != nil {
 			m.progress = *msg.progress
 		}
 		if msg.closed {
 			m.closed = true
 			m.progress.Done = true
-			return m, nil
+			return m, stats
 		}
-		return m, waitUpdates(m.updates)
+		return m, tea.Batch(stats, waitUpdates(m.updates))
+	case statsTickMsg:
+		m.statsPending = false
+		if m.screen == screenStats || m.back == screenStats && m.screen == screenHelp {
+			m.computeStats()
+		}
+		return m, nil
 	case exportedMsg:
 		m.status = msg.text
 		return m, nil
 	case tea.MouseWheelMsg:
 		return m, m.wheel(msg)
+	case tea.MouseClickMsg:
+		m.click(msg.Mouse())
+		return m, nil
 	case tea.KeyPressMsg:
 		return m, m.key(msg)
 	}

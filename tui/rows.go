@@ -109,6 +109,7 @@ func (m *Model) addCalls(cs []*grpcframe.Call) {
 	keep := m.selected()
 	sorted := true
 	for _, c := range cs {
+		c = m.bound(c)
 		if m.base.IsZero() || !c.Start.IsZero() && c.Start.Before(m.base) {
 			m.base = c.Start
 		}
@@ -131,6 +132,7 @@ func (m *Model) addCalls(cs []*grpcframe.Call) {
 		m.reselect(keep)
 	}
 	m.clampList()
+	m.dropOldest()
 }
 
 // selected returns the index of the call under the cursor, or -1.

@@ -10,7 +10,13 @@ import (
 	"github.com/grpcsniff/grpcsniff/filter"
 	"github.com/grpcsniff/grpcsniff/grpcframe"
 	"github.com/grpcsniff/grpcsniff/pbdecode"
+	"github.com/grpcsniff/grpcsniff/pbdecode/schema"
 )
+
+// DefaultMaxMessageBytes is the bytes of one message the UI keeps when
+// Options.MaxMessageBytes is 0: enough for the messages people read, small
+// enough that a capture of bulk transfers does not fill the memory.
+const DefaultMaxMessageBytes = 64 << 10
 
 // Update is one item of the feed: a finished call, a progress report, or
 // both. A nil field is absent.
@@ -36,15 +42,33 @@ type Options struct {
 	Title string
 	// Filter is the initial display filter (from -Y); it must parse.
 	Filter string
-	// Schema resolves named fields in filters; nil without schemas.
+	// Schema resolves named fields in filters; nil without schemas (then
+	// Registry, when set, does).
 	Schema filter.Schema
 	// Decode bounds the protobuf decoding of messages.
 	Decode pbdecode.Options
 	// Location is the time zone of absolute times; nil means time.Local.
 	Location *time.Location
-	// ExportDir is where "e" writes NDJSON files; "" means the current
-	// directory.
+	// ExportDir is where "e" writes NDJSON files and "w" pcapng files; ""
+	// means the current directory.
 	ExportDir string
+	// Registry names the fields of messages whose method it knows, in the
+	// detail screen and in grpcurl commands; nil shows the wire decoding
+	// alone.
+	Registry *schema.Registry
+	// CapturePath is the capture file, which "w" reads again to write the
+	// packets of the chosen connections; "" (standard input, which cannot
+	// be read twice) leaves "w" unavailable.
+	CapturePath string
+	// MaxCalls bounds the calls the UI keeps: beyond it the oldest are
+	// dropped, and the title says how many. 0 keeps every call, which suits
+	// a file; a capture that runs for days needs a bound.
+	MaxCalls int
+	// MaxMessageBytes bounds the bytes of one message the UI keeps (the rest
+	// is cut, and the message line says so), so that a few huge messages
+	// cannot hold the memory. 0 means DefaultMaxMessageBytes; a negative
+	// value keeps every byte.
+	MaxMessageBytes int
 
 	// Input and Output replace the terminal (tests); nil means stdin and
 	// stdout.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/grpcsniff/grpcsniff/export"
 	"github.com/grpcsniff/grpcsniff/grpcframe"
 )
@@ -29,8 +30,8 @@ type connStats struct {
 	upB, downB     int64
 }
 
-// statsView is the statistics screen: computed once when opened, over the
-// calls the filter selects, then scrolled.
+// statsView is the statistics screen over the calls the filter selects:
+// computed when opened and again as calls arrive (see refreshStats).
 type statsView struct {
 	lines []string
 	top   int
@@ -39,6 +40,40 @@ type statsView struct {
 func isError(c *grpcframe.Call) bool { return c.Status == nil || c.Status.Code != 0 }
 
 func (m *Model) openStats() {
+	m.stats = nil
+	m.computeStats()
+	m.screen = screenStats
+}
+
+// statsEvery bounds how often the statistics are recomputed while calls
+// arrive: each pass walks every listed call, and a live capture can bring
+// thousands a second.
+const statsEvery = 200 * time.Millisecond
+
+// statsTickMsg asks for the recomputation that refreshStats scheduled.
+type statsTickMsg struct{}
+
+// refreshStats keeps the open statistics current as calls arrive: at once
+// when the last pass is old enough, otherwise once at the end of the
+// interval, so that a burst of batches costs one pass.
+func (m *Model) refreshStats() tea.Cmd {
+	if m.stats == nil || m.screen != screenStats && (m.screen != screenHelp || m.back != screenStats) {
+		return nil
+	}
+	wait := statsEvery - m.now().Sub(m.statsAt)
+	if wait <= 0 {
+		m.computeStats()
+		return nil
+	}
+	if m.statsPending {
+		return nil
+	}
+	m.statsPending = true
+	return tea.Tick(wait, func(time.Time) tea.Msg { return statsTickMsg{} })
+}
+
+// computeStats aggregates the listed calls, keeping the scroll position.
+func (m *Model) computeStats() {
 	methods := map[string]*methodStats{}
 	conns := map[uint64]*connStats{}
 	for _, i := range m.rows {
@@ -79,8 +114,12 @@ func (m *Model) openStats() {
 			ms.byStatus[st]++
 		}
 	}
-	m.stats = &statsView{lines: m.statsLines(methods, conns)}
-	m.screen = screenStats
+	top := 0
+	if m.stats != nil {
+		top = m.stats.top
+	}
+	m.stats = &statsView{lines: m.statsLines(methods, conns), top: top}
+	m.statsAt = m.now()
 }
 
 // percentile is the nearest-rank percentile of sorted durations, "-" when

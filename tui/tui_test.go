@@ -150,7 +150,7 @@ func TestFilterPrompt(t *testing.T) {
 // request message; a call whose request has no plain fields leaves -d out.
 func TestGrpcurlStreaming(t *testing.T) {
 	calls := loadCalls(t, "py_grpcdemo.pcap")
-	cmd, note := Grpcurl(calls[1], pbdecodeDefault)
+	cmd, note := Grpcurl(calls[1], pbdecodeDefault, nil)
 	want := `grpcurl -plaintext -d '{"1":1,"2":"called by Python client, message:0"} {"1":1,"2":"called by Python client, message:1"} {"1":1,"2":"called by Python client, message:2"}' 127.0.0.1:23333 demo.GRPCDemo/ClientStreamingMethod`
 	if cmd != want {
 		t.Errorf("got  %s\nwant %s", cmd, want)
@@ -300,11 +300,11 @@ func TestGrpcurlNegative(t *testing.T) {
 			chat = c
 		}
 	}
-	cmd, _ := Grpcurl(record, pbdecodeDefault)
+	cmd, _ := Grpcurl(record, pbdecodeDefault, nil)
 	if !strings.Contains(cmd, `-d '{"1":407838351,"2":-746143763} {"1":408122808,"2":-743999179}`) {
 		t.Errorf("negative varints not written as negative numbers: %s", cmd)
 	}
-	cmd, note := Grpcurl(chat, pbdecodeDefault)
+	cmd, note := Grpcurl(chat, pbdecodeDefault, nil)
 	if strings.Contains(cmd, " -d ") || !strings.Contains(note, "-d left out") {
 		t.Errorf("nested request: %s (%s)", cmd, note)
 	}

@@ -69,7 +69,14 @@ func runTUI(src *capture.FileSource, reg *schema.Registry, sf *schemaFlags, o op
 		}
 		send(tui.Update{Progress: progress(true, errText)})
 	}()
-	err := tui.Run(ctx, updates, tui.Options{Title: src.Name(), Filter: o.filter, Schema: reg})
+	// w re-reads the capture file for the packets of chosen connections;
+	// standard input cannot be read twice, so it gets no path.
+	capPath := o.read
+	if capPath == "-" {
+		capPath = ""
+	}
+	err := tui.Run(ctx, updates, tui.Options{Title: src.Name(), Filter: o.filter, Schema: reg,
+		Registry: reg, CapturePath: capPath})
 	cancel()
 	for range updates {
 		// Wait for the decoding to stop (it sees ctx) before reading msgs.

@@ -1,0 +1,100 @@
+package tui
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/grpcsniff/grpcsniff/capture"
+	"github.com/grpcsniff/grpcsniff/grpcframe"
+)
+
+// writePcapng writes the packets of the calls' connections (whole
+// connections: a call's packets cannot be told apart from its neighbours'
+// on a multiplexed connection, and Wireshark needs the handshake and the
+// HPACK history anyway) to a new pcapng in ExportDir. The UI holds calls,
+// not packets, so the capture file is read again, in a command, so that
+// the screen stays live meanwhile.
+func (m *Model) writePcapng(calls []*grpcframe.Call) tea.Cmd {
+	if m.opts.CapturePath == "" {
+		m.status = "w is not available: the capture came from standard input, which cannot be read again (save it to a file and use -r FILE)"
+		return nil
+	}
+	if len(calls) == 0 {
+		m.status = "nothing to write"
+		return nil
+	}
+	seen := map[[2]netip.AddrPort]bool{}
+	var conns []capture.ConnTuple
+	for _, c := range calls {
+		k := [2]netip.AddrPort{c.Client, c.Server}
+		if !seen[k] {
+			seen[k] = true
+			conns = append(conns, capture.ConnTuple{A: c.Client, B: c.Server})
+		}
+	}
+	path, dir := m.opts.CapturePath, m.opts.ExportDir
+	stamp := m.now().In(m.opts.Location)
+	m.status = fmt.Sprintf("writing the packets of %s…", connWord(len(conns)))
+	return func() tea.Msg { return exportedMsg{writeConns(path, dir, stamp, conns)} }
+}
+
+func connWord(n int) string {
+	if n == 1 {
+		return "1 connection"
+	}
+	return fmt.Sprintf("%d connections", n)
+}
+
+// writeConns writes the packets of conns to a new grpcsniff-DATE-TIME.pcapng
+// in dir (with -2, -3… when that name is taken: a file is never
+// overwritten) and returns the status line.
+func writeConns(path, dir string, stamp time.Time, conns []capture.ConnTuple) string {
+	if dir == "" {
+		dir = "."
+	}
+	base := "grpcsniff-" + stamp.Format("20060102-150405")
+	var f *os.File
+	var err error
+	var name string
+	for n := 1; n < 1000; n++ {
+		name = filepath.Join(dir, base+".pcapng")
+		if n > 1 {
+			name = filepath.Join(dir, fmt.Sprintf("%s-%d.pcapng", base, n))
+		}
+		f, err = os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if !errors.Is(err, fs.ErrExist) {
+			break
+		}
+	}
+	if err != nil {
+		return "pcapng write failed: " + err.Error()
+	}
+	w := bufio.NewWriterSize(f, 256<<10)
+	n, err := capture.ExtractConnections(path, conns, w)
+	var fe *capture.FileError
+	damaged := errors.As(err, &fe) && n > 0
+	if err == nil || damaged {
+		if ferr := w.Flush(); ferr != nil {
+			err, damaged = ferr, false
+		}
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil && !damaged {
+		os.Remove(name)
+		return "pcapng write failed: " + err.Error()
+	}
+	s := fmt.Sprintf("wrote %d packets of %s to %s", n, connWord(len(conns)), name)
+	if damaged {
+		s += " (the capture is damaged after them: " + err.Error() + ")"
+	}
+	return s
+}
