@@ -79,9 +79,9 @@ func AppendCall(b []byte, c *grpcframe.Call, opt Options) []byte {
 	b = appendKey(b, "conn")
 	b = appendInt(b, int64(c.ConnID))
 	b = appendKey(b, "client")
-	b = appendString(b, c.Client.String())
+	b = appendAddrPort(b, c.Client)
 	b = appendKey(b, "server")
-	b = appendString(b, c.Server.String())
+	b = appendAddrPort(b, c.Server)
 	if c.RolesGuessed {
 		b = appendKey(b, "roles_guessed")
 		b = append(b, "true"...)

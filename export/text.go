@@ -31,7 +31,9 @@ func (t *Text) Call(c *grpcframe.Call) {
 	if t.err != nil {
 		return
 	}
-	_, t.err = io.WriteString(t.w, FormatLine(c, t.Location)+"\n")
+	if _, t.err = io.WriteString(t.w, FormatLine(c, t.Location)); t.err == nil {
+		t.err = t.w.WriteByte('\n')
+	}
 	if t.err == nil && t.FlushEach {
 		t.err = t.w.Flush()
 	}

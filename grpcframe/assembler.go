@@ -583,7 +583,7 @@ func (a *Assembler) pruneClosed(cs *connState, newest uint32) {
 
 // flush hands on the finished calls that no unfinished call precedes.
 func (a *Assembler) flush() {
-	for len(a.pending) > 0 && a.pending[0].finished {
+	for len(a.pending) > 0 && a.pending[0].call.finished {
 		c := heap.Pop(&a.pending).(*Call)
 		a.sink.Call(c)
 	}
@@ -602,26 +602,42 @@ func sortedIDs(m map[uint32]*stream) []uint32 {
 	return slices.Sorted(maps.Keys(m))
 }
 
-// callHeap orders calls by start, connection and stream id.
-type callHeap []*Call
+// callHeap orders calls by start, connection and stream id. The keys are
+// copied into the entries (they never change once a call is pushed), so
+// that sifting compares within the slice instead of loading each Call.
+type callHeap []heapEntry
+
+type heapEntry struct {
+	start  time.Time
+	conn   uint64
+	stream uint32
+	call   *Call
+}
 
 func (h callHeap) Len() int { return len(h) }
 func (h callHeap) Less(i, j int) bool {
-	a, b := h[i], h[j]
-	if !a.Start.Equal(b.Start) {
-		return a.Start.Before(b.Start)
+	a, b := &h[i], &h[j]
+	if !a.start.Equal(b.start) {
+		return a.start.Before(b.start)
 	}
-	if a.ConnID != b.ConnID {
-		return a.ConnID < b.ConnID
+	if a.conn != b.conn {
+		return a.conn < b.conn
 	}
-	return a.StreamID < b.StreamID
+	return a.stream < b.stream
 }
 func (h callHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *callHeap) Push(x any)   { *h = append(*h, x.(*Call)) }
+
+// Push takes a *Call.
+func (h *callHeap) Push(x any) {
+	c := x.(*Call)
+	*h = append(*h, heapEntry{start: c.Start, conn: c.ConnID, stream: c.StreamID, call: c})
+}
+
+// Pop returns a *Call.
 func (h *callHeap) Pop() any {
 	old := *h
-	c := old[len(old)-1]
-	old[len(old)-1] = nil
+	c := old[len(old)-1].call
+	old[len(old)-1] = heapEntry{}
 	*h = old[:len(old)-1]
 	return c
 }

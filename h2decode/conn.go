@@ -72,7 +72,9 @@ type DataEvent struct {
 }
 
 // Handler receives the events of every connection. Calls are made in capture
-// order from one goroutine.
+// order from one goroutine. An event pointer is valid only during the call:
+// the decoder reuses the event (what it points to, such as
+// HeadersEvent.Fields, may be kept; DataEvent.Data may not).
 type Handler interface {
 	Headers(c *Conn, ev *HeadersEvent)
 	Data(c *Conn, ev *DataEvent)
@@ -239,6 +241,10 @@ type dirState struct {
 	hp     *hpackDecoder
 	framer *http2.Framer
 	fr     frameBytes
+
+	// The events handed to the handler, reused (see Handler).
+	hev HeadersEvent
+	dev DataEvent
 }
 
 // frameBytes replays one frame (header, then payload) to the Framer.
@@ -588,7 +594,7 @@ func (d *dirState) dataPayload(b []byte, t time.Time) {
 	if d.fh.Flags.Has(http2.FlagDataPadded) {
 		dataStart = 1
 	}
-	d.c.h.Data(d.c, &DataEvent{Side: d.side, StreamID: d.fh.StreamID, Data: b, Time: t,
+	d.emitData(DataEvent{Side: d.side, StreamID: d.fh.StreamID, Data: b, Time: t,
 		FrameStart: start == dataStart, FrameDataLen: dataEnd - dataStart})
 }
 
@@ -597,7 +603,7 @@ func (d *dirState) endFrame(t time.Time) {
 	fh := d.fh
 	if fh.Type == http2.FrameData {
 		if !d.skip && fh.Flags.Has(http2.FlagDataEndStream) {
-			d.c.h.Data(d.c, &DataEvent{Side: d.side, StreamID: fh.StreamID, EndStream: true, Time: t})
+			d.emitData(DataEvent{Side: d.side, StreamID: fh.StreamID, EndStream: true, Time: t})
 		}
 		return
 	}
@@ -702,7 +708,7 @@ func (d *dirState) endBlock() {
 	if d.hp == nil {
 		d.startHPACK(false)
 	}
-	fields, truncated, err := d.hp.decode(nil, block, d.c.opts.MaxHeaderListSize)
+	fields, truncated, err := d.hp.decodeBlock(block, d.c.opts.MaxHeaderListSize)
 	if d.blockPush {
 		return
 	}
@@ -729,10 +735,20 @@ func (d *dirState) endBlock() {
 			}
 		}
 	}
-	d.c.h.Headers(d.c, &HeadersEvent{
+	d.hev = HeadersEvent{
 		Side: d.side, StreamID: d.blockStream, Fields: fields, EndStream: d.blockEnd,
 		Time: d.blockTime, Err: err, Truncated: truncated,
-	})
+	}
+	d.c.h.Headers(d.c, &d.hev)
+	d.hev = HeadersEvent{}
+}
+
+// emitData hands ev to the handler through the event kept in d, so that
+// the hot path allocates no event (handlers must not keep the pointer).
+func (d *dirState) emitData(ev DataEvent) {
+	d.dev = ev
+	d.c.h.Data(d.c, &d.dev)
+	d.dev = DataEvent{}
 }
 
 // gap handles bytes the capture missed. Inside a DATA payload only that

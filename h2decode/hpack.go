@@ -90,7 +90,15 @@ type hpackDecoder struct {
 	// violation describes a size update above settingsMax; the update is
 	// followed anyway, since the peer did use that size.
 	violation string
+
+	// scratch is reused by decodeBlock to collect a block's fields, so that
+	// each block costs one allocation of the exact size rather than a
+	// growing slice.
+	scratch []HeaderField
 }
+
+// maxScratchFields bounds the scratch slice kept between blocks.
+const maxScratchFields = 64
 
 const defaultHeaderTableSize = 4096
 
@@ -188,6 +196,24 @@ func (d *hpackDecoder) lookup(i uint64) (HeaderField, error) {
 	}
 	ref := TableRef{Conn: d.conn, Side: d.side, Epoch: d.epoch, Entry: uint32(p - uint64(d.inserted))}
 	return HeaderField{NameUnknown: true, ValueUnknown: true, Ref: ref}, nil
+}
+
+// decodeBlock decodes one header block like decode into a new slice of
+// exactly the fields decoded (nil when none), which the caller owns.
+func (d *hpackDecoder) decodeBlock(b []byte, maxListSize int) ([]HeaderField, bool, error) {
+	fs, overLimit, err := d.decode(d.scratch[:0], b, maxListSize)
+	var out []HeaderField
+	if len(fs) > 0 {
+		out = make([]HeaderField, len(fs))
+		copy(out, fs)
+	}
+	if cap(fs) <= maxScratchFields {
+		clear(fs) // keep no strings alive
+		d.scratch = fs[:0]
+	} else {
+		d.scratch = nil
+	}
+	return out, overLimit, err
 }
 
 // decode decodes one header block, appending fields to dst. It keeps going

@@ -1,0 +1,144 @@
+package export
+
+import (
+	"bytes"
+	"io"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/grpcsniff/grpcsniff/capture"
+	"github.com/grpcsniff/grpcsniff/grpcframe"
+	"github.com/grpcsniff/grpcsniff/h2decode"
+)
+
+// benchCalls decodes the calls of a capture with the real pipeline.
+func benchCalls(b *testing.B, path string) []*grpcframe.Call {
+	src, err := capture.OpenFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer src.Close()
+	var calls []*grpcframe.Call
+	asm := grpcframe.NewAssembler(grpcframe.SinkFunc(func(c *grpcframe.Call) { calls = append(calls, c) }), grpcframe.Options{})
+	tcp := capture.NewAssembler(h2decode.NewFactory(asm, h2decode.Options{}), capture.Options{})
+	var last time.Time
+	for {
+		p, err := src.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		last = p.Time
+		tcp.AddPacket(p)
+	}
+	tcp.Close(last)
+	asm.Close()
+	if len(calls) == 0 {
+		b.Fatal("no calls")
+	}
+	return calls
+}
+
+func benchCaptures() map[string]string {
+	m := map[string]string{
+		"grpcgo_interop": "../testdata/pcaps/grpcgo_interop.pcap",
+		"py_routeguide":  "../testdata/pcaps/py_routeguide.pcap",
+	}
+	// GRPCSNIFF_BENCH_PCAP adds a capture, e.g. one made by scripts/gencorpus.sh.
+	if p := os.Getenv("GRPCSNIFF_BENCH_PCAP"); p != "" {
+		m["env"] = p
+	}
+	return m
+}
+
+// BenchmarkAppendCall writes the NDJSON of every call of real captures (no
+// schema); MB/s is of JSON written.
+func BenchmarkAppendCall(b *testing.B) {
+	for name, path := range benchCaptures() {
+		b.Run(name, func(b *testing.B) {
+			calls := benchCalls(b, path)
+			var buf []byte
+			var n int64
+			for _, c := range calls {
+				buf = AppendCall(buf[:0], c, Options{})
+				n += int64(len(buf)) + 1
+			}
+			b.SetBytes(n)
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, c := range calls {
+					buf = AppendCall(buf[:0], c, Options{})
+				}
+			}
+			b.ReportMetric(float64(len(calls)), "calls/op")
+		})
+	}
+}
+
+// BenchmarkFormatLine writes the text line of every call.
+func BenchmarkFormatLine(b *testing.B) {
+	for name, path := range benchCaptures() {
+		b.Run(name, func(b *testing.B) {
+			calls := benchCalls(b, path)
+			var w bytes.Buffer
+			t := NewText(&w)
+			b.ReportAllocs()
+			for b.Loop() {
+				w.Reset()
+				for _, c := range calls {
+					t.Call(c)
+				}
+				t.Close()
+			}
+			b.ReportMetric(float64(len(calls)), "calls/op")
+		})
+	}
+}
+
+// TestAppendTimeMatchesFormat checks the NDJSON time writer against
+// time.Time.AppendFormat with the documented layout, over random instants,
+// the edges of the four-digit years, and other time zones.
+func TestAppendTimeMatchesFormat(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	times := []time.Time{
+		time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-1, 6, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 11, 21, 7, 6, 31, 564039000, time.FixedZone("x", 3600+1800)),
+		time.Unix(0, 0),
+		{},
+	}
+	for range 20000 {
+		times = append(times, time.Unix(r.Int64N(1<<34)-1<<33, r.Int64N(1e9)))
+	}
+	for _, tm := range times {
+		want := "null"
+		if !tm.IsZero() {
+			want = `"` + tm.UTC().Format(timeFormat) + `"`
+		}
+		if got := string(appendTime([]byte("x"), tm)[1:]); got != want {
+			t.Fatalf("%v: got %s, want %s", tm, got, want)
+		}
+	}
+}
+
+// TestAppendAddrPortMatchesString checks the address writer against
+// appendString(AddrPort.String()).
+func TestAppendAddrPortMatchesString(t *testing.T) {
+	for _, s := range []string{"127.0.0.1:50051", "[::1]:40000", "[fe80::1%eth0]:80", "[fe80::1%e\"t\\h]:80", "10.0.0.1:0", "[::ffff:1.2.3.4]:5"} {
+		ap := netip.MustParseAddrPort(s)
+		if got, want := string(appendAddrPort(nil, ap)), string(appendString(nil, ap.String())); got != want {
+			t.Fatalf("%s: got %s, want %s", s, got, want)
+		}
+	}
+	if got := string(appendAddrPort(nil, netip.AddrPort{})); got != `"invalid AddrPort"` {
+		t.Fatalf("zero AddrPort: %s", got)
+	}
+}
