@@ -102,11 +102,17 @@ func (m *Model) progressText() string {
 	case p.Done:
 		return "done"
 	case p.Total > 0:
-		return fmt.Sprintf("loading %d%%", p.Bytes*100/p.Total)
+		return fmt.Sprintf("loading %d%% ", min(p.Bytes*100/p.Total, 100)) + progressBar(p.Bytes, p.Total, 8)
 	case p.Bytes > 0:
 		return "loading " + export.FormatBytes(p.Bytes)
 	}
 	return "loading"
+}
+
+// progressBar draws done/total as width cells.
+func progressBar(done, total int64, width int) string {
+	n := int(min(done*int64(width)/max(total, 1), int64(width)))
+	return strings.Repeat("█", n) + strings.Repeat("░", width-n)
 }
 
 func (m *Model) filterLine() string {

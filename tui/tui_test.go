@@ -278,7 +278,7 @@ func TestProgress(t *testing.T) {
 		t.Errorf("empty list does not say it is waiting:\n%s", s)
 	}
 	m.Update(batchMsg{calls: loadCalls(t, "py_grpcdemo.pcap"), progress: &Progress{Bytes: 450, Total: 1000, Calls: 4}})
-	if s := plain(m); !strings.Contains(s, "loading 45%") || !strings.Contains(s, "following") {
+	if s := plain(m); !strings.Contains(s, "loading 45% ███░░░░░") || !strings.Contains(s, "following") {
 		t.Errorf("no progress in the title:\n%s", s)
 	}
 	m.Update(batchMsg{progress: &Progress{Bytes: 900, Total: 1000, Calls: 4, Done: true, Err: "capture truncated at byte 900"}, closed: true})
