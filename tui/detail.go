@@ -122,6 +122,10 @@ func (d *detail) build() {
 	c := d.call
 	d.add(kindSection, 0, "Call")
 	d.add(kindText, 1, fmt.Sprintf("%s → %s · conn %d · stream %d · %s", c.Client, c.Server, c.ConnID, c.StreamID, c.Transport))
+	if t, ok := c.TLS.(fmt.Stringer); ok {
+		// Version, cipher suite, SNI, ALPN, and whether it was decrypted.
+		d.add(kindText, 1, t.String())
+	}
 	if c.RolesGuessed {
 		d.add(kindText, 1, "client and server guessed from the port numbers (the capture does not show who opened the connection)")
 	}

@@ -309,3 +309,21 @@ func TestGrpcurlNegative(t *testing.T) {
 		t.Errorf("nested request: %s (%s)", cmd, note)
 	}
 }
+
+type fakeTLS string
+
+func (f fakeTLS) String() string { return string(f) }
+
+// TestDetailShowsTLS: a call inside TLS shows the connection's TLS summary.
+func TestDetailShowsTLS(t *testing.T) {
+	calls := loadCalls(t, "py_grpcdemo.pcap")
+	calls[0].TLS = fakeTLS("TLS 1.3 TLS_AES_128_GCM_SHA256 sni=greeter.test alpn=h2 decrypted")
+	m, _ := New(nil, Options{Location: time.UTC})
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	m.Update(batchMsg{calls: calls})
+	press(m, "g")
+	press(m, "enter")
+	if s := plain(m); !strings.Contains(s, "TLS 1.3 TLS_AES_128_GCM_SHA256 sni=greeter.test alpn=h2 decrypted") {
+		t.Fatalf("no TLS line in the detail:\n%s", s)
+	}
+}
