@@ -67,9 +67,11 @@ type options struct {
 	text   bool
 	stats  bool
 	redact redactList
-	filter string
-	keylog string
-	limits limits
+	// The interactive view's memory bounds.
+	uiMaxCalls, uiMaxMessage int
+	filter                   string
+	keylog                   string
+	limits                   limits
 }
 
 // limits bound the memory the decoding may use, and say how to decrypt.
@@ -168,6 +170,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.iface, "i", "", "capture live from `INTERFACE` (not available in this build)")
 	fs.BoolVar(&o.quiet, "q", false, "no summary on standard error")
 	fs.Var(&o.redact, "redact", "mask the values of authorization, proxy-authorization, cookie, set-cookie and the metadata `NAMES` (comma-separated; --redact= for only the defaults) in every output")
+	fs.IntVar(&o.uiMaxCalls, "ui-max-calls", 0, "interactive view: keep at most `N` calls, dropping the oldest (0: no limit)")
+	fs.IntVar(&o.uiMaxMessage, "ui-max-message-bytes", 64<<10, "interactive view: keep at most `BYTES` of each message's payload (-1: all)")
 	fs.BoolVar(&o.stats, "stats", false, "print a summary per method (calls, statuses, latency percentiles, messages and bytes) instead of the calls")
 	fs.BoolVar(&o.text, "text", false, "print one line per call even when standard output is a terminal (instead of the interactive view)")
 	fs.StringVar(&o.filter, "Y", "", "show only the calls that match the display filter `EXPR` (e.g. 'status != OK and method ~ Greeter'; see the README)")

@@ -76,7 +76,7 @@ func runTUI(src *capture.FileSource, reg *schema.Registry, sf *schemaFlags, o op
 		capPath = ""
 	}
 	err := tui.Run(ctx, updates, tui.Options{Title: src.Name(), Filter: o.filter, Schema: reg,
-		Registry: reg, CapturePath: capPath})
+		Registry: reg, CapturePath: capPath, MaxCalls: o.uiMaxCalls, MaxMessageBytes: o.uiMaxMessage})
 	cancel()
 	for range updates {
 		// Wait for the decoding to stop (it sees ctx) before reading msgs.
