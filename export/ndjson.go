@@ -3,6 +3,7 @@ package export
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"strings"
 
@@ -23,6 +24,26 @@ type Options struct {
 	Raw pbdecode.Options
 	// Schema, when set, adds the decoding with the user's schemas.
 	Schema *schema.Registry
+	// MaxCallBytes bounds the JSON of one call, roughly: once a call's
+	// object has grown past it, its later messages are written without
+	// "data", "raw" and the schema decoding ("output_dropped": true on each),
+	// and the call gets "truncated_output": true and a note. 0 means
+	// DefaultMaxCallBytes; negative, no limit.
+	MaxCallBytes int
+}
+
+// DefaultMaxCallBytes is the default of Options.MaxCallBytes.
+const DefaultMaxCallBytes = 64 << 20
+
+// budget follows the size of one call's JSON.
+type budget struct {
+	start, max int
+	dropped    int // messages whose contents were left out
+}
+
+// fits reports whether n more bytes keep the call within its limit.
+func (u *budget) fits(b []byte, n int) bool {
+	return u.max < 0 || len(b)-u.start+n <= u.max
 }
 
 // NDJSON writes one JSON object per call, one per line.
@@ -75,6 +96,10 @@ func AppendCallJSON(b []byte, c *grpcframe.Call, opt pbdecode.Options) []byte {
 // AppendCall appends the JSON object for one call (see the README for its
 // keys).
 func AppendCall(b []byte, c *grpcframe.Call, opt Options) []byte {
+	u := budget{start: len(b), max: opt.MaxCallBytes}
+	if u.max == 0 {
+		u.max = DefaultMaxCallBytes
+	}
 	b = append(b, '{')
 	b = appendKey(b, "conn")
 	b = appendInt(b, int64(c.ConnID))
@@ -163,13 +188,19 @@ func AppendCall(b []byte, c *grpcframe.Call, opt Options) []byte {
 		b = append(b, "true"...)
 	}
 	b = appendKey(b, "requests")
-	b = appendMessages(b, c, true, opt)
+	b = appendMessages(b, c, true, opt, &u)
 	b = appendKey(b, "responses")
-	b = appendMessages(b, c, false, opt)
-	if len(c.Notes) > 0 {
+	b = appendMessages(b, c, false, opt, &u)
+	notes := c.Notes
+	if u.dropped > 0 {
+		b = appendKey(b, "truncated_output")
+		b = append(b, "true"...)
+		notes = append(notes[:len(notes):len(notes)], fmt.Sprintf("output truncated: the contents of %d messages were left out to keep this call's JSON under %d bytes (see --max-call-bytes)", u.dropped, u.max))
+	}
+	if len(notes) > 0 {
 		b = appendKey(b, "notes")
 		b = append(b, '[')
-		for i, n := range c.Notes {
+		for i, n := range notes {
 			if i > 0 {
 				b = append(b, ',')
 			}
@@ -288,7 +319,7 @@ func appendHeaderValue(b []byte, f *h2decode.HeaderField) []byte {
 	return appendString(b, f.Value)
 }
 
-func appendMessages(b []byte, c *grpcframe.Call, requests bool, opt Options) []byte {
+func appendMessages(b []byte, c *grpcframe.Call, requests bool, opt Options, u *budget) []byte {
 	ms := c.Responses
 	if requests {
 		ms = c.Requests
@@ -327,14 +358,23 @@ func appendMessages(b []byte, c *grpcframe.Call, requests bool, opt Options) []b
 			b = appendKey(b, "error")
 			b = appendString(b, m.Err)
 		}
-		b = appendKey(b, "data")
-		b = appendBase64(b, m.Data)
-		if !m.Compressed || m.Encoding != "" {
-			if method := decodeMethod(c); opt.Schema != nil && method != "" && !m.Truncated {
-				b = appendDecoded(b, opt.Schema.Decode(method, requests, m.Data))
+		mark := len(b)
+		if u.fits(b, (len(m.Data)+2)/3*4+16) {
+			b = appendKey(b, "data")
+			b = appendBase64(b, m.Data)
+			if !m.Compressed || m.Encoding != "" {
+				if method := decodeMethod(c); opt.Schema != nil && method != "" && !m.Truncated {
+					b = appendDecoded(b, opt.Schema.Decode(method, requests, m.Data))
+				}
+				b = appendKey(b, "raw")
+				b = pbdecode.Decode(m.Data, opt.Raw).AppendJSON(b)
 			}
-			b = appendKey(b, "raw")
-			b = pbdecode.Decode(m.Data, opt.Raw).AppendJSON(b)
+		}
+		if !u.fits(b, 0) {
+			b = b[:mark]
+			b = appendKey(b, "output_dropped")
+			b = append(b, "true"...)
+			u.dropped++
 		}
 		b = append(b, '}')
 	}

@@ -16,7 +16,7 @@
 //	status == unrecovered                 trailers seen, status lost to HPACK
 //	duration > 100ms                      Go duration literals
 //	server == 10.0.0.5:50051              client/server; without a port, the address only
-//	state == reset                        complete, reset, refused, closed, cut, …
+//	state == reset                        complete, reset, refused, closed, cut, evicted, …
 //	messages > 3   requests >= 1   responses == 0
 //	bytes > 1KB                           wire bytes both ways; K/KB/KiB = 1024, M, G likewise
 //	stream == 3   conn == 1               HTTP/2 stream id, connection number

@@ -210,7 +210,7 @@ func (c *cmp) setStatus(v string) string {
 }
 
 func validState(s string) bool {
-	for st := grpcframe.StateComplete; st <= grpcframe.StateIncomplete; st++ {
+	for st := grpcframe.StateComplete; st <= grpcframe.StateEvicted; st++ {
 		if st.String() == s {
 			return true
 		}

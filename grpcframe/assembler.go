@@ -2,6 +2,7 @@ package grpcframe
 
 import (
 	"container/heap"
+	"errors"
 	"fmt"
 	"maps"
 	"net/netip"
@@ -34,7 +35,15 @@ type Options struct {
 	// MaxClosedStreams bounds the stream ids remembered per connection to
 	// recognise late frames of finished calls. Default 4096.
 	MaxClosedStreams int
+	// MaxOpenStreams bounds the calls open at once on one connection: when
+	// a new stream would exceed it, the oldest open call is handed on as it
+	// stands, with StateEvicted and a note, and its later frames ignored.
+	// Default DefaultMaxOpenStreams.
+	MaxOpenStreams int
 }
+
+// DefaultMaxOpenStreams is the default of Options.MaxOpenStreams.
+const DefaultMaxOpenStreams = 10000
 
 func (o *Options) fill() {
 	if o.MaxMessageSize <= 0 {
@@ -42,6 +51,9 @@ func (o *Options) fill() {
 	}
 	if o.MaxClosedStreams <= 0 {
 		o.MaxClosedStreams = 4096
+	}
+	if o.MaxOpenStreams <= 0 {
+		o.MaxOpenStreams = DefaultMaxOpenStreams
 	}
 }
 
@@ -64,6 +76,16 @@ type Stats struct {
 	// ConnNotes are the notes of connections that were not HTTP/2 or had
 	// trouble, prefixed with the connection's endpoints.
 	ConnNotes []string
+	// Evicted counts calls closed because their connection had more than
+	// Options.MaxOpenStreams open (see StateEvicted).
+	Evicted int
+	// OverSize counts messages cut at Options.MaxMessageSize (on the wire
+	// or after decompression).
+	OverSize int
+	// HeaderListCut counts header lists cut at h2decode's MaxHeaderListSize;
+	// TableOverLimit, header blocks whose HPACK table size update exceeded
+	// its MaxTableSize.
+	HeaderListCut, TableOverLimit int
 }
 
 // NewAssembler returns an Assembler that hands finished calls to sink.
@@ -78,8 +100,11 @@ func (a *Assembler) Stats() Stats { return a.stats }
 // connState is the per-connection state kept in h2decode.Conn.User.
 type connState struct {
 	streams map[uint32]*stream
-	closed  map[uint32]struct{}
-	goaway  bool
+	// order holds the ids of streams in the order they opened (finished ones
+	// are skipped lazily), to find the oldest open one.
+	order  []uint32
+	closed map[uint32]struct{}
+	goaway bool
 	// firstRequest is the lowest stream id whose request headers were
 	// captured (0: none yet).
 	firstRequest uint32
@@ -134,11 +159,49 @@ func (a *Assembler) stream(c *h2decode.Conn, id uint32, t time.Time) *stream {
 	if _, done := cs.closed[id]; done || id == 0 {
 		return nil
 	}
+	if len(cs.streams) >= a.opts.MaxOpenStreams {
+		a.evictOldest(c, cs, t)
+	}
 	call := &Call{ConnID: c.Info.ID, StreamID: id, Start: t, GRPC: true}
 	s := &stream{call: call}
 	cs.streams[id] = s
+	cs.order = append(cs.order, id)
+	if len(cs.order) > 2*a.opts.MaxOpenStreams+64 {
+		// Drop the ids of finished streams.
+		j := 0
+		for _, o := range cs.order {
+			if cs.streams[o] != nil {
+				cs.order[j] = o
+				j++
+			}
+		}
+		cs.order = cs.order[:j]
+	}
 	heap.Push(&a.pending, call)
 	return s
+}
+
+// evictOldest closes the connection's oldest open call to make room for a
+// new one.
+func (a *Assembler) evictOldest(c *h2decode.Conn, cs *connState, t time.Time) {
+	for len(cs.order) > 0 {
+		id := cs.order[0]
+		cs.order = cs.order[1:]
+		s := cs.streams[id]
+		if s == nil {
+			continue
+		}
+		a.stats.Evicted++
+		s.call.State = StateEvicted
+		s.call.note(fmt.Sprintf("evicted: more than %d streams were open on the connection and this was the oldest; frames after %s were not followed",
+			a.opts.MaxOpenStreams, t.UTC().Format(time.RFC3339Nano)))
+		end := s.lastSeen
+		if end.IsZero() {
+			end = s.call.Start
+		}
+		a.finish(c, s, end)
+		return
+	}
 }
 
 // Headers implements h2decode.Handler.
@@ -155,9 +218,13 @@ func (a *Assembler) Headers(c *h2decode.Conn, ev *h2decode.HeadersEvent) {
 	isRequest := first && hasRequestPseudo(ev.Fields)
 	if ev.Err != nil {
 		call.note(fmt.Sprintf("header block partly undecodable: %v", ev.Err))
+		if errors.Is(ev.Err, h2decode.ErrTableSizeOverLimit) {
+			a.stats.TableOverLimit++
+		}
 	}
 	if ev.Truncated {
 		call.note("header list over the size limit: some fields left out")
+		a.stats.HeaderListCut++
 	}
 	switch {
 	case isRequest || (first && !s.sideKnown && s.headers[ev.Side.Other()] == 0 && c.ClientKnown && c.Client == ev.Side):
@@ -333,6 +400,7 @@ func (a *Assembler) Data(c *h2decode.Conn, ev *h2decode.DataEvent) {
 }
 
 func (a *Assembler) finishMessage(s *stream, side capture.Side, m *Message) {
+	over := int64(m.Length) > int64(a.opts.MaxMessageSize)
 	if m.Compressed && !m.Truncated {
 		enc := s.encoding[side]
 		switch enc {
@@ -344,11 +412,16 @@ func (a *Assembler) finishMessage(s *stream, side capture.Side, m *Message) {
 				m.Err = err.Error()
 				if _, bomb := err.(errTooLarge); bomb {
 					m.Data, m.Encoding, m.Truncated = out, enc, true
+					over = true
 				}
 			} else {
 				m.Data, m.Encoding = out, enc
 			}
 		}
+	}
+	if over {
+		a.stats.OverSize++
+		s.call.note(fmt.Sprintf("a message was larger than the %d-byte limit (after decompression); only its first bytes were kept", a.opts.MaxMessageSize))
 	}
 	s.got[side] = append(s.got[side], m)
 }
@@ -367,6 +440,10 @@ func (a *Assembler) Reset(c *h2decode.Conn, side capture.Side, id uint32, code h
 		return
 	}
 	s.lastSeen = t
+	if !s.sideKnown && s.headers[0] == 0 && s.headers[1] == 0 && !s.dataSeen[0] && !s.dataSeen[1] && !s.call.StartedBeforeCapture && !s.call.LostBytes {
+		// A RST_STREAM is the first thing seen of this stream.
+		a.startMissing(c, s.call)
+	}
 	if s.call.State == StateReset {
 		// The peer's RST_STREAM answering ours closes the stream.
 		a.finish(c, s, t)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/binary"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -401,5 +402,31 @@ func TestResyncAfterLoss(t *testing.T) {
 	}
 	if strings.Join(got, " ") != "first second* third fourth" {
 		t.Fatalf("responses %q", got)
+	}
+}
+
+// Beyond MaxOpenStreams open calls on a connection, the oldest is handed on
+// as evicted, with a note, and its later frames are ignored; the others are
+// untouched.
+func TestMaxOpenStreams(t *testing.T) {
+	h := newHarness(t, Options{MaxOpenStreams: 3})
+	for id := uint32(1); id <= 11; id += 2 {
+		h.request(id)
+	}
+	h.headers(srv, 1, true, ":status", "200", "grpc-status", "0") // evicted already: ignored
+	h.headers(srv, 11, true, ":status", "200", "grpc-status", "0")
+	calls := h.end()
+	var states []string
+	for _, c := range calls {
+		states = append(states, fmt.Sprintf("%d:%v", c.StreamID, c.State))
+		if c.State == StateEvicted && (len(c.Notes) == 0 || !strings.Contains(c.Notes[0], "more than 3 streams were open")) {
+			t.Errorf("evicted call %d without its note: %q", c.StreamID, c.Notes)
+		}
+	}
+	if got, want := strings.Join(states, " "), "1:evicted 3:evicted 5:evicted 7:cut 9:cut 11:complete"; got != want {
+		t.Errorf("states %s, want %s", got, want)
+	}
+	if h.a.Stats().Evicted != 3 {
+		t.Errorf("Stats.Evicted %d, want 3", h.a.Stats().Evicted)
 	}
 }

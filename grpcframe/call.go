@@ -29,6 +29,10 @@ const (
 	// StateIncomplete: the call ended normally but some of its bytes were
 	// not captured.
 	StateIncomplete
+	// StateEvicted: the call was still open when its connection had more
+	// open streams than the limit (Options.MaxOpenStreams), and it was the
+	// oldest; it was handed on as it stood and later frames are ignored.
+	StateEvicted
 )
 
 func (s State) String() string {
@@ -47,6 +51,8 @@ func (s State) String() string {
 		return "started_before_capture"
 	case StateIncomplete:
 		return "incomplete"
+	case StateEvicted:
+		return "evicted"
 	}
 	return "open"
 }

@@ -207,6 +207,9 @@ type dirState struct {
 	synced   bool   // has been in frame sync at least once
 	gapped   bool   // bytes of this direction were lost at some point
 	maxFrame uint32 // largest frame this side may send, from the peer's SETTINGS
+	// maxFrameKnown is set once the peer's SETTINGS were seen: maxFrame is
+	// then the real limit, and a longer frame header is a lie to resync past.
+	maxFrameKnown bool
 
 	// buf holds bytes not yet consumed in detection, HTTP/1 and sync modes.
 	buf []byte
@@ -513,6 +516,10 @@ func (d *dirState) frames(data []byte, t time.Time) {
 				h = d.hdr[:]
 				d.nhdr = 0
 			}
+			if fh := parseFrameHeader(h); d.maxFrameKnown && fh.Length > d.maxFrame {
+				d.lyingLength(fh, h, data, t)
+				return
+			}
 			d.startFrame(h, t)
 			continue
 		}
@@ -530,6 +537,24 @@ func (d *dirState) frames(data []byte, t time.Time) {
 		if d.left == 0 {
 			d.endFrame(t)
 		}
+	}
+}
+
+// lyingLength handles a frame header longer than the peer allowed
+// (SETTINGS_MAX_FRAME_SIZE): no real peer sends one (it is a connection
+// error), so rather than swallow the bytes that follow as its payload, the
+// decoder looks for the next frame boundary from the byte after the header.
+func (d *dirState) lyingLength(fh frameHeader, h, rest []byte, t time.Time) {
+	d.c.note("%s: a %v frame header on stream %d claims %d bytes, more than the %d the peer allows; looking for the next frame boundary (HPACK table state may be lost)", d.sideName(), fh.Type, fh.StreamID, fh.Length, d.maxFrame)
+	if d.blockOpen {
+		d.dropBlock()
+	}
+	d.buf = append(append(d.buf[:0], h[frameHeaderLen:]...), rest...)
+	d.chunkStarts = append(d.chunkStarts[:0], 0)
+	d.inFrame, d.nhdr = false, 0
+	d.startSync(t)
+	if more, ok := d.step(t); ok {
+		d.feed(more, t)
 	}
 }
 
@@ -612,7 +637,7 @@ func (d *dirState) endFrame(t time.Time) {
 		case http2.FrameHeaders, http2.FrameContinuation, http2.FramePushPromise:
 			if d.damaged {
 				d.c.note("%s: a header block on stream %d was partly not captured; later blocks decoded with the table state unknown", d.sideName(), fh.StreamID)
-			} else {
+			} else if !(d.blockOpen && d.blockBad && d.blockStream == fh.StreamID) { // once per block
 				d.c.note("%s: header block on stream %d larger than %d bytes; skipped", d.sideName(), fh.StreamID, d.c.opts.MaxHeaderBlock)
 			}
 			// The rest of the block is skipped too; its insertions are
@@ -682,6 +707,7 @@ func (d *dirState) endFrame(t time.Time) {
 			}
 			return nil
 		})
+		d.peer().maxFrameKnown = true
 	case *http2.RSTStreamFrame:
 		d.c.h.Reset(d.c, d.side, fh.StreamID, f.ErrCode, t)
 	case *http2.GoAwayFrame:

@@ -424,3 +424,60 @@ func TestGapInsideHeaders(t *testing.T) {
 		t.Fatalf("notes %q", notes)
 	}
 }
+
+// A frame header longer than the peer's SETTINGS_MAX_FRAME_SIZE is a lie:
+// the frames after it are found again rather than swallowed as its payload.
+// Before the peer's SETTINGS were seen the limit is not known, and nothing
+// is assumed.
+func TestLyingFrameLength(t *testing.T) {
+	for _, settings := range []bool{true, false} {
+		cl, sv := newPeer(), newPeer()
+		cl.buf.WriteString(clientPreface)
+		cl.fr.WriteSettings()
+		cl.headers(1, true, ":method", "GET", ":path", "/before")
+		liar := []byte{0xff, 0xff, 0xff, byte(http2.FrameData), 0, 0, 0, 0, 3, 's', 'h', 'o', 'r', 't'}
+		cl.buf.Write(liar)
+		cl.headers(5, true, ":method", "GET", ":path", "/after")
+		cl.headers(7, true, ":method", "GET", ":path", "/after2")
+		cl.headers(9, true, ":method", "GET", ":path", "/after3")
+		r := &recorder{}
+		c := newTestConn(r, true)
+		ts := time.Unix(1, 0)
+		if settings {
+			sv.fr.WriteSettings()
+			c.Data(1, sv.take(), ts)
+		}
+		c.Data(0, cl.take(), ts)
+		c.End(capture.EndFIN, ts)
+		log, notes := strings.Join(r.log, "\n"), strings.Join(c.Notes, "|")
+		lied := strings.Contains(notes, "claims 16777215 bytes, more than the 16384 the peer allows")
+		if lied != settings || strings.Contains(log, ":path=/after3") != settings {
+			t.Errorf("peer's SETTINGS seen %v: notes %q\nevents %s", settings, notes, log)
+		}
+	}
+}
+
+// A header block over the limit is reported once, not once per frame.
+func TestHugeHeaderBlockNotedOnce(t *testing.T) {
+	cl := newPeer()
+	cl.buf.WriteString(clientPreface)
+	cl.fr.WriteSettings()
+	cl.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: cl.block(":method", "GET"), EndHeaders: false})
+	pad := bytes.Repeat([]byte{'a'}, 16000)
+	for i := 0; i < 100; i++ {
+		cl.fr.WriteContinuation(1, false, append([]byte{0x00, 0x01, 'x', 0x7f, 0x81, 0x7c}, pad...))
+	}
+	cl.fr.WriteContinuation(1, true, nil)
+	cl.headers(3, true, ":method", "GET", ":path", "/after")
+	r := &recorder{}
+	c := newTestConn(r, true)
+	ts := time.Unix(1, 0)
+	c.Data(0, cl.take(), ts)
+	c.End(capture.EndFIN, ts)
+	if n := strings.Count(strings.Join(c.Notes, "\n"), "larger than 1048576 bytes; skipped"); n != 1 {
+		t.Errorf("reported %d times: %q", n, c.Notes)
+	}
+	if !strings.Contains(strings.Join(r.log, "\n"), ":path=/after") {
+		t.Errorf("the block after the huge one: %q", r.log)
+	}
+}

@@ -58,6 +58,10 @@ var (
 	errHPACKTableSize = errors.New("table size update above the limit")
 )
 
+// ErrTableSizeOverLimit is the HeadersEvent.Err of a header block whose
+// dynamic table size update exceeded Options.MaxTableSize.
+var ErrTableSizeOverLimit = errHPACKTableSize
+
 // hpackDecoder decodes the header blocks sent by one side of a connection.
 //
 // When the decoder starts after the connection did (capture mid-connection, or

@@ -24,6 +24,26 @@ type Options struct {
 	// depth 0. 0 means DefaultMaxDepth; a negative value means no nesting at
 	// all; values above HardMaxDepth are clamped.
 	MaxDepth int
+	// MaxFields bounds the fields decoded in one message tree (every level,
+	// and the readings tried as sub-messages, count): decoding stops with an
+	// error at the field beyond it, the rest kept unparsed. 0 means
+	// DefaultMaxFields; negative, no limit.
+	MaxFields int
+}
+
+// DefaultMaxFields is the field count used when Options.MaxFields is 0: a
+// message of a few million one-byte fields would otherwise cost hundreds of
+// bytes of memory per byte of input.
+const DefaultMaxFields = 100_000
+
+func (o Options) maxFields() int {
+	switch {
+	case o.MaxFields == 0:
+		return DefaultMaxFields
+	case o.MaxFields < 0:
+		return int(^uint(0) >> 1)
+	}
+	return o.MaxFields
 }
 
 func (o Options) maxDepth() int {
@@ -120,8 +140,8 @@ type Field struct {
 // never fails: bytes that don't parse are kept in the result with the offset
 // where parsing broke. The result aliases b.
 func Decode(b []byte, opt Options) *Message {
-	d := decoder{maxDepth: opt.maxDepth()}
-	m, _, _ := d.parse(b, 0, 0, scan(b, d.maxDepth).nfields)
+	d := decoder{maxDepth: opt.maxDepth(), fieldsLeft: opt.maxFields()}
+	m, _, _ := d.parse(b, 0, 0, min(scan(b, d.maxDepth).nfields, d.fieldsLeft))
 	return m
 }
 
@@ -129,7 +149,8 @@ func Decode(b []byte, opt Options) *Message {
 // values are carved out of slabs that double in size, so that a message tree
 // costs a logarithmic number of allocations rather than a few per message.
 type decoder struct {
-	maxDepth int
+	maxDepth   int
+	fieldsLeft int // Options.MaxFields minus the fields decoded so far
 
 	fields  []Field   // unused part of the current slab
 	msgs    []Message // unused part of the current slab
@@ -231,6 +252,11 @@ func (d *decoder) parse(b []byte, depth int, group protowire.Number, hint int) (
 			return m, start, start
 		}
 		num, typ := tag>>3, protowire.Type(tag&7)
+		if d.fieldsLeft <= 0 {
+			m.fail(b, start, "too many fields: decoding stopped at the MaxFields limit")
+			return m, start, start
+		}
+		d.fieldsLeft--
 		if num == 0 {
 			m.fail(b, start, "invalid field number 0")
 			return m, start, start

@@ -524,3 +524,15 @@ func TestSlabIsolation(t *testing.T) {
 		t.Errorf("append clobbered a neighbour:\n%s\n%s", before, after)
 	}
 }
+
+// MaxFields stops the decoding at the field beyond it, keeping the rest.
+func TestMaxFields(t *testing.T) {
+	b := bytes.Repeat([]byte{0x08, 0x01}, 10)
+	m := Decode(b, Options{MaxFields: 4})
+	if len(m.Fields) != 4 || m.ErrOffset != 8 || len(m.Rest) != 12 || !strings.Contains(m.Err, "MaxFields") {
+		t.Errorf("fields %d, error %q at %d, rest %d", len(m.Fields), m.Err, m.ErrOffset, len(m.Rest))
+	}
+	if m := Decode(b, Options{MaxFields: -1}); len(m.Fields) != 10 || m.Err != "" {
+		t.Errorf("no limit: fields %d, error %q", len(m.Fields), m.Err)
+	}
+}

@@ -26,6 +26,7 @@ import (
 	"github.com/grpcsniff/grpcsniff/filter"
 	"github.com/grpcsniff/grpcsniff/grpcframe"
 	"github.com/grpcsniff/grpcsniff/h2decode"
+	"github.com/grpcsniff/grpcsniff/pbdecode"
 	"github.com/grpcsniff/grpcsniff/tlsdecrypt"
 )
 
@@ -77,6 +78,10 @@ type options struct {
 // limits bound the memory the decoding may use, and say how to decrypt.
 type limits struct {
 	maxMessage, maxBuffered, maxConns int
+	maxStreams                        int // open calls per connection
+	maxHeaderList, maxHPACKTable      int // h2decode.Options
+	maxDepth, maxFields               int // protobuf nesting and fields decoded (export)
+	maxCallBytes                      int // JSON of one call (export)
 	keys                              *tlsdecrypt.KeyLog
 	tlsNotes                          *notes // TLS connections that could not be (fully) decrypted
 }
@@ -94,6 +99,12 @@ func (l *limits) register(fs *flag.FlagSet) {
 	fs.IntVar(&l.maxMessage, "max-message-size", 16<<20, "keep at most `BYTES` of one message (after decompression)")
 	fs.IntVar(&l.maxBuffered, "max-buffered", capture.DefaultMaxBufferedPerDirection, "hold at most `BYTES` out of order per connection direction")
 	fs.IntVar(&l.maxConns, "max-connections", capture.DefaultMaxConnections, "track at most `N` connections at once (the idlest are dropped)")
+	fs.IntVar(&l.maxStreams, "max-streams", grpcframe.DefaultMaxOpenStreams, "keep at most `N` calls open on one connection (the oldest is closed as evicted)")
+	fs.IntVar(&l.maxHeaderList, "max-header-list", 1<<20, "decode at most `BYTES` of one header list (RFC 9113 counting); the fields beyond are left out")
+	fs.IntVar(&l.maxHPACKTable, "max-hpack-table", 1<<20, "accept HPACK dynamic table size updates up to `BYTES` from a peer (a larger one leaves that header block undecoded)")
+	fs.IntVar(&l.maxDepth, "max-depth", pbdecode.DefaultMaxDepth, "decode protobuf sub-messages at most `N` levels deep (deeper ones are shown as bytes; 0 for none)")
+	fs.IntVar(&l.maxFields, "max-fields", pbdecode.DefaultMaxFields, "decode at most `N` protobuf fields of one message (the rest is shown undecoded; negative for no limit)")
+	fs.IntVar(&l.maxCallBytes, "max-call-bytes", export.DefaultMaxCallBytes, "write at most about `BYTES` of JSON for one call; messages beyond lose their data and raw (\"truncated_output\": true; negative for no limit)")
 }
 
 // openCapture opens the -r argument: a file, or standard input for "-".
@@ -118,10 +129,13 @@ type decodeHooks struct {
 }
 
 func decodeCaptureHooks(src *capture.FileSource, sink grpcframe.Sink, l limits, h decodeHooks) (capture.Stats, grpcframe.Stats, error) {
-	calls := grpcframe.NewAssembler(sink, grpcframe.Options{MaxMessageSize: l.maxMessage})
+	calls := grpcframe.NewAssembler(sink, grpcframe.Options{MaxMessageSize: l.maxMessage, MaxOpenStreams: l.maxStreams})
 	// TLS is always looked for, keys or not: a TLS connection is then named
 	// with its SNI, ALPN and the key it lacks rather than passed over.
-	conns := tlsdecrypt.NewFactory(h2decode.NewFactory(calls, h2decode.Options{}), l.keys, tlsdecrypt.Options{
+	conns := tlsdecrypt.NewFactory(h2decode.NewFactory(calls, h2decode.Options{
+		MaxHeaderListSize: l.maxHeaderList,
+		MaxTableSize:      uint32(max(l.maxHPACKTable, 0)),
+	}), l.keys, tlsdecrypt.Options{
 		Report: func(ci *capture.ConnInfo, t *tlsdecrypt.Info) {
 			if !t.Decrypted || t.Problem != "" {
 				l.tlsNotes.add(fmt.Sprintf("%s ↔ %s: %s", ci.Addr[0], ci.Addr[1], t))
@@ -245,6 +259,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	} else if o.json {
 		j := export.NewNDJSON(stdout)
 		j.Options.Schema = reg
+		j.Options.Raw.MaxDepth = o.limits.maxDepth
+		if o.limits.maxDepth == 0 {
+			j.Options.Raw.MaxDepth = -1 // pbdecode: 0 is its default, negative none
+		}
+		j.Options.Raw.MaxFields = o.limits.maxFields
+		j.Options.MaxCallBytes = o.limits.maxCallBytes
 		sink = j
 	} else {
 		sink = export.NewText(stdout)
@@ -271,7 +291,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		status = exitDamaged
 	}
 	if !o.quiet {
-		summarize(stderr, st, cst, ncalls)
+		summarize(stderr, st, cst, ncalls, o.limits)
 		for _, n := range o.limits.tlsNotes.lines {
 			fmt.Fprintf(stderr, "%s: TLS %s\n", progName, n)
 		}
@@ -287,7 +307,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 // summarize tells the user, on stderr, what was read and what went wrong.
-func summarize(w io.Writer, st capture.Stats, cs grpcframe.Stats, calls int) {
+func summarize(w io.Writer, st capture.Stats, cs grpcframe.Stats, calls int, l limits) {
 	var kinds []string
 	for k, n := range cs.ByKind {
 		kinds = append(kinds, fmt.Sprintf("%d %s", n, k))
@@ -306,6 +326,18 @@ func summarize(w io.Writer, st capture.Stats, cs grpcframe.Stats, calls int) {
 	}
 	if st.Unsupported > 0 {
 		fmt.Fprintf(w, "%s: %d packets of unsupported link types %v skipped\n", progName, st.Unsupported, st.UnsupportedLinkTypes)
+	}
+	if cs.OverSize > 0 {
+		fmt.Fprintf(w, "%s: %d messages cut at the size limit (%d bytes after decompression; see --max-message-size)\n", progName, cs.OverSize, l.maxMessage)
+	}
+	if cs.HeaderListCut > 0 {
+		fmt.Fprintf(w, "%s: %d header lists cut at the size limit (%d bytes; see --max-header-list)\n", progName, cs.HeaderListCut, l.maxHeaderList)
+	}
+	if cs.TableOverLimit > 0 {
+		fmt.Fprintf(w, "%s: %d header blocks asked for an HPACK table larger than the limit (%d bytes; see --max-hpack-table)\n", progName, cs.TableOverLimit, l.maxHPACKTable)
+	}
+	if cs.Evicted > 0 {
+		fmt.Fprintf(w, "%s: %d streams evicted (more than %d open on one connection; see --max-streams)\n", progName, cs.Evicted, l.maxStreams)
 	}
 	if st.Evicted > 0 {
 		fmt.Fprintf(w, "%s: %d connections dropped because more than the connection limit were open (see --max-connections)\n", progName, st.Evicted)
