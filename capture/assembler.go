@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"io"
 	"net/netip"
 	"slices"
 	"time"
@@ -749,4 +750,24 @@ func (a *Assembler) Close(t time.Time) {
 	a.live.n = 0
 	a.closed.init()
 	a.closed.n = 0
+}
+
+// ReadAll adds every packet of src, then closes the assembler at the last
+// packet's time. It returns the source's error (a truncated file, say)
+// after everything before it was added; io.EOF is not an error.
+func (a *Assembler) ReadAll(src Source) error {
+	var last time.Time
+	for {
+		p, err := src.Next()
+		if err == io.EOF {
+			a.Close(last)
+			return nil
+		}
+		if err != nil {
+			a.Close(last)
+			return err
+		}
+		last = p.Time
+		a.AddPacket(p)
+	}
 }

@@ -2,7 +2,6 @@ package export
 
 import (
 	"bytes"
-	"io"
 	"math/rand/v2"
 	"net/netip"
 	"os"
@@ -24,19 +23,9 @@ func benchCalls(b *testing.B, path string) []*grpcframe.Call {
 	var calls []*grpcframe.Call
 	asm := grpcframe.NewAssembler(grpcframe.SinkFunc(func(c *grpcframe.Call) { calls = append(calls, c) }), grpcframe.Options{})
 	tcp := capture.NewAssembler(h2decode.NewFactory(asm, h2decode.Options{}), capture.Options{})
-	var last time.Time
-	for {
-		p, err := src.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			b.Fatal(err)
-		}
-		last = p.Time
-		tcp.AddPacket(p)
+	if err := tcp.ReadAll(src); err != nil {
+		b.Fatal(err)
 	}
-	tcp.Close(last)
 	asm.Close()
 	if len(calls) == 0 {
 		b.Fatal("no calls")

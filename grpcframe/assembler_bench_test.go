@@ -1,7 +1,6 @@
 package grpcframe
 
 import (
-	"io"
 	"os"
 	"testing"
 	"time"
@@ -97,19 +96,9 @@ func recordH2(b *testing.B, path string) *h2Recording {
 	defer src.Close()
 	rec := &h2Recording{conns: map[*h2decode.Conn]int{}}
 	a := capture.NewAssembler(h2decode.NewFactory(rec, h2decode.Options{}), capture.Options{})
-	var last time.Time
-	for {
-		p, err := src.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			b.Fatal(err)
-		}
-		last = p.Time
-		a.AddPacket(p)
+	if err := a.ReadAll(src); err != nil {
+		b.Fatal(err)
 	}
-	a.Close(last)
 	return rec
 }
 

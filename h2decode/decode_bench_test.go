@@ -3,7 +3,6 @@ package h2decode
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"os"
 	"testing"
 	"time"
@@ -64,19 +63,9 @@ func recordTCP(b *testing.B, path string) *tcpRecording {
 	defer src.Close()
 	rec := &tcpRecording{}
 	a := capture.NewAssembler(rec, capture.Options{})
-	var last time.Time
-	for {
-		p, err := src.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			b.Fatal(err)
-		}
-		last = p.Time
-		a.AddPacket(p)
+	if err := a.ReadAll(src); err != nil {
+		b.Fatal(err)
 	}
-	a.Close(last)
 	return rec
 }
 

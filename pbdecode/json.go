@@ -30,7 +30,7 @@ func (m *Message) AppendJSON(dst []byte) []byte {
 	dst = append(dst, ']')
 	if m.Err != "" {
 		dst = append(dst, `,"error":`...)
-		dst = appendJSONString(dst, m.Err)
+		dst = AppendJSONString(dst, m.Err)
 		dst = append(dst, `,"error_offset":`...)
 		dst = strconv.AppendInt(dst, int64(m.ErrOffset), 10)
 		dst = append(dst, `,"rest":"`...)
@@ -86,7 +86,7 @@ func (f *Field) appendJSON(dst []byte) []byte {
 		switch f.As {
 		case ReadingString:
 			dst = append(dst, `,"string":`...)
-			dst = appendJSONString(dst, f.Bytes)
+			dst = AppendJSONString(dst, f.Bytes)
 		case ReadingMessage:
 			dst = append(dst, `,"message":`...)
 			dst = f.Sub.AppendJSON(dst)
@@ -129,7 +129,7 @@ func (f *Field) appendJSON(dst []byte) []byte {
 		}
 		if f.Why != "" {
 			dst = append(dst, `,"why":`...)
-			dst = appendJSONString(dst, f.Why)
+			dst = AppendJSONString(dst, f.Why)
 		}
 	case protowire.StartGroupType:
 		dst = append(dst, `,"message":`...)
@@ -193,10 +193,10 @@ func appendFloat(dst []byte, f float64, bits int) []byte {
 
 const hexDigits = "0123456789abcdef"
 
-// appendJSONString writes s as a JSON string. Quotes, backslashes and control
+// AppendJSONString appends s as a JSON string (the output packages share it). Quotes, backslashes and control
 // characters are escaped, as are U+2028 and U+2029 so that the output is also
 // valid JavaScript; invalid UTF-8 is replaced by U+FFFD.
-func appendJSONString[S []byte | string](dst []byte, s S) []byte {
+func AppendJSONString[S []byte | string](dst []byte, s S) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {

@@ -82,7 +82,7 @@ func TestJSONStringRoundTrip(t *testing.T) {
 		"bad \xff utf8 \xc3", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe0\x80\x80",
 	}
 	for _, in := range inputs {
-		out := appendJSONString(nil, in)
+		out := AppendJSONString(nil, in)
 		var s string
 		if err := json.Unmarshal(out, &s); err != nil {
 			t.Errorf("%q: %s: %v", in, out, err)
@@ -91,7 +91,7 @@ func TestJSONStringRoundTrip(t *testing.T) {
 		if want := strings.ToValidUTF8(in, "\uFFFD"); utf8.ValidString(in) && s != in || !utf8.ValidString(in) && !utf8.ValidString(s) {
 			t.Errorf("%q: round trip gave %q (want %q)", in, s, want)
 		}
-		if b := appendJSONString(nil, []byte(in)); !bytes.Equal(b, out) {
+		if b := AppendJSONString(nil, []byte(in)); !bytes.Equal(b, out) {
 			t.Errorf("%q: string and []byte forms differ", in)
 		}
 	}

@@ -293,19 +293,9 @@ func TestTLS13KeyUpdateCapture(t *testing.T) {
 	tcp := capture.NewAssembler(NewFactory(recorderFactory{r}, loadKeys(t, "tls13_keyupdate.keys"), Options{
 		Report: func(_ *capture.ConnInfo, i *Info) { info = i },
 	}), capture.Options{})
-	var last time.Time
-	for {
-		p, err := src.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		last = p.Time
-		tcp.AddPacket(p)
+	if err := tcp.ReadAll(src); err != nil {
+		t.Fatal(err)
 	}
-	tcp.Close(last)
 	if string(r.data[0]) != "client before\nclient after\n" || string(r.data[1]) != "server before\nserver after\n" {
 		t.Errorf("plaintext:\nA %q\nB %q", r.data[0], r.data[1])
 	}

@@ -2,7 +2,6 @@ package tui
 
 import (
 	"flag"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,19 +35,9 @@ func loadCalls(t testing.TB, name string) []*grpcframe.Call {
 	sink := grpcframe.SinkFunc(func(c *grpcframe.Call) { calls = append(calls, c) })
 	asm := grpcframe.NewAssembler(sink, grpcframe.Options{MaxMessageSize: 16 << 20})
 	tcp := capture.NewAssembler(h2decode.NewFactory(asm, h2decode.Options{}), capture.Options{})
-	var last time.Time
-	for {
-		p, err := src.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		last = p.Time
-		tcp.AddPacket(p)
+	if err := tcp.ReadAll(src); err != nil {
+		t.Fatal(err)
 	}
-	tcp.Close(last)
 	asm.Close()
 	return calls
 }

@@ -1,10 +1,8 @@
 package schema
 
 import (
-	"io"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/grpcsniff/grpcsniff/capture"
 	"github.com/grpcsniff/grpcsniff/grpcframe"
@@ -31,19 +29,9 @@ func readCalls(t testing.TB, name string) []*grpcframe.Call {
 		calls = append(calls, c)
 	}), grpcframe.Options{})
 	tcp := capture.NewAssembler(h2decode.NewFactory(asm, h2decode.Options{}), capture.Options{})
-	var last time.Time
-	for {
-		p, err := src.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		last = p.Time
-		tcp.AddPacket(p)
+	if err := tcp.ReadAll(src); err != nil {
+		t.Fatalf("%s: %v", name, err)
 	}
-	tcp.Close(last)
 	asm.Close()
 	if len(calls) == 0 {
 		t.Fatalf("%s: no calls", name)
