@@ -15,7 +15,6 @@ import (
 
 func appendString(b []byte, s string) []byte { return pbdecode.AppendJSONString(b, s) }
 
-
 func appendKey(b []byte, k string) []byte {
 	if n := len(b); n > 0 && b[n-1] != '{' && b[n-1] != '[' {
 		b = append(b, ',')
