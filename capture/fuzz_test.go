@@ -112,12 +112,11 @@ func streamByte(i int) byte { return byte(i*7 + i>>8 + 1) }
 // fuzzChecker is a ConnHandler that checks one connection's client stream
 // against streamByte.
 type fuzzChecker struct {
-	t      *testing.T
-	off    [2]int64 // bytes accounted for, Data plus Gap
-	data   int64
-	ended  int
-	conns  int
-	strict bool
+	t     *testing.T
+	off   [2]int64 // bytes accounted for, Data plus Gap
+	data  int64
+	ended int
+	conns int
 }
 
 func (c *fuzzChecker) NewConn(*ConnInfo) ConnHandler {

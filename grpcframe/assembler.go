@@ -104,7 +104,6 @@ type connState struct {
 	// are skipped lazily), to find the oldest open one.
 	order  []uint32
 	closed map[uint32]struct{}
-	goaway bool
 	// firstRequest is the lowest stream id whose request headers were
 	// captured (0: none yet).
 	firstRequest uint32
@@ -496,7 +495,6 @@ func (a *Assembler) GoAway(c *h2decode.Conn, side capture.Side, last uint32, cod
 	if code != http2.ErrCodeNo {
 		c.Notes = append(c.Notes, msg)
 	}
-	cs.goaway = true
 	for _, id := range sortedIDs(cs.streams) {
 		s := cs.streams[id]
 		// Streams above last that the GOAWAY's receiver opened were never

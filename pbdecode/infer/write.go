@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/grpcsniff/grpcsniff/pbdecode"
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
@@ -19,7 +20,7 @@ func (s *Schema) Files() map[string]string {
 	}
 	pkgs := map[string]map[string]*svc{}
 	for path := range s.methods {
-		full, _, ok := splitPath(path)
+		full, _, ok := pbdecode.SplitMethodPath(path)
 		if !ok {
 			continue
 		}
@@ -54,7 +55,7 @@ func (s *Schema) Files() map[string]string {
 		seenMethod := map[string]int{}
 		for _, sn := range names {
 			for _, p := range svcs[sn].methods {
-				_, mn, _ := splitPath(p)
+				_, mn, _ := pbdecode.SplitMethodPath(p)
 				seenMethod[mn]++
 			}
 		}
@@ -66,7 +67,7 @@ func (s *Schema) Files() map[string]string {
 			w.line(0, "service "+sn+" {")
 			for _, p := range sv.methods {
 				m := s.methods[p]
-				_, mn, _ := splitPath(p)
+				_, mn, _ := pbdecode.SplitMethodPath(p)
 				base := mn
 				if seenMethod[mn] > 1 {
 					base = sn + mn
@@ -230,37 +231,6 @@ func quoteAll(ss []string) string {
 		q[i] = strconv.Quote(s)
 	}
 	return strings.Join(q, ", ")
-}
-
-func splitPath(path string) (svc, method string, ok bool) {
-	p, ok := strings.CutPrefix(path, "/")
-	if !ok {
-		return "", "", false
-	}
-	svc, method, ok = strings.Cut(p, "/")
-	if !ok || svc == "" || method == "" || strings.Contains(method, "/") || !validName(method) {
-		return "", "", false
-	}
-	for _, part := range strings.Split(svc, ".") {
-		if !validName(part) {
-			return "", "", false
-		}
-	}
-	return svc, method, true
-}
-
-// validName reports whether s is a protobuf identifier.
-func validName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, c := range s {
-		if c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9' {
-			continue
-		}
-		return false
-	}
-	return true
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/grpcsniff/grpcsniff/pbdecode"
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
@@ -137,7 +138,7 @@ func (r *Registry) Method(path string) (in, out protoreflect.MessageDescriptor, 
 }
 
 func (r *Registry) methodLocked(path string) (in, out protoreflect.MessageDescriptor, ok bool) {
-	svc, name, found := splitPath(path)
+	svc, name, found := pbdecode.SplitMethodPath(path)
 	if !found {
 		return nil, nil, false
 	}
@@ -154,19 +155,6 @@ func (r *Registry) methodLocked(path string) (in, out protoreflect.MessageDescri
 		return nil, nil, false
 	}
 	return md.Input(), md.Output(), true
-}
-
-// splitPath splits "/pkg.Svc/Method" into "pkg.Svc" and "Method".
-func splitPath(path string) (svc, method string, ok bool) {
-	p, ok := strings.CutPrefix(path, "/")
-	if !ok {
-		return "", "", false
-	}
-	svc, method, ok = strings.Cut(p, "/")
-	if !ok || svc == "" || method == "" || strings.Contains(method, "/") {
-		return "", "", false
-	}
-	return svc, method, true
 }
 
 // Services lists the full names of the services the registry knows, sorted.

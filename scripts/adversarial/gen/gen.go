@@ -173,11 +173,10 @@ func (w *writer) finish() { w.flushNormal() }
 
 // flow is one TCP connection between a client and a server.
 type flow struct {
-	w       *writer
-	ip      [2]net.IP
-	port    [2]uint16
-	seq     [2]uint32
-	started bool
+	w    *writer
+	ip   [2]net.IP
+	port [2]uint16
+	seq  [2]uint32
 }
 
 func (w *writer) flow(client net.IP, cport uint16, server net.IP, sport uint16) *flow {
