@@ -27,12 +27,37 @@ type Options struct {
 	// segment for this long in capture time. Zero never times out, which
 	// suits reading files.
 	IdleTimeout time.Duration
+	// ReorderWindow and ReorderSegments say how long a hole is kept open
+	// after the receiver acknowledged bytes past it. The acknowledgement
+	// shows that the bytes were sent and received, but a capture can
+	// record them after it: packets reordered between the NIC queues and
+	// the capture, or a capture reordered by a tool. So the hole is given
+	// up as a Gap only once both the capture time has advanced
+	// ReorderWindow past the acknowledgement and ReorderSegments further
+	// TCP segments (of any connection) have been captured after it, or
+	// earlier when MaxBufferedPerDirection is exceeded or the connection
+	// ends. Bytes that fill the hole before then are delivered as usual.
+	// Zero selects the defaults (200 ms and 32 segments); a negative value
+	// drops that condition, and with both negative a hole is given up as
+	// soon as an acknowledgement covers it.
+	ReorderWindow   time.Duration
+	ReorderSegments int
 }
 
 // Defaults for Options.
 const (
 	DefaultMaxBufferedPerDirection = 4 << 20
 	DefaultMaxConnections          = 65536
+	// A capture on one host reorders packets by microseconds to a few
+	// milliseconds (per-CPU capture rings fed by multi-queue NICs, whose
+	// hash can put a data segment and its ACK on different queues), so
+	// DefaultReorderWindow is far above that while still giving up lost
+	// bytes quickly. The segment count guards against captures whose
+	// timestamps say little: a reordered capture written with the
+	// timestamps of the positions its packets moved to, coarse or equal
+	// timestamps. Tools reorder by a few positions; 32 is well above.
+	DefaultReorderWindow   = 200 * time.Millisecond
+	DefaultReorderSegments = 32
 )
 
 // maxTrailingGap bounds the gap reported at the end of a stream from
@@ -72,9 +97,16 @@ type Stats struct {
 
 	RetransmittedSegments int64 // segments that brought no new bytes
 	RetransmittedBytes    int64 // bytes received more than once, dropped
-	OutOfOrder            int64 // segments that arrived ahead of a hole
-	PeakBuffered          int64 // most memory held for out-of-order segments at once, all connections
-	Stray                 int64 // segments for a connection already ended, lone RSTs, data after FIN
+	OutOfOrder            int64 // segments held: ahead of a hole, or for the other side (HeldForOtherSide)
+	// LateFilled counts segments that brought bytes of a hole after the
+	// receiver had acknowledged them: reordered in the capture, not lost.
+	LateFilled int64
+	// HeldForOtherSide counts in-order segments held back because they
+	// acknowledge bytes of the other direction not delivered yet: their
+	// sender had received those, so they come after them.
+	HeldForOtherSide int64
+	PeakBuffered     int64 // most memory held for out-of-order segments at once, all connections
+	Stray            int64 // segments for a connection already ended, lone RSTs, data after FIN
 }
 
 // ReasonCount is one kind of malformed packet.
@@ -101,6 +133,15 @@ type Assembler struct {
 	maxPend  int   // pieces held per direction at most
 	pool     chunkPool
 	seg      Segment // AddPacket's decode target
+	// waiting holds the directions with a hole acknowledged by the
+	// receiver that is not yet given up, by the time of the evidence.
+	waiting halfList
+	// quiet is set while Tick runs: no segment came for a while, so no
+	// late one is on its way and the time condition alone decides.
+	quiet     bool
+	freeHoles []*holeState
+	reorderW  time.Duration // -1: no time condition
+	reorderN  int64         // -1: no segment count condition
 	// recent is the connection of the last segment: consecutive segments
 	// mostly belong to one connection, and comparing addresses is cheaper
 	// than a map lookup.
@@ -124,22 +165,67 @@ type conn struct {
 	last       time.Time
 	prev, next *conn
 	closed     bool
+	rst        *earlyRST // a RST that came ahead of bytes it follows
+}
+
+// earlyRST is a RST captured ahead of bytes it follows: sent by side after
+// its stream reached seq and, if hasAck, after it received the other
+// direction up to ack. The connection ends when the streams get there, or
+// when the RST is old enough (Assembler.due).
+type earlyRST struct {
+	side   Side
+	hasAck bool
+	seq    uint32
+	ack    uint32
+	t      time.Time
+	n      int64
 }
 
 // half is one direction of a connection, named by its sender.
 type half struct {
-	next     uint32 // sequence number of the next byte to deliver
-	acked    uint32 // highest acknowledgement the receiver sent, if ackValid
-	isn      uint32 // if synSeen
-	finSeq   uint32 // sequence number of the FIN, if fin
-	init     bool   // next is known
-	synSeen  bool
-	ackValid bool
-	fin      bool // a FIN was seen
-	done     bool // the stream reached its FIN; nothing more is delivered
-	pend     []piece
-	buffered int // memory held in pend, as piece.cost counts it
+	next       uint32 // sequence number of the next byte to deliver
+	acked      uint32 // highest acknowledgement the receiver sent, if ackValid
+	isn        uint32 // if synSeen
+	start      uint32 // the sequence number the stream starts at, if init
+	firstAck   uint32 // the acknowledgement in the first segment, if firstAckOK
+	finSeq     uint32 // sequence number of the FIN, if fin
+	init       bool   // next is known
+	synSeen    bool
+	ackValid   bool
+	firstAckOK bool
+	fin        bool // a FIN was seen
+	done       bool // the stream reached its FIN; nothing more is delivered
+	pend       []piece
+	buffered   int        // memory held in pend, as piece.cost counts it
+	x          *holeState // from the first acknowledgement beyond next to the end
 }
+
+// holeState is what a direction needs once the receiver has acknowledged
+// bytes the capture has not shown (yet): most connections never do, so it
+// is allocated then, from a free list, and released when the connection
+// ends.
+type holeState struct {
+	// The acknowledgements that show a hole at next was lost from the
+	// capture rather than reordered in it. ev is set while evSeq is
+	// after next: the receiver had every byte before evSeq at evTime, when
+	// the assembler had seen evN segments. ackTime and ackN are the same
+	// for acked, if it was after next when it came. A hole is given up
+	// when its evidence is old enough (Assembler.due).
+	ev      bool
+	evSeq   uint32
+	evTime  time.Time
+	evN     int64
+	ackTime time.Time
+	ackN    int64
+	// Links in Assembler.waiting, nil when not in it; c and side name the
+	// half for the list.
+	wprev, wnext *half
+	c            *conn
+	side         Side
+}
+
+// hasEv reports whether h has evidence of a hole at next.
+func (h *half) hasEv() bool { return h.x != nil && h.x.ev }
 
 // piece is a run of sequence space held out of order: captured bytes
 // followed by bytes the snap length cut off.
@@ -148,6 +234,10 @@ type piece struct {
 	data    []byte // a pooled copy
 	missing int
 	t       time.Time
+	// ack is the acknowledgement the segment carried, if hasAck: its bytes
+	// were sent after the other direction's bytes before ack arrived.
+	ack    uint32
+	hasAck bool
 }
 
 func (p *piece) span() uint32 { return uint32(len(p.data) + p.missing) }
@@ -155,6 +245,79 @@ func (p *piece) span() uint32 { return uint32(len(p.data) + p.missing) }
 func (p *piece) cost() int { return cap(p.data) + pieceOverhead }
 
 func (h *half) pending() bool { return len(h.pend) > 0 || (h.fin && !h.done) }
+
+// halfList is an intrusive doubly linked list of halves with a sentinel.
+type halfList struct {
+	root half
+	n    int
+}
+
+func (l *halfList) init() {
+	if l.root.x == nil {
+		l.root.x = new(holeState)
+	}
+	l.root.x.wnext, l.root.x.wprev = &l.root, &l.root
+	l.n = 0
+}
+
+// pushBack adds h, which has a holeState and is not in the list.
+func (l *halfList) pushBack(h *half) {
+	h.x.wprev, h.x.wnext = l.root.x.wprev, &l.root
+	l.root.x.wprev.x.wnext = h
+	l.root.x.wprev = h
+	l.n++
+}
+
+func (l *halfList) remove(h *half) {
+	if h.x == nil || h.x.wnext == nil {
+		return
+	}
+	h.x.wprev.x.wnext, h.x.wnext.x.wprev = h.x.wnext, h.x.wprev
+	h.x.wprev, h.x.wnext = nil, nil
+	l.n--
+}
+
+func (l *halfList) front() *half {
+	if l.n == 0 {
+		return nil
+	}
+	return l.root.x.wnext
+}
+
+// maxFreeHoleStates bounds the holeStates kept for reuse.
+const maxFreeHoleStates = 4096
+
+// holeState returns s's holeState, taking one from the free list (or
+// allocating it) the first time.
+func (a *Assembler) holeState(c *conn, s Side) *holeState {
+	h := &c.dir[s]
+	if h.x == nil {
+		if n := len(a.freeHoles); n > 0 {
+			h.x = a.freeHoles[n-1]
+			a.freeHoles[n-1] = nil
+			a.freeHoles = a.freeHoles[:n-1]
+		} else {
+			h.x = new(holeState)
+		}
+		h.x.c, h.x.side = c, s
+	}
+	return h.x
+}
+
+// releaseHoleState returns h's holeState, out of the waiting list, to the
+// free list.
+func (a *Assembler) releaseHoleState(h *half) {
+	if h.x == nil {
+		return
+	}
+	a.waiting.remove(h)
+	x := h.x
+	h.x = nil
+	*x = holeState{}
+	if len(a.freeHoles) < maxFreeHoleStates {
+		a.freeHoles = append(a.freeHoles, x)
+	}
+}
 
 // Serial number arithmetic (RFC 1982) for 32-bit sequence numbers.
 func seqAfter(a, b uint32) bool { return int32(a-b) > 0 }
@@ -209,8 +372,25 @@ func NewAssembler(f HandlerFactory, opt Options) *Assembler {
 	}
 	a := &Assembler{factory: f, opt: opt, conns: make(map[connKey]*conn)}
 	a.maxPend = max(opt.MaxBufferedPerDirection>>minChunkShift, 16)
+	switch {
+	case opt.ReorderWindow == 0:
+		a.reorderW = DefaultReorderWindow
+	case opt.ReorderWindow < 0:
+		a.reorderW = -1
+	default:
+		a.reorderW = opt.ReorderWindow
+	}
+	switch {
+	case opt.ReorderSegments == 0:
+		a.reorderN = DefaultReorderSegments
+	case opt.ReorderSegments < 0:
+		a.reorderN = -1
+	default:
+		a.reorderN = int64(opt.ReorderSegments)
+	}
 	a.live.init()
 	a.closed.init()
+	a.waiting.init()
 	return a
 }
 
@@ -263,10 +443,13 @@ func (a *Assembler) Stats() Stats {
 // Add feeds one segment, in capture order. seg and its payload are not
 // kept after Add returns.
 func (a *Assembler) Add(seg *Segment) {
-	a.stats.TCPSegments++
 	if a.opt.IdleTimeout > 0 {
 		a.expire(seg.Time)
 	}
+	if a.waiting.n > 0 {
+		a.sweep(seg.Time)
+	}
+	a.stats.TCPSegments++
 	var key connKey
 	c := a.recent
 	if c == nil || !c.owns(seg) {
@@ -292,6 +475,9 @@ func (a *Assembler) Add(seg *Segment) {
 		return
 	}
 	a.segment(c, seg)
+	if c.rst != nil && !c.closed {
+		a.checkRST(c, seg.Time)
+	}
 }
 
 // owns reports whether seg travels between c's endpoints.
@@ -314,6 +500,18 @@ func startsNew(c *conn, seg *Segment) bool {
 	h := &c.dir[s]
 	if h.synSeen && seg.Seq == h.isn {
 		return false // the same SYN again
+	}
+	if !h.synSeen && h.init && !c.closed && seg.Seq+1 == h.start {
+		// This side's SYN, captured after the first bytes it sent (the
+		// capture reordered it): the connection it opened.
+		return false
+	}
+	if o := &c.dir[s.Other()]; !h.init && !c.closed && o.init &&
+		((seg.ACK && seg.Ack == o.start) || (o.firstAckOK && seg.Seq+1 == o.firstAck)) {
+		// A SYN-ACK for the stream the other side has been sending, or
+		// the SYN the other side's first segment acknowledged, captured
+		// after it.
+		return false
 	}
 	if c.closed || h.init {
 		return true // after the end, a new ISN, or a SYN in mid-stream
@@ -389,6 +587,9 @@ func (a *Assembler) replace(c *conn, t time.Time) {
 
 // quietReason is the end reason of a connection that stopped without a RST.
 func (a *Assembler) quietReason(c *conn) EndReason {
+	if c.rst != nil {
+		return EndRST
+	}
 	if c.dir[0].fin || c.dir[1].fin {
 		return EndFIN
 	}
@@ -414,29 +615,53 @@ func (a *Assembler) segment(c *conn, seg *Segment) {
 	t := seg.Time
 	c.last = t
 	a.live.toFront(c)
+	h, o := &c.dir[s], &c.dir[s.Other()]
 	if seg.RST {
+		early := (h.init && !h.done && seqAfter(seg.Seq, h.next) && seg.Seq-h.next < maxTrailingGap) ||
+			(seg.ACK && a.waits(c, s, seg.Ack))
+		if c.h != nil && early {
+			// Bytes it follows have not been captured yet: end the
+			// connection when they have been, or when it is clear they
+			// will not come.
+			if c.rst == nil {
+				c.rst = &earlyRST{side: s, seq: seg.Seq, ack: seg.Ack, hasAck: seg.ACK, t: t, n: a.stats.TCPSegments}
+			}
+			return
+		}
 		a.flush(c, t)
 		a.end(c, EndRST, t)
 		return
 	}
-	h, o := &c.dir[s], &c.dir[s.Other()]
 	if seg.ACK && o.init && (!o.ackValid || seqAfter(seg.Ack, o.acked)) {
 		o.acked, o.ackValid = seg.Ack, true
-		if o.pending() && c.h != nil {
-			a.resolve(c, s.Other(), t)
-			if c.closed {
-				return
+		if seqAfter(seg.Ack, o.next) && c.h != nil && !o.done {
+			// The receiver has bytes the capture has not shown (yet).
+			x := a.holeState(c, s.Other())
+			x.ackTime, x.ackN = t, a.stats.TCPSegments
+			if !x.ev {
+				a.settle(o)
+			}
+			if x.ev && o.pending() && a.due(x.evTime, x.evN, t) {
+				a.resolve(c, s.Other(), t)
+				if c.closed {
+					return
+				}
 			}
 		}
 	}
 	start := seg.Seq
+	if !h.init && seg.ACK {
+		h.firstAck, h.firstAckOK = seg.Ack, true
+	}
 	if seg.SYN {
 		if !h.init {
-			h.init, h.synSeen, h.isn, h.next = true, true, seg.Seq, seg.Seq+1
+			h.init, h.synSeen, h.isn, h.next, h.start = true, true, seg.Seq, seg.Seq+1, seg.Seq+1
+		} else if !h.synSeen && seg.Seq+1 == h.start {
+			h.synSeen, h.isn = true, seg.Seq
 		}
 		start++
 	} else if !h.init {
-		h.init, h.next = true, seg.Seq
+		h.init, h.next, h.start = true, seg.Seq, seg.Seq
 	}
 	if c.h == nil {
 		if seg.FIN {
@@ -450,12 +675,26 @@ func (a *Assembler) segment(c *conn, seg *Segment) {
 	if len(seg.Payload) == 0 && seg.Missing == 0 && !seg.FIN {
 		return
 	}
-	a.data(c, s, start, seg.Payload, seg.Missing, seg.FIN, t)
+	a.data(c, s, start, seg.Payload, seg.Missing, seg.FIN, seg.Ack, seg.ACK, t)
+}
+
+// checkRST ends c for its early RST once the streams have reached it, or
+// once it is old enough. It is checked on the connection's segments and
+// when a hole of it is given up; a connection that goes quiet with its
+// RST waiting ends at the idle timeout or Close, with EndRST.
+func (a *Assembler) checkRST(c *conn, now time.Time) {
+	r := c.rst
+	h := &c.dir[r.side]
+	reached := (h.done || !seqAfter(r.seq, h.next)) && !(r.hasAck && a.waits(c, r.side, r.ack))
+	if reached || a.due(r.t, r.n, now) {
+		a.flush(c, now)
+		a.end(c, EndRST, now)
+	}
 }
 
 // data handles the sequence range [start, start+len(payload)+missing) sent
-// by s, followed by a FIN if fin.
-func (a *Assembler) data(c *conn, s Side, start uint32, payload []byte, missing int, fin bool, t time.Time) {
+// by s, followed by a FIN if fin, in a segment acknowledging ack if hasAck.
+func (a *Assembler) data(c *conn, s Side, start uint32, payload []byte, missing int, fin bool, ack uint32, hasAck bool, t time.Time) {
 	h := &c.dir[s]
 	if h.done {
 		a.stats.Stray++
@@ -477,19 +716,73 @@ func (a *Assembler) data(c *conn, s Side, start uint32, payload []byte, missing 
 				a.stats.RetransmittedBytes += int64(skip)
 				payload, missing = cutFront(payload, missing, skip)
 			}
+			if h.hasEv() {
+				a.stats.LateFilled++
+			}
+			if hasAck && a.waits(c, s, ack) {
+				// Sent after bytes of the other direction that have not
+				// been delivered: hold it until they are, so that the
+				// layer above sees a response after its request.
+				a.stats.HeldForOtherSide++
+				a.buffer(c, s, h.next, payload, missing, ack, hasAck, t)
+				break
+			}
 			a.deliver(c, s, payload, missing, t)
 			if len(h.pend) > 0 {
-				a.drain(c, s)
+				a.drain(c, s, false)
+			}
+			if h.hasEv() {
+				a.settle(h)
 			}
 		default:
-			a.buffer(c, s, start, payload, missing, t)
-			a.resolve(c, s, t)
-			if c.closed {
-				return
+			if h.hasEv() && seqAfter(h.x.evSeq, start) {
+				a.stats.LateFilled++
+			}
+			a.buffer(c, s, start, payload, missing, ack, hasAck, t)
+			if h.hasEv() {
+				a.settle(h)
+				a.resolve(c, s, t)
+				if c.closed {
+					return
+				}
 			}
 		}
 	}
 	a.checkFin(c, s, t)
+	if len(c.dir[s.Other()].pend) > 0 && !c.closed {
+		a.ungate(c, s.Other(), t)
+	}
+}
+
+// waits reports whether bytes sent by s in a segment acknowledging ack
+// must wait for the other direction: their sender had received bytes of
+// it that have not been delivered yet (reordered or lost in the capture).
+// An acknowledgement beyond the other direction's FIN, or absurdly far
+// ahead, holds nothing.
+func (a *Assembler) waits(c *conn, s Side, ack uint32) bool {
+	o := &c.dir[s.Other()]
+	return o.init && !o.done && seqAfter(ack, o.next) && ack-o.next < maxTrailingGap
+}
+
+// ungate delivers the held bytes of s that the other direction has now
+// caught up with, and so on back and forth while that makes progress.
+func (a *Assembler) ungate(c *conn, s Side, t time.Time) {
+	for !c.closed {
+		h := &c.dir[s]
+		if len(h.pend) == 0 || seqAfter(h.pend[0].seq, h.next) {
+			return
+		}
+		before := h.next
+		a.drain(c, s, false)
+		if h.next == before {
+			return
+		}
+		if h.hasEv() {
+			a.settle(h)
+		}
+		a.checkFin(c, s, t)
+		s = s.Other()
+	}
 }
 
 // cutFront drops the first skip bytes of a captured-then-missing run.
@@ -528,8 +821,9 @@ func (a *Assembler) skipTo(c *conn, s Side, seq uint32, t time.Time) {
 	}
 }
 
-// drain delivers the buffered pieces that the stream has reached.
-func (a *Assembler) drain(c *conn, s Side) {
+// drain delivers the buffered pieces that the stream has reached, up to
+// the first that waits for the other direction unless force.
+func (a *Assembler) drain(c *conn, s Side, force bool) {
 	h := &c.dir[s]
 	i := 0
 	for ; i < len(h.pend); i++ {
@@ -538,6 +832,9 @@ func (a *Assembler) drain(c *conn, s Side) {
 			break
 		}
 		if end := p.seq + p.span(); seqAfter(end, h.next) {
+			if !force && p.hasAck && a.waits(c, s, p.ack) {
+				break
+			}
 			skip := h.next - p.seq
 			a.stats.RetransmittedBytes += int64(skip)
 			data, missing := cutFront(p.data, p.missing, skip)
@@ -575,7 +872,7 @@ func (a *Assembler) releaseAll(h *half) {
 // buffer stores [start, start+len(payload)+missing), which lies beyond the
 // next expected byte, keeping the bytes that arrived first where it
 // overlaps what is already held.
-func (a *Assembler) buffer(c *conn, s Side, start uint32, payload []byte, missing int, t time.Time) {
+func (a *Assembler) buffer(c *conn, s Side, start uint32, payload []byte, missing int, ack uint32, hasAck bool, t time.Time) {
 	h := &c.dir[s]
 	a.stats.OutOfOrder++
 	rel := func(seq uint32) int64 { return int64(seq - h.next) }
@@ -607,7 +904,7 @@ func (a *Assembler) buffer(c *conn, s Side, start uint32, payload []byte, missin
 		}
 		// Insert the part [cur, stop) of the new segment.
 		from, to := int(cur-lo), int(stop-lo)
-		p := piece{seq: start + uint32(from), t: t}
+		p := piece{seq: start + uint32(from), t: t, ack: ack, hasAck: hasAck}
 		if from < len(payload) {
 			d := payload[from:min(to, len(payload))]
 			p.data = a.pool.get(len(d))
@@ -625,37 +922,117 @@ func (a *Assembler) buffer(c *conn, s Side, start uint32, payload []byte, missin
 	}
 	// Over the limit: give up on the holes, oldest first.
 	for (h.buffered > a.opt.MaxBufferedPerDirection || len(h.pend) > a.maxPend) && len(h.pend) > 0 {
-		a.skipTo(c, s, h.pend[0].seq, t)
-		a.drain(c, s)
+		a.skipTo(c, s, h.pend[0].seq, a.gapTime(h, t))
+		a.drain(c, s, true)
 	}
 }
 
-// resolve gives up on holes the receiver has acknowledged: it got those
-// bytes, so they were lost from the capture and will not come.
-func (a *Assembler) resolve(c *conn, s Side, t time.Time) {
+// due reports whether an acknowledgement captured at t, when the assembler
+// had seen n segments, is old enough at now for the hole it covers to be
+// given up: the options' reorder window has passed and enough segments
+// have been captured since.
+func (a *Assembler) due(t time.Time, n int64, now time.Time) bool {
+	return (a.quiet || a.reorderN < 0 || a.stats.TCPSegments-n >= a.reorderN) &&
+		(a.reorderW < 0 || now.Sub(t) >= a.reorderW)
+}
+
+// gapTime is the time to report a hole at h.next with, when it is given up
+// at t: the time of the acknowledgement that showed it lost, if any.
+func (a *Assembler) gapTime(h *half, t time.Time) time.Time {
+	if h.hasEv() && seqAfter(h.x.evSeq, h.next) {
+		return h.x.evTime
+	}
+	return t
+}
+
+// settle brings h's evidence up to date after its stream advanced or the
+// receiver acknowledged more: evidence the stream went past is dropped, and
+// the latest acknowledgement beyond the stream, if any, becomes the new
+// evidence, waiting in a.waiting for its time.
+func (a *Assembler) settle(h *half) {
+	x := h.x
+	if x == nil {
+		return
+	}
+	if x.ev && !seqAfter(x.evSeq, h.next) {
+		x.ev = false
+		a.waiting.remove(h)
+	}
+	if !x.ev && !h.done && h.ackValid && seqAfter(h.acked, h.next) {
+		x.ev, x.evSeq, x.evTime, x.evN = true, h.acked, x.ackTime, x.ackN
+		a.waiting.remove(h)
+		a.waiting.pushBack(h)
+	}
+}
+
+// sweep gives up the holes whose evidence has become old enough by now,
+// whatever connection the segment at hand belongs to. The list is in the
+// order evidence was found, so it stops at the first that is not due;
+// evidence renewed from an earlier acknowledgement can sit behind a later
+// one and then waits for it, which only delays giving up.
+func (a *Assembler) sweep(now time.Time) {
+	for h := a.waiting.front(); h != nil && a.due(h.x.evTime, h.x.evN, now); h = a.waiting.front() {
+		a.waiting.remove(h)
+		c, s := h.x.c, h.x.side
+		if c.h != nil && !c.closed && (h.pending() || len(c.dir[s.Other()].pend) > 0) {
+			a.resolve(c, s, now)
+		}
+		if c.rst != nil && !c.closed {
+			a.checkRST(c, now)
+		}
+	}
+}
+
+// resolve gives up on holes the receiver acknowledged long enough ago: it
+// got those bytes, and they have not shown up in the capture within the
+// reorder window, so they were lost from it and will not come.
+func (a *Assembler) resolve(c *conn, s Side, now time.Time) {
 	h := &c.dir[s]
-	for h.ackValid && seqAfter(h.acked, h.next) {
+	for h.hasEv() && a.due(h.x.evTime, h.x.evN, now) {
+		// The latest acknowledgement may be old enough too; then the
+		// hole goes up to it rather than to the first one.
+		bound := h.x.evSeq
+		if seqAfter(h.acked, bound) && a.due(h.x.ackTime, h.x.ackN, now) {
+			bound = h.acked
+		}
 		var holeEnd uint32
 		switch {
+		case len(h.pend) > 0 && !seqAfter(h.pend[0].seq, h.next):
+			// No hole: held bytes waiting for the other direction,
+			// which waits for these (a retransmission carrying a later
+			// acknowledgement can make such a cycle). They have waited
+			// long enough.
+			a.drain(c, s, true)
+			a.settle(h)
+			continue
 		case len(h.pend) > 0:
 			holeEnd = h.pend[0].seq
 		case h.fin && !h.done:
 			holeEnd = h.finSeq
+		case len(c.dir[s.Other()].pend) > 0 && bound-h.next < maxTrailingGap:
+			// The other direction holds bytes sent after these: give
+			// them up rather than hold those until the end.
+			holeEnd = bound
 		default:
 			// Nothing captured beyond the hole yet; its bytes may still
 			// show up, so wait.
-			return
+			holeEnd = h.next
 		}
-		if seqAfter(holeEnd, h.acked) {
-			holeEnd = h.acked
+		if seqAfter(holeEnd, bound) {
+			holeEnd = bound
 		}
 		if !seqAfter(holeEnd, h.next) {
 			break
 		}
-		a.skipTo(c, s, holeEnd, t)
-		a.drain(c, s)
+		a.skipTo(c, s, holeEnd, h.x.evTime)
+		a.drain(c, s, false)
+		a.settle(h)
 	}
-	a.checkFin(c, s, t)
+	a.checkFin(c, s, now)
+	if !c.closed {
+		a.ungate(c, s, now)
+		a.ungate(c, s.Other(), now)
+	}
 }
 
 // checkFin ends the direction when the stream has reached its FIN, and the
@@ -667,6 +1044,10 @@ func (a *Assembler) checkFin(c *conn, s Side, t time.Time) {
 	}
 	h.done = true
 	h.next = h.finSeq + 1
+	if h.x != nil {
+		h.x.ev = false
+		a.waiting.remove(h)
+	}
 	a.releaseAll(h)
 	if c.dir[s.Other()].done {
 		a.end(c, EndFIN, t)
@@ -679,23 +1060,45 @@ func (a *Assembler) flush(c *conn, t time.Time) {
 	if c.h == nil {
 		return
 	}
+	// Give up the holes of both directions in turn first, so that bytes
+	// held for the other direction still come after what they follow.
+	for progress := true; progress; {
+		progress = false
+		for s := SideA; s <= SideB; s++ {
+			h := &c.dir[s]
+			if !h.init || h.done || len(h.pend) == 0 {
+				continue
+			}
+			before := h.next
+			a.skipTo(c, s, h.pend[0].seq, a.gapTime(h, t))
+			a.drain(c, s, false)
+			progress = progress || h.next != before
+		}
+	}
 	for s := SideA; s <= SideB; s++ {
 		h := &c.dir[s]
 		if !h.init || h.done {
 			continue
 		}
 		for len(h.pend) > 0 {
-			a.skipTo(c, s, h.pend[0].seq, t)
-			a.drain(c, s)
+			a.skipTo(c, s, h.pend[0].seq, a.gapTime(h, t))
+			a.drain(c, s, true)
 		}
 		switch {
 		case h.fin:
-			a.skipTo(c, s, h.finSeq, t)
+			a.skipTo(c, s, h.finSeq, a.gapTime(h, t))
 			h.done = true
 			h.next = h.finSeq + 1
+		case c.rst != nil && s == c.rst.side && seqAfter(c.rst.seq, h.next):
+			// The RST came after bytes the capture never showed.
+			a.skipTo(c, s, c.rst.seq, a.gapTime(h, t))
 		case h.ackValid && seqAfter(h.acked, h.next) && h.acked-h.next < maxTrailingGap:
 			// The receiver acknowledged bytes the capture never showed.
-			a.skipTo(c, s, h.acked, t)
+			a.skipTo(c, s, h.acked, a.gapTime(h, t))
+		}
+		if h.x != nil {
+			h.x.ev = false
+			a.waiting.remove(h)
 		}
 	}
 }
@@ -707,6 +1110,9 @@ func (a *Assembler) end(c *conn, reason EndReason, t time.Time) {
 		return
 	}
 	c.closed = true
+	c.rst = nil
+	a.releaseHoleState(&c.dir[0])
+	a.releaseHoleState(&c.dir[1])
 	a.releaseAll(&c.dir[0])
 	a.releaseAll(&c.dir[1])
 	c.dir[0].pend, c.dir[1].pend = nil, nil
@@ -739,7 +1145,10 @@ func (a *Assembler) Close(t time.Time) {
 	for _, c := range open {
 		a.flush(c, t)
 		reason := EndCapture
-		if c.dir[0].done && c.dir[1].done {
+		switch {
+		case c.rst != nil:
+			reason = EndRST
+		case c.dir[0].done && c.dir[1].done:
 			reason = EndFIN
 		}
 		a.end(c, reason, t)
@@ -750,6 +1159,7 @@ func (a *Assembler) Close(t time.Time) {
 	a.live.n = 0
 	a.closed.init()
 	a.closed.n = 0
+	a.waiting.init()
 }
 
 // ReadAll adds every packet of src, then closes the assembler at the last

@@ -402,10 +402,277 @@ func TestFINWithHoleResolvedByAck(t *testing.T) {
 	a.Add(c2s(1006, 5001, "FA", "", 4)) // "cde" lost, then FIN
 	a.Add(s2c(5001, 1007, "FA", "", 5)) // server got everything and closes
 	a.Add(c2s(1007, 5002, "A", "", 6))
+	// "cde" could still show up late, within the reorder window.
+	expectEvents(t, r.events, `1 A data "ab"`)
+	// Segments of another connection, past the window and the count.
+	other := netip.AddrPortFrom(cli.Addr(), 1)
+	for i := range DefaultReorderSegments + 1 {
+		a.Add(mkseg(other, srv, uint32(100+i), 1, "A", "", 300+i))
+	}
 	expectEvents(t, r.events,
 		`1 A data "ab"`,
 		`1 A gap 3`,
 		`1 end fin`)
+	// The gap has the time of the ACK that showed the bytes lost; the
+	// connection ends when that was found out.
+	if ms := r.times[1].Sub(t0).Milliseconds(); ms != 5 {
+		t.Fatalf("gap time %dms", ms)
+	}
+	// 32 segments after the ACK (one at 6 ms, then from 300 ms), the next
+	// one finds the hole lost.
+	if ms := r.times[2].Sub(t0).Milliseconds(); ms != 300+DefaultReorderSegments-1 {
+		t.Fatalf("end time %dms", ms)
+	}
+}
+
+// A live capture's Tick, when the network is quiet, gives up a hole
+// acknowledged longer than the reorder window ago without the segment
+// count (no late segment is on its way); within the window it waits.
+func TestTickResolvesQuietHole(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{})
+	handshake(a)
+	a.Add(c2s(1001, 5001, "PA", "ab", 3))
+	a.Add(c2s(1006, 5001, "FA", "", 4)) // "cde" lost, then FIN
+	a.Add(s2c(5001, 1007, "FA", "", 5))
+	a.Add(c2s(1007, 5002, "A", "", 6))
+	a.Tick(t0.Add(100 * time.Millisecond))
+	expectEvents(t, r.events, `1 A data "ab"`)
+	a.Tick(t0.Add(DefaultReorderWindow + 10*time.Millisecond))
+	expectEvents(t, r.events,
+		`1 A data "ab"`,
+		`1 A gap 3`,
+		`1 end fin`)
+}
+
+func TestFINWithHoleClosed(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{})
+	handshake(a)
+	a.Add(c2s(1001, 5001, "PA", "ab", 3))
+	a.Add(c2s(1006, 5001, "FA", "", 4)) // "cde" lost, then FIN
+	a.Add(s2c(5001, 1007, "FA", "", 5))
+	a.Add(c2s(1007, 5002, "A", "", 6))
+	a.Close(t0.Add(time.Second))
+	expectEvents(t, r.events,
+		`1 A data "ab"`,
+		`1 A gap 3`,
+		`1 end fin`)
+	if ms := r.times[1].Sub(t0).Milliseconds(); ms != 5 {
+		t.Fatalf("gap time %dms", ms)
+	}
+}
+
+// A segment captured after the ACK that covers it (reordered in the
+// capture, not lost) fills its hole: no gap.
+func TestLateSegmentAfterAck(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{})
+	handshake(a)
+	a.Add(c2s(1004, 5001, "PA", "def", 3))
+	a.Add(s2c(5001, 1007, "A", "", 4)) // acknowledges "abc" and "def"
+	a.Add(c2s(1007, 5001, "PA", "ghi", 5))
+	a.Add(s2c(5001, 1010, "PA", "ok", 6))
+	a.Add(c2s(1001, 5001, "PA", "abc", 7)) // late
+	a.Add(c2s(1010, 5003, "FA", "", 8))
+	a.Add(s2c(5003, 1011, "FA", "", 9))
+	// "ok" acknowledges "ghi": it waits for it.
+	expectEvents(t, r.events,
+		`1 A data "abc"`,
+		`1 A data "def"`,
+		`1 A data "ghi"`,
+		`1 B data "ok"`,
+		`1 end fin`)
+	ms := func(i int) int64 { return r.times[i].Sub(t0).Milliseconds() }
+	if ms(0) != 7 || ms(1) != 3 || ms(2) != 5 || ms(3) != 6 {
+		t.Fatalf("times %d %d %d %d", ms(0), ms(1), ms(2), ms(3))
+	}
+	if st := a.Stats(); st.Gaps != 0 || st.LateFilled != 1 || st.RetransmittedBytes != 0 || st.OutOfOrder != 3 || st.HeldForOtherSide != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+// The whole exchange after a lost-looking segment, FINs and the last ACK
+// included, comes before it: it still fills the hole.
+func TestLateSegmentAfterFINs(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{})
+	handshake(a)
+	a.Add(c2s(1004, 5001, "FPA", "def", 3))
+	a.Add(s2c(5001, 1008, "FA", "", 4))
+	a.Add(c2s(1008, 5002, "A", "", 5))
+	a.Add(c2s(1001, 5001, "PA", "abc", 6)) // late
+	expectEvents(t, r.events,
+		`1 A data "abc"`,
+		`1 A data "def"`,
+		`1 end fin`)
+}
+
+// A hole acknowledged by the receiver waits for both the reorder window
+// and the segment count, counted over all connections.
+func TestReorderWindowBothConditions(t *testing.T) {
+	other := netip.AddrPortFrom(cli.Addr(), 1)
+	for _, tc := range []struct {
+		name     string
+		opt      Options
+		segs, ms int // segments of another connection, ms apart
+		given    bool
+	}{
+		{"defaults: count not reached", Options{}, DefaultReorderSegments - 1, 100, false},
+		{"defaults: window not reached", Options{}, 1000, 0, false},
+		{"defaults: both reached", Options{}, DefaultReorderSegments + 1, 10, true},
+		{"window only", Options{ReorderSegments: -1, ReorderWindow: 50 * time.Millisecond}, 2, 30, true},
+		{"window only: not reached", Options{ReorderSegments: -1, ReorderWindow: 50 * time.Millisecond}, 1, 30, false},
+		{"count only", Options{ReorderSegments: 3, ReorderWindow: -1}, 4, 0, true},
+		{"count only: not reached", Options{ReorderSegments: 3, ReorderWindow: -1}, 2, 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &recorder{ignore: map[uint64]bool{2: true}}
+			a := NewAssembler(r, tc.opt)
+			handshake(a)
+			a.Add(c2s(1004, 5001, "PA", "def", 3))
+			a.Add(s2c(5001, 1007, "A", "", 4))
+			for i := range tc.segs {
+				a.Add(mkseg(other, srv, uint32(100+i), 1, "A", "", 4+(i+1)*tc.ms))
+			}
+			a.Add(c2s(1001, 5001, "PA", "abc", 5+tc.segs*tc.ms)) // late, or a retransmission
+			a.Close(t0.Add(time.Hour))
+			want := []string{`1 A data "abc"`, `1 A data "def"`, `1 end capture_end`}
+			if tc.given {
+				want = []string{`1 A gap 3`, `1 A data "def"`, `1 end capture_end`}
+			}
+			expectEvents(t, r.events, want...)
+			st := a.Stats()
+			if tc.given && (st.Gaps != 1 || st.GapBytes != 3 || st.RetransmittedBytes != 3 || r.times[0].Sub(t0) != 4*time.Millisecond) {
+				t.Fatalf("stats %+v, gap at %v", st, r.times[0].Sub(t0))
+			}
+			if !tc.given && (st.Gaps != 0 || st.LateFilled != 1) {
+				t.Fatalf("stats %+v", st)
+			}
+		})
+	}
+}
+
+// With both conditions off, a hole is given up the moment an ACK covers
+// it and something was captured after it.
+func TestReorderWindowOff(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{ReorderWindow: -1, ReorderSegments: -1})
+	handshake(a)
+	a.Add(c2s(1004, 5001, "PA", "def", 3))
+	a.Add(s2c(5001, 1007, "A", "", 4))
+	expectEvents(t, r.events, `1 A gap 3`, `1 A data "def"`)
+	a.Add(c2s(1001, 5001, "PA", "abc", 5))
+	a.Add(s2c(5001, 1010, "A", "", 6)) // ahead of nothing held: waits
+	a.Add(c2s(1010, 5001, "PA", "jkl", 7))
+	a.Close(t0.Add(time.Second))
+	expectEvents(t, r.events, `1 A gap 3`, `1 A data "def"`, `1 A gap 3`, `1 A data "jkl"`, `1 end capture_end`)
+	if st := a.Stats(); st.RetransmittedSegments != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+// A lost segment followed by a reordered one: the first hole is given up
+// when its ACK is old enough, exactly, and the second, acknowledged later,
+// is still waiting and gets filled.
+func TestLostThenReordered(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{ReorderWindow: 100 * time.Millisecond, ReorderSegments: -1})
+	handshake(a)
+	// "abc" at 1001 is lost; "def" at 1004 comes late; "ghi" at 1007 in time.
+	a.Add(s2c(5001, 1004, "A", "", 10)) // acknowledges "abc"
+	a.Add(c2s(1007, 5001, "PA", "ghi", 20))
+	a.Add(s2c(5001, 1010, "A", "", 80))  // acknowledges "def" and "ghi"
+	a.Add(s2c(5001, 1010, "A", "", 150)) // 140 ms after the first ACK
+	expectEvents(t, r.events, `1 A gap 3`)
+	a.Add(c2s(1004, 5001, "PA", "def", 170)) // 90 ms after its ACK
+	a.Close(t0.Add(time.Second))
+	expectEvents(t, r.events, `1 A gap 3`, `1 A data "def"`, `1 A data "ghi"`, `1 end capture_end`)
+	if st := a.Stats(); st.Gaps != 1 || st.GapBytes != 3 || st.LateFilled != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+	if ms := r.times[0].Sub(t0).Milliseconds(); ms != 10 {
+		t.Fatalf("gap time %dms", ms)
+	}
+}
+
+// When the first and the latest ACK are both old enough, one hole is one
+// gap, not one per ACK.
+func TestHoleAckedTwiceOneGap(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{ReorderWindow: 100 * time.Millisecond, ReorderSegments: -1})
+	handshake(a)
+	a.Add(s2c(5001, 1004, "A", "", 10))
+	a.Add(s2c(5001, 1007, "A", "", 20))
+	a.Add(c2s(1007, 5001, "PA", "ghi", 500)) // long after both
+	expectEvents(t, r.events, `1 A gap 6`, `1 A data "ghi"`)
+}
+
+// The buffer bound still gives up a hole that waits for its window.
+func TestReorderWindowBufferBound(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{MaxBufferedPerDirection: 2 * 576})
+	handshake(a)
+	a.Add(c2s(1006, 5001, "PA", "fghij", 3))
+	a.Add(s2c(5001, 1016, "A", "", 4))
+	a.Add(c2s(1011, 5001, "PA", "klmno", 5))
+	a.Add(c2s(1021, 5001, "PA", "uvwxy", 6)) // over the bound
+	expectEvents(t, r.events, `1 A gap 5`, `1 A data "fghij"`, `1 A data "klmno"`)
+	if ms := r.times[0].Sub(t0).Milliseconds(); ms != 4 {
+		t.Fatalf("gap time %dms", ms) // the ACK's
+	}
+	a.Add(c2s(1016, 5001, "PA", "pqrst", 7)) // late, fills the second hole
+	a.Close(t0.Add(time.Second))
+	expectEvents(t, r.events, `1 A gap 5`, `1 A data "fghij"`, `1 A data "klmno"`, `1 A data "pqrst"`, `1 A data "uvwxy"`, `1 end capture_end`)
+}
+
+// A RST ends the wait: the hole becomes a gap with the ACK's time.
+func TestReorderWindowRST(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{})
+	handshake(a)
+	a.Add(c2s(1004, 5001, "PA", "def", 3))
+	a.Add(s2c(5001, 1007, "A", "", 4))
+	a.Add(s2c(5001, 1007, "R", "", 5))
+	a.Add(c2s(1001, 5001, "PA", "abc", 6)) // too late: the connection ended
+	expectEvents(t, r.events, `1 A gap 3`, `1 A data "def"`, `1 end rst`)
+	if ms := r.times[0].Sub(t0).Milliseconds(); ms != 4 {
+		t.Fatalf("gap time %dms", ms)
+	}
+	if st := a.Stats(); st.Stray != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+// Many connections waiting at once: each is given up in its turn, and the
+// list of waiting directions empties.
+func TestReorderWindowManyConnections(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{ReorderWindow: 10 * time.Millisecond, ReorderSegments: 2})
+	const n = 50
+	p := func(i int) netip.AddrPort { return netip.AddrPortFrom(cli.Addr(), uint16(1000+i)) }
+	for i := range n {
+		a.Add(mkseg(p(i), srv, 1000, 0, "S", "", i))
+		a.Add(mkseg(srv, p(i), 5000, 1001, "SA", "", i))
+		a.Add(mkseg(p(i), srv, 1004, 5001, "PA", "def", i))
+		a.Add(mkseg(srv, p(i), 5001, 1007, "A", "", i))
+	}
+	if a.waiting.n == 0 {
+		t.Fatal("nothing waiting")
+	}
+	for i := range 3 {
+		a.Add(mkseg(p(0), srv, 1007, 5001, "A", "", 1000+i))
+	}
+	if a.waiting.n != 0 {
+		t.Fatalf("%d still waiting", a.waiting.n)
+	}
+	if st := a.Stats(); st.Gaps != n || st.GapBytes != 3*n || st.PeakBuffered == 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	if a.buffered != 0 {
+		t.Fatalf("%d bytes still held", a.buffered)
+	}
+	a.Close(t0.Add(time.Hour))
 }
 
 func TestRST(t *testing.T) {
@@ -663,6 +930,29 @@ func (nopHandler) Data(Side, []byte, time.Time)  {}
 func (nopHandler) Gap(Side, int64, time.Time)    {}
 func (nopHandler) End(EndReason, time.Time)      {}
 
+// Holes acknowledged before they are filled, over and over: once the
+// buffers are pooled, nothing is allocated.
+func TestReorderedAckedNoAlloc(t *testing.T) {
+	a := NewAssembler(nopFactory{}, Options{})
+	handshake(a)
+	seq := uint32(1001)
+	s1, s2 := c2s(0, 5001, "PA", "0123456789", 3), c2s(0, 5001, "PA", "abcdefghij", 3)
+	ack := s2c(5001, 0, "A", "", 3)
+	allocs := testing.AllocsPerRun(1000, func() {
+		s2.Seq, ack.Ack, s1.Seq = seq+10, seq+20, seq
+		a.Add(s2)
+		a.Add(ack)
+		a.Add(s1)
+		seq += 20
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocs per reordered pair", allocs)
+	}
+	if st := a.Stats(); st.Gaps != 0 || st.LateFilled == 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
 func TestInOrderNoAlloc(t *testing.T) {
 	a := NewAssembler(nopFactory{}, Options{})
 	handshake(a)
@@ -705,5 +995,182 @@ func TestBufferBoundedAdversarial(t *testing.T) {
 			t.Fatalf("accounted %d of %d bytes", chk.off[SideA], n)
 		}
 		t.Logf("missing only %v: %v, %d gaps, peak %d", missingOnly, time.Since(start), st.Gaps, st.PeakBuffered)
+	}
+}
+
+// A response captured before the request it acknowledges is held until
+// the request is delivered: the layer above sees them in causal order.
+func TestResponseBeforeRequest(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{})
+	handshake(a)
+	a.Add(s2c(5001, 1004, "PA", "resp", 4)) // acknowledges "req"
+	a.Add(c2s(1001, 5001, "PA", "req", 3))
+	a.Add(c2s(1004, 5005, "A", "", 5))
+	a.Close(t0.Add(time.Second))
+	expectEvents(t, r.events, `1 A data "req"`, `1 B data "resp"`, `1 end capture_end`)
+	if ms := r.times[1].Sub(t0).Milliseconds(); ms != 4 {
+		t.Fatalf("response time %dms", ms)
+	}
+	if st := a.Stats(); st.Gaps != 0 || st.HeldForOtherSide != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+// When the request never shows up, the response is delivered after a gap
+// for it once the reorder window has passed, not at the end of the
+// connection.
+func TestResponseRequestLost(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{ReorderWindow: 100 * time.Millisecond, ReorderSegments: -1})
+	handshake(a)
+	a.Add(s2c(5001, 1004, "PA", "resp", 10))
+	a.Add(s2c(5005, 1004, "PA", "more", 20))
+	expectEvents(t, r.events)
+	a.Add(c2s(1004, 5009, "A", "", 200))
+	expectEvents(t, r.events, `1 A gap 3`, `1 B data "resp"`, `1 B data "more"`)
+	if ms := r.times[0].Sub(t0).Milliseconds(); ms != 10 {
+		t.Fatalf("gap time %dms", ms)
+	}
+}
+
+// Each direction holding bytes that acknowledge the other's held bytes (a
+// retransmission with a later acknowledgement can do that) is broken once
+// the window has passed, with no bytes lost.
+func TestHeldBothWays(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{ReorderWindow: 100 * time.Millisecond, ReorderSegments: -1})
+	handshake(a)
+	a.Add(s2c(5001, 1004, "PA", "xy", 10))
+	a.Add(c2s(1001, 5003, "PA", "abc", 11))
+	expectEvents(t, r.events)
+	a.Add(c2s(1004, 5003, "A", "", 200))
+	a.Close(t0.Add(time.Second))
+	if st := a.Stats(); st.Gaps != 0 || len(r.events) != 3 || r.events[2] != "1 end capture_end" {
+		t.Fatalf("events %q, stats %+v", r.events, st)
+	}
+}
+
+// Held bytes count against the buffer bound like any others.
+func TestHeldBufferBound(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{MaxBufferedPerDirection: 2 * 576})
+	handshake(a)
+	a.Add(s2c(5001, 1004, "PA", "aaaaa", 3))
+	a.Add(s2c(5006, 1004, "PA", "bbbbb", 4))
+	a.Add(s2c(5011, 1004, "PA", "ccccc", 5)) // over: delivered without waiting
+	expectEvents(t, r.events, `1 B data "aaaaa"`, `1 B data "bbbbb"`, `1 B data "ccccc"`)
+	a.Add(c2s(1001, 5016, "PA", "req", 6))
+	a.Close(t0.Add(time.Second))
+	expectEvents(t, r.events, `1 B data "aaaaa"`, `1 B data "bbbbb"`, `1 B data "ccccc"`, `1 A data "req"`, `1 end capture_end`)
+}
+
+// A SYN-ACK captured after the server's first bytes belongs to the
+// connection; it does not start a new one.
+func TestSYNACKAfterData(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{})
+	a.Add(c2s(1000, 0, "S", "", 0))
+	a.Add(c2s(1001, 5001, "A", "", 1))
+	a.Add(s2c(5001, 1001, "PA", "hello", 2))
+	a.Add(s2c(5000, 1001, "SA", "", 3)) // late
+	a.Add(c2s(1001, 5006, "PA", "req", 4))
+	a.Add(s2c(5000, 1001, "SA", "", 5)) // retransmitted
+	a.Close(t0.Add(time.Second))
+	expectEvents(t, r.events, `1 B data "hello"`, `1 A data "req"`, `1 end capture_end`)
+	if st := a.Stats(); st.Connections != 1 || st.Replaced != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+// The same for a client's SYN captured after its first bytes.
+func TestSYNAfterData(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{})
+	a.Add(c2s(1001, 5001, "PA", "req", 0))
+	a.Add(c2s(1000, 0, "S", "", 1)) // late
+	a.Add(s2c(5001, 1004, "PA", "resp", 2))
+	a.Add(c2s(7000, 0, "S", "", 3)) // a new connection
+	a.Close(t0.Add(time.Second))
+	expectEvents(t, r.events, `1 A data "req"`, `1 B data "resp"`, `1 end evicted`, `2 end capture_end`)
+}
+
+// A RST captured before bytes sent ahead of it (and before the other
+// side's bytes it acknowledges) ends the connection once they are in.
+func TestRSTAheadOfData(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{})
+	handshake(a)
+	a.Add(c2s(1001, 5001, "PA", "abc", 3))
+	a.Add(c2s(1007, 5004, "AR", "", 4)) // after "def" and the server's "xyz"
+	a.Add(c2s(1004, 5001, "PA", "def", 5))
+	expectEvents(t, r.events, `1 A data "abc"`, `1 A data "def"`)
+	a.Add(s2c(5001, 1004, "PA", "xyz", 6))
+	a.Add(c2s(1007, 5004, "A", "", 7)) // after the end: stray
+	expectEvents(t, r.events, `1 A data "abc"`, `1 A data "def"`, `1 B data "xyz"`, `1 end rst`)
+	if st := a.Stats(); st.Gaps != 0 || st.Stray != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+// An early RST whose bytes never come ends the connection once it is old
+// enough, with a gap for them, or at the end of the capture.
+func TestRSTAheadOfLostData(t *testing.T) {
+	for _, closeEarly := range []bool{false, true} {
+		r := &recorder{}
+		a := NewAssembler(r, Options{ReorderWindow: 100 * time.Millisecond, ReorderSegments: -1})
+		handshake(a)
+		a.Add(c2s(1001, 5001, "PA", "abc", 3))
+		a.Add(c2s(1007, 5001, "AR", "", 4)) // "def" is lost
+		if closeEarly {
+			a.Close(t0.Add(50 * time.Millisecond))
+		} else {
+			a.Add(s2c(5001, 1004, "A", "", 200))
+		}
+		expectEvents(t, r.events, `1 A data "abc"`, `1 A gap 3`, `1 end rst`)
+	}
+}
+
+// At the end, holes are given up in both directions before held bytes are
+// forced out, so that a response still follows its request.
+func TestCloseKeepsCausalOrder(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{})
+	handshake(a)
+	a.Add(s2c(5001, 1010, "PA", "resp", 3)) // acknowledges the whole request
+	a.Add(c2s(1004, 5001, "PA", "def", 4))  // "abc" lost
+	a.Add(c2s(1007, 5001, "PA", "ghi", 5))
+	a.Close(t0.Add(time.Second))
+	expectEvents(t, r.events, `1 A gap 3`, `1 A data "def"`, `1 A data "ghi"`, `1 B data "resp"`, `1 end capture_end`)
+}
+
+// The client's first bytes captured before the handshake: the SYN-ACK and
+// the SYN that follow belong to the connection.
+func TestHandshakeAfterData(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{})
+	a.Add(c2s(1001, 5001, "PA", "req", 0))
+	a.Add(s2c(5000, 1001, "SA", "", 1))
+	a.Add(c2s(1000, 0, "S", "", 2))
+	a.Add(s2c(5001, 1004, "PA", "resp", 3))
+	a.Close(t0.Add(time.Second))
+	expectEvents(t, r.events, `1 A data "req"`, `1 B data "resp"`, `1 end capture_end`)
+	if st := a.Stats(); st.Connections != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+// The server's first bytes captured before the client's SYN: the SYN they
+// acknowledge belongs to the connection.
+func TestSYNAfterServerData(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{})
+	a.Add(s2c(5001, 1001, "PA", "hello", 0))
+	a.Add(c2s(1000, 0, "S", "", 1))
+	a.Add(c2s(1001, 5006, "PA", "req", 2))
+	a.Close(t0.Add(time.Second))
+	expectEvents(t, r.events, `1 A data "hello"`, `1 B data "req"`, `1 end capture_end`)
+	if st := a.Stats(); st.Connections != 1 {
+		t.Fatalf("stats %+v", st)
 	}
 }

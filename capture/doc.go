@@ -28,13 +28,22 @@
 // to resynchronise. So this package needs:
 //
 //   - byte-exact gaps reported to the layer above, as soon as the capture
-//     shows the bytes will not come: a hole is given up when the receiver
-//     acknowledges bytes past it (it got them; the capture did not), when
-//     the bytes held out of order for a direction exceed a bound, or when
-//     the stream ends, and bytes cut off by the snap length are reported
-//     as a gap right after the part that was captured. gopacket/reassembly
-//     does not use acknowledgements to give up a hole: it skips one on a
-//     page limit or a time-based flush;
+//     shows the bytes will not come: a hole is given up once the receiver
+//     has acknowledged bytes past it (it got them; the capture did not)
+//     and the capture has moved on by a reorder window since
+//     (Options.ReorderWindow and ReorderSegments, 200 ms and 32 segments),
+//     so that a segment the capture merely recorded after its ACK still
+//     fills it; when the bytes held out of order for a direction exceed a
+//     bound; or when the stream ends. Bytes cut off by the snap length are
+//     reported as a gap right after the part that was captured.
+//     gopacket/reassembly does not use acknowledgements to give up a hole:
+//     it skips one on a page limit or a time-based flush;
+//   - causal order across directions: a segment that acknowledges bytes of
+//     the other direction not delivered yet was sent after them, so it is
+//     held until they are (or are given up), and a response never reaches
+//     the layer above before the request it answers; a RST captured ahead
+//     of bytes it follows ends the connection once they are in, and a SYN
+//     captured after the first bytes of its side belongs to the connection;
 //   - per-chunk timestamps: every Data call carries the capture time of
 //     the packet that brought those bytes, even when they were held out of
 //     order, so latencies are measured from the wire;

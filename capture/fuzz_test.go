@@ -170,7 +170,14 @@ func FuzzReassembly(f *testing.F) {
 	f.Fuzz(func(t *testing.T, isn uint32, maxBuf uint16, length uint16, ops []byte) {
 		L := int(length)%4096 + 1
 		chk := &fuzzChecker{t: t}
-		a := NewAssembler(chk, Options{MaxBufferedPerDirection: int(maxBuf) + 1})
+		// The high bits of length choose the reorder window: the defaults,
+		// none, or short ones that expire within the input.
+		mode := length >> 12
+		a := NewAssembler(chk, Options{
+			MaxBufferedPerDirection: int(maxBuf) + 1,
+			ReorderSegments:         []int{0, -1, 1, 3}[mode&3],
+			ReorderWindow:           []time.Duration{0, -1, time.Millisecond, 5 * time.Millisecond}[mode>>2],
+		})
 		base := isn + 1
 		ms := 0
 		at := func() time.Time { ms++; return t0.Add(time.Duration(ms) * time.Millisecond) }
@@ -248,6 +255,9 @@ func FuzzReassembly(f *testing.F) {
 		if st.GapBytes+chk.data != chk.off[SideA] {
 			t.Fatalf("stats gap bytes %d + data %d != %d", st.GapBytes, chk.data, chk.off[SideA])
 		}
+		if a.buffered != 0 || a.waiting.n != 0 {
+			t.Fatalf("after Close: %d bytes held, %d directions waiting", a.buffered, a.waiting.n)
+		}
 	})
 }
 
@@ -309,6 +319,9 @@ func FuzzAssemblerTable(f *testing.F) {
 		if len(ops) > 0 && ops[0]&1 != 0 {
 			opt.IdleTimeout = 50 * time.Millisecond
 		}
+		if len(ops) > 0 && ops[0]&2 != 0 {
+			opt.ReorderWindow, opt.ReorderSegments = 5*time.Millisecond, 2
+		}
 		a := NewAssembler(chk, opt)
 		now := t0
 		payload := bytes.Repeat([]byte{'p'}, 300)
@@ -337,6 +350,9 @@ func FuzzAssemblerTable(f *testing.F) {
 		a.Close(now)
 		if st := a.Stats(); st.Open != 0 || st.Connections != int64(len(chk.conns)) {
 			t.Fatalf("stats %+v", st)
+		}
+		if a.buffered != 0 || a.waiting.n != 0 {
+			t.Fatalf("after Close: %d bytes held, %d directions waiting", a.buffered, a.waiting.n)
 		}
 		for id, c := range chk.conns {
 			if !c.ended && id%5 != 4 {

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/grpcsniff/grpcsniff/scripts/lossy/lossy"
 )
@@ -25,6 +26,9 @@ type lossyCall struct {
 	Requests       []lossyMessage  `json:"requests"`
 	Responses      []lossyMessage  `json:"responses"`
 	Notes          []string        `json:"notes"`
+	// End is when the call ended, the time of the packet that ended it;
+	// it is not compared (reordering moves packets in time).
+	End *time.Time `json:"end"`
 }
 
 type lossyMessage struct {
@@ -37,16 +41,42 @@ type lossyMessage struct {
 // key names a call whatever the roles: the two endpoints in order and the
 // stream id.
 func (c *lossyCall) key() string {
+	a, b := c.conn()
+	return fmt.Sprintf("%s %s %d", a, b, c.StreamID)
+}
+
+// conn names the call's connection: its two endpoints in order.
+func (c *lossyCall) conn() (string, string) {
 	a, b := c.Client, c.Server
 	if a > b {
 		a, b = b, a
 	}
-	return fmt.Sprintf("%s %s %d", a, b, c.StreamID)
+	return a, b
 }
 
-// marked reports whether the lossy decoding says the call lost something.
+// marked reports whether the lossy decoding says the call lost something:
+// bytes lost, its start not captured, a different state, or a note the
+// clean decoding does not have (a header unreadable for lost HPACK state).
 func (c *lossyCall) marked(clean *lossyCall) bool {
-	return c.LostBytes || c.StartedBefore || c.State != clean.State
+	return c.LostBytes || c.StartedBefore || c.State != clean.State || !reflect.DeepEqual(c.Notes, clean.Notes)
+}
+
+// same reports whether c decodes exactly as clean: endpoints, method,
+// messages, status, state and notes; only the times may differ.
+func (c *lossyCall) same(clean *lossyCall) bool {
+	x, y := *c, *clean
+	x.End, y.End = nil, nil
+	return reflect.DeepEqual(x, y)
+}
+
+// sameButEnd reports whether c decodes as clean but for how the call
+// ended: what a capture that missed the connection's FIN or RST can change.
+func (c *lossyCall) sameButEnd(clean *lossyCall) bool {
+	x, y := *c, *clean
+	x.End, y.End = nil, nil
+	x.State, y.State = "", ""
+	x.Notes, y.Notes = nil, nil
+	return reflect.DeepEqual(x, y)
 }
 
 func decodeCalls(t *testing.T, path string) map[string]*lossyCall {
@@ -69,41 +99,163 @@ func decodeCalls(t *testing.T, path string) map[string]*lossyCall {
 	return calls
 }
 
-// With 1% of the packets dropped and 5% reordered, every call the damage
-// did not touch decodes exactly as in the clean capture, every message whose
-// bytes differ is marked (truncated, resynced, an error, or the call says
-// bytes were lost), and no call is invented.
-func TestLossyCaptures(t *testing.T) {
-	for _, name := range []string{"grpcgo_interop.pcap", "py_routeguide.pcap"} {
-		in := filepath.Join("../../testdata/pcaps", name)
+var lossyCaptures = []string{"grpcgo_interop.pcap", "py_routeguide.pcap"}
+
+// damage writes the capture in damaged by o to a temporary file.
+func damage(t *testing.T, raw []byte, name string, o lossy.Options) (string, lossy.Stats) {
+	t.Helper()
+	var damaged bytes.Buffer
+	st, err := lossy.Copy(bytes.NewReader(raw), &damaged, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, damaged.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path, st
+}
+
+func readCapture(t *testing.T, name string) (string, []byte) {
+	t.Helper()
+	in := filepath.Join("../../testdata/pcaps", name)
+	raw, err := os.ReadFile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in, raw
+}
+
+// A capture whose packets are all there but some out of order (5%, and a
+// harsh 20%) decodes exactly as the clean one: every call, its messages,
+// status and state, and nothing marked lost.
+func TestLossyReorderOnly(t *testing.T) {
+	for _, name := range lossyCaptures {
+		in, raw := readCapture(t, name)
 		clean := decodeCalls(t, in)
-		raw, err := os.ReadFile(in)
-		if err != nil {
-			t.Fatal(err)
+		for _, reorder := range []float64{5, 20} {
+			for seed := uint64(1); seed <= 8; seed++ {
+				t.Run(fmt.Sprintf("%s/reorder%v/seed%d", name, reorder, seed), func(t *testing.T) {
+					path, st := damage(t, raw, name, lossy.Options{Reorder: reorder, Seed: seed})
+					got := decodeCalls(t, path)
+					intact := 0
+					for k, want := range clean {
+						c := got[k]
+						switch {
+						case c == nil:
+							t.Errorf("call %s is missing", k)
+						case !c.same(want):
+							t.Errorf("call %s differs from the clean capture's:\n got %+v\nwant %+v", k, c, want)
+						default:
+							intact++
+						}
+					}
+					for k := range got {
+						if clean[k] == nil {
+							t.Errorf("invented call %s", k)
+						}
+					}
+					t.Logf("%d packets, %d swapped: %d of %d calls intact", st.Packets, st.Swapped, intact, len(clean))
+				})
+			}
 		}
-		for seed := uint64(1); seed <= 6; seed++ {
+	}
+}
+
+// damageOf says what the dropped packets can have done to a call of the
+// clean capture.
+type damageOf int
+
+const (
+	untouched damageOf = iota // all its bytes and its connection's end were captured: it must decode exactly as in the clean capture
+	endLost                   // a FIN or RST of its connection was dropped: only how the call ended may differ
+	bytesLost                 // payload of its connection up to its end was dropped: it may differ, marked
+)
+
+// damageTo classifies a clean call by the dropped packets: a payload
+// packet of its connection captured before the call ended (at or before
+// the clean call's end; any time if the call never ended) may have carried
+// its bytes, or HPACK state or framing it depends on; later ones cannot.
+// A dropped FIN or RST of its connection can only change how the
+// connection, and so an unfinished call, ended. Dropped pure ACKs, SYNs
+// and handshake ACKs change nothing.
+func damageTo(c *lossyCall, dropped []lossy.DroppedPacket) damageOf {
+	a, b := c.conn()
+	worst := untouched
+	for _, d := range dropped {
+		if !d.TCP {
+			continue
+		}
+		ends := d.Conn()
+		x, y := ends[0].String(), ends[1].String()
+		if x > y {
+			x, y = y, x
+		}
+		if x != a || y != b {
+			continue
+		}
+		switch {
+		case d.Payload() && (c.End == nil || !d.Time.After(*c.End)):
+			return bytesLost
+		case d.FIN || d.RST:
+			worst = endLost
+		}
+	}
+	return worst
+}
+
+// With 1% of the packets dropped and 5% reordered, every call whose bytes
+// were all captured (see damageTo) decodes exactly as in the clean capture;
+// the others are intact or marked with the reason (a state that says so,
+// a note, or lost bytes), every message whose bytes differ is marked
+// (truncated, resynced, an error), and no call is invented.
+func TestLossyCaptures(t *testing.T) {
+	for _, name := range lossyCaptures {
+		in, raw := readCapture(t, name)
+		clean := decodeCalls(t, in)
+		for seed := uint64(1); seed <= 12; seed++ {
 			t.Run(fmt.Sprintf("%s/seed%d", name, seed), func(t *testing.T) {
-				var damaged bytes.Buffer
-				st, err := lossy.Copy(bytes.NewReader(raw), &damaged, lossy.Options{Drop: 1, Reorder: 5, Seed: seed})
-				if err != nil {
-					t.Fatal(err)
-				}
-				path := filepath.Join(t.TempDir(), name)
-				if err := os.WriteFile(path, damaged.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
+				path, st := damage(t, raw, name, lossy.Options{Drop: 1, Reorder: 5, Seed: seed})
 				got := decodeCalls(t, path)
-				intact, marked := 0, 0
+				var full, intact, marked, payloadDrops int
+				for _, d := range st.DroppedPackets {
+					if d.Payload() {
+						payloadDrops++
+					}
+				}
+				for k, want := range clean {
+					c := got[k]
+					switch damageTo(want, st.DroppedPackets) {
+					case untouched:
+						full++
+						if c == nil {
+							t.Errorf("call %s was fully captured but is missing", k)
+						} else if !c.same(want) {
+							t.Errorf("call %s was fully captured but differs from the clean capture's:\n got %+v\nwant %+v", k, c, want)
+						}
+					case endLost:
+						full++
+						if c == nil {
+							t.Errorf("call %s had all its bytes captured but is missing", k)
+						} else if !c.sameButEnd(want) {
+							t.Errorf("call %s had all its bytes captured (its connection's end was dropped) but differs from the clean capture's:\n got %+v\nwant %+v", k, c, want)
+						}
+					}
+				}
 				for k, c := range got {
 					want := clean[k]
 					if want == nil {
 						t.Errorf("invented call %s: %+v", k, c)
 						continue
 					}
+					if c.same(want) {
+						intact++
+						continue
+					}
 					if c.marked(want) {
 						marked++
 						// Marked with a reason: a state that says so, or a note.
-						if (c.State == "complete" || c.State == want.State) && len(c.Notes) == 0 && !c.StartedBefore {
+						if (c.State == "complete" || c.State == want.State) && len(c.Notes) == 0 && !c.StartedBefore && !c.LostBytes {
 							t.Errorf("call %s is marked lost but says nothing about why: %+v", k, c)
 						}
 						continue
@@ -126,9 +278,10 @@ func TestLossyCaptures(t *testing.T) {
 						t.Errorf("call %s is not marked but differs from the clean capture's:\n got %+v\nwant %+v", k, c, want)
 						continue
 					}
-					intact++
+					marked++ // its messages say what they lost
 				}
-				t.Logf("%d packets, %d dropped, %d swapped: %d calls of %d, %d intact, %d marked", st.Packets, st.Dropped, st.Swapped, len(got), len(clean), intact, marked)
+				t.Logf("%d packets, %d dropped (%d with payload), %d swapped: %d calls of %d, %d fully captured, %d intact, %d marked",
+					st.Packets, st.Dropped, payloadDrops, st.Swapped, len(got), len(clean), full, intact, marked)
 			})
 		}
 	}

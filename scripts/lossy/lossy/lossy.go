@@ -5,11 +5,14 @@ package lossy
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/netip"
 	"time"
 
 	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 )
 
@@ -23,6 +26,89 @@ type Options struct {
 // Stats say what was done.
 type Stats struct {
 	Packets, Dropped, Swapped int
+	// DroppedPackets describes each dropped packet, in input order.
+	DroppedPackets []DroppedPacket
+}
+
+// DroppedPacket is one packet the copy left out.
+type DroppedPacket struct {
+	Index int       // 0-based position in the input
+	Time  time.Time // its timestamp in the input
+	// TCP is set when the packet is a TCP segment (of an unfragmented IPv4
+	// or an IPv6 packet); the fields below are then filled in.
+	TCP      bool
+	Src, Dst netip.AddrPort // the sender and the receiver
+	Seq      uint32         // the sequence number of the first payload byte (of the SYN or FIN when there is none)
+	Len      int            // payload bytes, as the IP header counts them, captured or not
+	SYN      bool
+	FIN      bool
+	RST      bool
+}
+
+// Payload reports whether the packet carried stream bytes.
+func (d DroppedPacket) Payload() bool { return d.TCP && d.Len > 0 }
+
+// Conn names the packet's connection whatever its direction: the two
+// endpoints in order.
+func (d DroppedPacket) Conn() [2]netip.AddrPort {
+	if d.Src.Compare(d.Dst) <= 0 {
+		return [2]netip.AddrPort{d.Src, d.Dst}
+	}
+	return [2]netip.AddrPort{d.Dst, d.Src}
+}
+
+// String describes the packet in one line.
+func (d DroppedPacket) String() string {
+	if !d.TCP {
+		return fmt.Sprintf("#%d (not TCP)", d.Index)
+	}
+	flags := ""
+	for _, f := range []struct {
+		on bool
+		s  string
+	}{{d.SYN, "S"}, {d.FIN, "F"}, {d.RST, "R"}} {
+		if f.on {
+			flags += f.s
+		}
+	}
+	if flags != "" {
+		flags = " " + flags
+	}
+	return fmt.Sprintf("#%d %s > %s seq %d+%d%s", d.Index, d.Src, d.Dst, d.Seq, d.Len, flags)
+}
+
+// describe decodes what a dropped packet was.
+func describe(index int, t time.Time, data []byte, lt layers.LinkType) DroppedPacket {
+	d := DroppedPacket{Index: index, Time: t}
+	pkt := gopacket.NewPacket(data, lt, gopacket.DecodeOptions{Lazy: true, NoCopy: true})
+	tcp, _ := pkt.Layer(layers.LayerTypeTCP).(*layers.TCP)
+	if tcp == nil {
+		return d
+	}
+	var src, dst netip.Addr
+	var ipPayload int
+	switch ip := pkt.NetworkLayer().(type) {
+	case *layers.IPv4:
+		if ip.Flags&layers.IPv4MoreFragments != 0 || ip.FragOffset != 0 {
+			return d
+		}
+		src, _ = netip.AddrFromSlice(ip.SrcIP.To4())
+		dst, _ = netip.AddrFromSlice(ip.DstIP.To4())
+		ipPayload = int(ip.Length) - int(ip.IHL)*4
+	case *layers.IPv6:
+		src, _ = netip.AddrFromSlice(ip.SrcIP)
+		dst, _ = netip.AddrFromSlice(ip.DstIP)
+		ipPayload = int(ip.Length) // extension headers aside: none in the test captures
+	default:
+		return d
+	}
+	d.TCP = true
+	d.Src = netip.AddrPortFrom(src, uint16(tcp.SrcPort))
+	d.Dst = netip.AddrPortFrom(dst, uint16(tcp.DstPort))
+	d.Seq = tcp.Seq
+	d.SYN, d.FIN, d.RST = tcp.SYN, tcp.FIN, tcp.RST
+	d.Len = max(ipPayload-int(tcp.DataOffset)*4, len(tcp.Payload))
+	return d
 }
 
 type packet struct {
@@ -53,9 +139,10 @@ func Copy(in io.Reader, out io.Writer, o Options) (Stats, error) {
 	rng := rand.New(rand.NewPCG(o.Seed, 0x6c6f737379))
 	st := Stats{Packets: len(ps)}
 	kept := ps[:0]
-	for _, p := range ps {
+	for i, p := range ps {
 		if rng.Float64()*100 < o.Drop {
 			st.Dropped++
+			st.DroppedPackets = append(st.DroppedPackets, describe(i, p.ci.Timestamp, p.data, r.LinkType()))
 			continue
 		}
 		kept = append(kept, p)
