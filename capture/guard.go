@@ -29,6 +29,21 @@ type recordGuard struct {
 	hn    int    // bytes collected in hdr
 	skip  uint64 // record body bytes to pass before the next header
 	err   error  // reported by the next Read
+
+	// Decryption Secrets Blocks: the body of the one passing is collected
+	// in dsb (nil otherwise) and handed to onSecrets when whole, or kept
+	// in heldSecrets until onSecrets is set (the first bytes are read,
+	// when the source is opened, before the caller could set it). After
+	// the first packet, without onSecrets, they are no longer collected.
+	dsb         []byte
+	onSecrets   func(secretsType uint32, data []byte)
+	heldSecrets []heldSecrets
+	noSecrets   bool
+}
+
+type heldSecrets struct {
+	typ  uint32
+	data []byte
 }
 
 type guardState uint8
@@ -94,8 +109,14 @@ func (g *recordGuard) scan(p []byte) {
 			if d > g.skip {
 				d = g.skip
 			}
+			if g.dsb != nil {
+				g.dsb = append(g.dsb, p[:d]...)
+			}
 			g.skip -= d
 			p = p[d:]
+			if g.skip == 0 && g.dsb != nil {
+				g.secrets()
+			}
 			continue
 		}
 		need := g.need()
@@ -170,7 +191,34 @@ func (g *recordGuard) header() {
 			return
 		}
 		g.skip = total - uint64(len(h))
+		if len(h) == 8 && g.u32(h[:4]) == pcapngDSB && !g.noSecrets {
+			// Grown as the bytes come: the length may be a lie.
+			g.dsb = make([]byte, 0, min(g.skip, 4096))
+		}
 	}
+}
+
+const pcapngDSB = 0x0000000A
+
+// secrets hands on the Decryption Secrets Block just collected: its body is
+// the secrets type, the secrets length, the secrets (padded to 32 bits),
+// options, and the block's length again.
+func (g *recordGuard) secrets() {
+	b := g.dsb
+	g.dsb = nil
+	if len(b) < 12 {
+		return
+	}
+	typ, n := g.u32(b[:4]), uint64(g.u32(b[4:8]))
+	if n > uint64(len(b)-12) {
+		return // the parser says what is wrong with the block, if it cares
+	}
+	data := b[8 : 8+n : 8+n]
+	if g.onSecrets != nil {
+		g.onSecrets(typ, data)
+		return
+	}
+	g.heldSecrets = append(g.heldSecrets, heldSecrets{typ, data})
 }
 
 func (g *recordGuard) fail(err errBadLength) {

@@ -86,6 +86,7 @@ type FileSource struct {
 	packets    int64
 	err        error // sticky: once failed, Next keeps returning it
 	compressed bool
+	started    bool // Next was called
 }
 
 // OpenFile opens a capture file; path "-" reads standard input.
@@ -288,6 +289,12 @@ func (s *FileSource) Next() (Packet, error) {
 	if s.err != nil {
 		return Packet{}, s.err
 	}
+	if !s.started {
+		s.started = true
+		if s.guard.onSecrets == nil {
+			s.guard.noSecrets, s.guard.heldSecrets = true, nil
+		}
+	}
 	var (
 		data []byte
 		ci   gopacket.CaptureInfo
@@ -351,6 +358,31 @@ func those(n int64) string {
 		return "that packet was"
 	}
 	return "those packets were"
+}
+
+// OnSecrets asks for the Decryption Secrets Blocks of a pcapng capture (as
+// written by editcap --inject-secrets or by a capturing program that knows
+// the TLS keys): f is called with each block's secrets type (0x544c534b,
+// "TLSK", for an NSS key log) and its secrets, as the block is read. It must
+// be set before the first Next (later, it is ignored: the blocks are only
+// kept for it until then); blocks already read when it is set (those at the
+// start of the capture) are handed to it at once.
+//
+// The file is read ahead of the packets Next returns, so f may hear of a
+// block before Next has returned the packets that precede it in the file,
+// but never after it returns one that follows it. f is called from within OnSecrets or
+// Next, in their goroutine; data is f's to keep. A pcap capture has no such
+// blocks.
+func (s *FileSource) OnSecrets(f func(secretsType uint32, data []byte)) {
+	if s.started || s.guard == nil {
+		return
+	}
+	s.guard.onSecrets = f
+	held := s.guard.heldSecrets
+	s.guard.heldSecrets = nil
+	for _, h := range held {
+		f(h.typ, h.data)
+	}
 }
 
 // Size returns the size of the file in bytes, or -1 when unknown (a pipe).

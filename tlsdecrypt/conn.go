@@ -3,6 +3,7 @@ package tlsdecrypt
 import (
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/grpcsniff/grpcsniff/capture"
@@ -20,30 +21,90 @@ type Options struct {
 	// to tell the user about connections that could not be decrypted, which
 	// may produce no calls at all.
 	Report func(info *capture.ConnInfo, tls *Info)
+	// WaitForKeys is for a key log that is still being written (a live
+	// capture following SSLKEYLOGFILE): a connection whose keys are not in
+	// the key log when its ServerHello is read holds its records, both
+	// directions, until they are (checked whenever KeyLog.Gen changes, on
+	// the next Data, Gap or End of any connection, or at Factory.CheckKeys),
+	// then decrypts them as if the keys had been there all along. When
+	// false (a capture file, whose keys are all known up front), a missing
+	// key is final at once. A key log marked with KeyLog.SetGrowing (as
+	// FollowKeyLog does) is waited for too.
+	WaitForKeys bool
+	// MaxPendingBytes bounds the bytes one connection holds while it waits
+	// for its keys; beyond it the connection gives up waiting and is
+	// reported as having no key. 0 means 1 MiB.
+	MaxPendingBytes int
+	// MaxPendingTotal bounds the bytes all waiting connections hold
+	// together (a busy host has many TLS connections whose keys never
+	// come); the connection whose bytes would pass it gives up. 0 means
+	// 64 MiB.
+	MaxPendingTotal int
+	// Refresh, when set, is called before a waiting connection that ends
+	// settles for the keys it has: a key log follower reads the file once
+	// more, so that a connection shorter than the follower's interval still
+	// finds keys written during it.
+	Refresh func()
 }
 
-type factory struct {
-	next capture.HandlerFactory
-	keys *KeyLog
-	opts Options
+// Factory is the capture.HandlerFactory that NewFactory makes.
+type Factory struct {
+	next    capture.HandlerFactory
+	keys    *KeyLog
+	opts    Options
+	waiting []*conn // connections holding records until their keys come
+	gen     uint64  // keys.Gen() when the waiting connections were last tried
+	held    int     // bytes held by all waiting connections
 }
 
 // NewFactory wraps next: connections that begin with a TLS handshake record
 // are decrypted with keys (which may be nil or empty: the TLS metadata is
 // still collected) and their plaintext handed to next's handler; all other
 // connections are passed to next's handler unchanged.
-func NewFactory(next capture.HandlerFactory, keys *KeyLog, opts Options) capture.HandlerFactory {
+func NewFactory(next capture.HandlerFactory, keys *KeyLog, opts Options) *Factory {
 	if opts.MaxResyncRecords <= 0 {
 		opts.MaxResyncRecords = 64
 	}
-	return &factory{next: next, keys: keys, opts: opts}
+	if opts.MaxPendingBytes <= 0 {
+		opts.MaxPendingBytes = 1 << 20
+	}
+	if opts.MaxPendingTotal <= 0 {
+		opts.MaxPendingTotal = 64 << 20
+	}
+	return &Factory{next: next, keys: keys, opts: opts}
 }
 
 // NewConn makes the inner handler at once, with the same ConnInfo, so that
 // it sees the connection exactly as it would without this layer.
-func (f *factory) NewConn(info *capture.ConnInfo) capture.ConnHandler {
+func (f *Factory) NewConn(info *capture.ConnInfo) capture.ConnHandler {
+	f.CheckKeys()
 	return &conn{f: f, ci: info, inner: f.next.NewConn(info)}
 }
+
+// CheckKeys gives the connections waiting for their keys (Options.WaitForKeys)
+// the keys added to the key log since they last looked, if any: those whose
+// keys are now known decrypt what they held, at once. Every Data, Gap and End
+// does this already; a live capture also calls it when no packet came for a
+// while, so that a connection gone quiet shows its calls without waiting for
+// its next packet. It must be called from the goroutine that feeds the
+// connections. It costs an atomic load when the key log has not changed.
+func (f *Factory) CheckKeys() {
+	if len(f.waiting) == 0 {
+		return
+	}
+	g := f.keys.Gen()
+	if g == f.gen {
+		return
+	}
+	f.gen = g
+	for _, c := range slices.Clone(f.waiting) {
+		c.tryKeys(false)
+	}
+}
+
+// Waiting is the number of connections holding records until their keys
+// are in the key log.
+func (f *Factory) Waiting() int { return len(f.waiting) }
 
 type connMode uint8
 
@@ -55,7 +116,7 @@ const (
 
 // conn is one connection: a TCP connection's two directions as TLS.
 type conn struct {
-	f     *factory
+	f     *Factory
 	ci    *capture.ConnInfo
 	inner capture.ConnHandler
 	mode  connMode
@@ -69,6 +130,22 @@ type conn struct {
 	serverRandom []byte
 	version      uint16 // negotiated, 0 until the ServerHello
 	suite        *suite
+
+	// While waiting for the keys (Options.WaitForKeys) everything from
+	// just after the ServerHello on is held in pending, in arrival order.
+	waiting      bool
+	waited       bool // a connection waits at most once
+	pending      []heldEvent
+	pendingBuf   []byte
+	pendingBytes int
+}
+
+// heldEvent is a Data (pendingBuf[off:end]) or a Gap held while waiting.
+type heldEvent struct {
+	side     capture.Side
+	gap      bool
+	off, end int
+	t        time.Time
 }
 
 // isTLSStart reports whether b (at least 3 bytes) opens a TLS handshake
@@ -78,11 +155,16 @@ func isTLSStart(b []byte) bool {
 }
 
 func (c *conn) Data(s capture.Side, data []byte, t time.Time) {
+	c.f.CheckKeys()
 	switch c.mode {
 	case modePass:
 		c.inner.Data(s, data, t)
 		return
 	case modeTLS:
+		if c.waiting {
+			c.hold(s, data, false, t)
+			return
+		}
 		c.d[s].feed(c, data, t)
 		return
 	}
@@ -111,6 +193,10 @@ func (c *conn) Data(s capture.Side, data []byte, t time.Time) {
 		c.head[o] = nil
 		c.d[o].feed(c, h, t)
 	}
+	if c.waiting {
+		c.hold(s, b, false, t)
+		return
+	}
 	c.d[s].feed(c, b, t)
 }
 
@@ -126,6 +212,7 @@ func (c *conn) pass(t time.Time) {
 }
 
 func (c *conn) Gap(s capture.Side, n int64, t time.Time) {
+	c.f.CheckKeys()
 	switch c.mode {
 	case modeDetect:
 		// The start of this side was not captured: its first bytes can no
@@ -136,11 +223,19 @@ func (c *conn) Gap(s capture.Side, n int64, t time.Time) {
 	case modePass:
 		c.inner.Gap(s, n, t)
 	case modeTLS:
+		if c.waiting {
+			c.hold(s, nil, true, t)
+			return
+		}
 		c.d[s].gap(c, t)
 	}
 }
 
 func (c *conn) End(reason capture.EndReason, t time.Time) {
+	c.f.CheckKeys()
+	if c.waiting {
+		c.tryKeys(true) // a last look, then decided either way
+	}
 	if c.mode == modeTLS {
 		for i := range c.d {
 			if d := &c.d[i]; d.lost && !d.dead && (d.enc != nil || d.next != nil) {

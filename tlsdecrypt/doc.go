@@ -18,6 +18,15 @@
 // secret makes the key exchange irrelevant). Not supported: CBC and other
 // non-AEAD suites, TLS 1.3 0-RTT early data, SSL 3.0 and TLS 1.0/1.1.
 //
+// The keys come from a key log file (LoadKeyLog), from the Decryption
+// Secrets Blocks of a pcapng capture (KeysFromPcapng, or as they stream by
+// with capture.FileSource.OnSecrets and KeyLog.Merge), or, in a live
+// capture, from a key log file still being written (FollowKeyLog): with
+// Options.WaitForKeys a connection whose keys are not known yet when its
+// ServerHello is read holds its records (up to Options.MaxPendingBytes)
+// until they are. KeyLog.Since gives the keys learnt so far back as key log
+// text, to be written into a pcapng capture.
+//
 // What was learnt about each TLS connection (version, cipher suite, SNI, ALPN,
 // whether it could be decrypted and why not) is kept in an *Info stored in
 // capture.ConnInfo.TLS, so that later layers and the output can show it even

@@ -182,10 +182,38 @@ func (c *conn) setupKeys(id uint16) {
 	}
 	c.suite = s
 	sec := c.f.keys.Lookup(c.clientRandom)
+	if (c.f.opts.WaitForKeys || c.f.keys.Growing()) && c.f.keys != nil && !c.waited && !c.enoughKeys(sec, true) {
+		c.startWaiting()
+		return
+	}
+	c.useKeys(sec, "")
+}
+
+// enoughKeys reports whether sec has the secrets the connection needs: the
+// master secret for TLS 1.2; for TLS 1.3 both traffic secrets (all, when
+// waiting: key log writers add the handshake secrets first, and a
+// connection should not settle for half its keys because the key log was
+// read between two lines) or, when not waiting, any.
+func (c *conn) enoughKeys(sec *Secrets, all bool) bool {
+	switch {
+	case sec == nil:
+		return false
+	case !c.is13():
+		return sec.MasterSecret != nil
+	case all:
+		return sec.ClientTraffic0 != nil && sec.ServerTraffic0 != nil
+	}
+	return sec.ClientTraffic0 != nil || sec.ServerTraffic0 != nil || sec.ClientHandshake != nil || sec.ServerHandshake != nil
+}
+
+// useKeys prepares both directions' record ciphers from sec, or says which
+// key is missing (with why appended, when waiting for it was given up).
+func (c *conn) useKeys(sec *Secrets, why string) {
+	s := c.suite
 	cl, sv := &c.d[c.clientSide], &c.d[c.clientSide.Other()]
 	if !c.is13() {
-		if sec == nil || sec.MasterSecret == nil {
-			c.info.addProblem(fmt.Sprintf("no key for client random %s (a CLIENT_RANDOM line is needed)", c.shortRandom()))
+		if !c.enoughKeys(sec, false) {
+			c.info.addProblem(fmt.Sprintf("no key for client random %s (a CLIENT_RANDOM line is needed)%s", c.shortRandom(), why))
 			return
 		}
 		ck, sk, civ, siv := keyBlock12(s, sec.MasterSecret, c.clientRandom, c.serverRandom)
@@ -193,8 +221,8 @@ func (c *conn) setupKeys(id uint16) {
 		sv.next, _ = newCipher12(s, sk, siv)
 		return
 	}
-	if sec == nil || (sec.ClientTraffic0 == nil && sec.ServerTraffic0 == nil && sec.ClientHandshake == nil && sec.ServerHandshake == nil) {
-		c.info.addProblem(fmt.Sprintf("no key for client random %s (CLIENT_TRAFFIC_SECRET_0 and SERVER_TRAFFIC_SECRET_0 lines are needed)", c.shortRandom()))
+	if !c.enoughKeys(sec, false) {
+		c.info.addProblem(fmt.Sprintf("no key for client random %s (CLIENT_TRAFFIC_SECRET_0 and SERVER_TRAFFIC_SECRET_0 lines are needed)%s", c.shortRandom(), why))
 		return
 	}
 	hlen := s.hash().Size()

@@ -15,11 +15,16 @@ import (
 const (
 	pcapngSHB        = 0x0a0d0d0a
 	pcapngDSB        = 0x0000000a
-	pcapngTLSKeyLog  = 0x544c534b // "TLSK"
+	pcapngTLSKeyLog  = SecretsTypeTLSKeyLog
 	maxPcapngBlock   = 64 << 20
 	pcapngByteMagic  = 0x1a2b3c4d
 	pcapngHeaderSize = 12
 )
+
+// SecretsTypeTLSKeyLog is the secrets type of a pcapng Decryption Secrets
+// Block that holds an NSS key log ("TLSK"): its data is what ParseKeyLog
+// reads.
+const SecretsTypeTLSKeyLog = 0x544c534b
 
 // ErrNotPcapng is returned by KeysFromPcapng for input that is not pcapng.
 var ErrNotPcapng = errors.New("not a pcapng capture")
@@ -91,7 +96,7 @@ func (k *KeyLog) KeysFromPcapng(r io.Reader) (int, error) {
 		if err != nil {
 			return n, err
 		}
-		k.merge(part)
+		k.Merge(part)
 		n++
 	}
 }
@@ -107,21 +112,4 @@ func LoadPcapngKeys(path string) (*KeyLog, int, error) {
 	k := &KeyLog{}
 	n, err := k.KeysFromPcapng(f)
 	return k, n, err
-}
-
-// merge adds the entries and warnings of o to k.
-func (k *KeyLog) merge(o *KeyLog) {
-	for cr, s := range o.m {
-		d := k.entry(cr[:])
-		for _, p := range []struct{ dst, src *[]byte }{
-			{&d.MasterSecret, &s.MasterSecret}, {&d.ClientHandshake, &s.ClientHandshake},
-			{&d.ServerHandshake, &s.ServerHandshake}, {&d.ClientTraffic0, &s.ClientTraffic0},
-			{&d.ServerTraffic0, &s.ServerTraffic0},
-		} {
-			if *p.src != nil {
-				*p.dst = *p.src
-			}
-		}
-	}
-	k.warnings = append(k.warnings, o.warnings...)
 }

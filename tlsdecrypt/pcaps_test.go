@@ -18,6 +18,7 @@ type result struct {
 	packets int
 	calls   []*grpcframe.Call
 	tls     map[uint64]*Info // by connection id
+	endedAt map[uint64]int   // packet index at which the connection ended (runCaptureLateKeys)
 }
 
 // runCapture feeds a shipped capture through capture → tlsdecrypt → h2decode

@@ -59,7 +59,7 @@ func (d *dir) feed(c *conn, data []byte, t time.Time) {
 		d.buf = append(d.buf, data...)
 		buf = d.buf
 	}
-	for !d.dead {
+	for !d.dead && !c.waiting {
 		if d.lost {
 			buf = d.resync(c, buf)
 			if d.lost {
@@ -84,6 +84,15 @@ func (d *dir) feed(c *conn, data []byte, t time.Time) {
 	}
 	if d.dead {
 		d.buf, d.hs, d.out = nil, nil, nil
+		return
+	}
+	if c.waiting {
+		// The ServerHello just read has no key yet: the rest waits
+		// with everything that comes after it.
+		// buf may be d.buf: hold copies it before anything can be
+		// appended to d.buf again.
+		d.buf = d.buf[:0]
+		c.hold(d.side, buf, false, t)
 		return
 	}
 	// Keep the rest; buf may alias d.buf or data.
