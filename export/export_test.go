@@ -52,7 +52,7 @@ func TestCallJSON(t *testing.T) {
 	if err := json.Unmarshal(b, &got); err != nil {
 		t.Fatalf("not JSON: %v\n%s", err, b)
 	}
-	want := `{"conn":3,"client":"[::1]:40000","server":"[::1]:50051","transport":"h2c-midstream","stream_id":9,"method":null,"state":"complete",` +
+	want := `{"conn":3,"client":"[::1]:40000","server":"[::1]:50051","transport":"h2c-midstream","protocol":"grpc","stream_id":9,"method":null,"state":"complete",` +
 		`"start":"2026-11-21T07:00:00.123456789Z","first_response":null,"end":"2026-11-21T07:00:00.124956789Z","duration_us":1500,"status":null,"status_unknown":true,` +
 		`"request_headers":{":method":["POST"],"(unknown)":[{"unknown":"hpack","entry":"c3/a/e0/9"},{"unknown":"hpack","entry":"c3/a/e0/0","value":"4999912u"}],"x-trace-bin":["AAEC"],"x-dup":["1","2"]},` +
 		`"response_headers":{},"trailers":{"(unknown)":[{"unknown":"hpack","entry":"c3/b/e0/1"}]},` +

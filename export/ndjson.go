@@ -2,10 +2,12 @@ package export
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/grpcsniff/grpcsniff/grpcframe"
 	"github.com/grpcsniff/grpcsniff/h2decode"
@@ -68,8 +70,12 @@ func (j *NDJSON) Call(c *grpcframe.Call) {
 	if j.err != nil {
 		return
 	}
-	j.buf = AppendCall(j.buf[:0], c, j.Options)
-	j.buf = append(j.buf, '\n')
+	j.writeLine(AppendCall(j.buf[:0], c, j.Options))
+}
+
+// writeLine writes b (j.buf, grown) as one line.
+func (j *NDJSON) writeLine(b []byte) {
+	j.buf = append(b, '\n')
 	if _, err := j.w.Write(j.buf); err != nil {
 		j.err = err
 		return
@@ -113,6 +119,8 @@ func AppendCall(b []byte, c *grpcframe.Call, opt Options) []byte {
 	}
 	b = appendKey(b, "transport")
 	b = appendString(b, c.Transport)
+	b = appendKey(b, "protocol")
+	b = appendString(b, c.Proto())
 	if c.TLS != nil {
 		// Rare and small: encoding/json is fine here.
 		if js, err := json.Marshal(c.TLS); err == nil {
@@ -143,9 +151,38 @@ func AppendCall(b []byte, c *grpcframe.Call, opt Options) []byte {
 		}
 		b = append(b, ']')
 	}
-	if !c.GRPC {
-		b = appendKey(b, "grpc")
-		b = append(b, "false"...)
+	if c.Proto() == grpcframe.ProtoHTTP {
+		b = appendKey(b, "http_method")
+		b = appendString(b, c.HTTPMethod)
+		b = appendKey(b, "path")
+		if c.MethodUnknown {
+			b = append(b, "null"...)
+		} else {
+			b = appendString(b, c.Method)
+		}
+	}
+	if c.Proto() != grpcframe.ProtoGRPC && c.HTTPStatus != 0 {
+		b = appendKey(b, "http_status")
+		b = appendInt(b, int64(c.HTTPStatus))
+	}
+	if c.CORSPreflight {
+		b = appendKey(b, "cors_preflight")
+		b = append(b, "true"...)
+	}
+	if p := c.Preflight; p != nil {
+		b = appendKey(b, "preflight")
+		b = append(b, '{')
+		b = appendKey(b, "conn")
+		b = appendInt(b, int64(p.ConnID))
+		b = appendKey(b, "stream_id")
+		b = appendInt(b, int64(p.StreamID))
+		b = appendKey(b, "start")
+		b = appendTime(b, p.Start)
+		if p.HTTPStatus != 0 {
+			b = appendKey(b, "http_status")
+			b = appendInt(b, int64(p.HTTPStatus))
+		}
+		b = append(b, '}')
 	}
 	b = appendKey(b, "state")
 	b = appendString(b, c.State.String())
@@ -330,6 +367,10 @@ func appendMessages(b []byte, c *grpcframe.Call, requests bool, opt Options, u *
 			b = append(b, ',')
 		}
 		b = append(b, '{')
+		if m.Body {
+			b = appendKey(b, "body")
+			b = append(b, "true"...)
+		}
 		b = appendKey(b, "length")
 		b = appendInt(b, int64(m.Length))
 		b = appendKey(b, "compressed")
@@ -363,11 +404,21 @@ func appendMessages(b []byte, c *grpcframe.Call, requests bool, opt Options, u *
 			b = appendKey(b, "data")
 			b = appendBase64(b, m.Data)
 			if !m.Compressed || m.Encoding != "" {
-				if method := decodeMethod(c); opt.Schema != nil && method != "" && !m.Truncated {
-					b = appendDecoded(b, opt.Schema.Decode(method, requests, m.Data))
+				switch m.Format {
+				case grpcframe.FormatProto:
+					if method := decodeMethod(c); opt.Schema != nil && method != "" && !m.Truncated && !m.Body {
+						b = appendDecoded(b, opt.Schema.Decode(method, requests, m.Data))
+					}
+					b = appendKey(b, "raw")
+					b = pbdecode.Decode(m.Data, opt.Raw).AppendJSON(b)
+				case grpcframe.FormatJSON:
+					b = appendJSONValue(b, m.Data, m.Truncated)
+				case grpcframe.FormatText:
+					if utf8.Valid(m.Data) {
+						b = appendKey(b, "text")
+						b = appendString(b, string(m.Data))
+					}
 				}
-				b = appendKey(b, "raw")
-				b = pbdecode.Decode(m.Data, opt.Raw).AppendJSON(b)
 			}
 		}
 		if !u.fits(b, 0) {
@@ -379,6 +430,63 @@ func appendMessages(b []byte, c *grpcframe.Call, requests bool, opt Options, u *
 		b = append(b, '}')
 	}
 	return append(b, ']')
+}
+
+// appendJSONValue adds a JSON message or body: "json" with the value
+// (compacted onto one line) when it parses, else "json_error".
+func appendJSONValue(b []byte, data []byte, truncated bool) []byte {
+	if len(data) == 0 {
+		return b
+	}
+	if truncated {
+		b = appendKey(b, "json_error")
+		return appendString(b, "not shown: the message is not whole")
+	}
+	mark := len(b)
+	b = appendKey(b, "json")
+	buf := bytes.NewBuffer(b)
+	err := json.Compact(buf, data)
+	if err == nil {
+		return buf.Bytes()
+	}
+	b = b[:mark]
+	if seq, ok := appendJSONSeq(b, data); ok {
+		return seq
+	}
+	b = appendKey(b, "json_error")
+	return appendString(b, err.Error())
+}
+
+// appendJSONSeq writes a body of several JSON values one after the other
+// (newline-delimited JSON, as grpc-gateway streams a server-streaming
+// method's replies) as "json_seq": [values].
+func appendJSONSeq(b []byte, data []byte) ([]byte, bool) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	mark := len(b)
+	b = appendKey(b, "json_seq")
+	b = append(b, '[')
+	n := 0
+	for {
+		var v json.RawMessage
+		if err := dec.Decode(&v); err == io.EOF {
+			break
+		} else if err != nil {
+			return b[:mark], false
+		}
+		if n > 0 {
+			b = append(b, ',')
+		}
+		buf := bytes.NewBuffer(b)
+		if json.Compact(buf, v) != nil {
+			return b[:mark], false
+		}
+		b = buf.Bytes()
+		n++
+	}
+	if n < 2 {
+		return b[:mark], false
+	}
+	return append(b, ']'), true
 }
 
 // appendDecoded adds a schema decoding's keys: "type", then "json" or

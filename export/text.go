@@ -67,10 +67,28 @@ func FormatLine(c *grpcframe.Call, loc *time.Location) string {
 			status += fmt.Sprintf(" %q", c.Status.Message)
 		}
 	}
+	if c.Proto() == grpcframe.ProtoHTTP {
+		// A REST or other HTTP call: "GET /path 200".
+		if c.HTTPMethod != "" {
+			method = c.HTTPMethod + " " + method
+		}
+		if c.HTTPStatus != 0 {
+			status = fmt.Sprint(c.HTTPStatus)
+		}
+	}
 	line := fmt.Sprintf("%s %s → %s %s %s %s ↑%d %s ↓%d %s",
 		c.Start.In(loc).Format("15:04:05.000000"), c.Client, c.Server, method, status,
 		FormatDuration(c.Duration()), len(c.Requests), FormatBytes(wireBytes(c.Requests)),
 		len(c.Responses), FormatBytes(wireBytes(c.Responses)))
+	if c.Proto() != grpcframe.ProtoGRPC {
+		line += " [" + c.Proto() + "]"
+	}
+	if c.CORSPreflight {
+		line += " [CORS preflight]"
+	}
+	if c.Status == nil && c.HTTPStatus != 0 && c.Proto() != grpcframe.ProtoHTTP && c.HTTPStatus != 200 {
+		line += fmt.Sprintf(" [HTTP %d]", c.HTTPStatus)
+	}
 	switch c.State {
 	case grpcframe.StateComplete:
 	case grpcframe.StateReset:

@@ -62,6 +62,8 @@ func TestMatch(t *testing.T) {
 		{`method == "/helloworld.Greeter/SayHello"`, "1010"},
 		{"method != /helloworld.Greeter/SayHello", "0101"},
 		{"service == muxs.FileController", "0100"},
+		{"protocol == grpc", "1111"},
+		{"protocol ~ web || protocol == http", "0000"},
 		{"status == OK", "1000"},
 		{"status != OK", "0111"},
 		{"status == not_found", "0100"},

@@ -13,8 +13,11 @@ func (c *cmp) match(call *grpcframe.Call, e *Expr) bool {
 	switch c.kind {
 	case kString:
 		s := call.Method
-		if c.name == "service" {
+		switch c.name {
+		case "service":
 			s = Service(call.Method)
+		case "protocol":
+			s = call.Proto() // grpc, grpc-web, grpc-web-text, http
 		}
 		return c.text(s)
 	case kAddr:

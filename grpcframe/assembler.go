@@ -29,8 +29,9 @@ func (f SinkFunc) Call(c *Call) { f(c) }
 
 // Options bound what calls may hold. Zero values pick the defaults.
 type Options struct {
-	// MaxMessageSize bounds the bytes kept of one message, after
-	// decompression; longer messages keep their first bytes. Default 16 MiB.
+	// MaxMessageSize bounds the bytes kept of one message (or HTTP body),
+	// after decompression; longer ones keep their first bytes. Default
+	// 16 MiB.
 	MaxMessageSize int
 	// MaxClosedStreams bounds the stream ids remembered per connection to
 	// recognise late frames of finished calls. Default 4096.
@@ -40,6 +41,17 @@ type Options struct {
 	// stands, with StateEvicted and a note, and its later frames ignored.
 	// Default DefaultMaxOpenStreams.
 	MaxOpenStreams int
+	// EmitOnFinish hands each call to the sink as soon as it finishes,
+	// instead of in order of start. Live capture wants this: in start
+	// order, one stream open for hours would hold back every later call
+	// (and their memory).
+	EmitOnFinish bool
+	// OnMessage, when set, is told of every message as soon as its last
+	// byte arrives, before its call finishes: request says it came from the
+	// client (as far as the capture shows so far), index is its place among
+	// the messages of its direction. Call and Message are the ones later
+	// handed to the sink; the callee must not change them.
+	OnMessage func(c *Call, request bool, index int, m *Message)
 }
 
 // DefaultMaxOpenStreams is the default of Options.MaxOpenStreams.
@@ -65,6 +77,57 @@ type Assembler struct {
 	resets  []pendingReset
 	dec     decompressor
 	stats   Stats
+	// CORS preflights waiting for the call they were for (oldest first).
+	preflights map[preflightKey]Preflight
+	pfOrder    []preflightKey
+}
+
+// preflightKey pairs a CORS preflight with its call: a browser may send
+// them on different connections, but from the same address to the same
+// server and path.
+type preflightKey struct {
+	client netip.Addr
+	server netip.AddrPort
+	path   string
+	method string // the Access-Control-Request-Method
+}
+
+// maxPreflights bounds the preflights remembered.
+const maxPreflights = 1024
+
+func (a *Assembler) rememberPreflight(call *Call) {
+	m, _ := Header(call.RequestHeaders, "access-control-request-method")
+	k := preflightKey{call.Client.Addr(), call.Server, call.Method, strings.ToUpper(strings.TrimSpace(m))}
+	if a.preflights == nil {
+		a.preflights = map[preflightKey]Preflight{}
+	}
+	if _, ok := a.preflights[k]; !ok {
+		a.pfOrder = append(a.pfOrder, k)
+	}
+	a.preflights[k] = Preflight{ConnID: call.ConnID, StreamID: call.StreamID, Start: call.Start, HTTPStatus: call.HTTPStatus}
+	for len(a.pfOrder) > maxPreflights {
+		delete(a.preflights, a.pfOrder[0])
+		a.pfOrder = a.pfOrder[1:]
+	}
+}
+
+// linkPreflight attaches to a call the preflight that asked for it.
+func (a *Assembler) linkPreflight(c *h2decode.Conn, s *stream) {
+	call := s.call
+	if len(a.preflights) == 0 || call.CORSPreflight || call.MethodUnknown || call.Method == "" {
+		return
+	}
+	k := preflightKey{c.Info.Addr[s.clientSide].Addr(), c.Info.Addr[s.clientSide.Other()], call.Method, call.HTTPMethod}
+	if p, ok := a.preflights[k]; ok {
+		call.Preflight = &p
+		delete(a.preflights, k)
+		for i, o := range a.pfOrder {
+			if o == k {
+				a.pfOrder = append(a.pfOrder[:i], a.pfOrder[i+1:]...)
+				break
+			}
+		}
+	}
 }
 
 // Stats counts what the assembler saw.
@@ -134,8 +197,30 @@ type stream struct {
 	encoding   [2]string
 	ended      [2]bool
 	dataSeen   [2]bool
+	// How each side's body is read (decided at its first data): split into
+	// messages, base64 then split (grpc-web-text), or kept whole (HTTP).
+	mode   [2]bodyMode
+	format [2]Format
+	// web holds what gRPC-Web-Text and HTTP bodies need (nil for gRPC).
+	web *webStream
+	// ctype is each side's content-type, when its headers said.
+	ctype      [2]string
+	ctypeKnown [2]bool
 	resetAt    time.Time // when a RST_STREAM ended the call
 	lastSeen   time.Time // the last event on the stream
+	conn       *h2decode.Conn
+}
+
+// isClient reports whether side is the call's client as far as the capture
+// shows so far (finish decides the same way, once and for all).
+func (s *stream) isClient(side capture.Side) bool {
+	switch {
+	case s.sideKnown:
+		return side == s.clientSide
+	case s.conn.ClientKnown:
+		return side == s.conn.Client
+	}
+	return side == guessClientByPort(s.conn.Info.Addr)
 }
 
 func (a *Assembler) conn(c *h2decode.Conn) *connState {
@@ -161,8 +246,8 @@ func (a *Assembler) stream(c *h2decode.Conn, id uint32, t time.Time) *stream {
 	if len(cs.streams) >= a.opts.MaxOpenStreams {
 		a.evictOldest(c, cs, t)
 	}
-	call := &Call{ConnID: c.Info.ID, StreamID: id, Start: t, GRPC: true}
-	s := &stream{call: call}
+	call := &Call{ConnID: c.Info.ID, StreamID: id, Start: t, GRPC: true, Protocol: ProtoGRPC}
+	s := &stream{call: call, conn: c}
 	cs.streams[id] = s
 	cs.order = append(cs.order, id)
 	if len(cs.order) > 2*a.opts.MaxOpenStreams+64 {
@@ -176,7 +261,9 @@ func (a *Assembler) stream(c *h2decode.Conn, id uint32, t time.Time) *stream {
 		}
 		cs.order = cs.order[:j]
 	}
-	heap.Push(&a.pending, call)
+	if !a.opts.EmitOnFinish {
+		heap.Push(&a.pending, call)
+	}
 	return s
 }
 
@@ -213,8 +300,17 @@ func (a *Assembler) Headers(c *h2decode.Conn, ev *h2decode.HeadersEvent) {
 	s.lastSeen = ev.Time
 	call := s.call
 	first := s.headers[ev.Side] == 0
-	s.headers[ev.Side]++
 	isRequest := first && hasRequestPseudo(ev.Fields)
+	if first && !isRequest && !ev.EndStream && isInterim(ev.Fields) {
+		// 100 Continue, 103 Early Hints: the final response follows.
+		return
+	}
+	s.headers[ev.Side]++
+	if first {
+		if ct, ok := Header(ev.Fields, "content-type"); ok {
+			s.ctype[ev.Side], s.ctypeKnown[ev.Side] = ct, true
+		}
+	}
 	if ev.Err != nil {
 		call.note(fmt.Sprintf("header block partly undecodable: %v", ev.Err))
 		if errors.Is(ev.Err, h2decode.ErrTableSizeOverLimit) {
@@ -236,7 +332,8 @@ func (a *Assembler) Headers(c *h2decode.Conn, ev *h2decode.HeadersEvent) {
 			call.note("request headers after request data")
 		}
 		a.readRequestHeaders(call, ev.Fields)
-		s.encoding[ev.Side], _ = Header(ev.Fields, "grpc-encoding")
+		s.encoding[ev.Side] = sideEncoding(call, ev.Fields)
+		a.linkPreflight(c, s)
 	case first:
 		// The server's first block: response headers, or Trailers-Only.
 		if !s.sideKnown {
@@ -246,16 +343,25 @@ func (a *Assembler) Headers(c *h2decode.Conn, ev *h2decode.HeadersEvent) {
 		if call.FirstResponse.IsZero() {
 			call.FirstResponse = ev.Time
 		}
-		if ev.EndStream {
+		if st, ok := Header(ev.Fields, ":status"); ok {
+			call.HTTPStatus, _ = strconv.Atoi(st)
+		}
+		if call.RequestHeaders == nil && s.ctypeKnown[ev.Side] {
+			// The request was not captured: the response says what it was.
+			call.setProtocol(protocolOf(s.ctype[ev.Side]))
+		}
+		_, hasStatus := Header(ev.Fields, "grpc-status")
+		// Trailers-Only: one header block holding the status. Over HTTP/1.1
+		// (gRPC-Web) it cannot end the stream by itself: an empty body
+		// follows it.
+		web := call.Protocol == ProtoGRPCWeb || call.Protocol == ProtoGRPCWebText
+		if (ev.EndStream && call.Protocol != ProtoHTTP) || (hasStatus && (ev.EndStream || web)) {
 			call.TrailersOnly = true
 			call.Trailers = ev.Fields
 			a.readTrailers(call, ev.Fields)
 		} else {
 			call.ResponseHeaders = ev.Fields
-			s.encoding[ev.Side], _ = Header(ev.Fields, "grpc-encoding")
-			if ct, ok := Header(ev.Fields, "content-type"); ok && !strings.HasPrefix(ct, "application/grpc") {
-				call.GRPC = false
-			}
+			s.encoding[ev.Side] = sideEncoding(call, ev.Fields)
 		}
 	default:
 		// A later block from the same side: trailers (or, from the client,
@@ -268,6 +374,28 @@ func (a *Assembler) Headers(c *h2decode.Conn, ev *h2decode.HeadersEvent) {
 	}
 }
 
+// isInterim reports a 1xx response other than 101.
+func isInterim(fs []h2decode.HeaderField) bool {
+	st, ok := Header(fs, ":status")
+	return ok && len(st) == 3 && st[0] == '1' && st != "101"
+}
+
+// sideEncoding is the compression of a side's messages: grpc-encoding for
+// gRPC, content-encoding for an HTTP body.
+func sideEncoding(call *Call, fs []h2decode.HeaderField) string {
+	if call.Protocol == ProtoHTTP {
+		e, _ := Header(fs, "content-encoding")
+		return strings.ToLower(strings.TrimSpace(e))
+	}
+	e, _ := Header(fs, "grpc-encoding")
+	return e
+}
+
+func (c *Call) setProtocol(p string) {
+	c.Protocol = p
+	c.GRPC = p != ProtoHTTP
+}
+
 func hasRequestPseudo(fs []h2decode.HeaderField) bool {
 	for i := range fs {
 		if !fs[i].NameUnknown && (fs[i].Name == ":method" || fs[i].Name == ":path") {
@@ -278,8 +406,12 @@ func hasRequestPseudo(fs []h2decode.HeaderField) bool {
 }
 
 func (a *Assembler) readRequestHeaders(call *Call, fs []h2decode.HeaderField) {
+	ctSeen, anyUnknown, acrm := false, false, false
 	for i := range fs {
 		f := &fs[i]
+		if f.Unknown() {
+			anyUnknown = true
+		}
 		if f.NameUnknown {
 			continue
 		}
@@ -290,12 +422,25 @@ func (a *Assembler) readRequestHeaders(call *Call, fs []h2decode.HeaderField) {
 			} else {
 				call.Method = f.Value
 			}
-		case "content-type":
-			if !f.ValueUnknown && !strings.HasPrefix(f.Value, "application/grpc") {
-				call.GRPC = false
+		case ":method":
+			if !f.ValueUnknown {
+				call.HTTPMethod = f.Value
 			}
+		case "content-type":
+			if !f.ValueUnknown {
+				ctSeen = true
+				call.setProtocol(protocolOf(f.Value))
+			}
+		case "access-control-request-method":
+			acrm = true
 		}
 	}
+	if !ctSeen && !anyUnknown {
+		// gRPC always has a content-type: a request without one is plain
+		// HTTP (a GET, a CORS preflight, …).
+		call.setProtocol(ProtoHTTP)
+	}
+	call.CORSPreflight = acrm && call.HTTPMethod == "OPTIONS" && !ctSeen
 	if call.Method == "" {
 		call.MethodUnknown = true
 		for i := range fs {
@@ -376,13 +521,34 @@ func (a *Assembler) Data(c *h2decode.Conn, ev *h2decode.DataEvent) {
 		call.note(fmt.Sprintf("data from %s began before the capture: its messages are not shown until a DATA frame holding whole messages marks a boundary", c.Info.Addr[side]))
 	}
 	s.dataSeen[side] = true
+	mode := a.sideMode(s, side)
 	if ev.Lost != 0 {
 		call.LostBytes = true
-		if call.GRPC {
+		switch mode {
+		case modeFramed:
 			s.msgs[side].lost(ev.Lost, ev.Time, done)
+		case modeText:
+			// Base64 quanta no longer line up with anything known.
+			s.msgs[side].loseSync(ev.Time, done)
+		case modeRaw:
+			a.bodyLost(s, side, ev.Lost, ev.Time)
 		}
 	}
-	if len(ev.Data) > 0 && call.GRPC {
+	if len(ev.Data) > 0 && mode == modeRaw {
+		a.bodyData(s, side, ev.Data, ev.Time)
+	}
+	if len(ev.Data) > 0 && mode == modeText {
+		r := &s.msgs[side]
+		if !r.desync {
+			out, err := s.webState().b64[side].decode(ev.Data)
+			r.feed(out, ev.Time, a.opts.MaxMessageSize, done)
+			if err != nil {
+				call.note(err.Error() + "; the rest of this direction is not decoded")
+				r.loseSync(ev.Time, done)
+			}
+		}
+	}
+	if len(ev.Data) > 0 && mode == modeFramed {
 		r := &s.msgs[side]
 		if r.desync {
 			enc := s.encoding[side]
@@ -398,8 +564,144 @@ func (a *Assembler) Data(c *h2decode.Conn, ev *h2decode.DataEvent) {
 	}
 }
 
+// webStream is the state of a stream whose bodies are base64 or kept
+// whole.
+type webStream struct {
+	b64  [2]b64Reader
+	body [2]*Message // the HTTP body being collected
+	// bodyHole: bytes of the body were lost; later bytes are not kept.
+	bodyHole [2]bool
+}
+
+func (s *stream) webState() *webStream {
+	if s.web == nil {
+		s.web = &webStream{}
+	}
+	return s.web
+}
+
+// bodyMode says how one side's DATA is read.
+type bodyMode uint8
+
+const (
+	modeUnset  bodyMode = iota
+	modeFramed          // length-prefixed gRPC messages
+	modeText            // base64 of length-prefixed messages (grpc-web-text)
+	modeRaw             // an HTTP body, kept whole (bounded)
+)
+
+// sideMode decides, at a side's first data, how its bytes are read: from
+// its own content-type when its headers said, else from the call's
+// protocol.
+func (a *Assembler) sideMode(s *stream, side capture.Side) bodyMode {
+	if m := s.mode[side]; m != modeUnset {
+		return m
+	}
+	call := s.call
+	proto := call.Protocol
+	ct := s.ctype[side]
+	if s.ctypeKnown[side] {
+		proto = protocolOf(ct)
+		if proto == ProtoHTTP && call.Protocol != ProtoHTTP {
+			call.note(fmt.Sprintf("the %s body is not gRPC (content-type %q): kept whole", a.sideRole(s, side), ct))
+		}
+	} else if call.Protocol != ProtoHTTP {
+		// Messages without their own content-type follow the request's
+		// (or response's) format.
+		ct = s.ctype[0] + s.ctype[1]
+		if s.ctypeKnown[side.Other()] {
+			ct = s.ctype[side.Other()]
+		}
+	}
+	s.format[side] = formatOf(ct, proto)
+	switch proto {
+	case ProtoHTTP:
+		s.mode[side] = modeRaw
+	case ProtoGRPCWebText:
+		s.mode[side] = modeText
+		s.msgs[side].web = !s.sideKnown || side != s.clientSide
+	default:
+		s.mode[side] = modeFramed
+		s.msgs[side].web = proto == ProtoGRPCWeb && (!s.sideKnown || side != s.clientSide)
+	}
+	return s.mode[side]
+}
+
+func (a *Assembler) sideRole(s *stream, side capture.Side) string {
+	if s.sideKnown && side == s.clientSide {
+		return "request"
+	}
+	return "response"
+}
+
+// bodyData adds bytes to a side's HTTP body, keeping at most
+// Options.MaxMessageSize of them.
+func (a *Assembler) bodyData(s *stream, side capture.Side, b []byte, t time.Time) {
+	w := s.webState()
+	m := w.body[side]
+	if m == nil {
+		m = &Message{Body: true, Format: s.format[side]}
+		w.body[side] = m
+	}
+	m.Time = t
+	m.Length = satAdd(m.Length, len(b))
+	if room := a.opts.MaxMessageSize - len(m.Data); room > 0 && !w.bodyHole[side] {
+		take := min(len(b), room)
+		if m.Data == nil {
+			m.Data = make([]byte, 0, min(a.opts.MaxMessageSize, max(take, 4096)))
+		}
+		m.Data = append(m.Data, b[:take]...)
+	}
+	if len(b) > 0 && int64(m.Length) > int64(len(m.Data)) && !m.Truncated && m.Err == "" {
+		m.Truncated = true
+		m.Err = fmt.Sprintf("body longer than the %d-byte limit: only its first bytes kept", a.opts.MaxMessageSize)
+	}
+}
+
+func (a *Assembler) bodyLost(s *stream, side capture.Side, n int64, t time.Time) {
+	a.bodyData(s, side, nil, t)
+	m := s.web.body[side]
+	if n > 0 {
+		m.Length = satAdd(m.Length, int(min(n, 1<<31)))
+	}
+	m.Truncated = true
+	m.Err = "bytes of this body were not captured: only those before the first hole are kept"
+	s.web.bodyHole[side] = true
+}
+
+func satAdd(l uint32, n int) uint32 {
+	if v := int64(l) + int64(n); v < 1<<32 {
+		return uint32(v)
+	}
+	return 1<<32 - 1
+}
+
+// endBody hands on a side's HTTP body.
+func (a *Assembler) endBody(s *stream, side capture.Side) {
+	if s.web == nil {
+		return
+	}
+	if m := s.web.body[side]; m != nil {
+		s.web.body[side] = nil
+		a.finishMessage(s, side, m)
+	}
+}
+
 func (a *Assembler) finishMessage(s *stream, side capture.Side, m *Message) {
+	if m.trailer {
+		a.webTrailers(s, m)
+		return
+	}
+	if !m.Body {
+		m.Format = s.format[side]
+	}
+	if m.Body && s.encoding[side] != "" && s.encoding[side] != "identity" && !m.Truncated {
+		m.Compressed = true
+	}
 	over := int64(m.Length) > int64(a.opts.MaxMessageSize)
+	if m.Body {
+		over = false // said in the message's error
+	}
 	if m.Compressed && !m.Truncated {
 		enc := s.encoding[side]
 		switch enc {
@@ -409,6 +711,9 @@ func (a *Assembler) finishMessage(s *stream, side capture.Side, m *Message) {
 			out, err := a.dec.decompress(enc, m.Data, a.opts.MaxMessageSize)
 			if err != nil {
 				m.Err = err.Error()
+				if m.Body {
+					m.Err = strings.Replace(m.Err, "grpc-encoding", "content-encoding", 1)
+				}
 				if _, bomb := err.(errTooLarge); bomb {
 					m.Data, m.Encoding, m.Truncated = out, enc, true
 					over = true
@@ -423,6 +728,39 @@ func (a *Assembler) finishMessage(s *stream, side capture.Side, m *Message) {
 		s.call.note(fmt.Sprintf("a message was larger than the %d-byte limit (after decompression); only its first bytes were kept", a.opts.MaxMessageSize))
 	}
 	s.got[side] = append(s.got[side], m)
+	if a.opts.OnMessage != nil {
+		call := s.call
+		if !call.Client.IsValid() {
+			info := s.conn.Info
+			if s.isClient(side) {
+				call.Client, call.Server = info.Addr[side], info.Addr[side.Other()]
+			} else {
+				call.Client, call.Server = info.Addr[side.Other()], info.Addr[side]
+			}
+		}
+		a.opts.OnMessage(call, s.isClient(side), len(s.got[side])-1, m)
+	}
+}
+
+// webTrailers reads a grpc-web trailer frame into the call's trailers.
+func (a *Assembler) webTrailers(s *stream, m *Message) {
+	call := s.call
+	if m.Truncated {
+		call.note("grpc-web trailer frame: " + m.Err)
+	}
+	if m.Compressed {
+		call.note("grpc-web trailer frame has the compressed flag set: not read")
+		return
+	}
+	fs, problems := parseWebTrailers(m.Data)
+	for _, p := range problems {
+		call.note(p)
+	}
+	if call.FirstResponse.IsZero() {
+		call.FirstResponse = m.Time
+	}
+	call.Trailers = append(call.Trailers, fs...)
+	a.readTrailers(call, fs)
 }
 
 // resetGrace is how long (in capture time) a reset call waits for the
@@ -519,6 +857,9 @@ func (a *Assembler) Lost(c *h2decode.Conn, side capture.Side, t time.Time) {
 		s.call.note(fmt.Sprintf("frames from %s were lost at %s; this call may miss data", c.Info.Addr[side], t.UTC().Format(time.RFC3339Nano)))
 		done := func(m *Message) { a.finishMessage(s, side, m) }
 		s.msgs[side].loseSync(t, done)
+		if s.mode[side] == modeRaw {
+			a.bodyLost(s, side, -1, t)
+		}
 	}
 }
 
@@ -530,8 +871,11 @@ func (a *Assembler) End(c *h2decode.Conn, reason capture.EndReason, t time.Time)
 		// A TLS layer sat below: its plaintext was HTTP/2, or nothing
 		// reached this layer because it could not be decrypted.
 		kind = "h2 over TLS"
-		if c.Kind == h2decode.KindUnknown {
+		switch c.Kind {
+		case h2decode.KindUnknown:
 			kind = "TLS not decrypted"
+		case h2decode.KindHTTP1:
+			kind = "http1 over TLS"
 		}
 	}
 	a.stats.ByKind[kind]++
@@ -565,6 +909,7 @@ func (a *Assembler) Close() {
 
 func (a *Assembler) endSide(c *h2decode.Conn, s *stream, side capture.Side, t time.Time) {
 	s.ended[side] = true
+	a.endBody(s, side)
 	if s.call.State == StateReset {
 		if s.ended[side.Other()] {
 			a.finish(c, s, t)
@@ -604,9 +949,14 @@ func (a *Assembler) finish(c *h2decode.Conn, s *stream, t time.Time) {
 	}
 	call.End = t
 	call.Transport = c.Kind.String()
+	if c.Kind == h2decode.KindHTTP1 {
+		call.Transport = "http1.1"
+	}
 	if c.Info.TLS != nil {
 		call.TLS = c.Info.TLS
-		call.Transport = "h2"
+		if c.Kind != h2decode.KindHTTP1 {
+			call.Transport = "h2"
+		}
 	}
 	client := c.Client
 	if s.sideKnown {
@@ -621,6 +971,10 @@ func (a *Assembler) finish(c *h2decode.Conn, s *stream, t time.Time) {
 		if s.msgs[side].end(t, done) {
 			call.note(fmt.Sprintf("%s stream ended inside a message", a.roleName(c, s, capture.Side(side))))
 		}
+		if s.web != nil && s.web.b64[side].pending() && !s.web.b64[side].bad {
+			call.note(fmt.Sprintf("%s grpc-web-text body ended inside a base64 quantum", a.roleName(c, s, capture.Side(side))))
+		}
+		a.endBody(s, capture.Side(side))
 	}
 	call.Requests = s.got[client]
 	call.Responses = s.got[client.Other()]
@@ -640,9 +994,16 @@ func (a *Assembler) finish(c *h2decode.Conn, s *stream, t time.Time) {
 	if call.GRPC && call.Status == nil && !call.StatusUnknown && call.State == StateComplete {
 		call.note("the server ended the stream without grpc-status")
 	}
+	if call.CORSPreflight {
+		a.rememberPreflight(call)
+	}
 	s.call = nil
 	call.finished = true
 	a.stats.Calls++
+	if a.opts.EmitOnFinish {
+		a.sink.Call(call)
+		return
+	}
 	a.flush()
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/grpcsniff/grpcsniff/capture"
 	"github.com/grpcsniff/grpcsniff/h2decode"
+	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/snappy"
 	"github.com/klauspost/compress/zlib"
@@ -428,5 +429,33 @@ func TestMaxOpenStreams(t *testing.T) {
 	}
 	if h.a.Stats().Evicted != 3 {
 		t.Errorf("Stats.Evicted %d, want 3", h.a.Stats().Evicted)
+	}
+}
+
+// One decompressor, reset for each message, decodes zlib and raw DEFLATE
+// ("deflate") and framed and block snappy in any order, each message whole.
+func TestDecompressorReuse(t *testing.T) {
+	d := &decompressor{}
+	for i := range 4 {
+		plain := []byte(strings.Repeat(fmt.Sprintf("message %d ", i), 20+i))
+		var zb, fb, sb bytes.Buffer
+		zw := zlib.NewWriter(&zb)
+		zw.Write(plain)
+		zw.Close()
+		fw, _ := flate.NewWriter(&fb, flate.BestSpeed)
+		fw.Write(plain)
+		fw.Close()
+		sw := snappy.NewBufferedWriter(&sb)
+		sw.Write(plain)
+		sw.Close()
+		for _, c := range []struct {
+			enc  string
+			wire []byte
+		}{{"deflate", zb.Bytes()}, {"deflate", fb.Bytes()}, {"snappy", sb.Bytes()}, {"snappy", snappy.Encode(nil, plain)}} {
+			out, err := d.decompress(c.enc, c.wire, 1<<20)
+			if err != nil || !bytes.Equal(out, plain) {
+				t.Fatalf("round %d, %s (%x…): %v, %q", i, c.enc, c.wire[:4], err, out)
+			}
+		}
 	}
 }

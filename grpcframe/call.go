@@ -79,6 +79,25 @@ type Message struct {
 	// direction were lost: its start is inferred from a DATA frame that
 	// holds whole messages exactly.
 	Resynced bool
+	// Body marks an HTTP body (a call of protocol "http", or a response
+	// that is not gRPC): the whole body, not a length-prefixed message;
+	// Length is its size on the wire (saturating at 4 GiB).
+	Body bool
+	// Format says how Data is shown: FormatProto (protobuf, the gRPC
+	// default), FormatJSON (application/grpc+json, application/json, …),
+	// FormatText or FormatBinary. It comes from the content-type.
+	Format Format
+
+	trailer bool // a grpc-web trailer frame (flag 0x80), never handed on
+}
+
+// Preflight is the CORS preflight (an OPTIONS request with
+// Access-Control-Request-Method) that a browser sent before a call.
+type Preflight struct {
+	ConnID     uint64
+	StreamID   uint32
+	Start      time.Time
+	HTTPStatus int // 0 when no response was seen
 }
 
 // Call is one gRPC call: an HTTP/2 stream.
@@ -108,8 +127,22 @@ type Call struct {
 	MethodInferred   string
 	MethodCandidates []string
 	// GRPC is false for streams whose content-type says they are not gRPC
-	// (their body is then not split into messages).
+	// (Protocol "http": their bodies are then not split into messages).
 	GRPC bool
+	// Protocol is ProtoGRPC, ProtoGRPCWeb, ProtoGRPCWebText or ProtoHTTP,
+	// from the request's content-type (the response's when the request was
+	// not captured; "grpc" when neither content-type could be read).
+	Protocol string
+	// HTTPMethod is the request's :method; HTTPStatus the response's
+	// :status (0: not seen). Method holds the :path.
+	HTTPMethod string
+	HTTPStatus int
+	// CORSPreflight marks an OPTIONS request carrying
+	// Access-Control-Request-Method. Preflight, on the call that followed
+	// one (same client address, server and path, the method it asked
+	// for), says which it was.
+	CORSPreflight bool
+	Preflight     *Preflight
 
 	RequestHeaders  []h2decode.HeaderField
 	ResponseHeaders []h2decode.HeaderField
@@ -141,6 +174,14 @@ type Call struct {
 	Notes []string
 
 	finished bool
+}
+
+// Proto is the call's Protocol, "grpc" for a Call built without one.
+func (c *Call) Proto() string {
+	if c.Protocol == "" {
+		return ProtoGRPC
+	}
+	return c.Protocol
 }
 
 // Duration is End - Start.

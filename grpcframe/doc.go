@@ -5,6 +5,23 @@
 // the status with its details, and how the call ended (trailers, RST_STREAM,
 // GOAWAY, the connection or the capture ending).
 //
+// The same events come from HTTP/1.1 connections (h2decode gives each
+// request a synthetic stream id), so one code path serves every way gRPC
+// travels. Call.Protocol says which, from the content-type: "grpc"
+// (application/grpc, +proto, +json), "grpc-web" (application/grpc-web…:
+// the same 5-byte framing, and a response frame with flag 0x80 holds the
+// trailers as "name: value" lines), "grpc-web-text" (the body is base64,
+// decoded incrementally; a body may be several padded base64 runs one
+// after the other) or "http" for anything else: a REST call, a CORS
+// preflight, a web page. An HTTP body is kept whole as one Message with
+// Body set (bounded by Options.MaxMessageSize, decompressed per
+// content-encoding). Message.Format says whether the bytes are protobuf,
+// JSON (application/grpc+json, application/json, …), text or other bytes.
+// A CORS preflight (OPTIONS with Access-Control-Request-Method) is a call
+// of its own with CORSPreflight set; the call that follows it (same client
+// address, server, path and the method it asked for) points back to it in
+// Call.Preflight.
+//
 // Calls are handed to a Sink when they end, in a deterministic order: by
 // start time, then connection, then stream id.
 package grpcframe

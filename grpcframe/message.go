@@ -30,6 +30,8 @@ type msgReader struct {
 	cand     []byte
 	candLen  int
 	resynced bool // the next message completed is the first after a resync
+	// web: gRPC-Web framing, where flag 0x80 marks the trailer frame.
+	web bool
 }
 
 // maxResyncFrame bounds the frame payload held while looking for messages
@@ -59,7 +61,7 @@ func (r *msgReader) resync(b []byte, frameStart bool, frameLen int, compressOK b
 	}
 	frame := r.cand[:r.candLen]
 	r.candLen = 0
-	if !wholeMessages(frame, compressOK) {
+	if !wholeMessages(frame, compressOK, r.web) {
 		return false
 	}
 	r.desync = false
@@ -68,16 +70,20 @@ func (r *msgReader) resync(b []byte, frameStart bool, frameLen int, compressOK b
 	return true
 }
 
-func wholeMessages(b []byte, compressOK bool) bool {
+func wholeMessages(b []byte, compressOK, web bool) bool {
 	if len(b) == 5 && b[0] == 0 && binary.BigEndian.Uint32(b[1:]) == 0 {
 		return true
 	}
 	for len(b) > 0 {
-		if len(b) < 5 || b[0] > 1 || (b[0] == 1 && !compressOK) {
+		flags := b[0]
+		if web && flags == 0x80 {
+			flags = 0
+		}
+		if len(b) < 5 || flags > 1 || (flags == 1 && !compressOK) {
 			return false
 		}
 		n := binary.BigEndian.Uint32(b[1:])
-		if n == 0 || uint64(n) > uint64(len(b)-5) {
+		if (n == 0 && b[0] != 0x80) || uint64(n) > uint64(len(b)-5) {
 			return false
 		}
 		b = b[5+n:]
@@ -101,11 +107,18 @@ func (r *msgReader) feed(b []byte, t time.Time, maxKeep int, done func(*Message)
 			r.nhdr = 0
 			length := binary.BigEndian.Uint32(r.hdr[1:])
 			m := &Message{Length: length, Compressed: r.hdr[0]&1 != 0, Time: t}
-			if r.hdr[0]&^1 != 0 {
+			limit := maxKeep
+			if r.web && r.hdr[0]&0x80 != 0 {
+				m.trailer = true
+				limit = min(limit, maxWebTrailers)
+				if r.hdr[0]&^0x80 != 0 {
+					m.Err = fmt.Sprintf("trailer frame flags 0x%02x: reserved bits set", r.hdr[0])
+				}
+			} else if r.hdr[0]&^1 != 0 {
 				m.Err = fmt.Sprintf("message flags 0x%02x: reserved bits set", r.hdr[0])
 			}
 			r.cur, r.need = m, length
-			r.keep = min(int(length), maxKeep)
+			r.keep = min(int(length), limit)
 			if r.keep < int(length) {
 				m.Truncated = true
 				m.Err = fmt.Sprintf("message of %d bytes: only the first %d kept (message size limit)", length, r.keep)
@@ -191,7 +204,14 @@ func (r *msgReader) end(t time.Time, done func(*Message)) (partial bool) {
 type decompressor struct {
 	gz   *gzip.Reader
 	zstd *zstd.Decoder
-	buf  bytes.Buffer
+	// Readers are reset for each message rather than made anew: a new
+	// zlib, flate or framed-snappy reader costs tens of KB, which made
+	// those encodings 30-100 times slower than gzip per small message (and
+	// a cheap way for a hostile capture to burn CPU).
+	zlib   io.ReadCloser
+	flate  io.ReadCloser
+	snappy *snappy.Reader
+	buf    bytes.Buffer
 }
 
 // errTooLarge is reported when a message expands, or would need more memory
@@ -226,15 +246,30 @@ func (d *decompressor) decompress(encoding string, b []byte, limit int) ([]byte,
 	case "deflate":
 		// grpc "deflate" is zlib-wrapped (RFC 1950) as in HTTP; some
 		// implementations send raw DEFLATE.
-		zr, err := zlib.NewReader(bytes.NewReader(b))
-		if err != nil {
-			r = flate.NewReader(bytes.NewReader(b))
+		var err error
+		if d.zlib == nil {
+			d.zlib, err = zlib.NewReader(bytes.NewReader(b))
 		} else {
-			r = zr
+			err = d.zlib.(zlib.Resetter).Reset(bytes.NewReader(b), nil)
 		}
+		if err == nil {
+			r = d.zlib
+			break
+		}
+		if d.flate == nil {
+			d.flate = flate.NewReader(bytes.NewReader(b))
+		} else if err := d.flate.(flate.Resetter).Reset(bytes.NewReader(b), nil); err != nil {
+			return nil, fmt.Errorf("deflate: %w", err)
+		}
+		r = d.flate
 	case "snappy":
 		if bytes.HasPrefix(b, []byte("\xff\x06\x00\x00sNaPpY")) {
-			r = snappy.NewReader(bytes.NewReader(b))
+			if d.snappy == nil {
+				d.snappy = snappy.NewReader(bytes.NewReader(b))
+			} else {
+				d.snappy.Reset(bytes.NewReader(b))
+			}
+			r = d.snappy
 			break
 		}
 		n, err := snappy.DecodedLen(b)

@@ -124,6 +124,7 @@ type Conn struct {
 	opts *Options
 	dirs [2]dirState
 	up   *upgradeState
+	h1   *h1Conn // set once the connection is found to be HTTP/1.x
 }
 
 type factory struct {
@@ -182,6 +183,9 @@ func (c *Conn) End(reason capture.EndReason, t time.Time) {
 		}
 	}
 	for s := range c.dirs {
+		if d := &c.dirs[s]; d.mode == modeH1 {
+			d.h1End(reason == capture.EndFIN, t)
+		}
 		c.dirs[s].finish()
 	}
 	c.h.End(c, reason, t)
@@ -197,6 +201,7 @@ const (
 	modeFrames                 // in frame sync
 	modeSync                   // looking for a frame boundary
 	modeOff                    // not decoding this direction
+	modeH1                     // HTTP/1.x messages (h1.go)
 )
 
 // dirState follows what one side sends.
@@ -245,6 +250,8 @@ type dirState struct {
 	framer *http2.Framer
 	fr     frameBytes
 
+	h1 h1Dir
+
 	// The events handed to the handler, reused (see Handler).
 	hev HeadersEvent
 	dev DataEvent
@@ -277,6 +284,9 @@ func (d *dirState) feed(data []byte, t time.Time) {
 		case modeFrames:
 			d.frames(data, t)
 			return
+		case modeH1:
+			d.h1Feed(data, t)
+			return
 		case modeBody:
 			data = d.body(data, t)
 		default:
@@ -299,6 +309,12 @@ func (d *dirState) step(t time.Time) ([]byte, bool) {
 	case modeHTTP1:
 		return d.http1(t)
 	case modePreface:
+		if up := d.c.up; up != nil && !up.confirmed && len(d.buf) <= maxHTTP1Head &&
+			!bytes.HasPrefix([]byte(clientPreface), d.buf[:min(len(d.buf), len(clientPreface))]) && (looksHTTP1(d.buf) || mayBecomeHTTP1(d.buf)) {
+			// Another HTTP/1.1 request before the server answered the
+			// Upgrade: keep it in case the server declines.
+			return nil, false
+		}
 		if len(d.buf) < len(clientPreface) {
 			if !bytes.HasPrefix([]byte(clientPreface), d.buf) {
 				d.startSync(t)
@@ -344,6 +360,15 @@ func (d *dirState) detect(t time.Time) ([]byte, bool) {
 		d.off()
 		d.peer().off()
 		return nil, false
+	}
+	if !d.c.Info.SYNSeen || d.gapped {
+		// Joined mid-connection: an HTTP/1.x start line at the start of a
+		// later line means HTTP/1.x (HTTP/2 frames hold no such lines but
+		// by accident).
+		if _, ok := findStartLine(b, true, true); ok {
+			d.c.startH1(t)
+			return nil, false
+		}
 	}
 	if d.c.Info.SYNSeen && !d.gapped {
 		// The first byte of this direction was captured: a server that speaks
@@ -784,6 +809,8 @@ func (d *dirState) gap(n int64, t time.Time) {
 	switch d.mode {
 	case modeOff:
 		return
+	case modeH1:
+		d.h1Gap(n, t)
 	case modeFrames:
 		if d.inFrame && n >= 0 && uint64(n) <= uint64(d.left) {
 			d.left -= uint32(n)

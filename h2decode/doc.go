@@ -19,6 +19,14 @@
 //     frame sync is kept; a gap that swallows a frame header costs frame sync
 //     (and the HPACK state of that direction) until the next frame boundary.
 //
+// HTTP/1.x connections (found by their request or status lines, on any
+// port, also when an h2c Upgrade is declined) produce the same events: each
+// request is a stream with a synthetic odd id in request order, its head a
+// HeadersEvent with the pseudo-headers HTTP/2 would carry, its body
+// DataEvents (de-chunked; Content-Length, chunked and, for responses,
+// close-delimited bodies), a chunked trailer section a final HeadersEvent.
+// Responses pair with requests first in, first out. See h1.go.
+//
 // Frame payloads other than DATA are parsed with golang.org/x/net/http2's
 // Framer, which checks them strictly; DATA payloads are streamed as they
 // arrive so that a large frame is never held whole.

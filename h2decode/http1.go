@@ -67,8 +67,7 @@ func (d *dirState) http1(t time.Time) ([]byte, bool) {
 	end := bytes.Index(d.buf, []byte("\r\n\r\n"))
 	if end < 0 {
 		if len(d.buf) > maxHTTP1Head {
-			d.c.note("%s: HTTP/1.x head longer than %d bytes", d.sideName(), maxHTTP1Head)
-			d.notHTTP2()
+			d.c.startH1(t)
 		}
 		return nil, false
 	}
@@ -80,7 +79,7 @@ func (d *dirState) http1(t time.Time) ([]byte, bool) {
 			if d.c.up != nil {
 				d.c.note("server declined the h2c Upgrade")
 			}
-			d.notHTTP2()
+			d.c.startH1(t)
 			return nil, false
 		}
 		d.c.Kind = KindUpgrade
@@ -92,7 +91,7 @@ func (d *dirState) http1(t time.Time) ([]byte, bool) {
 	}
 	req, err := http.ReadRequest(br)
 	if err != nil || !hasToken(req.Header, "Upgrade", "h2c") {
-		d.notHTTP2()
+		d.c.startH1(t)
 		return nil, false
 	}
 	up := &upgradeState{time: t, bodyLeft: max(req.ContentLength, 0)}
@@ -164,15 +163,6 @@ func hasToken(h http.Header, name, token string) bool {
 		}
 	}
 	return false
-}
-
-func (d *dirState) notHTTP2() {
-	if d.c.Kind == KindUnknown || d.c.Kind == KindUpgrade {
-		d.c.Kind = KindHTTP1
-		d.c.note("HTTP/1.x without an h2c Upgrade: not decoded")
-	}
-	d.off()
-	d.peer().off()
 }
 
 // body consumes the upgraded request's body.

@@ -1,11 +1,14 @@
 package tui
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/grpcsniff/grpcsniff/export"
@@ -121,7 +124,24 @@ func (d *detail) build() {
 	d.items = d.items[:0]
 	c := d.call
 	d.add(kindSection, 0, "Call")
-	d.add(kindText, 1, fmt.Sprintf("%s → %s · conn %d · stream %d · %s", c.Client, c.Server, c.ConnID, c.StreamID, c.Transport))
+	line := fmt.Sprintf("%s → %s · conn %d · stream %d · %s", c.Client, c.Server, c.ConnID, c.StreamID, c.Transport)
+	if c.Proto() != grpcframe.ProtoGRPC {
+		line += " · " + c.Proto()
+	}
+	d.add(kindText, 1, line)
+	if c.Proto() == grpcframe.ProtoHTTP && c.HTTPMethod != "" {
+		line := c.HTTPMethod + " " + c.Method
+		if c.HTTPStatus != 0 {
+			line += " → " + strconv.Itoa(c.HTTPStatus)
+		}
+		if c.CORSPreflight {
+			line += " (CORS preflight)"
+		}
+		d.add(kindText, 1, line)
+	}
+	if p := c.Preflight; p != nil {
+		d.add(kindText, 1, fmt.Sprintf("after a CORS preflight: conn %d · stream %d · HTTP %d", p.ConnID, p.StreamID, p.HTTPStatus))
+	}
 	if t, ok := c.TLS.(fmt.Stringer); ok {
 		// Version, cipher suite, SNI, ALPN, and whether it was decrypted.
 		d.add(kindText, 1, t.String())
@@ -213,6 +233,8 @@ func (d *detail) status() {
 		}
 	case c.StatusUnknown:
 		d.add(kindText, 1, "? trailers were seen but HPACK could not recover them")
+	case c.Proto() == grpcframe.ProtoHTTP && c.HTTPStatus != 0:
+		d.add(kindText, 1, fmt.Sprintf("HTTP %d (not a gRPC call: no grpc-status)", c.HTTPStatus))
 	default:
 		d.add(kindText, 1, "none: no grpc-status was seen")
 	}
@@ -244,6 +266,11 @@ func (d *detail) message(i int) {
 	if d.cut[w.m] > 0 {
 		text += " (" + keptText(d.limit) + " kept)"
 	}
+	if w.m.Format != grpcframe.FormatProto {
+		// JSON, text or other bytes: not protobuf.
+		d.textMessage(i, text, key, open)
+		return
+	}
 	pm := d.decode(i)
 	ms := d.schemaOf(i)
 	switch {
@@ -268,6 +295,39 @@ func (d *detail) message(i int) {
 	if open {
 		d.schemaNotes(i, ms)
 		d.fields(i, pm, ms.md, 1, 0, key)
+	}
+}
+
+// textMessage shows a JSON message or an HTTP body: one line closed, the
+// indented JSON (or the text) open.
+func (d *detail) textMessage(i int, text, key string, open bool) {
+	m := d.msgs[i].m
+	var body string
+	switch {
+	case m.Format == grpcframe.FormatJSON && json.Valid(m.Data):
+		var buf bytes.Buffer
+		if open {
+			json.Indent(&buf, m.Data, "", "  ")
+		} else {
+			json.Compact(&buf, m.Data)
+		}
+		body = buf.String()
+	case utf8.Valid(m.Data) && m.Format != grpcframe.FormatBinary:
+		body = string(m.Data)
+	default:
+		body = fmt.Sprintf("(%d bytes)", len(m.Data))
+	}
+	if !open {
+		text += "  " + clipWidth(strings.Join(strings.Fields(body), " "), 4*maxValue)
+	}
+	if m.Err != "" {
+		text += "  ! " + m.Err
+	}
+	d.items = append(d.items, item{kind: kindMessage, depth: 0, text: text, msg: i, key: key, open: open})
+	if open {
+		for _, l := range strings.Split(strings.TrimRight(body, "\n"), "\n") {
+			d.add(kindText, 1, l)
+		}
 	}
 }
 

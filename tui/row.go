@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/grpcsniff/grpcsniff/export"
@@ -41,6 +42,16 @@ func (m *Model) makeRow(c *grpcframe.Call) row {
 	}
 	if c.Status != nil {
 		r.status, r.code = c.Status.Name, c.Status.Code
+	}
+	if c.Proto() == grpcframe.ProtoHTTP {
+		// A REST or other HTTP call: "GET /path", status "404".
+		if c.HTTPMethod != "" {
+			r.method = c.HTTPMethod + " " + r.method
+			r.short = c.HTTPMethod + " " + r.short
+		}
+		if c.HTTPStatus != 0 {
+			r.status = strconv.Itoa(c.HTTPStatus)
+		}
 	}
 	if c.End.IsZero() {
 		r.dur = "-"
@@ -95,6 +106,13 @@ func flags(c *grpcframe.Call) string {
 	}
 	if c.LostBytes && c.State != grpcframe.StateIncomplete {
 		f = strings.TrimPrefix(f+",lost", ",")
+	}
+	if p := c.Proto(); p != grpcframe.ProtoGRPC {
+		// gRPC-Web and plain HTTP calls say so; gRPC is the default.
+		if c.CORSPreflight {
+			p += ",preflight"
+		}
+		f = strings.TrimSuffix(p+","+f, ",")
 	}
 	if f != "" {
 		f = "[" + f + "]"

@@ -7,7 +7,7 @@
 //
 // Exit status: 0 calls were found; 1 the input could not be read; 2 bad
 // usage; 3 the capture is truncated or damaged (what could be read was
-// decoded and printed); 4 the capture holds no gRPC calls.
+// decoded and printed); 4 the capture holds no calls (neither gRPC nor HTTP).
 package main
 
 import (
@@ -300,7 +300,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 	if ncalls == 0 && status == exitOK {
-		fmt.Fprintf(stderr, "%s: no gRPC calls found in %s (%d packets, %d TCP connections)\n", progName, src.Name(), st.Packets, st.Connections)
+		fmt.Fprintf(stderr, "%s: no calls (gRPC, gRPC-Web or HTTP) found in %s (%d packets, %d TCP connections)\n", progName, src.Name(), st.Packets, st.Connections)
 		status = exitNoCalls
 	}
 	return status

@@ -164,9 +164,16 @@ func compareCall(res *result, g *sniffCall, t *tsCall) {
 		res.notes = append(res.notes, fmt.Sprintf("method %q only from grpcsniff, not checked: %s", *g.Method, t.methodWhy))
 	}
 
-	// Messages.
+	// Messages. tshark 4.0 reads a gRPC-Web response's trailer frame (flag
+	// 0x80) as one more message, and not as trailers; grpcsniff reads it as
+	// the trailers (with grpc-status).
+	tResp, webTrailer := t.Responses, false
+	if strings.HasPrefix(g.Protocol, "grpc-web") && len(tResp) == len(g.Responses)+1 && sameLengths(g.Responses, tResp[:len(g.Responses)]) {
+		res.notes = append(res.notes, fmt.Sprintf("tshark counts the gRPC-Web trailer frame (%d bytes) as a response message; grpcsniff reads it as the trailers", tResp[len(tResp)-1].Length))
+		tResp, webTrailer = tResp[:len(g.Responses)], true
+	}
 	compareMsgs(res, "requests", g.Requests, t.Requests, t.reqUnchecked, g.LostBytes)
-	compareMsgs(res, "responses", g.Responses, t.Responses, t.respUnchecked, g.LostBytes)
+	compareMsgs(res, "responses", g.Responses, tResp, t.respUnchecked, g.LostBytes)
 
 	// grpc-status.
 	gs, ts := fmtStatus(g.Status, g.StatusUnknown), fmtStatus(t.Status, t.StatusUnknown)
@@ -195,6 +202,8 @@ func compareCall(res *result, g *sniffCall, t *tsCall) {
 			res.notes = append(res.notes, fmt.Sprintf("grpc-status %d only from grpcsniff, not checked: %s (tshark's response dissection of such a stream is unreliable)", *g.Status, t.respUnchecked))
 		case g.LostBytes:
 			res.notes = append(res.notes, fmt.Sprintf("grpc-status %d only from grpcsniff, not checked: grpcsniff marks lost_bytes, and tshark's TCP reassembly stops at the hole", *g.Status))
+		case webTrailer:
+			res.notes = append(res.notes, fmt.Sprintf("grpc-status %d from the gRPC-Web trailer frame, which tshark does not read as trailers", *g.Status))
 		default:
 			res.diffs = append(res.diffs, fmt.Sprintf("grpc-status: grpcsniff %s, tshark saw no grpc-status", gs))
 		}

@@ -59,6 +59,7 @@ type sniffCall struct {
 	LostBytes            bool
 	RolesGuessed         bool
 	Transport            string
+	Protocol             string // grpc, grpc-web, grpc-web-text, http ("" before the key existed)
 	Requests, Responses  []message
 }
 
@@ -70,7 +71,8 @@ type sniffJSON struct {
 	Transport            string  `json:"transport"`
 	StreamID             uint32  `json:"stream_id"`
 	Method               *string `json:"method"`
-	GRPC                 *bool   `json:"grpc"`
+	GRPC                 *bool   `json:"grpc"`     // before the "protocol" key
+	Protocol             string  `json:"protocol"` // grpc, grpc-web, grpc-web-text, http
 	State                string  `json:"state"`
 	StartedBeforeCapture bool    `json:"started_before_capture"`
 	LostBytes            bool    `json:"lost_bytes"`
@@ -143,7 +145,7 @@ func parseSniff(out []byte) ([]*sniffCall, error) {
 			key:                  callKey{Client: client, Server: server, Conn: n, Stream: j.StreamID},
 			ConnID:               j.Conn,
 			Method:               j.Method,
-			GRPC:                 j.GRPC == nil || *j.GRPC,
+			GRPC:                 (j.GRPC == nil || *j.GRPC) && j.Protocol != "http",
 			State:                j.State,
 			StatusUnknown:        j.StatusUnknown,
 			StatusLostInGap:      j.StatusUnknown && unknownAfterGap(j.Trailers),
@@ -151,6 +153,7 @@ func parseSniff(out []byte) ([]*sniffCall, error) {
 			LostBytes:            j.LostBytes,
 			RolesGuessed:         j.RolesGuessed,
 			Transport:            j.Transport,
+			Protocol:             j.Protocol,
 			Requests:             convMessages(j.Requests),
 			Responses:            convMessages(j.Responses),
 		}

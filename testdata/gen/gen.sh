@@ -50,6 +50,23 @@
 #   50140 grpcgo_reflection.pcap     a grpcurl-like session (go/cmd/reflectclient):
 #                                    server reflection v1 (list services, file
 #                                    descriptors) then SayHello, one connection
+#   50150 grpcweb_h1.pcap            gRPC-Web over HTTP/1.1: curl (one keep-alive
+#                                    connection) -> grpc-go wrapped with
+#                                    improbable-eng grpcweb (go/cmd/grpcweb):
+#                                    CORS preflight, binary and text, unary and
+#                                    server streaming, errors, chunked request
+#   50151 grpcweb_h2c.pcap           the same server over h2c (curl
+#                                    --http2-prior-knowledge), one connection
+#                                    per call (curl 7.88.1 cannot reuse them),
+#                                    then 6 calls on one connection from a Go
+#                                    x/net/http2 client (go/cmd/webclient)
+#   50152 grpcweb_json.pcap          gRPC-Web with JSON messages
+#                                    (application/grpc-web+json, -text+json)
+#   50160 grpcgateway.pcap           grpc-gateway v2 REST/JSON (curl, HTTP/1.1)
+#   50161                            and the gRPC calls it makes (h2c) to the
+#                                    grpc-go server behind it (go/cmd/gateway)
+#   50170 grpcgo_json.pcap           application/grpc+json: grpc-go client and
+#                                    server with a JSON codec (go/cmd/jsongreet)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -165,12 +182,23 @@ build_go() {
 		cd "$HERE/go"
 		go build -o "$BIN/protoc-gen-go" google.golang.org/protobuf/cmd/protoc-gen-go
 		go build -o "$BIN/protoc-gen-go-grpc" google.golang.org/grpc/cmd/protoc-gen-go-grpc
+		go build -o "$BIN/protoc-gen-grpc-gateway" github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-grpc-gateway
 		# Regenerate the committed Go stubs (no-op unless the .proto changed).
 		protoc -I "$HERE/proto" \
 			--plugin=protoc-gen-go="$BIN/protoc-gen-go" --plugin=protoc-gen-go-grpc="$BIN/protoc-gen-go-grpc" \
 			--go_out=. --go_opt=module=github.com/grpcsniff/grpcsniff/testdata/gen/go \
 			--go-grpc_out=. --go-grpc_opt=module=github.com/grpcsniff/grpcsniff/testdata/gen/go \
 			helloworld.proto muxs.proto
+		# echo.proto + its REST gateway; the HTTP rules come from
+		# echo_gateway.yaml (no google/api/annotations.proto needed).
+		protoc -I "$HERE/proto" \
+			--plugin=protoc-gen-go="$BIN/protoc-gen-go" --plugin=protoc-gen-go-grpc="$BIN/protoc-gen-go-grpc" \
+			--plugin=protoc-gen-grpc-gateway="$BIN/protoc-gen-grpc-gateway" \
+			--go_out=. --go_opt=module=github.com/grpcsniff/grpcsniff/testdata/gen/go \
+			--go-grpc_out=. --go-grpc_opt=module=github.com/grpcsniff/grpcsniff/testdata/gen/go \
+			--grpc-gateway_out=. --grpc-gateway_opt=module=github.com/grpcsniff/grpcsniff/testdata/gen/go \
+			--grpc-gateway_opt=grpc_api_configuration="$HERE/proto/echo_gateway.yaml" \
+			echo.proto
 		go build -o "$BIN/interop_server" google.golang.org/grpc/interop/server
 		go build -o "$BIN/interop_client" google.golang.org/grpc/interop/client
 		go build -o "$BIN/gzipinterop" ./cmd/gzipinterop
@@ -178,6 +206,10 @@ build_go() {
 		go build -o "$BIN/greetclient" ./cmd/greetclient
 		go build -o "$BIN/tlsgreet" ./cmd/tlsgreet
 		go build -o "$BIN/reflectclient" ./cmd/reflectclient
+		go build -o "$BIN/grpcweb" ./cmd/grpcweb
+		go build -o "$BIN/webclient" ./cmd/webclient
+		go build -o "$BIN/gateway" ./cmd/gateway
+		go build -o "$BIN/jsongreet" ./cmd/jsongreet
 	)
 }
 
@@ -614,9 +646,179 @@ gen_node_grpcjs_tls() {
 	chmod 644 "$keys" # node creates it 0600
 }
 
+# ---------------------------------------------------------------- gRPC-Web, REST gateway, JSON codec
+# grpc_hello NAME: a gRPC length-prefixed message (flag 0) holding
+# HelloRequest{name: NAME} (NAME shorter than 126 bytes; "" = empty message).
+grpc_hello() {
+	local n=${#1}
+	if [ "$n" -eq 0 ]; then
+		printf '\x00\x00\x00\x00\x00'
+		return
+	fi
+	printf '\x00\x00\x00\x00'"$(printf '\\x%02x' $((n + 2)))"'\x0a'"$(printf '\\x%02x' "$n")"'%s' "$1"
+}
+
+# grpc_json JSON: a gRPC length-prefixed message holding JSON text (shorter
+# than 256 bytes), for the "json" codec.
+grpc_json() {
+	printf '\x00\x00\x00\x00'"$(printf '\\x%02x' ${#1})"'%s' "$1"
+}
+
+# web_bodies DIR: request bodies for the gRPC-Web captures: NAME.bin (binary
+# framing) and NAME.txt (the same, base64 = grpc-web-text).
+web_bodies() {
+	local d=$1 n
+	mkdir -p "$d"
+	grpc_hello web >"$d/web.bin"
+	grpc_hello text >"$d/text.bin"
+	grpc_hello stream >"$d/stream.bin"
+	grpc_hello "text stream" >"$d/textstream.bin"
+	grpc_hello fail >"$d/fail.bin"
+	grpc_hello "" >"$d/empty.bin"
+	grpc_hello h2c >"$d/h2c.bin"
+	grpc_hello "h2c text" >"$d/h2ctext.bin"
+	grpc_hello "h2c stream" >"$d/h2cstream.bin"
+	# Number{value: 4.0}: field 1, fixed32, 0x40800000 little-endian
+	printf '\x00\x00\x00\x00\x05\x0d\x00\x00\x80\x40' >"$d/square.bin"
+	for n in "$d"/*.bin; do
+		base64 -w0 "$n" >"${n%.bin}.txt"
+	done
+}
+
+# gRPC-Web over HTTP/1.1 (go/cmd/grpcweb: grpc-go + improbable-eng grpcweb
+# wrapper + net/http): one curl command, every request on the same keep-alive
+# connection (--next ... --http1.1). Calls in README.md.
+gen_grpcweb_h1() {
+	local port=50150 d=$WORK/grpcweb srv url
+	url=http://127.0.0.1:$port
+	web_bodies "$d"
+	bg grpcweb_h1_server "$BIN/grpcweb" -addr=127.0.0.1:$port
+	srv=$BGPID
+	wait_port $port
+	local o=(-H 'Origin: http://localhost:8080')
+	local b=(--http1.1 -sS -X POST -H 'x-grpc-web: 1' -H 'x-user-agent: grpc-web-javascript/0.1' "${o[@]}")
+	local bin=(-H 'content-type: application/grpc-web+proto' -H 'accept: application/grpc-web+proto')
+	local txt=(-H 'content-type: application/grpc-web-text' -H 'accept: application/grpc-web-text')
+	cap_start "$OUT/grpcweb_h1.pcap" $port
+	curl -v --http1.1 -sS -X OPTIONS "${o[@]}" -H 'Access-Control-Request-Method: POST' \
+		-H 'Access-Control-Request-Headers: content-type,x-grpc-web,x-user-agent' -o "$d/r1" "$url/helloworld.Greeter/SayHello" \
+		--next "${b[@]}" "${bin[@]}" --data-binary @"$d/web.bin" -o "$d/r2" "$url/helloworld.Greeter/SayHello" \
+		--next "${b[@]}" "${txt[@]}" --data-binary @"$d/text.txt" -o "$d/r3" "$url/helloworld.Greeter/SayHello" \
+		--next "${b[@]}" "${bin[@]}" --data-binary @"$d/stream.bin" -o "$d/r4" "$url/helloworld.Greeter/SayHelloStream" \
+		--next "${b[@]}" "${txt[@]}" --data-binary @"$d/textstream.txt" -o "$d/r5" "$url/helloworld.Greeter/SayHelloStream" \
+		--next "${b[@]}" "${bin[@]}" --data-binary @"$d/fail.bin" -o "$d/r6" "$url/helloworld.Greeter/SayHelloStream" \
+		--next "${b[@]}" -H 'content-type: application/grpc-web' --data-binary @"$d/empty.bin" -o "$d/r7" "$url/helloworld.Greeter/SayHello" \
+		--next "${b[@]}" "${txt[@]}" --data-binary @"$d/web.txt" -o "$d/r8" "$url/helloworld.Greeter/SayHelloAgain" \
+		--next "${b[@]}" "${bin[@]}" -H 'Transfer-Encoding: chunked' --data-binary @"$d/square.bin" -o "$d/r9" "$url/helloworld.Greeter/Square" \
+		>"$LOGS/grpcweb_h1_curl.log" 2>&1 || die "curl failed, see $LOGS/grpcweb_h1_curl.log"
+	cap_stop
+	stop "$srv"
+	[ "$(grep -c 'Re-using existing connection' "$LOGS/grpcweb_h1_curl.log")" -eq 8 ] ||
+		die "grpcweb_h1: curl did not keep one connection, see $LOGS/grpcweb_h1_curl.log"
+}
+
+# gRPC-Web over h2c (prior knowledge) to the same server behind
+# x/net/http2/h2c. One curl process (= one connection, stream 1) per call:
+# curl 7.88.1 fails to reuse a prior-knowledge connection ("Error in the
+# HTTP2 framing layer" before the second request is sent, also against plain
+# grpc-go), so --next cannot be used here. A Go client (x/net/http2
+# Transport) then makes 6 calls on a single connection.
+gen_grpcweb_h2c() {
+	local port=50151 d=$WORK/grpcweb srv url
+	url=http://127.0.0.1:$port
+	web_bodies "$d"
+	bg grpcweb_h2c_server "$BIN/grpcweb" -addr=127.0.0.1:$port -h2c
+	srv=$BGPID
+	wait_port $port
+	local b=(-v --http2-prior-knowledge -sS -X POST -H 'x-grpc-web: 1' -H 'x-user-agent: grpc-web-javascript/0.1')
+	local bin=(-H 'content-type: application/grpc-web+proto' -H 'accept: application/grpc-web+proto')
+	local txt=(-H 'content-type: application/grpc-web-text' -H 'accept: application/grpc-web-text')
+	: >"$LOGS/grpcweb_h2c_curl.log"
+	cap_start "$OUT/grpcweb_h2c.pcap" $port
+	{
+		curl "${b[@]}" "${bin[@]}" --data-binary @"$d/h2c.bin" -o "$d/h1" "$url/helloworld.Greeter/SayHello" &&
+			curl "${b[@]}" "${txt[@]}" --data-binary @"$d/h2ctext.txt" -o "$d/h2" "$url/helloworld.Greeter/SayHello" &&
+			curl "${b[@]}" "${bin[@]}" --data-binary @"$d/h2cstream.bin" -o "$d/h3" "$url/helloworld.Greeter/SayHelloStream" &&
+			curl "${b[@]}" "${txt[@]}" --data-binary @"$d/h2cstream.txt" -o "$d/h4" "$url/helloworld.Greeter/SayHelloStream" &&
+			curl "${b[@]}" "${bin[@]}" --data-binary @"$d/fail.bin" -o "$d/h5" "$url/helloworld.Greeter/SayHelloStream"
+	} >>"$LOGS/grpcweb_h2c_curl.log" 2>&1 || die "curl failed, see $LOGS/grpcweb_h2c_curl.log"
+	# then 6 calls on one connection (streams 1..11) from go/cmd/webclient
+	"$BIN/webclient" -addr=127.0.0.1:$port >"$LOGS/webclient.log" 2>&1 || die "webclient failed: $(cat "$LOGS/webclient.log")"
+	cap_stop
+	stop "$srv"
+}
+
+# gRPC-Web with JSON messages (application/grpc-web+json and
+# application/grpc-web-text+json) over HTTP/1.1, same server (it registers
+# the "json" codec, go/jsoncodec), one connection.
+gen_grpcweb_json() {
+	local port=50152 d=$WORK/grpcweb srv url
+	url=http://127.0.0.1:$port
+	mkdir -p "$d"
+	grpc_json '{"name":"web json"}' >"$d/json.bin"
+	grpc_json '{"name":"json stream"}' >"$d/jsonstream.bin"
+	base64 -w0 "$d/jsonstream.bin" >"$d/jsonstream.txt"
+	grpc_json '{}' >"$d/jsonempty.bin"
+	bg grpcweb_json_server "$BIN/grpcweb" -addr=127.0.0.1:$port
+	srv=$BGPID
+	wait_port $port
+	local b=(--http1.1 -sS -X POST -H 'x-grpc-web: 1')
+	cap_start "$OUT/grpcweb_json.pcap" $port
+	curl -v "${b[@]}" -H 'content-type: application/grpc-web+json' --data-binary @"$d/json.bin" -o "$d/j1" "$url/helloworld.Greeter/SayHello" \
+		--next "${b[@]}" -H 'content-type: application/grpc-web+json' --data-binary @"$d/jsonstream.bin" -o "$d/j2" "$url/helloworld.Greeter/SayHelloStream" \
+		--next "${b[@]}" -H 'content-type: application/grpc-web-text+json' -H 'accept: application/grpc-web-text+json' \
+		--data-binary @"$d/jsonstream.txt" -o "$d/j3" "$url/helloworld.Greeter/SayHelloStream" \
+		--next "${b[@]}" -H 'content-type: application/grpc-web+json' --data-binary @"$d/jsonempty.bin" -o "$d/j4" "$url/helloworld.Greeter/SayHello" \
+		>"$LOGS/grpcweb_json_curl.log" 2>&1 || die "curl failed, see $LOGS/grpcweb_json_curl.log"
+	cap_stop
+	stop "$srv"
+}
+
+# grpc-gateway v2 (REST/JSON over HTTP/1.1 on 50160) in front of the gRPC
+# server (50161), one process (go/cmd/gateway); both ports in one capture:
+# each REST call and the gRPC call the gateway made for it (one h2c
+# connection from the gateway, opened at the first call). curl makes all
+# REST calls on one keep-alive connection.
+gen_grpcgateway() {
+	local port=50160 gport=50161 srv url
+	url=http://127.0.0.1:$port
+	bg gateway_server "$BIN/gateway" -http-addr=127.0.0.1:$port -grpc-addr=127.0.0.1:$gport
+	srv=$BGPID
+	wait_port $port
+	wait_port $gport
+	local j=(-sS -H 'content-type: application/json')
+	cap_start "$OUT/grpcgateway.pcap" "$port or tcp port $gport"
+	curl -v "${j[@]}" -X POST -d '{"value":"hello gateway","count":3,"big":"9007199254740993","blob":"AAEC/w=="}' "$url/v1/example/echo" \
+		--next "${j[@]}" -H 'Grpc-Metadata-X-Client: curl' "$url/v1/users/1" \
+		--next "${j[@]}" "$url/v1/users/42" \
+		--next "${j[@]}" -X POST -d '{"name":"carol","tags":["new"],"role":"ROLE_MEMBER"}' "$url/v1/users?validate_only=false" \
+		--next "${j[@]}" "$url/v1/users?role=ROLE_MEMBER" \
+		--next "${j[@]}" -X POST -d '{"value":' "$url/v1/example/echo" \
+		--next "${j[@]}" "$url/v1/nope" \
+		>"$LOGS/gateway_curl.log" 2>&1 || die "curl failed, see $LOGS/gateway_curl.log"
+	cap_stop
+	stop "$srv"
+	grep -q '"user 42 not found"' "$LOGS/gateway_curl.log" || die "grpcgateway: no NOT_FOUND answer, see $LOGS/gateway_curl.log"
+}
+
+# application/grpc+json: grpc-go client and server with a JSON codec
+# (go/cmd/jsongreet), h2c, one connection.
+gen_grpcgo_json() {
+	local port=50170 srv
+	bg jsongreet_server "$BIN/jsongreet" -mode=server -addr=127.0.0.1:$port
+	srv=$BGPID
+	wait_port $port
+	cap_start "$OUT/grpcgo_json.pcap" $port
+	"$BIN/jsongreet" -mode=client -addr=127.0.0.1:$port >"$LOGS/jsongreet_client.log" 2>&1 ||
+		die "jsongreet client failed: $(cat "$LOGS/jsongreet_client.log")"
+	cap_stop
+	stop "$srv"
+}
+
 ALL=(http1_only mixed_ports grpcgo_interop grpcgo_cut_midmessage grpcgo_interop_gzip py_helloworld py_grpcdemo py_grpcdemo_gzip
 	py_routeguide py_routeguide_lossy node_grpcjs h2c_upgrade grpcgo_midstream grpcgo_concurrent any_sll2 ipv6_helloworld
-	grpcgo_reflection tls13 tls12 tls13_hrr tls13_keyupdate node_grpcjs_tls)
+	grpcgo_reflection tls13 tls12 tls13_hrr tls13_keyupdate node_grpcjs_tls
+	grpcweb_h1 grpcweb_h2c grpcweb_json grpcgateway grpcgo_json)
 
 main() {
 	local todo=("$@") t

@@ -33,6 +33,18 @@ PORTS = {
     "grpcgo_midstream.pcap": (50108, "http2"),
     "any_sll2.pcap": (50109, "http2"),
     "ipv6_helloworld.pcap": (50110, "http2"),
+    # gRPC-Web (tshark 4.0 decodes application/grpc-web and -text, not +json)
+    "grpcweb_h1.pcap": (50150, "http"),
+    "grpcweb_h2c.pcap": (50151, "http2"),
+    "grpcweb_json.pcap": (50152, "http"),
+    # REST side (HTTP/1.1) on 50160, the gateway's gRPC calls on 50161
+    "grpcgateway.pcap": (50160, "http"),
+    "grpcgo_json.pcap": (50170, "http2"),
+}
+
+# further "decode as" for files with more than one port
+EXTRA_DECODE = {
+    "grpcgateway.pcap": [(50161, "http2")],
 }
 
 REPR_SHORT = {
@@ -74,6 +86,8 @@ def summarise(path):
     cmd = ["tshark", "-r", path, "-T", "json", "--no-duplicate-keys", "-J", "tcp http http2 grpc"]
     if port:
         cmd[3:3] = ["-d", "tcp.port==%d,%s" % (port, proto)]
+    for xport, xproto in EXTRA_DECODE.get(name, []):
+        cmd[3:3] = ["-d", "tcp.port==%d,%s" % (xport, xproto)]
     res = subprocess.run(cmd, capture_output=True, text=True)
     pkts = json.loads(res.stdout or "[]")
     streams = collections.OrderedDict()
@@ -100,7 +114,7 @@ def summarise(path):
             if not isinstance(h, dict):
                 continue
             for k in h:
-                if k.startswith(("HTTP/1.1", "POST ", "GET ")) and "\\r\\n" in k:
+                if k.startswith(("HTTP/1.1", "POST ", "GET ", "OPTIONS ")) and "\\r\\n" in k:
                     http1.append(k.replace("\\r\\n", ""))
         for h2 in as_list(layers.get("http2")):
             if not isinstance(h2, dict):
