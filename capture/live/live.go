@@ -1,0 +1,487 @@
+package live
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gopacket/gopacket/afpacket"
+	"github.com/gopacket/gopacket/layers"
+	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
+
+	"github.com/grpcsniff/grpcsniff/capture"
+)
+
+// Defaults for the zero values of Config.
+const (
+	DefaultSnaplen     = 262144   // tcpdump's default: whole packets, even TSO/GRO ones
+	MaxSnaplen         = 262144   // larger snap lengths are lowered to this, as tcpdump does
+	DefaultRingBytes   = 32 << 20 // 32 MiB: over 20k full-size packets of slack
+	DefaultPollTimeout = time.Second
+)
+
+const (
+	// blockRetire is TPACKET_V3's tp_retire_blk_tov: the kernel hands a ring
+	// block over when it is full or this long after its first packet. It is
+	// the extra latency a packet can have at low rates, and low rates also
+	// retire blocks that are mostly empty, so it trades display latency
+	// against ring use: 50 ms is not noticeable on a screen, and a 32 MiB
+	// ring of 512 KiB blocks still holds 3 s of even the sparsest traffic.
+	blockRetire = 50 * time.Millisecond
+	// wakeInterval bounds how long the ring's poll blocks, so that Next
+	// notices Close (the poll cannot be interrupted) and PollTimeout.
+	wakeInterval = 100 * time.Millisecond
+	// minBlock is the smallest ring block; blocks are powers of two so the
+	// kernel can allocate them in one piece.
+	minBlock = 128 << 10
+	// blockOverhead covers the block descriptor and the per-packet
+	// tpacket3_hdr and sockaddr_ll the kernel puts in front of the data.
+	blockOverhead = 1024
+)
+
+// Config says what to capture. The zero value of each field picks a default.
+type Config struct {
+	// Interface is the interface name, or "any" for all interfaces.
+	Interface string
+	// Snaplen is the most bytes kept of each packet; 0 means
+	// DefaultSnaplen, and more than MaxSnaplen means MaxSnaplen. With a
+	// Filter, the filter's return values cut packets short too
+	// (bpffilter.Compile builds them from the snaplen it is given).
+	Snaplen int
+	// RingBytes is the size of the ring shared with the kernel (tcpdump
+	// -B); 0 means DefaultRingBytes. Packets arriving while the ring is full
+	// are dropped and counted in Stats.KernelDrops.
+	RingBytes int
+	// Filter is a classic BPF program run by the kernel on every packet,
+	// compiled for LinkTypeOf(Interface): Ethernet, or RawIP when the
+	// packets start at the IP header. nil accepts every packet.
+	Filter []bpf.RawInstruction
+	// NoPromiscuous leaves the interface out of promiscuous mode (tcpdump
+	// -p). Promiscuous mode is never used on "any" and loopback devices. It
+	// ends when the socket closes, even if the process dies.
+	NoPromiscuous bool
+	// PollTimeout is how long Next waits for a packet before returning
+	// ErrIdle; 0 means DefaultPollTimeout, negative waits indefinitely
+	// (Close still ends the wait).
+	PollTimeout time.Duration
+}
+
+// Stats counts the work of a Source since Open.
+type Stats struct {
+	// Received counts the packets that passed the filter, including those
+	// then dropped for lack of ring space (libpcap's ps_recv).
+	Received uint64
+	// Delivered counts the packets Next returned.
+	Delivered uint64
+	// KernelDrops counts the packets that passed the filter but found the
+	// ring full (ps_drop): the reader is too slow; a larger RingBytes
+	// absorbs bursts.
+	KernelDrops uint64
+	// QueueFreezes counts the times the ring filled up (tp_freeze_q_cnt).
+	QueueFreezes uint64
+	// InterfaceDrops counts the packets the interface (all of them for
+	// "any") dropped before any capture could see them: the growth of
+	// /sys/class/net/IFACE/statistics/rx_dropped since Open (ps_ifdrop).
+	InterfaceDrops uint64
+}
+
+// Source reads packets from a live interface. Its methods may be called
+// from several goroutines; in particular Close may stop a Next blocked in
+// another goroutine.
+type Source struct {
+	iface    string
+	ifindex  int // 0 for "any"
+	linkType layers.LinkType
+	snaplen  int
+	pollWait time.Duration // <0: forever
+
+	closed atomic.Bool
+
+	mu  sync.Mutex // held by Next and Close; guards the fields below
+	tp  *afpacket.TPacket
+	fd  int
+	buf []byte // Packet.Data of the last Next: a copy out of the ring
+
+	// infoMu guards the fields below, and s.fd against Close for Stats. It
+	// is separate from mu so that Stats and Warnings do not wait for a
+	// blocked Next.
+	infoMu    sync.Mutex
+	warnings  []string
+	downNoted bool // a warning says the interface is down
+	stats     Stats
+	dropsBase map[string]uint64 // rx_dropped per interface at Open
+	dropsLast map[string]uint64 // last value read, kept for interfaces that vanish
+}
+
+// Open starts a capture. The socket is open and filtered before Open
+// returns, so DropPrivileges may be called right after.
+func Open(cfg Config) (*Source, error) {
+	if cfg.Interface == "" {
+		return nil, errors.New("no interface given; grpcsniff -D lists the interfaces")
+	}
+	if cfg.Snaplen == 0 {
+		cfg.Snaplen = DefaultSnaplen
+	}
+	if cfg.Snaplen < 0 {
+		return nil, fmt.Errorf("snap length %d is negative", cfg.Snaplen)
+	}
+	cfg.Snaplen = min(cfg.Snaplen, MaxSnaplen)
+	if cfg.RingBytes == 0 {
+		cfg.RingBytes = DefaultRingBytes
+	}
+	if cfg.RingBytes < 0 {
+		return nil, fmt.Errorf("ring size %d is negative", cfg.RingBytes)
+	}
+	if cfg.PollTimeout == 0 {
+		cfg.PollTimeout = DefaultPollTimeout
+	}
+
+	s := &Source{iface: cfg.Interface, snaplen: cfg.Snaplen, pollWait: cfg.PollTimeout}
+	spec := programSpec{snaplen: cfg.Snaplen}
+	var ni *net.Interface
+	promisc := !cfg.NoPromiscuous
+	if cfg.Interface == AnyInterface {
+		s.linkType = layers.LinkTypeRaw
+		spec.allInterfaces = true
+		spec.dropOutgoingOn = loopbackIndex()
+		promisc = false
+	} else {
+		var err error
+		if ni, err = lookupInterface(cfg.Interface); err != nil {
+			return nil, err
+		}
+		s.ifindex = ni.Index
+		if s.linkType, err = LinkTypeOf(cfg.Interface); err != nil {
+			return nil, err
+		}
+		if ni.Flags&net.FlagLoopback != 0 {
+			spec.dropOutgoingOn = ni.Index
+			promisc = false
+		}
+		if ni.Flags&net.FlagUp == 0 {
+			s.downNoted = true
+			s.warnings = append(s.warnings, fmt.Sprintf(
+				"interface %s is down: nothing will be captured until it is brought up (ip link set %s up)", ni.Name, ni.Name))
+		}
+	}
+	sockType := afpacket.SocketRaw
+	if s.linkType == layers.LinkTypeRaw {
+		// SOCK_DGRAM strips whatever link-layer header the device has, so
+		// every packet, and the filter's view of it, starts at the network
+		// header.
+		sockType = afpacket.SocketDgram
+		spec.ipOnly = true
+	}
+	prog, err := buildProgram(cfg.Filter, spec)
+	if err != nil {
+		return nil, err
+	}
+
+	blockSize, numBlocks := ringGeometry(cfg.Snaplen, cfg.RingBytes)
+	bindName := cfg.Interface
+	if cfg.Interface == AnyInterface {
+		bindName = "" // afpacket binds to ifindex 0: all interfaces
+	}
+	// Protocol 0 opens the socket deaf: the kernel delivers nothing to it
+	// until it is bound to a protocol. afpacket binds right after creating
+	// the socket, so without this, packets would reach the ring before the
+	// filter is attached, unfiltered and with loopback duplicates.
+	tp, err := afpacket.NewTPacket(
+		afpacket.OptInterface(bindName),
+		afpacket.OptSocketType(sockType),
+		afpacket.OptProtocol(0),
+		afpacket.OptTPacketVersion(afpacket.TPacketVersion3),
+		// In TPACKET_V3 packets are packed into blocks and the frame size
+		// only has to divide the block size; one frame per block keeps the
+		// kernel's frame-count arithmetic trivial.
+		afpacket.OptFrameSize(blockSize),
+		afpacket.OptBlockSize(blockSize),
+		afpacket.OptNumBlocks(numBlocks),
+		afpacket.OptBlockTimeout(blockRetire),
+		afpacket.OptPollTimeout(s.pollInterval()),
+	)
+	if err != nil {
+		// afpacket flattens the errors of its setsockopt calls into text.
+		if strings.Contains(err.Error(), "packet_rx_ring") {
+			return nil, fmt.Errorf("capturing on %s: the kernel refused a ring of %d MiB; a smaller ring size (-B) may work: %v",
+				cfg.Interface, blockSize*numBlocks>>20, err)
+		}
+		return nil, socketError(cfg.Interface, err)
+	}
+	s.tp = tp
+	fd, err := tpacketFD(tp)
+	if err != nil {
+		tp.Close()
+		return nil, err
+	}
+	s.fd = fd
+	if err := tp.SetBPF(prog); err != nil {
+		tp.Close()
+		if errors.Is(err, unix.EINVAL) {
+			return nil, fmt.Errorf("capturing on %s: the kernel rejected the capture filter as invalid: %w", cfg.Interface, err)
+		}
+		return nil, socketError(cfg.Interface, err)
+	}
+	if promisc {
+		if err := tp.SetPromiscuous(true); err != nil {
+			tp.Close()
+			return nil, fmt.Errorf("capturing on %s: promiscuous mode (-p turns it off): %w", cfg.Interface, socketError(cfg.Interface, err))
+		}
+	}
+	// Now that the filter is in place, start receiving. On a down
+	// interface the bind succeeds but sets the socket error ENETDOWN, which
+	// Next clears; the kernel starts delivering when the interface comes up.
+	err = unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: s.ifindex})
+	if err != nil {
+		tp.Close()
+		return nil, socketError(cfg.Interface, err)
+	}
+	s.buf = make([]byte, 0, min(cfg.Snaplen, 64<<10))
+	if cfg.Interface == AnyInterface {
+		s.dropsBase = allRxDropped()
+	} else if n, err := rxDropped(cfg.Interface); err == nil {
+		s.dropsBase = map[string]uint64{cfg.Interface: n}
+	}
+	s.dropsLast = map[string]uint64{}
+	for k, v := range s.dropsBase {
+		s.dropsLast[k] = v
+	}
+	return s, nil
+}
+
+// ringGeometry picks the TPACKET_V3 block size and count: blocks are the
+// smallest power of two at least minBlock that holds a snaplen packet, and
+// there are as many as fit in ringBytes, but at least two so that the
+// kernel can fill one while the reader reads the other.
+func ringGeometry(snaplen, ringBytes int) (blockSize, numBlocks int) {
+	blockSize = minBlock
+	for blockSize < snaplen+blockOverhead {
+		blockSize *= 2
+	}
+	numBlocks = max(ringBytes/blockSize, 2)
+	return blockSize, numBlocks
+}
+
+// pollInterval is how long one poll of the ring may block.
+func (s *Source) pollInterval() time.Duration {
+	if s.pollWait > 0 && s.pollWait < wakeInterval {
+		return max(s.pollWait, time.Millisecond)
+	}
+	return wakeInterval
+}
+
+// tpacketFD returns the socket of tp. afpacket does not export it, but the
+// capture needs it for what afpacket does not do: binding the socket again
+// after attaching the filter, and reading the socket error.
+func tpacketFD(tp *afpacket.TPacket) (int, error) {
+	f := reflect.ValueOf(tp).Elem().FieldByName("fd")
+	if !f.IsValid() || f.Kind() != reflect.Int || f.Int() < 0 {
+		return -1, errors.New("afpacket.TPacket has no fd field: this afpacket version is not supported")
+	}
+	return int(f.Int()), nil
+}
+
+func htons(v uint16) uint16 { return v<<8 | v>>8 }
+
+// loopbackIndex returns the index of the first loopback interface (lo), or
+// 0 if there is none.
+func loopbackIndex() int {
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return 0
+	}
+	for _, i := range ifs {
+		if i.Flags&net.FlagLoopback != 0 {
+			return i.Index
+		}
+	}
+	return 0
+}
+
+// Interface returns the name of the interface captured on ("any" included).
+func (s *Source) Interface() string { return s.iface }
+
+// CapturedInterfaces returns the interfaces whose drop counters
+// Stats.InterfaceDrops adds up: the one captured on, or for "any" those
+// that existed at Open, sorted by name.
+func (s *Source) CapturedInterfaces() []string {
+	s.infoMu.Lock()
+	defer s.infoMu.Unlock()
+	names := make([]string, 0, len(s.dropsBase))
+	for name := range s.dropsBase {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// LinkType says what Packet.Data starts with: layers.LinkTypeEthernet, or
+// layers.LinkTypeRaw for an IPv4 or IPv6 header.
+func (s *Source) LinkType() layers.LinkType { return s.linkType }
+
+// Snaplen returns the snap length in effect.
+func (s *Source) Snaplen() int { return s.snaplen }
+
+// Warnings returns conditions worth telling the user that do not stop the
+// capture, such as the interface being down.
+func (s *Source) Warnings() []string {
+	s.infoMu.Lock()
+	defer s.infoMu.Unlock()
+	return append([]string(nil), s.warnings...)
+}
+
+// Next returns the next packet. Packet.Data is a copy out of the ring, valid
+// until the following call to Next. Next returns ErrIdle when PollTimeout
+// passes without a packet, and io.EOF once Close has been called.
+func (s *Source) Next() (capture.Packet, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var deadline time.Time
+	if s.pollWait > 0 {
+		deadline = time.Now().Add(s.pollWait)
+	}
+	for {
+		if s.closed.Load() {
+			return capture.Packet{}, io.EOF
+		}
+		data, ci, err := s.tp.ZeroCopyReadPacketData()
+		switch {
+		case err == nil:
+			if len(data) > s.snaplen {
+				data = data[:s.snaplen]
+			}
+			s.buf = append(s.buf[:0], data...)
+			s.infoMu.Lock()
+			s.stats.Delivered++
+			s.downNoted = false
+			s.infoMu.Unlock()
+			return capture.Packet{
+				Data:          s.buf,
+				Time:          ci.Timestamp,
+				LinkType:      s.linkType,
+				CaptureLength: len(s.buf),
+				Length:        max(ci.Length, len(s.buf)),
+			}, nil
+		case errors.Is(err, afpacket.ErrTimeout):
+			if err := s.checkGone(); err != nil {
+				return capture.Packet{}, err
+			}
+			if !deadline.IsZero() && !time.Now().Before(deadline) {
+				return capture.Packet{}, ErrIdle
+			}
+		case errors.Is(err, afpacket.ErrPoll):
+			if err := s.socketError(); err != nil {
+				return capture.Packet{}, err
+			}
+		default:
+			return capture.Packet{}, fmt.Errorf("capturing on %s: %w", s.iface, err)
+		}
+	}
+}
+
+// socketError reads and clears the socket error that made poll report
+// POLLERR. The kernel sets ENETDOWN when the interface goes down (or was
+// down at Open) and when it is removed; only the latter ends the capture,
+// as packets flow again once a down interface comes back up.
+func (s *Source) socketError() error {
+	errno, err := unix.GetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	if err != nil {
+		return fmt.Errorf("capturing on %s: %w", s.iface, err)
+	}
+	switch unix.Errno(errno) {
+	case 0:
+		return nil
+	case unix.ENETDOWN:
+		s.infoMu.Lock()
+		if !s.downNoted {
+			s.downNoted = true
+			s.warnings = append(s.warnings, fmt.Sprintf("interface %s went down; the capture resumes when it comes back up", s.iface))
+		}
+		s.infoMu.Unlock()
+		return s.checkGone()
+	}
+	return fmt.Errorf("capturing on %s: %w", s.iface, unix.Errno(errno))
+}
+
+// checkGone returns an error if the interface, known to be down, no longer
+// exists. A removed interface first goes down, and the kernel reports only
+// that (ENETDOWN): its removal comes without a second notice, so it is
+// looked for while the interface stays down, at every poll timeout.
+func (s *Source) checkGone() error {
+	s.infoMu.Lock()
+	down := s.downNoted
+	s.infoMu.Unlock()
+	if !down || s.ifindex == 0 {
+		return nil
+	}
+	if _, err := net.InterfaceByIndex(s.ifindex); err != nil {
+		return fmt.Errorf("capturing on %s: %w", s.iface, ErrInterfaceGone)
+	}
+	return nil
+}
+
+// Stats returns the counters since Open. The kernel resets its counters
+// each time they are read, so Stats adds them up; call it as often as
+// convenient.
+func (s *Source) Stats() Stats {
+	s.infoMu.Lock()
+	defer s.infoMu.Unlock()
+	if !s.closed.Load() {
+		s.readKernelStats()
+	}
+	st := s.stats
+	for name, base := range s.dropsBase {
+		cur, err := rxDropped(name)
+		if err != nil {
+			cur = s.dropsLast[name]
+		}
+		s.dropsLast[name] = cur
+		if cur > base {
+			st.InterfaceDrops += cur - base
+		}
+	}
+	return st
+}
+
+// readKernelStats adds the kernel's PACKET_STATISTICS to s.stats. Reading
+// them resets them, so they are deltas; infoMu must be held. The fd stays
+// valid while closed is false because Close takes infoMu before closing.
+func (s *Source) readKernelStats() {
+	ks, err := unix.GetsockoptTpacketStatsV3(s.fd, unix.SOL_PACKET, unix.PACKET_STATISTICS)
+	if err != nil {
+		return
+	}
+	// tp_packets already includes tp_drops in TPACKET_V3 (the kernel adds
+	// them when reporting).
+	s.stats.Received += uint64(ks.Packets)
+	s.stats.KernelDrops += uint64(ks.Drops)
+	s.stats.QueueFreezes += uint64(ks.Freeze_q_cnt)
+}
+
+// Close stops the capture and releases the socket and its ring. A Next
+// blocked in another goroutine returns io.EOF within about 100 ms, and
+// every later Next returns io.EOF. Stats keeps working after Close, with
+// the final counts.
+func (s *Source) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.infoMu.Lock()
+	s.readKernelStats()
+	s.tp.Close()
+	s.fd = -1
+	s.infoMu.Unlock()
+	return nil
+}
+
+var _ capture.Source = (*Source)(nil)

@@ -1,0 +1,467 @@
+package live
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket/layers"
+	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
+
+	"github.com/grpcsniff/grpcsniff/capture"
+)
+
+// requireLive fails the test when this process may not open packet
+// sockets, unless GRPCSNIFF_NO_LIVE=1 asks to skip the live tests instead.
+func requireLive(t testing.TB) {
+	t.Helper()
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
+	if err == nil {
+		unix.Close(fd)
+		return
+	}
+	msg := fmt.Sprintf("live capture tests need to open AF_PACKET sockets, which takes root or CAP_NET_RAW (%v); "+
+		"set GRPCSNIFF_NO_LIVE=1 to skip them", err)
+	if os.Getenv("GRPCSNIFF_NO_LIVE") == "1" {
+		t.Skip(msg)
+	}
+	t.Fatal(msg)
+}
+
+// newMarkers returns n payloads unique to this test run, so that traffic
+// from elsewhere on the machine cannot be mistaken for ours.
+func newMarkers(n int) [][]byte {
+	var nonce [8]byte
+	rand.Read(nonce[:])
+	m := make([][]byte, n)
+	for i := range m {
+		m[i] = fmt.Appendf(nil, "grpcsniff-live-%s-%04d.", hex.EncodeToString(nonce[:]), i)
+	}
+	return m
+}
+
+// sendTCP sends each payload as a separate write over a loopback TCP
+// connection on network ("tcp4" or "tcp6") and waits until the peer has
+// read them all.
+func sendTCP(t testing.TB, network string, payloads [][]byte) {
+	t.Helper()
+	addr := "127.0.0.1:0"
+	if network == "tcp6" {
+		addr = "[::1]:0"
+	}
+	ln, err := net.Listen(network, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	total := 0
+	for _, p := range payloads {
+		total += len(p)
+	}
+	done := make(chan error, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			done <- err
+			return
+		}
+		defer c.Close()
+		_, err = io.ReadFull(c, make([]byte, total))
+		done <- err
+	}()
+	c, err := net.Dial(network, ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, p := range payloads {
+		if _, err := c.Write(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// countPayloads reads s until the last marker was seen and the ring is then
+// drained (Next returned ErrIdle), and counts the TCP segments carrying
+// each marker. It also checks every such segment's timestamp lies in
+// [from, to].
+func countPayloads(t testing.TB, s *Source, markers [][]byte, from, to time.Time) map[string]int {
+	t.Helper()
+	counts := map[string]int{}
+	last := string(markers[len(markers)-1])
+	var seg capture.Segment
+	giveUp := time.Now().Add(20 * time.Second) // a safety net, not a measurement
+	for time.Now().Before(giveUp) {
+		p, err := s.Next()
+		if errors.Is(err, ErrIdle) {
+			if counts[last] > 0 {
+				return counts
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("Next: %v", err)
+		}
+		if p.LinkType != s.LinkType() || p.CaptureLength != len(p.Data) || p.Length < p.CaptureLength {
+			t.Fatalf("packet header %+v inconsistent (link type of source %v)", p, s.LinkType())
+		}
+		if r, _ := capture.DecodePacket(p, &seg); r != capture.DecodedTCP {
+			continue
+		}
+		for _, m := range markers {
+			if n := bytes.Count(seg.Payload, m); n > 0 {
+				counts[string(m)] += n
+				if p.Time.Before(from) || p.Time.After(to) {
+					t.Errorf("packet time %v outside the sending window [%v, %v]", p.Time, from, to)
+				}
+			}
+		}
+	}
+	t.Fatalf("gave up waiting for the packets; counts so far %v", counts)
+	return nil
+}
+
+func TestLoopbackSeenOnce(t *testing.T) {
+	requireLive(t)
+	for _, tc := range []struct{ iface, network string }{
+		{"lo", "tcp4"}, {"lo", "tcp6"}, {AnyInterface, "tcp4"}, {AnyInterface, "tcp6"},
+	} {
+		t.Run(tc.iface+"/"+tc.network, func(t *testing.T) {
+			if tc.network == "tcp6" && !hasIPv6Loopback() {
+				t.Skip("no ::1 on this machine")
+			}
+			s, err := Open(Config{Interface: tc.iface, PollTimeout: 200 * time.Millisecond, RingBytes: 4 << 20})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			want := layers.LinkTypeEthernet
+			if tc.iface == AnyInterface {
+				want = layers.LinkTypeRaw
+			}
+			if s.LinkType() != want {
+				t.Errorf("LinkType = %v, want %v", s.LinkType(), want)
+			}
+			markers := newMarkers(50)
+			from := time.Now()
+			sendTCP(t, tc.network, markers)
+			to := time.Now()
+			counts := countPayloads(t, s, markers, from, to)
+			for _, m := range markers {
+				if counts[string(m)] != 1 {
+					t.Errorf("payload %q seen %d times, want once", m, counts[string(m)])
+				}
+			}
+			st := s.Stats()
+			if st.Delivered == 0 || st.Received < st.Delivered || st.KernelDrops != 0 {
+				t.Errorf("stats %+v: want Delivered > 0, Received >= Delivered, no kernel drops", st)
+			}
+		})
+	}
+}
+
+func hasIPv6Loopback() bool {
+	ln, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		return false
+	}
+	ln.Close()
+	return true
+}
+
+// TestNanosecondTimestamps checks the timestamps are not rounded to
+// microseconds, as pcap's would be.
+func TestNanosecondTimestamps(t *testing.T) {
+	requireLive(t)
+	s, err := Open(Config{Interface: "lo", PollTimeout: 200 * time.Millisecond, RingBytes: 4 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	markers := newMarkers(20)
+	from := time.Now()
+	sendTCP(t, "tcp4", markers)
+	countPayloads(t, s, markers, from, time.Now())
+	// countPayloads drained the ring; send again and look at every packet.
+	sendTCP(t, "tcp4", markers[:5])
+	subMicro := 0
+	for {
+		p, err := s.Next()
+		if errors.Is(err, ErrIdle) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Time.Nanosecond()%1000 != 0 {
+			subMicro++
+		}
+	}
+	if subMicro == 0 {
+		t.Error("every timestamp is a whole number of microseconds: the ring's nanoseconds are lost")
+	}
+}
+
+// tcpOnlyFilter returns a classic BPF program accepting IPv4 TCP packets,
+// for packets starting with an Ethernet header or with the IP header.
+func tcpOnlyFilter(t *testing.T, lt layers.LinkType, snaplen int) []bpf.RawInstruction {
+	off := uint32(0)
+	var prog []bpf.Instruction
+	if lt == layers.LinkTypeEthernet {
+		off = 14
+		prog = append(prog,
+			bpf.LoadAbsolute{Off: 12, Size: 2},
+			bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: 0x0800, SkipTrue: 3},
+		)
+	} else {
+		prog = append(prog,
+			bpf.LoadAbsolute{Off: 0, Size: 1},
+			bpf.ALUOpConstant{Op: bpf.ALUOpShiftRight, Val: 4},
+			bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: 4, SkipTrue: 3},
+		)
+	}
+	prog = append(prog,
+		bpf.LoadAbsolute{Off: off + 9, Size: 1},
+		bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: 6, SkipTrue: 1},
+		bpf.RetConstant{Val: uint32(snaplen)},
+		bpf.RetConstant{Val: 0},
+	)
+	raw, err := bpf.Assemble(prog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// TestUserFilter checks the user's filter runs behind the loopback prefix:
+// UDP is dropped, TCP seen once, and the filter's return value cuts the
+// packets short.
+func TestUserFilter(t *testing.T) {
+	requireLive(t)
+	for _, iface := range []string{"lo", AnyInterface} {
+		t.Run(iface, func(t *testing.T) {
+			lt, err := LinkTypeOf(iface)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const snap = 100
+			s, err := Open(Config{Interface: iface, Filter: tcpOnlyFilter(t, lt, snap), Snaplen: snap,
+				PollTimeout: 200 * time.Millisecond, RingBytes: 4 << 20})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			// A UDP datagram first, then a TCP segment longer than the snap
+			// length.
+			udp, err := net.ListenPacket("udp4", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer udp.Close()
+			udpMarker := newMarkers(1)[0]
+			if _, err := udp.WriteTo(udpMarker, udp.LocalAddr()); err != nil {
+				t.Fatal(err)
+			}
+			big := bytes.Repeat([]byte("x"), 1000)
+			sendTCP(t, "tcp4", [][]byte{big})
+			n, short := 0, 0
+			for {
+				p, err := s.Next()
+				if errors.Is(err, ErrIdle) {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				n++
+				if bytes.Contains(p.Data, udpMarker) {
+					t.Error("the filter let a UDP datagram through")
+				}
+				if p.CaptureLength > snap {
+					t.Errorf("captured %d bytes, snap length %d", p.CaptureLength, snap)
+				}
+				if p.Length > 1000 {
+					short++
+				}
+			}
+			if short != 1 {
+				t.Errorf("%d packets longer than 1000 bytes captured (of %d), want the one TCP segment once", short, n)
+			}
+		})
+	}
+}
+
+func TestNoInterface(t *testing.T) {
+	_, err := Open(Config{Interface: "eth9nonexistent"})
+	if !errors.Is(err, ErrNoInterface) {
+		t.Fatalf("Open: %v, want ErrNoInterface", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{`no interface "eth9nonexistent"; grpcsniff -D lists the interfaces`, "lo", "any"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q lacks %q", msg, want)
+		}
+	}
+	if _, err := LinkTypeOf("eth9nonexistent"); !errors.Is(err, ErrNoInterface) {
+		t.Errorf("LinkTypeOf: %v, want ErrNoInterface", err)
+	}
+}
+
+func TestSocketErrorMapping(t *testing.T) {
+	for _, errno := range []error{unix.EPERM, unix.EACCES} {
+		err := socketError("lo", errno)
+		if !errors.Is(err, ErrPermission) || !errors.Is(err, errno) {
+			t.Errorf("%v: got %v, want ErrPermission wrapping the errno", errno, err)
+		}
+		want := "capturing on lo needs the CAP_NET_RAW capability (and CAP_NET_ADMIN for promiscuous mode): " +
+			"run as root, or grant it once with: sudo setcap cap_net_raw,cap_net_admin+eip $(which grpcsniff)"
+		if err.Error() != want {
+			t.Errorf("message\n%s\nwant\n%s", err, want)
+		}
+	}
+	if err := socketError("lo", unix.ENOMEM); errors.Is(err, ErrPermission) || !errors.Is(err, unix.ENOMEM) {
+		t.Errorf("ENOMEM: got %v", err)
+	}
+}
+
+func TestInterfaces(t *testing.T) {
+	ifs, err := Interfaces()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lo, any *Interface
+	for i := range ifs {
+		switch {
+		case ifs[i].Name == AnyInterface:
+			any = &ifs[i]
+		case ifs[i].Loopback:
+			lo = &ifs[i]
+		}
+	}
+	if any == nil || any.Index != 0 || any.LinkType != layers.LinkTypeRaw || ifs[len(ifs)-1].Name != AnyInterface {
+		t.Errorf("want an \"any\" entry last with index 0 and link type Raw: %+v", ifs)
+	}
+	if lo == nil {
+		t.Fatalf("no loopback interface in %+v", ifs)
+	}
+	if !lo.Up || lo.Index == 0 || lo.MTU == 0 || lo.LinkType != layers.LinkTypeEthernet {
+		t.Errorf("loopback entry %+v", lo)
+	}
+	found := false
+	for _, a := range lo.Addrs {
+		if a.String() == "127.0.0.1/8" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("loopback has no 127.0.0.1/8 in %v", lo.Addrs)
+	}
+	if s := lo.String(); !strings.Contains(s, "[Up, Running, Loopback]") || !strings.Contains(s, "127.0.0.1/8") {
+		t.Errorf("String() = %q", s)
+	}
+	t.Logf("interfaces:\n%s", func() string {
+		var b strings.Builder
+		for _, i := range ifs {
+			fmt.Fprintf(&b, "  %d %s (%v)\n", i.Index, i, i.LinkType)
+		}
+		return b.String()
+	}())
+}
+
+// TestCloseWakesNext checks Close from another goroutine ends a Next that
+// waits with no poll timeout. The filter accepts nothing, so Next cannot
+// return for any other reason.
+func TestCloseWakesNext(t *testing.T) {
+	requireLive(t)
+	none, _ := bpf.Assemble([]bpf.Instruction{bpf.RetConstant{Val: 0}})
+	s, err := Open(Config{Interface: "lo", Filter: none, PollTimeout: -1, RingBytes: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := make(chan error, 1)
+	go func() {
+		_, err := s.Next()
+		res <- err
+	}()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-res:
+		if err != io.EOF {
+			t.Errorf("Next after Close: %v, want io.EOF", err)
+		}
+	case <-time.After(10 * time.Second): // a hang, not a slow machine
+		t.Fatal("Next did not return after Close")
+	}
+	if _, err := s.Next(); err != io.EOF {
+		t.Errorf("second Next after Close: %v, want io.EOF", err)
+	}
+	s.Stats() // must not touch the closed socket
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
+
+// TestDownInterface opens a capture on an interface that is down, which
+// must work (the capture starts when it comes up) with a warning.
+func TestDownInterface(t *testing.T) {
+	requireLive(t)
+	ifs, err := Interfaces()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var down string
+	for _, i := range ifs {
+		if !i.Up && i.Name != AnyInterface {
+			down = i.Name
+			break
+		}
+	}
+	if down == "" {
+		t.Skip("no interface is down on this machine")
+	}
+	s, err := Open(Config{Interface: down, PollTimeout: 50 * time.Millisecond, RingBytes: 1 << 20})
+	if err != nil {
+		t.Fatalf("Open(%s): %v", down, err)
+	}
+	defer s.Close()
+	if w := s.Warnings(); len(w) != 1 || !strings.Contains(w[0], "is down") {
+		t.Errorf("warnings %q, want one saying %s is down", w, down)
+	}
+	for range 3 {
+		if _, err := s.Next(); !errors.Is(err, ErrIdle) {
+			t.Fatalf("Next on a down interface: %v, want ErrIdle", err)
+		}
+	}
+	if w := s.Warnings(); len(w) != 1 {
+		t.Errorf("warnings %q, want just the one", w)
+	}
+}
+
+func TestRingGeometry(t *testing.T) {
+	for _, tc := range []struct{ snap, ring, block, n int }{
+		{262144, 32 << 20, 512 << 10, 64},
+		{65535, 32 << 20, 128 << 10, 256},
+		{96, 1 << 20, 128 << 10, 8},
+		{262144, 1 << 20, 512 << 10, 2},
+		{262144, 1, 512 << 10, 2},
+	} {
+		b, n := ringGeometry(tc.snap, tc.ring)
+		if b != tc.block || n != tc.n {
+			t.Errorf("ringGeometry(%d, %d) = %d, %d; want %d, %d", tc.snap, tc.ring, b, n, tc.block, tc.n)
+		}
+	}
+}
