@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
@@ -99,6 +100,17 @@ func (m *Model) progressText() string {
 	switch {
 	case p.Err != "":
 		return "read error"
+	case p.Live:
+		state := "capturing"
+		if p.Done {
+			state = "stopped"
+		}
+		state += " " + strconv.FormatInt(p.Packets, 10) + " pkts"
+		if n := p.KernelDrops + p.InterfaceDrops; n > 0 {
+			// Short, in red: the summary at exit says by whom.
+			return state + ", " + styleErr.Render(fmt.Sprintf("%d DROPPED", n))
+		}
+		return state + ", 0 dropped"
 	case p.Done:
 		return "done"
 	case p.Total > 0:

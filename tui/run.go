@@ -33,6 +33,11 @@ type Progress struct {
 	// Err is a reading problem to show (a truncated capture); the calls
 	// before it are still shown.
 	Err string
+	// Live is set for a capture from an interface: Packets counts what it
+	// captured, KernelDrops and InterfaceDrops what it lost (shown in the
+	// status bar, in red when not 0: calls may be missing or incomplete).
+	Live                                 bool
+	Packets, KernelDrops, InterfaceDrops int64
 }
 
 // Options configure the UI. The zero value works.

@@ -287,6 +287,25 @@ func TestProgress(t *testing.T) {
 	}
 }
 
+// TestProgressLive: a live capture's title bar counts packets and says, in
+// red, when the kernel or the interface dropped some.
+func TestProgressLive(t *testing.T) {
+	m, _ := New(nil, Options{Title: "lo", Location: time.UTC})
+	m.Update(tea.WindowSizeMsg{Width: 100, Height: 24})
+	m.Update(batchMsg{calls: loadCalls(t, "py_grpcdemo.pcap"), progress: &Progress{Live: true, Packets: 61, Calls: 4}})
+	if s := plain(m); !strings.Contains(s, "capturing 61 pkts, 0 dropped") || !strings.Contains(s, "following") {
+		t.Errorf("no live status in the title:\n%s", s)
+	}
+	m.Update(batchMsg{progress: &Progress{Live: true, Packets: 900, KernelDrops: 7, InterfaceDrops: 1, Calls: 4}})
+	if s := plain(m); !strings.Contains(s, "capturing 900 pkts, 8 DROPPED") {
+		t.Errorf("drops not shown:\n%s", s)
+	}
+	m.Update(batchMsg{progress: &Progress{Live: true, Packets: 950, Calls: 4, Done: true}, closed: true})
+	if s := plain(m); !strings.Contains(s, "stopped 950 pkts") {
+		t.Errorf("end of capture not shown:\n%s", s)
+	}
+}
+
 // TestGrpcurlNegative: negative int32s (ten-byte varints) are written as
 // negative numbers; a request with a nested message leaves -d out.
 func TestGrpcurlNegative(t *testing.T) {

@@ -1,13 +1,17 @@
-// Command grpcsniff reads a packet capture and shows the gRPC calls in it:
-// methods, metadata, messages in both directions, statuses and timings.
+// Command grpcsniff reads a packet capture, or captures from a network
+// interface, and shows the gRPC calls in it: methods, metadata, messages in
+// both directions, statuses and timings.
 //
 //	grpcsniff -r capture.pcapng           one line per call
 //	grpcsniff -r capture.pcapng --json    one JSON object per call (NDJSON)
 //	tcpdump -w - | grpcsniff -r -         from standard input
+//	grpcsniff -i lo -f 'port 50051'       live, in the terminal UI
+//	grpcsniff -i any --json | jq .method  live, a line per call as it ends
 //
-// Exit status: 0 calls were found; 1 the input could not be read; 2 bad
-// usage; 3 the capture is truncated or damaged (what could be read was
-// decoded and printed); 4 the capture holds no calls (neither gRPC nor HTTP).
+// Exit status: 0 calls were found (or a live capture ended normally); 1 the
+// input could not be read or opened; 2 bad usage; 3 the capture is
+// truncated or damaged (what could be read was decoded and printed); 4 the
+// capture file holds no calls (neither gRPC nor HTTP).
 package main
 
 import (
@@ -22,6 +26,8 @@ import (
 	"time"
 
 	"github.com/grpcsniff/grpcsniff/capture"
+	"github.com/grpcsniff/grpcsniff/capture/bpffilter"
+	"github.com/grpcsniff/grpcsniff/capture/live"
 	"github.com/grpcsniff/grpcsniff/export"
 	"github.com/grpcsniff/grpcsniff/filter"
 	"github.com/grpcsniff/grpcsniff/grpcframe"
@@ -39,7 +45,7 @@ const (
 	exitNoCalls    = 4
 	maxConnNotes   = 20
 	progName       = "grpcsniff"
-	usageFirstLine = "usage: grpcsniff -r FILE [--json] [--proto FILE -I DIR | --protoset FILE | --reflect] [options]"
+	usageFirstLine = "usage: grpcsniff (-r FILE | -i IFACE [-f FILTER] [-w FILE]) [--json] [--proto FILE -I DIR | --protoset FILE | --reflect] [options]"
 )
 
 func main() {
@@ -62,8 +68,8 @@ func tuneGC() {
 
 type options struct {
 	read   string
+	live   liveFlags
 	json   bool
-	iface  string
 	quiet  bool
 	text   bool
 	stats  bool
@@ -78,10 +84,11 @@ type options struct {
 // limits bound the memory the decoding may use, and say how to decrypt.
 type limits struct {
 	maxMessage, maxBuffered, maxConns int
-	maxStreams                        int // open calls per connection
-	maxHeaderList, maxHPACKTable      int // h2decode.Options
-	maxDepth, maxFields               int // protobuf nesting and fields decoded (export)
-	maxCallBytes                      int // JSON of one call (export)
+	maxStreams                        int           // open calls per connection
+	maxHeaderList, maxHPACKTable      int           // h2decode.Options
+	maxDepth, maxFields               int           // protobuf nesting and fields decoded (export)
+	maxCallBytes                      int           // JSON of one call (export)
+	idleTimeout                       time.Duration // live: connections quiet this long are ended
 	keys                              *tlsdecrypt.KeyLog
 	tlsNotes                          *notes // TLS connections that could not be (fully) decrypted
 }
@@ -104,6 +111,7 @@ func (l *limits) register(fs *flag.FlagSet) {
 	fs.IntVar(&l.maxHPACKTable, "max-hpack-table", 1<<20, "accept HPACK dynamic table size updates up to `BYTES` from a peer (a larger one leaves that header block undecoded)")
 	fs.IntVar(&l.maxDepth, "max-depth", pbdecode.DefaultMaxDepth, "decode protobuf sub-messages at most `N` levels deep (deeper ones are shown as bytes; 0 for none)")
 	fs.IntVar(&l.maxFields, "max-fields", pbdecode.DefaultMaxFields, "decode at most `N` protobuf fields of one message (the rest is shown undecoded; negative for no limit)")
+	fs.DurationVar(&l.idleTimeout, "idle-timeout", 15*time.Minute, "live capture: end connections that carried no packet for `D`, releasing their memory (their open calls are shown as closed)")
 	fs.IntVar(&l.maxCallBytes, "max-call-bytes", export.DefaultMaxCallBytes, "write at most about `BYTES` of JSON for one call; messages beyond lose their data and raw (\"truncated_output\": true; negative for no limit)")
 }
 
@@ -118,33 +126,53 @@ func openCapture(path string, stdin io.Reader) (*capture.FileSource, error) {
 // decodeCapture reads every packet of src and hands each finished call to
 // sink, in order. A read error (a truncated or damaged file) is returned
 // after everything before it was decoded.
-func decodeCapture(src *capture.FileSource, sink grpcframe.Sink, l limits) (capture.Stats, grpcframe.Stats, error) {
+func decodeCapture(src capture.Source, sink grpcframe.Sink, l limits) (capture.Stats, grpcframe.Stats, error) {
 	return decodeCaptureHooks(src, sink, l, decodeHooks{})
 }
 
-// decodeHooks let a caller follow the decoding and stop it; both may be nil.
+// decodeHooks let a caller follow the decoding and stop it; all may be nil.
 type decodeHooks struct {
 	stop     func() bool // checked between packets
-	progress func()      // called every few thousand packets
+	progress func()      // called every few thousand packets, and when idle
+	// idle reports whether an error from the source only means that no
+	// packet came for a while (a live capture); the decoding then expires
+	// idle state at the wall clock's time and goes on.
+	idle func(error) bool
+	// live: hand calls on as they finish rather than in order of start,
+	// and end connections idle for limits.idleTimeout.
+	live bool
+	// onMessage is told of each message as it completes (--partial).
+	onMessage func(c *grpcframe.Call, request bool, index int, m *grpcframe.Message)
+	// tls adjusts the TLS options (waiting for keys in a live capture).
+	tls func(*tlsdecrypt.Options)
 }
 
-func decodeCaptureHooks(src *capture.FileSource, sink grpcframe.Sink, l limits, h decodeHooks) (capture.Stats, grpcframe.Stats, error) {
-	calls := grpcframe.NewAssembler(sink, grpcframe.Options{MaxMessageSize: l.maxMessage, MaxOpenStreams: l.maxStreams})
+func decodeCaptureHooks(src capture.Source, sink grpcframe.Sink, l limits, h decodeHooks) (capture.Stats, grpcframe.Stats, error) {
+	calls := grpcframe.NewAssembler(sink, grpcframe.Options{MaxMessageSize: l.maxMessage, MaxOpenStreams: l.maxStreams,
+		EmitOnFinish: h.live, OnMessage: h.onMessage})
 	// TLS is always looked for, keys or not: a TLS connection is then named
 	// with its SNI, ALPN and the key it lacks rather than passed over.
-	conns := tlsdecrypt.NewFactory(h2decode.NewFactory(calls, h2decode.Options{
-		MaxHeaderListSize: l.maxHeaderList,
-		MaxTableSize:      uint32(max(l.maxHPACKTable, 0)),
-	}), l.keys, tlsdecrypt.Options{
+	tlsOpts := tlsdecrypt.Options{
 		Report: func(ci *capture.ConnInfo, t *tlsdecrypt.Info) {
 			if !t.Decrypted || t.Problem != "" {
 				l.tlsNotes.add(fmt.Sprintf("%s ↔ %s: %s", ci.Addr[0], ci.Addr[1], t))
 			}
-		}})
-	tcp := capture.NewAssembler(conns, capture.Options{
+		}}
+	if h.tls != nil {
+		h.tls(&tlsOpts)
+	}
+	conns := tlsdecrypt.NewFactory(h2decode.NewFactory(calls, h2decode.Options{
+		MaxHeaderListSize: l.maxHeaderList,
+		MaxTableSize:      uint32(max(l.maxHPACKTable, 0)),
+	}), l.keys, tlsOpts)
+	topt := capture.Options{
 		MaxBufferedPerDirection: l.maxBuffered,
 		MaxConnections:          l.maxConns,
-	})
+	}
+	if h.live {
+		topt.IdleTimeout = l.idleTimeout
+	}
+	tcp := capture.NewAssembler(conns, topt)
 	var last time.Time
 	var readErr error
 	for n := 0; ; n++ {
@@ -161,11 +189,29 @@ func decodeCaptureHooks(src *capture.FileSource, sink grpcframe.Sink, l limits, 
 			break
 		}
 		if err != nil {
+			if h.idle != nil && h.idle(err) {
+				now := time.Now()
+				conns.CheckKeys()
+				tcp.Tick(now)
+				calls.Tick(now)
+				if h.stop != nil && h.stop() {
+					break
+				}
+				if h.progress != nil {
+					h.progress()
+				}
+				continue
+			}
 			readErr = err
 			break
 		}
 		last = p.Time
 		tcp.AddPacket(p)
+	}
+	if h.live {
+		// The capture ends now, not at the last packet: calls still open
+		// were open until the user stopped.
+		last = time.Now()
 	}
 	tcp.Close(last)
 	calls.Close()
@@ -180,11 +226,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet(progName, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.read, "r", "", "read packets from `FILE` (pcap or pcapng, optionally gzip-compressed; - for standard input)")
+	o.live.register(fs)
 	fs.BoolVar(&o.json, "json", false, "write one JSON object per call (NDJSON) instead of one line of text")
-	fs.StringVar(&o.iface, "i", "", "capture live from `INTERFACE` (not available in this build)")
 	fs.BoolVar(&o.quiet, "q", false, "no summary on standard error")
 	fs.Var(&o.redact, "redact", "mask the values of authorization, proxy-authorization, cookie, set-cookie and the metadata `NAMES` (comma-separated; --redact= for only the defaults) in every output")
-	fs.IntVar(&o.uiMaxCalls, "ui-max-calls", 0, "interactive view: keep at most `N` calls, dropping the oldest (0: no limit)")
+	fs.IntVar(&o.uiMaxCalls, "ui-max-calls", -1, "interactive view: keep at most `N` calls, dropping the oldest (0: no limit; default: no limit for files, 100000 live)")
 	fs.IntVar(&o.uiMaxMessage, "ui-max-message-bytes", 64<<10, "interactive view: keep at most `BYTES` of each message's payload (-1: all)")
 	fs.BoolVar(&o.stats, "stats", false, "print a summary per method (calls, statuses, latency percentiles, messages and bytes) instead of the calls")
 	fs.BoolVar(&o.text, "text", false, "print one line per call even when standard output is a terminal (instead of the interactive view)")
@@ -195,7 +241,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	sf.register(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, usageFirstLine)
-		fmt.Fprintln(stderr, "\nShows the gRPC calls in a packet capture. Options:")
+		fmt.Fprintln(stderr, "\nShows the gRPC calls in a packet capture or on a network interface. Options:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -208,24 +254,63 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: unexpected argument %q\n%s\n", progName, fs.Arg(0), usageFirstLine)
 		return exitUsage
 	}
-	if o.iface != "" {
-		fmt.Fprintf(stderr, "%s: live capture (-i) is not available yet; capture with tcpdump -w FILE and read it with -r FILE\n", progName)
+	if o.live.list {
+		return listInterfaces(stdout, stderr)
+	}
+	switch {
+	case o.live.iface != "" && o.read != "":
+		fmt.Fprintf(stderr, "%s: -r and -i exclude each other: read a file or capture live, not both\n%s\n", progName, usageFirstLine)
+		return exitUsage
+	case o.live.iface == "" && o.read == "":
+		fmt.Fprintf(stderr, "%s: nothing to read: give a capture file with -r FILE (or -r - for standard input), or an interface with -i IFACE (see -D)\n%s\n", progName, usageFirstLine)
+		return exitUsage
+	case o.live.iface == "" && (o.live.bpf != "" || o.live.write != "" || o.live.count != 0 || o.live.duration != 0):
+		fmt.Fprintf(stderr, "%s: -f, -w, -c and --duration go with live capture (-i)\n", progName)
+		return exitUsage
+	case o.live.partial && !o.json:
+		fmt.Fprintf(stderr, "%s: --partial goes with --json\n", progName)
 		return exitUsage
 	}
-	if o.read == "" {
-		fmt.Fprintf(stderr, "%s: nothing to read: give a capture file with -r FILE (or -r - for standard input)\n%s\n", progName, usageFirstLine)
-		return exitUsage
+	if o.uiMaxCalls < 0 {
+		o.uiMaxCalls = 0
+		if o.live.iface != "" {
+			o.uiMaxCalls = 100000
+		}
 	}
-	src, err := openCapture(o.read, stdin)
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", progName, err)
-		return exitError
-	}
-	defer src.Close()
 
-	keys, err := loadKeys(o.keylog, o.read, src, stderr)
+	var in input
+	if o.live.iface != "" {
+		li, err := openLive(&o.live, stderr)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", progName, err)
+			var fe *bpffilter.Error
+			if errors.As(err, &fe) {
+				return exitUsage
+			}
+			return exitError
+		}
+		in = input{src: li, name: o.live.iface, live: li}
+	} else {
+		src, err := openCapture(o.read, stdin)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", progName, err)
+			return exitError
+		}
+		defer src.Close()
+		in = input{src: src, name: src.Name(), file: src}
+		if o.live.user != "" {
+			// The capture is open: nothing else needs root.
+			if err := live.DropPrivileges(o.live.user); err != nil {
+				fmt.Fprintf(stderr, "%s: -Z %s: %v\n", progName, o.live.user, err)
+				return exitError
+			}
+		}
+	}
+
+	keys, err := in.loadKeys(o.keylog, o.read, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", progName, err)
+		in.close()
 		return exitError
 	}
 	o.limits.keys = keys
@@ -234,6 +319,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	reg, err := sf.load(stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", progName, err)
+		in.close()
 		return exitError
 	}
 	expr, err := filter.ParseWith(o.filter, filter.Options{Schema: reg})
@@ -245,15 +331,17 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 				fmt.Fprintf(stderr, "  %s\n", l)
 			}
 		}
+		in.close()
 		return exitUsage
 	}
 	if !o.json && !o.text && !o.stats && isTerminal(stdout) {
-		return runTUI(src, reg, &sf, o, stderr)
+		return runTUI(in, reg, &sf, o, stderr)
 	}
 	var sink interface {
 		grpcframe.Sink
 		Close() error
 	}
+	var hooks decodeHooks
 	if o.stats {
 		sink = &statsSink{Stats: export.NewStats(), w: stdout}
 	} else if o.json {
@@ -265,9 +353,19 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		j.Options.Raw.MaxFields = o.limits.maxFields
 		j.Options.MaxCallBytes = o.limits.maxCallBytes
+		j.FlushEach = in.live != nil
+		if o.live.partial {
+			hooks.onMessage = func(c *grpcframe.Call, request bool, index int, m *grpcframe.Message) {
+				if expr.Match(c) {
+					j.Message(c, request, index, m)
+				}
+			}
+		}
 		sink = j
 	} else {
-		sink = export.NewText(stdout)
+		t := export.NewText(stdout)
+		t.FlushEach = in.live != nil
+		sink = t
 	}
 	var out grpcframe.Sink = sink
 	if o.redact.set {
@@ -280,17 +378,42 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			out.Call(c)
 		}
 	}))
-	st, cst, readErr := decodeCapture(src, schemas, o.limits)
+	if in.live != nil {
+		in.live.hooks(&hooks)
+		defer in.live.stopOn(o.live.duration, stderr)()
+		// Like tcpdump's "listening on": the capture runs from here.
+		fmt.Fprintf(stderr, "%s: %s\n", progName, in.live.describe())
+	}
+	// The output runs beside the decoding (two cores); a live capture hands
+	// each call on at once rather than in batches.
+	batch := 64
+	if in.live != nil {
+		batch = 1
+	}
+	pipe := newPipeline(schemas, hooks.onMessage, batch)
+	if hooks.onMessage != nil {
+		hooks.onMessage = pipe.Message
+	}
+	st, cst, readErr := decodeCaptureHooks(in.src, pipe, o.limits, hooks)
+	pipe.Close()
 	status := exitOK
 	if err := sink.Close(); err != nil {
 		fmt.Fprintf(stderr, "%s: writing output: %v\n", progName, err)
+		in.close()
 		return exitError
 	}
 	if readErr != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", progName, readErr)
 		status = exitDamaged
 	}
+	if err := in.close(); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", progName, err)
+		status = exitError
+	}
 	if !o.quiet {
+		if in.live != nil {
+			in.live.summary(stderr)
+		}
 		summarize(stderr, st, cst, ncalls, o.limits)
 		for _, n := range o.limits.tlsNotes.lines {
 			fmt.Fprintf(stderr, "%s: TLS %s\n", progName, n)
@@ -299,11 +422,27 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "%s: %d schema files taken from reflection calls in the capture\n", progName, schemas.harvested)
 		}
 	}
-	if ncalls == 0 && status == exitOK {
-		fmt.Fprintf(stderr, "%s: no calls (gRPC, gRPC-Web or HTTP) found in %s (%d packets, %d TCP connections)\n", progName, src.Name(), st.Packets, st.Connections)
+	if ncalls == 0 && status == exitOK && in.live == nil {
+		fmt.Fprintf(stderr, "%s: no calls (gRPC, gRPC-Web or HTTP) found in %s (%d packets, %d TCP connections)\n", progName, in.name, st.Packets, st.Connections)
 		status = exitNoCalls
 	}
 	return status
+}
+
+// input is where packets come from: a capture file or a live interface.
+type input struct {
+	src  capture.Source
+	name string              // the file name, "stdin", or the interface
+	file *capture.FileSource // with -r
+	live *liveInput          // with -i
+}
+
+// close ends a live capture and closes its -w file.
+func (in *input) close() error {
+	if in.live != nil {
+		return in.live.finish()
+	}
+	return nil
 }
 
 // summarize tells the user, on stderr, what was read and what went wrong.

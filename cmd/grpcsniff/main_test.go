@@ -17,6 +17,12 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden from the current output (review the diff!)")
 
 func TestMain(m *testing.M) {
+	if os.Getenv("GRPCSNIFF_RUN_MAIN") == "1" {
+		// The live tests run the command as a child process (to send it
+		// signals): this binary, as main.
+		main()
+		return
+	}
 	time.Local = time.UTC // the text form prints local times
 	os.Exit(m.Run())
 }
@@ -250,7 +256,13 @@ func TestBadInput(t *testing.T) {
 		{"not a descriptor set", []string{"-r", truncated, "--protoset", notCapture}, exitError, "not a binary FileDescriptorSet", 0},
 		{"reflection server down", []string{"-r", "../../testdata/pcaps/py_grpcdemo.pcap", "--reflect-addr", "127.0.0.1:1", "--reflect-plaintext"}, exitOK, "cannot reach 127.0.0.1:1", 4},
 		{"bad display filter", []string{"-r", truncated, "-Y", "status !="}, exitUsage, "col 10: expected a value after \"!=\"", 0},
-		{"live not built", []string{"-i", "lo"}, exitUsage, "live capture", 0},
+		{"no such interface", []string{"-i", "nosuch0", "--json"}, exitError, `no interface "nosuch0"; grpcsniff -D lists the interfaces`, 0},
+		{"file and interface", []string{"-r", truncated, "-i", "lo"}, exitUsage, "-r and -i exclude each other", 0},
+		{"capture filter on a file", []string{"-r", truncated, "-f", "tcp"}, exitUsage, "-f, -w, -c and --duration go with live capture", 0},
+		{"bad capture filter", []string{"-i", "lo", "-f", "tcp and vlan", "--json"}, exitUsage, "filter: unknown primitive \"vlan\" at column 9", 0},
+		{"host name in capture filter", []string{"-i", "lo", "-f", "host example.com", "--json"}, exitUsage, "does not resolve host names", 0},
+		{"partial without json", []string{"-i", "lo", "--partial"}, exitUsage, "--partial goes with --json", 0},
+		{"list interfaces", []string{"-D"}, exitOK, "", 2},
 		{"stray argument", []string{"-r", truncated, "extra"}, exitUsage, "unexpected argument", 0},
 	} {
 		out, stderr, code := runCmd(t, nil, tc.args...)

@@ -7,7 +7,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/grpcsniff/grpcsniff/capture"
 	"github.com/grpcsniff/grpcsniff/grpcframe"
 	"github.com/grpcsniff/grpcsniff/pbdecode/schema"
 	"github.com/grpcsniff/grpcsniff/tui"
@@ -25,8 +24,8 @@ func isTerminal(w io.Writer) bool {
 }
 
 // runTUI decodes the capture in the background and shows the calls in the
-// terminal UI as they come.
-func runTUI(src *capture.FileSource, reg *schema.Registry, sf *schemaFlags, o options, stderr io.Writer) int {
+// terminal UI as they come; a live capture runs until the user quits.
+func runTUI(in input, reg *schema.Registry, sf *schemaFlags, o options, stderr io.Writer) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	updates := make(chan tui.Update, 1024)
@@ -41,7 +40,12 @@ func runTUI(src *capture.FileSource, reg *schema.Registry, sf *schemaFlags, o op
 	var msgs lineBuffer
 	ncalls := 0
 	progress := func(done bool, errText string) *tui.Progress {
-		return &tui.Progress{Bytes: src.Offset(), Total: src.Size(), Calls: ncalls, Done: done, Err: errText}
+		if in.live != nil {
+			p := in.live.progress()
+			p.Calls, p.Done, p.Err = ncalls, done, errText
+			return p
+		}
+		return &tui.Progress{Bytes: in.file.Offset(), Total: in.file.Size(), Calls: ncalls, Done: done, Err: errText}
 	}
 	go func() {
 		defer close(updates)
@@ -54,7 +58,7 @@ func runTUI(src *capture.FileSource, reg *schema.Registry, sf *schemaFlags, o op
 			toUI.Call(c)
 		}))
 		tick := time.Now()
-		_, _, err := decodeCaptureHooks(src, sink, o.limits, decodeHooks{
+		hooks := decodeHooks{
 			stop: func() bool { return ctx.Err() != nil },
 			progress: func() {
 				if time.Since(tick) > 100*time.Millisecond {
@@ -62,20 +66,38 @@ func runTUI(src *capture.FileSource, reg *schema.Registry, sf *schemaFlags, o op
 					send(tui.Update{Progress: progress(false, "")})
 				}
 			},
-		})
+		}
+		if in.live != nil {
+			in.live.hooks(&hooks)
+		}
+		_, _, err := decodeCaptureHooks(in.src, sink, o.limits, hooks)
 		errText := ""
 		if err != nil {
 			errText = err.Error()
+		}
+		if e := in.close(); e != nil && errText == "" {
+			errText = e.Error()
 		}
 		send(tui.Update{Progress: progress(true, errText)})
 	}()
 	// w re-reads the capture file for the packets of chosen connections;
 	// standard input cannot be read twice, so it gets no path.
 	capPath := o.read
-	if capPath == "-" {
+	switch {
+	case capPath == "-":
 		capPath = ""
+	case in.live != nil:
+		// The -w file, flushed whenever the network is quiet.
+		capPath = o.live.write
 	}
-	err := tui.Run(ctx, updates, tui.Options{Title: src.Name(), Filter: o.filter, Schema: reg,
+	if in.live != nil {
+		// The live capture ends with the UI.
+		go func() {
+			<-ctx.Done()
+			in.live.Stop()
+		}()
+	}
+	err := tui.Run(ctx, updates, tui.Options{Title: in.name, Filter: o.filter, Schema: reg,
 		Registry: reg, CapturePath: capPath, MaxCalls: o.uiMaxCalls, MaxMessageBytes: o.uiMaxMessage})
 	cancel()
 	for range updates {
@@ -83,6 +105,9 @@ func runTUI(src *capture.FileSource, reg *schema.Registry, sf *schemaFlags, o op
 	}
 	for _, l := range msgs.lines {
 		fmt.Fprint(stderr, l)
+	}
+	if in.live != nil && !o.quiet {
+		in.live.summary(stderr)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", progName, err)

@@ -1,0 +1,336 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/gopacket/gopacket/layers"
+	"github.com/grpcsniff/grpcsniff/capture"
+	"github.com/grpcsniff/grpcsniff/capture/bpffilter"
+	"github.com/grpcsniff/grpcsniff/capture/live"
+	"github.com/grpcsniff/grpcsniff/tlsdecrypt"
+	"github.com/grpcsniff/grpcsniff/tui"
+)
+
+// liveFlags are the options of a live capture (-i), named as tcpdump names
+// them.
+type liveFlags struct {
+	iface     string
+	list      bool // -D
+	bpf       string
+	write     string
+	snaplen   int
+	bufferKiB int
+	count     int64
+	duration  time.Duration
+	partial   bool
+	user      string
+	noPromisc bool
+}
+
+func (l *liveFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&l.iface, "i", "", "capture live from `INTERFACE` (\"any\" for all; see -D)")
+	fs.BoolVar(&l.list, "D", false, "list the interfaces -i can capture from, with their addresses and state")
+	fs.StringVar(&l.bpf, "f", "", "capture only the packets that match the tcpdump filter `EXPR` (compiled and run in the kernel; default \"tcp\")")
+	fs.StringVar(&l.write, "w", "", "also write the captured packets to the pcapng `FILE` (with --keylog, the TLS secrets too)")
+	fs.IntVar(&l.snaplen, "s", 262144, "capture at most `BYTES` of each packet")
+	fs.IntVar(&l.bufferKiB, "B", 32768, "kernel capture ring of `KiB` (larger rides out bursts without drops)")
+	fs.Int64Var(&l.count, "c", 0, "stop after `N` packets")
+	fs.DurationVar(&l.duration, "duration", 0, "stop after `D` (e.g. 30s, 5m)")
+	fs.BoolVar(&l.partial, "partial", false, "with --json: also write a line for each message as it arrives, before its call ends")
+	fs.StringVar(&l.user, "Z", "", "after opening the interface or capture file, drop root privileges and run as `USER`")
+	fs.BoolVar(&l.noPromisc, "p", false, "do not put the interface into promiscuous mode")
+}
+
+// liveInput is a running live capture: the interface's packets, written to
+// -w as they pass, until -c, --duration, a signal or the user stops it.
+type liveInput struct {
+	src      *live.Source
+	iface    string
+	out      *os.File
+	w        *live.PcapngWriter
+	written  int64
+	limit    int64 // -c; 0 none
+	seen     int64
+	wErr     error
+	stopped  atomic.Bool
+	once     sync.Once
+	keys     *tlsdecrypt.KeyLog
+	follower *tlsdecrypt.KeyLogFollower // nil without --keylog
+	keysGen  uint64                     // the key log generation written to -w so far
+	filter   string                     // the capture filter, as given (or the default)
+	snaplen  int
+}
+
+// openLive opens the interface with the capture filter, drops privileges
+// when asked and creates the -w file; the messages say what to do next.
+func openLive(f *liveFlags, stderr io.Writer) (*liveInput, error) {
+	lt, err := live.LinkTypeOf(f.iface)
+	if err != nil {
+		return nil, err
+	}
+	expr := f.bpf
+	if strings.TrimSpace(expr) == "" {
+		expr = bpffilter.Default
+	}
+	flt := bpffilter.Ethernet
+	if lt != layers.LinkTypeEthernet {
+		flt = bpffilter.RawIP
+	}
+	prog, err := bpffilter.Compile(expr, flt, f.snaplen)
+	if err != nil {
+		var fe *bpffilter.Error
+		if errors.As(err, &fe) && fe.Pos > 0 {
+			return nil, &filterError{fe, fmt.Sprintf("%v\n  %s\n  %s^", err, expr, strings.Repeat(" ", fe.Pos-1))}
+		}
+		return nil, err
+	}
+	src, err := live.Open(live.Config{
+		Interface:     f.iface,
+		Snaplen:       f.snaplen,
+		RingBytes:     f.bufferKiB << 10,
+		Filter:        prog,
+		NoPromiscuous: f.noPromisc,
+		PollTimeout:   200 * time.Millisecond,
+	})
+	if err != nil {
+		return nil, err
+	}
+	in := &liveInput{src: src, iface: f.iface, limit: f.count, filter: expr, snaplen: f.snaplen}
+	if f.user != "" {
+		if err := live.DropPrivileges(f.user); err != nil {
+			src.Close()
+			return nil, fmt.Errorf("-Z %s: %v", f.user, err)
+		}
+	}
+	if f.write != "" {
+		// Created after privileges were dropped, as tcpdump does: the file
+		// belongs to the user the capture runs as.
+		out, err := os.Create(f.write)
+		if err != nil {
+			src.Close()
+			return nil, fmt.Errorf("-w: %v", err)
+		}
+		w, err := live.NewPcapngWriter(out, src.LinkType(), f.snaplen, f.iface)
+		if err != nil {
+			out.Close()
+			src.Close()
+			return nil, fmt.Errorf("-w %s: %v", f.write, err)
+		}
+		in.out, in.w = out, w
+	}
+	return in, nil
+}
+
+// filterError is a capture filter error shown with a caret under the word.
+type filterError struct {
+	err  *bpffilter.Error
+	text string
+}
+
+func (e *filterError) Error() string { return e.text }
+func (e *filterError) Unwrap() error { return e.err }
+
+// Next implements capture.Source.
+func (in *liveInput) Next() (capture.Packet, error) {
+	if in.limit > 0 && in.seen >= in.limit {
+		in.Stop()
+		return capture.Packet{}, io.EOF
+	}
+	p, err := in.src.Next()
+	if err != nil {
+		if errors.Is(err, live.ErrIdle) && in.w != nil && in.wErr == nil {
+			// A quiet moment: what was written becomes readable.
+			in.writeSecrets()
+			if in.wErr == nil {
+				in.wErr = in.w.Flush()
+			}
+		}
+		return p, err
+	}
+	in.seen++
+	if in.w != nil && in.wErr == nil {
+		in.writeSecrets()
+		if in.wErr == nil {
+			if in.wErr = in.w.WritePacket(p); in.wErr == nil {
+				in.written++
+			}
+		}
+	}
+	return p, nil
+}
+
+// writeSecrets writes the key log lines added since the last time to -w.
+// Secrets go before the packets that need them (pcapng's rule); a key
+// logged just after its handshake was captured still precedes the
+// application data, which is what needs it, and readers of the file wait
+// for keys that come late (tlsdecrypt's KeyLog.SetGrowing).
+func (in *liveInput) writeSecrets() {
+	if in.keys == nil || (in.keys.Gen() == in.keysGen && in.written > 0) {
+		return
+	}
+	var lines []byte
+	lines, in.keysGen = in.keys.Since(in.keysGen)
+	if len(lines) == 0 && in.written == 0 && in.follower != nil {
+		// Before the first packet, a block even without keys: it tells a
+		// reader of the file that secrets come in it, later than the
+		// handshakes that need them.
+		lines = []byte("# grpcsniff: TLS secrets follow as they are logged\n")
+	}
+	if len(lines) > 0 {
+		in.wErr = in.w.WriteDecryptionSecrets(lines)
+	}
+}
+
+// idle reports whether err only says that no packet came for a while.
+func (in *liveInput) idle(err error) bool { return errors.Is(err, live.ErrIdle) }
+
+// Stop ends the capture: Next returns io.EOF from now on. It is safe from
+// any goroutine (a signal handler, a timer).
+func (in *liveInput) Stop() {
+	in.once.Do(func() {
+		in.stopped.Store(true)
+		in.src.Close()
+	})
+}
+
+// finish closes the -w file; its error says whether the file is whole.
+func (in *liveInput) finish() error {
+	in.Stop()
+	if in.follower != nil {
+		in.follower.Close()
+	}
+	if in.w == nil {
+		return nil
+	}
+	if in.wErr == nil {
+		in.writeSecrets()
+	}
+	err := in.wErr
+	if e := in.w.Close(); err == nil {
+		err = e
+	}
+	if e := in.out.Close(); err == nil {
+		err = e
+	}
+	if err != nil {
+		return fmt.Errorf("-w %s: %v (the file holds the packets written before)", in.out.Name(), err)
+	}
+	return nil
+}
+
+// stopOn stops the capture at SIGINT or SIGTERM and after d (when not 0).
+// A second signal exits at once. The returned function undoes it.
+func (in *liveInput) stopOn(d time.Duration, stderr io.Writer) func() {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-sigs:
+		case <-done:
+			return
+		}
+		in.Stop()
+		select {
+		case <-sigs:
+			fmt.Fprintf(stderr, "%s: interrupted again: exiting without finishing\n", progName)
+			os.Exit(130)
+		case <-done:
+		}
+	}()
+	var timer *time.Timer
+	if d > 0 {
+		timer = time.AfterFunc(d, in.Stop)
+	}
+	return func() {
+		signal.Stop(sigs)
+		close(done)
+		if timer != nil {
+			timer.Stop()
+		}
+	}
+}
+
+// summary says, like tcpdump at its end, what was captured and lost.
+func (in *liveInput) summary(w io.Writer) {
+	st := in.src.Stats()
+	fmt.Fprintf(w, "%s: %d packets captured on %s", progName, in.seen, in.iface)
+	if in.w != nil {
+		fmt.Fprintf(w, ", %d written to %s", in.written, in.out.Name())
+	}
+	fmt.Fprintln(w)
+	if st.KernelDrops > 0 || st.InterfaceDrops > 0 {
+		fmt.Fprintf(w, "%s: WARNING: packets were lost: %d dropped by the kernel (capture ring full; try a larger -B or a narrower -f), %d dropped by the interface\n",
+			progName, st.KernelDrops, st.InterfaceDrops)
+	} else {
+		fmt.Fprintf(w, "%s: 0 packets dropped by the kernel, 0 by the interface\n", progName)
+	}
+}
+
+// listInterfaces prints -D: the interfaces with their state and addresses.
+func listInterfaces(stdout, stderr io.Writer) int {
+	ifs, err := live.Interfaces()
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: -D: %v\n", progName, err)
+		return exitError
+	}
+	for i, f := range ifs {
+		fmt.Fprintf(stdout, "%d.%s\n", i+1, f.String())
+	}
+	return exitOK
+}
+
+// hooks set up the decoding for a live capture: calls handed on as they
+// finish, idle connections expired while the network is quiet, TLS
+// connections waiting for keys the key log does not have yet.
+func (in *liveInput) hooks(h *decodeHooks) {
+	h.live = true
+	h.idle = in.idle
+	h.tls = func(o *tlsdecrypt.Options) {
+		o.WaitForKeys = true
+		if f := in.follower; f != nil {
+			o.Refresh = func() { f.Poll() }
+		}
+	}
+}
+
+// loadKeys follows the key log of a live capture: clients append to it as
+// they connect, so it is read again as it grows, and connections whose key
+// is not there yet wait for it (tlsdecrypt.Options.WaitForKeys).
+func (in *liveInput) loadKeys(keylog string, stderr io.Writer) (*tlsdecrypt.KeyLog, error) {
+	if keylog == "" {
+		in.keys = &tlsdecrypt.KeyLog{}
+		return in.keys, nil
+	}
+	in.keys, in.follower = followKeys(keylog, stderr)
+	return in.keys, nil
+}
+
+// loadKeys gathers the TLS keys for the input.
+func (in *input) loadKeys(keylog, read string, stderr io.Writer) (*tlsdecrypt.KeyLog, error) {
+	if in.file != nil {
+		return loadKeys(keylog, read, in.file, stderr)
+	}
+	return in.live.loadKeys(keylog, stderr)
+}
+
+// progress is the status bar's view of the capture.
+func (in *liveInput) progress() *tui.Progress {
+	st := in.src.Stats()
+	return &tui.Progress{Live: true, Packets: in.seen, KernelDrops: int64(st.KernelDrops), InterfaceDrops: int64(st.InterfaceDrops)}
+}
+
+// describe says what is being captured, for the line that starts it.
+func (in *liveInput) describe() string {
+	return fmt.Sprintf("capturing on %s (link type %s, filter %q, snap length %d); Ctrl-C to stop", in.iface, in.src.LinkType(), in.filter, in.snaplen)
+}

@@ -1,0 +1,465 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/grpcsniff/grpcsniff/capture"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	testpb "google.golang.org/grpc/interop/grpc_testing"
+)
+
+// requireLive fails the test when this process may not capture packets,
+// unless GRPCSNIFF_NO_LIVE=1 says that is expected (then it skips).
+func requireLive(t *testing.T) {
+	t.Helper()
+	if os.Getenv("GRPCSNIFF_NO_LIVE") == "1" {
+		t.Skip("GRPCSNIFF_NO_LIVE=1: live capture tests skipped")
+	}
+	fd, err := syscall.Socket(syscall.AF_PACKET, syscall.SOCK_RAW, 0)
+	if err != nil {
+		t.Fatalf("live capture tests need root or CAP_NET_RAW (opening an AF_PACKET socket: %v); set GRPCSNIFF_NO_LIVE=1 to skip them", err)
+	}
+	syscall.Close(fd)
+}
+
+// testService answers the four kinds of call of grpc.testing.TestService.
+type testService struct {
+	testpb.UnimplementedTestServiceServer
+}
+
+func (testService) UnaryCall(_ context.Context, r *testpb.SimpleRequest) (*testpb.SimpleResponse, error) {
+	return &testpb.SimpleResponse{Payload: &testpb.Payload{Body: make([]byte, r.GetResponseSize())}, Username: "live"}, nil
+}
+
+func (testService) StreamingOutputCall(r *testpb.StreamingOutputCallRequest, st testpb.TestService_StreamingOutputCallServer) error {
+	for _, p := range r.GetResponseParameters() {
+		if err := st.Send(&testpb.StreamingOutputCallResponse{Payload: &testpb.Payload{Body: make([]byte, p.GetSize())}}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (testService) StreamingInputCall(st testpb.TestService_StreamingInputCallServer) error {
+	n := 0
+	for {
+		r, err := st.Recv()
+		if err == io.EOF {
+			return st.SendAndClose(&testpb.StreamingInputCallResponse{AggregatedPayloadSize: int32(n)})
+		}
+		if err != nil {
+			return err
+		}
+		n += len(r.GetPayload().GetBody())
+	}
+}
+
+func (testService) FullDuplexCall(st testpb.TestService_FullDuplexCallServer) error {
+	for {
+		r, err := st.Recv()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		for _, p := range r.GetResponseParameters() {
+			if err := st.Send(&testpb.StreamingOutputCallResponse{Payload: &testpb.Payload{Body: make([]byte, p.GetSize())}}); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// fourKinds makes one call of each kind through conn.
+func fourKinds(t *testing.T, conn *grpc.ClientConn) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c := testpb.NewTestServiceClient(conn)
+	if _, err := c.UnaryCall(ctx, &testpb.SimpleRequest{ResponseSize: 100, Payload: &testpb.Payload{Body: make([]byte, 50)}}); err != nil {
+		t.Fatal(err)
+	}
+	so, err := c.StreamingOutputCall(ctx, &testpb.StreamingOutputCallRequest{ResponseParameters: []*testpb.ResponseParameters{{Size: 10}, {Size: 20000}, {Size: 30}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := so.Recv(); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+	si, err := c.StreamingInputCall(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{5, 70000, 7} {
+		if err := si.Send(&testpb.StreamingInputCallRequest{Payload: &testpb.Payload{Body: make([]byte, n)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := si.CloseAndRecv(); err != nil {
+		t.Fatal(err)
+	}
+	fd, err := c.FullDuplexCall(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int32{1, 2, 3} {
+		if err := fd.Send(&testpb.StreamingOutputCallRequest{ResponseParameters: []*testpb.ResponseParameters{{Size: n}}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fd.Recv(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fd.CloseSend()
+	if _, err := fd.Recv(); err != io.EOF {
+		t.Fatalf("full duplex end: %v", err)
+	}
+}
+
+// sniffer is the command running as a child process.
+type sniffer struct {
+	cmd    *exec.Cmd
+	stdout bytes.Buffer // read only after done
+	mu     sync.Mutex
+	stderr bytes.Buffer
+	done   chan struct{} // closed when the process has exited
+}
+
+func (s *sniffer) errText() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stderr.String()
+}
+
+// startSniffer runs the command (this test binary, as main) with args and
+// waits until it says it is capturing.
+func startSniffer(t *testing.T, args ...string) *sniffer {
+	t.Helper()
+	s := &sniffer{done: make(chan struct{})}
+	s.cmd = exec.Command(os.Args[0], args...)
+	s.cmd.Env = append(os.Environ(), "GRPCSNIFF_RUN_MAIN=1")
+	s.cmd.Stdout = &s.stdout
+	pr, pw := io.Pipe()
+	s.cmd.Stderr = pw
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		said := false
+		for sc.Scan() {
+			s.mu.Lock()
+			s.stderr.WriteString(sc.Text() + "\n")
+			s.mu.Unlock()
+			if !said && strings.Contains(sc.Text(), "capturing on") {
+				said = true
+				ready <- true
+			}
+		}
+		if !said {
+			ready <- false
+		}
+	}()
+	go func() {
+		s.cmd.Wait()
+		pw.Close()
+		close(s.done)
+	}()
+	select {
+	case ok := <-ready:
+		if !ok {
+			<-s.done
+			t.Fatalf("the capture did not start: %s", s.errText())
+		}
+	case <-time.After(20 * time.Second):
+		s.cmd.Process.Kill()
+		t.Fatalf("the capture did not start in 20 s: %s", s.errText())
+	}
+	return s
+}
+
+// stop sends sig and waits for the exit, killing the process if it hangs.
+func (s *sniffer) stop(t *testing.T, sig os.Signal) {
+	t.Helper()
+	s.cmd.Process.Signal(sig)
+	select {
+	case <-s.done:
+	case <-time.After(20 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.done
+		t.Fatalf("the capture did not stop within 20 s of %v: %s", sig, s.errText())
+	}
+}
+
+// liveCalls parses NDJSON call lines, keyed by endpoints and stream, with
+// what both decodings must agree on.
+func liveCalls(t *testing.T, ndjson string) map[string]map[string]any {
+	t.Helper()
+	calls := map[string]map[string]any{}
+	for _, line := range strings.Split(strings.TrimSpace(ndjson), "\n") {
+		if line == "" {
+			continue
+		}
+		var c map[string]any
+		if err := json.Unmarshal([]byte(line), &c); err != nil {
+			t.Fatalf("%v: %s", err, line)
+		}
+		if c["partial"] != nil {
+			continue
+		}
+		key := fmt.Sprintf("%v %v %v", c["client"], c["server"], c["stream_id"])
+		if calls[key] != nil {
+			t.Fatalf("call %s twice", key)
+		}
+		calls[key] = c
+	}
+	return calls
+}
+
+// A real grpc-go client and server exchange the four kinds of call on
+// loopback while grpcsniff captures with -w; the calls it printed live are
+// the calls decoded from the file it wrote, each packet was seen once, and
+// Ctrl-C ended the capture cleanly.
+func TestLiveLoopbackFourKinds(t *testing.T) {
+	requireLive(t)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	testpb.RegisterTestServiceServer(srv, testService{})
+	go srv.Serve(lis)
+	defer srv.Stop()
+	port := lis.Addr().(*net.TCPAddr).Port
+
+	dir := t.TempDir()
+	pcap := filepath.Join(dir, "live.pcapng")
+	sn := startSniffer(t, "-i", "lo", "-f", fmt.Sprintf("tcp port %d", port), "--json", "--partial", "-w", pcap)
+
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fourKinds(t, conn)
+	conn.Close()
+	// Let the last segments (FIN, ACK) reach the ring before stopping.
+	time.Sleep(300 * time.Millisecond)
+	sn.stop(t, os.Interrupt)
+	stderr := sn.errText()
+	if code := sn.cmd.ProcessState.ExitCode(); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "0 packets dropped by the kernel") {
+		t.Errorf("no drop report at exit: %s", stderr)
+	}
+
+	live := liveCalls(t, sn.stdout.String())
+	var methods []string
+	for _, c := range live {
+		methods = append(methods, fmt.Sprint(c["method"]))
+		if c["state"] != "complete" || c["lost_bytes"] != nil {
+			t.Errorf("call %v: state %v lost %v", c["method"], c["state"], c["lost_bytes"])
+		}
+	}
+	slices.Sort(methods)
+	want := []string{"/grpc.testing.TestService/FullDuplexCall", "/grpc.testing.TestService/StreamingInputCall",
+		"/grpc.testing.TestService/StreamingOutputCall", "/grpc.testing.TestService/UnaryCall"}
+	if !slices.Equal(methods, want) {
+		t.Fatalf("live calls %v, want %v\n%s", methods, want, stderr)
+	}
+	// --partial: a line per message, before the call's own line.
+	partials := strings.Count(sn.stdout.String(), `"partial":"message"`)
+	if partials != 1+1+1+3+3+1+3+3 {
+		t.Errorf("%d partial message lines, want 16", partials)
+	}
+
+	out, errs, code := runCmd(t, nil, "-r", pcap, "--json", "-q")
+	if code != exitOK {
+		t.Fatalf("reading the -w file: exit %d: %s", code, errs)
+	}
+	fromFile := liveCalls(t, out)
+	if len(fromFile) != len(live) {
+		t.Fatalf("%d calls live, %d from the -w file", len(live), len(fromFile))
+	}
+	for k, c := range live {
+		f := fromFile[k]
+		lj, _ := json.Marshal(c)
+		fj, _ := json.Marshal(f)
+		if !bytes.Equal(lj, fj) {
+			t.Errorf("call %s differs:\nlive %s\nfile %s", k, lj, fj)
+		}
+	}
+
+	// Each packet once: on loopback the kernel also hands over the
+	// outgoing copy of every packet, which would read as retransmissions.
+	src, err := capture.OpenFile(pcap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	tcp := capture.NewAssembler(nopFactory{}, capture.Options{})
+	if err := tcp.ReadAll(src); err != nil {
+		t.Fatal(err)
+	}
+	if st := tcp.Stats(); st.RetransmittedSegments != 0 || st.Packets < 20 {
+		t.Errorf("%d packets, %d seen twice", st.Packets, st.RetransmittedSegments)
+	}
+}
+
+// nopFactory follows every connection and throws its bytes away.
+type nopFactory struct{}
+
+func (nopFactory) NewConn(*capture.ConnInfo) capture.ConnHandler { return nopConn{} }
+
+type nopConn struct{}
+
+func (nopConn) Data(capture.Side, []byte, time.Time) {}
+func (nopConn) Gap(capture.Side, int64, time.Time)   {}
+func (nopConn) End(capture.EndReason, time.Time)     {}
+
+// selfSigned makes a certificate for "live.test", valid now.
+func selfSigned(t *testing.T) tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "live.test"},
+		DNSNames: []string{"live.test"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+// gRPC over TLS captured live, with the client's key log written while the
+// capture runs: the calls are decrypted live (the keys are read as the file
+// grows), and the -w file carries the secrets, so it decodes alone.
+func TestLiveTLSKeylogFollowed(t *testing.T) {
+	requireLive(t)
+	cert := selfSigned(t)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer(grpc.Creds(credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{cert}})))
+	testpb.RegisterTestServiceServer(srv, testService{})
+	go srv.Serve(lis)
+	defer srv.Stop()
+	port := lis.Addr().(*net.TCPAddr).Port
+
+	dir := t.TempDir()
+	keylog := filepath.Join(dir, "keys.log") // written by the client below, after the capture starts
+	pcap := filepath.Join(dir, "tls.pcapng")
+	sn := startSniffer(t, "-i", "lo", "-f", fmt.Sprintf("tcp port %d", port), "--json", "--keylog", keylog, "-w", pcap)
+
+	kf, err := os.Create(keylog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kf.Close()
+	pool := x509.NewCertPool()
+	leaf, _ := x509.ParseCertificate(cert.Certificate[0])
+	pool.AddCert(leaf)
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{
+		RootCAs: pool, ServerName: "live.test", KeyLogWriter: kf})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fourKinds(t, conn)
+	conn.Close()
+	time.Sleep(500 * time.Millisecond)
+	sn.stop(t, syscall.SIGTERM)
+	if code := sn.cmd.ProcessState.ExitCode(); code != exitOK {
+		t.Fatalf("exit %d: %s", code, sn.errText())
+	}
+	live := liveCalls(t, sn.stdout.String())
+	if len(live) != 4 {
+		t.Fatalf("%d calls decrypted live, want 4:\n%s\n%s", len(live), sn.stdout.String(), sn.errText())
+	}
+	for _, c := range live {
+		if c["transport"] != "h2" || c["state"] != "complete" || c["tls"] == nil {
+			t.Errorf("call %v: transport %v state %v tls %v", c["method"], c["transport"], c["state"], c["tls"])
+		}
+	}
+	// No --keylog: the secrets come from the file itself.
+	out, errs, code := runCmd(t, nil, "-r", pcap, "--json", "-q")
+	if code != exitOK {
+		t.Fatalf("reading the -w file: exit %d: %s", code, errs)
+	}
+	fromFile := liveCalls(t, out)
+	for k, c := range live {
+		lj, _ := json.Marshal(c)
+		fj, _ := json.Marshal(fromFile[k])
+		if !bytes.Equal(lj, fj) {
+			t.Errorf("call %s differs:\nlive %s\nfile %s", k, lj, fj)
+		}
+	}
+}
+
+// -Z drops root once the input is open: the live capture goes on as
+// "nobody", whose -w file it creates; reading a file, what is read after
+// the capture (the key log) is read as "nobody" too.
+func TestDropPrivileges(t *testing.T) {
+	requireLive(t)
+	if os.Geteuid() != 0 {
+		t.Fatal("-Z needs root to test; set GRPCSNIFF_NO_LIVE=1 to skip the live tests")
+	}
+	dir := t.TempDir()
+	// nobody must reach the directory: t.TempDir's parent is private.
+	os.Chmod(filepath.Dir(dir), 0o755)
+	os.Chmod(dir, 0o777)
+	secret := filepath.Join(dir, "root-only.keys")
+	os.WriteFile(secret, []byte("# root's\n"), 0o600)
+
+	sn := startSniffer(t, "-i", "lo", "-f", "tcp port 9", "--json", "-Z", "nobody", "-w", filepath.Join(dir, "as-nobody.pcapng"))
+	sn.stop(t, os.Interrupt)
+	if code := sn.cmd.ProcessState.ExitCode(); code != exitOK {
+		t.Fatalf("live with -Z nobody: exit %d: %s", code, sn.errText())
+	}
+	fi, err := os.Stat(filepath.Join(dir, "as-nobody.pcapng"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uid := fi.Sys().(*syscall.Stat_t).Uid; uid != 65534 {
+		t.Errorf("-w file owned by uid %d, want nobody's", uid)
+	}
+
+	cmd := exec.Command(os.Args[0], "-r", "../../testdata/pcaps/py_grpcdemo.pcap", "-Z", "nobody", "--keylog", secret)
+	cmd.Env = append(os.Environ(), "GRPCSNIFF_RUN_MAIN=1")
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "permission denied") {
+		t.Errorf("a root-only key log was read after -Z nobody: %v\n%s", err, out)
+	}
+}

@@ -1,0 +1,85 @@
+package main
+
+import "github.com/grpcsniff/grpcsniff/grpcframe"
+
+// pipeline runs the sinks (schema harvest, the display filter, JSON or text
+// encoding with its protobuf decoding) in a goroutine of their own, so that
+// decoding the capture and writing the output use two cores. One goroutine
+// reads one channel: the output order is the decoding's, whatever the
+// timing, and identical to running the sinks inline.
+type pipeline struct {
+	sink      grpcframe.Sink
+	onMessage func(c *grpcframe.Call, request bool, index int, m *grpcframe.Message)
+	ch        chan []pipeItem
+	batch     []pipeItem
+	size      int // items per batch
+	done      chan struct{}
+}
+
+// pipeItem is a finished call, or (msg set) a message of a call in progress.
+type pipeItem struct {
+	call    *grpcframe.Call
+	msg     *grpcframe.Message
+	request bool
+	index   int
+}
+
+// pipelineDepth bounds the batches in flight: the memory the pipeline can
+// hold is pipelineDepth × batch size calls.
+const pipelineDepth = 64
+
+// newPipeline starts the sinks' goroutine. batch is how many items travel
+// together (fewer channel operations); 1 hands each on at once, as a live
+// capture wants.
+func newPipeline(sink grpcframe.Sink, onMessage func(*grpcframe.Call, bool, int, *grpcframe.Message), batch int) *pipeline {
+	p := &pipeline{sink: sink, onMessage: onMessage, ch: make(chan []pipeItem, pipelineDepth), size: max(batch, 1), done: make(chan struct{})}
+	go p.run()
+	return p
+}
+
+func (p *pipeline) run() {
+	defer close(p.done)
+	for items := range p.ch {
+		for i := range items {
+			it := &items[i]
+			if it.msg != nil {
+				p.onMessage(it.call, it.request, it.index, it.msg)
+			} else {
+				p.sink.Call(it.call)
+			}
+		}
+	}
+}
+
+// Call implements grpcframe.Sink: a finished call is no longer touched by
+// the decoding, so it crosses as it is.
+func (p *pipeline) Call(c *grpcframe.Call) { p.add(pipeItem{call: c}) }
+
+// Message passes on a message of a call still in progress. The decoding
+// goes on changing that call, so the other goroutine gets a copy of it as
+// it stands (its slices are only appended to, never rewritten).
+func (p *pipeline) Message(c *grpcframe.Call, request bool, index int, m *grpcframe.Message) {
+	snap := *c
+	p.add(pipeItem{call: &snap, msg: m, request: request, index: index})
+}
+
+func (p *pipeline) add(it pipeItem) {
+	if p.batch == nil {
+		p.batch = make([]pipeItem, 0, p.size)
+	}
+	p.batch = append(p.batch, it)
+	if len(p.batch) == p.size {
+		p.ch <- p.batch
+		p.batch = nil
+	}
+}
+
+// Close hands on what is left and waits until the sinks have seen it all.
+func (p *pipeline) Close() {
+	if len(p.batch) > 0 {
+		p.ch <- p.batch
+		p.batch = nil
+	}
+	close(p.ch)
+	<-p.done
+}
