@@ -463,3 +463,79 @@ func TestDropPrivileges(t *testing.T) {
 		t.Errorf("a root-only key log was read after -Z nobody: %v\n%s", err, out)
 	}
 }
+
+// wait waits for the command to exit by itself.
+func (s *sniffer) wait(t *testing.T) {
+	t.Helper()
+	select {
+	case <-s.done:
+	case <-time.After(20 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.done
+		t.Fatalf("the capture did not stop by itself within 20 s: %s", s.errText())
+	}
+}
+
+// The capture stops by itself after -c packets and after --duration, and a
+// call still open when it stops is written, marked cut.
+func TestLiveStopConditions(t *testing.T) {
+	requireLive(t)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	testpb.RegisterTestServiceServer(srv, testService{})
+	go srv.Serve(lis)
+	defer srv.Stop()
+	port := fmt.Sprintf("tcp port %d", lis.Addr().(*net.TCPAddr).Port)
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := testpb.NewTestServiceClient(conn)
+
+	t.Run("count", func(t *testing.T) {
+		sn := startSniffer(t, "-i", "lo", "-f", port, "-c", "10", "--json")
+		for range 5 {
+			if _, err := client.UnaryCall(context.Background(), &testpb.SimpleRequest{ResponseSize: 10}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sn.wait(t)
+		if code := sn.cmd.ProcessState.ExitCode(); code != exitOK || !strings.Contains(sn.errText(), "10 packets captured") {
+			t.Fatalf("exit %d: %s", code, sn.errText())
+		}
+	})
+
+	t.Run("duration and cut", func(t *testing.T) {
+		sn := startSniffer(t, "-i", "lo", "-f", port, "--duration", "1500ms", "--json")
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		st, err := client.FullDuplexCall(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Send(&testpb.StreamingOutputCallRequest{ResponseParameters: []*testpb.ResponseParameters{{Size: 5}}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Recv(); err != nil {
+			t.Fatal(err)
+		}
+		// The stream stays open past the capture's end.
+		sn.wait(t)
+		if code := sn.cmd.ProcessState.ExitCode(); code != exitOK {
+			t.Fatalf("exit %d: %s", code, sn.errText())
+		}
+		calls := liveCalls(t, sn.stdout.String())
+		if len(calls) != 1 {
+			t.Fatalf("%d calls, want the open one:\n%s", len(calls), sn.stdout.String())
+		}
+		for _, c := range calls {
+			if c["state"] != "cut" || c["method"] != "/grpc.testing.TestService/FullDuplexCall" || len(c["requests"].([]any)) != 1 || len(c["responses"].([]any)) != 1 {
+				t.Errorf("open call: %v %v, %d requests, %d responses", c["method"], c["state"], len(c["requests"].([]any)), len(c["responses"].([]any)))
+			}
+		}
+	})
+}
