@@ -954,6 +954,12 @@ func (a *Assembler) finish(c *h2decode.Conn, s *stream, t time.Time) {
 	}
 	if c.Info.TLS != nil {
 		call.TLS = c.Info.TLS
+		if sn, ok := call.TLS.(interface{ Snapshot() any }); ok {
+			// The TLS layer goes on updating its record of the
+			// connection; the call keeps it as it stood when the call
+			// ended (and may be read on another goroutine).
+			call.TLS = sn.Snapshot()
+		}
 		if c.Kind != h2decode.KindHTTP1 {
 			call.Transport = "h2"
 		}

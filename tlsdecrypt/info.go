@@ -8,7 +8,8 @@ import (
 // Info is what the TLS layer learnt about one connection. It is stored in
 // capture.ConnInfo.TLS and updated in place as the handshake is parsed, so a
 // reader sees the latest state once the connection has ended (and a partial
-// one before). Its JSON form is the "tls" object of the NDJSON output.
+// one before); a call keeps a Snapshot taken when it ended. Its JSON form is
+// the "tls" object of the NDJSON output.
 type Info struct {
 	// Version is "TLS 1.2" or "TLS 1.3" once the ServerHello was seen
 	// (for TLS 1.3 taken from its supported_versions extension), or "" when
@@ -38,6 +39,13 @@ type Info struct {
 	// when there was none. Several problems are joined with "; " (no single
 	// problem contains that separator).
 	Problem string `json:"problem,omitempty"`
+}
+
+// Snapshot returns a copy of the Info as it stands, for a call that ends
+// while the connection goes on (grpcframe keeps one per call).
+func (i *Info) Snapshot() any {
+	c := *i
+	return &c
 }
 
 // addProblem records a problem once; repeated identical problems (one per
