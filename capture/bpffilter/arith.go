@@ -23,6 +23,9 @@ import (
 //     no precedence at all (it groups to the right against anything), so
 //     here ^ must be the only operator between its parentheses.
 
+// maxOffset bounds a constant byte offset: no packet is longer.
+const maxOffset = 262144
+
 // arith is an arithmetic expression.
 type arith interface{ String() string }
 
@@ -253,6 +256,13 @@ func (p *parser) primary() (arith, error) {
 			}
 			if c := p.next(); c.kind != tRBrack {
 				return nil, &Error{Pos: c.pos, Msg: fmt.Sprintf(`expected "]", found %s`, c)}
+			}
+			// A constant offset is added to the header's start in the
+			// load itself: past maxOffset it could reach the range Linux
+			// reads as ancillary data (offsets from -4096 up, as 32-bit
+			// values), e.g. "ip[0-1]" folded to 0xffffffff.
+			if k, ok := idx.(aNum); ok && uint32(k) > maxOffset {
+				return nil, &Error{Pos: t.pos, Msg: fmt.Sprintf("byte offset %d out of range (at most %d)", uint32(k), maxOffset)}
 			}
 			return aLoad{proto: proto, idx: idx, size: size}, nil
 		}

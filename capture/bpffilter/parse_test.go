@@ -112,6 +112,7 @@ func TestRefused(t *testing.T) {
 		{"ether[0] = 1", 1, `byte offsets into "ether" are not supported`},
 		{"igmp[0] = 1", 1, `byte offsets into "igmp" are not supported`},
 		{"tcp[1:3] = 1", 7, "data size must be 1, 2, or 4"},
+		{"ip[4294967295] > 1", 1, "byte offset 4294967295 out of range"},
 		{"ip[0] / 0 = 1", 7, "division by zero"},
 		{"ip[0] % 0 = 1", 7, "division by zero"},
 		{"ip[0] << 32 = 1", 7, "shift by more than 31 bits"},

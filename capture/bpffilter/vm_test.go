@@ -48,6 +48,13 @@ func run(prog []bpf.RawInstruction, pkt []byte, proto uint32) (uint32, error) {
 				off := k
 				if op&0xe0 == modeIND {
 					off = x + k
+					if int32(off) < 0 {
+						// Linux reads a negative indirect offset
+						// relative to a header (SKF_NET_OFF,
+						// SKF_LL_OFF), never as ancillary data; -1
+						// and the like land past the packet.
+						return 0, nil
+					}
 				}
 				v, ok := load(off, op&0x18)
 				if !ok {
