@@ -1,5 +1,6 @@
 #!/bin/sh
-# Cross-checks grpcsniff's gRPC calls against tshark's on the test captures.
+# Cross-checks grpcsniff's calls (gRPC and gRPC-Web over HTTP/2 and HTTP/1.1,
+# and plain HTTP calls) against tshark's on the test captures.
 #
 #   scripts/crosscheck.sh [-q] [-no-fake-headers] [FILE...]
 #

@@ -33,6 +33,17 @@ import (
 //     dissector assertion (packet-grpc.c:346) on the response DATA, so it
 //     shows no response message. Only with -no-fake-headers: the fake :path
 //     avoids it.
+//   - not dissected: tshark 4.0 registers its gRPC dissector only for
+//     application/grpc[+proto|+json], application/grpc-web[+proto] and
+//     application/grpc-web-text[+proto] (see tsharkDissects), so e.g.
+//     application/grpc-web+json is plain HTTP data to it. When tshark shows
+//     no gRPC message at all on such a call, its de-chunked HTTP/1.x bodies
+//     are framed by this tool and those lengths and the trailer frame's
+//     grpc-status compared (a note says so; a disagreement still fails);
+//     without the body bytes (HTTP/2) the message lists are not checked.
+//   - gRPC-Web trailer frames: tshark shows them as gRPC messages of frame
+//     type Trailer. They are not compared as messages; their grpc-status
+//     line is tshark's grpc-status (a note says so).
 const (
 	limitHPACK      = "tshark cannot resolve HPACK dynamic-table entries inserted before the capture"
 	limitMidMessage = "header block not captured: tshark's gRPC framing of this direction may start mid-message"
@@ -111,7 +122,11 @@ func compare(gs []*sniffCall, ts *tsView) *report {
 		}
 		used[t] = true
 		res.t = t
-		compareCall(res, g, t)
+		if g.isHTTP() && t.http {
+			compareHTTP(res, g, t)
+		} else {
+			compareCall(res, g, t)
+		}
 		rep.results = append(rep.results, res)
 	}
 	for _, t := range ts.calls {
@@ -147,7 +162,22 @@ func compare(gs []*sniffCall, ts *tsView) *report {
 func compareCall(res *result, g *sniffCall, t *tsCall) {
 	// Not gRPC by grpcsniff's reading of the content-type.
 	if !g.GRPC {
-		res.diffs = append(res.diffs, "grpcsniff says grpc:false, tshark dissects gRPC on this stream")
+		res.diffs = append(res.diffs, fmt.Sprintf("grpcsniff says protocol %q (not gRPC), tshark dissects gRPC on this stream", g.Protocol))
+	}
+	if t.http {
+		if t.contentType != "" {
+			res.diffs = append(res.diffs, fmt.Sprintf("grpcsniff says protocol %q, tshark sees plain HTTP (content-type %s, no gRPC message)", g.Protocol, t.contentType))
+		} else {
+			res.notes = append(res.notes, "tshark decoded no content-type and no gRPC message on this stream")
+		}
+	}
+	compareHTTPHead(res, g, t, false)
+	if t.notDissected != "" {
+		if t.framed != "" {
+			res.notes = append(res.notes, t.notDissected+": "+t.framed)
+		} else {
+			res.notes = append(res.notes, t.notDissected+": message lists not checked")
+		}
 	}
 
 	// Method.
@@ -164,23 +194,23 @@ func compareCall(res *result, g *sniffCall, t *tsCall) {
 		res.notes = append(res.notes, fmt.Sprintf("method %q only from grpcsniff, not checked: %s", *g.Method, t.methodWhy))
 	}
 
-	// Messages. tshark 4.0 reads a gRPC-Web response's trailer frame (flag
-	// 0x80) as one more message, and not as trailers; grpcsniff reads it as
-	// the trailers (with grpc-status).
-	tResp, webTrailer := t.Responses, false
-	if strings.HasPrefix(g.Protocol, "grpc-web") && len(tResp) == len(g.Responses)+1 && sameLengths(g.Responses, tResp[:len(g.Responses)]) {
-		res.notes = append(res.notes, fmt.Sprintf("tshark counts the gRPC-Web trailer frame (%d bytes) as a response message; grpcsniff reads it as the trailers", tResp[len(tResp)-1].Length))
-		tResp, webTrailer = tResp[:len(g.Responses)], true
+	// Messages. tshark 4.0 shows a gRPC-Web trailer frame (flag 0x80) as
+	// a gRPC message of frame type Trailer; such frames are kept apart
+	// (webTrailers), not compared as messages, and their grpc-status line
+	// is tshark's grpc-status.
+	webTrailer := len(t.webTrailers) > 0
+	if webTrailer && t.framed == "" {
+		res.notes = append(res.notes, fmt.Sprintf("tshark shows the gRPC-Web trailer frame (%s bytes) as a GRPC message of frame type Trailer; not counted as a response message, its grpc-status is compared", fmtLens(t.webTrailers)))
 	}
 	compareMsgs(res, "requests", g.Requests, t.Requests, t.reqUnchecked, g.LostBytes)
-	compareMsgs(res, "responses", g.Responses, tResp, t.respUnchecked, g.LostBytes)
+	compareMsgs(res, "responses", g.Responses, t.Responses, t.respUnchecked, g.LostBytes)
 
 	// grpc-status.
 	gs, ts := fmtStatus(g.Status, g.StatusUnknown), fmtStatus(t.Status, t.StatusUnknown)
 	switch {
 	case g.Status != nil && t.Status != nil:
 		if *g.Status != *t.Status {
-			res.diffs = append(res.diffs, fmt.Sprintf("grpc-status: grpcsniff %s, tshark %s (frame %d)", gs, ts, t.st.statusFrame))
+			res.diffs = append(res.diffs, fmt.Sprintf("grpc-status: grpcsniff %s, tshark %s (%s, frame %d)", gs, ts, t.st.statusFrom, t.st.statusFrame))
 		}
 	case g.Status == nil && t.Status == nil:
 		if t.StatusUnknown {
@@ -202,8 +232,8 @@ func compareCall(res *result, g *sniffCall, t *tsCall) {
 			res.notes = append(res.notes, fmt.Sprintf("grpc-status %d only from grpcsniff, not checked: %s (tshark's response dissection of such a stream is unreliable)", *g.Status, t.respUnchecked))
 		case g.LostBytes:
 			res.notes = append(res.notes, fmt.Sprintf("grpc-status %d only from grpcsniff, not checked: grpcsniff marks lost_bytes, and tshark's TCP reassembly stops at the hole", *g.Status))
-		case webTrailer:
-			res.notes = append(res.notes, fmt.Sprintf("grpc-status %d from the gRPC-Web trailer frame, which tshark does not read as trailers", *g.Status))
+		case webTrailer && t.st.trailerNoStatus:
+			res.notes = append(res.notes, fmt.Sprintf("grpc-status %d only from grpcsniff, not checked: tshark showed no grpc-status line in the gRPC-Web trailer frame's text", *g.Status))
 		default:
 			res.diffs = append(res.diffs, fmt.Sprintf("grpc-status: grpcsniff %s, tshark saw no grpc-status", gs))
 		}
@@ -349,10 +379,13 @@ func whyNotInTshark(g *sniffCall, ts *tsView) string {
 	if conn == nil {
 		return "tshark lists no TCP connection between these endpoints"
 	}
-	if !g.GRPC {
+	if !g.GRPC && g.Protocol == "" {
 		return "grpcsniff marks it grpc:false (not a gRPC content-type); tshark does not dissect it as gRPC either"
 	}
 	st := conn.streams[g.key.Stream]
+	if st == nil && conn.http1 && !conn.upgraded {
+		return fmt.Sprintf("tshark's HTTP/1.x dissection of tcp.stream %d has no request #%d", conn.index, (g.key.Stream+1)/2)
+	}
 	if st == nil {
 		return fmt.Sprintf("tshark's HTTP/2 dissection of tcp.stream %d has no frame of this stream", conn.index)
 	}
@@ -383,8 +416,10 @@ func (r *report) print(w io.Writer, ts *tsView, nSniff int, quiet bool) {
 		switch {
 		case c.tls:
 			proto = "tls (HTTP/2 inside when ALPN says h2)"
-		case c.upgrade:
-			proto = "http (h2c upgrade)"
+		case c.upgraded:
+			proto = "http (HTTP/1.1, then HTTP/2 after an h2c upgrade)"
+		case c.http1:
+			proto = "http (HTTP/1.x)"
 		}
 		fmt.Fprintf(w, "tcp.stream %d: client %s, server %s (roles from %s), decoded as %s\n",
 			c.index, c.side[c.client], c.side[1-c.client], c.rolesFrom, proto)
@@ -452,6 +487,15 @@ func (r *report) print(w io.Writer, ts *tsView, nSniff int, quiet bool) {
 // describe is the one-line summary of a call: grpcsniff's view when it has
 // the call, tshark's otherwise.
 func describe(x *result) string {
+	if x.g != nil && x.g.isHTTP() {
+		g := x.g
+		return fmt.Sprintf("HTTP %s %s -> %s req body %s resp body %s", orQ(g.HTTPMethod), orQ(g.Path), fmtCode(g.HTTPStatus), fmtMsgs(g.Requests), fmtMsgs(g.Responses))
+	}
+	if x.g == nil && x.t.http {
+		t := x.t
+		return fmt.Sprintf("HTTP %s %s -> %s req body %s resp body %s (tshark, tcp.stream %d)", orQ(t.st.httpMethod), orQ(t.st.path), fmtCode(t.st.httpStatus),
+			fmtBody(t.st, t.conn.client), fmtBody(t.st, 1-t.conn.client), t.conn.index)
+	}
 	if x.g != nil {
 		g := x.g
 		s := fmt.Sprintf("%s req %s resp %s status %s", fmtMethod(g.Method), fmtMsgs(g.Requests), fmtMsgs(g.Responses), fmtStatus(g.Status, g.StatusUnknown))
@@ -466,4 +510,99 @@ func describe(x *result) string {
 		m = t.Method
 	}
 	return fmt.Sprintf("%s req %s resp %s status %s (tshark, tcp.stream %d)", m, fmtMsgs(t.Requests), fmtMsgs(t.Responses), fmtStatus(t.Status, t.StatusUnknown), t.conn.index)
+}
+
+// compareHTTP compares a plain HTTP call (grpcsniff protocol "http"):
+// request method, path, response status code and body lengths (grpcsniff's
+// body parts summed; tshark's de-chunked http.file_data, or its HTTP/2 DATA
+// payloads summed).
+func compareHTTP(res *result, g *sniffCall, t *tsCall) {
+	compareHTTPHead(res, g, t, true)
+	cs, ss := t.conn.client, 1-t.conn.client
+	for _, d := range []struct {
+		what string
+		ms   []message
+		side int
+	}{{"request body", g.Requests, cs}, {"response body", g.Responses, ss}} {
+		var n int64
+		trunc := false
+		for _, m := range d.ms {
+			n += int64(m.Length)
+			trunc = trunc || m.Truncated
+		}
+		switch {
+		case !t.st.bodyKnown[d.side] && (n > 0 || t.st.data[d.side] > 0):
+			res.notes = append(res.notes, fmt.Sprintf("%s: grpcsniff %d bytes, tshark's length unknown", d.what, n))
+		case !t.st.bodyKnown[d.side] || n == t.st.body[d.side]:
+		case trunc:
+			res.notes = append(res.notes, fmt.Sprintf("%s: grpcsniff %d bytes (truncated), tshark %d bytes", d.what, n, t.st.body[d.side]))
+		case g.LostBytes:
+			res.notes = append(res.notes, fmt.Sprintf("%s: grpcsniff %d bytes, tshark %d bytes (not checked: grpcsniff marks lost_bytes)", d.what, n, t.st.body[d.side]))
+		default:
+			res.diffs = append(res.diffs, fmt.Sprintf("%s: grpcsniff %d bytes, tshark %d bytes", d.what, n, t.st.body[d.side]))
+		}
+	}
+	if len(res.diffs) > 0 {
+		res.verdict = differ
+	}
+}
+
+// compareHTTPHead compares the HTTP request method, path and response
+// status code where both tools know them; full (plain HTTP calls) also
+// fails on a value only one of them has.
+func compareHTTPHead(res *result, g *sniffCall, t *tsCall, full bool) {
+	for _, f := range []struct{ what, g, t string }{
+		{"HTTP method", g.HTTPMethod, t.st.httpMethod},
+		{"path", g.Path, t.st.path},
+		{"HTTP status", codeStr(g.HTTPStatus), codeStr(t.st.httpStatus)},
+	} {
+		if f.what == "path" && !full {
+			continue // a gRPC call's path is its method, compared already
+		}
+		switch {
+		case f.g != "" && f.t != "" && f.g != f.t:
+			res.diffs = append(res.diffs, fmt.Sprintf("%s: grpcsniff %q, tshark %q", f.what, f.g, f.t))
+		case full && f.g != f.t:
+			res.notes = append(res.notes, fmt.Sprintf("%s only known to one tool: grpcsniff %q, tshark %q", f.what, f.g, f.t))
+		}
+	}
+}
+
+func codeStr(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprint(n)
+}
+
+func fmtCode(n int) string {
+	if n == 0 {
+		return "?"
+	}
+	return fmt.Sprint(n)
+}
+
+func orQ(s string) string {
+	if s == "" {
+		return "?"
+	}
+	return s
+}
+
+func fmtBody(st *tsStream, side int) string {
+	if !st.bodyKnown[side] {
+		return "[?]"
+	}
+	if st.body[side] == 0 {
+		return "[]"
+	}
+	return fmt.Sprintf("[%d]", st.body[side])
+}
+
+func fmtLens(ls []uint32) string {
+	p := make([]string, len(ls))
+	for i, l := range ls {
+		p[i] = fmt.Sprint(l)
+	}
+	return strings.Join(p, ", ")
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os/exec"
+	"strconv"
 	"strings"
 )
 
@@ -61,7 +62,16 @@ type sniffCall struct {
 	Transport            string
 	Protocol             string // grpc, grpc-web, grpc-web-text, http ("" before the key existed)
 	Requests, Responses  []message
+	// HTTPMethod and Path: http_method / path, else the request's
+	// :method / :path header ("" when unknown); HTTPStatus: http_status,
+	// else the response's :status (0 when unknown).
+	HTTPMethod, Path string
+	HTTPStatus       int
 }
+
+// isHTTP: grpcsniff reports a plain HTTP call (protocol "http"), or a
+// non-gRPC stream (grpc:false) from before the protocol key.
+func (g *sniffCall) isHTTP() bool { return g.Protocol == "http" || !g.GRPC }
 
 type sniffJSON struct {
 	Conn                 int     `json:"conn"`
@@ -81,6 +91,11 @@ type sniffJSON struct {
 	} `json:"status"`
 	StatusUnknown bool                         `json:"status_unknown"`
 	Trailers      map[string][]json.RawMessage `json:"trailers"`
+	HTTPMethod    *string                      `json:"http_method"`
+	Path          *string                      `json:"path"`
+	HTTPStatus    *int                         `json:"http_status"`
+	ReqHeaders    map[string][]json.RawMessage `json:"request_headers"`
+	RespHeaders   map[string][]json.RawMessage `json:"response_headers"`
 	Requests      []messageJSON                `json:"requests"`
 	Responses     []messageJSON                `json:"responses"`
 }
@@ -161,12 +176,37 @@ func parseSniff(out []byte) ([]*sniffCall, error) {
 			code := j.Status.Code
 			c.Status = &code
 		}
+		c.HTTPMethod, c.Path = firstHeader(j.ReqHeaders, ":method"), firstHeader(j.ReqHeaders, ":path")
+		if j.HTTPMethod != nil {
+			c.HTTPMethod = *j.HTTPMethod
+		}
+		if j.Path != nil {
+			c.Path = *j.Path
+		}
+		if j.HTTPStatus != nil {
+			c.HTTPStatus = *j.HTTPStatus
+		} else if n, err := strconv.Atoi(firstHeader(j.RespHeaders, ":status")); err == nil {
+			c.HTTPStatus = n
+		}
 		calls = append(calls, c)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, err
 	}
 	return calls, nil
+}
+
+// firstHeader is the first value of a header grpcsniff decoded ("" when
+// absent or not a plain string, e.g. an HPACK-unknown value).
+func firstHeader(h map[string][]json.RawMessage, name string) string {
+	for _, v := range h[name] {
+		var s string
+		if json.Unmarshal(v, &s) == nil {
+			return s
+		}
+		return ""
+	}
+	return ""
 }
 
 func convMessages(ms []messageJSON) []message {

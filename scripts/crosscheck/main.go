@@ -1,14 +1,25 @@
-// Command crosscheck compares the gRPC calls grpcsniff finds in packet
-// captures with what tshark (Wireshark's HTTP/2 and gRPC dissectors) finds
-// in the same files.
+// Command crosscheck compares the calls grpcsniff finds in packet captures
+// with what tshark (Wireshark's HTTP, HTTP/2 and gRPC dissectors) finds in
+// the same files.
 //
 //	go run ./scripts/crosscheck [-tshark PATH] [-grpcsniff PATH] [-q] FILE...
 //
 // For every capture both views are keyed by (client ip:port, server ip:port,
-// stream id) — tshark's tcp.stream is mapped to its endpoint pair — and each
-// call is compared on: method (:path), the ordered lengths (the 5-byte
+// stream id) — tshark's tcp.stream is mapped to its endpoint pair. On
+// HTTP/1.x connections the stream id is the one grpcsniff makes up: 2n-1
+// for the n-th request on the connection (tshark's n-th request and n-th
+// final response). Each gRPC, gRPC-Web or gRPC-Web-text call is compared on:
+// method (:path or the request URI), the ordered lengths (the 5-byte
 // prefix's length field) and compressed flags of the request messages and of
-// the response messages, and the grpc-status code.
+// the response messages, the grpc-status code (HTTP/2 trailers or
+// Trailers-Only headers, an HTTP/1.1 Grpc-Status response header, or the
+// grpc-status line of a gRPC-Web trailer frame — such frames, flag 0x80,
+// which tshark shows as messages of frame type Trailer, are not counted as
+// messages), and the HTTP request method and response status code where
+// both tools know them. A plain HTTP call (grpcsniff protocol "http", no
+// gRPC content-type, message or grpc-status in tshark's view) is compared
+// on request method, path, response status code and the body length each
+// way (tshark: the de-chunked http.file_data, or the HTTP/2 DATA payloads).
 //
 // A capture passes when every call tshark sees is also reported by
 // grpcsniff and agrees with it, apart from the tshark limitations explained
@@ -31,8 +42,9 @@
 // a call (not gRPC, or not decryptable) passes.
 //
 // How tshark is driven is described in tshark.go: which ports are decoded as
-// HTTP/2 (or HTTP, for h2c upgrades), the fake-header workaround for streams
-// whose headers tshark cannot decode, and which PDML fields are read.
+// HTTP/2 or as HTTP (HTTP/1.x connections, h2c upgrades included), the
+// fake-header workaround for streams whose headers tshark cannot decode,
+// and which PDML fields are read.
 package main
 
 import (

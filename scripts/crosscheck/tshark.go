@@ -16,11 +16,14 @@ package main
 //
 // 2. tshark dissects HTTP/2 on non-standard ports only with Decode As, so
 //    the server port of every TCP connection carrying payload is decoded:
-//    "-d tcp.port==P,http2", or "-d tcp.port==P,http" when the client opened
-//    with an HTTP/1.1 request (an h2c upgrade: Wireshark's http dissector
-//    follows "101 Switching Protocols" into http2, and it also hands a
-//    connection starting with the HTTP/2 preface to http2, but a capture
-//    starting mid-connection needs http2 directly). Both ports are decoded
+//    "-d tcp.port==P,http2", or "-d tcp.port==P,http" for an HTTP/1.x
+//    connection: one whose first payload is an HTTP/1.x request line or
+//    status line, or one grpcsniff reports calls on with transport
+//    "http1.1" (e.g. a capture starting inside a body). That includes h2c
+//    upgrades: Wireshark's http dissector follows "101 Switching Protocols"
+//    into http2, and it also hands a connection starting with the HTTP/2
+//    preface to http2, but a capture starting mid-connection needs http2
+//    directly. Both ports are decoded
 //    when the client is not known yet. A connection whose first payload is
 //    TLS records gets "-d tcp.port==P,tls" instead (tshark's TLS dissector
 //    then hands the decrypted data to http2 when ALPN negotiated h2), its
@@ -64,19 +67,29 @@ package main
 //    an undecodable HPACK reference); per gRPC message
 //    grpc.message_length and grpc.compressed_flag, plus the <proto
 //    name="grpc"> showname "GRPC Message: PATH, Request|Response", which
-//    shows that tshark carries the :path to later frames of the stream; and
-//    for the HTTP/1.1 part of an h2c upgrade http.request.method,
-//    http.request.uri, http.content_type and http.upgrade (its body's gRPC
-//    message is stream 1's request). tshark 4.0 has no gRPC-specific
-//    status field (tshark -G fields | grep grpc lists only frame_type,
-//    compressed_flag, message_length, message_data and two error flags), so
-//    grpc-status comes from the header name/value pairs.
+//    shows that tshark carries the :path to later frames of the stream;
+//    grpc.frame_type (1 = a gRPC-Web trailer frame, whose text lines tshark
+//    shows as unnamed fields of a data-text-lines proto nested in it:
+//    "grpc-status: 0\r\n"); the size of each DATA frame's http2.data.data.
+//    For HTTP/1.x (<proto name="http">, with the gRPC-Web messages of its
+//    body as sibling <proto name="grpc"> after it): http.request.method,
+//    http.request.uri, http.response.code, http.content_type, http.upgrade,
+//    the http.response.line header lines (Grpc-Status of a Trailers-Only
+//    response) and http.file_data (the de-chunked body: its size, and its
+//    bytes for content-types tshark does not dissect). Requests and final
+//    responses are paired in order (see settleHTTP1); the request of an h2c
+//    upgrade is HTTP/2 stream 1 (its body's gRPC message is stream 1's
+//    request). tshark 4.0 has no gRPC-specific status field (tshark -G
+//    fields | grep grpc lists only frame_type, compressed_flag,
+//    message_length, message_data and two error flags), so grpc-status
+//    comes from the header name/value pairs and trailer frame lines.
 //    The direction of a frame is its packet's source endpoint compared with
 //    the connection's client (not tshark's Request/Response guess).
 
 import (
 	"bufio"
 	"bytes"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/xml"
 	"fmt"
@@ -104,10 +117,19 @@ type tcpConn struct {
 	rolesFrom string
 	first     [2][]byte // first payload bytes of each side
 	payload   bool
-	upgrade   bool // the client opened with an HTTP/1.1 request
+	http1     bool // HTTP/1.x: a request line or status line opens it, or grpcsniff says transport http1.1
+	upgraded  bool // an h2c upgrade: HTTP/1.1 request with Upgrade: h2c, then HTTP/2
 	tls       bool // the first payload is TLS records (HTTP/2 inside by ALPN)
 	run       int  // which tshark PDML run dissects it
 	streams   map[uint32]*tsStream
+	h1        []h1rec // HTTP/1.x messages in capture order
+}
+
+// h1rec is one HTTP/1.x request or response tshark dissected.
+type h1rec struct {
+	side int
+	num  int // frame number
+	msg  *h1msg
 }
 
 func (c *tcpConn) sideOf(addr netip.Addr, port uint16) int {
@@ -138,6 +160,22 @@ type tsStream struct {
 	msgs        [2][]tsMsg
 	tracked     string // path from tshark's stream tracking (grpc showname)
 	malformed   bool
+
+	h1         bool   // an HTTP/1.x exchange: id 2n-1 for the n-th request on the connection
+	httpMethod string // :method or the HTTP/1.x request method
+	httpStatus int    // :status or the HTTP/1.x status code (0: none seen)
+	statusFrom string // where grpc-status came from
+	// Body bytes per side: HTTP/1.x http.file_data (de-chunked), or the
+	// sum of HTTP/2 DATA payloads. bodyKnown is false when a DATA frame's
+	// payload size was not shown.
+	body      [2]int64
+	bodyKnown [2]bool
+	rawBody   [2][]byte // HTTP/1.x only: the body bytes (http.file_data value)
+	// gRPC-Web trailer frames (frame type 1) tshark showed, by length; they
+	// are not messages.
+	trailers [2][]uint32
+	// A trailer frame's text held no grpc-status line tshark showed.
+	trailerNoStatus bool
 }
 
 type tsMsg struct {
@@ -145,6 +183,8 @@ type tsMsg struct {
 	compressed bool
 	path, dir  string // from the grpc showname
 	malformed  bool
+	trailer    bool     // gRPC-Web frame type Trailer (1): not a message
+	lines      []string // a trailer frame's text lines (data-text-lines)
 }
 
 // tsCall is a gRPC call as tshark sees it.
@@ -166,6 +206,17 @@ type tsCall struct {
 	inferred                    bool // gRPC only by the fake content-type
 	headersCaptured             bool // some request header block is in the capture
 	rolesGuessed                bool
+
+	// http: tshark saw an HTTP request/response that is not gRPC (no gRPC
+	// content-type, message or grpc-status); compared as a plain HTTP call.
+	http        bool
+	contentType string // the response's, else the request's
+	// notDissected: the content-type is gRPC-Web for which tshark 4.0 has
+	// no dissector (e.g. application/grpc-web+json); framed says the
+	// message lists and status were then framed by this tool from tshark's
+	// de-chunked HTTP/1.x body ("" when not).
+	notDissected, framed string
+	webTrailers          []uint32 // gRPC-Web trailer frames tshark showed in the response
 }
 
 type tsView struct {
@@ -333,8 +384,12 @@ const h2Preface = "PRI * HTTP/2.0\r\n"
 // orient decides each connection's client where the handshake did not.
 func orient(conns []*tcpConn, gs []*sniffCall) {
 	pairs := map[[2]string]bool{}
+	h1pairs := map[[2]string]bool{} // grpcsniff's HTTP/1.x connections
 	for _, c := range gs {
 		pairs[[2]string{c.key.Client, c.key.Server}] = true
+		if strings.HasPrefix(c.Transport, "http1") {
+			h1pairs[[2]string{c.key.Client, c.key.Server}] = true
+		}
 	}
 	for _, c := range conns {
 		c.tls = isTLSRecord(c.first[0]) || isTLSRecord(c.first[1])
@@ -360,8 +415,19 @@ func orient(conns []*tcpConn, gs []*sniffCall) {
 				c.client, c.rolesFrom = 1, "grpcsniff's roles for this endpoint pair (no handshake in the capture)"
 			}
 		}
-		if c.client >= 0 && !c.tls && isHTTP1Request(c.first[c.client]) {
-			c.upgrade = true
+		if c.client < 0 {
+			for s := 0; s < 2; s++ {
+				if bytes.HasPrefix(c.first[s], []byte("HTTP/1.")) {
+					c.client, c.rolesFrom = 1-s, "HTTP/1.x status line"
+					break
+				}
+			}
+		}
+		if !c.tls {
+			a, b := c.side[0].String(), c.side[1].String()
+			c.http1 = isHTTP1Request(c.first[0]) || isHTTP1Request(c.first[1]) ||
+				bytes.HasPrefix(c.first[0], []byte("HTTP/1.")) || bytes.HasPrefix(c.first[1], []byte("HTTP/1.")) ||
+				h1pairs[[2]string{a, b}] || h1pairs[[2]string{b, a}]
 		}
 	}
 }
@@ -424,9 +490,9 @@ func planRuns(conns []*tcpConn) []map[uint16]portUse {
 			return
 		}
 	}
-	for _, upgrades := range []bool{false, true} {
+	for _, http1 := range []bool{false, true} {
 		for _, c := range conns {
-			if !c.payload || c.upgrade != upgrades {
+			if !c.payload || c.http1 != http1 {
 				continue
 			}
 			proto := c.decodeAs()
@@ -445,7 +511,7 @@ func (c *tcpConn) decodeAs() string {
 	switch {
 	case c.tls:
 		return "tls"
-	case c.upgrade:
+	case c.http1:
 		return "http"
 	}
 	return "http2"
@@ -520,23 +586,11 @@ func (v *tsView) apply(c *tcpConn, p *pdmlPacket) {
 		return
 	}
 	for _, h := range p.http1 {
-		if !h.request || !strings.Contains(strings.ToLower(h.upgrade), "h2c") {
-			if len(h.msgs) > 0 {
-				v.notes = append(v.notes, fmt.Sprintf("packet %d: gRPC message in HTTP/1.1 outside an h2c upgrade request, ignored", p.num))
-			}
-			continue
+		if h.request || h.response {
+			c.h1 = append(c.h1, h1rec{side: s, num: p.num, msg: h})
+		} else if len(h.msgs) > 0 {
+			v.notes = append(v.notes, fmt.Sprintf("packet %d: gRPC message in an HTTP/1.x body tshark shows neither as request nor as response, ignored", p.num))
 		}
-		// The request of an h2c upgrade is stream 1 (RFC 7540 3.2).
-		st := c.stream(1)
-		st.blocks[s]++
-		st.method[s] = true
-		if st.path == "" && h.uri != "" {
-			st.path, st.pathFrom = h.uri, "HTTP/1.1 upgrade request"
-		}
-		if h.contentType != "" {
-			st.contentType[s] = h.contentType
-		}
-		st.addMsgs(s, h.msgs)
 	}
 	for _, f := range p.frames {
 		if f.stream == 0 {
@@ -549,6 +603,14 @@ func (v *tsView) apply(c *tcpConn, p *pdmlPacket) {
 				st.dataFirst[s] = true
 			}
 			st.data[s]++
+			if st.data[s] == 1 {
+				st.bodyKnown[s] = true
+			}
+			if f.dataKnown {
+				st.body[s] += f.dataLen
+			} else {
+				st.bodyKnown[s] = false
+			}
 		case 1: // HEADERS
 			st.blocks[s]++
 			if f.endHdrs && len(f.headers) == 0 {
@@ -567,19 +629,107 @@ func (v *tsView) apply(c *tcpConn, p *pdmlPacket) {
 				st.method[s] = true
 			case ":method":
 				st.method[s] = true
+				st.httpMethod = h.value
 			case ":status":
 				st.status[s] = true
+				if n, err := strconv.Atoi(strings.TrimSpace(h.value)); err == nil && n >= 200 {
+					st.httpStatus = n
+				}
 			case "content-type":
 				st.contentType[s] = h.value
 			case "grpc-status":
-				st.grpcStatusS, st.statusFrame = h.value, p.num
-				if n, err := strconv.Atoi(strings.TrimSpace(h.value)); err == nil {
-					st.grpcStatus = &n
-				}
+				st.setGRPCStatus(h.value, p.num, "HEADERS grpc-status")
 			}
 		}
-		st.addMsgs(s, f.msgs)
+		st.addMsgs(s, f.msgs, p.num)
 	}
+}
+
+func (st *tsStream) setGRPCStatus(v string, frame int, from string) {
+	st.grpcStatusS, st.statusFrame, st.statusFrom = v, frame, from
+	st.grpcStatus = nil
+	if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+		st.grpcStatus = &n
+	}
+}
+
+// settleHTTP1 turns the connection's HTTP/1.x messages into streams: the
+// n-th request and the n-th final response (1xx other than 101 skipped)
+// are stream 2n-1, as grpcsniff numbers HTTP/1.x calls. A first request
+// with "Upgrade: h2c" answered by 101 (or unanswered on a connection that
+// goes on in HTTP/2) is the request of HTTP/2 stream 1 (RFC 7540 3.2), and
+// the connection's HTTP/1.x part ends there.
+func (c *tcpConn) settleHTTP1() {
+	var reqs, resps []h1rec
+	for _, r := range c.h1 {
+		switch {
+		case r.msg.request:
+			reqs = append(reqs, r)
+		case r.msg.response && (r.msg.code >= 200 || r.msg.code == 101):
+			resps = append(resps, r)
+		}
+	}
+	for i, rq := range reqs {
+		var rs *h1rec
+		if i < len(resps) {
+			rs = &resps[i]
+		}
+		if i == 0 && strings.Contains(strings.ToLower(rq.msg.upgrade), "h2c") &&
+			((rs != nil && rs.msg.code == 101) || (rs == nil && len(c.streams) > 0)) {
+			c.upgraded = true
+			st := c.stream(1)
+			st.blocks[rq.side]++
+			st.method[rq.side] = true
+			st.httpMethod = rq.msg.method
+			if st.path == "" && rq.msg.uri != "" {
+				st.path, st.pathFrom = rq.msg.uri, "HTTP/1.1 upgrade request"
+			}
+			if rq.msg.contentType != "" {
+				st.contentType[rq.side] = rq.msg.contentType
+			}
+			st.addMsgs(rq.side, rq.msg.msgs, rq.num)
+			return
+		}
+		id := uint32(2*i + 1)
+		st := c.stream(id)
+		st.h1 = true
+		st.fillH1(rq)
+		if rs != nil {
+			st.fillH1(*rs)
+		}
+	}
+	// Responses without a request in the capture.
+	for i := len(reqs); i < len(resps); i++ {
+		st := c.stream(uint32(2*i + 1))
+		st.h1 = true
+		st.fillH1(resps[i])
+	}
+}
+
+func (st *tsStream) fillH1(r h1rec) {
+	s, h := r.side, r.msg
+	st.blocks[s]++
+	if h.request {
+		st.method[s] = true
+		st.httpMethod = h.method
+		if h.uri != "" {
+			st.path, st.pathFrom = h.uri, "HTTP/1.x request line"
+		}
+	} else {
+		st.status[s] = true
+		st.httpStatus = h.code
+		if h.grpcStatus != "" {
+			st.setGRPCStatus(h.grpcStatus, r.num, "HTTP/1.x response header Grpc-Status (Trailers-Only)")
+		}
+	}
+	if h.contentType != "" {
+		st.contentType[s] = h.contentType
+	}
+	st.body[s], st.bodyKnown[s], st.rawBody[s] = h.bodyLen, true, h.body
+	if h.bodyLen > 0 {
+		st.data[s]++
+	}
+	st.addMsgs(s, h.msgs, r.num)
 }
 
 func (c *tcpConn) stream(id uint32) *tsStream {
@@ -591,8 +741,22 @@ func (c *tcpConn) stream(id uint32) *tsStream {
 	return st
 }
 
-func (st *tsStream) addMsgs(s int, ms []*tsMsg) {
+func (st *tsStream) addMsgs(s int, ms []*tsMsg, frame int) {
 	for _, m := range ms {
+		if m.trailer {
+			st.trailers[s] = append(st.trailers[s], m.length)
+			found := false
+			for _, l := range m.lines {
+				if name, val, ok := strings.Cut(l, ":"); ok && strings.EqualFold(strings.TrimSpace(name), "grpc-status") {
+					st.setGRPCStatus(strings.TrimSpace(val), frame, "gRPC-Web trailer frame")
+					found = true
+				}
+			}
+			if !found {
+				st.trailerNoStatus = true
+			}
+			continue
+		}
 		st.msgs[s] = append(st.msgs[s], *m)
 		if m.path != "" && m.path != fakePath && st.tracked == "" {
 			st.tracked = m.path
@@ -605,6 +769,9 @@ func (st *tsStream) addMsgs(s int, ms []*tsMsg) {
 
 // finish settles the roles still unknown and builds the calls.
 func (v *tsView) finish() {
+	for _, c := range v.conns {
+		c.settleHTTP1()
+	}
 	for _, c := range v.conns {
 		var vote [2]int
 		for _, st := range c.streams {
@@ -621,7 +788,7 @@ func (v *tsView) finish() {
 			// No handshake: tshark's own reading of the headers wins over
 			// grpcsniff's roles, so that those are checked too.
 			was := c.client
-			c.client, c.rolesFrom = 0, "HTTP/2 request/response headers (no handshake in the capture)"
+			c.client, c.rolesFrom = 0, "HTTP request/response headers (no handshake in the capture)"
 			if vote[1] > vote[0] {
 				c.client = 1
 			}
@@ -634,9 +801,9 @@ func (v *tsView) finish() {
 		}
 		switch {
 		case vote[0] > vote[1]:
-			c.client, c.rolesFrom = 0, "HTTP/2 request/response headers"
+			c.client, c.rolesFrom = 0, "HTTP request/response headers"
 		case vote[1] > vote[0]:
-			c.client, c.rolesFrom = 1, "HTTP/2 request/response headers"
+			c.client, c.rolesFrom = 1, "HTTP request/response headers"
 		default:
 			c.client, c.rolesFrom = 0, "port numbers (guess: the higher port is the client)"
 			if c.side[1].port > c.side[0].port {
@@ -660,8 +827,12 @@ func (v *tsView) finish() {
 		for _, id := range ids {
 			st := c.streams[id]
 			realGRPC := strings.HasPrefix(st.contentType[0], "application/grpc") || strings.HasPrefix(st.contentType[1], "application/grpc")
-			nmsg := len(st.msgs[0]) + len(st.msgs[1])
-			if !realGRPC && nmsg == 0 && st.grpcStatus == nil {
+			nmsg := len(st.msgs[0]) + len(st.msgs[1]) + len(st.trailers[0]) + len(st.trailers[1])
+			isHTTP := !realGRPC && nmsg == 0 && st.grpcStatus == nil
+			if isHTTP && !st.h1 && (st.httpMethod == "" && st.httpStatus == 0 || st.unknown[0] || st.unknown[1]) {
+				// Not an HTTP/2 request or response tshark decoded whole
+				// (only RST_STREAM / WINDOW_UPDATE, or a header block with
+				// "<unknown>" fields, which may hide a gRPC content-type).
 				continue
 			}
 			tc := &tsCall{
@@ -674,6 +845,23 @@ func (v *tsView) finish() {
 				inferred:        !realGRPC,
 				headersCaptured: st.blocks[cs] > 0,
 				rolesGuessed:    strings.HasPrefix(c.rolesFrom, "port numbers"),
+				http:            isHTTP,
+				contentType:     st.contentType[ss],
+				webTrailers:     st.trailers[ss],
+			}
+			if tc.contentType == "" {
+				tc.contentType = st.contentType[cs]
+			}
+			if realGRPC && nmsg == 0 {
+				for _, ct := range []string{st.contentType[cs], st.contentType[ss]} {
+					if ct != "" && !tsharkDissects(ct) {
+						tc.notDissected = fmt.Sprintf("tshark 4.0 has no gRPC dissector for content-type %s (it shows the body as plain HTTP data)", mediaType(ct))
+						break
+					}
+				}
+				if tc.notDissected != "" {
+					tc.frameBodies(st, cs, ss)
+				}
 			}
 			switch {
 			case st.path != "":
@@ -693,7 +881,7 @@ func (v *tsView) finish() {
 			if st.dataFirst[ss] && len(st.msgs[ss]) > 0 {
 				tc.respUnchecked = limitMidMessage
 			}
-			if c.upgrade && id == 1 && !v.fake {
+			if c.upgraded && id == 1 && !v.fake {
 				tc.respUnchecked = limitUpgrade
 			}
 			if st.grpcStatus == nil && st.unknown[ss] {
@@ -725,21 +913,28 @@ type pdmlPacket struct {
 }
 
 type h2frame struct {
-	stream  uint32
-	typ     int
-	endHdrs bool
-	fake    bool
-	headers []header
-	msgs    []*tsMsg
+	stream    uint32
+	typ       int
+	endHdrs   bool
+	fake      bool
+	headers   []header
+	msgs      []*tsMsg
+	dataLen   int64 // DATA payload bytes (http2.data.data), padding excluded
+	dataKnown bool
 }
 
 type header struct{ name, value string }
 
 type h1msg struct {
-	request          bool
-	uri, contentType string
-	upgrade          string
-	msgs             []*tsMsg
+	request, response bool
+	method, uri       string
+	code              int // status code of a response
+	contentType       string
+	upgrade           string
+	grpcStatus        string // a Grpc-Status response header line (Trailers-Only)
+	bodyLen           int64  // http.file_data: the de-chunked body
+	body              []byte
+	msgs              []*tsMsg
 }
 
 type pnode struct {
@@ -791,17 +986,22 @@ func parsePDML(r io.Reader, fn func(*pdmlPacket)) error {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			n := &pnode{kind: t.Name.Local}
-			var show, showname string
+			var at fieldAttrs
 			for _, a := range t.Attr {
 				switch a.Name.Local {
 				case "name":
 					n.name = a.Value
 				case "show":
-					show = a.Value
+					at.show = a.Value
 				case "showname":
-					showname = a.Value
+					at.showname = a.Value
+				case "value":
+					at.value = a.Value
+				case "size":
+					at.size = a.Value
 				}
 			}
+			showname := at.showname
 			switch n.kind {
 			case "packet":
 				pkt = &pdmlPacket{tcpStream: -1}
@@ -820,7 +1020,7 @@ func parsePDML(r io.Reader, fn func(*pdmlPacket)) error {
 				if pkt == nil {
 					break
 				}
-				handleField(pkt, n, show, nearest, curFrame, innerProto)
+				handleField(pkt, n, at, nearest, curFrame, innerProto)
 			}
 			stack = append(stack, n)
 		case xml.EndElement:
@@ -865,8 +1065,11 @@ func parsePDML(r io.Reader, fn func(*pdmlPacket)) error {
 	}
 }
 
-func handleField(pkt *pdmlPacket, n *pnode, show string,
+type fieldAttrs struct{ show, showname, value, size string }
+
+func handleField(pkt *pdmlPacket, n *pnode, at fieldAttrs,
 	nearest func(func(*pnode) bool) *pnode, curFrame func() *h2frame, innerProto func() string) {
+	show := at.show
 	switch n.name {
 	case "frame.number":
 		pkt.num, _ = strconv.Atoi(show)
@@ -902,6 +1105,10 @@ func handleField(pkt *pdmlPacket, n *pnode, show string,
 		if f := curFrame(); f != nil {
 			f.endHdrs = isTrue(show)
 		}
+	case "http2.data.data":
+		if f := curFrame(); f != nil {
+			f.dataLen, f.dataKnown = sizeFrom(at.showname, at.size)
+		}
 	case "http2.fake.header.count":
 		if f := curFrame(); f != nil {
 			f.fake = true
@@ -920,7 +1127,8 @@ func handleField(pkt *pdmlPacket, n *pnode, show string,
 		} else {
 			h.hdr.value = show
 		}
-	case "http.request.method", "http.request.uri", "http.content_type", "http.upgrade", "http.response.code":
+	case "http.request.method", "http.request.uri", "http.content_type", "http.upgrade", "http.response.code",
+		"http.response.line", "http.file_data":
 		hn := nearest(func(x *pnode) bool { return x.h1 != nil })
 		if hn == nil {
 			return
@@ -928,20 +1136,45 @@ func handleField(pkt *pdmlPacket, n *pnode, show string,
 		h := hn.h1
 		switch n.name {
 		case "http.request.method":
-			h.request = true
+			h.request, h.method = true, show
 		case "http.request.uri":
 			h.uri = show
+		case "http.response.code":
+			h.response = true
+			h.code, _ = strconv.Atoi(show)
 		case "http.content_type":
 			h.contentType = show
 		case "http.upgrade":
 			h.upgrade = show
+		case "http.response.line":
+			if name, val, ok := headerLine(show, at.value); ok && strings.EqualFold(name, "grpc-status") {
+				h.grpcStatus = val
+			}
+		case "http.file_data":
+			h.bodyLen, _ = sizeFrom(at.showname, at.size)
+			h.body, _ = hex.DecodeString(at.value)
 		}
-	case "grpc.message_length", "grpc.compressed_flag", "_ws.malformed":
+	case "":
+		// A text line of the data-text-lines inside a gRPC-Web trailer
+		// frame ("grpc-status: 0\r\n").
+		if innerProto() != "data-text-lines" {
+			return
+		}
+		mn := nearest(func(x *pnode) bool { return x.msg != nil })
+		if mn == nil || !mn.msg.trailer {
+			return
+		}
+		if name, val, ok := headerLine(show, at.value); ok {
+			mn.msg.lines = append(mn.msg.lines, name+": "+val)
+		}
+	case "grpc.message_length", "grpc.compressed_flag", "grpc.frame_type", "_ws.malformed":
 		mn := nearest(func(x *pnode) bool { return x.msg != nil })
 		if mn == nil {
 			return
 		}
 		switch n.name {
+		case "grpc.frame_type":
+			mn.msg.trailer = show == "1"
 		case "grpc.message_length":
 			v, _ := strconv.ParseUint(show, 10, 32)
 			mn.msg.length = uint32(v)
@@ -961,4 +1194,162 @@ func parseGRPCShowname(s string) *tsMsg {
 		m.path, m.dir = s[:i], s[i+2:]
 	}
 	return m
+}
+
+// mediaType is a content-type without parameters, lower case.
+func mediaType(ct string) string {
+	mt, _, _ := strings.Cut(ct, ";")
+	return strings.ToLower(strings.TrimSpace(mt))
+}
+
+// tsharkDissects reports whether tshark 4.0's gRPC dissector is registered
+// for the gRPC content-type ct (packet-grpc.c: media types
+// application/grpc[+proto|+json], application/grpc-web[+proto] and
+// application/grpc-web-text[+proto]). Any other application/grpc* type,
+// e.g. application/grpc-web+json or application/grpc-web-text+json, is
+// shown as plain HTTP data.
+func tsharkDissects(ct string) bool {
+	switch mediaType(ct) {
+	case "application/grpc", "application/grpc+proto", "application/grpc+json",
+		"application/grpc-web", "application/grpc-web+proto",
+		"application/grpc-web-text", "application/grpc-web-text+proto":
+		return true
+	}
+	return false
+}
+
+// frameBodies fills the call's messages and status by framing tshark's
+// de-chunked HTTP/1.x bodies (http.file_data) as gRPC-Web, for a
+// content-type tshark does not dissect. This checks tshark's HTTP/1.x
+// reassembly and de-chunking against grpcsniff's, not tshark's gRPC-Web
+// reading. Without the bytes (HTTP/2) or when a body does not frame, the
+// message lists are marked unchecked.
+func (tc *tsCall) frameBodies(st *tsStream, cs, ss int) {
+	text := strings.HasPrefix(mediaType(tc.contentType), "application/grpc-web-text")
+	lists := [2]*[]message{&tc.Requests, &tc.Responses}
+	unchecked := [2]*string{&tc.reqUnchecked, &tc.respUnchecked}
+	ok := true
+	for i, s := range []int{cs, ss} {
+		if !st.h1 || !st.bodyKnown[s] || int64(len(st.rawBody[s])) != st.body[s] {
+			*unchecked[i] = tc.notDissected
+			ok = false
+			continue
+		}
+		frames, err := frameWeb(st.rawBody[s], text)
+		if err != nil {
+			*unchecked[i] = tc.notDissected + "; framing its HTTP body failed: " + err.Error()
+			ok = false
+			continue
+		}
+		for _, f := range frames {
+			if !f.trailer {
+				*lists[i] = append(*lists[i], message{Length: f.length, Compressed: f.compressed})
+				continue
+			}
+			if i == 1 {
+				tc.webTrailers = append(tc.webTrailers, f.length)
+				for _, l := range f.lines {
+					if name, val, ok := strings.Cut(l, ":"); ok && strings.EqualFold(strings.TrimSpace(name), "grpc-status") {
+						if n, err := strconv.Atoi(strings.TrimSpace(val)); err == nil {
+							tc.Status = &n
+							st.grpcStatusS, st.statusFrom = strings.TrimSpace(val), "gRPC-Web trailer frame framed by crosscheck from tshark's HTTP body"
+						}
+					}
+				}
+			}
+		}
+	}
+	if ok {
+		tc.framed = "message lengths and the trailer frame's grpc-status framed by crosscheck from tshark's de-chunked HTTP body (http.file_data)"
+	}
+}
+
+type webFrame struct {
+	trailer, compressed bool
+	length              uint32
+	lines               []string
+}
+
+// frameWeb splits a gRPC-Web body into its frames (5-byte prefix: flags,
+// 32-bit length). text: the body is grpc-web-text, base64 in 4-character
+// groups that may each end a padded piece.
+func frameWeb(b []byte, text bool) ([]webFrame, error) {
+	if text {
+		d, err := decodeWebText(b)
+		if err != nil {
+			return nil, err
+		}
+		b = d
+	}
+	var out []webFrame
+	for len(b) > 0 {
+		if len(b) < 5 {
+			return nil, fmt.Errorf("%d stray bytes after the last frame", len(b))
+		}
+		n := uint32(b[1])<<24 | uint32(b[2])<<16 | uint32(b[3])<<8 | uint32(b[4])
+		if uint64(len(b)-5) < uint64(n) {
+			return nil, fmt.Errorf("frame of %d bytes, only %d left", n, len(b)-5)
+		}
+		f := webFrame{trailer: b[0]&0x80 != 0, compressed: b[0]&1 != 0, length: n}
+		if f.trailer {
+			for _, l := range strings.Split(string(b[5:5+n]), "\n") {
+				if l = strings.TrimSpace(l); l != "" {
+					f.lines = append(f.lines, l)
+				}
+			}
+		}
+		out = append(out, f)
+		b = b[5+n:]
+	}
+	return out, nil
+}
+
+// decodeWebText decodes grpc-web-text: concatenated padded base64 pieces,
+// so every 4-character group is decoded on its own.
+func decodeWebText(b []byte) ([]byte, error) {
+	var clean []byte
+	for _, c := range b {
+		if c != '\r' && c != '\n' && c != ' ' && c != '\t' {
+			clean = append(clean, c)
+		}
+	}
+	if len(clean)%4 != 0 {
+		return nil, fmt.Errorf("base64 text of %d characters, not a multiple of 4", len(clean))
+	}
+	var out []byte
+	for i := 0; i < len(clean); i += 4 {
+		d, err := base64.StdEncoding.DecodeString(string(clean[i : i+4]))
+		if err != nil {
+			return nil, fmt.Errorf("base64 at character %d: %v", i, err)
+		}
+		out = append(out, d...)
+	}
+	return out, nil
+}
+
+// headerLine reads an HTTP/1.x header line field: the bytes from its hex
+// value when tshark gives them, else the show text ("Name: value\r\n").
+func headerLine(show, value string) (name, val string, ok bool) {
+	line := show
+	if b, err := hex.DecodeString(value); err == nil && len(b) > 0 {
+		line = string(b)
+	}
+	line = strings.TrimSuffix(strings.TrimSpace(line), `\r\n`)
+	name, val, ok = strings.Cut(line, ":")
+	return strings.TrimSpace(name), strings.TrimSpace(val), ok
+}
+
+// sizeFrom reads N from a showname such as "File Data: N bytes" or
+// "DATA payload (N bytes)", else the field's size attribute.
+func sizeFrom(showname, size string) (int64, bool) {
+	if i := strings.LastIndex(showname, " bytes"); i > 0 {
+		j := strings.LastIndexAny(showname[:i], " (")
+		if n, err := strconv.ParseInt(showname[j+1:i], 10, 64); err == nil {
+			return n, true
+		}
+	}
+	if n, err := strconv.ParseInt(size, 10, 64); err == nil {
+		return n, true
+	}
+	return 0, false
 }
