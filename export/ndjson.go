@@ -85,6 +85,14 @@ func (j *NDJSON) writeLine(b []byte) {
 	}
 }
 
+// Flush writes out what is buffered (a live capture flushes after each
+// batch of calls rather than each line). Errors are kept for Close.
+func (j *NDJSON) Flush() {
+	if j.err == nil {
+		j.err = j.w.Flush()
+	}
+}
+
 // Close flushes and returns the first write error.
 func (j *NDJSON) Close() error {
 	if j.err != nil {

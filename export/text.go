@@ -39,6 +39,14 @@ func (t *Text) Call(c *grpcframe.Call) {
 	}
 }
 
+// Flush writes out what is buffered (a live capture flushes after each
+// batch of calls rather than each line). Errors are kept for Close.
+func (t *Text) Flush() {
+	if t.err == nil {
+		t.err = t.w.Flush()
+	}
+}
+
 // Close flushes and returns the first write error.
 func (t *Text) Close() error {
 	if t.err != nil {

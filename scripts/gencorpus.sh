@@ -55,10 +55,12 @@ mkdir -p "$BIN" "$LOGS"
 # Per capture: connections x concurrent streams, and calls of each kind.
 # A UnaryCall is ~2.3 KB of TCP payload (1 KB each way plus headers), an
 # EmptyCall ~150 B.
+# UNARY and EMPTY in the environment override the counts (0 leaves that
+# kind out), e.g. UNARY=0 EMPTY=400000 for a capture of many small calls.
 if [ "$SMALL" = 1 ]; then
-	UNARY=6000 EMPTY=4000
+	UNARY=${UNARY:-6000} EMPTY=${EMPTY:-4000}
 else
-	UNARY=72000 EMPTY=40000
+	UNARY=${UNARY:-72000} EMPTY=${EMPTY:-40000}
 fi
 CONNS=50 STREAMS=20 THREADS=2
 PORT=50051
@@ -146,6 +148,7 @@ run_load() {
 	for m in "EmptyCall $EMPTY $WORK/empty.bin" "UnaryCall $UNARY $WORK/unary.bin"; do
 		local name n body
 		read -r name n body <<<"$m"
+		[ "$n" -gt 0 ] || continue
 		log "  h2load $name: $n calls, $CONNS connections x $STREAMS streams"
 		"$@" h2load -n "$n" -c "$CONNS" -m "$STREAMS" -t "$THREADS" -d "$body" \
 			-H 'content-type: application/grpc' -H 'te: trailers' \

@@ -145,6 +145,8 @@ type decodeHooks struct {
 	onMessage func(c *grpcframe.Call, request bool, index int, m *grpcframe.Message)
 	// tls adjusts the TLS options (waiting for keys in a live capture).
 	tls func(*tlsdecrypt.Options)
+	// poke runs after each packet and each idle moment of a live capture.
+	poke func()
 }
 
 func decodeCaptureHooks(src capture.Source, sink grpcframe.Sink, l limits, h decodeHooks) (capture.Stats, grpcframe.Stats, error) {
@@ -200,6 +202,9 @@ func decodeCaptureHooks(src capture.Source, sink grpcframe.Sink, l limits, h dec
 				if h.progress != nil {
 					h.progress()
 				}
+				if h.poke != nil {
+					h.poke()
+				}
 				continue
 			}
 			readErr = err
@@ -207,6 +212,9 @@ func decodeCaptureHooks(src capture.Source, sink grpcframe.Sink, l limits, h dec
 		}
 		last = p.Time
 		tcp.AddPacket(p)
+		if h.poke != nil {
+			h.poke()
+		}
 	}
 	if h.live {
 		// The capture ends now, not at the last packet: calls still open
@@ -353,7 +361,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		j.Options.Raw.MaxFields = o.limits.maxFields
 		j.Options.MaxCallBytes = o.limits.maxCallBytes
-		j.FlushEach = in.live != nil
 		if o.live.partial {
 			hooks.onMessage = func(c *grpcframe.Call, request bool, index int, m *grpcframe.Message) {
 				if expr.Match(c) {
@@ -363,9 +370,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		sink = j
 	} else {
-		t := export.NewText(stdout)
-		t.FlushEach = in.live != nil
-		sink = t
+		sink = export.NewText(stdout)
 	}
 	var out grpcframe.Sink = sink
 	if o.redact.set {
@@ -384,15 +389,19 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		// Like tcpdump's "listening on": the capture runs from here.
 		fmt.Fprintf(stderr, "%s: %s\n", progName, in.live.describe())
 	}
-	// The output runs beside the decoding (two cores); a live capture hands
-	// each call on at once rather than in batches.
-	batch := 64
-	if in.live != nil {
-		batch = 1
+	// The output runs beside the decoding (two cores). A live capture hands
+	// each call on at once while the output keeps up, and flushes after
+	// each batch.
+	var flush func()
+	if f, ok := sink.(interface{ Flush() }); ok && in.live != nil {
+		flush = f.Flush
 	}
-	pipe := newPipeline(schemas, hooks.onMessage, batch)
+	pipe := newPipeline(schemas, hooks.onMessage, 64, in.live != nil, flush)
 	if hooks.onMessage != nil {
 		hooks.onMessage = pipe.Message
+	}
+	if in.live != nil {
+		hooks.poke = pipe.poke
 	}
 	st, cst, readErr := decodeCaptureHooks(in.src, pipe, o.limits, hooks)
 	pipe.Close()

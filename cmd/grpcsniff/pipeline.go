@@ -10,10 +10,17 @@ import "github.com/grpcsniff/grpcsniff/grpcframe"
 type pipeline struct {
 	sink      grpcframe.Sink
 	onMessage func(c *grpcframe.Call, request bool, index int, m *grpcframe.Message)
-	ch        chan []pipeItem
-	batch     []pipeItem
-	size      int // items per batch
-	done      chan struct{}
+	// flush, when set, runs after each batch: a live capture's output is
+	// flushed then, rather than a system call per line.
+	flush func()
+	ch    chan []pipeItem
+	batch []pipeItem
+	size  int // items per batch at most
+	// eager hands a batch on as soon as the output goroutine is idle
+	// (live: each call appears at once while the rate is low, and batches
+	// grow only while the output is busy).
+	eager bool
+	done  chan struct{}
 }
 
 // pipeItem is a finished call, or (msg set) a message of a call in progress.
@@ -29,10 +36,11 @@ type pipeItem struct {
 const pipelineDepth = 64
 
 // newPipeline starts the sinks' goroutine. batch is how many items travel
-// together (fewer channel operations); 1 hands each on at once, as a live
-// capture wants.
-func newPipeline(sink grpcframe.Sink, onMessage func(*grpcframe.Call, bool, int, *grpcframe.Message), batch int) *pipeline {
-	p := &pipeline{sink: sink, onMessage: onMessage, ch: make(chan []pipeItem, pipelineDepth), size: max(batch, 1), done: make(chan struct{})}
+// together at most (fewer channel operations and goroutine wake-ups); with
+// eager, a batch goes as soon as the output goroutine has nothing to do.
+func newPipeline(sink grpcframe.Sink, onMessage func(*grpcframe.Call, bool, int, *grpcframe.Message), batch int, eager bool, flush func()) *pipeline {
+	p := &pipeline{sink: sink, onMessage: onMessage, flush: flush, ch: make(chan []pipeItem, pipelineDepth),
+		size: max(batch, 1), eager: eager, done: make(chan struct{})}
 	go p.run()
 	return p
 }
@@ -47,6 +55,9 @@ func (p *pipeline) run() {
 			} else {
 				p.sink.Call(it.call)
 			}
+		}
+		if p.flush != nil {
+			p.flush()
 		}
 	}
 }
@@ -68,7 +79,18 @@ func (p *pipeline) add(it pipeItem) {
 		p.batch = make([]pipeItem, 0, p.size)
 	}
 	p.batch = append(p.batch, it)
-	if len(p.batch) == p.size {
+	if len(p.batch) == p.size || (p.eager && len(p.ch) == 0) {
+		p.ch <- p.batch
+		p.batch = nil
+	}
+}
+
+// poke hands on a waiting batch if the output goroutine is idle. A live
+// capture calls it after every packet and when the network is quiet, so
+// that a call that ended while the output was busy is not held until the
+// next one ends.
+func (p *pipeline) poke() {
+	if len(p.batch) > 0 && len(p.ch) == 0 {
 		p.ch <- p.batch
 		p.batch = nil
 	}

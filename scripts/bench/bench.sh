@@ -10,6 +10,7 @@
 #             -e http2.headers.path -e grpc.message_length -d tcp.port==PORT,http2
 #   json      grpcsniff -q -r X --json > /dev/null
 #   text      grpcsniff -q -r X --text > /dev/null
+#   stats     grpcsniff -q -r X --stats > /dev/null
 # and prints, per file and tool, the median wall time, MB/s (capture file
 # bytes), packets/s, calls/s, the speed ratio to tshark and the peak RSS
 # (largest of the runs, /usr/bin/time -f %M). PORT (default 50051) is what
@@ -63,8 +64,8 @@ if [ -z "$BINARY" ]; then
 	(cd "$REPO" && go build -o "$BINARY" ./cmd/grpcsniff)
 fi
 
-TOOLS=(json text)
-[ "$TSHARK" = 0 ] || TOOLS=(tshark json text)
+TOOLS=(json text stats)
+[ "$TSHARK" = 0 ] || TOOLS=(tshark json text stats)
 
 # measure TOOL FILE: runs once; prints "SECONDS RSS_KB" (RSS from
 # /usr/bin/time -f %M).
@@ -75,6 +76,7 @@ measure() {
 		-e grpc.message_length -d "tcp.port==$PORT,http2") ;;
 	json) cmd=("$BINARY" -q -r "$f" --json) ;;
 	text) cmd=("$BINARY" -q -r "$f" --text) ;;
+	stats) cmd=("$BINARY" -q -r "$f" --stats) ;;
 	esac
 	local t0 t1
 	t0=$(date +%s%N)
