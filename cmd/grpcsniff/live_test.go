@@ -539,3 +539,73 @@ func TestLiveStopConditions(t *testing.T) {
 		}
 	})
 }
+
+// The interactive view follows a live capture: run in a terminal (tmux),
+// it shows the calls as they end and the packet count, and q ends the
+// capture.
+func TestLiveTUI(t *testing.T) {
+	requireLive(t)
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Fatal("the live TUI test needs tmux (apt-get install tmux; .ci/run installs it), or GRPCSNIFF_NO_LIVE=1 to skip the live tests")
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	testpb.RegisterTestServiceServer(srv, testService{})
+	go srv.Serve(lis)
+	defer srv.Stop()
+
+	session := fmt.Sprintf("grpcsniff-test-%d", os.Getpid())
+	cmdline := fmt.Sprintf("env GRPCSNIFF_RUN_MAIN=1 %s -i lo -f 'tcp port %d'", os.Args[0], lis.Addr().(*net.TCPAddr).Port)
+	if out, err := exec.Command("tmux", "new-session", "-d", "-s", session, "-x", "160", "-y", "30", cmdline).CombinedOutput(); err != nil {
+		t.Fatalf("tmux: %v: %s", err, out)
+	}
+	defer exec.Command("tmux", "kill-session", "-t", session).Run()
+	screen := func() string {
+		out, _ := exec.Command("tmux", "capture-pane", "-p", "-t", session).Output()
+		return string(out)
+	}
+	waitScreen := func(what string, ok func(string) bool) string {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			s := screen()
+			if ok(s) {
+				return s
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the screen never showed %s:\n%s", what, s)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	waitScreen("the capture running", func(s string) bool { return strings.Contains(s, "capturing") })
+
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fourKinds(t, conn)
+	conn.Close()
+	s := waitScreen("the four calls", func(s string) bool {
+		return strings.Contains(s, "4 calls") && strings.Contains(s, "/grpc.testing.TestService/FullDuplexCall")
+	})
+	for _, m := range []string{"UnaryCall", "StreamingOutputCall", "StreamingInputCall", "FullDuplexCall"} {
+		if !strings.Contains(s, "/grpc.testing.TestService/"+m) {
+			t.Errorf("%s not on the screen:\n%s", m, s)
+		}
+	}
+	if !strings.Contains(s, "0 dropped") || !strings.Contains(s, "following") {
+		t.Errorf("no packet count or follow mode in the title:\n%s", s)
+	}
+	exec.Command("tmux", "send-keys", "-t", session, "q").Run()
+	deadline := time.Now().Add(10 * time.Second)
+	for exec.Command("tmux", "has-session", "-t", session).Run() == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("q did not end the capture:\n%s", screen())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
