@@ -14,9 +14,13 @@
 // TLS_CHACHA20_POLY1305_SHA256 (handshake traffic keys to read
 // EncryptedExtensions, application traffic keys, KeyUpdate, HelloRetryRequest,
 // middlebox-compatibility ChangeCipherSpec); TLS 1.2 AEAD suites (AES-GCM and
-// ChaCha20-Poly1305 with ECDHE, DHE or RSA key exchange: the key log's master
-// secret makes the key exchange irrelevant). Not supported: CBC and other
-// non-AEAD suites, TLS 1.3 0-RTT early data, SSL 3.0 and TLS 1.0/1.1.
+// ChaCha20-Poly1305) and AES-CBC suites with HMAC-SHA1, -SHA256 or -SHA384
+// (MAC-then-encrypt, or encrypt_then_mac, RFC 7366, when the ServerHello
+// accepted it as OpenSSL peers do), all with ECDHE, DHE or RSA key exchange:
+// the key log's master secret makes the key exchange irrelevant. A record
+// whose MAC or AEAD tag does not check is reported as a wrong key. Not
+// supported: other suites (3DES, RC4, CAMELLIA, ARIA, …), TLS 1.3 0-RTT
+// early data, SSL 3.0 and TLS 1.0/1.1.
 //
 // The keys come from a key log file (LoadKeyLog), from the Decryption
 // Secrets Blocks of a pcapng capture (KeysFromPcapng, or as they stream by

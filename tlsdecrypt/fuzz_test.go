@@ -13,9 +13,13 @@ import (
 // still reach decryption, handshake parsing and resynchronisation. The input
 // is: a cut (2 bytes) splitting data into the client and the server stream,
 // a segment size, then the bytes; a zero segment size also inserts a gap.
+// The key log also holds the master secret of the synthetic TLS 1.2 CBC
+// connections (MAC-then-encrypt and encrypt_then_mac), seeded too.
 func FuzzRecords(f *testing.F) {
 	s := newSynth(f, 0x1301)
 	keys := s.keys()
+	cbc, etm := newSynth12(f, 0xc009, false), newSynth12(f, 0xc027, true)
+	keys.Add(LabelClientRandom, cbc.random, cbc.master)
 	seed := func(seg byte, client, server []byte) []byte {
 		b := binary.BigEndian.AppendUint16(nil, uint16(len(client)))
 		b = append(b, seg)
@@ -25,6 +29,10 @@ func FuzzRecords(f *testing.F) {
 	f.Add(seed(0, s.client, s.server))
 	f.Add(seed(255, s.client[:20], s.server[:40]))
 	f.Add(seed(3, []byte{0x16, 3, 1, 0, 4, 1, 0, 0, 0}, []byte{0x16, 3, 3, 0, 1, 2}))
+	for _, c := range []*synth12{cbc, etm} {
+		f.Add(seed(11, c.client, c.server))
+		f.Add(seed(0, c.client, c.server))
+	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		if len(in) < 3 {
 			return

@@ -21,6 +21,7 @@ const (
 const (
 	extServerName        = 0
 	extALPN              = 16
+	extEncryptThenMAC    = 22
 	extSupportedVersions = 43
 )
 
@@ -139,8 +140,11 @@ func (c *conn) serverHello(d *dir, b []byte) {
 		return
 	}
 	var alpn string
+	etm := false
 	c.extensions(r.vec(2), func(typ uint16, e []byte) {
 		switch typ {
+		case extEncryptThenMAC:
+			etm = true
 		case extSupportedVersions:
 			if len(e) == 2 {
 				version = uint16(e[0])<<8 | uint16(e[1])
@@ -162,23 +166,28 @@ func (c *conn) serverHello(d *dir, b []byte) {
 	}
 	c.version = version
 	c.serverRandom = append([]byte(nil), random...)
-	c.setupKeys(id)
+	c.setupKeys(id, etm)
 }
 
 // setupKeys looks up the connection's secrets and prepares both directions'
-// record ciphers.
-func (c *conn) setupKeys(id uint16) {
+// record ciphers. etm says the ServerHello accepted encrypt_then_mac (RFC
+// 7366), which changes the records of CBC suites only.
+func (c *conn) setupKeys(id uint16, etm bool) {
 	s := suites[id]
 	switch {
 	case c.version != 0x0303 && c.version != 0x0304:
 		c.info.addProblem(c.info.Version + " is not decrypted (only TLS 1.2 and 1.3)")
 		return
 	case s == nil || s.tls13 != c.is13():
-		c.info.addProblem(fmt.Sprintf("cipher suite %s is not decrypted (only AEAD suites: AES-GCM and ChaCha20-Poly1305)", c.info.CipherSuite))
+		c.info.addProblem(fmt.Sprintf("cipher suite %s is not decrypted (only AES-GCM, ChaCha20-Poly1305 and, in TLS 1.2, AES-CBC with HMAC)", c.info.CipherSuite))
 		return
 	case c.clientRandom == nil:
 		c.info.addProblem("the ClientHello was not captured: no client random to find the keys by")
 		return
+	}
+	if etm && s.kind == aesCBC {
+		s = s.withETM()
+		c.info.EncryptThenMAC = true
 	}
 	c.suite = s
 	sec := c.f.keys.Lookup(c.clientRandom)
@@ -216,9 +225,9 @@ func (c *conn) useKeys(sec *Secrets, why string) {
 			c.info.addProblem(fmt.Sprintf("no key for client random %s (a CLIENT_RANDOM line is needed)%s", c.shortRandom(), why))
 			return
 		}
-		ck, sk, civ, siv := keyBlock12(s, sec.MasterSecret, c.clientRandom, c.serverRandom)
-		cl.next, _ = newCipher12(s, ck, civ)
-		sv.next, _ = newCipher12(s, sk, siv)
+		cm, sm, ck, sk, civ, siv := keyBlock12(s, sec.MasterSecret, c.clientRandom, c.serverRandom)
+		cl.next, _ = newCipher12(s, cm, ck, civ)
+		sv.next, _ = newCipher12(s, sm, sk, siv)
 		return
 	}
 	if !c.enoughKeys(sec, false) {

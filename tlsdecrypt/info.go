@@ -31,6 +31,10 @@ type Info struct {
 	ClientRandom string `json:"client_random,omitempty"`
 	// HelloRetry is true when the server answered with a HelloRetryRequest.
 	HelloRetry bool `json:"hello_retry,omitempty"`
+	// EncryptThenMAC is true when a TLS 1.2 CBC suite was negotiated with
+	// the encrypt_then_mac extension (RFC 7366): the record MAC covers the
+	// ciphertext instead of the plaintext.
+	EncryptThenMAC bool `json:"encrypt_then_mac,omitempty"`
 	// Decrypted is true when application data was decrypted in at least one
 	// direction.
 	Decrypted bool `json:"decrypted"`
@@ -76,6 +80,9 @@ func (i *Info) String() string {
 	}
 	if i.HelloRetry {
 		b.WriteString(" hello-retry")
+	}
+	if i.EncryptThenMAC {
+		b.WriteString(" encrypt-then-mac")
 	}
 	if i.Decrypted {
 		b.WriteString(" decrypted")

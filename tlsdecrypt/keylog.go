@@ -14,7 +14,9 @@ import (
 
 // Key log labels (NSS key log format). EXPORTER_SECRET, the early (0-RTT)
 // secrets and the traffic secrets after a KeyUpdate (_1, _2, … or OpenSSL's
-// _N) are accepted and ignored: nothing here needs them.
+// _N) are accepted and ignored: nothing here needs them. So are the RSA lines
+// (first 8 bytes of the encrypted premaster secret, premaster secret) OpenSSL
+// writes for RSA key exchange, next to the CLIENT_RANDOM line that is used.
 const (
 	LabelClientRandom       = "CLIENT_RANDOM"                   // TLS 1.2: the 48-byte master secret
 	LabelClientHandshake    = "CLIENT_HANDSHAKE_TRAFFIC_SECRET" // TLS 1.3
@@ -24,6 +26,7 @@ const (
 	labelExporter           = "EXPORTER_SECRET"
 	labelClientEarlyTraffic = "CLIENT_EARLY_TRAFFIC_SECRET"
 	labelEarlyExporter      = "EARLY_EXPORTER_SECRET"
+	labelRSA                = "RSA"
 )
 
 // Secrets are the key log entries for one client random.
@@ -83,6 +86,9 @@ func (k *KeyLog) addLine(line string) error {
 	f := strings.Fields(line)
 	if len(f) != 3 {
 		return fmt.Errorf("want LABEL CLIENT_RANDOM SECRET, got %d fields", len(f))
+	}
+	if f[0] == labelRSA {
+		return nil
 	}
 	cr, err1 := hex.DecodeString(f[1])
 	secret, err2 := hex.DecodeString(f[2])

@@ -57,12 +57,15 @@ func prf12(h func() hash.Hash, secret []byte, label string, seed []byte, length 
 	return out[:length]
 }
 
-// keyBlock12 derives the TLS 1.2 write keys and IVs from the master secret
-// (RFC 5246 §6.3). AEAD suites have no MAC keys.
-func keyBlock12(s *suite, master, clientRandom, serverRandom []byte) (ckey, skey, civ, siv []byte) {
+// keyBlock12 derives the TLS 1.2 MAC keys, write keys and IVs from the
+// master secret (RFC 5246 §6.3), in key block order. AEAD suites have no MAC
+// keys; CBC suites have no IVs in TLS 1.2.
+func keyBlock12(s *suite, master, clientRandom, serverRandom []byte) (cmac, smac, ckey, skey, civ, siv []byte) {
 	seed := append(append([]byte(nil), serverRandom...), clientRandom...)
-	n := s.ivLen()
-	kb := prf12(s.hash, master, "key expansion", seed, 2*s.keyLen+2*n)
+	n, m := s.ivLen(), s.macLen
+	kb := prf12(s.hash, master, "key expansion", seed, 2*m+2*s.keyLen+2*n)
+	cmac, kb = kb[:m], kb[m:]
+	smac, kb = kb[:m], kb[m:]
 	ckey, kb = kb[:s.keyLen], kb[s.keyLen:]
 	skey, kb = kb[:s.keyLen], kb[s.keyLen:]
 	civ, siv = kb[:n], kb[n:2*n]

@@ -227,9 +227,9 @@ func (c *conn) decrypt(d *dir, hdr, payload []byte, t time.Time) {
 	}
 	if !ok {
 		if !d.opened {
-			c.info.addProblem(fmt.Sprintf("wrong key: decryption (AEAD authentication) failed on the %s's first protected record: the key log's secrets for client random %s do not fit this connection", c.sideName(d.side), c.shortRandom()))
+			c.info.addProblem(fmt.Sprintf("wrong key: decryption (%s) failed on the %s's first protected record: the key log's secrets for client random %s do not fit this connection", c.suite.integrity(), c.sideName(d.side), c.shortRandom()))
 		} else {
-			c.info.addProblem(fmt.Sprintf("decryption (AEAD authentication) failed on the %s's record %d, nothing more is read from it", c.sideName(d.side), d.enc.seq))
+			c.info.addProblem(fmt.Sprintf("decryption (%s) failed on the %s's record %d, nothing more is read from it", c.suite.integrity(), c.sideName(d.side), d.enc.seq))
 		}
 		d.dead = true
 		return

@@ -324,7 +324,7 @@ func TestInferRoundTrip(t *testing.T) {
 // named with what is missing.
 func TestTLS(t *testing.T) {
 	dir := "../../testdata/pcaps/tls/"
-	for _, name := range []string{"tls13", "tls12", "tls13_hrr", "node_grpcjs_tls"} {
+	for _, name := range []string{"tls13", "tls12", "tls13_hrr", "node_grpcjs_tls", "tls12_cbc", "tls12_cbc_etm"} {
 		t.Run(name, func(t *testing.T) {
 			for _, mode := range []struct{ ext, flag string }{{".ndjson", "--json"}, {".txt", ""}} {
 				args := []string{"-r", dir + name + ".pcap", "--keylog", dir + name + ".keys", "-q"}

@@ -47,6 +47,14 @@
 #   50124 tls/node_grpcjs_tls.pcap   @grpc/grpc-js server + client over TLS 1.3
 #                                    (tls/node_grpcjs_tls.keys from the client's
 #                                    node --tls-keylog)
+#   50125 tls/tls12_cbc.pcap         TLS 1.2 AES-CBC + HMAC (tls/tls12_cbc.keys):
+#                                    grpc-go client -> tlsgreet -cbc, one
+#                                    connection per ECDHE-ECDSA CBC suite
+#                                    (SHA1 x2, SHA256); MAC-then-encrypt
+#   50126 tls/tls12_cbc_etm.pcap     TLS 1.2 AES-CBC with encrypt_then_mac
+#                                    (RFC 7366): curl -> openssl s_server -HTTP,
+#                                    one GET per suite (ECDHE-ECDSA SHA1 and
+#                                    SHA384, RSA key exchange SHA256)
 #   50140 grpcgo_reflection.pcap     a grpcurl-like session (go/cmd/reflectclient):
 #                                    server reflection v1 (list services, file
 #                                    descriptors) then SayHello, one connection
@@ -623,6 +631,55 @@ gen_tls13_keyupdate() {
 	grep -q 'server after' "$LOGS/ku_client.log" || die "tls13_keyupdate: the server's lines did not arrive"
 }
 
+# TLS 1.2 CBC suites between Go peers: grpc-go does not refuse the suites
+# HTTP/2 forbids when they are configured explicitly. Go never negotiates
+# encrypt_then_mac, so these records are MAC-then-encrypt.
+gen_tls12_cbc() {
+	mkdir -p "$OUT/tls"
+	local port=50125 keys=$OUT/tls/tls12_cbc.keys srv s
+	rm -f "$keys"
+	bg tls12_cbc_server "$BIN/tlsgreet" -mode=server -addr=127.0.0.1:$port -cbc
+	srv=$BGPID
+	wait_port $port
+	cap_start "$OUT/tls/tls12_cbc.pcap" $port
+	for s in TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256; do
+		"$BIN/tlsgreet" -mode=client -addr=127.0.0.1:$port -keylog="$keys" -tls=1.2 -suite=$s -names=cbc,go \
+			>>"$LOGS/tls12_cbc_client.log" 2>&1 || die "tls12_cbc client ($s) failed: $(cat "$LOGS/tls12_cbc_client.log")"
+	done
+	cap_stop
+	stop "$srv"
+}
+
+# TLS 1.2 CBC suites between OpenSSL peers, which negotiate encrypt_then_mac
+# by default: curl (HTTP/1.1, SSLKEYLOGFILE) GETs a small file from
+# openssl s_server -HTTP (one connection per request; the file is the whole
+# HTTP/1.0 response, with a Content-Length so that tshark sees where it
+# ends). An ECDSA and an RSA certificate, so that both ECDHE-ECDSA and plain
+# RSA key exchange suites can be chosen.
+gen_tls12_cbc_etm() {
+	mkdir -p "$OUT/tls" "$WORK/etm"
+	local port=50126 keys=$OUT/tls/tls12_cbc_etm.keys srv c body='hello over AES-CBC with encrypt_then_mac'
+	rm -f "$keys"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=etm.test -days 1 \
+		-keyout "$WORK/etm_ec_key.pem" -out "$WORK/etm_ec_cert.pem" >"$LOGS/etm_req.log" 2>&1 || die "openssl req failed"
+	openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=etm.test -days 1 \
+		-keyout "$WORK/etm_rsa_key.pem" -out "$WORK/etm_rsa_cert.pem" >>"$LOGS/etm_req.log" 2>&1 || die "openssl req failed"
+	printf 'HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s\n' $((${#body} + 1)) "$body" >"$WORK/etm/hello.txt"
+	bg etm_server sh -c "cd '$WORK/etm' && exec openssl s_server -accept $port -HTTP -tls1_2 \
+		-cert '$WORK/etm_ec_cert.pem' -key '$WORK/etm_ec_key.pem' -dcert '$WORK/etm_rsa_cert.pem' -dkey '$WORK/etm_rsa_key.pem'"
+	srv=$BGPID
+	wait_port $port
+	cap_start "$OUT/tls/tls12_cbc_etm.pcap" $port
+	for c in ECDHE-ECDSA-AES128-SHA ECDHE-ECDSA-AES256-SHA384 AES128-SHA256; do
+		SSLKEYLOGFILE=$keys curl -v -k -sS --http1.1 --tlsv1.2 --tls-max 1.2 --ciphers "$c" \
+			-o "$WORK/etm_resp.txt" "https://127.0.0.1:$port/hello.txt" >>"$LOGS/etm_curl.log" 2>&1 ||
+			die "curl $c failed, see $LOGS/etm_curl.log"
+		[ "$(cat "$WORK/etm_resp.txt")" = "$body" ] || die "tls12_cbc_etm: wrong answer with $c"
+	done
+	cap_stop
+	stop "$srv"
+}
+
 # @grpc/grpc-js over TLS (greeter.js tls-server/tls-client, a self-signed
 # P-256 certificate for greeter.test from openssl req). The client runs under
 # "node --tls-keylog", which writes the NSS key log of every TLS connection of
@@ -817,7 +874,7 @@ gen_grpcgo_json() {
 
 ALL=(http1_only mixed_ports grpcgo_interop grpcgo_cut_midmessage grpcgo_interop_gzip py_helloworld py_grpcdemo py_grpcdemo_gzip
 	py_routeguide py_routeguide_lossy node_grpcjs h2c_upgrade grpcgo_midstream grpcgo_concurrent any_sll2 ipv6_helloworld
-	grpcgo_reflection tls13 tls12 tls13_hrr tls13_keyupdate node_grpcjs_tls
+	grpcgo_reflection tls13 tls12 tls13_hrr tls13_keyupdate node_grpcjs_tls tls12_cbc tls12_cbc_etm
 	grpcweb_h1 grpcweb_h2c grpcweb_json grpcgateway grpcgo_json)
 
 main() {

@@ -2,7 +2,7 @@
 // make the TLS test captures: the client writes the NSS key log
 // (tls.Config.KeyLogWriter) that decrypts them.
 //
-//	tlsgreet -mode=server -addr=127.0.0.1:50120 [-curves=P384]
+//	tlsgreet -mode=server -addr=127.0.0.1:50120 [-curves=P384] [-cbc]
 //	tlsgreet -mode=client -addr=127.0.0.1:50120 -keylog=F [-tls=1.2 -suite=NAME] [-names=a,b]
 //
 // The server makes a self-signed ECDSA P-256 certificate at start-up, so
@@ -10,7 +10,13 @@
 // Go (crypto/tls picks AES-128-GCM or ChaCha20 by hardware); the other 1.3
 // suites come from curl --tls13-ciphers against this server. -curves=P384
 // makes the server accept only P-384 key shares, which Go's client does not
-// send first: the server answers with a HelloRetryRequest.
+// send first: the server answers with a HelloRetryRequest. -cbc makes the
+// server accept only the TLS 1.2 ECDHE_ECDSA AES-CBC suites (HTTP/2 forbids
+// them, RFC 7540 Appendix A, but neither grpc-go nor crypto/tls refuses them
+// when they are configured explicitly); the client then names one with
+// -suite (Go names, including the "insecure" CBC_SHA256 ones). Go does not
+// implement encrypt_then_mac (RFC 7366), so these records are
+// MAC-then-encrypt.
 package main
 
 import (
@@ -72,10 +78,18 @@ func selfSigned() tls.Certificate {
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
 
-func server(addr, curves string) {
+func server(addr, curves string, cbc bool) {
 	cfg := &tls.Config{Certificates: []tls.Certificate{selfSigned()}, MinVersion: tls.VersionTLS12}
 	if curves == "P384" {
 		cfg.CurvePreferences = []tls.CurveID{tls.CurveP384}
+	}
+	if cbc {
+		cfg.MaxVersion = tls.VersionTLS12
+		cfg.CipherSuites = []uint16{
+			tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA,
+			tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA,
+			tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,
+		}
 	}
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -110,7 +124,7 @@ func client(addr, keylog, version, suite, names string) {
 	}
 	if version == "1.2" {
 		cfg.MinVersion, cfg.MaxVersion = tls.VersionTLS12, tls.VersionTLS12
-		for _, s := range tls.CipherSuites() {
+		for _, s := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
 			if s.Name == suite {
 				cfg.CipherSuites = []uint16{s.ID}
 			}
@@ -144,9 +158,10 @@ func main() {
 	version := flag.String("tls", "1.3", "client: 1.2 or 1.3")
 	suite := flag.String("suite", "", "client, TLS 1.2: the only cipher suite offered (Go name)")
 	names := flag.String("names", "tls,world", "client: SayHello names, one call each")
+	cbc := flag.Bool("cbc", false, "server: TLS 1.2 with only the ECDHE_ECDSA AES-CBC suites")
 	flag.Parse()
 	if *mode == "server" {
-		server(*addr, *curves)
+		server(*addr, *curves, *cbc)
 		return
 	}
 	if *keylog == "" {
