@@ -2,7 +2,7 @@
 # Generates the throughput benchmark corpus: real gRPC traffic between the
 # grpc-go interop server and h2load (nghttp2-client), captured with tcpdump.
 #
-#   sudo scripts/gencorpus.sh [--small] [DIR]     # DIR default /tmp/grpcsniff-corpus
+#   sudo scripts/gencorpus.sh [--small] [--lo-only] [DIR]     # DIR default /tmp/grpcsniff-corpus
 #
 # Writes into DIR (never into the repository):
 #   lo.pcap      over loopback (MTU 65536: few, large packets)
@@ -24,16 +24,18 @@ REPO=$(cd "$HERE/.." && pwd)
 export PATH=/usr/local/go/bin:$PATH
 
 SMALL=0
+LOONLY=0
 OUTDIR=/tmp/grpcsniff-corpus
 for a in "$@"; do
 	case $a in
 	--small) SMALL=1 ;;
+	--lo-only) LOONLY=1 ;;
 	-h | --help)
 		sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	-*)
-		echo "usage: $0 [--small] [DIR]" >&2
+		echo "usage: $0 [--small] [--lo-only] [DIR]" >&2
 		exit 2
 		;;
 	*) OUTDIR=$a ;;
@@ -44,6 +46,8 @@ log() { printf '[gencorpus] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "must run as root (tcpdump, ip netns)"
+# Thousands of connections need as many descriptors in h2load and the server.
+ulimit -n 1048576 2>/dev/null || ulimit -n 65536 2>/dev/null || true
 OUTDIR=$(realpath -m "$OUTDIR")
 case "$OUTDIR/" in "$REPO"/*) die "the corpus must not be written inside the repository ($REPO)" ;; esac
 mkdir -p "$OUTDIR"
@@ -56,13 +60,15 @@ mkdir -p "$BIN" "$LOGS"
 # A UnaryCall is ~2.3 KB of TCP payload (1 KB each way plus headers), an
 # EmptyCall ~150 B.
 # UNARY and EMPTY in the environment override the counts (0 leaves that
-# kind out), e.g. UNARY=0 EMPTY=400000 for a capture of many small calls.
+# kind out), e.g. UNARY=0 EMPTY=400000 for a capture of many small calls;
+# CONNS and STREAMS the connections and concurrent streams of each;
+# --lo-only skips the veth capture.
 if [ "$SMALL" = 1 ]; then
 	UNARY=${UNARY:-6000} EMPTY=${EMPTY:-4000}
 else
 	UNARY=${UNARY:-72000} EMPTY=${EMPTY:-40000}
 fi
-CONNS=50 STREAMS=20 THREADS=2
+CONNS=${CONNS:-50} STREAMS=${STREAMS:-20} THREADS=2
 PORT=50051
 NS_SRV=gsbench-srv NS_CLI=gsbench-cli
 VETH_SRV=gsb-srv0 VETH_CLI=gsb-cli0
@@ -227,13 +233,14 @@ gen_veth() {
 
 : >"$LOGS/h2load.log"
 gen_lo
-gen_veth
+[ "$LOONLY" = 1 ] || gen_veth
 
 {
 	echo "# grpcsniff benchmark corpus ($(date -u +%FT%TZ)), mode: $([ "$SMALL" = 1 ] && echo small || echo full)"
 	echo "# per capture: $EMPTY EmptyCall + $UNARY UnaryCall (1 KB payloads), $CONNS connections x $STREAMS streams, port $PORT"
 	echo "# tshark needs: -d tcp.port==$PORT,http2"
 	for f in lo.pcap veth.pcap; do
+		[ -f "$OUTDIR/$f" ] || continue
 		printf '%s\t%s bytes\t%s packets\n' "$f" "$(stat -c %s "$OUTDIR/$f")" \
 			"$(capinfos -c -M "$OUTDIR/$f" | awk -F: '/Number of packets/ {gsub(/ /, "", $2); print $2}')"
 	done
