@@ -159,8 +159,7 @@ func keyOf(a, b netip.AddrPort) connKey {
 
 type conn struct {
 	info       ConnInfo
-	h          ConnHandler // nil: ignored
-	key        connKey
+	h          ConnHandler // nil: ignored (the map key is keyOf(info.Addr[0], info.Addr[1]))
 	dir        [2]half
 	last       time.Time
 	prev, next *conn
@@ -195,9 +194,24 @@ type half struct {
 	firstAckOK bool
 	fin        bool // a FIN was seen
 	done       bool // the stream reached its FIN; nothing more is delivered
-	pend       []piece
-	buffered   int        // memory held in pend, as piece.cost counts it
-	x          *holeState // from the first acknowledgement beyond next to the end
+	// q holds the segments that arrived out of order: allocated when the
+	// first one does (most directions never see one), dropped at the end.
+	q *heldQueue
+	x *holeState // from the first acknowledgement beyond next to the end
+}
+
+// heldQueue is what a direction holds out of order.
+type heldQueue struct {
+	pend     []piece // sorted by seq, disjoint
+	buffered int     // memory held in pend, as piece.cost counts it
+}
+
+// pend returns the pieces held, if any.
+func (h *half) pend() []piece {
+	if h.q == nil {
+		return nil
+	}
+	return h.q.pend
 }
 
 // holeState is what a direction needs once the receiver has acknowledged
@@ -244,7 +258,7 @@ func (p *piece) span() uint32 { return uint32(len(p.data) + p.missing) }
 
 func (p *piece) cost() int { return cap(p.data) + pieceOverhead }
 
-func (h *half) pending() bool { return len(h.pend) > 0 || (h.fin && !h.done) }
+func (h *half) pending() bool { return len(h.pend()) > 0 || (h.fin && !h.done) }
 
 // halfList is an intrusive doubly linked list of halves with a sentinel.
 type halfList struct {
@@ -450,14 +464,10 @@ func (a *Assembler) Add(seg *Segment) {
 		a.sweep(seg.Time)
 	}
 	a.stats.TCPSegments++
-	var key connKey
 	c := a.recent
 	if c == nil || !c.owns(seg) {
-		key = keyOf(seg.Src, seg.Dst)
-		c = a.conns[key]
+		c = a.conns[keyOf(seg.Src, seg.Dst)]
 		a.recent = c
-	} else {
-		key = c.key
 	}
 	if c != nil && seg.SYN && !seg.RST && startsNew(c, seg) {
 		a.replace(c, seg.Time)
@@ -469,7 +479,7 @@ func (a *Assembler) Add(seg *Segment) {
 			a.stats.Stray++
 			return
 		}
-		c = a.newConn(key, seg)
+		c = a.newConn(keyOf(seg.Src, seg.Dst), seg)
 	} else if c.closed {
 		a.stats.Stray++
 		return
@@ -526,7 +536,7 @@ func (a *Assembler) newConn(key connKey, seg *Segment) *conn {
 		a.makeRoom(seg.Time)
 	}
 	a.nextID++
-	c := &conn{key: key, last: seg.Time}
+	c := &conn{last: seg.Time}
 	c.info.ID = a.nextID
 	c.info.Start = seg.Time
 	if seg.SYN && seg.ACK {
@@ -570,8 +580,8 @@ func (a *Assembler) drop(c *conn) {
 		a.recent = nil
 	}
 	a.closed.remove(c)
-	if a.conns[c.key] == c {
-		delete(a.conns, c.key)
+	if key := keyOf(c.info.Addr[0], c.info.Addr[1]); a.conns[key] == c {
+		delete(a.conns, key)
 	}
 }
 
@@ -728,7 +738,7 @@ func (a *Assembler) data(c *conn, s Side, start uint32, payload []byte, missing 
 				break
 			}
 			a.deliver(c, s, payload, missing, t)
-			if len(h.pend) > 0 {
+			if len(h.pend()) > 0 {
 				a.drain(c, s, false)
 			}
 			if h.hasEv() {
@@ -749,7 +759,7 @@ func (a *Assembler) data(c *conn, s Side, start uint32, payload []byte, missing 
 		}
 	}
 	a.checkFin(c, s, t)
-	if len(c.dir[s.Other()].pend) > 0 && !c.closed {
+	if len(c.dir[s.Other()].pend()) > 0 && !c.closed {
 		a.ungate(c, s.Other(), t)
 	}
 }
@@ -769,7 +779,7 @@ func (a *Assembler) waits(c *conn, s Side, ack uint32) bool {
 func (a *Assembler) ungate(c *conn, s Side, t time.Time) {
 	for !c.closed {
 		h := &c.dir[s]
-		if len(h.pend) == 0 || seqAfter(h.pend[0].seq, h.next) {
+		if len(h.pend()) == 0 || seqAfter(h.pend()[0].seq, h.next) {
 			return
 		}
 		before := h.next
@@ -826,8 +836,8 @@ func (a *Assembler) skipTo(c *conn, s Side, seq uint32, t time.Time) {
 func (a *Assembler) drain(c *conn, s Side, force bool) {
 	h := &c.dir[s]
 	i := 0
-	for ; i < len(h.pend); i++ {
-		p := &h.pend[i]
+	for ; i < len(h.pend()); i++ {
+		p := &h.pend()[i]
 		if seqAfter(p.seq, h.next) {
 			break
 		}
@@ -845,15 +855,16 @@ func (a *Assembler) drain(c *conn, s Side, force bool) {
 		a.release(h, p)
 	}
 	if i > 0 {
-		n := copy(h.pend, h.pend[i:])
-		clear(h.pend[n:])
-		h.pend = h.pend[:n]
+		q := h.q
+		n := copy(q.pend, q.pend[i:])
+		clear(q.pend[n:])
+		q.pend = q.pend[:n]
 	}
 }
 
 // release frees a piece leaving pend; each piece is released once.
 func (a *Assembler) release(h *half, p *piece) {
-	h.buffered -= p.cost()
+	h.q.buffered -= p.cost()
 	a.buffered -= int64(p.cost())
 	if p.data != nil {
 		a.pool.put(p.data)
@@ -862,11 +873,15 @@ func (a *Assembler) release(h *half, p *piece) {
 }
 
 func (a *Assembler) releaseAll(h *half) {
-	for i := range h.pend {
-		a.release(h, &h.pend[i])
+	q := h.q
+	if q == nil {
+		return
 	}
-	clear(h.pend)
-	h.pend = h.pend[:0]
+	for i := range q.pend {
+		a.release(h, &q.pend[i])
+	}
+	clear(q.pend)
+	q.pend = q.pend[:0]
 }
 
 // buffer stores [start, start+len(payload)+missing), which lies beyond the
@@ -874,14 +889,18 @@ func (a *Assembler) releaseAll(h *half) {
 // overlaps what is already held.
 func (a *Assembler) buffer(c *conn, s Side, start uint32, payload []byte, missing int, ack uint32, hasAck bool, t time.Time) {
 	h := &c.dir[s]
+	if h.q == nil {
+		h.q = new(heldQueue)
+	}
+	q := h.q
 	a.stats.OutOfOrder++
 	rel := func(seq uint32) int64 { return int64(seq - h.next) }
 	lo := rel(start)
 	hi := lo + int64(len(payload)+missing)
 	// The first held piece ending after lo; pieces are sorted and disjoint.
-	i := len(h.pend)
-	if i > 0 && rel(h.pend[i-1].seq)+int64(h.pend[i-1].span()) > lo {
-		i, _ = slices.BinarySearchFunc(h.pend, lo, func(p piece, lo int64) int {
+	i := len(q.pend)
+	if i > 0 && rel(q.pend[i-1].seq)+int64(q.pend[i-1].span()) > lo {
+		i, _ = slices.BinarySearchFunc(q.pend, lo, func(p piece, lo int64) int {
 			if rel(p.seq)+int64(p.span()) <= lo {
 				return -1
 			}
@@ -889,9 +908,9 @@ func (a *Assembler) buffer(c *conn, s Side, start uint32, payload []byte, missin
 		})
 	}
 	for cur := lo; cur < hi; {
-		if i < len(h.pend) {
-			if ps := rel(h.pend[i].seq); ps <= cur {
-				pe := min(ps+int64(h.pend[i].span()), hi)
+		if i < len(q.pend) {
+			if ps := rel(q.pend[i].seq); ps <= cur {
+				pe := min(ps+int64(q.pend[i].span()), hi)
 				a.stats.RetransmittedBytes += pe - cur
 				cur = pe
 				i++
@@ -899,8 +918,8 @@ func (a *Assembler) buffer(c *conn, s Side, start uint32, payload []byte, missin
 			}
 		}
 		stop := hi
-		if i < len(h.pend) {
-			stop = min(stop, rel(h.pend[i].seq))
+		if i < len(q.pend) {
+			stop = min(stop, rel(q.pend[i].seq))
 		}
 		// Insert the part [cur, stop) of the new segment.
 		from, to := int(cur-lo), int(stop-lo)
@@ -911,9 +930,9 @@ func (a *Assembler) buffer(c *conn, s Side, start uint32, payload []byte, missin
 			copy(p.data, d)
 		}
 		p.missing = (to - from) - len(p.data)
-		h.buffered += p.cost()
+		q.buffered += p.cost()
 		a.buffered += int64(p.cost())
-		h.pend = slices.Insert(h.pend, i, p)
+		q.pend = slices.Insert(q.pend, i, p)
 		i++
 		cur = stop
 	}
@@ -921,8 +940,8 @@ func (a *Assembler) buffer(c *conn, s Side, start uint32, payload []byte, missin
 		a.stats.PeakBuffered = a.buffered
 	}
 	// Over the limit: give up on the holes, oldest first.
-	for (h.buffered > a.opt.MaxBufferedPerDirection || len(h.pend) > a.maxPend) && len(h.pend) > 0 {
-		a.skipTo(c, s, h.pend[0].seq, a.gapTime(h, t))
+	for (q.buffered > a.opt.MaxBufferedPerDirection || len(q.pend) > a.maxPend) && len(q.pend) > 0 {
+		a.skipTo(c, s, q.pend[0].seq, a.gapTime(h, t))
 		a.drain(c, s, true)
 	}
 }
@@ -974,7 +993,7 @@ func (a *Assembler) sweep(now time.Time) {
 	for h := a.waiting.front(); h != nil && a.due(h.x.evTime, h.x.evN, now); h = a.waiting.front() {
 		a.waiting.remove(h)
 		c, s := h.x.c, h.x.side
-		if c.h != nil && !c.closed && (h.pending() || len(c.dir[s.Other()].pend) > 0) {
+		if c.h != nil && !c.closed && (h.pending() || len(c.dir[s.Other()].pend()) > 0) {
 			a.resolve(c, s, now)
 		}
 		if c.rst != nil && !c.closed {
@@ -997,7 +1016,7 @@ func (a *Assembler) resolve(c *conn, s Side, now time.Time) {
 		}
 		var holeEnd uint32
 		switch {
-		case len(h.pend) > 0 && !seqAfter(h.pend[0].seq, h.next):
+		case len(h.pend()) > 0 && !seqAfter(h.pend()[0].seq, h.next):
 			// No hole: held bytes waiting for the other direction,
 			// which waits for these (a retransmission carrying a later
 			// acknowledgement can make such a cycle). They have waited
@@ -1005,11 +1024,11 @@ func (a *Assembler) resolve(c *conn, s Side, now time.Time) {
 			a.drain(c, s, true)
 			a.settle(h)
 			continue
-		case len(h.pend) > 0:
-			holeEnd = h.pend[0].seq
+		case len(h.pend()) > 0:
+			holeEnd = h.pend()[0].seq
 		case h.fin && !h.done:
 			holeEnd = h.finSeq
-		case len(c.dir[s.Other()].pend) > 0 && bound-h.next < maxTrailingGap:
+		case len(c.dir[s.Other()].pend()) > 0 && bound-h.next < maxTrailingGap:
 			// The other direction holds bytes sent after these: give
 			// them up rather than hold those until the end.
 			holeEnd = bound
@@ -1066,11 +1085,11 @@ func (a *Assembler) flush(c *conn, t time.Time) {
 		progress = false
 		for s := SideA; s <= SideB; s++ {
 			h := &c.dir[s]
-			if !h.init || h.done || len(h.pend) == 0 {
+			if !h.init || h.done || len(h.pend()) == 0 {
 				continue
 			}
 			before := h.next
-			a.skipTo(c, s, h.pend[0].seq, a.gapTime(h, t))
+			a.skipTo(c, s, h.pend()[0].seq, a.gapTime(h, t))
 			a.drain(c, s, false)
 			progress = progress || h.next != before
 		}
@@ -1080,8 +1099,8 @@ func (a *Assembler) flush(c *conn, t time.Time) {
 		if !h.init || h.done {
 			continue
 		}
-		for len(h.pend) > 0 {
-			a.skipTo(c, s, h.pend[0].seq, a.gapTime(h, t))
+		for len(h.pend()) > 0 {
+			a.skipTo(c, s, h.pend()[0].seq, a.gapTime(h, t))
 			a.drain(c, s, true)
 		}
 		switch {
@@ -1115,7 +1134,7 @@ func (a *Assembler) end(c *conn, reason EndReason, t time.Time) {
 	a.releaseHoleState(&c.dir[1])
 	a.releaseAll(&c.dir[0])
 	a.releaseAll(&c.dir[1])
-	c.dir[0].pend, c.dir[1].pend = nil, nil
+	c.dir[0].q, c.dir[1].q = nil, nil
 	a.live.remove(c)
 	c.last = t
 	a.closed.pushFront(c)

@@ -227,7 +227,7 @@ func (a *Assembler) conn(c *h2decode.Conn) *connState {
 	if cs, ok := c.User.(*connState); ok {
 		return cs
 	}
-	cs := &connState{streams: map[uint32]*stream{}, closed: map[uint32]struct{}{}}
+	cs := &connState{} // the maps are made on first use
 	c.User = cs
 	a.stats.Connections++
 	return cs
@@ -248,6 +248,9 @@ func (a *Assembler) stream(c *h2decode.Conn, id uint32, t time.Time) *stream {
 	}
 	call := &Call{ConnID: c.Info.ID, StreamID: id, Start: t, GRPC: true, Protocol: ProtoGRPC}
 	s := &stream{call: call, conn: c}
+	if cs.streams == nil {
+		cs.streams = make(map[uint32]*stream)
+	}
 	cs.streams[id] = s
 	cs.order = append(cs.order, id)
 	if len(cs.order) > 2*a.opts.MaxOpenStreams+64 {
@@ -865,7 +868,14 @@ func (a *Assembler) Lost(c *h2decode.Conn, side capture.Side, t time.Time) {
 
 // End implements h2decode.Handler.
 func (a *Assembler) End(c *h2decode.Conn, reason capture.EndReason, t time.Time) {
-	cs := a.conn(c)
+	// A connection that carried no call has no state, and needs none now:
+	// it is only counted, as a.conn would.
+	var streams map[uint32]*stream
+	if cs, ok := c.User.(*connState); ok {
+		streams = cs.streams
+	} else {
+		a.stats.Connections++
+	}
 	kind := c.Kind.String()
 	if c.Info.TLS != nil {
 		// A TLS layer sat below: its plaintext was HTTP/2, or nothing
@@ -888,8 +898,8 @@ func (a *Assembler) End(c *h2decode.Conn, reason capture.EndReason, t time.Time)
 	if reason == capture.EndCapture {
 		state = StateCut
 	}
-	for _, id := range sortedIDs(cs.streams) {
-		s := cs.streams[id]
+	for _, id := range sortedIDs(streams) {
+		s := streams[id]
 		end := t
 		if s.call.State == StateReset {
 			end = s.lastSeen
@@ -943,6 +953,9 @@ func (a *Assembler) finish(c *h2decode.Conn, s *stream, t time.Time) {
 	cs := a.conn(c)
 	call := s.call
 	delete(cs.streams, call.StreamID)
+	if cs.closed == nil {
+		cs.closed = make(map[uint32]struct{})
+	}
 	cs.closed[call.StreamID] = struct{}{}
 	if len(cs.closed) > a.opts.MaxClosedStreams {
 		a.pruneClosed(cs, call.StreamID)
@@ -1041,6 +1054,9 @@ func guessClientByPort(addr [2]netip.AddrPort) capture.Side {
 }
 
 func sortedIDs(m map[uint32]*stream) []uint32 {
+	if len(m) == 0 {
+		return nil // most connections end with no call open
+	}
 	return slices.Sorted(maps.Keys(m))
 }
 

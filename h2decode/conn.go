@@ -120,8 +120,7 @@ type Conn struct {
 	// User is free for the handler's per-connection state.
 	User any
 
-	h    Handler
-	opts *Options
+	f    *factory
 	dirs [2]dirState
 	up   *upgradeState
 	h1   *h1Conn // set once the connection is found to be HTTP/1.x
@@ -130,6 +129,17 @@ type Conn struct {
 type factory struct {
 	h    Handler
 	opts Options
+	// Scratch shared by every connection of the factory, which are all fed
+	// from one goroutine and never while another uses it: the events
+	// handed to the handler (see Handler), reset after each call, and the
+	// Framer that parses non-DATA frames with the reader it replays each
+	// one from (empty between frames). The Framer's check of the frame
+	// order is per direction, so it is made by dirState.checkFrameOrder
+	// instead (the Framer allows any order).
+	hev    HeadersEvent
+	dev    DataEvent
+	fr     frameBytes
+	framer *http2.Framer
 }
 
 // NewFactory returns a capture.HandlerFactory that follows every TCP
@@ -140,7 +150,7 @@ func NewFactory(h Handler, opts Options) capture.HandlerFactory {
 }
 
 func (f *factory) NewConn(info *capture.ConnInfo) capture.ConnHandler {
-	c := &Conn{Info: info, h: f.h, opts: &f.opts}
+	c := &Conn{Info: info, f: f}
 	if info.SYNSeen {
 		c.setClient(capture.SideA, "handshake")
 	}
@@ -188,7 +198,7 @@ func (c *Conn) End(reason capture.EndReason, t time.Time) {
 		}
 		c.dirs[s].finish()
 	}
-	c.h.End(c, reason, t)
+	c.f.h.End(c, reason, t)
 }
 
 type dirMode uint8
@@ -204,58 +214,79 @@ const (
 	modeH1                     // HTTP/1.x messages (h1.go)
 )
 
-// dirState follows what one side sends.
+// dirState follows what one side sends. A connection holds two, so the
+// fields are ordered to pack tightly; what only some connections need (the
+// HPACK decoder, the Framer, HTTP/1.x state) hangs off pointers made on
+// first use.
 type dirState struct {
-	c        *Conn
-	side     capture.Side
-	mode     dirMode
-	synced   bool   // has been in frame sync at least once
-	gapped   bool   // bytes of this direction were lost at some point
-	maxFrame uint32 // largest frame this side may send, from the peer's SETTINGS
-	// maxFrameKnown is set once the peer's SETTINGS were seen: maxFrame is
-	// then the real limit, and a longer frame header is a lie to resync past.
-	maxFrameKnown bool
+	c *Conn
 
 	// buf holds bytes not yet consumed in detection, HTTP/1 and sync modes.
 	buf []byte
 	// chunkStarts are the offsets in buf where a packet's payload began:
 	// segment starts are likely frame starts.
 	chunkStarts []int
-	searched    int // bytes scanned for a boundary while never synced
+	searched    int    // bytes scanned for a boundary while never synced
+	payload     []byte // non-DATA payload of the frame being read, collected so far
+	block       []byte // the header block being collected
+	blockTime   time.Time
+
+	// hp decodes this side's header blocks. Until a block needs it, it is
+	// only described by hpLazy and hpSettingsMax (hpDue set): a fresh decoder
+	// that hpack makes on demand.
+	hp *hpackDecoder
+
+	maxFrame uint32 // largest frame this side may send, from the peer's SETTINGS
 
 	// The frame being read.
-	hdr     [frameHeaderLen]byte
-	nhdr    int
-	inFrame bool
-	fh      frameHeader
-	left    uint32 // payload bytes still to come
-	payload []byte // non-DATA payload collected so far
-	skip    bool   // drop the current frame's payload (too large, or damaged)
-	damaged bool   // bytes of the current frame were not captured
+	fh   frameHeader
+	left uint32 // payload bytes still to come
 	// DATA padding.
+	padLen uint32
+	pos    uint32 // payload bytes of the current frame consumed
+
+	blockStream uint32 // stream of the header block being collected
+
+	hpSettingsMax uint32 // the lazy decoder's settingsMax
+
+	// lastHeaderStream is the stream of an unfinished HEADERS or
+	// CONTINUATION the frames before were read from: the Framer's frame
+	// order state for this direction (0 when a new Framer would start).
+	lastHeaderStream uint32
+
+	hdr  [frameHeaderLen]byte
+	nhdr uint8
+
+	side   capture.Side
+	mode   dirMode
+	synced bool // has been in frame sync at least once
+	gapped bool // bytes of this direction were lost at some point
+	// maxFrameKnown is set once the peer's SETTINGS were seen: maxFrame is
+	// then the real limit, and a longer frame header is a lie to resync past.
+	maxFrameKnown bool
+
+	inFrame  bool
+	skip     bool // drop the current frame's payload (too large, or damaged)
+	damaged  bool // bytes of the current frame were not captured
 	padKnown bool
-	padLen   uint32
-	pos      uint32 // payload bytes of the current frame consumed
 
-	// The header block being collected.
-	block       []byte
-	blockOpen   bool
-	blockStream uint32
-	blockEnd    bool // END_STREAM of the HEADERS that opened it
-	blockTime   time.Time
-	blockPush   bool
-	blockBad    bool
+	blockOpen bool
+	blockEnd  bool // END_STREAM of the HEADERS that opened it
+	blockPush bool
+	blockBad  bool
 
-	hp     *hpackDecoder
-	framer *http2.Framer
-	fr     frameBytes
-
-	h1 h1Dir
-
-	// The events handed to the handler, reused (see Handler).
-	hev HeadersEvent
-	dev DataEvent
+	hpLazy hpFlags
 }
+
+// hpFlags describe the decoder of a direction that is due but not made yet:
+// it is, and its complete and settingsKnown fields.
+type hpFlags uint8
+
+const (
+	hpDue hpFlags = 1 << iota
+	hpComplete
+	hpSettingsKnown
+)
 
 // frameBytes replays one frame (header, then payload) to the Framer.
 type frameBytes struct{ hdr, payload []byte }
@@ -403,29 +434,56 @@ func (d *dirState) expectFrames() {
 		d.startHPACK(true)
 		d.mode = modeFrames
 		d.synced = true
-		d.framer = nil
+		d.lastHeaderStream = 0
 	}
 }
 
 // hpackSettings passes the receiver's SETTINGS_HEADER_TABLE_SIZE to the
 // decoder of this side's header blocks.
 func (d *dirState) hpackSettings(v uint32) {
-	if d.hp == nil {
+	if d.hp == nil && d.hpLazy&hpDue == 0 {
 		d.startHPACK(false)
+	}
+	if d.hp == nil {
+		d.hpSettingsMax = v
+		d.hpLazy |= hpSettingsKnown
+		return
 	}
 	d.hp.setSettingsMax(v)
 }
 
+// startHPACK starts (or, when !complete, loses the state of) the decoder of
+// this side's header blocks. A new decoder is only described until hpack
+// needs it: most connections in a busy capture never send a header block.
 func (d *dirState) startHPACK(complete bool) {
 	switch {
+	case d.hp == nil && d.hpLazy&hpDue == 0:
+		d.hpLazy, d.hpSettingsMax = hpDue, defaultHeaderTableSize
+		if complete {
+			d.hpLazy |= hpComplete | hpSettingsKnown
+		}
+	case d.hp == nil && complete:
+		// Due, so fresh (epoch 0, nothing inserted).
+		d.hpLazy |= hpComplete
 	case d.hp == nil:
-		d.hp = newHPACKDecoder(d.c.Info.ID, d.side, complete, d.c.opts.MaxTableSize)
+		d.hpack().lose()
 	case !complete:
 		d.hp.lose()
 	case d.hp.epoch == 0 && d.hp.inserted == 0:
 		// Made early (a SETTINGS value arrived first) and unused so far.
 		d.hp.complete = true
 	}
+}
+
+// hpack returns the decoder of this side's header blocks, making the lazy
+// one; nil if none was started.
+func (d *dirState) hpack() *hpackDecoder {
+	if d.hp == nil && d.hpLazy&hpDue != 0 {
+		d.hp = newHPACKDecoder(d.c.Info.ID, d.side, d.hpLazy&hpComplete != 0, d.c.f.opts.MaxTableSize)
+		d.hp.settingsMax, d.hp.settingsKnown = d.hpSettingsMax, d.hpLazy&hpSettingsKnown != 0
+		d.hpLazy = 0
+	}
+	return d.hp
 }
 
 // enterFrames switches to frame mode at offset off of buf and returns the
@@ -436,7 +494,7 @@ func (d *dirState) enterFrames(off int) []byte {
 	d.chunkStarts = d.chunkStarts[:0]
 	d.mode = modeFrames
 	d.synced = true
-	d.framer = nil
+	d.lastHeaderStream = 0
 	d.inFrame, d.nhdr = false, 0
 	return rest
 }
@@ -497,7 +555,7 @@ func (d *dirState) sync(t time.Time) ([]byte, bool) {
 	// Nothing plausible: keep the last few bytes, which may start a header.
 	keep := min(len(b), frameHeaderLen-1)
 	d.dropFront(len(b) - keep) // counts the dropped bytes as searched
-	if !d.synced && d.searched > d.c.opts.MaxSyncSearch {
+	if !d.synced && d.searched > d.c.f.opts.MaxSyncSearch {
 		d.c.Kind = KindNotHTTP2
 		d.c.note("%s: no HTTP/2 frame boundary in the first %d bytes; not decoded as HTTP/2", d.sideName(), d.searched)
 		d.off()
@@ -533,7 +591,7 @@ func (d *dirState) frames(data []byte, t time.Time) {
 				data = data[frameHeaderLen:]
 			} else {
 				n := copy(d.hdr[d.nhdr:], data)
-				d.nhdr += n
+				d.nhdr += uint8(n)
 				data = data[n:]
 				if d.nhdr < frameHeaderLen {
 					return
@@ -601,7 +659,7 @@ func (d *dirState) startFrame(h []byte, t time.Time) {
 			d.skip = true
 		}
 	case http2.FrameHeaders, http2.FrameContinuation, http2.FramePushPromise:
-		if int(d.fh.Length)+len(d.block) > d.c.opts.MaxHeaderBlock {
+		if int(d.fh.Length)+len(d.block) > d.c.f.opts.MaxHeaderBlock {
 			d.skip = true
 		}
 		if d.fh.Type == http2.FrameHeaders || d.fh.Type == http2.FramePushPromise {
@@ -663,7 +721,7 @@ func (d *dirState) endFrame(t time.Time) {
 			if d.damaged {
 				d.c.note("%s: a header block on stream %d was partly not captured; later blocks decoded with the table state unknown", d.sideName(), fh.StreamID)
 			} else if !(d.blockOpen && d.blockBad && d.blockStream == fh.StreamID) { // once per block
-				d.c.note("%s: header block on stream %d larger than %d bytes; skipped", d.sideName(), fh.StreamID, d.c.opts.MaxHeaderBlock)
+				d.c.note("%s: header block on stream %d larger than %d bytes; skipped", d.sideName(), fh.StreamID, d.c.f.opts.MaxHeaderBlock)
 			}
 			// The rest of the block is skipped too; its insertions are
 			// lost, and with them the table's state.
@@ -678,18 +736,13 @@ func (d *dirState) endFrame(t time.Time) {
 		}
 		return
 	}
-	if d.framer == nil {
-		d.framer = http2.NewFramer(io.Discard, &d.fr)
-		d.framer.SetMaxReadFrameSize(1<<24 - 1)
-	}
-	d.fr.hdr, d.fr.payload = d.hdr[:], d.payload
-	f, err := d.framer.ReadFrame()
+	f, err := d.readFrame()
 	if err != nil {
 		d.c.note("%s: bad %v frame on stream %d: %v", d.sideName(), fh.Type, fh.StreamID, err)
 		if fh.Type == http2.FrameHeaders || fh.Type == http2.FrameContinuation || fh.Type == http2.FramePushPromise {
 			d.dropBlock()
 		}
-		d.framer = nil
+		d.lastHeaderStream = 0
 		return
 	}
 	switch f := f.(type) {
@@ -710,7 +763,7 @@ func (d *dirState) endFrame(t time.Time) {
 	case *http2.ContinuationFrame:
 		if !d.blockOpen || f.StreamID != d.blockStream {
 			d.c.note("%s: CONTINUATION on stream %d without a HEADERS frame before it", d.sideName(), fh.StreamID)
-			d.hp.lose()
+			d.hpack().lose()
 			return
 		}
 		d.block = append(d.block, f.HeaderBlockFragment()...)
@@ -734,17 +787,58 @@ func (d *dirState) endFrame(t time.Time) {
 		})
 		d.peer().maxFrameKnown = true
 	case *http2.RSTStreamFrame:
-		d.c.h.Reset(d.c, d.side, fh.StreamID, f.ErrCode, t)
+		d.c.f.h.Reset(d.c, d.side, fh.StreamID, f.ErrCode, t)
 	case *http2.GoAwayFrame:
-		d.c.h.GoAway(d.c, d.side, f.LastStreamID, f.ErrCode, f.DebugData(), t)
+		d.c.f.h.GoAway(d.c, d.side, f.LastStreamID, f.ErrCode, f.DebugData(), t)
 	}
+}
+
+// readFrame parses the frame in hdr and payload with the factory's Framer,
+// as a Framer of this direction's own would.
+func (d *dirState) readFrame() (http2.Frame, error) {
+	if err := d.checkFrameOrder(); err != nil {
+		return nil, err
+	}
+	f := d.c.f
+	if f.framer == nil {
+		f.framer = http2.NewFramer(io.Discard, &f.fr)
+		f.framer.SetMaxReadFrameSize(1<<24 - 1)
+		f.framer.AllowIllegalReads = true // the order is checkFrameOrder's
+	}
+	f.fr.hdr, f.fr.payload = d.hdr[:], d.payload
+	fr, err := f.framer.ReadFrame()
+	f.fr.hdr, f.fr.payload = nil, nil
+	return fr, err
+}
+
+// checkFrameOrder is the check of http2.Framer.ReadFrame that HEADERS
+// without END_HEADERS is followed by CONTINUATION frames on its stream,
+// with the same error.
+func (d *dirState) checkFrameOrder() error {
+	fh := &d.fh
+	if d.lastHeaderStream != 0 {
+		if fh.Type != http2.FrameContinuation || fh.StreamID != d.lastHeaderStream {
+			return http2.ConnectionError(http2.ErrCodeProtocol)
+		}
+	} else if fh.Type == http2.FrameContinuation {
+		return http2.ConnectionError(http2.ErrCodeProtocol)
+	}
+	switch fh.Type {
+	case http2.FrameHeaders, http2.FrameContinuation:
+		if fh.Flags.Has(http2.FlagHeadersEndHeaders) {
+			d.lastHeaderStream = 0
+		} else {
+			d.lastHeaderStream = fh.StreamID
+		}
+	}
+	return nil
 }
 
 func (d *dirState) dropBlock() {
 	d.block = d.block[:0]
 	d.blockOpen = false
-	if d.hp != nil {
-		d.hp.lose()
+	if hp := d.hpack(); hp != nil {
+		hp.lose()
 	}
 }
 
@@ -753,13 +847,13 @@ func (d *dirState) endBlock() {
 	d.blockOpen = false
 	d.block = d.block[:0]
 	if d.blockBad {
-		d.hp.lose()
+		d.hpack().lose()
 		return
 	}
-	if d.hp == nil {
+	if d.hpack() == nil {
 		d.startHPACK(false)
 	}
-	fields, truncated, err := d.hp.decodeBlock(block, d.c.opts.MaxHeaderListSize)
+	fields, truncated, err := d.hpack().decodeBlock(block, d.c.f.opts.MaxHeaderListSize)
 	if d.blockPush {
 		return
 	}
@@ -786,20 +880,22 @@ func (d *dirState) endBlock() {
 			}
 		}
 	}
-	d.hev = HeadersEvent{
+	hev := &d.c.f.hev
+	*hev = HeadersEvent{
 		Side: d.side, StreamID: d.blockStream, Fields: fields, EndStream: d.blockEnd,
 		Time: d.blockTime, Err: err, Truncated: truncated,
 	}
-	d.c.h.Headers(d.c, &d.hev)
-	d.hev = HeadersEvent{}
+	d.c.f.h.Headers(d.c, hev)
+	*hev = HeadersEvent{}
 }
 
-// emitData hands ev to the handler through the event kept in d, so that
+// emitData hands ev to the handler through the factory's event, so that
 // the hot path allocates no event (handlers must not keep the pointer).
 func (d *dirState) emitData(ev DataEvent) {
-	d.dev = ev
-	d.c.h.Data(d.c, &d.dev)
-	d.dev = DataEvent{}
+	dev := &d.c.f.dev
+	*dev = ev
+	d.c.f.h.Data(d.c, dev)
+	*dev = DataEvent{}
 }
 
 // gap handles bytes the capture missed. Inside a DATA payload only that
@@ -826,14 +922,14 @@ func (d *dirState) gap(n int64, t time.Time) {
 			return
 		}
 		if d.inFrame && d.fh.Type == http2.FrameData && !d.skip {
-			d.c.h.Data(d.c, &DataEvent{Side: d.side, StreamID: d.fh.StreamID, Lost: -1, Time: t})
+			d.c.f.h.Data(d.c, &DataEvent{Side: d.side, StreamID: d.fh.StreamID, Lost: -1, Time: t})
 		}
 		d.c.note("%s: %s not captured; frame sync lost until the next frame boundary, and with it the HPACK table state", d.sideName(), sizeText(n))
 		d.inFrame, d.nhdr = false, 0
 		d.block = d.block[:0]
 		d.blockOpen = false
 		d.startSync(t)
-		d.c.h.Lost(d.c, d.side, t)
+		d.c.f.h.Lost(d.c, d.side, t)
 	case modeBody:
 		d.c.note("%s: part of the upgraded request body was not captured", d.sideName())
 		d.startSync(t)
@@ -860,7 +956,7 @@ func (d *dirState) dataLost(n uint32, t time.Time) {
 		return
 	}
 	lost := min(d.pos, dataEnd) - start
-	d.c.h.Data(d.c, &DataEvent{Side: d.side, StreamID: d.fh.StreamID, Lost: int64(lost), Time: t})
+	d.c.f.h.Data(d.c, &DataEvent{Side: d.side, StreamID: d.fh.StreamID, Lost: int64(lost), Time: t})
 }
 
 func (d *dirState) finish() {

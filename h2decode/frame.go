@@ -14,9 +14,9 @@ const maxStrictFrameLen = 16384
 
 type frameHeader struct {
 	Length   uint32
+	StreamID uint32
 	Type     http2.FrameType
 	Flags    http2.Flags
-	StreamID uint32
 	reserved bool
 }
 

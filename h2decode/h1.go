@@ -55,6 +55,7 @@ type h1Dir struct {
 
 // h1Conn is the HTTP/1.x state of a connection.
 type h1Conn struct {
+	dirs    [2]h1Dir // d.h1() of each direction
 	nextID  uint32
 	pending []h1Request // requests waiting for their response, oldest first
 	shaky   bool        // framing was lost (said once): pairing after it is inferred
@@ -65,6 +66,10 @@ type h1Request struct {
 	head    bool // a HEAD request: its response has no body
 	connect bool
 }
+
+// h1 is the HTTP/1.x state of the direction, once the connection is
+// HTTP/1.x (c.h1 set).
+func (d *dirState) h1() *h1Dir { return &d.c.h1.dirs[d.side] }
 
 func (c *Conn) newH1Stream() uint32 {
 	id := c.h1.nextID
@@ -99,13 +104,13 @@ func (c *Conn) startH1(t time.Time) {
 		d.buf = nil
 		d.chunkStarts = nil
 		d.mode = modeH1
-		if d.h1.phase != h1Body {
-			d.h1.phase = h1Head
+		if d.h1().phase != h1Body {
+			d.h1().phase = h1Head
 			if len(buf) > 0 && !looksHTTP1(buf) && !mayBecomeHTTP1(buf) {
-				d.h1.phase = h1Resync
+				d.h1().phase = h1Resync
 			}
 		}
-		d.h1.headTime = t
+		d.h1().headTime = t
 		if len(buf) > 0 {
 			d.h1Feed(buf, t)
 		}
@@ -121,22 +126,23 @@ func (c *Conn) declineUpgrade() {
 	id := c.newH1Stream()
 	c.h1.pending = append(c.h1.pending, h1Request{id: id})
 	hasBody := len(up.body) > 0 || !up.bodyDone
-	d.hev = HeadersEvent{Side: d.side, StreamID: id, Fields: up.fields, EndStream: !hasBody, Time: up.time}
-	c.h.Headers(c, &d.hev)
-	d.hev = HeadersEvent{}
+	hev := &c.f.hev
+	*hev = HeadersEvent{Side: d.side, StreamID: id, Fields: up.fields, EndStream: !hasBody, Time: up.time}
+	c.f.h.Headers(c, hev)
+	*hev = HeadersEvent{}
 	if len(up.body) > 0 {
 		d.emitData(DataEvent{Side: d.side, StreamID: id, Data: up.body, EndStream: up.bodyDone, Time: up.bodyTime})
 	}
 	up.body = nil
 	if !up.bodyDone {
-		d.h1.phase, d.h1.left, d.h1.stream = h1Body, up.bodyLeft, id
+		d.h1().phase, d.h1().left, d.h1().stream = h1Body, up.bodyLeft, id
 		d.mode = modeH1
 	}
 }
 
 // h1Feed decodes bytes of an HTTP/1.x direction.
 func (d *dirState) h1Feed(data []byte, t time.Time) {
-	h := &d.h1
+	h := d.h1()
 	for len(data) > 0 && d.mode == modeH1 {
 		switch h.phase {
 		case h1Tunnel:
@@ -196,7 +202,7 @@ func (h *h1Dir) streaming() bool {
 // h1BodyPartDone is called when a Content-Length body or a chunk's data
 // has been read whole.
 func (d *dirState) h1BodyPartDone(t time.Time) {
-	h := &d.h1
+	h := d.h1()
 	if h.phase == h1ChunkData {
 		h.phase = h1ChunkEnd
 		return
@@ -209,7 +215,7 @@ func (d *dirState) h1BodyPartDone(t time.Time) {
 // h1Step parses the buffered phases (head, chunk-size line, trailers,
 // resync) until more bytes are needed or a streamed phase begins.
 func (d *dirState) h1Step(t time.Time) {
-	h := &d.h1
+	h := d.h1()
 	for d.mode == modeH1 {
 		switch h.phase {
 		case h1Head:
@@ -299,9 +305,9 @@ func (d *dirState) h1Step(t time.Time) {
 			h.stream = 0
 			h.phase = h1Head
 			if len(fields) > 0 {
-				d.hev = HeadersEvent{Side: d.side, StreamID: stream, Fields: fields, EndStream: true, Time: t}
-				d.c.h.Headers(d.c, &d.hev)
-				d.hev = HeadersEvent{}
+				d.c.f.hev = HeadersEvent{Side: d.side, StreamID: stream, Fields: fields, EndStream: true, Time: t}
+				d.c.f.h.Headers(d.c, &d.c.f.hev)
+				d.c.f.hev = HeadersEvent{}
 			} else {
 				d.emitData(DataEvent{Side: d.side, StreamID: stream, EndStream: true, Time: t})
 			}
@@ -329,7 +335,7 @@ func (d *dirState) h1Step(t time.Time) {
 // progress is marked lost (and, for a response, ended), and decoding waits
 // for the next start line.
 func (d *dirState) h1Lost(t time.Time, why string) {
-	h := &d.h1
+	h := d.h1()
 	d.c.note("%s: %s; HTTP/1.x framing lost until the next start line", d.sideName(), why)
 	if !d.c.h1.shaky {
 		d.c.h1.shaky = true
@@ -352,7 +358,7 @@ func (d *dirState) h1Lost(t time.Time, why string) {
 
 // h1Gap handles bytes of an HTTP/1.x direction that were not captured.
 func (d *dirState) h1Gap(n int64, t time.Time) {
-	h := &d.h1
+	h := d.h1()
 	switch h.phase {
 	case h1Tunnel:
 		return
@@ -382,7 +388,7 @@ func (d *dirState) h1Gap(n int64, t time.Time) {
 
 // h1End is called when the connection ends.
 func (d *dirState) h1End(endFIN bool, t time.Time) {
-	h := &d.h1
+	h := d.h1()
 	switch {
 	case h.phase == h1Close && h.stream != 0 && endFIN:
 		d.emitData(DataEvent{Side: d.side, StreamID: h.stream, EndStream: true, Time: t})
@@ -414,7 +420,7 @@ func headEnd(b []byte) (int, int) {
 
 // h1Head handles a complete head (without its final empty line).
 func (d *dirState) h1Head(head []byte, t time.Time) {
-	h := &d.h1
+	h := d.h1()
 	line, rest, _ := bytes.Cut(head, []byte("\n"))
 	line = bytes.TrimRight(line, "\r")
 	if bytes.HasPrefix(line, []byte("HTTP/")) {
@@ -448,14 +454,14 @@ func (d *dirState) h1Head(head []byte, t time.Time) {
 	ch.pending = append(ch.pending, h1Request{id: id, head: method == "HEAD", connect: method == "CONNECT"})
 	h.stream = id
 	bodyKind, length, bad := bodyFraming(fields, true)
-	d.hev = HeadersEvent{Side: d.side, StreamID: id, Fields: fields, EndStream: bodyKind == bodyNone && !bad, Time: h.headTime}
-	d.c.h.Headers(d.c, &d.hev)
-	d.hev = HeadersEvent{}
+	d.c.f.hev = HeadersEvent{Side: d.side, StreamID: id, Fields: fields, EndStream: bodyKind == bodyNone && !bad, Time: h.headTime}
+	d.c.f.h.Headers(d.c, &d.c.f.hev)
+	d.c.f.hev = HeadersEvent{}
 	d.h1StartBody(bodyKind, length, bad, t)
 }
 
 func (d *dirState) h1Response(line, rest []byte, t time.Time) {
-	h := &d.h1
+	h := d.h1()
 	status, ok := parseStatusLine(line)
 	if !ok {
 		d.h1Lost(t, "malformed status line")
@@ -485,9 +491,9 @@ func (d *dirState) h1Response(line, rest []byte, t time.Time) {
 		bodyKind, bad = bodyNone, false
 	}
 	h.stream = req.id
-	d.hev = HeadersEvent{Side: d.side, StreamID: req.id, Fields: fields, EndStream: bodyKind == bodyNone && !bad, Time: h.headTime}
-	d.c.h.Headers(d.c, &d.hev)
-	d.hev = HeadersEvent{}
+	d.c.f.hev = HeadersEvent{Side: d.side, StreamID: req.id, Fields: fields, EndStream: bodyKind == bodyNone && !bad, Time: h.headTime}
+	d.c.f.h.Headers(d.c, &d.c.f.hev)
+	d.c.f.hev = HeadersEvent{}
 	if tunnel {
 		proto, _ := fieldValue(fields, "upgrade")
 		if proto == "" {
@@ -496,7 +502,7 @@ func (d *dirState) h1Response(line, rest []byte, t time.Time) {
 		d.c.note("the connection switched to %s (HTTP %d); the rest is not decoded", proto, status)
 		for s := range d.c.dirs {
 			dd := &d.c.dirs[s]
-			dd.h1.phase, dd.h1.stream = h1Tunnel, 0
+			dd.h1().phase, dd.h1().stream = h1Tunnel, 0
 			dd.buf = nil
 		}
 		return
@@ -545,7 +551,7 @@ func bodyFraming(fs []HeaderField, request bool) (k bodyKind, length int64, bad 
 }
 
 func (d *dirState) h1StartBody(k bodyKind, length int64, bad bool, t time.Time) {
-	h := &d.h1
+	h := d.h1()
 	if bad {
 		d.h1Lost(t, "invalid Content-Length or Transfer-Encoding")
 		return

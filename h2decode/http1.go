@@ -172,7 +172,7 @@ func (d *dirState) body(data []byte, t time.Time) []byte {
 	chunk := data[:n]
 	up.bodyLeft -= n
 	if up.confirmed {
-		d.c.h.Data(d.c, &DataEvent{Side: d.side, StreamID: 1, Data: chunk, EndStream: up.bodyLeft == 0, Time: t})
+		d.c.f.h.Data(d.c, &DataEvent{Side: d.side, StreamID: 1, Data: chunk, EndStream: up.bodyLeft == 0, Time: t})
 	} else if len(up.body)+len(chunk) <= maxUpgradeBody {
 		up.body = append(up.body, chunk...)
 		up.bodyTime = t
@@ -191,9 +191,9 @@ func (d *dirState) confirmUpgrade() {
 	up.confirmed = true
 	side := d.side.Other()
 	hasBody := up.bodyDone && len(up.body) > 0 || !up.bodyDone
-	d.c.h.Headers(d.c, &HeadersEvent{Side: side, StreamID: 1, Fields: up.fields, EndStream: !hasBody, Time: up.time, Upgrade: true})
+	d.c.f.h.Headers(d.c, &HeadersEvent{Side: side, StreamID: 1, Fields: up.fields, EndStream: !hasBody, Time: up.time, Upgrade: true})
 	if len(up.body) > 0 {
-		d.c.h.Data(d.c, &DataEvent{Side: side, StreamID: 1, Data: up.body, EndStream: up.bodyDone, Time: up.bodyTime})
+		d.c.f.h.Data(d.c, &DataEvent{Side: side, StreamID: 1, Data: up.body, EndStream: up.bodyDone, Time: up.bodyTime})
 	}
 	up.body = nil
 }

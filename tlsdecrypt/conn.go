@@ -115,13 +115,19 @@ const (
 )
 
 // conn is one connection: a TCP connection's two directions as TLS.
+// A connection that is not TLS costs only the few fields before tlsConn;
+// the TLS state is allocated once the first bytes show a handshake record.
 type conn struct {
 	f     *Factory
 	ci    *capture.ConnInfo
 	inner capture.ConnHandler
-	mode  connMode
-	head  [2][]byte // first bytes of each side while detecting
+	*tlsConn
+	head [2][]byte // first bytes of each side while detecting
+	mode connMode
+}
 
+// tlsConn is the state of a connection found to be TLS (mode modeTLS).
+type tlsConn struct {
 	info         *Info
 	d            [2]dir
 	clientSide   capture.Side
@@ -183,7 +189,7 @@ func (c *conn) Data(s capture.Side, data []byte, t time.Time) {
 		return
 	}
 	c.mode = modeTLS
-	c.info = &Info{}
+	c.tlsConn = &tlsConn{info: &Info{}}
 	c.ci.TLS = c.info
 	c.d[0].side, c.d[1].side = capture.SideA, capture.SideB
 	if o := s.Other(); len(c.head[o]) > 0 {
@@ -233,7 +239,7 @@ func (c *conn) Gap(s capture.Side, n int64, t time.Time) {
 
 func (c *conn) End(reason capture.EndReason, t time.Time) {
 	c.f.CheckKeys()
-	if c.waiting {
+	if c.tlsConn != nil && c.waiting {
 		c.tryKeys(true) // a last look, then decided either way
 	}
 	if c.mode == modeTLS {
