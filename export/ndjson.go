@@ -115,12 +115,7 @@ func AppendCall(b []byte, c *grpcframe.Call, opt Options) []byte {
 		u.max = DefaultMaxCallBytes
 	}
 	b = append(b, '{')
-	b = appendKey(b, "conn")
-	b = appendInt(b, int64(c.ConnID))
-	b = appendKey(b, "client")
-	b = appendAddrPort(b, c.Client)
-	b = appendKey(b, "server")
-	b = appendAddrPort(b, c.Server)
+	b = appendEndpoints(b, c)
 	if c.RolesGuessed {
 		b = appendKey(b, "roles_guessed")
 		b = append(b, "true"...)
@@ -254,6 +249,17 @@ func AppendCall(b []byte, c *grpcframe.Call, opt Options) []byte {
 		b = append(b, ']')
 	}
 	return append(b, '}')
+}
+
+// appendEndpoints adds the keys that say where a call ran: conn, client,
+// server.
+func appendEndpoints(b []byte, c *grpcframe.Call) []byte {
+	b = appendKey(b, "conn")
+	b = appendInt(b, int64(c.ConnID))
+	b = appendKey(b, "client")
+	b = appendAddrPort(b, c.Client)
+	b = appendKey(b, "server")
+	return appendAddrPort(b, c.Server)
 }
 
 func appendStatus(b []byte, s *grpcframe.Status, opt Options) []byte {

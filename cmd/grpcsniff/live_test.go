@@ -95,6 +95,21 @@ func (testService) FullDuplexCall(st testpb.TestService_FullDuplexCallServer) er
 	}
 }
 
+// startTestServer serves testService on a free loopback port until the
+// test ends.
+func startTestServer(t *testing.T, opts ...grpc.ServerOption) (addr string, port int) {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer(opts...)
+	testpb.RegisterTestServiceServer(srv, testService{})
+	go srv.Serve(lis)
+	t.Cleanup(srv.Stop)
+	return lis.Addr().String(), lis.Addr().(*net.TCPAddr).Port
+}
+
 // fourKinds makes one call of each kind through conn.
 func fourKinds(t *testing.T, conn *grpc.ClientConn) {
 	t.Helper()
@@ -252,21 +267,13 @@ func liveCalls(t *testing.T, ndjson string) map[string]map[string]any {
 // Ctrl-C ended the capture cleanly.
 func TestLiveLoopbackFourKinds(t *testing.T) {
 	requireLive(t)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := grpc.NewServer()
-	testpb.RegisterTestServiceServer(srv, testService{})
-	go srv.Serve(lis)
-	defer srv.Stop()
-	port := lis.Addr().(*net.TCPAddr).Port
+	addr, port := startTestServer(t)
 
 	dir := t.TempDir()
 	pcap := filepath.Join(dir, "live.pcapng")
 	sn := startSniffer(t, "-i", "lo", "-f", fmt.Sprintf("tcp port %d", port), "--json", "--partial", "-w", pcap)
 
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,15 +376,7 @@ func selfSigned(t *testing.T) tls.Certificate {
 func TestLiveTLSKeylogFollowed(t *testing.T) {
 	requireLive(t)
 	cert := selfSigned(t)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := grpc.NewServer(grpc.Creds(credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{cert}})))
-	testpb.RegisterTestServiceServer(srv, testService{})
-	go srv.Serve(lis)
-	defer srv.Stop()
-	port := lis.Addr().(*net.TCPAddr).Port
+	addr, port := startTestServer(t, grpc.Creds(credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{cert}})))
 
 	dir := t.TempDir()
 	keylog := filepath.Join(dir, "keys.log") // written by the client below, after the capture starts
@@ -392,7 +391,7 @@ func TestLiveTLSKeylogFollowed(t *testing.T) {
 	pool := x509.NewCertPool()
 	leaf, _ := x509.ParseCertificate(cert.Certificate[0])
 	pool.AddCert(leaf)
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{
 		RootCAs: pool, ServerName: "live.test", KeyLogWriter: kf})))
 	if err != nil {
 		t.Fatal(err)
@@ -480,16 +479,9 @@ func (s *sniffer) wait(t *testing.T) {
 // call still open when it stops is written, marked cut.
 func TestLiveStopConditions(t *testing.T) {
 	requireLive(t)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := grpc.NewServer()
-	testpb.RegisterTestServiceServer(srv, testService{})
-	go srv.Serve(lis)
-	defer srv.Stop()
-	port := fmt.Sprintf("tcp port %d", lis.Addr().(*net.TCPAddr).Port)
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	addr, p := startTestServer(t)
+	port := fmt.Sprintf("tcp port %d", p)
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -548,17 +540,10 @@ func TestLiveTUI(t *testing.T) {
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Fatal("the live TUI test needs tmux (apt-get install tmux; .ci/run installs it), or GRPCSNIFF_NO_LIVE=1 to skip the live tests")
 	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := grpc.NewServer()
-	testpb.RegisterTestServiceServer(srv, testService{})
-	go srv.Serve(lis)
-	defer srv.Stop()
+	addr, port := startTestServer(t)
 
 	session := fmt.Sprintf("grpcsniff-test-%d", os.Getpid())
-	cmdline := fmt.Sprintf("env GRPCSNIFF_RUN_MAIN=1 %s -i lo -f 'tcp port %d'", os.Args[0], lis.Addr().(*net.TCPAddr).Port)
+	cmdline := fmt.Sprintf("env GRPCSNIFF_RUN_MAIN=1 %s -i lo -f 'tcp port %d'", os.Args[0], port)
 	if out, err := exec.Command("tmux", "new-session", "-d", "-s", session, "-x", "160", "-y", "30", cmdline).CombinedOutput(); err != nil {
 		t.Fatalf("tmux: %v: %s", err, out)
 	}
@@ -583,7 +568,7 @@ func TestLiveTUI(t *testing.T) {
 	}
 	waitScreen("the capture running", func(s string) bool { return strings.Contains(s, "capturing") })
 
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
