@@ -34,7 +34,9 @@ type Options struct {
 	// 16 MiB.
 	MaxMessageSize int
 	// MaxClosedStreams bounds the stream ids remembered per connection to
-	// recognise late frames of finished calls. Default 4096.
+	// recognise late frames of finished calls; a frame for a stream id
+	// below the ones remembered, and not open, is taken as late too (ids
+	// only grow). Default 1024.
 	MaxClosedStreams int
 	// MaxOpenStreams bounds the calls open at once on one connection: when
 	// a new stream would exceed it, the oldest open call is handed on as it
@@ -62,7 +64,7 @@ func (o *Options) fill() {
 		o.MaxMessageSize = 16 << 20
 	}
 	if o.MaxClosedStreams <= 0 {
-		o.MaxClosedStreams = 4096
+		o.MaxClosedStreams = 1024
 	}
 	if o.MaxOpenStreams <= 0 {
 		o.MaxOpenStreams = DefaultMaxOpenStreams
@@ -170,6 +172,9 @@ type connState struct {
 	// firstRequest is the lowest stream id whose request headers were
 	// captured (0: none yet).
 	firstRequest uint32
+	// forgotten: closed ids below it were dropped from closed to bound
+	// its size; a stream below it that is not open is finished.
+	forgotten uint32
 }
 
 // startMissing marks a call whose request headers were not captured. Stream
@@ -240,7 +245,7 @@ func (a *Assembler) stream(c *h2decode.Conn, id uint32, t time.Time) *stream {
 	if s := cs.streams[id]; s != nil {
 		return s
 	}
-	if _, done := cs.closed[id]; done || id == 0 {
+	if _, done := cs.closed[id]; done || id == 0 || id < cs.forgotten {
 		return nil
 	}
 	if len(cs.streams) >= a.opts.MaxOpenStreams {
@@ -1029,6 +1034,7 @@ func (a *Assembler) finish(c *h2decode.Conn, s *stream, t time.Time) {
 func (a *Assembler) pruneClosed(cs *connState, newest uint32) {
 	// Stream ids only grow, so the oldest closed ids are the smallest.
 	limit := newest - min(newest, uint32(a.opts.MaxClosedStreams))
+	cs.forgotten = max(cs.forgotten, limit)
 	for id := range cs.closed {
 		if id < limit {
 			delete(cs.closed, id)

@@ -459,3 +459,29 @@ func TestDecompressorReuse(t *testing.T) {
 		}
 	}
 }
+
+// A connection remembers a bounded number of finished stream ids; a late
+// frame for an older finished stream, forgotten since, is still taken as
+// late rather than as a new call, and an old stream still open goes on.
+func TestClosedStreamsBounded(t *testing.T) {
+	h := newHarness(t, Options{MaxClosedStreams: 64})
+	h.request(1) // stays open
+	h.data(cli, 1, frame(0, []byte("\x0a\x01a")), false)
+	for id := uint32(3); id < 3+2*200; id += 2 {
+		h.request(id)
+		h.data(cli, id, frame(0, []byte("\x0a\x01b")), true)
+		h.headers(srv, id, true, ":status", "200", "content-type", "application/grpc", "grpc-status", "0")
+	}
+	if cs := h.a.conn(h.c); len(cs.closed) > 64+1 {
+		t.Fatalf("%d closed ids remembered, want at most 65", len(cs.closed))
+	}
+	h.data(srv, 5, frame(0, []byte("late")), false)               // long finished, forgotten
+	h.headers(srv, 1, true, ":status", "200", "grpc-status", "0") // the old open call ends
+	calls := h.end()
+	if len(calls) != 201 {
+		t.Fatalf("%d calls, want 201 (no call made of the late frame)", len(calls))
+	}
+	if c := calls[0]; c.StreamID != 1 || c.State != StateComplete || len(c.Requests) != 1 {
+		t.Fatalf("the call open throughout: %+v", c)
+	}
+}
