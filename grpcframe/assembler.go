@@ -132,6 +132,9 @@ func (a *Assembler) linkPreflight(c *h2decode.Conn, s *stream) {
 	}
 }
 
+// maxConnNotes bounds Stats.ConnNotes.
+const maxConnNotes = 1000
+
 // Stats counts what the assembler saw.
 type Stats struct {
 	Calls       int
@@ -139,8 +142,12 @@ type Stats struct {
 	// ByKind counts connections by what they were found to carry.
 	ByKind map[string]int
 	// ConnNotes are the notes of connections that were not HTTP/2 or had
-	// trouble, prefixed with the connection's endpoints.
-	ConnNotes []string
+	// trouble, prefixed with the connection's endpoints: the first
+	// maxConnNotes of them (a live capture on a busy host would otherwise
+	// keep one for every SSH or database connection, for days);
+	// MoreConnNotes counts the others.
+	ConnNotes     []string
+	MoreConnNotes int
 	// Evicted counts calls closed because their connection had more than
 	// Options.MaxOpenStreams open (see StateEvicted).
 	Evicted int
@@ -896,6 +903,10 @@ func (a *Assembler) End(c *h2decode.Conn, reason capture.EndReason, t time.Time)
 	a.stats.ByKind[kind]++
 	if len(c.Notes) > 0 {
 		for _, n := range c.Notes {
+			if len(a.stats.ConnNotes) == maxConnNotes {
+				a.stats.MoreConnNotes++
+				continue
+			}
 			a.stats.ConnNotes = append(a.stats.ConnNotes, fmt.Sprintf("%s ↔ %s: %s", c.Info.Addr[0], c.Info.Addr[1], n))
 		}
 	}

@@ -485,3 +485,16 @@ func TestClosedStreamsBounded(t *testing.T) {
 		t.Fatalf("the call open throughout: %+v", c)
 	}
 }
+
+// Connection notes are kept up to a bound and counted beyond it, so a
+// capture that runs for days does not keep one for every connection.
+func TestConnNotesBounded(t *testing.T) {
+	a := NewAssembler(SinkFunc(func(*Call) {}), Options{})
+	for i := range maxConnNotes + 5 {
+		c := &h2decode.Conn{Info: &capture.ConnInfo{ID: uint64(i + 1)}, Kind: h2decode.KindNotHTTP2, Notes: []string{"not HTTP/2"}}
+		a.End(c, capture.EndFIN, time.Unix(1000, 0))
+	}
+	if st := a.Stats(); len(st.ConnNotes) != maxConnNotes || st.MoreConnNotes != 5 {
+		t.Fatalf("%d notes kept, %d counted", len(st.ConnNotes), st.MoreConnNotes)
+	}
+}

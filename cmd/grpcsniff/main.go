@@ -93,11 +93,19 @@ type limits struct {
 	tlsNotes                          *notes // TLS connections that could not be (fully) decrypted
 }
 
-// notes collects lines for the summary.
-type notes struct{ lines []string }
+// notes collects lines for the summary: the first maxConnNotes, and a count
+// of the others (a live capture may run for days).
+type notes struct {
+	lines []string
+	more  int
+}
 
 func (n *notes) add(s string) {
-	if n != nil {
+	switch {
+	case n == nil:
+	case len(n.lines) == maxConnNotes:
+		n.more++
+	default:
 		n.lines = append(n.lines, s)
 	}
 }
@@ -427,6 +435,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		for _, n := range o.limits.tlsNotes.lines {
 			fmt.Fprintf(stderr, "%s: TLS %s\n", progName, n)
 		}
+		if n := o.limits.tlsNotes.more; n > 0 {
+			fmt.Fprintf(stderr, "%s: … and %d more TLS connections like these\n", progName, n)
+		}
 		if schemas.harvested > 0 {
 			fmt.Fprintf(stderr, "%s: %d schema files taken from reflection calls in the capture\n", progName, schemas.harvested)
 		}
@@ -492,7 +503,7 @@ func summarize(w io.Writer, st capture.Stats, cs grpcframe.Stats, calls int, l l
 	}
 	for i, n := range cs.ConnNotes {
 		if i == maxConnNotes {
-			fmt.Fprintf(w, "%s: … and %d more connection notes\n", progName, len(cs.ConnNotes)-i)
+			fmt.Fprintf(w, "%s: … and %d more connection notes\n", progName, len(cs.ConnNotes)-i+cs.MoreConnNotes)
 			break
 		}
 		fmt.Fprintf(w, "%s: %s\n", progName, n)
