@@ -84,3 +84,15 @@ func appendInt(b []byte, v int64) []byte { return strconv.AppendInt(b, v, 10) }
 // timeFormat is RFC 3339 with all nine digits of nanoseconds, so that times
 // line up and sort as text.
 const timeFormat = "2006-01-02T15:04:05.000000000Z07:00"
+
+// appendStrings appends a JSON array of strings.
+func appendStrings(b []byte, ss []string) []byte {
+	b = append(b, '[')
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, s)
+	}
+	return append(b, ']')
+}

@@ -145,14 +145,7 @@ func AppendCall(b []byte, c *grpcframe.Call, opt Options) []byte {
 	}
 	if len(c.MethodCandidates) > 1 {
 		b = appendKey(b, "method_candidates")
-		b = append(b, '[')
-		for i, m := range c.MethodCandidates {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, m)
-		}
-		b = append(b, ']')
+		b = appendStrings(b, c.MethodCandidates)
 	}
 	if c.Proto() == grpcframe.ProtoHTTP {
 		b = appendKey(b, "http_method")
@@ -239,14 +232,7 @@ func AppendCall(b []byte, c *grpcframe.Call, opt Options) []byte {
 	}
 	if len(notes) > 0 {
 		b = appendKey(b, "notes")
-		b = append(b, '[')
-		for i, n := range notes {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, n)
-		}
-		b = append(b, ']')
+		b = appendStrings(b, notes)
 	}
 	return append(b, '}')
 }
@@ -520,14 +506,7 @@ func appendDecoded(b []byte, d schema.Decoded) []byte {
 	b = append(b, d.JSON...)
 	if len(d.Unknown) > 0 {
 		b = appendKey(b, "unknown_fields")
-		b = append(b, '[')
-		for i, u := range d.Unknown {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, u)
-		}
-		b = append(b, ']')
+		b = appendStrings(b, d.Unknown)
 	}
 	return b
 }

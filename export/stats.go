@@ -75,8 +75,8 @@ func (s *Stats) Call(c *grpcframe.Call) {
 	}
 	m.ReqMsgs += len(c.Requests)
 	m.RespMsgs += len(c.Responses)
-	m.ReqBytes += wireBytes(c.Requests)
-	m.RespBytes += wireBytes(c.Responses)
+	m.ReqBytes += grpcframe.WireBytes(c.Requests)
+	m.RespBytes += grpcframe.WireBytes(c.Responses)
 }
 
 // Methods returns the summaries, most called first.

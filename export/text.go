@@ -86,8 +86,8 @@ func FormatLine(c *grpcframe.Call, loc *time.Location) string {
 	}
 	line := fmt.Sprintf("%s %s → %s %s %s %s ↑%d %s ↓%d %s",
 		c.Start.In(loc).Format("15:04:05.000000"), c.Client, c.Server, method, status,
-		FormatDuration(c.Duration()), len(c.Requests), FormatBytes(wireBytes(c.Requests)),
-		len(c.Responses), FormatBytes(wireBytes(c.Responses)))
+		FormatDuration(c.Duration()), len(c.Requests), FormatBytes(grpcframe.WireBytes(c.Requests)),
+		len(c.Responses), FormatBytes(grpcframe.WireBytes(c.Responses)))
 	if c.Proto() != grpcframe.ProtoGRPC {
 		line += " [" + c.Proto() + "]"
 	}
@@ -108,14 +108,6 @@ func FormatLine(c *grpcframe.Call, loc *time.Location) string {
 		line += " [bytes lost]"
 	}
 	return line
-}
-
-func wireBytes(ms []*grpcframe.Message) int64 {
-	var n int64
-	for _, m := range ms {
-		n += int64(m.Length)
-	}
-	return n
 }
 
 // FormatDuration prints a duration with about three significant digits.

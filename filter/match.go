@@ -35,7 +35,7 @@ func (c *cmp) match(call *grpcframe.Call, e *Expr) bool {
 	case kNumber:
 		return c.order(c.number(call))
 	case kBytes:
-		return c.order(wireBytes(call.Requests) + wireBytes(call.Responses))
+		return c.order(grpcframe.WireBytes(call.Requests) + grpcframe.WireBytes(call.Responses))
 	case kDuration:
 		if call.End.IsZero() {
 			return false
@@ -159,14 +159,6 @@ func (c *cmp) metadata(call *grpcframe.Call) bool {
 		return !any
 	}
 	return any
-}
-
-func wireBytes(ms []*grpcframe.Message) int64 {
-	var n int64
-	for _, m := range ms {
-		n += int64(m.Length)
-	}
-	return n
 }
 
 // String renders a comparison for debugging and tests.

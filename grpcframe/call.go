@@ -202,3 +202,13 @@ func Header(hs []h2decode.HeaderField, name string) (string, bool) {
 	}
 	return "", false
 }
+
+// WireBytes is the bytes the messages took on the wire: the sum of their
+// length prefixes (before decompression).
+func WireBytes(ms []*Message) int64 {
+	var n int64
+	for _, m := range ms {
+		n += int64(m.Length)
+	}
+	return n
+}

@@ -17,7 +17,7 @@ type row struct {
 }
 
 func (m *Model) makeRow(c *grpcframe.Call) row {
-	up, down := wireBytes(c.Requests), wireBytes(c.Responses)
+	up, down := grpcframe.WireBytes(c.Requests), grpcframe.WireBytes(c.Responses)
 	r := row{
 		time:   relTime(c.Start.Sub(m.base)),
 		client: c.Client.String(),
@@ -57,14 +57,6 @@ func (m *Model) makeRow(c *grpcframe.Call) row {
 		r.dur = "-"
 	}
 	return r
-}
-
-func wireBytes(ms []*grpcframe.Message) int64 {
-	var n int64
-	for _, m := range ms {
-		n += int64(m.Length)
-	}
-	return n
 }
 
 // relTime prints an offset from the first call, in seconds like tshark's

@@ -91,7 +91,7 @@ func (m *Model) computeStats() {
 		if !c.End.IsZero() && !c.Start.IsZero() {
 			ms.durs = append(ms.durs, c.Duration())
 		}
-		up, down := wireBytes(c.Requests), wireBytes(c.Responses)
+		up, down := grpcframe.WireBytes(c.Requests), grpcframe.WireBytes(c.Responses)
 		ms.upMsgs += len(c.Requests)
 		ms.downMsgs += len(c.Responses)
 		ms.upB += up
