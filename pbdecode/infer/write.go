@@ -2,6 +2,8 @@ package infer
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -49,7 +51,7 @@ func (s *Schema) Files() map[string]string {
 			w.line(0, "")
 			w.line(0, "package "+pkg+";")
 		}
-		names := sortedKeys(svcs)
+		names := slices.Sorted(maps.Keys(svcs))
 		// Message names must be unique in the package; method names are
 		// unless two services share one.
 		seenMethod := map[string]int{}
@@ -231,13 +233,4 @@ func quoteAll(ss []string) string {
 		q[i] = strconv.Quote(s)
 	}
 	return strings.Join(q, ", ")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }

@@ -3,6 +3,8 @@ package schema
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -80,7 +82,7 @@ func (r *Registry) AddFiles(fds ...*descriptorpb.FileDescriptorProto) error {
 	var errs []error
 	for len(pending) > 0 {
 		progress := false
-		for _, name := range sortedKeys(pending) {
+		for _, name := range slices.Sorted(maps.Keys(pending)) {
 			fd := pending[name]
 			if !r.depsKnownLocked(fd) {
 				continue
@@ -96,7 +98,7 @@ func (r *Registry) AddFiles(fds ...*descriptorpb.FileDescriptorProto) error {
 			}
 		}
 		if !progress {
-			for _, name := range sortedKeys(pending) {
+			for _, name := range slices.Sorted(maps.Keys(pending)) {
 				errs = append(errs, fmt.Errorf("%s: imports %s, which is not known", name, missingDeps(r.files, pending[name])))
 			}
 			break
@@ -118,15 +120,6 @@ func missingDeps(files *protoregistry.Files, fd *descriptorpb.FileDescriptorProt
 		}
 	}
 	return strings.Join(missing, ", ")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }
 
 // Method returns the request and response types of a method given as a gRPC
