@@ -170,12 +170,8 @@ func DecodePacket(p Packet, seg *Segment) (DecodeResult, string) {
 		if len(data) < 2 {
 			return DecodedMalformed, reasonPPPShort
 		}
-		switch binary.BigEndian.Uint16(data) {
-		case 0x0021:
-			et = etherTypeIPv4
-		case 0x0057:
-			et = etherTypeIPv6
-		default:
+		var ok bool
+		if et, ok = pppEtherType(binary.BigEndian.Uint16(data)); !ok {
 			return DecodedOther, ""
 		}
 		data = data[2:]
@@ -227,12 +223,8 @@ func decodeEtherType(et uint16, data []byte, cut int, seg *Segment) (DecodeResul
 			if len(data) < 8 {
 				return DecodedMalformed, reasonPPPoEShort
 			}
-			switch binary.BigEndian.Uint16(data[6:]) {
-			case 0x0021:
-				et = etherTypeIPv4
-			case 0x0057:
-				et = etherTypeIPv6
-			default:
+			var ok bool
+			if et, ok = pppEtherType(binary.BigEndian.Uint16(data[6:])); !ok {
 				return DecodedOther, ""
 			}
 			data = data[8:]
@@ -379,4 +371,16 @@ func decodeTCP(b []byte, src, dst netip.Addr, missing int, seg *Segment) (Decode
 	seg.Payload = payload
 	seg.Missing = missing
 	return DecodedTCP, ""
+}
+
+// pppEtherType maps a PPP protocol number to the EtherType of the same
+// network protocol; ok is false for anything but IPv4 and IPv6.
+func pppEtherType(proto uint16) (et uint16, ok bool) {
+	switch proto {
+	case 0x0021:
+		return etherTypeIPv4, true
+	case 0x0057:
+		return etherTypeIPv6, true
+	}
+	return 0, false
 }
