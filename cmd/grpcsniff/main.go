@@ -21,6 +21,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"time"
@@ -78,6 +79,7 @@ type options struct {
 	uiMaxCalls, uiMaxMessage int
 	filter                   string
 	keylog                   string
+	cpuProfile               string
 	limits                   limits
 }
 
@@ -253,6 +255,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.filter, "Y", "", "show only the calls that match the display filter `EXPR` (e.g. 'status != OK and method ~ Greeter'; see the README)")
 	o.limits.register(fs)
 	fs.StringVar(&o.keylog, "keylog", "", "decrypt TLS with the NSS key log in `FILE` (SSLKEYLOGFILE: curl, browsers, Go's KeyLogWriter, Node's keylog event)")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to `FILE` (for go tool pprof)")
 	var sf schemaFlags
 	sf.register(fs)
 	fs.Usage = func() {
@@ -292,6 +295,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if o.live.iface != "" {
 			o.uiMaxCalls = 100000
 		}
+	}
+
+	if o.cpuProfile != "" {
+		stop, err := startCPUProfile(o.cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: --cpuprofile: %v\n", progName, err)
+			return exitError
+		}
+		defer stop()
 	}
 
 	var in input
@@ -447,6 +459,20 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		status = exitNoCalls
 	}
 	return status
+}
+
+// startCPUProfile profiles the run into path until the returned function
+// is called.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // input is where packets come from: a capture file or a live interface.
