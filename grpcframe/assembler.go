@@ -1,7 +1,6 @@
 package grpcframe
 
 import (
-	"container/heap"
 	"errors"
 	"fmt"
 	"maps"
@@ -73,67 +72,16 @@ func (o *Options) fill() {
 
 // Assembler builds calls from HTTP/2 events. It implements h2decode.Handler.
 type Assembler struct {
-	sink    Sink
-	opts    Options
-	pending callHeap // calls started, in output order; finished ones wait for earlier ones
-	resets  []pendingReset
-	dec     decompressor
-	stats   Stats
-	// CORS preflights waiting for the call they were for (oldest first).
-	preflights map[preflightKey]Preflight
-	pfOrder    []preflightKey
+	// ord puts finished calls in order and pairs CORS preflights: a Merger
+	// of its own (NewAssembler), or an OpLog that a shared Merger replays
+	// (NewLoggingAssembler).
+	ord    orderer
+	merger *Merger // ord, when it is the assembler's own
+	opts   Options
+	resets []pendingReset
+	dec    decompressor
+	stats  Stats
 }
-
-// preflightKey pairs a CORS preflight with its call: a browser may send
-// them on different connections, but from the same address to the same
-// server and path.
-type preflightKey struct {
-	client netip.Addr
-	server netip.AddrPort
-	path   string
-	method string // the Access-Control-Request-Method
-}
-
-// maxPreflights bounds the preflights remembered.
-const maxPreflights = 1024
-
-func (a *Assembler) rememberPreflight(call *Call) {
-	m, _ := Header(call.RequestHeaders, "access-control-request-method")
-	k := preflightKey{call.Client.Addr(), call.Server, call.Method, strings.ToUpper(strings.TrimSpace(m))}
-	if a.preflights == nil {
-		a.preflights = map[preflightKey]Preflight{}
-	}
-	if _, ok := a.preflights[k]; !ok {
-		a.pfOrder = append(a.pfOrder, k)
-	}
-	a.preflights[k] = Preflight{ConnID: call.ConnID, StreamID: call.StreamID, Start: call.Start, HTTPStatus: call.HTTPStatus}
-	for len(a.pfOrder) > maxPreflights {
-		delete(a.preflights, a.pfOrder[0])
-		a.pfOrder = a.pfOrder[1:]
-	}
-}
-
-// linkPreflight attaches to a call the preflight that asked for it.
-func (a *Assembler) linkPreflight(c *h2decode.Conn, s *stream) {
-	call := s.call
-	if len(a.preflights) == 0 || call.CORSPreflight || call.MethodUnknown || call.Method == "" {
-		return
-	}
-	k := preflightKey{c.Info.Addr[s.clientSide].Addr(), c.Info.Addr[s.clientSide.Other()], call.Method, call.HTTPMethod}
-	if p, ok := a.preflights[k]; ok {
-		call.Preflight = &p
-		delete(a.preflights, k)
-		for i, o := range a.pfOrder {
-			if o == k {
-				a.pfOrder = append(a.pfOrder[:i], a.pfOrder[i+1:]...)
-				break
-			}
-		}
-	}
-}
-
-// maxConnNotes bounds Stats.ConnNotes.
-const maxConnNotes = 1000
 
 // Stats counts what the assembler saw.
 type Stats struct {
@@ -160,14 +108,48 @@ type Stats struct {
 	HeaderListCut, TableOverLimit int
 }
 
+// Add adds the counts of o (another share of the same capture) to s; the
+// connection notes are the Merger's, and left alone.
+func (s *Stats) Add(o Stats) {
+	s.Calls += o.Calls
+	s.Connections += o.Connections
+	if s.ByKind == nil {
+		s.ByKind = map[string]int{}
+	}
+	for k, n := range o.ByKind {
+		s.ByKind[k] += n
+	}
+	s.Evicted += o.Evicted
+	s.OverSize += o.OverSize
+	s.HeaderListCut += o.HeaderListCut
+	s.TableOverLimit += o.TableOverLimit
+}
+
 // NewAssembler returns an Assembler that hands finished calls to sink.
 func NewAssembler(sink Sink, opts Options) *Assembler {
 	opts.fill()
-	return &Assembler{sink: sink, opts: opts, stats: Stats{ByKind: map[string]int{}}}
+	m := NewMerger(sink, opts.EmitOnFinish)
+	return &Assembler{ord: m, merger: m, opts: opts, stats: Stats{ByKind: map[string]int{}}}
 }
 
-// Stats returns the counts so far.
-func (a *Assembler) Stats() Stats { return a.stats }
+// NewLoggingAssembler returns an Assembler for a share of a capture's
+// connections: it records in log what decides the output order, for a
+// Merger to replay together with the other shares' logs. opts must be the
+// same for every share, and the Merger's EmitOnFinish the same as opts'.
+func NewLoggingAssembler(log *OpLog, opts Options) *Assembler {
+	opts.fill()
+	return &Assembler{ord: log, opts: opts, stats: Stats{ByKind: map[string]int{}}}
+}
+
+// Stats returns the counts so far. The connection notes are those of the
+// assembler's own Merger; a logging assembler has none (see Merger.Notes).
+func (a *Assembler) Stats() Stats {
+	st := a.stats
+	if a.merger != nil {
+		st.ConnNotes, st.MoreConnNotes = a.merger.Notes()
+	}
+	return st
+}
 
 // connState is the per-connection state kept in h2decode.Conn.User.
 type connState struct {
@@ -277,7 +259,7 @@ func (a *Assembler) stream(c *h2decode.Conn, id uint32, t time.Time) *stream {
 		cs.order = cs.order[:j]
 	}
 	if !a.opts.EmitOnFinish {
-		heap.Push(&a.pending, call)
+		a.ord.push(call)
 	}
 	return s
 }
@@ -307,7 +289,6 @@ func (a *Assembler) evictOldest(c *h2decode.Conn, cs *connState, t time.Time) {
 
 // Headers implements h2decode.Handler.
 func (a *Assembler) Headers(c *h2decode.Conn, ev *h2decode.HeadersEvent) {
-	a.expireResets(ev.Time)
 	s := a.stream(c, ev.StreamID, ev.Time)
 	if s == nil {
 		return
@@ -348,7 +329,9 @@ func (a *Assembler) Headers(c *h2decode.Conn, ev *h2decode.HeadersEvent) {
 		}
 		a.readRequestHeaders(call, ev.Fields)
 		s.encoding[ev.Side] = sideEncoding(call, ev.Fields)
-		a.linkPreflight(c, s)
+		if call := s.call; !call.CORSPreflight && !call.MethodUnknown && call.Method != "" {
+			a.ord.link(call, preflightKey{c.Info.Addr[s.clientSide].Addr(), c.Info.Addr[s.clientSide.Other()], call.Method, call.HTTPMethod})
+		}
 	case first:
 		// The server's first block: response headers, or Trailers-Only.
 		if !s.sideKnown {
@@ -513,7 +496,6 @@ func (a *Assembler) readTrailers(call *Call, fs []h2decode.HeaderField) {
 
 // Data implements h2decode.Handler.
 func (a *Assembler) Data(c *h2decode.Conn, ev *h2decode.DataEvent) {
-	a.expireResets(ev.Time)
 	s := a.stream(c, ev.StreamID, ev.Time)
 	if s == nil {
 		return
@@ -786,7 +768,6 @@ const resetGrace = time.Second
 
 // Reset implements h2decode.Handler.
 func (a *Assembler) Reset(c *h2decode.Conn, side capture.Side, id uint32, code http2.ErrCode, t time.Time) {
-	a.expireResets(t)
 	s := a.stream(c, id, t)
 	if s == nil {
 		return
@@ -810,12 +791,13 @@ func (a *Assembler) Reset(c *h2decode.Conn, side capture.Side, id uint32, code h
 		return
 	}
 	s.resetAt = t
-	a.resets = append(a.resets, pendingReset{c, s})
+	a.resets = append(a.resets, pendingReset{c, s, a.ord.seq()})
 }
 
 type pendingReset struct {
-	c *h2decode.Conn
-	s *stream
+	c   *h2decode.Conn
+	s   *stream
+	seq uint64 // the OpLog position of the RST_STREAM (0 with a Merger of its own)
 }
 
 // expireResets finishes reset calls whose grace period is over.
@@ -828,6 +810,8 @@ func (a *Assembler) expireResets(now time.Time) {
 		switch {
 		case r.s.call == nil: // already finished
 		case now.Sub(r.s.resetAt) > resetGrace:
+			// Across shares, calls expire in the order they were reset.
+			a.ord.expiring(r.seq)
 			a.finish(r.c, r.s, r.s.lastSeen)
 		default:
 			a.resets[j] = r
@@ -901,14 +885,8 @@ func (a *Assembler) End(c *h2decode.Conn, reason capture.EndReason, t time.Time)
 		}
 	}
 	a.stats.ByKind[kind]++
-	if len(c.Notes) > 0 {
-		for _, n := range c.Notes {
-			if len(a.stats.ConnNotes) == maxConnNotes {
-				a.stats.MoreConnNotes++
-				continue
-			}
-			a.stats.ConnNotes = append(a.stats.ConnNotes, fmt.Sprintf("%s ↔ %s: %s", c.Info.Addr[0], c.Info.Addr[1], n))
-		}
+	for _, n := range c.Notes {
+		a.ord.note(fmt.Sprintf("%s ↔ %s: %s", c.Info.Addr[0], c.Info.Addr[1], n))
 	}
 	state := StateClosed
 	if reason == capture.EndCapture {
@@ -924,13 +902,13 @@ func (a *Assembler) End(c *h2decode.Conn, reason capture.EndReason, t time.Time)
 		}
 		a.finish(c, s, end)
 	}
-	a.flush()
+	a.ord.flush()
 }
 
 // Close emits every call still waiting for an earlier one. Call it after the
 // capture has ended and every connection has ended.
 func (a *Assembler) Close() {
-	a.flush()
+	a.ord.flush()
 }
 
 func (a *Assembler) endSide(c *h2decode.Conn, s *stream, side capture.Side, t time.Time) {
@@ -1030,16 +1008,13 @@ func (a *Assembler) finish(c *h2decode.Conn, s *stream, t time.Time) {
 		call.note("the server ended the stream without grpc-status")
 	}
 	if call.CORSPreflight {
-		a.rememberPreflight(call)
+		m, _ := Header(call.RequestHeaders, "access-control-request-method")
+		k := preflightKey{call.Client.Addr(), call.Server, call.Method, strings.ToUpper(strings.TrimSpace(m))}
+		a.ord.remember(k, Preflight{ConnID: call.ConnID, StreamID: call.StreamID, Start: call.Start, HTTPStatus: call.HTTPStatus})
 	}
 	s.call = nil
-	call.finished = true
 	a.stats.Calls++
-	if a.opts.EmitOnFinish {
-		a.sink.Call(call)
-		return
-	}
-	a.flush()
+	a.ord.finish(call)
 }
 
 func (a *Assembler) pruneClosed(cs *connState, newest uint32) {
@@ -1050,14 +1025,6 @@ func (a *Assembler) pruneClosed(cs *connState, newest uint32) {
 		if id < limit {
 			delete(cs.closed, id)
 		}
-	}
-}
-
-// flush hands on the finished calls that no unfinished call precedes.
-func (a *Assembler) flush() {
-	for len(a.pending) > 0 && a.pending[0].call.finished {
-		c := heap.Pop(&a.pending).(*Call)
-		a.sink.Call(c)
 	}
 }
 
@@ -1075,44 +1042,4 @@ func sortedIDs(m map[uint32]*stream) []uint32 {
 		return nil // most connections end with no call open
 	}
 	return slices.Sorted(maps.Keys(m))
-}
-
-// callHeap orders calls by start, connection and stream id. The keys are
-// copied into the entries (they never change once a call is pushed), so
-// that sifting compares within the slice instead of loading each Call.
-type callHeap []heapEntry
-
-type heapEntry struct {
-	start  time.Time
-	conn   uint64
-	stream uint32
-	call   *Call
-}
-
-func (h callHeap) Len() int { return len(h) }
-func (h callHeap) Less(i, j int) bool {
-	a, b := &h[i], &h[j]
-	if !a.start.Equal(b.start) {
-		return a.start.Before(b.start)
-	}
-	if a.conn != b.conn {
-		return a.conn < b.conn
-	}
-	return a.stream < b.stream
-}
-func (h callHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-
-// Push takes a *Call.
-func (h *callHeap) Push(x any) {
-	c := x.(*Call)
-	*h = append(*h, heapEntry{start: c.Start, conn: c.ConnID, stream: c.StreamID, call: c})
-}
-
-// Pop returns a *Call.
-func (h *callHeap) Pop() any {
-	old := *h
-	c := old[len(old)-1].call
-	old[len(old)-1] = heapEntry{}
-	*h = old[:len(old)-1]
-	return c
 }

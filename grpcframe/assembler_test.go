@@ -361,12 +361,18 @@ func TestResetCrossesTrailers(t *testing.T) {
 	if c.State != StateReset || c.ResetBy != "client" || c.ResetCode != http2.ErrCodeCancel || c.Status == nil || c.Status.Name != "DEADLINE_EXCEEDED" {
 		t.Fatalf("state %v by %s code %v status %+v", c.State, c.ResetBy, c.ResetCode, c.Status)
 	}
-	// Without an answer, the call ends once the grace period has passed.
+	// Without an answer, the call ends at the first sweep (Tick) once the
+	// grace period has passed.
 	h = newHarness(t, Options{})
 	h.request(1)
 	h.a.Reset(h.c, cli, 1, http2.ErrCodeCancel, h.tick())
+	h.a.Tick(h.now.Add(resetGrace / 2))
+	if len(h.calls) != 0 {
+		t.Fatalf("reset call emitted inside its grace period: %v", h.calls)
+	}
 	h.now = h.now.Add(2 * resetGrace)
 	h.request(3)
+	h.a.Tick(h.now)
 	if len(h.calls) != 1 || h.calls[0].State != StateReset {
 		t.Fatalf("reset call not emitted after the grace period: %v", h.calls)
 	}

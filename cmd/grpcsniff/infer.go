@@ -49,14 +49,14 @@ func runInfer(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	sch := infer.New()
 	used, skipped := 0, 0
-	_, _, readErr := decodeCapture(src, grpcframe.SinkFunc(func(c *grpcframe.Call) {
+	_, _, readErr := decodeSharded(src, grpcframe.SinkFunc(func(c *grpcframe.Call) {
 		if c.MethodUnknown || !c.GRPC {
 			skipped++
 			return
 		}
 		used++
 		sch.AddCall(c.Method, payloads(c.Requests), payloads(c.Responses))
-	}), l)
+	}), l, shardHooks{workers: defaultWorkers()})
 	status := exitOK
 	if readErr != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", progName, readErr)

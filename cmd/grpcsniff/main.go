@@ -80,6 +80,7 @@ type options struct {
 	filter                   string
 	keylog                   string
 	cpuProfile               string
+	workers                  int
 	limits                   limits
 }
 
@@ -187,6 +188,7 @@ func decodeCaptureHooks(src capture.Source, sink grpcframe.Sink, l limits, h dec
 	tcp := capture.NewAssembler(conns, topt)
 	var last time.Time
 	var readErr error
+	var rule chunkRule
 	for n := 0; ; n++ {
 		if n&4095 == 0 && n > 0 {
 			if h.stop != nil && h.stop() {
@@ -222,6 +224,9 @@ func decodeCaptureHooks(src capture.Source, sink grpcframe.Sink, l limits, h dec
 		}
 		last = p.Time
 		tcp.AddPacket(p)
+		if rule.add(p) {
+			calls.Tick(last)
+		}
 		if h.poke != nil {
 			h.poke()
 		}
@@ -255,6 +260,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.filter, "Y", "", "show only the calls that match the display filter `EXPR` (e.g. 'status != OK and method ~ Greeter'; see the README)")
 	o.limits.register(fs)
 	fs.StringVar(&o.keylog, "keylog", "", "decrypt TLS with the NSS key log in `FILE` (SSLKEYLOGFILE: curl, browsers, Go's KeyLogWriter, Node's keylog event)")
+	fs.IntVar(&o.workers, "workers", defaultWorkers(), "decode a capture file's connections in `N` goroutines; the output is the same for any N (0: in the goroutine reading the file, as a live capture is)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to `FILE` (for go tool pprof)")
 	var sf schemaFlags
 	sf.register(fs)
@@ -416,15 +422,24 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if f, ok := sink.(interface{ Flush() }); ok && in.live != nil {
 		flush = f.Flush
 	}
-	pipe := newPipeline(schemas, hooks.onMessage, 64, in.live != nil, flush)
-	if hooks.onMessage != nil {
-		hooks.onMessage = pipe.Message
+	var st capture.Stats
+	var cst grpcframe.Stats
+	var readErr error
+	if in.live == nil && o.workers > 0 {
+		// A file: connections decoded on every core, the sinks in a
+		// goroutine of their own.
+		st, cst, readErr = decodeSharded(in.src, schemas, o.limits, shardHooks{workers: o.workers, onMessage: hooks.onMessage})
+	} else {
+		pipe := newPipeline(schemas, hooks.onMessage, 64, in.live != nil, flush)
+		if hooks.onMessage != nil {
+			hooks.onMessage = pipe.Message
+		}
+		if in.live != nil {
+			hooks.poke = pipe.poke
+		}
+		st, cst, readErr = decodeCaptureHooks(in.src, pipe, o.limits, hooks)
+		pipe.Close()
 	}
-	if in.live != nil {
-		hooks.poke = pipe.poke
-	}
-	st, cst, readErr := decodeCaptureHooks(in.src, pipe, o.limits, hooks)
-	pipe.Close()
 	status := exitOK
 	if err := sink.Close(); err != nil {
 		fmt.Fprintf(stderr, "%s: writing output: %v\n", progName, err)

@@ -1,0 +1,365 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/grpcsniff/grpcsniff/capture"
+	"github.com/grpcsniff/grpcsniff/grpcframe"
+	"github.com/grpcsniff/grpcsniff/h2decode"
+	"github.com/grpcsniff/grpcsniff/tlsdecrypt"
+)
+
+// A capture file is decoded by several goroutines: this one reads the
+// packets and reassembles TCP (cheap, and the part whose decisions span
+// connections: their numbers, the reorder window, the connection table);
+// `workers` goroutines each decrypt, decode HTTP/2 and assemble the calls
+// of a share of the connections (connection number modulo workers); and one
+// merges what the workers did back into the order of a single decoder
+// (grpcframe.Merger) and runs the sinks. The packets are handed on in
+// stretches (chunkRule); at the end of each, every worker sweeps (expires
+// reset calls) and reports, so the output is the same whatever the number
+// of workers, byte for byte.
+
+// Stretches of the capture end after chunkPackets packets, chunkBytes bytes
+// of packets or chunkTime of capture time, whichever comes first. They bound
+// the memory in flight, and how late a reset call whose grace period is
+// over is handed on (grpcframe.Assembler.Tick).
+const (
+	chunkPackets = 256
+	chunkBytes   = 1 << 20
+	chunkTime    = 100 * time.Millisecond
+)
+
+// chunkRule tells where the capture's stretches end. It depends on the
+// packets alone, so every decoding cuts the capture at the same places.
+type chunkRule struct {
+	packets, bytes int
+	start          time.Time
+}
+
+// add counts a packet and reports whether the stretch ends with it.
+func (r *chunkRule) add(p capture.Packet) bool {
+	if r.packets == 0 {
+		r.start = p.Time
+	}
+	r.packets++
+	r.bytes += len(p.Data)
+	if r.packets >= chunkPackets || r.bytes >= chunkBytes || p.Time.Sub(r.start) >= chunkTime {
+		*r = chunkRule{}
+		return true
+	}
+	return false
+}
+
+// shardEvent is one call of capture.ConnHandler (or a key log addition),
+// recorded for a worker.
+type shardEvent struct {
+	kind   shardEventKind
+	side   capture.Side
+	reason capture.EndReason
+	conn   uint64 // capture.ConnInfo.ID
+	pos    uint64 // place in the capture, for grpcframe.OpLog.At
+	t      time.Time
+	n      int64  // Gap
+	data   []byte // Data: a copy, in the batch's arena
+	info   *capture.ConnInfo
+	keys   *tlsdecrypt.KeyLog // evKeys: entries added to the key log
+}
+
+type shardEventKind uint8
+
+const (
+	evConn shardEventKind = iota + 1
+	evData
+	evGap
+	evEnd
+	evKeys
+)
+
+// shardBatch is one worker's part of a stretch of the capture.
+type shardBatch struct {
+	events    []shardEvent
+	blocks    [][]byte // the arena the events' data is in, to recycle
+	sweep     uint64   // position of the stretch's end
+	sweepTime time.Time
+	last      bool // the capture is over: close the assembler
+}
+
+// arenaBlock is the size of the blocks Data is copied into. A TCP segment
+// is at most 64 KiB (or a little more with GRO), a stretch about 1 MiB.
+const arenaBlock = 1 << 20
+
+// shardRouter is the capture.HandlerFactory of the reading goroutine: it
+// records each connection's events for the worker that owns it.
+type shardRouter struct {
+	n     int
+	pos   uint64
+	cur   []shardBatch
+	arena [][]byte // per worker: the unused rest of its current block
+	in    []chan shardBatch
+	free  chan []byte // arena blocks to reuse
+}
+
+func (r *shardRouter) emit(w int, ev shardEvent) {
+	r.pos++
+	ev.pos = r.pos
+	r.cur[w].events = append(r.cur[w].events, ev)
+}
+
+// copyData copies b into worker w's arena.
+func (r *shardRouter) copyData(w int, b []byte) []byte {
+	if len(b) > arenaBlock/4 {
+		return bytes.Clone(b)
+	}
+	if len(b) > cap(r.arena[w])-len(r.arena[w]) {
+		var blk []byte
+		select {
+		case blk = <-r.free:
+		default:
+			blk = make([]byte, 0, arenaBlock)
+		}
+		r.arena[w] = blk[:0]
+		r.cur[w].blocks = append(r.cur[w].blocks, blk)
+	}
+	a := r.arena[w]
+	start := len(a)
+	a = append(a, b...)
+	r.arena[w] = a
+	return a[start:len(a):len(a)]
+}
+
+// NewConn implements capture.HandlerFactory.
+func (r *shardRouter) NewConn(info *capture.ConnInfo) capture.ConnHandler {
+	w := int(info.ID % uint64(r.n))
+	ci := *info // the worker's own: the TLS layer writes its TLS field
+	r.emit(w, shardEvent{kind: evConn, conn: info.ID, info: &ci})
+	return &shardConn{r: r, w: w, id: info.ID}
+}
+
+// keys hands entries added to the key log (a pcapng Decryption Secrets
+// Block) to every worker, at this place in the capture.
+func (r *shardRouter) keys(k *tlsdecrypt.KeyLog) {
+	for w := range r.n {
+		r.emit(w, shardEvent{kind: evKeys, keys: k})
+	}
+}
+
+// endStretch hands each worker its part of the stretch just read.
+func (r *shardRouter) endStretch(t time.Time, last bool) {
+	r.pos++
+	for w := range r.n {
+		b := r.cur[w]
+		b.sweep, b.sweepTime, b.last = r.pos, t, last
+		r.in[w] <- b
+		r.cur[w] = shardBatch{events: make([]shardEvent, 0, max(cap(b.events), 16))}
+		r.arena[w] = nil
+	}
+}
+
+type shardConn struct {
+	r  *shardRouter
+	w  int
+	id uint64
+}
+
+func (c *shardConn) Data(s capture.Side, data []byte, t time.Time) {
+	c.r.emit(c.w, shardEvent{kind: evData, conn: c.id, side: s, data: c.r.copyData(c.w, data), t: t})
+}
+
+func (c *shardConn) Gap(s capture.Side, n int64, t time.Time) {
+	c.r.emit(c.w, shardEvent{kind: evGap, conn: c.id, side: s, n: n, t: t})
+}
+
+func (c *shardConn) End(reason capture.EndReason, t time.Time) {
+	c.r.emit(c.w, shardEvent{kind: evEnd, conn: c.id, reason: reason, t: t})
+}
+
+// shardWorker decodes its share of the connections.
+type shardWorker struct {
+	log     grpcframe.OpLog
+	calls   *grpcframe.Assembler
+	factory capture.HandlerFactory
+	keys    *tlsdecrypt.KeyLog
+	conns   map[uint64]capture.ConnHandler
+}
+
+// shardHooks tune decodeSharded.
+type shardHooks struct {
+	workers int // goroutines decoding connections (at least 1)
+	// onMessage is told of each message as it completes (--partial), in
+	// capture order, from the goroutine that runs the sink.
+	onMessage func(c *grpcframe.Call, request bool, index int, m *grpcframe.Message)
+}
+
+func newShardWorker(l limits, onMessage func(*grpcframe.Call, bool, int, *grpcframe.Message)) *shardWorker {
+	w := &shardWorker{keys: &tlsdecrypt.KeyLog{}, conns: map[uint64]capture.ConnHandler{}}
+	w.keys.Merge(l.keys)
+	if l.keys.Growing() {
+		w.keys.SetGrowing()
+	}
+	opts := grpcframe.Options{MaxMessageSize: l.maxMessage, MaxOpenStreams: l.maxStreams}
+	if onMessage != nil {
+		opts.OnMessage = func(c *grpcframe.Call, request bool, index int, m *grpcframe.Message) {
+			// The call goes on changing: the sink gets it as it stands
+			// (its slices are only appended to, never rewritten).
+			snap := *c
+			w.log.Defer(func() { onMessage(&snap, request, index, m) })
+		}
+	}
+	w.calls = grpcframe.NewLoggingAssembler(&w.log, opts)
+	notes := l.tlsNotes
+	w.factory = tlsdecrypt.NewFactory(h2decode.NewFactory(w.calls, h2decode.Options{
+		MaxHeaderListSize: l.maxHeaderList,
+		MaxTableSize:      uint32(max(l.maxHPACKTable, 0)),
+	}), w.keys, tlsdecrypt.Options{
+		Report: func(ci *capture.ConnInfo, t *tlsdecrypt.Info) {
+			if !t.Decrypted || t.Problem != "" {
+				s := fmt.Sprintf("%s ↔ %s: %s", ci.Addr[0], ci.Addr[1], t)
+				w.log.Defer(func() { notes.add(s) })
+			}
+		}})
+	return w
+}
+
+func (w *shardWorker) run(in <-chan shardBatch, out chan<- []grpcframe.Op, free chan<- []byte, spent <-chan []grpcframe.Op) {
+	defer close(out)
+	for b := range in {
+		for i := range b.events {
+			ev := &b.events[i]
+			w.log.At(ev.pos)
+			switch ev.kind {
+			case evConn:
+				w.conns[ev.conn] = w.factory.NewConn(ev.info)
+			case evData:
+				w.conns[ev.conn].Data(ev.side, ev.data, ev.t)
+			case evGap:
+				w.conns[ev.conn].Gap(ev.side, ev.n, ev.t)
+			case evEnd:
+				w.conns[ev.conn].End(ev.reason, ev.t)
+				delete(w.conns, ev.conn)
+			case evKeys:
+				w.keys.Merge(ev.keys)
+				w.keys.SetGrowing()
+			}
+			*ev = shardEvent{}
+		}
+		w.log.At(b.sweep)
+		w.calls.Tick(b.sweepTime)
+		if b.last {
+			w.calls.Close()
+		}
+		for _, blk := range b.blocks {
+			select {
+			case free <- blk[:0]:
+			default:
+			}
+		}
+		var reuse []grpcframe.Op
+		select {
+		case reuse = <-spent:
+		default:
+		}
+		out <- w.log.Take(reuse)
+	}
+}
+
+// maxReusedOps bounds the operation logs kept for reuse.
+const maxReusedOps = 8192
+
+// defaultWorkers is how many goroutines decode connections when --workers
+// is not given: one per CPU.
+func defaultWorkers() int { return runtime.GOMAXPROCS(0) }
+
+// decodeSharded decodes a capture file with workers goroutines (see the
+// top of this file) and hands the calls to sink, from a goroutine of its
+// own, in the order decodeCapture would. It returns when sink has had every
+// call.
+func decodeSharded(src capture.Source, sink grpcframe.Sink, l limits, h shardHooks) (capture.Stats, grpcframe.Stats, error) {
+	workers := max(h.workers, 1)
+	r := &shardRouter{n: workers, cur: make([]shardBatch, workers), arena: make([][]byte, workers),
+		in: make([]chan shardBatch, workers), free: make(chan []byte, 4*workers+4)}
+	outs := make([]chan []grpcframe.Op, workers)
+	spent := make([]chan []grpcframe.Op, workers) // logs replayed, for reuse
+	ws := make([]*shardWorker, workers)
+	for i := range workers {
+		r.in[i] = make(chan shardBatch, 4)
+		outs[i] = make(chan []grpcframe.Op, 4)
+		spent[i] = make(chan []grpcframe.Op, 2)
+		ws[i] = newShardWorker(l, h.onMessage)
+		go ws[i].run(r.in[i], outs[i], r.free, spent[i])
+	}
+	merger := grpcframe.NewMerger(sink, false)
+	var merged sync.WaitGroup
+	merged.Add(1)
+	go func() {
+		defer merged.Done()
+		logs := make([][]grpcframe.Op, workers)
+		for {
+			for i := range workers {
+				ops, ok := <-outs[i]
+				if !ok {
+					merger.Close()
+					return
+				}
+				logs[i] = ops
+			}
+			merger.Replay(logs...)
+			for i, ops := range logs {
+				if cap(ops) > maxReusedOps {
+					continue // a flood of streams: not kept for the rest of the capture
+				}
+				select {
+				case spent[i] <- ops:
+				default:
+				}
+			}
+		}
+	}()
+
+	tcp := capture.NewAssembler(r, capture.Options{MaxBufferedPerDirection: l.maxBuffered, MaxConnections: l.maxConns})
+	keyGen, growing := l.keys.Gen(), l.keys.Growing()
+	var rule chunkRule
+	var last time.Time
+	var readErr error
+	for {
+		p, err := src.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			readErr = err
+			break
+		}
+		// A Decryption Secrets Block read with the packet: even one with
+		// no keys says that more may come (KeyLog.SetGrowing).
+		if g := l.keys.Gen(); g != keyGen || l.keys.Growing() != growing {
+			growing = true
+			var lines []byte
+			lines, keyGen = l.keys.Since(keyGen)
+			part, _ := tlsdecrypt.ParseKeyLog(bytes.NewReader(lines)) // reading memory cannot fail
+			r.keys(part)
+		}
+		last = p.Time
+		tcp.AddPacket(p)
+		if rule.add(p) {
+			r.endStretch(last, false)
+		}
+	}
+	tcp.Close(last)
+	r.endStretch(last, true)
+	for i := range workers {
+		close(r.in[i])
+	}
+	merged.Wait()
+	var cst grpcframe.Stats
+	for _, w := range ws {
+		cst.Add(w.calls.Stats())
+	}
+	cst.ConnNotes, cst.MoreConnNotes = merger.Notes()
+	return tcp.Stats(), cst, readErr
+}

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/grpcsniff/grpcsniff/capture"
+	"github.com/grpcsniff/grpcsniff/scripts/lossy/lossy"
+)
+
+// shardCases are the captures the worker count is tried on: every shipped
+// one, the TLS ones with their keys, and reordered and lossy copies of the
+// busiest (where the order calls finish in differs most from the order
+// they start in).
+func shardCases(t *testing.T) map[string][]string {
+	cases := map[string][]string{}
+	for _, f := range captures(t) {
+		cases[filepath.Base(f)] = []string{"-r", f}
+	}
+	keys, _ := filepath.Glob("../../testdata/pcaps/tls/*.keys")
+	for _, k := range keys {
+		p := strings.TrimSuffix(k, ".keys") + ".pcap"
+		cases["tls/"+filepath.Base(p)] = []string{"-r", p, "--keylog", k}
+	}
+	cases["tls/tls13_secrets.pcapng"] = []string{"-r", "../../testdata/pcaps/tls/tls13_secrets.pcapng"}
+	for _, name := range lossyCaptures {
+		_, raw := readCapture(t, name)
+		for _, o := range []lossy.Options{{Reorder: 20, Seed: 3}, {Drop: 2, Reorder: 10, Seed: 5}, {Drop: 5, Seed: 7}} {
+			path, _ := damage(t, raw, name, o)
+			cases[fmt.Sprintf("%s/drop%v/reorder%v", name, o.Drop, o.Reorder)] = []string{"-r", path}
+		}
+	}
+	return cases
+}
+
+// However many goroutines decode the connections, the output (calls, their
+// order, the summary) is the one of a single goroutine, and of the live
+// capture's decoding loop.
+func TestWorkersSameOutput(t *testing.T) {
+	for name, args := range shardCases(t) {
+		t.Run(name, func(t *testing.T) {
+			for _, mode := range [][]string{{"--json"}, {"--text"}, {"--stats"}} {
+				base := append(append([]string{}, args...), mode...)
+				want, wantErr, wantCode := runCmd(t, nil, append(base, "--workers", "1")...)
+				if mode[0] == "--json" && wantCode == exitOK && strings.Count(want, "\n") == 0 {
+					t.Fatalf("no calls: %s", wantErr)
+				}
+				for _, n := range []int{2, 3, 5} {
+					got, gotErr, code := runCmd(t, nil, append(base, "--workers", fmt.Sprint(n))...)
+					if code != wantCode || got != want || gotErr != wantErr {
+						t.Fatalf("%v with %d workers: exit %d (want %d); output differs at %s\nstderr:\n%s\nwant:\n%s",
+							mode, n, code, wantCode, firstDiff(got, want), gotErr, wantErr)
+					}
+				}
+				got, gotErr, code := runCmd(t, nil, append(base, "--workers", "0")...)
+				if code != wantCode || got != want || gotErr != wantErr {
+					t.Fatalf("%v decoded in the reading goroutine (as live): exit %d (want %d); output differs at %s\nstderr:\n%s\nwant:\n%s",
+						mode, code, wantCode, firstDiff(got, want), gotErr, wantErr)
+				}
+			}
+		})
+	}
+}
+
+// The stretches the capture is cut into depend on the packets alone.
+func TestChunkRule(t *testing.T) {
+	t0 := time.Unix(1700000000, 0)
+	var r chunkRule
+	ends := func(ps []capture.Packet) []int {
+		var at []int
+		for i, p := range ps {
+			if r.add(p) {
+				at = append(at, i)
+			}
+		}
+		return at
+	}
+	var ps []capture.Packet
+	for i := range 600 {
+		ps = append(ps, capture.Packet{Time: t0.Add(time.Duration(i) * time.Microsecond), Data: make([]byte, 100)})
+	}
+	if got := fmt.Sprint(ends(ps)); got != "[255 511]" {
+		t.Errorf("by count: %s", got)
+	}
+	r = chunkRule{}
+	ps = ps[:0]
+	for i := range 40 {
+		ps = append(ps, capture.Packet{Time: t0.Add(time.Duration(i) * 10 * time.Millisecond), Data: make([]byte, 100)})
+	}
+	if got := fmt.Sprint(ends(ps)); got != "[10 21 32]" {
+		t.Errorf("by time: %s", got)
+	}
+	r = chunkRule{}
+	ps = ps[:0]
+	for range 40 {
+		ps = append(ps, capture.Packet{Time: t0, Data: make([]byte, 65536)})
+	}
+	if got := fmt.Sprint(ends(ps)); got != "[15 31]" {
+		t.Errorf("by size: %s", got)
+	}
+}

@@ -1,0 +1,318 @@
+package grpcframe
+
+import (
+	"container/heap"
+	"net/netip"
+	"slices"
+	"time"
+)
+
+// The operations in this file are the only ones of an Assembler that span
+// connections: the output order of calls, CORS preflights (a browser may
+// send one on another connection than the call it is for) and the
+// connection notes. An Assembler hands them to an orderer: its own Merger,
+// which carries them out at once, or an OpLog, which records them so that
+// the assemblers of several goroutines, each with a share of a capture's
+// connections, can have one Merger carry out all of theirs in the order a
+// single assembler would have.
+type orderer interface {
+	push(call *Call)   // a call started (not with EmitOnFinish)
+	finish(call *Call) // a call is complete
+	flush()            // hand on the finished calls no unfinished one precedes
+	link(call *Call, k preflightKey)
+	remember(k preflightKey, p Preflight)
+	note(s string) // a connection note for Stats.ConnNotes
+	seq() uint64   // the current OpLog position (0 for a Merger)
+	expiring(resetSeq uint64)
+}
+
+// preflightKey pairs a CORS preflight with its call: a browser may send
+// them on different connections, but from the same address to the same
+// server and path.
+type preflightKey struct {
+	client netip.Addr
+	server netip.AddrPort
+	path   string
+	method string // the Access-Control-Request-Method
+}
+
+// maxPreflights bounds the preflights remembered.
+const maxPreflights = 1024
+
+// maxConnNotes bounds Stats.ConnNotes.
+const maxConnNotes = 1000
+
+// Merger hands finished calls to a sink in output order: by start,
+// connection and stream id, each as soon as no unfinished call precedes it
+// (or each as it finishes, with EmitOnFinish). It pairs CORS preflights with
+// their calls and keeps the connection notes.
+type Merger struct {
+	sink         Sink
+	emitOnFinish bool
+	pending      callHeap // calls started, in output order; finished ones wait for earlier ones
+	// CORS preflights waiting for the call they were for (oldest first).
+	preflights map[preflightKey]Preflight
+	pfOrder    []preflightKey
+	notes      []string
+	moreNotes  int
+	scratch    []int // Replay's positions in its logs
+}
+
+// NewMerger returns a Merger handing calls to sink. emitOnFinish is
+// Options.EmitOnFinish of the assemblers it serves.
+func NewMerger(sink Sink, emitOnFinish bool) *Merger {
+	return &Merger{sink: sink, emitOnFinish: emitOnFinish}
+}
+
+// Notes returns the connection notes (at most a thousand) and how many more
+// there were.
+func (m *Merger) Notes() (notes []string, more int) { return m.notes, m.moreNotes }
+
+func (m *Merger) push(call *Call) { m.pending.pushEntry(entryOf(call)) }
+
+func (m *Merger) finish(call *Call) {
+	call.finished = true
+	if m.emitOnFinish {
+		m.sink.Call(call)
+		return
+	}
+	m.flush()
+}
+
+func (m *Merger) flush() {
+	for len(m.pending) > 0 && m.pending[0].call.finished {
+		c := heap.Pop(&m.pending).(*Call)
+		m.sink.Call(c)
+	}
+}
+
+func (m *Merger) remember(k preflightKey, p Preflight) {
+	if m.preflights == nil {
+		m.preflights = map[preflightKey]Preflight{}
+	}
+	if _, ok := m.preflights[k]; !ok {
+		m.pfOrder = append(m.pfOrder, k)
+	}
+	m.preflights[k] = p
+	for len(m.pfOrder) > maxPreflights {
+		delete(m.preflights, m.pfOrder[0])
+		m.pfOrder = m.pfOrder[1:]
+	}
+}
+
+// link attaches to a call the preflight that asked for it.
+func (m *Merger) link(call *Call, k preflightKey) {
+	if len(m.preflights) == 0 {
+		return
+	}
+	if p, ok := m.preflights[k]; ok {
+		call.Preflight = &p
+		delete(m.preflights, k)
+		if i := slices.Index(m.pfOrder, k); i >= 0 {
+			m.pfOrder = slices.Delete(m.pfOrder, i, i+1)
+		}
+	}
+}
+
+func (m *Merger) note(s string) {
+	if len(m.notes) == maxConnNotes {
+		m.moreNotes++
+		return
+	}
+	m.notes = append(m.notes, s)
+}
+
+func (m *Merger) seq() uint64     { return 0 }
+func (m *Merger) expiring(uint64) {}
+
+// Close hands on every call still waiting: call it once the assemblers it
+// serves are closed and their logs replayed.
+func (m *Merger) Close() { m.flush() }
+
+// Replay carries out the operations of several OpLogs in the order one
+// Assembler would have: by position (OpLog.At), each log's own order kept.
+// The logs must together cover one stretch of the capture, each the
+// operations of its connections (OpLog.Take), and the stretches come in
+// capture order. Replay runs in the goroutine that owns the Merger; the
+// calls' finishing operations must have been recorded (and the log handed
+// over) before, so that the calls are no longer changed.
+func (m *Merger) Replay(logs ...[]Op) {
+	pos := m.scratch[:0]
+	for range logs {
+		pos = append(pos, 0)
+	}
+	m.scratch = pos
+	for {
+		best := -1
+		for i, l := range logs {
+			if pos[i] == len(l) {
+				continue
+			}
+			if best < 0 || l[pos[i]].before(&logs[best][pos[best]]) {
+				best = i
+			}
+		}
+		if best < 0 {
+			return
+		}
+		m.apply(&logs[best][pos[best]])
+		pos[best]++
+	}
+}
+
+func (m *Merger) apply(o *Op) {
+	switch o.kind {
+	case opPush:
+		m.pending.pushEntry(heapEntry{start: o.start, conn: o.conn, stream: o.strm, call: o.call})
+	case opFinish:
+		m.finish(o.call)
+	case opFlush:
+		m.flush()
+	case opLink:
+		m.link(o.call, o.x.pk)
+	case opRemember:
+		m.remember(o.x.pk, o.x.pf)
+	case opNote:
+		m.note(o.x.note)
+	case opFunc:
+		o.x.fn()
+	}
+}
+
+type opKind uint8
+
+const (
+	opPush opKind = iota + 1
+	opFinish
+	opFlush
+	opLink
+	opRemember
+	opNote
+	opFunc
+)
+
+// Op is one recorded operation of an OpLog. A capture has a few per call,
+// so the rare ones keep their arguments apart.
+type Op struct {
+	kind  opKind
+	seq   uint64 // the position given to OpLog.At
+	minor uint64 // order among the operations of a sweep (0 otherwise)
+	call  *Call
+	start time.Time // opPush: the call's keys, read when it started
+	conn  uint64
+	strm  uint32
+	x     *opArgs
+}
+
+// opArgs are the arguments of the rarer operations.
+type opArgs struct {
+	pk   preflightKey
+	pf   Preflight
+	note string
+	fn   func()
+}
+
+func (o *Op) before(p *Op) bool {
+	if o.seq != p.seq {
+		return o.seq < p.seq
+	}
+	return o.minor < p.minor
+}
+
+// OpLog records the cross-connection operations of an Assembler made with
+// NewLoggingAssembler, each at the position in the capture it was given
+// last with At, for a Merger to Replay.
+//
+// Positions must grow through the capture and be unique to the event they
+// are given for (a TCP connection's data, say), except for a sweep: a
+// position given to every log before Tick, whose expiring calls the Merger
+// then orders by when they were reset.
+type OpLog struct {
+	ops   []Op
+	at    uint64
+	minor uint64
+}
+
+// At sets the position of the operations recorded next.
+func (l *OpLog) At(pos uint64) { l.at, l.minor = pos, 0 }
+
+// Defer records fn, to be run by the Merger in its place among the
+// operations (a note of a layer below, say, that must come out in capture
+// order).
+func (l *OpLog) Defer(fn func()) { l.add(Op{kind: opFunc, x: &opArgs{fn: fn}}) }
+
+// Take returns the operations recorded since the last Take. The log
+// records the next ones into reuse (cleared), if not nil: a slice that an
+// earlier Take returned and that the Merger is done with.
+func (l *OpLog) Take(reuse []Op) []Op {
+	ops := l.ops
+	clear(reuse[:cap(reuse)])
+	l.ops = reuse[:0]
+	return ops
+}
+
+func (l *OpLog) add(o Op) {
+	o.seq, o.minor = l.at, l.minor
+	l.ops = append(l.ops, o)
+}
+
+func (l *OpLog) push(c *Call) {
+	l.add(Op{kind: opPush, call: c, start: c.Start, conn: c.ConnID, strm: c.StreamID})
+}
+func (l *OpLog) finish(call *Call) { l.add(Op{kind: opFinish, call: call}) }
+func (l *OpLog) flush()            { l.add(Op{kind: opFlush}) }
+func (l *OpLog) link(call *Call, k preflightKey) {
+	l.add(Op{kind: opLink, call: call, x: &opArgs{pk: k}})
+}
+func (l *OpLog) remember(k preflightKey, p Preflight) {
+	l.add(Op{kind: opRemember, x: &opArgs{pk: k, pf: p}})
+}
+func (l *OpLog) note(s string) { l.add(Op{kind: opNote, x: &opArgs{note: s}}) }
+func (l *OpLog) seq() uint64   { return l.at }
+
+// expiring orders the operations of a call expiring in a sweep by the
+// position of its RST_STREAM, as one assembler's list of reset calls is.
+func (l *OpLog) expiring(resetSeq uint64) { l.minor = resetSeq + 1 }
+
+// callHeap orders calls by start, connection and stream id. The keys are
+// copied into the entries (they never change once a call is pushed), so
+// that sifting compares within the slice instead of loading each Call.
+type callHeap []heapEntry
+
+type heapEntry struct {
+	start  time.Time
+	conn   uint64
+	stream uint32
+	call   *Call
+}
+
+func (h callHeap) Len() int { return len(h) }
+func (h callHeap) Less(i, j int) bool {
+	a, b := &h[i], &h[j]
+	if !a.start.Equal(b.start) {
+		return a.start.Before(b.start)
+	}
+	if a.conn != b.conn {
+		return a.conn < b.conn
+	}
+	return a.stream < b.stream
+}
+func (h callHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+
+func entryOf(c *Call) heapEntry {
+	return heapEntry{start: c.Start, conn: c.ConnID, stream: c.StreamID, call: c}
+}
+
+// Push takes a *Call.
+func (h *callHeap) Push(x any) { *h = append(*h, x.(heapEntry)) }
+
+func (h *callHeap) pushEntry(e heapEntry) { heap.Push(h, e) }
+
+// Pop returns a *Call.
+func (h *callHeap) Pop() any {
+	old := *h
+	c := old[len(old)-1].call
+	old[len(old)-1] = heapEntry{}
+	*h = old[:len(old)-1]
+	return c
+}
