@@ -163,7 +163,9 @@ func (m *Merger) Replay(logs ...[]Op) {
 func (m *Merger) apply(o *Op) {
 	switch o.kind {
 	case opPush:
-		m.pending.pushEntry(heapEntry{start: o.start, conn: o.conn, stream: o.strm, call: o.call})
+		// A call's keys are set when it is made and never change, so
+		// they may be read while its worker goes on filling it in.
+		m.pending.pushEntry(entryOf(o.call))
 	case opFinish:
 		m.finish(o.call)
 	case opFlush:
@@ -194,14 +196,11 @@ const (
 // Op is one recorded operation of an OpLog. A capture has a few per call,
 // so the rare ones keep their arguments apart.
 type Op struct {
-	kind  opKind
 	seq   uint64 // the position given to OpLog.At
 	minor uint64 // order among the operations of a sweep (0 otherwise)
-	call  *Call
-	start time.Time // opPush: the call's keys, read when it started
-	conn  uint64
-	strm  uint32
+	call  *Call  // push, finish, link: never changed after the worker's push
 	x     *opArgs
+	kind  opKind
 }
 
 // opArgs are the arguments of the rarer operations.
@@ -256,9 +255,7 @@ func (l *OpLog) add(o Op) {
 	l.ops = append(l.ops, o)
 }
 
-func (l *OpLog) push(c *Call) {
-	l.add(Op{kind: opPush, call: c, start: c.Start, conn: c.ConnID, strm: c.StreamID})
-}
+func (l *OpLog) push(c *Call)      { l.add(Op{kind: opPush, call: c}) }
 func (l *OpLog) finish(call *Call) { l.add(Op{kind: opFinish, call: call}) }
 func (l *OpLog) flush()            { l.add(Op{kind: opFlush}) }
 func (l *OpLog) link(call *Call, k preflightKey) {

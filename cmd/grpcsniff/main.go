@@ -376,6 +376,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		Close() error
 	}
 	var hooks decodeHooks
+	// A file's calls are encoded on every core (in order).
+	parallel := in.live == nil && o.workers > 0
+	var beforeSchemaChange func()
 	if o.stats {
 		sink = &statsSink{Stats: export.NewStats(), w: stdout}
 	} else if o.json {
@@ -395,6 +398,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			}
 		}
 		sink = j
+		if parallel && !o.live.partial {
+			opts := j.Options
+			ow := newOrderedWriter(stdout, func(dst []byte, c *grpcframe.Call) []byte { return export.AppendCall(dst, c, opts) })
+			beforeSchemaChange = ow.Drain
+			sink = ow
+		}
+	} else if parallel {
+		sink = newOrderedWriter(stdout, func(dst []byte, c *grpcframe.Call) []byte {
+			return append(dst, export.FormatLine(c, time.Local)...)
+		})
 	} else {
 		sink = export.NewText(stdout)
 	}
@@ -409,6 +422,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			out.Call(c)
 		}
 	}))
+	schemas.beforeChange = beforeSchemaChange
 	if in.live != nil {
 		in.live.hooks(&hooks)
 		defer in.live.stopOn(o.live.duration, stderr)()

@@ -77,6 +77,9 @@ type schemaSink struct {
 	// pathGroups narrows the candidate methods of calls whose unknown :path
 	// came from the same HPACK table entry: they are the same method.
 	pathGroups map[h2decode.TableRef][]string
+	// beforeChange, when set, runs before the registry changes: calls
+	// handed on earlier may still be being encoded with it.
+	beforeChange func()
 }
 
 func newSchemaSink(reg *schema.Registry, sf *schemaFlags, stderr io.Writer, next grpcframe.Sink) *schemaSink {
@@ -154,6 +157,9 @@ func (s *schemaSink) Call(c *grpcframe.Call) {
 			fmt.Fprintf(s.stderr, "%s: reflection call on stream %d: %v\n", progName, c.StreamID, err)
 		}
 		if len(fds) > 0 {
+			if s.beforeChange != nil {
+				s.beforeChange()
+			}
 			if err := s.reg.AddFiles(fds...); err != nil {
 				fmt.Fprintf(s.stderr, "%s: schemas from the captured reflection call: %v\n", progName, err)
 			}
@@ -167,6 +173,9 @@ func (s *schemaSink) Call(c *grpcframe.Call) {
 		s.asked[c.Server.String()] = true
 		// The capture shows whether the server spoke h2c.
 		plaintext := c.Transport != "tls"
+		if s.beforeChange != nil {
+			s.beforeChange()
+		}
 		reflectInto(s.reg, c.Server.String(), plaintext, s.insecure, s.stderr)
 	}
 	s.next.Call(c)

@@ -31,7 +31,7 @@ import (
 // over is handed on (grpcframe.Assembler.Tick).
 const (
 	chunkPackets = 256
-	chunkBytes   = 1 << 20
+	chunkBytes   = 64 << 10
 	chunkTime    = 100 * time.Millisecond
 )
 
@@ -90,9 +90,11 @@ type shardBatch struct {
 	last      bool // the capture is over: close the assembler
 }
 
-// arenaBlock is the size of the blocks Data is copied into. A TCP segment
-// is at most 64 KiB (or a little more with GRO), a stretch about 1 MiB.
-const arenaBlock = 1 << 20
+// arenaBlock is the size of the blocks Data is copied into: a stretch of
+// the capture (chunkBytes and its last packet, at most 64 KiB or a little
+// more with GRO) fits in one; more only when segments held out of order
+// are delivered with it.
+const arenaBlock = 256 << 10
 
 // shardRouter is the capture.HandlerFactory of the reading goroutine: it
 // records each connection's events for the worker that owns it.
@@ -113,7 +115,7 @@ func (r *shardRouter) emit(w int, ev shardEvent) {
 
 // copyData copies b into worker w's arena.
 func (r *shardRouter) copyData(w int, b []byte) []byte {
-	if len(b) > arenaBlock/4 {
+	if len(b) > arenaBlock/2 {
 		return bytes.Clone(b)
 	}
 	if len(b) > cap(r.arena[w])-len(r.arena[w]) {
@@ -288,7 +290,7 @@ func decodeSharded(src capture.Source, sink grpcframe.Sink, l limits, h shardHoo
 	ws := make([]*shardWorker, workers)
 	for i := range workers {
 		r.in[i] = make(chan shardBatch, 4)
-		outs[i] = make(chan []grpcframe.Op, 4)
+		outs[i] = make(chan []grpcframe.Op, 2)
 		spent[i] = make(chan []grpcframe.Op, 2)
 		ws[i] = newShardWorker(l, h.onMessage)
 		go ws[i].run(r.in[i], outs[i], r.free, spent[i])

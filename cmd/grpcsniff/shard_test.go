@@ -95,10 +95,10 @@ func TestChunkRule(t *testing.T) {
 	}
 	r = chunkRule{}
 	ps = ps[:0]
-	for range 40 {
-		ps = append(ps, capture.Packet{Time: t0, Data: make([]byte, 65536)})
+	for range 200 {
+		ps = append(ps, capture.Packet{Time: t0, Data: make([]byte, 1000)})
 	}
-	if got := fmt.Sprint(ends(ps)); got != "[15 31]" {
+	if got := fmt.Sprint(ends(ps)); got != "[65 131 197]" {
 		t.Errorf("by size: %s", got)
 	}
 }

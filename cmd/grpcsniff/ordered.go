@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bufio"
+	"io"
+	"runtime"
+
+	"github.com/grpcsniff/grpcsniff/grpcframe"
+)
+
+// orderedWriter is a sink that encodes calls (JSON, say: most of the
+// output's cost) in several goroutines and writes them in the order they
+// came, so that the output is the same as encoding them one by one.
+type orderedWriter struct {
+	encode func(dst []byte, c *grpcframe.Call) []byte
+	w      *bufio.Writer
+	batch  []*grpcframe.Call
+	jobs   chan *encodeJob // to the encoders
+	order  chan *encodeJob // to the writer, in the calls' order
+	done   chan struct{}   // the writer has finished
+	err    error           // the first write error (the writer's, read after done)
+	// drained is signalled by the writer after each job when asked.
+	drained chan struct{}
+	free    chan *encodeJob // written jobs, their buffers to reuse
+}
+
+type encodeJob struct {
+	calls []*grpcframe.Call
+	out   []byte
+	ready chan struct{}
+	drain bool // signal orderedWriter.drained once written
+}
+
+// orderedBatch is how many calls an encoder takes at once.
+const orderedBatch = 64
+
+// maxReusedOutput bounds the encoded batches whose buffer is kept for reuse.
+const maxReusedOutput = 4 << 20
+
+// newOrderedWriter writes to w what encode makes of each call, a line each,
+// encoding in one goroutine per CPU (so encode must be safe for concurrent
+// use).
+func newOrderedWriter(w io.Writer, encode func(dst []byte, c *grpcframe.Call) []byte) *orderedWriter {
+	n := runtime.GOMAXPROCS(0)
+	o := &orderedWriter{encode: encode, w: bufio.NewWriterSize(w, 256<<10),
+		jobs: make(chan *encodeJob, 2*n), order: make(chan *encodeJob, 2*n+2),
+		done: make(chan struct{}), drained: make(chan struct{}), free: make(chan *encodeJob, 4*n+4)}
+	for range n {
+		go o.encoder()
+	}
+	go o.writer()
+	return o
+}
+
+func (o *orderedWriter) encoder() {
+	for j := range o.jobs {
+		b := j.out[:0]
+		for _, c := range j.calls {
+			b = o.encode(b, c)
+			b = append(b, '\n')
+		}
+		j.out = b
+		close(j.ready)
+	}
+}
+
+func (o *orderedWriter) writer() {
+	defer close(o.done)
+	for j := range o.order {
+		<-j.ready
+		if o.err == nil {
+			_, o.err = o.w.Write(j.out)
+		}
+		if j.drain {
+			o.drained <- struct{}{}
+		}
+		clear(j.calls)
+		if cap(j.out) <= maxReusedOutput {
+			select {
+			case o.free <- j:
+			default:
+			}
+		}
+	}
+	if o.err == nil {
+		o.err = o.w.Flush()
+	}
+}
+
+// Call implements grpcframe.Sink.
+func (o *orderedWriter) Call(c *grpcframe.Call) {
+	o.batch = append(o.batch, c)
+	if len(o.batch) == orderedBatch {
+		o.send(false)
+	}
+}
+
+func (o *orderedWriter) send(drain bool) {
+	j := &encodeJob{calls: o.batch, ready: make(chan struct{}), drain: drain}
+	select {
+	case old := <-o.free:
+		o.batch, j.out = old.calls[:0], old.out[:0]
+	default:
+		o.batch = make([]*grpcframe.Call, 0, orderedBatch)
+	}
+	o.order <- j
+	o.jobs <- j
+}
+
+// Drain returns once every call handed on so far is encoded and written:
+// what the encoders read (the schema registry) may then change without
+// touching calls that came before.
+func (o *orderedWriter) Drain() {
+	o.send(true)
+	<-o.drained
+}
+
+// Close writes what is left and returns the first write error.
+func (o *orderedWriter) Close() error {
+	if len(o.batch) > 0 {
+		o.send(false)
+	}
+	close(o.order)
+	close(o.jobs)
+	<-o.done
+	return o.err
+}
