@@ -4,7 +4,6 @@ import (
 	"container/heap"
 	"net/netip"
 	"slices"
-	"time"
 )
 
 // The operations in this file are the only ones of an Assembler that span
@@ -49,7 +48,7 @@ const maxConnNotes = 1000
 type Merger struct {
 	sink         Sink
 	emitOnFinish bool
-	pending      callHeap // calls started, in output order; finished ones wait for earlier ones
+	pending      pendingCalls // calls started, in output order; finished ones wait for earlier ones
 	// CORS preflights waiting for the call they were for (oldest first).
 	preflights map[preflightKey]Preflight
 	pfOrder    []preflightKey
@@ -68,7 +67,7 @@ func NewMerger(sink Sink, emitOnFinish bool) *Merger {
 // there were.
 func (m *Merger) Notes() (notes []string, more int) { return m.notes, m.moreNotes }
 
-func (m *Merger) push(call *Call) { m.pending.pushEntry(entryOf(call)) }
+func (m *Merger) push(call *Call) { m.pending.push(entryOf(call)) }
 
 func (m *Merger) finish(call *Call) {
 	call.finished = true
@@ -80,8 +79,12 @@ func (m *Merger) finish(call *Call) {
 }
 
 func (m *Merger) flush() {
-	for len(m.pending) > 0 && m.pending[0].call.finished {
-		c := heap.Pop(&m.pending).(*Call)
+	for {
+		c := m.pending.top()
+		if c == nil || !c.finished {
+			return
+		}
+		m.pending.pop()
 		m.sink.Call(c)
 	}
 }
@@ -165,7 +168,7 @@ func (m *Merger) apply(o *Op) {
 	case opPush:
 		// A call's keys are set when it is made and never change, so
 		// they may be read while its worker goes on filling it in.
-		m.pending.pushEntry(entryOf(o.call))
+		m.pending.push(entryOf(o.call))
 	case opFinish:
 		m.finish(o.call)
 	case opFlush:
@@ -271,45 +274,91 @@ func (l *OpLog) seq() uint64   { return l.at }
 // position of its RST_STREAM, as one assembler's list of reset calls is.
 func (l *OpLog) expiring(resetSeq uint64) { l.minor = resetSeq + 1 }
 
-// callHeap orders calls by start, connection and stream id. The keys are
-// copied into the entries (they never change once a call is pushed), so
+// pendingCalls orders calls by start, connection and stream id. Calls
+// mostly start in that order, so those that do wait in a queue, cheaper
+// than a heap; the others (a capture whose timestamps go back) in a heap.
+type pendingCalls struct {
+	fifo []heapEntry // in order; fifo[head:] are waiting
+	head int
+	late callHeap
+}
+
+func (p *pendingCalls) push(e heapEntry) {
+	if n := len(p.fifo); n == p.head || !e.less(&p.fifo[n-1]) {
+		if p.head > 0 && p.head >= len(p.fifo)/2 {
+			// Reuse the room of the calls handed on.
+			n := copy(p.fifo, p.fifo[p.head:])
+			clear(p.fifo[n:])
+			p.fifo, p.head = p.fifo[:n], 0
+		}
+		p.fifo = append(p.fifo, e)
+		return
+	}
+	heap.Push(&p.late, e)
+}
+
+// top returns the first call in order, nil if none is waiting.
+func (p *pendingCalls) top() *Call {
+	switch {
+	case p.head < len(p.fifo) && (len(p.late) == 0 || p.fifo[p.head].less(&p.late[0])):
+		return p.fifo[p.head].call
+	case len(p.late) > 0:
+		return p.late[0].call
+	}
+	return nil
+}
+
+// pop removes the call top returned.
+func (p *pendingCalls) pop() {
+	if p.head < len(p.fifo) && (len(p.late) == 0 || p.fifo[p.head].less(&p.late[0])) {
+		p.fifo[p.head] = heapEntry{}
+		p.head++
+		return
+	}
+	heap.Pop(&p.late)
+}
+
+// callHeap is a heap of calls by start, connection and stream id. The keys
+// are copied into the entries (they never change once a call is pushed), so
 // that sifting compares within the slice instead of loading each Call.
 type callHeap []heapEntry
 
 type heapEntry struct {
-	start  time.Time
-	conn   uint64
+	sec    int64 // start, in seconds and nanoseconds since the epoch
+	nsec   int32
 	stream uint32
+	conn   uint64
 	call   *Call
 }
 
-func (h callHeap) Len() int { return len(h) }
-func (h callHeap) Less(i, j int) bool {
-	a, b := &h[i], &h[j]
-	if !a.start.Equal(b.start) {
-		return a.start.Before(b.start)
-	}
-	if a.conn != b.conn {
+func entryOf(c *Call) heapEntry {
+	return heapEntry{sec: c.Start.Unix(), nsec: int32(c.Start.Nanosecond()), conn: c.ConnID, stream: c.StreamID, call: c}
+}
+
+func (a *heapEntry) less(b *heapEntry) bool {
+	switch {
+	case a.sec != b.sec:
+		return a.sec < b.sec
+	case a.nsec != b.nsec:
+		return a.nsec < b.nsec
+	case a.conn != b.conn:
 		return a.conn < b.conn
 	}
 	return a.stream < b.stream
 }
-func (h callHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
 
-func entryOf(c *Call) heapEntry {
-	return heapEntry{start: c.Start, conn: c.ConnID, stream: c.StreamID, call: c}
-}
+func (h callHeap) Len() int           { return len(h) }
+func (h callHeap) Less(i, j int) bool { return h[i].less(&h[j]) }
+func (h callHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
 
-// Push takes a *Call.
+// Push takes a heapEntry.
 func (h *callHeap) Push(x any) { *h = append(*h, x.(heapEntry)) }
 
-func (h *callHeap) pushEntry(e heapEntry) { heap.Push(h, e) }
-
-// Pop returns a *Call.
+// Pop returns a heapEntry.
 func (h *callHeap) Pop() any {
 	old := *h
-	c := old[len(old)-1].call
+	e := old[len(old)-1]
 	old[len(old)-1] = heapEntry{}
 	*h = old[:len(old)-1]
-	return c
+	return e
 }
