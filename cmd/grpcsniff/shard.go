@@ -196,6 +196,10 @@ type shardHooks struct {
 	// onMessage is told of each message as it completes (--partial), in
 	// capture order, from the goroutine that runs the sink.
 	onMessage func(c *grpcframe.Call, request bool, index int, m *grpcframe.Message)
+	// stop is checked, and progress called, every few thousand packets
+	// (in the goroutine reading them); either may be nil.
+	stop     func() bool
+	progress func()
 }
 
 func newShardWorker(l limits, onMessage func(*grpcframe.Call, bool, int, *grpcframe.Message)) *shardWorker {
@@ -328,7 +332,15 @@ func decodeSharded(src capture.Source, sink grpcframe.Sink, l limits, h shardHoo
 	var rule chunkRule
 	var last time.Time
 	var readErr error
-	for {
+	for n := 1; ; n++ {
+		if n&4095 == 0 {
+			if h.stop != nil && h.stop() {
+				break
+			}
+			if h.progress != nil {
+				h.progress()
+			}
+		}
 		p, err := src.Next()
 		if err == io.EOF {
 			break

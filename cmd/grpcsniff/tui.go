@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/grpcsniff/grpcsniff/grpcframe"
@@ -38,14 +39,14 @@ func runTUI(in input, reg *schema.Registry, sf *schemaFlags, o options, stderr i
 	// Messages from the decoding (reflection, TLS) would scribble over the
 	// screen: they are kept and printed after the UI ends.
 	var msgs lineBuffer
-	ncalls := 0
+	var ncalls atomic.Int64 // counted where the sinks run, read where the packets are
 	progress := func(done bool, errText string) *tui.Progress {
 		if in.live != nil {
 			p := in.live.progress()
-			p.Calls, p.Done, p.Err = ncalls, done, errText
+			p.Calls, p.Done, p.Err = int(ncalls.Load()), done, errText
 			return p
 		}
-		return &tui.Progress{Bytes: in.file.Offset(), Total: in.file.Size(), Calls: ncalls, Done: done, Err: errText}
+		return &tui.Progress{Bytes: in.file.Offset(), Total: in.file.Size(), Calls: int(ncalls.Load()), Done: done, Err: errText}
 	}
 	go func() {
 		defer close(updates)
@@ -54,7 +55,7 @@ func runTUI(in input, reg *schema.Registry, sf *schemaFlags, o options, stderr i
 			toUI = newRedactSink(o.redact.names, toUI)
 		}
 		sink := newSchemaSink(reg, sf, &msgs, grpcframe.SinkFunc(func(c *grpcframe.Call) {
-			ncalls++
+			ncalls.Add(1)
 			toUI.Call(c)
 		}))
 		tick := time.Now()
@@ -70,7 +71,12 @@ func runTUI(in input, reg *schema.Registry, sf *schemaFlags, o options, stderr i
 		if in.live != nil {
 			in.live.hooks(&hooks)
 		}
-		_, _, err := decodeCaptureHooks(in.src, sink, o.limits, hooks)
+		var err error
+		if in.live == nil && o.workers > 0 {
+			_, _, err = decodeSharded(in.src, sink, o.limits, shardHooks{workers: o.workers, stop: hooks.stop, progress: hooks.progress})
+		} else {
+			_, _, err = decodeCaptureHooks(in.src, sink, o.limits, hooks)
+		}
 		errText := ""
 		if err != nil {
 			errText = err.Error()
