@@ -260,7 +260,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.filter, "Y", "", "show only the calls that match the display filter `EXPR` (e.g. 'status != OK and method ~ Greeter'; see the README)")
 	o.limits.register(fs)
 	fs.StringVar(&o.keylog, "keylog", "", "decrypt TLS with the NSS key log in `FILE` (SSLKEYLOGFILE: curl, browsers, Go's KeyLogWriter, Node's keylog event)")
-	fs.IntVar(&o.workers, "workers", defaultWorkers(), "decode a capture file's connections in `N` goroutines; the output is the same for any N (0: in the goroutine reading the file, as a live capture is)")
+	fs.IntVar(&o.workers, "workers", defaultWorkers(), "decode connections in `N` goroutines; a file's output is the same for any N (0: all in the goroutine reading the packets)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to `FILE` (for go tool pprof)")
 	var sf schemaFlags
 	sf.register(fs)
@@ -439,10 +439,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var st capture.Stats
 	var cst grpcframe.Stats
 	var readErr error
-	if in.live == nil && o.workers > 0 {
-		// A file: connections decoded on every core, the sinks in a
-		// goroutine of their own.
-		st, cst, readErr = decodeSharded(in.src, schemas, o.limits, shardHooks{workers: o.workers, onMessage: hooks.onMessage})
+	if o.workers > 0 {
+		// Connections decoded on every core, the sinks in a goroutine of
+		// their own.
+		st, cst, readErr = decodeSharded(in.src, schemas, o.limits, shardHooks{workers: o.workers, onMessage: hooks.onMessage,
+			live: hooks.live, idle: hooks.idle, tls: hooks.tls, flush: flush})
 	} else {
 		pipe := newPipeline(schemas, hooks.onMessage, 64, in.live != nil, flush)
 		if hooks.onMessage != nil {

@@ -183,11 +183,11 @@ func (c *shardConn) End(reason capture.EndReason, t time.Time) {
 
 // shardWorker decodes its share of the connections.
 type shardWorker struct {
-	log     grpcframe.OpLog
-	calls   *grpcframe.Assembler
-	factory capture.HandlerFactory
-	keys    *tlsdecrypt.KeyLog
-	conns   map[uint64]capture.ConnHandler
+	log   grpcframe.OpLog
+	calls *grpcframe.Assembler
+	tls   *tlsdecrypt.Factory
+	keys  *tlsdecrypt.KeyLog
+	conns map[uint64]capture.ConnHandler
 }
 
 // shardHooks tune decodeSharded.
@@ -200,16 +200,34 @@ type shardHooks struct {
 	// (in the goroutine reading them); either may be nil.
 	stop     func() bool
 	progress func()
+	// live: a live capture. Calls are handed on as they finish; idle
+	// connections end after limits.idleTimeout; the workers share the key
+	// log (followed as clients write it) rather than each keep a copy; and
+	// a stretch also ends whenever idle says that an error from the source
+	// only means no packet came for a while, so that the calls of a quiet
+	// network come out at once. The output is then not the same for every
+	// number of workers (it depends on timing anyway).
+	live bool
+	idle func(error) bool
+	// tls adjusts the TLS options (waiting for keys in a live capture).
+	tls func(*tlsdecrypt.Options)
+	// flush runs (where the sinks run) after each stretch's calls.
+	flush func()
 }
 
-func newShardWorker(l limits, onMessage func(*grpcframe.Call, bool, int, *grpcframe.Message)) *shardWorker {
-	w := &shardWorker{keys: &tlsdecrypt.KeyLog{}, conns: map[uint64]capture.ConnHandler{}}
-	w.keys.Merge(l.keys)
-	if l.keys.Growing() {
-		w.keys.SetGrowing()
+func newShardWorker(l limits, h shardHooks) *shardWorker {
+	w := &shardWorker{keys: l.keys, conns: map[uint64]capture.ConnHandler{}}
+	if !h.live {
+		// A copy, which the keys of Decryption Secrets Blocks reach at
+		// their place in the capture, however far ahead the reading is.
+		w.keys = &tlsdecrypt.KeyLog{}
+		w.keys.Merge(l.keys)
+		if l.keys.Growing() {
+			w.keys.SetGrowing()
+		}
 	}
-	opts := grpcframe.Options{MaxMessageSize: l.maxMessage, MaxOpenStreams: l.maxStreams}
-	if onMessage != nil {
+	opts := grpcframe.Options{MaxMessageSize: l.maxMessage, MaxOpenStreams: l.maxStreams, EmitOnFinish: h.live}
+	if onMessage := h.onMessage; onMessage != nil {
 		opts.OnMessage = func(c *grpcframe.Call, request bool, index int, m *grpcframe.Message) {
 			// The call goes on changing: the sink gets it as it stands
 			// (its slices are only appended to, never rewritten).
@@ -219,16 +237,20 @@ func newShardWorker(l limits, onMessage func(*grpcframe.Call, bool, int, *grpcfr
 	}
 	w.calls = grpcframe.NewLoggingAssembler(&w.log, opts)
 	notes := l.tlsNotes
-	w.factory = tlsdecrypt.NewFactory(h2decode.NewFactory(w.calls, h2decode.Options{
-		MaxHeaderListSize: l.maxHeaderList,
-		MaxTableSize:      uint32(max(l.maxHPACKTable, 0)),
-	}), w.keys, tlsdecrypt.Options{
+	tlsOpts := tlsdecrypt.Options{
 		Report: func(ci *capture.ConnInfo, t *tlsdecrypt.Info) {
 			if !t.Decrypted || t.Problem != "" {
 				s := fmt.Sprintf("%s ↔ %s: %s", ci.Addr[0], ci.Addr[1], t)
 				w.log.Defer(func() { notes.add(s) })
 			}
-		}})
+		}}
+	if h.tls != nil {
+		h.tls(&tlsOpts)
+	}
+	w.tls = tlsdecrypt.NewFactory(h2decode.NewFactory(w.calls, h2decode.Options{
+		MaxHeaderListSize: l.maxHeaderList,
+		MaxTableSize:      uint32(max(l.maxHPACKTable, 0)),
+	}), w.keys, tlsOpts)
 	return w
 }
 
@@ -240,7 +262,7 @@ func (w *shardWorker) run(in <-chan shardBatch, out chan<- []grpcframe.Op, free 
 			w.log.At(ev.pos)
 			switch ev.kind {
 			case evConn:
-				w.conns[ev.conn] = w.factory.NewConn(ev.info)
+				w.conns[ev.conn] = w.tls.NewConn(ev.info)
 			case evData:
 				w.conns[ev.conn].Data(ev.side, ev.data, ev.t)
 			case evGap:
@@ -255,6 +277,7 @@ func (w *shardWorker) run(in <-chan shardBatch, out chan<- []grpcframe.Op, free 
 			*ev = shardEvent{}
 		}
 		w.log.At(b.sweep)
+		w.tls.CheckKeys() // keys that came while the network was quiet
 		w.calls.Tick(b.sweepTime)
 		if b.last {
 			w.calls.Close()
@@ -296,10 +319,10 @@ func decodeSharded(src capture.Source, sink grpcframe.Sink, l limits, h shardHoo
 		r.in[i] = make(chan shardBatch, 4)
 		outs[i] = make(chan []grpcframe.Op, 2)
 		spent[i] = make(chan []grpcframe.Op, 2)
-		ws[i] = newShardWorker(l, h.onMessage)
+		ws[i] = newShardWorker(l, h)
 		go ws[i].run(r.in[i], outs[i], r.free, spent[i])
 	}
-	merger := grpcframe.NewMerger(sink, false)
+	merger := grpcframe.NewMerger(sink, h.live)
 	var merged sync.WaitGroup
 	merged.Add(1)
 	go func() {
@@ -315,6 +338,9 @@ func decodeSharded(src capture.Source, sink grpcframe.Sink, l limits, h shardHoo
 				logs[i] = ops
 			}
 			merger.Replay(logs...)
+			if h.flush != nil {
+				h.flush()
+			}
 			for i, ops := range logs {
 				if cap(ops) > maxReusedOps {
 					continue // a flood of streams: not kept for the rest of the capture
@@ -327,7 +353,11 @@ func decodeSharded(src capture.Source, sink grpcframe.Sink, l limits, h shardHoo
 		}
 	}()
 
-	tcp := capture.NewAssembler(r, capture.Options{MaxBufferedPerDirection: l.maxBuffered, MaxConnections: l.maxConns})
+	topt := capture.Options{MaxBufferedPerDirection: l.maxBuffered, MaxConnections: l.maxConns}
+	if h.live {
+		topt.IdleTimeout = l.idleTimeout
+	}
+	tcp := capture.NewAssembler(r, topt)
 	keyGen, growing := l.keys.Gen(), l.keys.Growing()
 	var rule chunkRule
 	var last time.Time
@@ -346,12 +376,27 @@ func decodeSharded(src capture.Source, sink grpcframe.Sink, l limits, h shardHoo
 			break
 		}
 		if err != nil {
+			if h.idle != nil && h.idle(err) {
+				// No packet for a while: expire what waits on time at
+				// the wall clock's, and hand on what is done.
+				now := time.Now()
+				tcp.Tick(now)
+				r.endStretch(now, false)
+				rule = chunkRule{}
+				if h.stop != nil && h.stop() {
+					break
+				}
+				if h.progress != nil {
+					h.progress()
+				}
+				continue
+			}
 			readErr = err
 			break
 		}
 		// A Decryption Secrets Block read with the packet: even one with
 		// no keys says that more may come (KeyLog.SetGrowing).
-		if g := l.keys.Gen(); g != keyGen || l.keys.Growing() != growing {
+		if g := l.keys.Gen(); !h.live && (g != keyGen || l.keys.Growing() != growing) {
 			growing = true
 			var lines []byte
 			lines, keyGen = l.keys.Since(keyGen)
@@ -363,6 +408,11 @@ func decodeSharded(src capture.Source, sink grpcframe.Sink, l limits, h shardHoo
 		if rule.add(p) {
 			r.endStretch(last, false)
 		}
+	}
+	if h.live {
+		// The capture ends now, not at the last packet: calls still open
+		// were open until the user stopped.
+		last = time.Now()
 	}
 	tcp.Close(last)
 	r.endStretch(last, true)

@@ -72,8 +72,9 @@ func runTUI(in input, reg *schema.Registry, sf *schemaFlags, o options, stderr i
 			in.live.hooks(&hooks)
 		}
 		var err error
-		if in.live == nil && o.workers > 0 {
-			_, _, err = decodeSharded(in.src, sink, o.limits, shardHooks{workers: o.workers, stop: hooks.stop, progress: hooks.progress})
+		if o.workers > 0 {
+			_, _, err = decodeSharded(in.src, sink, o.limits, shardHooks{workers: o.workers, stop: hooks.stop, progress: hooks.progress,
+				live: hooks.live, idle: hooks.idle, tls: hooks.tls})
 		} else {
 			_, _, err = decodeCaptureHooks(in.src, sink, o.limits, hooks)
 		}
