@@ -364,7 +364,11 @@ func (a *Assembler) Headers(c *h2decode.Conn, ev *h2decode.HeadersEvent) {
 	default:
 		// A later block from the same side: trailers (or, from the client,
 		// trailers that gRPC does not use).
-		call.Trailers = append(call.Trailers, ev.Fields...)
+		if call.Trailers == nil {
+			call.Trailers = ev.Fields // the call owns the block, as with the request's
+		} else {
+			call.Trailers = append(call.Trailers, ev.Fields...)
+		}
 		a.readTrailers(call, ev.Fields)
 	}
 	if ev.EndStream {
