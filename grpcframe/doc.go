@@ -24,4 +24,10 @@
 //
 // Calls are handed to a Sink when they end, in a deterministic order: by
 // start time, then connection, then stream id.
+//
+// A capture's connections can be shared among several Assemblers, one per
+// goroutine (NewLoggingAssembler): each records what spans connections
+// (that order, CORS preflights, connection notes) in an OpLog, and one
+// Merger replays the logs in capture order, so that the calls come out as
+// a single Assembler would hand them on.
 package grpcframe
