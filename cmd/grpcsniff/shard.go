@@ -301,8 +301,10 @@ func (w *shardWorker) run(in <-chan shardBatch, out chan<- []grpcframe.Op, free 
 const maxReusedOps = 8192
 
 // defaultWorkers is how many goroutines decode connections when --workers
-// is not given: one per CPU.
-func defaultWorkers() int { return runtime.GOMAXPROCS(0) }
+// is not given: one per CPU, up to 8. Beyond that the goroutine reading the
+// packets and the one merging the calls are the limit, and the merge looks
+// at every worker's log for every operation.
+func defaultWorkers() int { return min(runtime.GOMAXPROCS(0), 8) }
 
 // decodeSharded decodes a capture file with workers goroutines (see the
 // top of this file) and hands the calls to sink, from a goroutine of its
