@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"io"
 	"net/netip"
+	"os"
 	"testing"
 	"time"
 
@@ -154,7 +155,36 @@ func BenchmarkAssemblerReorderedAcked(b *testing.B) {
 	}
 }
 
+// BenchmarkFileSource reads 2000 synthetic frames from memory, as pcap and
+// pcap.gz; GRPCSNIFF_BENCH_PCAP adds a capture file read from disk ("env").
+// MB/s is of packet bytes.
 func BenchmarkFileSource(b *testing.B) {
+	if p := os.Getenv("GRPCSNIFF_BENCH_PCAP"); p != "" {
+		b.Run("env", func(b *testing.B) {
+			read := func() int64 {
+				s, err := OpenFile(p)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer s.Close()
+				var n int64
+				for {
+					pkt, err := s.Next()
+					if err == io.EOF {
+						return n
+					} else if err != nil {
+						b.Fatal(err)
+					}
+					n += int64(len(pkt.Data))
+				}
+			}
+			b.SetBytes(read())
+			b.ReportAllocs()
+			for b.Loop() {
+				read()
+			}
+		})
+	}
 	var frames []testFrame
 	for i := range 2000 {
 		lt, data := benchFrame(b, cli, srv)

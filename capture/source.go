@@ -81,6 +81,7 @@ type FileSource struct {
 	pcap       *pcapgo.Reader
 	ng         *pcapgo.NgReader
 	guard      *recordGuard
+	rec        pcapRecords     // pcap: reads records straight from the buffer
 	linkType   layers.LinkType // pcap: the file's link type
 	format     string
 	packets    int64
@@ -162,11 +163,13 @@ func OpenReader(r io.Reader, name string) (*FileSource, error) {
 	switch {
 	case isPcapMagic(magic):
 		s.format = "pcap"
+		big := magic[0] == 0xA1 // A1B2C3D4 or A1B23C4D in file order
 		s.pcap, err = pcapgo.NewReader(br)
 		if err != nil {
 			return nil, s.openError(err, magic)
 		}
 		s.linkType = s.pcap.LinkType()
+		s.rec = newPcapRecords(br, big, s.pcap.Resolution() == gopacket.TimestampResolutionNanosecond, s.pcap.Snaplen())
 	case isPcapngMagic(magic):
 		s.format = "pcapng"
 		s.ng, err = pcapgo.NewNgReader(br, pcapgo.NgReaderOptions{WantMixedLinkType: true})
@@ -302,7 +305,10 @@ func (s *FileSource) Next() (Packet, error) {
 		lt   = s.linkType
 	)
 	if s.pcap != nil {
-		data, ci, err = s.pcap.ZeroCopyReadPacketData()
+		var ok bool
+		if data, ci, ok = s.rec.next(); !ok {
+			data, ci, err = s.pcap.ZeroCopyReadPacketData()
+		}
 	} else {
 		data, ci, err = s.ng.ZeroCopyReadPacketData()
 		if err == nil && len(ci.AncillaryData) > 0 {

@@ -2,6 +2,7 @@ package h2decode
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"time"
@@ -140,6 +141,12 @@ type factory struct {
 	dev    DataEvent
 	fr     frameBytes
 	framer *http2.Framer
+	// hpack is shared by every connection's HPACK decoders, made with the
+	// first decoder.
+	hpack *hpackShared
+	// framerOnly makes every frame go through the Framer: tests set it to
+	// check fastFrame against the Framer.
+	framerOnly bool
 }
 
 // NewFactory returns a capture.HandlerFactory that follows every TCP
@@ -479,7 +486,11 @@ func (d *dirState) startHPACK(complete bool) {
 // one; nil if none was started.
 func (d *dirState) hpack() *hpackDecoder {
 	if d.hp == nil && d.hpLazy&hpDue != 0 {
-		d.hp = newHPACKDecoder(d.c.Info.ID, d.side, d.hpLazy&hpComplete != 0, d.c.f.opts.MaxTableSize)
+		f := d.c.f
+		if f.hpack == nil {
+			f.hpack = newHPACKShared()
+		}
+		d.hp = newHPACKDecoder(d.c.Info.ID, d.side, d.hpLazy&hpComplete != 0, f.opts.MaxTableSize, f.hpack)
 		d.hp.settingsMax, d.hp.settingsKnown = d.hpSettingsMax, d.hpLazy&hpSettingsKnown != 0
 		d.hpLazy = 0
 	}
@@ -746,13 +757,10 @@ func (d *dirState) endFrame(t time.Time) {
 		return
 	}
 	switch f := f.(type) {
+	case nil:
+		// Handled by fastFrame.
 	case *http2.HeadersFrame:
-		d.block = append(d.block[:0], f.HeaderBlockFragment()...)
-		d.blockOpen, d.blockBad, d.blockPush = true, false, false
-		d.blockStream, d.blockEnd = fh.StreamID, f.StreamEnded()
-		if f.HeadersEnded() {
-			d.endBlock()
-		}
+		d.headersFrame(f.HeaderBlockFragment(), f.StreamEnded(), f.HeadersEnded())
 	case *http2.PushPromiseFrame:
 		d.block = append(d.block[:0], f.HeaderBlockFragment()...)
 		d.blockOpen, d.blockBad, d.blockPush = true, false, true
@@ -761,15 +769,7 @@ func (d *dirState) endFrame(t time.Time) {
 			d.endBlock()
 		}
 	case *http2.ContinuationFrame:
-		if !d.blockOpen || f.StreamID != d.blockStream {
-			d.c.note("%s: CONTINUATION on stream %d without a HEADERS frame before it", d.sideName(), fh.StreamID)
-			d.hpack().lose()
-			return
-		}
-		d.block = append(d.block, f.HeaderBlockFragment()...)
-		if f.HeadersEnded() {
-			d.endBlock()
-		}
+		d.continuationFrame(f.HeaderBlockFragment(), f.HeadersEnded())
 	case *http2.SettingsFrame:
 		if f.IsAck() {
 			return
@@ -793,13 +793,41 @@ func (d *dirState) endFrame(t time.Time) {
 	}
 }
 
+// headersFrame starts a header block with the fragment of a HEADERS frame.
+func (d *dirState) headersFrame(frag []byte, endStream, endHeaders bool) {
+	d.block = append(d.block[:0], frag...)
+	d.blockOpen, d.blockBad, d.blockPush = true, false, false
+	d.blockStream, d.blockEnd = d.fh.StreamID, endStream
+	if endHeaders {
+		d.endBlock()
+	}
+}
+
+// continuationFrame adds the fragment of a CONTINUATION frame to the open
+// header block.
+func (d *dirState) continuationFrame(frag []byte, endHeaders bool) {
+	if !d.blockOpen || d.fh.StreamID != d.blockStream {
+		d.c.note("%s: CONTINUATION on stream %d without a HEADERS frame before it", d.sideName(), d.fh.StreamID)
+		d.hpack().lose()
+		return
+	}
+	d.block = append(d.block, frag...)
+	if endHeaders {
+		d.endBlock()
+	}
+}
+
 // readFrame parses the frame in hdr and payload with the factory's Framer,
-// as a Framer of this direction's own would.
+// as a Framer of this direction's own would. It returns a nil frame and
+// error when fastFrame has handled the frame.
 func (d *dirState) readFrame() (http2.Frame, error) {
 	if err := d.checkFrameOrder(); err != nil {
 		return nil, err
 	}
 	f := d.c.f
+	if !f.framerOnly && d.fastFrame() {
+		return nil, nil
+	}
 	if f.framer == nil {
 		f.framer = http2.NewFramer(io.Discard, &f.fr)
 		f.framer.SetMaxReadFrameSize(1<<24 - 1)
@@ -809,6 +837,40 @@ func (d *dirState) readFrame() (http2.Frame, error) {
 	fr, err := f.framer.ReadFrame()
 	f.fr.hdr, f.fr.payload = nil, nil
 	return fr, err
+}
+
+// fastFrame handles, without the Framer, the frames that every call
+// brings: HEADERS without padding or priority, CONTINUATION, WINDOW_UPDATE
+// and PING. The Framer allocates a frame for each of them, which was a
+// noticeable part of the cost of a small call. Whatever the Framer would
+// reject, or parse into more than a header block fragment, is left to it,
+// so errors and notes stay as they were. It reports whether the frame was
+// handled.
+func (d *dirState) fastFrame() bool {
+	fh, p := &d.fh, d.payload
+	if uint32(len(p)) != fh.Length {
+		return false
+	}
+	switch fh.Type {
+	case http2.FrameHeaders:
+		if fh.StreamID == 0 || fh.Flags&(http2.FlagHeadersPadded|http2.FlagHeadersPriority) != 0 {
+			return false
+		}
+		d.headersFrame(p, fh.Flags.Has(http2.FlagHeadersEndStream), fh.Flags.Has(http2.FlagHeadersEndHeaders))
+		return true
+	case http2.FrameContinuation:
+		if fh.StreamID == 0 {
+			return false
+		}
+		d.continuationFrame(p, fh.Flags.Has(http2.FlagContinuationEndHeaders))
+		return true
+	case http2.FrameWindowUpdate:
+		// Valid ones carry nothing the decoder uses.
+		return len(p) == 4 && binary.BigEndian.Uint32(p)&(1<<31-1) != 0
+	case http2.FramePing:
+		return len(p) == 8 && fh.StreamID == 0
+	}
+	return false
 }
 
 // checkFrameOrder is the check of http2.Framer.ReadFrame that HEADERS

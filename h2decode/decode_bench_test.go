@@ -103,20 +103,25 @@ func (h *countHandler) GoAway(*Conn, capture.Side, uint32, http2.ErrCode, []byte
 func (h *countHandler) Lost(*Conn, capture.Side, time.Time)     {}
 func (h *countHandler) End(*Conn, capture.EndReason, time.Time) {}
 
-// BenchmarkConnReplay decodes the HTTP/2 frames and HPACK blocks of real
-// connections (both directions, as the TCP layer delivered them); MB/s is
-// of TCP payload.
-func BenchmarkConnReplay(b *testing.B) {
-	captures := map[string]string{
+// benchCaptures are the captures the benchmarks replay; GRPCSNIFF_BENCH_PCAP
+// adds one (e.g. a file made by scripts/gencorpus.sh).
+func benchCaptures() map[string]string {
+	m := map[string]string{
 		"grpcgo_interop":    "../testdata/pcaps/grpcgo_interop.pcap",
 		"grpcgo_concurrent": "../testdata/pcaps/grpcgo_concurrent.pcap",
 		"py_routeguide":     "../testdata/pcaps/py_routeguide.pcap",
 	}
-	// GRPCSNIFF_BENCH_PCAP adds a capture, e.g. one made by scripts/gencorpus.sh.
 	if p := os.Getenv("GRPCSNIFF_BENCH_PCAP"); p != "" {
-		captures["env"] = p
+		m["env"] = p
 	}
-	for name, path := range captures {
+	return m
+}
+
+// BenchmarkConnReplay decodes the HTTP/2 frames and HPACK blocks of real
+// connections (both directions, as the TCP layer delivered them); MB/s is
+// of TCP payload.
+func BenchmarkConnReplay(b *testing.B) {
+	for name, path := range benchCaptures() {
 		b.Run(name, func(b *testing.B) {
 			rec := recordTCP(b, path)
 			h := &countHandler{}
@@ -135,8 +140,10 @@ func BenchmarkConnReplay(b *testing.B) {
 }
 
 // headerBlocks extracts the header blocks of a recording, per direction
-// in order, with x/net/http2's Framer over each direction's byte stream.
-func headerBlocks(b *testing.B, rec *tcpRecording) (blocks [][]byte, sides []capture.Side) {
+// in order, with x/net/http2's Framer over each direction's byte stream:
+// dirs[i] is 2*connection+side of blocks[i], and a direction's blocks are
+// consecutive.
+func headerBlocks(b *testing.B, rec *tcpRecording) (blocks [][]byte, dirs []int) {
 	streams := map[[2]int][]byte{}
 	var order [][2]int
 	for _, ev := range rec.events {
@@ -160,44 +167,53 @@ func headerBlocks(b *testing.B, rec *tcpRecording) (blocks [][]byte, sides []cap
 			}
 			if h, ok := f.(*http2.HeadersFrame); ok && h.HeadersEnded() {
 				blocks = append(blocks, append([]byte(nil), h.HeaderBlockFragment()...))
-				sides = append(sides, capture.Side(k[1]))
+				dirs = append(dirs, 2*k[0]+k[1])
 			}
 		}
 	}
 	if len(blocks) == 0 {
 		b.Fatal("no header blocks")
 	}
-	return blocks, sides
+	return blocks, dirs
 }
 
-// BenchmarkHPACKDecode decodes the header blocks of a real capture in
-// order, one decoder per direction, as the connection decoder calls it.
+// BenchmarkHPACKDecode decodes the header blocks of real captures in
+// order, one decoder per direction of each connection, as the connection
+// decoder calls it. The decoders share one hpackShared, made once as a
+// factory's is: a long capture runs with a warm string cache.
 func BenchmarkHPACKDecode(b *testing.B) {
-	rec := recordTCP(b, "../testdata/pcaps/grpcgo_interop.pcap")
-	blocks, sides := headerBlocks(b, rec)
-	var n int64
-	for _, bl := range blocks {
-		n += int64(len(bl))
-	}
-	b.SetBytes(n)
-	b.ReportAllocs()
-	for b.Loop() {
-		var hp [2]*hpackDecoder
-		for s := range hp {
-			hp[s] = newHPACKDecoder(1, capture.Side(s), true, 1<<20)
-		}
-		for i, bl := range blocks {
-			if _, _, err := hp[sides[i]].decodeBlock(bl, 1<<20); err != nil {
-				b.Fatal(err)
+	for name, path := range benchCaptures() {
+		b.Run(name, func(b *testing.B) {
+			rec := recordTCP(b, path)
+			blocks, dirs := headerBlocks(b, rec)
+			var n int64
+			for _, bl := range blocks {
+				n += int64(len(bl))
 			}
-		}
+			sh := newHPACKShared()
+			b.SetBytes(n)
+			b.ReportAllocs()
+			for b.Loop() {
+				var d *hpackDecoder
+				for i, bl := range blocks {
+					if i == 0 || dirs[i] != dirs[i-1] {
+						d = newHPACKDecoder(uint64(dirs[i]/2), capture.Side(dirs[i]&1), true, 1<<20, sh)
+					}
+					if _, _, err := d.decodeBlock(bl, 1<<20); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ReportMetric(float64(len(blocks)), "blocks/op")
+		})
 	}
-	b.ReportMetric(float64(len(blocks)), "blocks/op")
 }
 
-// TestDecodeBlockOwnsFields checks that the slices decodeBlock returns do
-// not share the scratch space: a block's fields stay as decoded after later
-// blocks are decoded, and an empty block gives nil as decode does.
+// TestDecodeBlockOwnsFields checks that the slices decodeBlock returns, cut
+// from one slab, do not overlap: a block's fields stay as decoded after
+// later blocks are decoded or an earlier one is appended to, a block too
+// large for the slab leaves nothing in it, and an empty block gives nil as
+// decode does.
 func TestDecodeBlockOwnsFields(t *testing.T) {
 	var enc bytes.Buffer
 	e := hpack.NewEncoder(&enc)
@@ -208,7 +224,7 @@ func TestDecodeBlockOwnsFields(t *testing.T) {
 		}
 		return append([]byte(nil), enc.Bytes()...)
 	}
-	d := newHPACKDecoder(1, capture.SideA, true, 1<<20)
+	d := newHPACKDecoder(1, capture.SideA, true, 1<<20, nil)
 	first, _, err := d.decodeBlock(block(":method", "POST", ":path", "/a.B/C", "x-k", "v1"), 1<<20)
 	if err != nil {
 		t.Fatal(err)
@@ -226,20 +242,39 @@ func TestDecodeBlockOwnsFields(t *testing.T) {
 	if cap(first) != len(first) {
 		t.Fatalf("first block: cap %d for %d fields", cap(first), len(first))
 	}
+	_ = append(first, HeaderField{Name: "x-appended"})
+	if got := fieldsText(second); got != ":method=GET x-k=v2" {
+		t.Fatalf("second block reads %q after an append to the first", got)
+	}
 	empty, _, err := d.decodeBlock(nil, 1<<20)
 	if err != nil || empty != nil {
 		t.Fatalf("empty block: %v, %v", empty, err)
 	}
-	// A block of more fields than the scratch keeps.
+	// A block of more fields than a slab holds.
 	var kv []string
-	for i := range 3 * maxScratchFields {
+	for i := range 3 * fieldSlabLen {
 		kv = append(kv, fmt.Sprintf("x-%d", i), "v")
 	}
 	many, _, err := d.decodeBlock(block(kv...), 1<<20)
-	if err != nil || len(many) != 3*maxScratchFields || d.scratch != nil {
-		t.Fatalf("large block: %d fields, err %v, scratch kept %d", len(many), err, cap(d.scratch))
+	if err != nil || len(many) != 3*fieldSlabLen || cap(many) != len(many) {
+		t.Fatalf("large block: %d fields (cap %d), err %v", len(many), cap(many), err)
+	}
+	for i, f := range d.sh.slab {
+		if f != (HeaderField{}) {
+			t.Fatalf("the large block left %+v at %d in the slab", f, i)
+		}
+	}
+	third, _, err := d.decodeBlock(block(":method", "PUT"), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fieldsText(third); got != ":method=PUT" {
+		t.Fatalf("third block reads %q", got)
 	}
 	if got := fieldsText(first); got != ":method=POST :path=/a.B/C x-k=v1" {
 		t.Fatalf("first block now reads %q", got)
+	}
+	if got := fieldsText(second); got != ":method=GET x-k=v2" {
+		t.Fatalf("second block now reads %q", got)
 	}
 }

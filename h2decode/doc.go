@@ -28,6 +28,8 @@
 // Responses pair with requests first in, first out. See h1.go.
 //
 // Frame payloads other than DATA are parsed with golang.org/x/net/http2's
-// Framer, which checks them strictly; DATA payloads are streamed as they
-// arrive so that a large frame is never held whole.
+// Framer, which checks them strictly, except plain HEADERS, CONTINUATION,
+// WINDOW_UPDATE and PING frames that pass its checks, which are read
+// directly (see fastFrame); DATA payloads are streamed as they arrive so
+// that a large frame is never held whole.
 package h2decode

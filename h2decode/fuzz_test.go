@@ -1,6 +1,10 @@
 package h2decode
 
 import (
+	"bytes"
+	"encoding/binary"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,6 +36,75 @@ func FuzzConn(f *testing.F) {
 		}
 		c.Data(0, data, ts)
 		c.End(capture.EndCapture, ts)
+	})
+}
+
+// FuzzFastFrame decodes arbitrary frames, cut at arbitrary places and with
+// gaps, with fastFrame and with every frame parsed by the Framer: events and
+// notes must be the same.
+func FuzzFastFrame(f *testing.F) {
+	for _, ch := range conversation() {
+		f.Add(ch.b, []byte{byte(ch.side), 7, 200, 3})
+	}
+	frame := func(typ http2.FrameType, flags http2.Flags, stream uint32, payload ...byte) []byte {
+		b := []byte{byte(len(payload) >> 16), byte(len(payload) >> 8), byte(len(payload)), byte(typ), byte(flags)}
+		b = binary.BigEndian.AppendUint32(b, stream)
+		return append(b, payload...)
+	}
+	pre := []byte(clientPreface)
+	block := []byte{0x83, 0x86, 0x84, 0x41, 0x01, 'a'} // POST, http, /, :authority a
+	for _, fr := range [][]byte{
+		frame(http2.FrameHeaders, http2.FlagHeadersEndHeaders, 0, block...),
+		frame(http2.FrameHeaders, http2.FlagHeadersEndHeaders|http2.FlagHeadersPadded, 1, append(append([]byte{2}, block...), 0, 0)...),
+		frame(http2.FrameHeaders, http2.FlagHeadersEndHeaders|http2.FlagHeadersPadded, 1, 200),
+		frame(http2.FrameHeaders, http2.FlagHeadersEndHeaders|http2.FlagHeadersPriority, 1, append([]byte{0x80, 0, 0, 3, 15}, block...)...),
+		frame(http2.FrameHeaders, http2.FlagHeadersPriority, 1, 0, 0),
+		append(frame(http2.FrameHeaders, 0, 1, block[:3]...), frame(http2.FrameContinuation, http2.FlagContinuationEndHeaders, 1, block[3:]...)...),
+		append(frame(http2.FrameHeaders, 0, 1, block[:3]...), frame(http2.FrameContinuation, http2.FlagContinuationEndHeaders, 0, block[3:]...)...),
+		append(frame(http2.FrameHeaders, 0, 1, block[:3]...), frame(http2.FrameContinuation, http2.FlagContinuationEndHeaders, 3, block[3:]...)...),
+		frame(http2.FrameContinuation, http2.FlagContinuationEndHeaders, 1, block...),
+		frame(http2.FrameWindowUpdate, 0, 0, 0, 0, 0, 0),
+		frame(http2.FrameWindowUpdate, 0, 5, 0x80, 0, 0, 0),
+		frame(http2.FrameWindowUpdate, 0, 5, 0, 0, 1),
+		frame(http2.FrameWindowUpdate, 0, 5, 0x80, 0, 1, 0),
+		frame(http2.FramePing, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8),
+		frame(http2.FramePing, http2.FlagPingAck, 0, 1, 2, 3),
+		frame(http2.FramePing, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8),
+	} {
+		f.Add(append(bytes.Clone(pre), fr...), []byte{})
+		f.Add(append(bytes.Clone(pre), fr...), []byte{60, 0x80 | 2<<1, 255})
+	}
+	f.Fuzz(func(t *testing.T, data, cuts []byte) {
+		var logs [2][]string
+		var notes [2][]string
+		for i, framerOnly := range []bool{false, true} {
+			r := &recorder{}
+			fac := NewFactory(r, Options{}).(*factory)
+			fac.framerOnly = framerOnly
+			c := fac.NewConn(&capture.ConnInfo{ID: 1, Addr: testAddrs, SYNSeen: len(cuts)%2 == 0}).(*Conn)
+			ts := time.Unix(1, 0)
+			rest := data
+			for _, cut := range cuts {
+				side := capture.Side(cut & 1)
+				n := int(cut >> 1)
+				if cut&0x80 != 0 {
+					c.Gap(side, int64(n&7)-1, ts)
+					continue
+				}
+				n = min(n, len(rest))
+				c.Data(side, rest[:n], ts)
+				rest = rest[n:]
+			}
+			c.Data(0, rest, ts)
+			c.End(capture.EndCapture, ts)
+			logs[i], notes[i] = r.log, c.Notes
+		}
+		if !slices.Equal(logs[0], logs[1]) {
+			t.Fatalf("events with fastFrame:\n%s\nwith the Framer alone:\n%s", strings.Join(logs[0], "\n"), strings.Join(logs[1], "\n"))
+		}
+		if !slices.Equal(notes[0], notes[1]) {
+			t.Fatalf("notes with fastFrame:\n%s\nwith the Framer alone:\n%s", strings.Join(notes[0], "\n"), strings.Join(notes[1], "\n"))
+		}
 	})
 }
 

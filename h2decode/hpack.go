@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/grpcsniff/grpcsniff/capture"
-	"golang.org/x/net/http2/hpack"
 )
 
 // HeaderField is one decoded header field.
@@ -95,20 +94,22 @@ type hpackDecoder struct {
 	// followed anyway, since the peer did use that size.
 	violation string
 
-	// scratch is reused by decodeBlock to collect a block's fields, so that
-	// each block costs one allocation of the exact size rather than a
-	// growing slice.
-	scratch []HeaderField
+	// sh decodes string literals and holds the slab of field slices; it is
+	// shared with the other decoders of the factory.
+	sh *hpackShared
 }
-
-// maxScratchFields bounds the scratch slice kept between blocks.
-const maxScratchFields = 64
 
 const defaultHeaderTableSize = 4096
 
-func newHPACKDecoder(conn uint64, side capture.Side, complete bool, limit uint32) *hpackDecoder {
+// newHPACKDecoder returns a decoder of one side's header blocks. sh may be
+// shared with the other decoders fed from the same goroutine; nil gives the
+// decoder one of its own.
+func newHPACKDecoder(conn uint64, side capture.Side, complete bool, limit uint32, sh *hpackShared) *hpackDecoder {
+	if sh == nil {
+		sh = newHPACKShared()
+	}
 	return &hpackDecoder{conn: conn, side: side, maxSize: defaultHeaderTableSize, limit: limit, complete: complete,
-		settingsMax: defaultHeaderTableSize, settingsKnown: complete}
+		settingsMax: defaultHeaderTableSize, settingsKnown: complete, sh: sh}
 }
 
 // setSettingsMax records the receiver's SETTINGS_HEADER_TABLE_SIZE. The
@@ -204,19 +205,39 @@ func (d *hpackDecoder) lookup(i uint64) (HeaderField, error) {
 
 // decodeBlock decodes one header block like decode into a new slice of
 // exactly the fields decoded (nil when none), which the caller owns.
+//
+// The fields are decoded straight into the factory's slab (see
+// hpackShared), which then only has to be cut: decoding into scratch space
+// and copying out cost a second write of every field, and a third to clear
+// the scratch, each a write barrier while the collector runs.
 func (d *hpackDecoder) decodeBlock(b []byte, maxListSize int) ([]HeaderField, bool, error) {
-	fs, overLimit, err := d.decode(d.scratch[:0], b, maxListSize)
-	var out []HeaderField
-	if len(fs) > 0 {
-		out = make([]HeaderField, len(fs))
+	sh := d.sh
+	if len(sh.slab) == 0 {
+		sh.slab = make([]HeaderField, fieldSlabLen)
+	}
+	slab := sh.slab // len == cap: the unused end of the slab's array
+	fs, overLimit, err := d.decode(slab[:0], b, maxListSize)
+	n := len(fs)
+	switch {
+	case n == 0:
+		return nil, overLimit, err
+	case n <= len(slab):
+		sh.slab = slab[n:]
+		return fs[:n:n], overLimit, err
+	}
+	// The block outgrew what was left of the slab, and append moved it to
+	// an array of its own. Clear the fields it left in the slab, and copy
+	// it to a new slab, or to an array of its size when it is large.
+	clear(slab)
+	if n > fieldSlabLen/2 {
+		out := make([]HeaderField, n)
 		copy(out, fs)
+		return out, overLimit, err
 	}
-	if cap(fs) <= maxScratchFields {
-		clear(fs) // keep no strings alive
-		d.scratch = fs[:0]
-	} else {
-		d.scratch = nil
-	}
+	sh.slab = make([]HeaderField, fieldSlabLen)
+	out := sh.slab[:n:n]
+	copy(out, fs)
+	sh.slab = sh.slab[n:]
 	return out, overLimit, err
 }
 
@@ -226,13 +247,15 @@ func (d *hpackDecoder) decodeBlock(b []byte, maxListSize int) ([]HeaderField, bo
 func (d *hpackDecoder) decode(dst []HeaderField, b []byte, maxListSize int) ([]HeaderField, bool, error) {
 	listSize := 0
 	overLimit := false
-	add := func(f HeaderField) {
+	// add takes a pointer: a HeaderField is large enough that passing
+	// copies of it around showed in profiles.
+	add := func(f *HeaderField) {
 		listSize += len(f.Name) + len(f.Value) + 32
 		if listSize > maxListSize {
 			overLimit = true
 			return
 		}
-		dst = append(dst, f)
+		dst = append(dst, *f)
 	}
 	for len(b) > 0 {
 		c := b[0]
@@ -243,18 +266,24 @@ func (d *hpackDecoder) decode(dst []HeaderField, b []byte, maxListSize int) ([]H
 			if idx, b, err = readInt(7, b); err != nil {
 				break
 			}
+			if p := idx - uint64(len(staticTable)) - 1; idx > uint64(len(staticTable)) && p < uint64(len(d.entries)) {
+				// A known dynamic-table entry (what lookup returns),
+				// appended from the table without an intermediate copy.
+				add(&d.entries[len(d.entries)-1-int(p)].f)
+				break
+			}
 			var f HeaderField
 			if f, err = d.lookup(idx); err != nil {
 				break
 			}
-			add(f)
+			add(&f)
 		case c&0xc0 == 0x40: // literal with incremental indexing
 			var f HeaderField
 			if f, b, err = d.readLiteral(6, b); err != nil {
 				break
 			}
 			d.insert(f)
-			add(f)
+			add(&f)
 		case c&0xe0 == 0x20: // dynamic table size update
 			var n uint64
 			if n, b, err = readInt(5, b); err != nil {
@@ -274,7 +303,7 @@ func (d *hpackDecoder) decode(dst []HeaderField, b []byte, maxListSize int) ([]H
 				break
 			}
 			f.Sensitive = c&0x10 != 0
-			add(f)
+			add(&f)
 		}
 		if err != nil {
 			d.lose()
@@ -296,10 +325,10 @@ func (d *hpackDecoder) readLiteral(prefix uint8, b []byte) (HeaderField, []byte,
 			return f, b, err
 		}
 		f.Name, f.NameUnknown, f.Ref = nf.Name, nf.NameUnknown, nf.Ref
-	} else if f.Name, b, err = readString(b); err != nil {
+	} else if f.Name, b, err = d.readString(b); err != nil {
 		return f, b, err
 	}
-	f.Value, b, err = readString(b)
+	f.Value, b, err = d.readString(b)
 	return f, b, err
 }
 
@@ -330,7 +359,8 @@ func readInt(n uint8, b []byte) (uint64, []byte, error) {
 	return 0, b, errHPACKTruncated
 }
 
-func readString(b []byte) (string, []byte, error) {
+// readString reads a string literal (RFC 7541 §5.2).
+func (d *hpackDecoder) readString(b []byte) (string, []byte, error) {
 	if len(b) == 0 {
 		return "", b, errHPACKTruncated
 	}
@@ -342,16 +372,8 @@ func readString(b []byte) (string, []byte, error) {
 	if n > uint64(len(b)) {
 		return "", b, errHPACKTruncated
 	}
-	s := b[:n]
-	b = b[n:]
-	if !huff {
-		return string(s), b, nil
-	}
-	v, err := hpack.HuffmanDecodeToString(s)
-	if err != nil {
-		return "", b, errHPACKHuffman
-	}
-	return v, b, nil
+	v, err := d.sh.strs.decode(b[:n], huff)
+	return v, b[n:], err
 }
 
 // staticTable is RFC 7541 Appendix A.

@@ -16,7 +16,7 @@ func TestHPACKMatchesReference(t *testing.T) {
 	var buf bytes.Buffer
 	enc := hpack.NewEncoder(&buf)
 	ref := hpack.NewDecoder(4096, nil)
-	ours := newHPACKDecoder(1, 0, true, 1<<20)
+	ours := newHPACKDecoder(1, 0, true, 1<<20, nil)
 	names := []string{":path", ":authority", "content-type", "grpc-timeout", "x-a", "x-b", "user-agent", "grpc-status"}
 	for block := 0; block < 2000; block++ {
 		buf.Reset()
@@ -67,7 +67,7 @@ func TestHPACKErrors(t *testing.T) {
 		{"table size over limit", []byte{0x3f, 0xe1, 0xff, 0xff, 0x0f}, errHPACKTableSize},
 		{"dynamic index on complete table", []byte{0xbe}, errHPACKIndex},
 	} {
-		d := newHPACKDecoder(1, 0, true, 1<<20)
+		d := newHPACKDecoder(1, 0, true, 1<<20, nil)
 		_, _, err := d.decode(nil, tc.block, 1<<20)
 		if err != tc.want {
 			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
@@ -80,7 +80,7 @@ func TestHPACKErrors(t *testing.T) {
 
 // A field decoded before a broken one is still returned.
 func TestHPACKKeepsFieldsBeforeError(t *testing.T) {
-	d := newHPACKDecoder(1, 0, true, 1<<20)
+	d := newHPACKDecoder(1, 0, true, 1<<20, nil)
 	fs, _, err := d.decode(nil, []byte{0x83, 0x80}, 1<<20) // :method POST, then index 0
 	if err == nil || len(fs) != 1 || fs[0].Name != ":method" || fs[0].Value != "POST" {
 		t.Fatalf("fields %+v, err %v", fs, err)
@@ -93,7 +93,7 @@ func TestHPACKHeaderListLimit(t *testing.T) {
 	for i := 0; i < 10; i++ {
 		enc.WriteField(hpack.HeaderField{Name: fmt.Sprintf("x-%d", i), Value: "0123456789"})
 	}
-	d := newHPACKDecoder(1, 0, true, 1<<20)
+	d := newHPACKDecoder(1, 0, true, 1<<20, nil)
 	fs, over, err := d.decode(nil, buf.Bytes(), 200)
 	if err != nil || !over || len(fs) != 4 {
 		t.Fatalf("got %d fields, over=%v, err=%v; want 4, true, nil", len(fs), over, err)
@@ -116,7 +116,7 @@ func FuzzHPACK(f *testing.F) {
 	f.Add(buf.Bytes(), false)
 	f.Add([]byte{0xbe, 0x7f, 0x00, 0x01, 'a'}, true)
 	f.Fuzz(func(t *testing.T, b []byte, complete bool) {
-		d := newHPACKDecoder(1, 0, complete, 1<<16)
+		d := newHPACKDecoder(1, 0, complete, 1<<16, nil)
 		for i := 0; i < 2; i++ {
 			wasComplete := d.complete
 			fs, _, err := d.decode(nil, b, 1<<16)
