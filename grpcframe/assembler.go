@@ -53,6 +53,12 @@ type Options struct {
 	// the messages of its direction. Call and Message are the ones later
 	// handed to the sink; the callee must not change them.
 	OnMessage func(c *Call, request bool, index int, m *Message)
+	// KeepPayload, when set, says whether to keep the bytes of a call's
+	// messages; asked at each DATA frame (the request headers are known
+	// by then). A message whose bytes are not kept has its length, flags
+	// and time but no Data, and is not decompressed: what a summary needs,
+	// at a fraction of the cost. nil keeps them all.
+	KeepPayload func(c *Call) bool
 }
 
 // DefaultMaxOpenStreams is the default of Options.MaxOpenStreams.
@@ -538,11 +544,15 @@ func (a *Assembler) Data(c *h2decode.Conn, ev *h2decode.DataEvent) {
 	if len(ev.Data) > 0 && mode == modeRaw {
 		a.bodyData(s, side, ev.Data, ev.Time)
 	}
+	keep := a.opts.MaxMessageSize
+	if a.opts.KeepPayload != nil && !a.opts.KeepPayload(call) {
+		keep = -1
+	}
 	if len(ev.Data) > 0 && mode == modeText {
 		r := &s.msgs[side]
 		if !r.desync {
 			out, err := s.webState().b64[side].decode(ev.Data)
-			r.feed(out, ev.Time, a.opts.MaxMessageSize, done)
+			r.feed(out, ev.Time, keep, done)
 			if err != nil {
 				call.note(err.Error() + "; the rest of this direction is not decoded")
 				r.loseSync(ev.Time, done)
@@ -553,11 +563,11 @@ func (a *Assembler) Data(c *h2decode.Conn, ev *h2decode.DataEvent) {
 		r := &s.msgs[side]
 		if r.desync {
 			enc := s.encoding[side]
-			if r.resync(ev.Data, ev.FrameStart, int(ev.FrameDataLen), enc != "" && enc != "identity", ev.Time, a.opts.MaxMessageSize, done) {
+			if r.resync(ev.Data, ev.FrameStart, int(ev.FrameDataLen), enc != "" && enc != "identity", ev.Time, keep, done) {
 				call.note(fmt.Sprintf("messages from %s found again after lost bytes, at a DATA frame holding whole messages (inferred)", c.Info.Addr[side]))
 			}
 		} else {
-			r.feed(ev.Data, ev.Time, a.opts.MaxMessageSize, done)
+			r.feed(ev.Data, ev.Time, keep, done)
 		}
 	}
 	if ev.EndStream {
@@ -703,7 +713,7 @@ func (a *Assembler) finishMessage(s *stream, side capture.Side, m *Message) {
 	if m.Body {
 		over = false // said in the message's error
 	}
-	if m.Compressed && !m.Truncated {
+	if m.Compressed && !m.Truncated && !m.discarded {
 		enc := s.encoding[side]
 		switch enc {
 		case "", "identity":

@@ -504,3 +504,39 @@ func TestConnNotesBounded(t *testing.T) {
 		t.Fatalf("%d notes kept, %d counted", len(st.ConnNotes), st.MoreConnNotes)
 	}
 }
+
+// KeepPayload false: messages keep their lengths, flags and times but no
+// bytes, are not decompressed or marked truncated, and a gRPC-Web trailer
+// frame is still read as the status.
+func TestKeepPayloadFalse(t *testing.T) {
+	h := newHarness(t, Options{KeepPayload: func(c *Call) bool { return false }})
+	h.request(1, "grpc-encoding", "gzip")
+	h.data(cli, 1, append(frame(0, []byte("\x0a\x03you")), frame(1, []byte("not gzip at all"))...), true)
+	h.headers(srv, 1, false, ":status", "200", "content-type", "application/grpc")
+	h.data(srv, 1, frame(0, bytes.Repeat([]byte("x"), 100)), false)
+	h.headers(srv, 1, true, "grpc-status", "0")
+	c := h.end()[0]
+	if len(c.Requests) != 2 || len(c.Responses) != 1 {
+		t.Fatalf("%d requests, %d responses", len(c.Requests), len(c.Responses))
+	}
+	for _, m := range append(c.Requests, c.Responses...) {
+		if m.Data != nil || m.Truncated || m.Err != "" || m.Time.IsZero() {
+			t.Errorf("message kept %q, truncated %v, error %q", m.Data, m.Truncated, m.Err)
+		}
+	}
+	if c.Requests[0].Length != 5 || !c.Requests[1].Compressed || c.Requests[1].Length != 15 || c.Responses[0].Length != 100 {
+		t.Errorf("lengths %d %d %d, compressed %v", c.Requests[0].Length, c.Requests[1].Length, c.Responses[0].Length, c.Requests[1].Compressed)
+	}
+	if c.Status == nil || c.Status.Code != 0 || WireBytes(c.Requests) != 20 {
+		t.Errorf("status %+v, %d request bytes", c.Status, WireBytes(c.Requests))
+	}
+
+	h = newHarness(t, Options{KeepPayload: func(c *Call) bool { return false }})
+	h.webRequest(1, "application/grpc-web+proto")
+	h.headers(srv, 1, false, ":status", "200", "content-type", "application/grpc-web+proto")
+	h.data(srv, 1, append(frame(0, []byte("\x0a\x02hi")), frame(0x80, []byte("grpc-status:5\r\ngrpc-message:gone\r\n"))...), true)
+	c = h.end()[0]
+	if c.Status == nil || c.Status.Code != 5 || c.Status.Message != "gone" || len(c.Responses) != 1 || c.Responses[0].Data != nil {
+		t.Errorf("gRPC-Web without payloads: status %+v, responses %+v", c.Status, c.Responses)
+	}
+}

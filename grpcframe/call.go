@@ -89,6 +89,8 @@ type Message struct {
 	Format Format
 
 	trailer bool // a grpc-web trailer frame (flag 0x80), never handed on
+	// discarded: its bytes were not kept (Options.KeepPayload said no).
+	discarded bool
 }
 
 // Preflight is the CORS preflight (an OPTIONS request with

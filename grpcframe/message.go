@@ -92,6 +92,8 @@ func wholeMessages(b []byte, compressOK, web bool) bool {
 }
 
 // feed consumes payload bytes, calling done for each completed message.
+// maxKeep bounds the bytes kept of a message; negative keeps none (but
+// those of a gRPC-Web trailer frame, which are read).
 func (r *msgReader) feed(b []byte, t time.Time, maxKeep int, done func(*Message)) {
 	if r.desync {
 		return
@@ -108,9 +110,15 @@ func (r *msgReader) feed(b []byte, t time.Time, maxKeep int, done func(*Message)
 			length := binary.BigEndian.Uint32(r.hdr[1:])
 			m := &Message{Length: length, Compressed: r.hdr[0]&1 != 0, Time: t}
 			limit := maxKeep
+			if maxKeep < 0 {
+				limit, m.discarded = 0, true
+			}
 			if r.web && r.hdr[0]&0x80 != 0 {
-				m.trailer = true
-				limit = min(limit, maxWebTrailers)
+				m.trailer, m.discarded = true, false
+				limit = maxWebTrailers
+				if maxKeep >= 0 {
+					limit = min(maxKeep, maxWebTrailers)
+				}
 				if r.hdr[0]&^0x80 != 0 {
 					m.Err = fmt.Sprintf("trailer frame flags 0x%02x: reserved bits set", r.hdr[0])
 				}
@@ -119,7 +127,7 @@ func (r *msgReader) feed(b []byte, t time.Time, maxKeep int, done func(*Message)
 			}
 			r.cur, r.need = m, length
 			r.keep = min(int(length), limit)
-			if r.keep < int(length) {
+			if r.keep < int(length) && !m.discarded {
 				m.Truncated = true
 				m.Err = fmt.Sprintf("message of %d bytes: only the first %d kept (message size limit)", length, r.keep)
 			}

@@ -34,6 +34,7 @@ import (
 	"github.com/grpcsniff/grpcsniff/grpcframe"
 	"github.com/grpcsniff/grpcsniff/h2decode"
 	"github.com/grpcsniff/grpcsniff/pbdecode"
+	"github.com/grpcsniff/grpcsniff/pbdecode/schema"
 	"github.com/grpcsniff/grpcsniff/tlsdecrypt"
 )
 
@@ -94,6 +95,9 @@ type limits struct {
 	idleTimeout                       time.Duration // live: connections quiet this long are ended
 	keys                              *tlsdecrypt.KeyLog
 	tlsNotes                          *notes // TLS connections that could not be (fully) decrypted
+	// keepPayload is grpcframe.Options.KeepPayload (--stats needs no
+	// message bytes).
+	keepPayload func(*grpcframe.Call) bool
 }
 
 // notes collects lines for the summary: the first maxConnNotes, and a count
@@ -162,7 +166,7 @@ type decodeHooks struct {
 
 func decodeCaptureHooks(src capture.Source, sink grpcframe.Sink, l limits, h decodeHooks) (capture.Stats, grpcframe.Stats, error) {
 	calls := grpcframe.NewAssembler(sink, grpcframe.Options{MaxMessageSize: l.maxMessage, MaxOpenStreams: l.maxStreams,
-		EmitOnFinish: h.live, OnMessage: h.onMessage})
+		EmitOnFinish: h.live, OnMessage: h.onMessage, KeepPayload: l.keepPayload})
 	// TLS is always looked for, keys or not: a TLS connection is then named
 	// with its SNI, ALPN and the key it lacks rather than passed over.
 	tlsOpts := tlsdecrypt.Options{
@@ -381,6 +385,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var beforeSchemaChange func()
 	if o.stats {
 		sink = &statsSink{Stats: export.NewStats(), w: stdout}
+		if o.filter == "" {
+			// The summary counts messages and their lengths: their bytes
+			// are only read for the schemas of reflection calls and to
+			// infer the method of calls whose :path was not captured.
+			o.limits.keepPayload = func(c *grpcframe.Call) bool {
+				return c.Method == "" || c.MethodUnknown || schema.IsReflection(c.Method)
+			}
+		}
 	} else if o.json {
 		j := export.NewNDJSON(stdout)
 		j.Options.Schema = reg

@@ -226,7 +226,7 @@ func newShardWorker(l limits, h shardHooks) *shardWorker {
 			w.keys.SetGrowing()
 		}
 	}
-	opts := grpcframe.Options{MaxMessageSize: l.maxMessage, MaxOpenStreams: l.maxStreams, EmitOnFinish: h.live}
+	opts := grpcframe.Options{MaxMessageSize: l.maxMessage, MaxOpenStreams: l.maxStreams, EmitOnFinish: h.live, KeepPayload: l.keepPayload}
 	if onMessage := h.onMessage; onMessage != nil {
 		opts.OnMessage = func(c *grpcframe.Call, request bool, index int, m *grpcframe.Message) {
 			// The call goes on changing: the sink gets it as it stands

@@ -102,3 +102,18 @@ func TestChunkRule(t *testing.T) {
 		t.Errorf("by size: %s", got)
 	}
 }
+
+// --stats keeps no message bytes (only their lengths); its summary is the
+// one computed from whole calls (which a display filter, that may look into
+// messages, still gets).
+func TestStatsWithoutPayloads(t *testing.T) {
+	for name, args := range shardCases(t) {
+		t.Run(name, func(t *testing.T) {
+			lean, leanErr, code := runCmd(t, nil, append(args, "--stats")...)
+			whole, wholeErr, wholeCode := runCmd(t, nil, append(args, "--stats", "-Y", `method ~ "" or not method ~ ""`)...)
+			if code != wholeCode || lean != whole || leanErr != wholeErr {
+				t.Fatalf("exit %d/%d; differs at %s\nstderr:\n%s\nwith payloads:\n%s", code, wholeCode, firstDiff(lean, whole), leanErr, wholeErr)
+			}
+		})
+	}
+}
