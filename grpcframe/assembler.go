@@ -246,8 +246,15 @@ func (a *Assembler) stream(c *h2decode.Conn, id uint32, t time.Time) *stream {
 	if len(cs.streams) >= a.opts.MaxOpenStreams {
 		a.evictOldest(c, cs, t)
 	}
-	call := &Call{ConnID: c.Info.ID, StreamID: id, Start: t, GRPC: true, Protocol: ProtoGRPC}
-	s := &stream{call: call, conn: c}
+	// One allocation for both: a call costs fewer, and its stream's state
+	// is small next to what the call keeps (it lives until the call is
+	// handed on).
+	both := &struct {
+		call Call
+		s    stream
+	}{call: Call{ConnID: c.Info.ID, StreamID: id, Start: t, GRPC: true, Protocol: ProtoGRPC}}
+	call, s := &both.call, &both.s
+	s.call, s.conn = call, c
 	if cs.streams == nil {
 		cs.streams = make(map[uint32]*stream)
 	}
