@@ -1,7 +1,6 @@
 package export
 
 import (
-	"encoding/base64"
 	"net/netip"
 	"strconv"
 	"time"
@@ -26,7 +25,7 @@ func appendKey(b []byte, k string) []byte {
 
 func appendBase64(b []byte, p []byte) []byte {
 	b = append(b, '"')
-	b = base64.StdEncoding.AppendEncode(b, p)
+	b = pbdecode.AppendBase64(b, p)
 	return append(b, '"')
 }
 
@@ -34,31 +33,79 @@ func appendTime(b []byte, t time.Time) []byte {
 	if t.IsZero() {
 		return append(b, "null"...)
 	}
-	b = append(b, '"')
-	u := t.UTC()
-	year, month, day := u.Date()
+	// The same bytes as t.UTC().AppendFormat(b, timeFormat), written
+	// directly: it is called several times per call, and the general
+	// formatter, and even Date and Clock, which each work out the date
+	// again, are slow.
+	sec, ns := t.Unix(), t.Nanosecond()
+	days := sec / 86400
+	if sec%86400 < 0 {
+		days--
+	}
+	year, month, day := civilDate(days)
 	if year < 0 || year > 9999 {
-		b = u.AppendFormat(b, timeFormat)
+		b = append(b, '"')
+		b = t.UTC().AppendFormat(b, timeFormat)
 		return append(b, '"')
 	}
-	// The same bytes as u.AppendFormat(b, timeFormat), written directly: it
-	// is called several times per call, and the general formatter is slow.
-	hour, minute, sec := u.Clock()
-	ns := u.Nanosecond()
-	b = append(b,
-		byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
-		byte('0'+int(month)/10), byte('0'+int(month)%10), '-',
-		byte('0'+day/10), byte('0'+day%10), 'T',
-		byte('0'+hour/10), byte('0'+hour%10), ':',
-		byte('0'+minute/10), byte('0'+minute%10), ':',
-		byte('0'+sec/10), byte('0'+sec%10), '.')
+	s := uint(sec - days*86400)
+	hour, minute, second := s/3600, s/60%60, s%60
+	y := uint(year)
+	b = append(b, '"', digitPairs[2*(y/100)], digitPairs[2*(y/100)+1], digitPairs[2*(y%100)], digitPairs[2*(y%100)+1], '-',
+		digitPairs[2*month], digitPairs[2*month+1], '-',
+		digitPairs[2*day], digitPairs[2*day+1], 'T',
+		digitPairs[2*hour], digitPairs[2*hour+1], ':',
+		digitPairs[2*minute], digitPairs[2*minute+1], ':',
+		digitPairs[2*second], digitPairs[2*second+1], '.')
+	// Nine digits of nanoseconds, two at a time: unsigned division by a
+	// constant is a multiplication, and half as many of them.
+	n := uint(ns)
 	var frac [9]byte
-	for i := 8; i >= 0; i-- {
-		frac[i] = byte('0' + ns%10)
-		ns /= 10
+	for i := 7; i > 0; i -= 2 {
+		d := n % 100
+		n /= 100
+		frac[i], frac[i+1] = digitPairs[2*d], digitPairs[2*d+1]
 	}
+	frac[0] = byte('0' + n)
 	b = append(b, frac[:]...)
 	return append(b, 'Z', '"')
+}
+
+// digitPairs holds the two decimal digits of 0 to 99.
+const digitPairs = "00010203040506070809" +
+	"10111213141516171819" +
+	"20212223242526272829" +
+	"30313233343536373839" +
+	"40414243444546474849" +
+	"50515253545556575859" +
+	"60616263646566676869" +
+	"70717273747576777879" +
+	"80818283848586878889" +
+	"90919293949596979899"
+
+// civilDate returns the proleptic Gregorian date of the day that is days
+// after 1970-01-01 (Howard Hinnant's civil_from_days: eras of 400
+// years, years starting on March 1 so that the leap day comes last).
+func civilDate(days int64) (year int, month, day uint) {
+	z := days + 719468 // days since 0000-03-01
+	era := z / 146097
+	if z < 0 && z%146097 != 0 {
+		era--
+	}
+	doe := int(z - era*146097)                             // day of era, 0..146096
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365 // year of era, 0..399
+	doy := doe - (365*yoe + yoe/4 - yoe/100)               // day of year from March 1, 0..365
+	mp := (5*doy + 2) / 153                                // month from March, 0..11
+	day = uint(doy - (153*mp+2)/5 + 1)
+	month = uint(mp + 3)
+	if month > 12 {
+		month -= 12
+	}
+	year = yoe + int(era)*400
+	if month <= 2 {
+		year++
+	}
+	return year, month, day
 }
 
 // appendAddrPort appends p as a JSON string: the bytes of

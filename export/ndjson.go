@@ -3,9 +3,11 @@ package export
 import (
 	"bufio"
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/bits"
 	"strings"
 	"unicode/utf8"
 
@@ -275,7 +277,7 @@ func appendStatus(b []byte, s *grpcframe.Status, opt Options) []byte {
 				b = appendDecoded(b, opt.Schema.DecodeAny(d.TypeURL, d.Value))
 			}
 			b = appendKey(b, "raw")
-			b = pbdecode.Decode(d.Value, opt.Raw).AppendJSON(b)
+			b = pbdecode.AppendDecodeJSON(b, d.Value, opt.Raw)
 			b = append(b, '}')
 		}
 		b = append(b, ']')
@@ -291,6 +293,48 @@ func appendStatus(b []byte, s *grpcframe.Status, opt Options) []byte {
 // first appear. A value HPACK could not recover is an object
 // {"unknown":"hpack","entry":"…"} naming the table entry it came from.
 func appendHeaders(b []byte, hs []h2decode.HeaderField) []byte {
+	if len(hs) > 64 {
+		return appendHeadersSlow(b, hs)
+	}
+	// Mark the fields whose name came before, comparing each pair once;
+	// then each name's values are gathered from the marked fields only.
+	// Names rarely repeat, so most lists are written in one pass.
+	var later uint64
+	for i := 1; i < len(hs); i++ {
+		name := headerKey(&hs[i])
+		for j := range i {
+			if headerKey(&hs[j]) == name {
+				later |= 1 << i
+				break
+			}
+		}
+	}
+	b = append(b, '{')
+	for i := range hs {
+		if later&(1<<i) != 0 {
+			continue
+		}
+		if b[len(b)-1] != '{' {
+			b = append(b, ',')
+		}
+		name := headerKey(&hs[i])
+		b = appendString(b, name)
+		b = append(b, ':', '[')
+		b = appendHeaderValue(b, &hs[i])
+		for rest := later >> (i + 1); rest != 0; rest &= rest - 1 {
+			j := i + 1 + bits.TrailingZeros64(rest)
+			if headerKey(&hs[j]) == name {
+				b = append(b, ',')
+				b = appendHeaderValue(b, &hs[j])
+			}
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
+
+// appendHeadersSlow is appendHeaders for lists too long for its bit mask.
+func appendHeadersSlow(b []byte, hs []h2decode.HeaderField) []byte {
 	b = append(b, '{')
 	for i := range hs {
 		name := headerKey(&hs[i])
@@ -349,11 +393,34 @@ func appendHeaderValue(b []byte, f *h2decode.HeaderField) []byte {
 	if strings.HasSuffix(f.Name, "-bin") && !f.NameUnknown {
 		// Binary metadata: show the decoded bytes in canonical base64 so
 		// that unpadded senders and padded ones read alike.
-		if v, err := grpcframe.DecodeBinHeader(f.Value); err == nil {
-			return appendBase64(b, v)
+		if b, ok := appendBinHeader(b, f.Value); ok {
+			return b
 		}
 	}
 	return appendString(b, f.Value)
+}
+
+// appendBinHeader appends the value of a binary header in canonical base64:
+// the bytes grpcframe.DecodeBinHeader decodes, encoded again. ok is false,
+// and b unchanged, when v is not base64. Values of up to 256 bytes, most of
+// them, are decoded on the stack rather than into a new slice per header.
+func appendBinHeader(b []byte, v string) (_ []byte, ok bool) {
+	v = strings.TrimRight(v, "=")
+	var src [344]byte // the base64 of 258 bytes
+	var dst [258]byte
+	if len(v) > len(src) {
+		p, err := grpcframe.DecodeBinHeader(v)
+		if err != nil {
+			return b, false
+		}
+		return appendBase64(b, p), true
+	}
+	// DecodeBinHeader's DecodeString is Decode on a copy of the string.
+	n, err := base64.RawStdEncoding.Decode(dst[:], src[:copy(src[:], v)])
+	if err != nil {
+		return b, false
+	}
+	return appendBase64(b, dst[:n]), true
 }
 
 func appendMessages(b []byte, c *grpcframe.Call, requests bool, opt Options, u *budget) []byte {
@@ -410,7 +477,7 @@ func appendMessages(b []byte, c *grpcframe.Call, requests bool, opt Options, u *
 						b = appendDecoded(b, opt.Schema.Decode(method, requests, m.Data))
 					}
 					b = appendKey(b, "raw")
-					b = pbdecode.Decode(m.Data, opt.Raw).AppendJSON(b)
+					b = pbdecode.AppendDecodeJSON(b, m.Data, opt.Raw)
 				case grpcframe.FormatJSON:
 					b = appendJSONValue(b, m.Data, m.Truncated)
 				case grpcframe.FormatText:

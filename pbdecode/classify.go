@@ -211,19 +211,37 @@ func allZero(p []byte) bool {
 // early in the bytes of most messages.
 func printable(p []byte) bool {
 	for i := 0; i < len(p); {
-		c := p[i]
-		if c < utf8.RuneSelf {
-			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
-				return false
-			}
-			i++
+		if len(p)-i >= 8 && notText(load64(p, i)) == 0 {
+			i += 8 // see textInfo
 			continue
 		}
-		r, size := utf8.DecodeRune(p[i:])
-		if r < 0xa0 || r == utf8.RuneError && size == 1 {
-			return false
+		for end := min(i+8, len(p)); i < end; {
+			c := p[i]
+			if c < utf8.RuneSelf {
+				if c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
+					return false
+				}
+				i++
+				continue
+			}
+			if c >= 0xc2 && c < 0xe0 && i+1 < len(p) && p[i+1]&0xc0 == 0x80 {
+				// Two bytes (see textInfo).
+				if c == 0xc2 && p[i+1] < 0xa0 {
+					return false
+				}
+				i += 2
+				continue
+			}
+			if i+2 < len(p) && valid3(c, p[i+1], p[i+2]) {
+				i += 3
+				continue
+			}
+			r, size := utf8.DecodeRune(p[i:])
+			if r < 0xa0 || r == utf8.RuneError && size == 1 {
+				return false
+			}
+			i += size
 		}
-		i += size
 	}
 	return true
 }
@@ -236,30 +254,63 @@ func textInfo(p []byte) (printable, mostly bool) {
 	limit := len(p) / 8 // more controls than this rules out "mostly"
 	controls, runes := 0, 0
 	for i := 0; i < len(p); {
-		c := p[i]
-		if c < utf8.RuneSelf {
-			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
+		// Printable ASCII passes eight bytes at a time. A word that
+		// fails the test is gone through byte by byte (its last
+		// character may run past it) before the next word is tried,
+		// so that text with many non-ASCII characters pays for one
+		// failed test per word rather than per byte.
+		if len(p)-i >= 8 && notText(load64(p, i)) == 0 {
+			i += 8
+			runes += 8
+			continue
+		}
+		for end := min(i+8, len(p)); i < end; {
+			c := p[i]
+			if c < utf8.RuneSelf {
+				if c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
+					controls++
+					if controls > limit {
+						return false, false
+					}
+				}
+				i++
+				runes++
+				continue
+			}
+			if c >= 0xc2 && c < 0xe0 && i+1 < len(p) && p[i+1]&0xc0 == 0x80 {
+				// A two-byte character (Latin, Greek, Cyrillic, …),
+				// decoded here rather than by a call: U+0080..U+009F,
+				// the C1 controls, are C2 80..C2 9F.
+				if c == 0xc2 && p[i+1] < 0xa0 {
+					controls++
+					if controls > limit {
+						return false, false
+					}
+				}
+				i += 2
+				runes++
+				continue
+			}
+			if i+2 < len(p) && valid3(c, p[i+1], p[i+2]) {
+				// Three bytes (CJK, …): U+0800 and above, never a
+				// control character.
+				i += 3
+				runes++
+				continue
+			}
+			r, size := utf8.DecodeRune(p[i:])
+			if r == utf8.RuneError && size == 1 {
+				return false, false
+			}
+			if r < 0xa0 {
 				controls++
 				if controls > limit {
 					return false, false
 				}
 			}
-			i++
+			i += size
 			runes++
-			continue
 		}
-		r, size := utf8.DecodeRune(p[i:])
-		if r == utf8.RuneError && size == 1 {
-			return false, false
-		}
-		if r < 0xa0 {
-			controls++
-			if controls > limit {
-				return false, false
-			}
-		}
-		i += size
-		runes++
 	}
 	return controls == 0, controls*8 <= runes
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"io"
 	"strconv"
+	"sync"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -141,6 +142,32 @@ type Field struct {
 // where parsing broke. The result aliases b.
 func Decode(b []byte, opt Options) *Message {
 	d := decoder{maxDepth: opt.maxDepth(), fieldsLeft: opt.maxFields()}
+	return d.decode(b)
+}
+
+// AppendDecodeJSON appends the JSON of b's decoding to dst: the bytes of
+// Decode(b, opt).AppendJSON(dst). The tree is not kept, and its memory
+// serves later calls, so that writing many messages allocates little. It is
+// safe for concurrent use.
+func AppendDecodeJSON(dst, b []byte, opt Options) []byte {
+	d := decoderPool.Get().(*decoder)
+	d.maxDepth, d.fieldsLeft = opt.maxDepth(), opt.maxFields()
+	dst = d.decode(b).AppendJSON(dst)
+	// Clearing what was used drops the tree's references to b (the
+	// pool would otherwise keep the caller's buffers alive) and gives
+	// the next tree zeroed memory, as fresh slabs would.
+	d.fields.reset()
+	d.msgs.reset()
+	d.words.reset()
+	decoderPool.Put(d)
+	return dst
+}
+
+// decoderPool holds decoders whose slabs AppendDecodeJSON reuses; each is
+// used by one call at a time.
+var decoderPool = sync.Pool{New: func() any { return new(decoder) }}
+
+func (d *decoder) decode(b []byte) *Message {
 	m, _, _ := d.parse(b, 0, 0, min(scan(b, d.maxDepth).nfields, d.fieldsLeft))
 	return m
 }
@@ -152,17 +179,59 @@ type decoder struct {
 	maxDepth   int
 	fieldsLeft int // Options.MaxFields minus the fields decoded so far
 
-	fields  []Field   // unused part of the current slab
-	msgs    []Message // unused part of the current slab
-	words   []uint64  // unused part of the current slab
-	nFields int       // slab sizes so far, for doubling
-	nMsgs   int
-	nWords  int
+	fields slab[Field]
+	msgs   slab[Message]
+	words  slab[uint64]
 }
 
 // slabMax bounds the size of one slab beyond what a single request needs,
 // so that the unused tail of the last slab stays small.
 const slabMax = 1 << 12
+
+// slab hands out consecutive parts of a buffer, allocating a buffer twice
+// as large as all before it (up to slabMax) when the current one runs out.
+type slab[T any] struct {
+	buf   []T // current buffer
+	used  int // elements of buf handed out
+	total int // elements allocated so far, for doubling
+}
+
+// take returns a zeroed slice of length n and capacity n; appending beyond
+// n reallocates rather than overwriting a neighbour.
+func (s *slab[T]) take(n int) []T {
+	if len(s.buf)-s.used < n {
+		size := max(n, min(s.total, slabMax))
+		s.buf = make([]T, size)
+		s.used = 0
+		s.total += size
+	}
+	p := s.buf[s.used : s.used+n : s.used+n]
+	s.used += n
+	return p
+}
+
+// reset makes the slab's memory, zeroed, available to the next tree. When
+// this tree needed more than one buffer, the next gets a single buffer as
+// large as all of them, so that a run of similar messages stops allocating
+// after the first; earlier buffers are left to the tree that used them. No
+// more than slabKeep elements are kept, so that a pooled decoder does not
+// hold on to the memory of one huge message.
+func (s *slab[T]) reset() {
+	switch {
+	case len(s.buf) > slabKeep:
+		s.buf = nil
+	case s.total > len(s.buf):
+		s.buf = make([]T, min(s.total, slabKeep))
+	default:
+		clear(s.buf[:s.used])
+	}
+	s.used = 0
+	s.total = len(s.buf)
+}
+
+// slabKeep bounds the buffers a slab keeps for reuse: 1024 fields are
+// about 150 KB.
+const slabKeep = 1 << 10
 
 // newFields returns an empty slice with capacity n; appending beyond n
 // reallocates rather than overwriting a neighbour.
@@ -170,37 +239,16 @@ func (d *decoder) newFields(n int) []Field {
 	if n <= 0 {
 		return nil
 	}
-	if len(d.fields) < n {
-		size := max(n, min(d.nFields, slabMax))
-		d.fields = make([]Field, size)
-		d.nFields += size
-	}
-	s := d.fields[:0:n]
-	d.fields = d.fields[n:]
-	return s
+	return d.fields.take(n)[:0]
 }
 
 func (d *decoder) newMessage() *Message {
-	if len(d.msgs) == 0 {
-		size := max(1, min(d.nMsgs, slabMax))
-		d.msgs = make([]Message, size)
-		d.nMsgs += size
-	}
-	m := &d.msgs[0]
-	d.msgs = d.msgs[1:]
-	return m
+	return &d.msgs.take(1)[0]
 }
 
 // newWords returns a slice of length n.
 func (d *decoder) newWords(n int) []uint64 {
-	if len(d.words) < n {
-		size := max(n, min(d.nWords, slabMax))
-		d.words = make([]uint64, size)
-		d.nWords += size
-	}
-	s := d.words[:n:n]
-	d.words = d.words[n:]
-	return s
+	return d.words.take(n)
 }
 
 func (m *Message) fail(b []byte, off int, msg string) {
@@ -246,7 +294,12 @@ func (d *decoder) parse(b []byte, depth int, group protowire.Number, hint int) (
 	off := 0
 	for off < len(b) {
 		start := off
-		tag, n := protowire.ConsumeVarint(b[off:])
+		// Most tags are one byte; protowire's call costs as much as
+		// decoding one.
+		tag, n := uint64(b[off]), 1
+		if tag >= 0x80 {
+			tag, n = protowire.ConsumeVarint(b[off:])
+		}
 		if n < 0 {
 			m.fail(b, start, "tag: "+varintErr(n))
 			return m, start, start
@@ -376,6 +429,25 @@ func skipVarint(b []byte) int {
 	return -1
 }
 
+// readVarint decodes the varint at the start of b like
+// protowire.ConsumeVarint, but returns -1 for every error: it is small
+// enough to be inlined into scan's loop.
+func readVarint(b []byte) (v uint64, n int) {
+	for i, c := range b {
+		if i == 10 {
+			break
+		}
+		v |= uint64(c&0x7f) << (7 * i)
+		if c < 0x80 {
+			if i == 9 && c > 1 {
+				break
+			}
+			return v, i + 1
+		}
+	}
+	return 0, -1
+}
+
 // scanResult is what scan learns about a payload.
 type scanResult struct {
 	ok      bool   // the bytes parse completely as a message
@@ -388,10 +460,86 @@ type scanResult struct {
 // most maxGroups deep, with the same rules as parse. It does not look inside
 // LEN payloads, so it runs in time linear in len(b) and does not allocate
 // unless groups nest more than 16 deep.
-func scan(b []byte, maxGroups int) (r scanResult) {
+//
+// It runs over every byte of the payloads tried as messages, so the common
+// case, a message without groups, has a loop of its own: it calls no
+// function (readVarint and skipVarint are inlined) and keeps its counts in
+// locals, which then stay in registers. At the first group it hands over to
+// scanGroups.
+func scan(b []byte, maxGroups int) scanResult {
+	nfields, lenSpan, maxNum := 0, 0, uint64(0)
+	ok := false
+	off := 0
+loop:
+	for {
+		if off >= len(b) {
+			ok = true
+			break
+		}
+		start := off
+		tag, n := uint64(b[off]), 1
+		if tag >= 0x80 {
+			if tag, n = readVarint(b[off:]); n < 0 {
+				break
+			}
+		}
+		num, typ := tag>>3, protowire.Type(tag&7)
+		if num == 0 || num > uint64(protowire.MaxValidNumber) {
+			break
+		}
+		maxNum = max(maxNum, num)
+		off += n
+		switch typ {
+		case protowire.VarintType:
+			n = skipVarint(b[off:])
+			if n < 0 {
+				break loop
+			}
+			off += n
+		case protowire.Fixed32Type:
+			if len(b)-off < 4 {
+				break loop
+			}
+			off += 4
+		case protowire.Fixed64Type:
+			if len(b)-off < 8 {
+				break loop
+			}
+			off += 8
+		case protowire.BytesType:
+			if off >= len(b) {
+				break loop
+			}
+			l, n := uint64(b[off]), 1
+			if l >= 0x80 {
+				if l, n = readVarint(b[off:]); n < 0 {
+					break loop
+				}
+			}
+			off += n
+			if l > uint64(len(b)-off) {
+				break loop
+			}
+			off += int(l)
+			if l > 0 {
+				lenSpan += off - start
+			}
+		case protowire.StartGroupType:
+			r := scanResult{nfields: nfields, lenSpan: lenSpan, maxNum: maxNum}
+			return scanGroups(b, start, maxGroups, r)
+		default:
+			break loop
+		}
+		nfields++
+	}
+	return scanResult{ok: ok, nfields: nfields, lenSpan: lenSpan, maxNum: maxNum}
+}
+
+// scanGroups is scan for a message with groups, from offset off on, with
+// the counts r made so far.
+func scanGroups(b []byte, off, maxGroups int, r scanResult) scanResult {
 	var stackBuf [16]protowire.Number
 	stack := stackBuf[:0]
-	off := 0
 	for off < len(b) {
 		start := off
 		tag, n := protowire.ConsumeVarint(b[off:])

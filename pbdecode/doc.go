@@ -111,6 +111,9 @@
 //
 //	{"fields":[...]}
 //
+// ([AppendDecodeJSON] decodes and writes in one step, reusing the tree's
+// memory from one message to the next)
+//
 // with, when parsing broke, "error" (the reason), "error_offset" (relative to
 // the message's start) and "rest" (the unparsed bytes, base64):
 //

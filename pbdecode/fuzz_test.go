@@ -32,6 +32,9 @@ func FuzzDecode(f *testing.F) {
 	f.Add(group(1, group(1, group(1))), int8(-1))
 	f.Fuzz(func(t *testing.T, b []byte, depth int8) {
 		opt := Options{MaxDepth: int(depth)}
+		if got, want := scan(b, opt.maxDepth()), scanGroups(b, 0, opt.maxDepth(), scanResult{}); got != want {
+			t.Fatalf("scan = %+v, general loop: %+v", got, want)
+		}
 		m := Decode(b, opt)
 		checkTree(t, m, b, len(b), "")
 		js := m.AppendJSON(nil)
@@ -42,6 +45,10 @@ func FuzzDecode(f *testing.F) {
 		// Decoding is deterministic.
 		if js2 := Decode(b, opt).AppendJSON(nil); string(js2) != string(js) {
 			t.Fatalf("non-deterministic output")
+		}
+		// So is decoding with reused slabs.
+		if js3 := AppendDecodeJSON(nil, b, opt); string(js3) != string(js) {
+			t.Fatalf("AppendDecodeJSON differs from Decode and AppendJSON:\n%s\n%s", js3, js)
 		}
 	})
 }

@@ -1,7 +1,6 @@
 package pbdecode
 
 import (
-	"encoding/base64"
 	"math"
 	"strconv"
 	"unicode/utf8"
@@ -34,7 +33,7 @@ func (m *Message) AppendJSON(dst []byte) []byte {
 		dst = append(dst, `,"error_offset":`...)
 		dst = strconv.AppendInt(dst, int64(m.ErrOffset), 10)
 		dst = append(dst, `,"rest":"`...)
-		dst = base64.StdEncoding.AppendEncode(dst, m.Rest)
+		dst = AppendBase64(dst, m.Rest)
 		dst = append(dst, '"')
 	}
 	return append(dst, '}')
@@ -92,7 +91,7 @@ func (f *Field) appendJSON(dst []byte) []byte {
 			dst = f.Sub.AppendJSON(dst)
 		case ReadingBytes:
 			dst = append(dst, `,"bytes":"`...)
-			dst = base64.StdEncoding.AppendEncode(dst, f.Bytes)
+			dst = AppendBase64(dst, f.Bytes)
 			dst = append(dst, '"')
 		case ReadingPacked, ReadingPackedFixed32, ReadingPackedFixed64:
 			dst = append(dst, `,"packed":[`...)
@@ -200,45 +199,69 @@ func AppendJSONString[S []byte | string](dst []byte, s S) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
+		// Bytes that need no escaping pass eight at a time. A word
+		// that holds one that does is gone through byte by byte (its
+		// last character may run past it) before the next word is
+		// tried, so that text with many escapes or non-ASCII characters
+		// pays for one failed test per word rather than per byte.
+		if len(s)-i >= 8 && notJSON(load64(s, i)) == 0 {
+			i += 8
+			continue
+		}
+		for end := min(i+8, len(s)); i < end; {
+			c := s[i]
+			if c < utf8.RuneSelf {
+				if c >= 0x20 && c != '"' && c != '\\' {
+					i++
+					continue
+				}
+				dst = append(dst, s[start:i]...)
+				switch c {
+				case '"', '\\':
+					dst = append(dst, '\\', c)
+				case '\n':
+					dst = append(dst, '\\', 'n')
+				case '\r':
+					dst = append(dst, '\\', 'r')
+				case '\t':
+					dst = append(dst, '\\', 't')
+				default:
+					dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+				}
 				i++
+				start = i
 				continue
 			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			if c >= 0xc2 && c < 0xe0 && i+1 < len(s) && s[i+1]&0xc0 == 0x80 {
+				// A valid two-byte character, copied as it is: only
+				// invalid bytes and U+2028, U+2029 (three bytes)
+				// need more.
+				i += 2
+				continue
 			}
-			i++
-			start = i
-			continue
-		}
-		r, size := decodeRune(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			if i+2 < len(s) && valid3(c, s[i+1], s[i+2]) && (c != 0xe2 || s[i+1] != 0x80 || s[i+2]&^1 != 0xa8) {
+				// Likewise a valid three-byte character other than
+				// U+2028 and U+2029 (E2 80 A8, E2 80 A9).
+				i += 3
+				continue
+			}
+			r, size := decodeRune(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				dst = append(dst, s[start:i]...)
+				dst = append(dst, `\ufffd`...)
+				i++
+				start = i
+				continue
+			}
+			if r == '\u2028' || r == '\u2029' {
+				dst = append(dst, s[start:i]...)
+				dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+				i += size
+				start = i
+				continue
+			}
 			i += size
-			start = i
-			continue
 		}
-		i += size
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')

@@ -14,7 +14,11 @@ func SplitMethodPath(path string) (service, method string, ok bool) {
 	if !ok || !isIdent(method) {
 		return "", "", false
 	}
-	for _, part := range strings.Split(service, ".") {
+	// strings.Cut rather than strings.Split: this runs for every message
+	// the export decodes with a schema, and Split allocates.
+	for rest, more := service, true; more; {
+		var part string
+		part, rest, more = strings.Cut(rest, ".")
 		if !isIdent(part) {
 			return "", "", false
 		}

@@ -12,6 +12,11 @@ func TestSplitMethodPath(t *testing.T) {
 		"/a.b/bad-name":                "",
 		"/a.b/":                        "",
 		"/":                            "",
+		"//M":                          "",
+		"/.a/M":                        "",
+		"/a./M":                        "",
+		"/a.b.c_1/M":                   "a.b.c_1 M",
+		"/a.1b/M":                      "",
 	} {
 		svc, m, ok := SplitMethodPath(path)
 		got := ""

@@ -148,3 +148,21 @@ func TestUnknownMethod(t *testing.T) {
 		t.Errorf("DecodeAny of a service = %+v", d)
 	}
 }
+
+// TestMethodWithoutServices checks the shortcut of a registry that knows no
+// service (the built-in files define none): every method is unknown, and
+// loading a file with services makes them known.
+func TestMethodWithoutServices(t *testing.T) {
+	r := NewRegistry()
+	if r.services {
+		t.Fatal("the built-in files define a service")
+	}
+	if d := r.Decode("/helloworld.Greeter/SayHello", true, []byte{0x0a, 0x01, 'x'}); !reflect.DeepEqual(d, Decoded{}) {
+		t.Errorf("Decode without services = %+v", d)
+	}
+	if r := loadSeed(t); !r.services {
+		t.Error("services not noted after loading .proto files")
+	} else if _, _, ok := r.Method("/helloworld.Greeter/SayHello"); !ok {
+		t.Error("SayHello not found")
+	}
+}

@@ -24,6 +24,10 @@ type Registry struct {
 	mu    sync.RWMutex
 	files *protoregistry.Files
 	types *dynamicpb.Types
+	// services is set once a file that defines a service is added. The
+	// built-in files define none, so without the user's schemas every
+	// method lookup fails, and the export asks for one per message.
+	services bool
 }
 
 // NewRegistry returns a registry that knows only the built-in files: the
@@ -55,7 +59,11 @@ func (r *Registry) registerLocked(fd protoreflect.FileDescriptor) error {
 			return err
 		}
 	}
-	return r.files.RegisterFile(fd)
+	if err := r.files.RegisterFile(fd); err != nil {
+		return err
+	}
+	r.services = r.services || fd.Services().Len() > 0
+	return nil
 }
 
 // AddFiles adds file descriptors, in any order, e.g. from server reflection
@@ -92,6 +100,9 @@ func (r *Registry) AddFiles(fds ...*descriptorpb.FileDescriptorProto) error {
 			f, err := protodesc.NewFile(fd, r.files)
 			if err == nil {
 				err = r.files.RegisterFile(f)
+			}
+			if err == nil {
+				r.services = r.services || f.Services().Len() > 0
 			}
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s: %v", name, err))
@@ -131,6 +142,9 @@ func (r *Registry) Method(path string) (in, out protoreflect.MessageDescriptor, 
 }
 
 func (r *Registry) methodLocked(path string) (in, out protoreflect.MessageDescriptor, ok bool) {
+	if !r.services {
+		return nil, nil, false
+	}
 	svc, name, found := pbdecode.SplitMethodPath(path)
 	if !found {
 		return nil, nil, false

@@ -1,0 +1,5 @@
+//go:build !race
+
+package pbdecode
+
+const raceEnabled = false
