@@ -162,8 +162,14 @@ type connState struct {
 	streams map[uint32]*stream
 	// order holds the ids of streams in the order they opened (finished ones
 	// are skipped lazily), to find the oldest open one.
-	order  []uint32
-	closed map[uint32]struct{}
+	order []uint32
+	// closed holds the ids of finished streams, ascending: ids only grow,
+	// so a finished one is almost always appended, and a new stream's id
+	// is found above them all without a search.
+	closed []uint32
+	// last is the stream found last: a connection's frames mostly follow
+	// each other on one stream.
+	last *stream
 	// firstRequest is the lowest stream id whose request headers were
 	// captured (0: none yet).
 	firstRequest uint32
@@ -237,10 +243,14 @@ func (a *Assembler) conn(c *h2decode.Conn) *connState {
 // frames of a call that already finished.
 func (a *Assembler) stream(c *h2decode.Conn, id uint32, t time.Time) *stream {
 	cs := a.conn(c)
-	if s := cs.streams[id]; s != nil {
+	if s := cs.last; s != nil && s.call != nil && s.call.StreamID == id {
 		return s
 	}
-	if _, done := cs.closed[id]; done || id == 0 || id < cs.forgotten {
+	if s := cs.streams[id]; s != nil {
+		cs.last = s
+		return s
+	}
+	if id == 0 || id < cs.forgotten || cs.isClosed(id) {
 		return nil
 	}
 	if len(cs.streams) >= a.opts.MaxOpenStreams {
@@ -259,6 +269,7 @@ func (a *Assembler) stream(c *h2decode.Conn, id uint32, t time.Time) *stream {
 		cs.streams = make(map[uint32]*stream)
 	}
 	cs.streams[id] = s
+	cs.last = s
 	cs.order = append(cs.order, id)
 	if len(cs.order) > 2*a.opts.MaxOpenStreams+64 {
 		// Drop the ids of finished streams.
@@ -968,10 +979,10 @@ func (a *Assembler) finish(c *h2decode.Conn, s *stream, t time.Time) {
 	cs := a.conn(c)
 	call := s.call
 	delete(cs.streams, call.StreamID)
-	if cs.closed == nil {
-		cs.closed = make(map[uint32]struct{})
+	if cs.last == s {
+		cs.last = nil
 	}
-	cs.closed[call.StreamID] = struct{}{}
+	cs.addClosed(call.StreamID)
 	if len(cs.closed) > a.opts.MaxClosedStreams {
 		a.pruneClosed(cs, call.StreamID)
 	}
@@ -1042,10 +1053,27 @@ func (a *Assembler) pruneClosed(cs *connState, newest uint32) {
 	// Stream ids only grow, so the oldest closed ids are the smallest.
 	limit := newest - min(newest, uint32(a.opts.MaxClosedStreams))
 	cs.forgotten = max(cs.forgotten, limit)
-	for id := range cs.closed {
-		if id < limit {
-			delete(cs.closed, id)
-		}
+	i, _ := slices.BinarySearch(cs.closed, limit)
+	cs.closed = append(cs.closed[:0], cs.closed[i:]...)
+}
+
+// isClosed reports whether stream id finished (and is remembered).
+func (cs *connState) isClosed(id uint32) bool {
+	if n := len(cs.closed); n == 0 || id > cs.closed[n-1] {
+		return false
+	}
+	_, found := slices.BinarySearch(cs.closed, id)
+	return found
+}
+
+// addClosed remembers that stream id finished.
+func (cs *connState) addClosed(id uint32) {
+	if n := len(cs.closed); n == 0 || id > cs.closed[n-1] {
+		cs.closed = append(cs.closed, id)
+		return
+	}
+	if i, found := slices.BinarySearch(cs.closed, id); !found {
+		cs.closed = slices.Insert(cs.closed, i, id)
 	}
 }
 

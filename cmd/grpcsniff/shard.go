@@ -257,6 +257,15 @@ func newShardWorker(l limits, h shardHooks) *shardWorker {
 func (w *shardWorker) run(in <-chan shardBatch, out chan<- []grpcframe.Op, free chan<- []byte, spent <-chan []grpcframe.Op) {
 	defer close(out)
 	for b := range in {
+		// Consecutive events mostly belong to one connection.
+		var lastID uint64
+		var last capture.ConnHandler
+		handler := func(id uint64) capture.ConnHandler {
+			if id != lastID || last == nil {
+				lastID, last = id, w.conns[id]
+			}
+			return last
+		}
 		for i := range b.events {
 			ev := &b.events[i]
 			w.log.At(ev.pos)
@@ -264,12 +273,13 @@ func (w *shardWorker) run(in <-chan shardBatch, out chan<- []grpcframe.Op, free 
 			case evConn:
 				w.conns[ev.conn] = w.tls.NewConn(ev.info)
 			case evData:
-				w.conns[ev.conn].Data(ev.side, ev.data, ev.t)
+				handler(ev.conn).Data(ev.side, ev.data, ev.t)
 			case evGap:
-				w.conns[ev.conn].Gap(ev.side, ev.n, ev.t)
+				handler(ev.conn).Gap(ev.side, ev.n, ev.t)
 			case evEnd:
-				w.conns[ev.conn].End(ev.reason, ev.t)
+				handler(ev.conn).End(ev.reason, ev.t)
 				delete(w.conns, ev.conn)
+				last = nil
 			case evKeys:
 				w.keys.Merge(ev.keys)
 				w.keys.SetGrowing()
