@@ -248,6 +248,9 @@ func (l *OpLog) Defer(fn func()) { l.add(Op{kind: opFunc, x: &opArgs{fn: fn}}) }
 // earlier Take returned and that the Merger is done with.
 func (l *OpLog) Take(reuse []Op) []Op {
 	ops := l.ops
+	if reuse == nil {
+		reuse = make([]Op, 0, cap(ops))
+	}
 	clear(reuse[:cap(reuse)])
 	l.ops = reuse[:0]
 	return ops

@@ -105,6 +105,8 @@ type shardRouter struct {
 	arena [][]byte // per worker: the unused rest of its current block
 	in    []chan shardBatch
 	free  chan []byte // arena blocks to reuse
+	// freeEvents are event lists the workers are done with, to reuse.
+	freeEvents chan []shardEvent
 }
 
 func (r *shardRouter) emit(w int, ev shardEvent) {
@@ -158,7 +160,13 @@ func (r *shardRouter) endStretch(t time.Time, last bool) {
 		b := r.cur[w]
 		b.sweep, b.sweepTime, b.last = r.pos, t, last
 		r.in[w] <- b
-		r.cur[w] = shardBatch{events: make([]shardEvent, 0, max(cap(b.events), 16))}
+		var evs []shardEvent
+		select {
+		case evs = <-r.freeEvents:
+		default:
+			evs = make([]shardEvent, 0, max(cap(b.events), 64))
+		}
+		r.cur[w] = shardBatch{events: evs}
 		r.arena[w] = nil
 	}
 }
@@ -254,7 +262,7 @@ func newShardWorker(l limits, h shardHooks) *shardWorker {
 	return w
 }
 
-func (w *shardWorker) run(in <-chan shardBatch, out chan<- []grpcframe.Op, free chan<- []byte, spent <-chan []grpcframe.Op) {
+func (w *shardWorker) run(in <-chan shardBatch, out chan<- []grpcframe.Op, r *shardRouter, spent <-chan []grpcframe.Op) {
 	defer close(out)
 	for b := range in {
 		// Consecutive events mostly belong to one connection.
@@ -294,7 +302,13 @@ func (w *shardWorker) run(in <-chan shardBatch, out chan<- []grpcframe.Op, free 
 		}
 		for _, blk := range b.blocks {
 			select {
-			case free <- blk[:0]:
+			case r.free <- blk[:0]:
+			default:
+			}
+		}
+		if cap(b.events) <= maxReusedEvents {
+			select {
+			case r.freeEvents <- b.events[:0]: // cleared as they were handled
 			default:
 			}
 		}
@@ -307,8 +321,12 @@ func (w *shardWorker) run(in <-chan shardBatch, out chan<- []grpcframe.Op, free 
 	}
 }
 
-// maxReusedOps bounds the operation logs kept for reuse.
-const maxReusedOps = 8192
+// maxReusedOps and maxReusedEvents bound the operation logs and event
+// lists kept for reuse.
+const (
+	maxReusedOps    = 8192
+	maxReusedEvents = 8192
+)
 
 // defaultWorkers is how many goroutines decode connections when --workers
 // is not given: one per CPU, up to 8. Beyond that the goroutine reading the
@@ -323,7 +341,8 @@ func defaultWorkers() int { return min(runtime.GOMAXPROCS(0), 8) }
 func decodeSharded(src capture.Source, sink grpcframe.Sink, l limits, h shardHooks) (capture.Stats, grpcframe.Stats, error) {
 	workers := max(h.workers, 1)
 	r := &shardRouter{n: workers, cur: make([]shardBatch, workers), arena: make([][]byte, workers),
-		in: make([]chan shardBatch, workers), free: make(chan []byte, 4*workers+4)}
+		in: make([]chan shardBatch, workers), free: make(chan []byte, 4*workers+4),
+		freeEvents: make(chan []shardEvent, 6*workers+4)}
 	outs := make([]chan []grpcframe.Op, workers)
 	spent := make([]chan []grpcframe.Op, workers) // logs replayed, for reuse
 	ws := make([]*shardWorker, workers)
@@ -332,7 +351,7 @@ func decodeSharded(src capture.Source, sink grpcframe.Sink, l limits, h shardHoo
 		outs[i] = make(chan []grpcframe.Op, 2)
 		spent[i] = make(chan []grpcframe.Op, 2)
 		ws[i] = newShardWorker(l, h)
-		go ws[i].run(r.in[i], outs[i], r.free, spent[i])
+		go ws[i].run(r.in[i], outs[i], r, spent[i])
 	}
 	merger := grpcframe.NewMerger(sink, h.live)
 	var merged sync.WaitGroup
