@@ -194,27 +194,27 @@ func (a *Assembler) startMissing(c *h2decode.Conn, call *Call) {
 // stream is a call being assembled.
 type stream struct {
 	call *Call
-	// side is the capture side that sent the request headers, when seen.
-	clientSide capture.Side
-	sideKnown  bool
-	msgs       [2]msgReader
-	got        [2][]*Message
-	headers    [2]int // header blocks seen from each side
-	encoding   [2]string
-	ended      [2]bool
-	dataSeen   [2]bool
+	conn *h2decode.Conn
+	// web holds what gRPC-Web-Text and HTTP bodies need (nil for gRPC).
+	web      *webStream
+	msgs     [2]msgReader
+	got      [2][]*Message
+	headers  [2]int // header blocks seen from each side
+	encoding [2]string
+	// ctype is each side's content-type, when its headers said.
+	ctype    [2]string
+	resetAt  time.Time // when a RST_STREAM ended the call
+	lastSeen time.Time // the last event on the stream
 	// How each side's body is read (decided at its first data): split into
 	// messages, base64 then split (grpc-web-text), or kept whole (HTTP).
 	mode   [2]bodyMode
 	format [2]Format
-	// web holds what gRPC-Web-Text and HTTP bodies need (nil for gRPC).
-	web *webStream
-	// ctype is each side's content-type, when its headers said.
-	ctype      [2]string
+	// side is the capture side that sent the request headers, when seen.
+	clientSide capture.Side
+	sideKnown  bool
+	ended      [2]bool
+	dataSeen   [2]bool
 	ctypeKnown [2]bool
-	resetAt    time.Time // when a RST_STREAM ended the call
-	lastSeen   time.Time // the last event on the stream
-	conn       *h2decode.Conn
 }
 
 // isClient reports whether side is the call's client as far as the capture

@@ -17,18 +17,18 @@ import (
 
 // msgReader splits one direction of a stream into length-prefixed messages.
 type msgReader struct {
-	hdr  [5]byte
-	nhdr int
 	cur  *Message
-	need uint32 // payload bytes of cur still to come
-	keep int    // payload bytes of cur to keep (the size limit)
-	// desync: bytes were lost at an unknown place, so message boundaries are
-	// no longer known in this direction.
-	desync bool
+	keep int // payload bytes of cur to keep (the size limit)
+	nhdr int
 	// cand collects a DATA frame's payload while desync, to test whether
 	// messages start with it (see resync).
-	cand     []byte
-	candLen  int
+	cand    []byte
+	candLen int
+	need    uint32 // payload bytes of cur still to come
+	hdr     [5]byte
+	// desync: bytes were lost at an unknown place, so message boundaries are
+	// no longer known in this direction.
+	desync   bool
 	resynced bool // the next message completed is the first after a resync
 	// web: gRPC-Web framing, where flag 0x80 marks the trailer frame.
 	web bool
