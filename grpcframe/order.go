@@ -245,13 +245,16 @@ func (l *OpLog) Defer(fn func()) { l.add(Op{kind: opFunc, x: &opArgs{fn: fn}}) }
 
 // Take returns the operations recorded since the last Take. The log
 // records the next ones into reuse (cleared), if not nil: a slice that an
-// earlier Take returned and that the Merger is done with.
+// earlier Take returned, as it was returned, and that the Merger is done
+// with.
 func (l *OpLog) Take(reuse []Op) []Op {
 	ops := l.ops
 	if reuse == nil {
 		reuse = make([]Op, 0, cap(ops))
 	}
-	clear(reuse[:cap(reuse)])
+	// What lies beyond reuse's length is zero already: it was cleared
+	// before, or never used.
+	clear(reuse)
 	l.ops = reuse[:0]
 	return ops
 }
