@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"encoding/binary"
 	"io"
 	"net/netip"
 	"slices"
@@ -122,10 +123,21 @@ const maxReasons = 8
 // hands them to ConnHandlers. It is not safe for concurrent use; feed it
 // from one goroutine in capture order.
 type Assembler struct {
-	factory  HandlerFactory
-	opt      Options
-	conns    map[connKey]*conn
-	live     connList // not ended, most recently active first
+	factory HandlerFactory
+	opt     Options
+	// conns finds a connection by connHash of its endpoints; connections
+	// whose hashes collide are chained through conn.hnext. A uint64 key
+	// hashes and compares in a few instructions, where the pair of
+	// netip.AddrPort (64 bytes with pointers) cost a generic hash and an
+	// equality function call on every packet; the full endpoints are
+	// compared (conn.owns) only on the connections the hash finds.
+	conns    map[uint64]*conn
+	nconns   int    // connections in conns
+	hashMask uint64 // all ones; tests clear bits to make hashes collide
+	// live holds the connections not ended, in the order they started
+	// (or, with strictLRU, most recently active first). Which of them was
+	// idle the longest is found with lru.
+	live     connList
 	closed   connList // ended, kept to absorb late segments; most recent first
 	nextID   uint64
 	stats    Stats
@@ -146,9 +158,158 @@ type Assembler struct {
 	// mostly belong to one connection, and comparing addresses is cheaper
 	// than a map lookup.
 	recent *conn
+	// lru finds the live connection idle the longest: moving a connection
+	// to the front of live on every segment touched two more connections
+	// (its neighbours in the list), cache misses on every packet of a
+	// capture with many connections. See lruHeap.
+	lru lruHeap
+	// strictLRU keeps live in order of activity instead, as it used to
+	// be; tests set it to check lru against it.
+	strictLRU bool
+}
+
+// lruHeap finds the live connection with the oldest conn.touch. Each
+// segment only sets its connection's touch (a counter advanced on every
+// touch, so no two connections have the same); the heap holds every live connection keyed
+// by its touch as it was when last pushed or fixed, which is never newer
+// than its touch. The top is then the least recently active connection
+// once its key is its touch: every other connection's touch is at least
+// its key, which is at least the top's. A top whose key is out of date is
+// fixed and sifted down; one that ended is popped (connections leave the
+// heap lazily). Pushing a new connection costs nothing, its key being the
+// newest.
+type lruHeap struct {
+	h     []lruEntry
+	clock uint64 // the last touch given
+}
+
+type lruEntry struct {
+	key uint64
+	c   *conn
+}
+
+// touch marks c as the most recently active connection.
+func (l *lruHeap) touch(c *conn) {
+	l.clock++
+	c.touch = l.clock
+}
+
+// push adds c, just touched, which makes it the newest: it stays at the
+// end of the heap's array.
+func (l *lruHeap) push(c *conn, live int) {
+	if len(l.h) > 2*live+64 {
+		l.compact()
+	}
+	l.h = append(l.h, lruEntry{c.touch, c})
+	l.up(len(l.h) - 1)
+}
+
+// compact drops the entries of connections that ended.
+func (l *lruHeap) compact() {
+	j := 0
+	for _, e := range l.h {
+		if !e.c.closed {
+			l.h[j] = e
+			j++
+		}
+	}
+	clear(l.h[j:])
+	l.h = l.h[:j]
+	for i := j/2 - 1; i >= 0; i-- {
+		l.down(i)
+	}
+}
+
+// oldest returns the live connection idle the longest, or nil.
+func (l *lruHeap) oldest() *conn {
+	for len(l.h) > 0 {
+		e := &l.h[0]
+		switch {
+		case e.c.closed:
+			n := len(l.h) - 1
+			l.h[0] = l.h[n]
+			l.h[n] = lruEntry{}
+			l.h = l.h[:n]
+		case e.key != e.c.touch:
+			e.key = e.c.touch
+		default:
+			return e.c
+		}
+		l.down(0)
+	}
+	return nil
+}
+
+func (l *lruHeap) up(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if l.h[p].key <= l.h[i].key {
+			return
+		}
+		l.h[p], l.h[i] = l.h[i], l.h[p]
+		i = p
+	}
+}
+
+func (l *lruHeap) down(i int) {
+	n := len(l.h)
+	for {
+		m := i
+		if c := 2*i + 1; c < n && l.h[c].key < l.h[m].key {
+			m = c
+		}
+		if c := 2*i + 2; c < n && l.h[c].key < l.h[m].key {
+			m = c
+		}
+		if m == i {
+			return
+		}
+		l.h[i], l.h[m] = l.h[m], l.h[i]
+		i = m
+	}
+}
+
+// idlest returns the live connection idle the longest, or nil.
+func (a *Assembler) idlest() *conn {
+	if a.strictLRU {
+		return a.live.back()
+	}
+	return a.lru.oldest()
 }
 
 type connKey struct{ lo, hi netip.AddrPort }
+
+// connHash hashes the endpoints of a connection, whichever is given first.
+// Equal hashes say nothing: conn.owns decides.
+func connHash(a, b netip.AddrPort) uint64 {
+	return endpointHash(a) ^ endpointHash(b)
+}
+
+// endpointHash mixes an address (the zone left out: rare, and compared by
+// owns anyway) and a port into 64 bits. The ports go through the mixing
+// with the address, so that swapping the ports of two endpoints does not
+// give the same connHash.
+func endpointHash(ap netip.AddrPort) uint64 {
+	b := ap.Addr().As16()
+	h := binary.BigEndian.Uint64(b[:8])*0x9E3779B97F4A7C15 ^ binary.BigEndian.Uint64(b[8:])
+	h ^= uint64(ap.Port()) << 7
+	// The finalizer of SplitMix64.
+	h ^= h >> 30
+	h *= 0xBF58476D1CE4E5B9
+	h ^= h >> 27
+	h *= 0x94D049BB133111EB
+	return h ^ h>>31
+}
+
+// lookup returns the connection between seg's endpoints, or nil.
+func (a *Assembler) lookup(seg *Segment) *conn {
+	for c := a.conns[connHash(seg.Src, seg.Dst)&a.hashMask]; c != nil; c = c.hnext {
+		if c.owns(seg) {
+			return c
+		}
+	}
+	return nil
+}
 
 func keyOf(a, b netip.AddrPort) connKey {
 	if a.Compare(b) <= 0 {
@@ -157,14 +318,23 @@ func keyOf(a, b netip.AddrPort) connKey {
 	return connKey{b, a}
 }
 
+// conn is one connection the Assembler follows.
+//
+// Every segment of a capture with many connections comes to a conn the
+// cache has lost, so the fields are in the order that puts what a segment
+// reads (down to info.Addr) in 4 of the 5 cache lines of the 320-byte size
+// class, leaving the rest of info (ID, Start, TLS) in the last.
 type conn struct {
-	info       ConnInfo
-	h          ConnHandler // nil: ignored (the map key is keyOf(info.Addr[0], info.Addr[1]))
-	dir        [2]half
-	last       time.Time
-	prev, next *conn
+	h          ConnHandler // nil: ignored
 	closed     bool
 	rst        *earlyRST // a RST that came ahead of bytes it follows
+	prev, next *conn
+	last       time.Time
+	touch      uint64 // when it was last active: see lruHeap
+	dir        [2]half
+	hnext      *conn // the next connection with the same hash
+	info       ConnInfo
+	hash       uint64 // connHash(info.Addr[0], info.Addr[1]), its key in Assembler.conns
 }
 
 // earlyRST is a RST captured ahead of bytes it follows: sent by side after
@@ -384,7 +554,7 @@ func NewAssembler(f HandlerFactory, opt Options) *Assembler {
 	if opt.MaxConnections <= 0 {
 		opt.MaxConnections = DefaultMaxConnections
 	}
-	a := &Assembler{factory: f, opt: opt, conns: make(map[connKey]*conn)}
+	a := &Assembler{factory: f, opt: opt, conns: make(map[uint64]*conn), hashMask: ^uint64(0)}
 	a.maxPend = max(opt.MaxBufferedPerDirection>>minChunkShift, 16)
 	switch {
 	case opt.ReorderWindow == 0:
@@ -466,7 +636,7 @@ func (a *Assembler) Add(seg *Segment) {
 	a.stats.TCPSegments++
 	c := a.recent
 	if c == nil || !c.owns(seg) {
-		c = a.conns[keyOf(seg.Src, seg.Dst)]
+		c = a.lookup(seg)
 		a.recent = c
 	}
 	if c != nil && seg.SYN && !seg.RST && startsNew(c, seg) {
@@ -479,7 +649,7 @@ func (a *Assembler) Add(seg *Segment) {
 			a.stats.Stray++
 			return
 		}
-		c = a.newConn(keyOf(seg.Src, seg.Dst), seg)
+		c = a.newConn(seg)
 	} else if c.closed {
 		a.stats.Stray++
 		return
@@ -531,8 +701,8 @@ func startsNew(c *conn, seg *Segment) bool {
 	return !c.dir[s.Other()].synSeen
 }
 
-func (a *Assembler) newConn(key connKey, seg *Segment) *conn {
-	if len(a.conns) >= a.opt.MaxConnections {
+func (a *Assembler) newConn(seg *Segment) *conn {
+	if a.nconns >= a.opt.MaxConnections {
 		a.makeRoom(seg.Time)
 	}
 	a.nextID++
@@ -551,8 +721,15 @@ func (a *Assembler) newConn(key connKey, seg *Segment) *conn {
 	if c.h == nil {
 		a.stats.Ignored++
 	}
-	a.conns[key] = c
+	// No connection between these endpoints is in the table (Add looked,
+	// and replaced any), so c goes at the head of its hash's chain.
+	c.hash = connHash(seg.Src, seg.Dst) & a.hashMask
+	c.hnext = a.conns[c.hash]
+	a.conns[c.hash] = c
+	a.nconns++
 	a.live.pushFront(c)
+	a.lru.touch(c)
+	a.lru.push(c, a.live.n)
 	a.recent = c
 	return c
 }
@@ -564,7 +741,7 @@ func (a *Assembler) makeRoom(t time.Time) {
 		a.drop(c)
 		return
 	}
-	c := a.live.back()
+	c := a.idlest()
 	if c == nil {
 		return
 	}
@@ -580,9 +757,23 @@ func (a *Assembler) drop(c *conn) {
 		a.recent = nil
 	}
 	a.closed.remove(c)
-	if key := keyOf(c.info.Addr[0], c.info.Addr[1]); a.conns[key] == c {
-		delete(a.conns, key)
+	if head := a.conns[c.hash]; head == c {
+		if c.hnext == nil {
+			delete(a.conns, c.hash)
+		} else {
+			a.conns[c.hash] = c.hnext
+		}
+		a.nconns--
+	} else {
+		for p := head; p != nil; p = p.hnext {
+			if p.hnext == c {
+				p.hnext = c.hnext
+				a.nconns--
+				break
+			}
+		}
 	}
+	c.hnext = nil
 }
 
 // replace ends c because a new connection reuses its addresses.
@@ -608,7 +799,7 @@ func (a *Assembler) quietReason(c *conn) EndReason {
 
 func (a *Assembler) expire(now time.Time) {
 	cutoff := now.Add(-a.opt.IdleTimeout)
-	for c := a.live.back(); c != nil && c.last.Before(cutoff); c = a.live.back() {
+	for c := a.idlest(); c != nil && c.last.Before(cutoff); c = a.idlest() {
 		a.stats.IdleEnded++
 		a.flush(c, now)
 		a.end(c, a.quietReason(c), now)
@@ -624,7 +815,11 @@ func (a *Assembler) segment(c *conn, seg *Segment) {
 	s := c.sideOf(seg)
 	t := seg.Time
 	c.last = t
-	a.live.toFront(c)
+	if a.strictLRU {
+		a.live.toFront(c)
+	} else {
+		a.lru.touch(c)
+	}
 	h, o := &c.dir[s], &c.dir[s.Other()]
 	if seg.RST {
 		early := (h.init && !h.done && seqAfter(seg.Seq, h.next) && seg.Seq-h.next < maxTrailingGap) ||
@@ -1173,9 +1368,12 @@ func (a *Assembler) Close(t time.Time) {
 		a.end(c, reason, t)
 	}
 	clear(a.conns)
+	a.nconns = 0
 	a.recent = nil
 	a.live.init()
 	a.live.n = 0
+	clear(a.lru.h)
+	a.lru.h = a.lru.h[:0]
 	a.closed.init()
 	a.closed.n = 0
 	a.waiting.init()

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // handshake feeds SYN, SYN-ACK, ACK with client ISN 1000, server ISN 5000.
@@ -1172,5 +1173,17 @@ func TestSYNAfterServerData(t *testing.T) {
 	expectEvents(t, r.events, `1 A data "hello"`, `1 B data "req"`, `1 end capture_end`)
 	if st := a.Stats(); st.Connections != 1 {
 		t.Fatalf("stats %+v", st)
+	}
+}
+
+// TestConnLayout keeps what a segment reads of a conn in its first four
+// cache lines (see conn).
+func TestConnLayout(t *testing.T) {
+	var c conn
+	if end := unsafe.Offsetof(c.info) + unsafe.Offsetof(c.info.Addr) + unsafe.Sizeof(c.info.Addr); end > 4*64 {
+		t.Errorf("info.Addr ends at byte %d", end)
+	}
+	if n := unsafe.Sizeof(c); n > 320 {
+		t.Errorf("conn is %d bytes", n)
 	}
 }

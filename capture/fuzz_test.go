@@ -3,8 +3,10 @@ package capture
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -323,30 +325,7 @@ func FuzzAssemblerTable(f *testing.F) {
 			opt.ReorderWindow, opt.ReorderSegments = 5*time.Millisecond, 2
 		}
 		a := NewAssembler(chk, opt)
-		now := t0
-		payload := bytes.Repeat([]byte{'p'}, 300)
-		for len(ops) >= 6 {
-			who, flags, seq, n := ops[0], ops[1], binary.BigEndian.Uint16(ops[2:4]), int(ops[4])
-			now = now.Add(time.Duration(ops[5]) * time.Millisecond)
-			ops = ops[6:]
-			c := netip.AddrPortFrom(cli.Addr(), 40000+uint16(who%4))
-			s := srv
-			if who&0x10 != 0 {
-				s = srv6
-				c = netip.AddrPortFrom(cli6.Addr(), c.Port())
-			}
-			seg := &Segment{Src: c, Dst: s, Seq: uint32(seq) << (flags >> 6 * 8), Ack: uint32(seq), Time: now,
-				FIN: flags&1 != 0, SYN: flags&2 != 0, RST: flags&4 != 0, ACK: flags&0x10 != 0}
-			if who&0x80 != 0 {
-				seg.Src, seg.Dst = seg.Dst, seg.Src
-			}
-			if flags&0x20 != 0 {
-				seg.Missing = n
-			} else {
-				seg.Payload = payload[:min(n, len(payload))]
-			}
-			a.Add(seg)
-		}
+		now := feedTableOps(a, ops)
 		a.Close(now)
 		if st := a.Stats(); st.Open != 0 || st.Connections != int64(len(chk.conns)) {
 			t.Fatalf("stats %+v", st)
@@ -357,6 +336,74 @@ func FuzzAssemblerTable(f *testing.F) {
 		for id, c := range chk.conns {
 			if !c.ended && id%5 != 4 {
 				t.Fatalf("connection %d never ended", id)
+			}
+		}
+	})
+}
+
+// feedTableOps adds the segments FuzzAssemblerTable's ops describe to a and
+// returns the time of the last.
+func feedTableOps(a *Assembler, ops []byte) time.Time {
+	now := t0
+	payload := bytes.Repeat([]byte{'p'}, 300)
+	for len(ops) >= 6 {
+		who, flags, seq, n := ops[0], ops[1], binary.BigEndian.Uint16(ops[2:4]), int(ops[4])
+		now = now.Add(time.Duration(ops[5]) * time.Millisecond)
+		ops = ops[6:]
+		c := netip.AddrPortFrom(cli.Addr(), 40000+uint16(who%4))
+		s := srv
+		if who&0x10 != 0 {
+			s = srv6
+			c = netip.AddrPortFrom(cli6.Addr(), c.Port())
+		}
+		seg := &Segment{Src: c, Dst: s, Seq: uint32(seq) << (flags >> 6 * 8), Ack: uint32(seq), Time: now,
+			FIN: flags&1 != 0, SYN: flags&2 != 0, RST: flags&4 != 0, ACK: flags&0x10 != 0}
+		if who&0x80 != 0 {
+			seg.Src, seg.Dst = seg.Dst, seg.Src
+		}
+		if flags&0x20 != 0 {
+			seg.Missing = n
+		} else {
+			seg.Payload = payload[:min(n, len(payload))]
+		}
+		a.Add(seg)
+	}
+	return now
+}
+
+// FuzzConnHashCollisions feeds the ops of FuzzAssemblerTable to an
+// Assembler whose connection hashes all collide (or fall into two chains),
+// to one whose hashes do not, and to one that keeps its connections in
+// order of activity (strictLRU) rather than finding the idlest with
+// lruHeap: the hash only finds candidates, and both ways find the same
+// connection to evict or expire, so every handler call must be the same.
+func FuzzConnHashCollisions(f *testing.F) {
+	f.Add([]byte{0, 2, 0, 0, 10, 5, 1, 0x12, 0, 0, 0, 0, 0, 0x10, 0, 1, 0, 4, 1, 0x11, 0, 0, 0, 0})
+	f.Add([]byte{2, 2, 0, 0, 10, 5, 3, 0x02, 0, 9, 0, 0, 4, 0x04, 0, 0, 0, 0, 5, 0x01, 0, 50, 0, 9})
+	f.Add([]byte{1, 2, 0, 0, 10, 5, 0x13, 0x02, 0, 9, 0, 0, 0x91, 0x12, 0, 0, 0, 0, 2, 0x10, 0, 50, 3, 9, 0x82, 0x11, 1, 2, 3, 4})
+	f.Fuzz(func(t *testing.T, ops []byte) {
+		run := func(mask uint64, strict bool) []string {
+			opt := Options{MaxConnections: 3, MaxBufferedPerDirection: 2000}
+			if len(ops) > 0 && ops[0]&1 != 0 {
+				opt.IdleTimeout = 50 * time.Millisecond
+			}
+			if len(ops) > 0 && ops[0]&2 != 0 {
+				opt.ReorderWindow, opt.ReorderSegments = 5*time.Millisecond, 2
+			}
+			rec := &recorder{}
+			a := NewAssembler(rec, opt)
+			a.hashMask = mask
+			a.strictLRU = strict
+			a.Close(feedTableOps(a, ops))
+			if a.nconns != 0 || len(a.conns) != 0 {
+				t.Fatalf("after Close: %d connections in the table", a.nconns)
+			}
+			return append(rec.events, fmt.Sprintf("%+v", a.Stats()))
+		}
+		want := run(^uint64(0), true)
+		for _, mask := range []uint64{^uint64(0), 0, 1} {
+			if got := run(mask, false); strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Fatalf("hash mask %#x:\n%s\nwant (strict LRU):\n%s", mask, strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}
 		}
 	})

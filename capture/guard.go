@@ -25,6 +25,7 @@ type recordGuard struct {
 	r     io.Reader
 	state guardState
 	big   bool // byte order of the current pcap file or pcapng section
+	shbs  int  // pcapng section headers seen
 	hdr   [24]byte
 	hn    int    // bytes collected in hdr
 	skip  uint64 // record body bytes to pass before the next header
@@ -170,6 +171,7 @@ func (g *recordGuard) header() {
 		g.skip = n
 	case guardPcapngBlock:
 		if len(h) == 12 {
+			g.shbs++
 			switch binary.BigEndian.Uint32(h[8:12]) {
 			case 0x1A2B3C4D:
 				g.big = true

@@ -82,6 +82,7 @@ type FileSource struct {
 	ng         *pcapgo.NgReader
 	guard      *recordGuard
 	rec        pcapRecords     // pcap: reads records straight from the buffer
+	ngrec      ngRecords       // pcapng: reads packet blocks straight from the buffer
 	linkType   layers.LinkType // pcap: the file's link type
 	format     string
 	packets    int64
@@ -176,6 +177,7 @@ func OpenReader(r io.Reader, name string) (*FileSource, error) {
 		if err != nil {
 			return nil, s.openError(err, magic)
 		}
+		s.ngrec = newNgRecords(br, s.ng, s.guard)
 	default:
 		return nil, s.fail(ErrNotCapture, "%s is not a pcap or pcapng capture (starts with % x)%s; %s",
 			name, magic, describeMagic(magic, s.compressed), supportedFormats)
@@ -310,6 +312,10 @@ func (s *FileSource) Next() (Packet, error) {
 			data, ci, err = s.pcap.ZeroCopyReadPacketData()
 		}
 	} else {
+		if d, t, length, l, ok := s.ngrec.next(); ok {
+			s.packets++
+			return Packet{Data: d, Time: t, LinkType: l, CaptureLength: len(d), Length: length}, nil
+		}
 		data, ci, err = s.ng.ZeroCopyReadPacketData()
 		if err == nil && len(ci.AncillaryData) > 0 {
 			if l, ok := ci.AncillaryData[0].(layers.LinkType); ok {

@@ -107,7 +107,15 @@ func (k Kind) String() string {
 
 // Conn is one TCP connection followed as HTTP/2. Handlers may read its
 // exported fields; they change as the connection reveals more.
+//
+// What every packet reads (the handler's state, the factory, the
+// directions' frame state) comes first, so that the first cache lines of
+// a connection the cache has lost hold it.
 type Conn struct {
+	// User is free for the handler's per-connection state.
+	User any
+
+	f    *factory
 	Info *capture.ConnInfo
 	Kind Kind
 	// Client is the side that opens streams; ClientKnown says whether that
@@ -115,16 +123,14 @@ type Conn struct {
 	Client      capture.Side
 	ClientKnown bool
 	ClientHow   string
+
+	dirs [2]dirState
+
 	// Notes collects what went wrong or was guessed, for the user.
 	Notes []string
 
-	// User is free for the handler's per-connection state.
-	User any
-
-	f    *factory
-	dirs [2]dirState
-	up   *upgradeState
-	h1   *h1Conn // set once the connection is found to be HTTP/1.x
+	up *upgradeState
+	h1 *h1Conn // set once the connection is found to be HTTP/1.x
 }
 
 type factory struct {
@@ -147,6 +153,10 @@ type factory struct {
 	// framerOnly makes every frame go through the Framer: tests set it to
 	// check fastFrame against the Framer.
 	framerOnly bool
+	// copyFrames makes every frame's payload and header block be copied
+	// before it is read, as frames and headersFrame do when it does not
+	// all come in one piece: tests set it to check reading them in place.
+	copyFrames bool
 }
 
 // NewFactory returns a capture.HandlerFactory that follows every TCP
@@ -225,23 +235,33 @@ const (
 // fields are ordered to pack tightly; what only some connections need (the
 // HPACK decoder, the Framer, HTTP/1.x state) hangs off pointers made on
 // first use.
+//
+// With many connections each packet comes to a dirState the cache has
+// lost, so what reading a frame touches comes first, in as few cache lines
+// as it fits, and what only detection and resynchronisation use (buf,
+// chunkStarts, searched) last.
 type dirState struct {
-	c *Conn
+	mode dirMode
+	side capture.Side
+	nhdr uint8
+	hdr  [frameHeaderLen]byte
 
-	// buf holds bytes not yet consumed in detection, HTTP/1 and sync modes.
-	buf []byte
-	// chunkStarts are the offsets in buf where a packet's payload began:
-	// segment starts are likely frame starts.
-	chunkStarts []int
-	searched    int    // bytes scanned for a boundary while never synced
-	payload     []byte // non-DATA payload of the frame being read, collected so far
-	block       []byte // the header block being collected
-	blockTime   time.Time
+	inFrame  bool
+	skip     bool // drop the current frame's payload (too large, or damaged)
+	damaged  bool // bytes of the current frame were not captured
+	padKnown bool
+	// maxFrameKnown is set once the peer's SETTINGS were seen: maxFrame is
+	// then the real limit, and a longer frame header is a lie to resync past.
+	maxFrameKnown bool
 
-	// hp decodes this side's header blocks. Until a block needs it, it is
-	// only described by hpLazy and hpSettingsMax (hpDue set): a fresh decoder
-	// that hpack makes on demand.
-	hp *hpackDecoder
+	blockOpen bool
+	blockEnd  bool // END_STREAM of the HEADERS that opened it
+	blockPush bool
+	blockBad  bool
+
+	hpLazy hpFlags
+	synced bool // has been in frame sync at least once
+	gapped bool // bytes of this direction were lost at some point
 
 	maxFrame uint32 // largest frame this side may send, from the peer's SETTINGS
 
@@ -254,35 +274,30 @@ type dirState struct {
 
 	blockStream uint32 // stream of the header block being collected
 
-	hpSettingsMax uint32 // the lazy decoder's settingsMax
-
 	// lastHeaderStream is the stream of an unfinished HEADERS or
 	// CONTINUATION the frames before were read from: the Framer's frame
 	// order state for this direction (0 when a new Framer would start).
 	lastHeaderStream uint32
 
-	hdr  [frameHeaderLen]byte
-	nhdr uint8
+	hpSettingsMax uint32 // the lazy decoder's settingsMax
 
-	side   capture.Side
-	mode   dirMode
-	synced bool // has been in frame sync at least once
-	gapped bool // bytes of this direction were lost at some point
-	// maxFrameKnown is set once the peer's SETTINGS were seen: maxFrame is
-	// then the real limit, and a longer frame header is a lie to resync past.
-	maxFrameKnown bool
+	c *Conn
 
-	inFrame  bool
-	skip     bool // drop the current frame's payload (too large, or damaged)
-	damaged  bool // bytes of the current frame were not captured
-	padKnown bool
+	payload   []byte // non-DATA payload of the frame being read, collected so far
+	block     []byte // the header block being collected
+	blockTime time.Time
 
-	blockOpen bool
-	blockEnd  bool // END_STREAM of the HEADERS that opened it
-	blockPush bool
-	blockBad  bool
+	// hp decodes this side's header blocks. Until a block needs it, it is
+	// only described by hpLazy and hpSettingsMax (hpDue set): a fresh decoder
+	// that hpack makes on demand.
+	hp *hpackDecoder
 
-	hpLazy hpFlags
+	// buf holds bytes not yet consumed in detection, HTTP/1 and sync modes.
+	buf []byte
+	// chunkStarts are the offsets in buf where a packet's payload began:
+	// segment starts are likely frame starts.
+	chunkStarts []int
+	searched    int // bytes scanned for a boundary while never synced
 }
 
 // hpFlags describe the decoder of a direction that is due but not made yet:
@@ -625,6 +640,17 @@ func (d *dirState) frames(data []byte, t time.Time) {
 		case d.skip:
 		case d.fh.Type == http2.FrameData:
 			d.dataPayload(chunk, t)
+		case d.left == 0 && len(d.payload) == 0 && !d.c.f.copyFrames:
+			// The whole payload is in data, as it mostly is: the frame
+			// is read from there rather than copied into payload first
+			// (endFrame and the handlers it calls keep none of it).
+			buf := d.payload
+			d.payload = chunk
+			d.endFrame(t)
+			if d.mode != modeOff { // off dropped the buffer
+				d.payload = buf
+			}
+			continue
 		default:
 			d.payload = append(d.payload, chunk...)
 		}
@@ -795,9 +821,16 @@ func (d *dirState) endFrame(t time.Time) {
 
 // headersFrame starts a header block with the fragment of a HEADERS frame.
 func (d *dirState) headersFrame(frag []byte, endStream, endHeaders bool) {
-	d.block = append(d.block[:0], frag...)
 	d.blockOpen, d.blockBad, d.blockPush = true, false, false
 	d.blockStream, d.blockEnd = d.fh.StreamID, endStream
+	if endHeaders && !d.c.f.copyFrames {
+		// The whole block, as it mostly is: decoded from the frame
+		// rather than copied into block first.
+		d.block = d.block[:0]
+		d.endBlockFrom(frag)
+		return
+	}
+	d.block = append(d.block[:0], frag...)
 	if endHeaders {
 		d.endBlock()
 	}
@@ -906,8 +939,13 @@ func (d *dirState) dropBlock() {
 
 func (d *dirState) endBlock() {
 	block := d.block
-	d.blockOpen = false
 	d.block = d.block[:0]
+	d.endBlockFrom(block)
+}
+
+// endBlockFrom ends the open header block, whose bytes are block.
+func (d *dirState) endBlockFrom(block []byte) {
+	d.blockOpen = false
 	if d.blockBad {
 		d.hpack().lose()
 		return

@@ -40,8 +40,9 @@ func FuzzConn(f *testing.F) {
 }
 
 // FuzzFastFrame decodes arbitrary frames, cut at arbitrary places and with
-// gaps, with fastFrame and with every frame parsed by the Framer: events and
-// notes must be the same.
+// gaps, with fastFrame, with every frame parsed by the Framer, and with
+// every payload and header block copied before it is read (rather than read
+// in place when it comes whole): events and notes must be the same.
 func FuzzFastFrame(f *testing.F) {
 	for _, ch := range conversation() {
 		f.Add(ch.b, []byte{byte(ch.side), 7, 200, 3})
@@ -75,12 +76,12 @@ func FuzzFastFrame(f *testing.F) {
 		f.Add(append(bytes.Clone(pre), fr...), []byte{60, 0x80 | 2<<1, 255})
 	}
 	f.Fuzz(func(t *testing.T, data, cuts []byte) {
-		var logs [2][]string
-		var notes [2][]string
-		for i, framerOnly := range []bool{false, true} {
+		var logs [3][]string
+		var notes [3][]string
+		for i, mode := range []struct{ framerOnly, copyFrames bool }{{false, false}, {true, false}, {false, true}} {
 			r := &recorder{}
 			fac := NewFactory(r, Options{}).(*factory)
-			fac.framerOnly = framerOnly
+			fac.framerOnly, fac.copyFrames = mode.framerOnly, mode.copyFrames
 			c := fac.NewConn(&capture.ConnInfo{ID: 1, Addr: testAddrs, SYNSeen: len(cuts)%2 == 0}).(*Conn)
 			ts := time.Unix(1, 0)
 			rest := data
@@ -104,6 +105,10 @@ func FuzzFastFrame(f *testing.F) {
 		}
 		if !slices.Equal(notes[0], notes[1]) {
 			t.Fatalf("notes with fastFrame:\n%s\nwith the Framer alone:\n%s", strings.Join(notes[0], "\n"), strings.Join(notes[1], "\n"))
+		}
+		if !slices.Equal(logs[0], logs[2]) || !slices.Equal(notes[0], notes[2]) {
+			t.Fatalf("events and notes reading frames in place:\n%s\n%s\ncopying them:\n%s\n%s",
+				strings.Join(logs[0], "\n"), strings.Join(notes[0], "\n"), strings.Join(logs[2], "\n"), strings.Join(notes[2], "\n"))
 		}
 	})
 }

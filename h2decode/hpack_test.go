@@ -131,6 +131,55 @@ func FuzzHPACK(f *testing.F) {
 			if d.size > d.maxSize && d.maxSize > 0 {
 				t.Fatalf("table size %d over max %d", d.size, d.maxSize)
 			}
+			checkCompactEntries(t, d)
 		}
 	})
+}
+
+// checkCompactEntries checks that every entry of d's table is held in the
+// compact form (hpackEntry.full unset): the fields decoding inserts are
+// those the form can say.
+func checkCompactEntries(t *testing.T, d *hpackDecoder) {
+	t.Helper()
+	for i := range d.entries {
+		if e := &d.entries[i]; e.full != nil {
+			t.Fatalf("entry %d kept whole: %+v", i, *e.full)
+		}
+	}
+}
+
+// TestHPACKCompactEntries inserts fields whose names come from entries
+// the decoder never saw (a capture joined mid-connection, then a lost
+// table), and checks that the entries give back the fields inserted, with
+// their TableRefs, and that a field the compact form cannot say is kept
+// whole.
+func TestHPACKCompactEntries(t *testing.T) {
+	d := newHPACKDecoder(7, 1, false, 1<<16, nil)
+	// Literal with incremental indexing, name index 62+3 (unknown),
+	// value "v1"; then the same with name index 62 (the entry just
+	// inserted, unknown name); then a literal name; then references to
+	// all three.
+	block := []byte{0x40 | 0x3f, 2, 2, 'v', '1', 0x40 | 0x3e, 2, 'v', '2', 0x40, 1, 'n', 1, 'x', 0x80 | 62, 0x80 | 63, 0x80 | 64}
+	for epoch := 0; epoch < 2; epoch++ {
+		fs, _, err := d.decode(nil, block, 1<<16)
+		if err != nil || len(fs) != 6 {
+			t.Fatalf("epoch %d: %+v, %v", epoch, fs, err)
+		}
+		for i, want := range fs[:3] {
+			if got := fs[5-i]; got != want {
+				t.Errorf("epoch %d: field %d from the table %+v, inserted %+v", epoch, 5-i, got, want)
+			}
+		}
+		if !fs[0].NameUnknown || fs[0].Ref != (TableRef{Conn: 7, Side: 1, Epoch: uint32(epoch), Entry: 3}) || fs[1].Ref != fs[0].Ref || fs[2].NameUnknown {
+			t.Errorf("epoch %d: %+v", epoch, fs)
+		}
+		checkCompactEntries(t, d)
+		d.lose()
+		d.entries = d.entries[:0]
+	}
+	odd := HeaderField{Name: "n", Value: "v", ValueUnknown: true, Ref: TableRef{Conn: 1, Entry: 9}}
+	d.insert(odd)
+	if e := &d.entries[len(d.entries)-1]; e.full == nil || d.field(e) != odd {
+		t.Errorf("a field the compact form cannot say: %+v", d.field(e))
+	}
 }

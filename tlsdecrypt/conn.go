@@ -117,13 +117,18 @@ const (
 // conn is one connection: a TCP connection's two directions as TLS.
 // A connection that is not TLS costs only the few fields before tlsConn;
 // the TLS state is allocated once the first bytes show a handshake record.
+//
+// Every Data of a capture with many connections comes to a conn the cache
+// has lost, so the struct is kept to 64 bytes (a size class the allocator
+// aligns to a cache line) with what the pass-through reads first: the
+// first bytes held while detecting, rarely any, hang off a pointer.
 type conn struct {
 	f     *Factory
-	ci    *capture.ConnInfo
 	inner capture.ConnHandler
+	mode  connMode
 	*tlsConn
-	head [2][]byte // first bytes of each side while detecting
-	mode connMode
+	ci   *capture.ConnInfo
+	head *[2][]byte // first bytes of each side while detecting, if any
 }
 
 // tlsConn is the state of a connection found to be TLS (mode modeTLS).
@@ -175,14 +180,19 @@ func (c *conn) Data(s capture.Side, data []byte, t time.Time) {
 		return
 	}
 	b := data
-	if len(c.head[s]) > 0 {
+	if c.head != nil && len(c.head[s]) > 0 {
 		b = append(c.head[s], data...)
 	}
 	if len(b) < 3 {
+		if c.head == nil {
+			c.head = new([2][]byte)
+		}
 		c.head[s] = append(c.head[s][:0], b...)
 		return
 	}
-	c.head[s] = nil
+	if c.head != nil {
+		c.head[s] = nil
+	}
 	if !isTLSStart(b) {
 		c.pass(t)
 		c.inner.Data(s, b, t)
@@ -192,7 +202,7 @@ func (c *conn) Data(s capture.Side, data []byte, t time.Time) {
 	c.tlsConn = &tlsConn{info: &Info{}}
 	c.ci.TLS = c.info
 	c.d[0].side, c.d[1].side = capture.SideA, capture.SideB
-	if o := s.Other(); len(c.head[o]) > 0 {
+	if o := s.Other(); c.head != nil && len(c.head[o]) > 0 {
 		// The other side spoke first with fewer than 3 bytes: odd, but
 		// its bytes are still its first.
 		h := c.head[o]
@@ -209,12 +219,16 @@ func (c *conn) Data(s capture.Side, data []byte, t time.Time) {
 // pass switches to pass-through, first handing over whatever was held back.
 func (c *conn) pass(t time.Time) {
 	c.mode = modePass
+	if c.head == nil {
+		return
+	}
 	for s := range c.head {
 		if len(c.head[s]) > 0 {
 			c.inner.Data(capture.Side(s), c.head[s], t)
 			c.head[s] = nil
 		}
 	}
+	c.head = nil
 }
 
 func (c *conn) Gap(s capture.Side, n int64, t time.Time) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/grpcsniff/grpcsniff/capture"
 )
@@ -251,5 +252,13 @@ func TestInfoString(t *testing.T) {
 	i = &Info{Problem: "no key for client random 3f3f…"}
 	if got, want := i.String(), "TLS not decrypted: no key for client random 3f3f…"; got != want {
 		t.Errorf("%q, want %q", got, want)
+	}
+}
+
+// TestConnSize keeps conn within the 64-byte size class: the pass-through
+// of a capture with many connections reads one cache line per Data.
+func TestConnSize(t *testing.T) {
+	if n := unsafe.Sizeof(conn{}); n > 64 {
+		t.Errorf("conn is %d bytes", n)
 	}
 }
