@@ -62,7 +62,7 @@ type shardEvent struct {
 	kind   shardEventKind
 	side   capture.Side
 	reason capture.EndReason
-	conn   uint64 // capture.ConnInfo.ID
+	conn   *connSlot
 	pos    uint64 // place in the capture, for grpcframe.OpLog.At
 	t      time.Time
 	n      int64  // Gap
@@ -80,6 +80,14 @@ const (
 	evEnd
 	evKeys
 )
+
+// connSlot holds a connection's handler in its worker: the reading
+// goroutine makes it, only the worker reads and writes it, and each event
+// carries it, so that no table of connections is looked up per event (with
+// thousands of connections, every lookup misses the cache).
+type connSlot struct {
+	h capture.ConnHandler
+}
 
 // shardBatch is one worker's part of a stretch of the capture.
 type shardBatch struct {
@@ -141,8 +149,9 @@ func (r *shardRouter) copyData(w int, b []byte) []byte {
 func (r *shardRouter) NewConn(info *capture.ConnInfo) capture.ConnHandler {
 	w := int(info.ID % uint64(r.n))
 	ci := *info // the worker's own: the TLS layer writes its TLS field
-	r.emit(w, shardEvent{kind: evConn, conn: info.ID, info: &ci})
-	return &shardConn{r: r, w: w, id: info.ID}
+	slot := &connSlot{}
+	r.emit(w, shardEvent{kind: evConn, conn: slot, info: &ci})
+	return &shardConn{r: r, w: w, slot: slot}
 }
 
 // keys hands entries added to the key log (a pcapng Decryption Secrets
@@ -172,21 +181,21 @@ func (r *shardRouter) endStretch(t time.Time, last bool) {
 }
 
 type shardConn struct {
-	r  *shardRouter
-	w  int
-	id uint64
+	r    *shardRouter
+	w    int
+	slot *connSlot
 }
 
 func (c *shardConn) Data(s capture.Side, data []byte, t time.Time) {
-	c.r.emit(c.w, shardEvent{kind: evData, conn: c.id, side: s, data: c.r.copyData(c.w, data), t: t})
+	c.r.emit(c.w, shardEvent{kind: evData, conn: c.slot, side: s, data: c.r.copyData(c.w, data), t: t})
 }
 
 func (c *shardConn) Gap(s capture.Side, n int64, t time.Time) {
-	c.r.emit(c.w, shardEvent{kind: evGap, conn: c.id, side: s, n: n, t: t})
+	c.r.emit(c.w, shardEvent{kind: evGap, conn: c.slot, side: s, n: n, t: t})
 }
 
 func (c *shardConn) End(reason capture.EndReason, t time.Time) {
-	c.r.emit(c.w, shardEvent{kind: evEnd, conn: c.id, reason: reason, t: t})
+	c.r.emit(c.w, shardEvent{kind: evEnd, conn: c.slot, reason: reason, t: t})
 }
 
 // shardWorker decodes its share of the connections.
@@ -195,7 +204,6 @@ type shardWorker struct {
 	calls *grpcframe.Assembler
 	tls   *tlsdecrypt.Factory
 	keys  *tlsdecrypt.KeyLog
-	conns map[uint64]capture.ConnHandler
 }
 
 // shardHooks tune decodeSharded.
@@ -224,7 +232,7 @@ type shardHooks struct {
 }
 
 func newShardWorker(l limits, h shardHooks) *shardWorker {
-	w := &shardWorker{keys: l.keys, conns: map[uint64]capture.ConnHandler{}}
+	w := &shardWorker{keys: l.keys}
 	if !h.live {
 		// A copy, which the keys of Decryption Secrets Blocks reach at
 		// their place in the capture, however far ahead the reading is.
@@ -265,29 +273,19 @@ func newShardWorker(l limits, h shardHooks) *shardWorker {
 func (w *shardWorker) run(in <-chan shardBatch, out chan<- []grpcframe.Op, r *shardRouter, spent <-chan []grpcframe.Op) {
 	defer close(out)
 	for b := range in {
-		// Consecutive events mostly belong to one connection.
-		var lastID uint64
-		var last capture.ConnHandler
-		handler := func(id uint64) capture.ConnHandler {
-			if id != lastID || last == nil {
-				lastID, last = id, w.conns[id]
-			}
-			return last
-		}
 		for i := range b.events {
 			ev := &b.events[i]
 			w.log.At(ev.pos)
 			switch ev.kind {
 			case evConn:
-				w.conns[ev.conn] = w.tls.NewConn(ev.info)
+				ev.conn.h = w.tls.NewConn(ev.info)
 			case evData:
-				handler(ev.conn).Data(ev.side, ev.data, ev.t)
+				ev.conn.h.Data(ev.side, ev.data, ev.t)
 			case evGap:
-				handler(ev.conn).Gap(ev.side, ev.n, ev.t)
+				ev.conn.h.Gap(ev.side, ev.n, ev.t)
 			case evEnd:
-				handler(ev.conn).End(ev.reason, ev.t)
-				delete(w.conns, ev.conn)
-				last = nil
+				ev.conn.h.End(ev.reason, ev.t)
+				ev.conn.h = nil
 			case evKeys:
 				w.keys.Merge(ev.keys)
 				w.keys.SetGrowing()
