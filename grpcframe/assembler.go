@@ -3,7 +3,6 @@ package grpcframe
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -159,7 +158,7 @@ func (a *Assembler) Stats() Stats {
 
 // connState is the per-connection state kept in h2decode.Conn.User.
 type connState struct {
-	streams map[uint32]*stream
+	streams streamSet
 	// order holds the ids of streams in the order they opened (finished ones
 	// are skipped lazily), to find the oldest open one.
 	order []uint32
@@ -246,14 +245,14 @@ func (a *Assembler) stream(c *h2decode.Conn, id uint32, t time.Time) *stream {
 	if s := cs.last; s != nil && s.call != nil && s.call.StreamID == id {
 		return s
 	}
-	if s := cs.streams[id]; s != nil {
+	if s := cs.streams.get(id); s != nil {
 		cs.last = s
 		return s
 	}
 	if id == 0 || id < cs.forgotten || cs.isClosed(id) {
 		return nil
 	}
-	if len(cs.streams) >= a.opts.MaxOpenStreams {
+	if cs.streams.len() >= a.opts.MaxOpenStreams {
 		a.evictOldest(c, cs, t)
 	}
 	// One allocation for both: a call costs fewer, and its stream's state
@@ -265,17 +264,14 @@ func (a *Assembler) stream(c *h2decode.Conn, id uint32, t time.Time) *stream {
 	}{call: Call{ConnID: c.Info.ID, StreamID: id, Start: t, GRPC: true, Protocol: ProtoGRPC}}
 	call, s := &both.call, &both.s
 	s.call, s.conn = call, c
-	if cs.streams == nil {
-		cs.streams = make(map[uint32]*stream)
-	}
-	cs.streams[id] = s
+	cs.streams.put(id, s)
 	cs.last = s
 	cs.order = append(cs.order, id)
 	if len(cs.order) > 2*a.opts.MaxOpenStreams+64 {
 		// Drop the ids of finished streams.
 		j := 0
 		for _, o := range cs.order {
-			if cs.streams[o] != nil {
+			if cs.streams.get(o) != nil {
 				cs.order[j] = o
 				j++
 			}
@@ -294,7 +290,7 @@ func (a *Assembler) evictOldest(c *h2decode.Conn, cs *connState, t time.Time) {
 	for len(cs.order) > 0 {
 		id := cs.order[0]
 		cs.order = cs.order[1:]
-		s := cs.streams[id]
+		s := cs.streams.get(id)
 		if s == nil {
 			continue
 		}
@@ -864,8 +860,8 @@ func (a *Assembler) GoAway(c *h2decode.Conn, side capture.Side, last uint32, cod
 	if code != http2.ErrCodeNo {
 		c.Notes = append(c.Notes, msg)
 	}
-	for _, id := range sortedIDs(cs.streams) {
-		s := cs.streams[id]
+	for _, id := range cs.streams.sortedIDs() {
+		s := cs.streams.get(id)
 		// Streams above last that the GOAWAY's receiver opened were never
 		// processed.
 		if id > last && s.sideKnown && s.clientSide != side {
@@ -879,8 +875,8 @@ func (a *Assembler) GoAway(c *h2decode.Conn, side capture.Side, last uint32, cod
 // Lost implements h2decode.Handler.
 func (a *Assembler) Lost(c *h2decode.Conn, side capture.Side, t time.Time) {
 	cs := a.conn(c)
-	for _, id := range sortedIDs(cs.streams) {
-		s := cs.streams[id]
+	for _, id := range cs.streams.sortedIDs() {
+		s := cs.streams.get(id)
 		if s.ended[side] {
 			continue
 		}
@@ -898,9 +894,9 @@ func (a *Assembler) Lost(c *h2decode.Conn, side capture.Side, t time.Time) {
 func (a *Assembler) End(c *h2decode.Conn, reason capture.EndReason, t time.Time) {
 	// A connection that carried no call has no state, and needs none now:
 	// it is only counted, as a.conn would.
-	var streams map[uint32]*stream
+	var streams *streamSet
 	if cs, ok := c.User.(*connState); ok {
-		streams = cs.streams
+		streams = &cs.streams
 	} else {
 		a.stats.Connections++
 	}
@@ -924,8 +920,8 @@ func (a *Assembler) End(c *h2decode.Conn, reason capture.EndReason, t time.Time)
 	if reason == capture.EndCapture {
 		state = StateCut
 	}
-	for _, id := range sortedIDs(streams) {
-		s := streams[id]
+	for _, id := range streams.sortedIDs() {
+		s := streams.get(id)
 		end := t
 		if s.call.State == StateReset {
 			end = s.lastSeen
@@ -978,7 +974,7 @@ func (a *Assembler) roleName(c *h2decode.Conn, s *stream, side capture.Side) str
 func (a *Assembler) finish(c *h2decode.Conn, s *stream, t time.Time) {
 	cs := a.conn(c)
 	call := s.call
-	delete(cs.streams, call.StreamID)
+	cs.streams.del(call.StreamID)
 	if cs.last == s {
 		cs.last = nil
 	}
@@ -1084,11 +1080,4 @@ func guessClientByPort(addr [2]netip.AddrPort) capture.Side {
 		return capture.SideB
 	}
 	return capture.SideA
-}
-
-func sortedIDs(m map[uint32]*stream) []uint32 {
-	if len(m) == 0 {
-		return nil // most connections end with no call open
-	}
-	return slices.Sorted(maps.Keys(m))
 }
