@@ -233,6 +233,21 @@ type OpLog struct {
 	ops   []Op
 	at    uint64
 	minor uint64
+	// args holds the arguments of the rarer operations (every call has a
+	// link) in chunks of a fixed size: the ops point into them, so a full
+	// chunk is left as it is and a new one started.
+	args []opArgs
+}
+
+// argsChunk is how many operations' arguments are allocated at once.
+const argsChunk = 128
+
+func (l *OpLog) arg(a opArgs) *opArgs {
+	if len(l.args) == cap(l.args) {
+		l.args = make([]opArgs, 0, argsChunk)
+	}
+	l.args = append(l.args, a)
+	return &l.args[len(l.args)-1]
 }
 
 // At sets the position of the operations recorded next.
@@ -241,7 +256,7 @@ func (l *OpLog) At(pos uint64) { l.at, l.minor = pos, 0 }
 // Defer records fn, to be run by the Merger in its place among the
 // operations (a note of a layer below, say, that must come out in capture
 // order).
-func (l *OpLog) Defer(fn func()) { l.add(Op{kind: opFunc, x: &opArgs{fn: fn}}) }
+func (l *OpLog) Defer(fn func()) { l.add(Op{kind: opFunc, x: l.arg(opArgs{fn: fn})}) }
 
 // Take returns the operations recorded since the last Take. The log
 // records the next ones into reuse (cleared), if not nil: a slice that an
@@ -268,12 +283,12 @@ func (l *OpLog) push(c *Call)      { l.add(Op{kind: opPush, call: c}) }
 func (l *OpLog) finish(call *Call) { l.add(Op{kind: opFinish, call: call}) }
 func (l *OpLog) flush()            { l.add(Op{kind: opFlush}) }
 func (l *OpLog) link(call *Call, k preflightKey) {
-	l.add(Op{kind: opLink, call: call, x: &opArgs{pk: k}})
+	l.add(Op{kind: opLink, call: call, x: l.arg(opArgs{pk: k})})
 }
 func (l *OpLog) remember(k preflightKey, p Preflight) {
-	l.add(Op{kind: opRemember, x: &opArgs{pk: k, pf: p}})
+	l.add(Op{kind: opRemember, x: l.arg(opArgs{pk: k, pf: p})})
 }
-func (l *OpLog) note(s string) { l.add(Op{kind: opNote, x: &opArgs{note: s}}) }
+func (l *OpLog) note(s string) { l.add(Op{kind: opNote, x: l.arg(opArgs{note: s})}) }
 func (l *OpLog) seq() uint64   { return l.at }
 
 // expiring orders the operations of a call expiring in a sweep by the

@@ -25,9 +25,9 @@ type hpackShared struct {
 	slab []HeaderField
 }
 
-// fieldSlabLen is the number of fields allocated at once: 56 fields of 72
+// fieldSlabLen is the number of fields allocated at once: 64 fields of 64
 // bytes fill a 4 KiB size class.
-const fieldSlabLen = 56
+const fieldSlabLen = 64
 
 func newHPACKShared() *hpackShared {
 	return &hpackShared{strs: stringCache{seed: maphash.MakeSeed()}}

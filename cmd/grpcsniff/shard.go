@@ -347,7 +347,7 @@ func decodeSharded(src capture.Source, sink grpcframe.Sink, l limits, h shardHoo
 	for i := range workers {
 		r.in[i] = make(chan shardBatch, 4)
 		outs[i] = make(chan []grpcframe.Op, 2)
-		spent[i] = make(chan []grpcframe.Op, 2)
+		spent[i] = make(chan []grpcframe.Op, 4)
 		ws[i] = newShardWorker(l, h)
 		go ws[i].run(r.in[i], outs[i], r, spent[i])
 	}
