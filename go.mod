@@ -11,6 +11,7 @@ require (
 	github.com/gopacket/gopacket v1.7.7
 	github.com/jhump/protoreflect v1.19.0
 	github.com/klauspost/compress v1.20.3
+	github.com/segmentio/asm v1.2.1
 	golang.org/x/crypto v0.58.0
 	golang.org/x/net v0.62.0
 	golang.org/x/sys v0.49.0

@@ -420,7 +420,11 @@ func appendBinHeader(b []byte, v string) (_ []byte, ok bool) {
 	if err != nil {
 		return b, false
 	}
-	return appendBase64(b, dst[:n]), true
+	// encoding/base64, not appendBase64: the assembly behind that one
+	// would make dst escape to the heap, and these values are short.
+	b = append(b, '"')
+	b = base64.StdEncoding.AppendEncode(b, dst[:n])
+	return append(b, '"'), true
 }
 
 func appendMessages(b []byte, c *grpcframe.Call, requests bool, opt Options, u *budget) []byte {
