@@ -20,6 +20,14 @@ type Options struct {
 	// bound is exceeded the first hole is reported as a Gap and the bytes
 	// after it are delivered. Default 4 MiB.
 	MaxBufferedPerDirection int
+	// MaxBufferedTotal bounds the memory held out of order for all
+	// connections together, counted as above: a capture that lost
+	// packets on many busy connections at once (a live capture that
+	// overflowed its ring) would otherwise hold MaxBufferedPerDirection
+	// for each. When a segment takes the total over it, the holes of its
+	// direction are given up (reported as Gaps) until the total is under
+	// it again or the direction holds nothing. Default 64 MiB.
+	MaxBufferedTotal int
 	// MaxConnections bounds the connections tracked at once. When a new
 	// connection would exceed it, the connection idle the longest is ended
 	// with EndEvicted. Default 65536.
@@ -48,6 +56,7 @@ type Options struct {
 // Defaults for Options.
 const (
 	DefaultMaxBufferedPerDirection = 4 << 20
+	DefaultMaxBufferedTotal        = 64 << 20
 	DefaultMaxConnections          = 65536
 	// A capture on one host reorders packets by microseconds to a few
 	// milliseconds (per-CPU capture rings fed by multi-queue NICs, whose
@@ -548,6 +557,9 @@ func (l *connList) back() *conn {
 // connection. NewConn may return nil to ignore a connection: its segments
 // are then only followed to see it end.
 func NewAssembler(f HandlerFactory, opt Options) *Assembler {
+	if opt.MaxBufferedTotal <= 0 {
+		opt.MaxBufferedTotal = DefaultMaxBufferedTotal
+	}
 	if opt.MaxBufferedPerDirection <= 0 {
 		opt.MaxBufferedPerDirection = DefaultMaxBufferedPerDirection
 	}
@@ -1134,8 +1146,11 @@ func (a *Assembler) buffer(c *conn, s Side, start uint32, payload []byte, missin
 	if a.buffered > a.stats.PeakBuffered {
 		a.stats.PeakBuffered = a.buffered
 	}
-	// Over the limit: give up on the holes, oldest first.
-	for (q.buffered > a.opt.MaxBufferedPerDirection || len(q.pend) > a.maxPend) && len(q.pend) > 0 {
+	// Over a limit: give up on the holes, oldest first. The total is
+	// brought down by the direction that took it over, so that it never
+	// grows past the limit by more than one segment.
+	for (q.buffered > a.opt.MaxBufferedPerDirection || len(q.pend) > a.maxPend ||
+		a.buffered > int64(a.opt.MaxBufferedTotal)) && len(q.pend) > 0 {
 		a.skipTo(c, s, q.pend[0].seq, a.gapTime(h, t))
 		a.drain(c, s, true)
 	}

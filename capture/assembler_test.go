@@ -1187,3 +1187,33 @@ func TestConnLayout(t *testing.T) {
 		t.Errorf("conn is %d bytes", n)
 	}
 }
+
+// Holes on many connections at once hold at most MaxBufferedTotal between
+// them: the direction that takes the total over gives up its holes, and
+// the bytes after them are delivered.
+func TestHoleBufferTotal(t *testing.T) {
+	r := &recorder{}
+	const perConn = 4 * 576 // four held segments, under the per-direction limit
+	a := NewAssembler(r, Options{MaxBufferedPerDirection: 8 * 576, MaxBufferedTotal: 10 * perConn})
+	var peak int64
+	for i := range 40 {
+		c := netip.AddrPortFrom(cli.Addr(), uint16(40000+i))
+		a.Add(mkseg(c, srv, 1000, 0, "S", "", i))
+		a.Add(mkseg(srv, c, 5000, 1001, "SA", "", i))
+		for k := range 4 { // a hole at 1001, then four held segments
+			a.Add(mkseg(c, srv, uint32(1006+5*k), 5001, "PA", "abcde", i))
+		}
+		peak = max(peak, a.buffered)
+	}
+	if limit := int64(10*perConn + 576); peak > limit {
+		t.Errorf("%d bytes held at most, over the %d allowed", peak, limit)
+	}
+	st := a.Stats()
+	if st.Gaps < 30 {
+		t.Errorf("%d gaps: the connections beyond the total should have given up their holes", st.Gaps)
+	}
+	a.Close(t0.Add(time.Second))
+	if got := strings.Count(strings.Join(r.events, "\n"), `data "abcde"`); got != 40*4 {
+		t.Errorf("%d segments delivered, want %d", got, 40*4)
+	}
+}

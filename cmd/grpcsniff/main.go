@@ -104,6 +104,7 @@ type options struct {
 // limits bound the memory the decoding may use, and say how to decrypt.
 type limits struct {
 	maxMessage, maxBuffered, maxConns int
+	maxBufferedTotal                  int
 	maxStreams                        int           // open calls per connection
 	maxHeaderList, maxHPACKTable      int           // h2decode.Options
 	maxDepth, maxFields               int           // protobuf nesting and fields decoded (export)
@@ -136,6 +137,7 @@ func (n *notes) add(s string) {
 func (l *limits) register(fs *flag.FlagSet) {
 	fs.IntVar(&l.maxMessage, "max-message-size", 16<<20, "keep at most `BYTES` of one message (after decompression)")
 	fs.IntVar(&l.maxBuffered, "max-buffered", capture.DefaultMaxBufferedPerDirection, "hold at most `BYTES` out of order per connection direction")
+	fs.IntVar(&l.maxBufferedTotal, "max-buffered-total", capture.DefaultMaxBufferedTotal, "hold at most `BYTES` out of order for all connections together")
 	fs.IntVar(&l.maxConns, "max-connections", capture.DefaultMaxConnections, "track at most `N` connections at once (the idlest are dropped)")
 	fs.IntVar(&l.maxStreams, "max-streams", grpcframe.DefaultMaxOpenStreams, "keep at most `N` calls open on one connection (the oldest is closed as evicted)")
 	fs.IntVar(&l.maxHeaderList, "max-header-list", 1<<20, "decode at most `BYTES` of one header list (RFC 9113 counting); the fields beyond are left out")
@@ -200,6 +202,7 @@ func decodeCaptureHooks(src capture.Source, sink grpcframe.Sink, l limits, h dec
 	}), l.keys, tlsOpts)
 	topt := capture.Options{
 		MaxBufferedPerDirection: l.maxBuffered,
+		MaxBufferedTotal:        l.maxBufferedTotal,
 		MaxConnections:          l.maxConns,
 	}
 	if h.live {

@@ -382,7 +382,7 @@ func decodeSharded(src capture.Source, sink grpcframe.Sink, l limits, h shardHoo
 		}
 	}()
 
-	topt := capture.Options{MaxBufferedPerDirection: l.maxBuffered, MaxConnections: l.maxConns}
+	topt := capture.Options{MaxBufferedPerDirection: l.maxBuffered, MaxBufferedTotal: l.maxBufferedTotal, MaxConnections: l.maxConns}
 	if h.live {
 		topt.IdleTimeout = l.idleTimeout
 	}
