@@ -210,41 +210,8 @@ func decodeCaptureHooks(src capture.Source, sink grpcframe.Sink, l limits, h dec
 	}
 	tcp := capture.NewAssembler(conns, topt)
 	var last time.Time
-	var readErr error
 	var rule chunkRule
-	for n := 0; ; n++ {
-		if n&4095 == 0 && n > 0 {
-			if h.stop != nil && h.stop() {
-				break
-			}
-			if h.progress != nil {
-				h.progress()
-			}
-		}
-		p, err := src.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			if h.idle != nil && h.idle(err) {
-				now := time.Now()
-				conns.CheckKeys()
-				tcp.Tick(now)
-				calls.Tick(now)
-				if h.stop != nil && h.stop() {
-					break
-				}
-				if h.progress != nil {
-					h.progress()
-				}
-				if h.poke != nil {
-					h.poke()
-				}
-				continue
-			}
-			readErr = err
-			break
-		}
+	readErr := readLoop(src, h.stop, h.progress, h.idle, func(p capture.Packet) {
 		last = p.Time
 		tcp.AddPacket(p)
 		if rule.add(p) {
@@ -253,7 +220,14 @@ func decodeCaptureHooks(src capture.Source, sink grpcframe.Sink, l limits, h dec
 		if h.poke != nil {
 			h.poke()
 		}
-	}
+	}, func(now time.Time) {
+		conns.CheckKeys()
+		tcp.Tick(now)
+		calls.Tick(now)
+		if h.poke != nil {
+			h.poke()
+		}
+	})
 	if h.live {
 		// The capture ends now, not at the last packet: calls still open
 		// were open until the user stopped.
@@ -262,6 +236,44 @@ func decodeCaptureHooks(src capture.Source, sink grpcframe.Sink, l limits, h dec
 	tcp.Close(last)
 	calls.Close()
 	return tcp.Stats(), calls.Stats(), readErr
+}
+
+// readLoop reads src to its end, handing each packet to packet. When an
+// error from the source only means that no packet came for a while (isIdle,
+// a live capture), it calls idle with the wall clock's time and goes on.
+// stop is checked, and progress called, every few thousand packets and when
+// idle; any of the three may be nil. It returns the error that ended the
+// reading: nil at the end of the input or when stopped.
+func readLoop(src capture.Source, stop func() bool, progress func(), isIdle func(error) bool,
+	packet func(capture.Packet), idle func(now time.Time)) error {
+	for n := 1; ; n++ {
+		if n&4095 == 0 {
+			if stop != nil && stop() {
+				return nil
+			}
+			if progress != nil {
+				progress()
+			}
+		}
+		p, err := src.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			if isIdle == nil || !isIdle(err) {
+				return err
+			}
+			idle(time.Now())
+			if stop != nil && stop() {
+				return nil
+			}
+			if progress != nil {
+				progress()
+			}
+			continue
+		}
+		packet(p)
+	}
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {

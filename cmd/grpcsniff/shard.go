@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"runtime"
 	"sync"
 	"time"
@@ -390,39 +389,7 @@ func decodeSharded(src capture.Source, sink grpcframe.Sink, l limits, h shardHoo
 	keyGen, growing := l.keys.Gen(), l.keys.Growing()
 	var rule chunkRule
 	var last time.Time
-	var readErr error
-	for n := 1; ; n++ {
-		if n&4095 == 0 {
-			if h.stop != nil && h.stop() {
-				break
-			}
-			if h.progress != nil {
-				h.progress()
-			}
-		}
-		p, err := src.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			if h.idle != nil && h.idle(err) {
-				// No packet for a while: expire what waits on time at
-				// the wall clock's, and hand on what is done.
-				now := time.Now()
-				tcp.Tick(now)
-				r.endStretch(now, false)
-				rule = chunkRule{}
-				if h.stop != nil && h.stop() {
-					break
-				}
-				if h.progress != nil {
-					h.progress()
-				}
-				continue
-			}
-			readErr = err
-			break
-		}
+	readErr := readLoop(src, h.stop, h.progress, h.idle, func(p capture.Packet) {
 		// A Decryption Secrets Block read with the packet: even one with
 		// no keys says that more may come (KeyLog.SetGrowing).
 		if g := l.keys.Gen(); !h.live && (g != keyGen || l.keys.Growing() != growing) {
@@ -437,7 +404,13 @@ func decodeSharded(src capture.Source, sink grpcframe.Sink, l limits, h shardHoo
 		if rule.add(p) {
 			r.endStretch(last, false)
 		}
-	}
+	}, func(now time.Time) {
+		// No packet for a while: expire what waits on time at the wall
+		// clock's, and hand on what is done.
+		tcp.Tick(now)
+		r.endStretch(now, false)
+		rule = chunkRule{}
+	})
 	if h.live {
 		// The capture ends now, not at the last packet: calls still open
 		// were open until the user stopped.
