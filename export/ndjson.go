@@ -299,11 +299,16 @@ func appendHeaders(b []byte, hs []h2decode.HeaderField) []byte {
 	// Mark the fields whose name came before, comparing each pair once;
 	// then each name's values are gathered from the marked fields only.
 	// Names rarely repeat, so most lists are written in one pass.
+	// A signature of each name (its length, first and last bytes) rules
+	// out almost every pair without comparing the strings.
+	var sig [64]uint32
+	for i := range hs {
+		sig[i] = nameSig(headerKey(&hs[i]))
+	}
 	var later uint64
 	for i := 1; i < len(hs); i++ {
-		name := headerKey(&hs[i])
 		for j := range i {
-			if headerKey(&hs[j]) == name {
+			if sig[j] == sig[i] && headerKey(&hs[j]) == headerKey(&hs[i]) {
 				later |= 1 << i
 				break
 			}
@@ -323,7 +328,7 @@ func appendHeaders(b []byte, hs []h2decode.HeaderField) []byte {
 		b = appendHeaderValue(b, &hs[i])
 		for rest := later >> (i + 1); rest != 0; rest &= rest - 1 {
 			j := i + 1 + bits.TrailingZeros64(rest)
-			if headerKey(&hs[j]) == name {
+			if sig[j] == sig[i] && headerKey(&hs[j]) == name {
 				b = append(b, ',')
 				b = appendHeaderValue(b, &hs[j])
 			}
@@ -360,6 +365,15 @@ func appendHeadersSlow(b []byte, hs []h2decode.HeaderField) []byte {
 		b = append(b, ']')
 	}
 	return append(b, '}')
+}
+
+// nameSig is a header name's length, first and last bytes: equal names
+// have equal signatures.
+func nameSig(name string) uint32 {
+	if name == "" {
+		return 0
+	}
+	return uint32(len(name))<<16 | uint32(name[0])<<8 | uint32(name[len(name)-1])
 }
 
 func headerKey(f *h2decode.HeaderField) string {
