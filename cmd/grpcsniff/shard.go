@@ -13,16 +13,16 @@ import (
 	"github.com/grpcsniff/grpcsniff/tlsdecrypt"
 )
 
-// A capture file is decoded by several goroutines: this one reads the
-// packets and reassembles TCP (cheap, and the part whose decisions span
-// connections: their numbers, the reorder window, the connection table);
-// `workers` goroutines each decrypt, decode HTTP/2 and assemble the calls
-// of a share of the connections (connection number modulo workers); and one
-// merges what the workers did back into the order of a single decoder
-// (grpcframe.Merger) and runs the sinks. The packets are handed on in
-// stretches (chunkRule); at the end of each, every worker sweeps (expires
-// reset calls) and reports, so the output is the same whatever the number
-// of workers, byte for byte.
+// A capture (a file, or a live interface) is decoded by several
+// goroutines: the one reading the packets reassembles TCP (cheap, and the
+// part whose decisions span connections: their numbers, the reorder window,
+// the connection table); `workers` goroutines each decrypt, decode HTTP/2
+// and assemble the calls of a share of the connections (connection number
+// modulo workers); and one merges what the workers did back into the order
+// of a single decoder (grpcframe.Merger) and runs the sinks. The packets are
+// handed on in stretches (chunkRule); at the end of each, every worker
+// sweeps (expires reset calls) and reports, so that a file's output is the
+// same whatever the number of workers, byte for byte.
 
 // Stretches of the capture end after chunkPackets packets, chunkBytes bytes
 // of packets or chunkTime of capture time, whichever comes first. They bound
