@@ -156,13 +156,6 @@ func openCapture(path string, stdin io.Reader) (*capture.FileSource, error) {
 	return capture.OpenFile(path)
 }
 
-// decodeCapture reads every packet of src and hands each finished call to
-// sink, in order. A read error (a truncated or damaged file) is returned
-// after everything before it was decoded.
-func decodeCapture(src capture.Source, sink grpcframe.Sink, l limits) (capture.Stats, grpcframe.Stats, error) {
-	return decodeCaptureHooks(src, sink, l, decodeHooks{})
-}
-
 // decodeHooks let a caller follow the decoding and stop it; all may be nil.
 type decodeHooks struct {
 	stop     func() bool // checked between packets
