@@ -331,10 +331,10 @@ const (
 // at every worker's log for every operation.
 func defaultWorkers() int { return min(runtime.GOMAXPROCS(0), 8) }
 
-// decodeSharded decodes a capture file with workers goroutines (see the
-// top of this file) and hands the calls to sink, from a goroutine of its
-// own, in the order decodeCapture would. It returns when sink has had every
-// call.
+// decodeSharded decodes a capture with h.workers goroutines (see the top of
+// this file) and hands the calls to sink, from a goroutine of its own, in
+// the order decodeCaptureHooks would (for a file). It returns when sink has
+// had every call.
 func decodeSharded(src capture.Source, sink grpcframe.Sink, l limits, h shardHooks) (capture.Stats, grpcframe.Stats, error) {
 	workers := max(h.workers, 1)
 	r := &shardRouter{n: workers, cur: make([]shardBatch, workers), arena: make([][]byte, workers),
