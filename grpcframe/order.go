@@ -235,16 +235,44 @@ type OpLog struct {
 	minor uint64
 	// args holds the arguments of the rarer operations (every call has a
 	// link) in chunks of a fixed size: the ops point into them, so a full
-	// chunk is left as it is and a new one started.
-	args []opArgs
+	// chunk is left as it is and a new one started. chunks are those the
+	// ops recorded since the last Take point into.
+	args   []opArgs
+	chunks [][]opArgs
+	// out are the chunks of the logs taken and not yet handed back, oldest
+	// first (outChunks of them in all); free those whose log came back, to
+	// reuse.
+	out       []takenArgs
+	outChunks int
+	free      [][]opArgs
 }
 
-// argsChunk is how many operations' arguments are allocated at once.
-const argsChunk = 128
+// takenArgs are the argument chunks of a log returned by Take, known by
+// the address of its first operation.
+type takenArgs struct {
+	first  *Op
+	chunks [][]opArgs
+}
+
+// argsChunk is how many operations' arguments are allocated at once;
+// maxArgChunks bounds the chunks an OpLog keeps for reuse, and those it
+// keeps track of until their log comes back (logs not handed back, such as
+// the large ones of a stream flood, are forgotten and their chunks left to
+// the collector).
+const (
+	argsChunk    = 128
+	maxArgChunks = 256
+)
 
 func (l *OpLog) arg(a opArgs) *opArgs {
 	if len(l.args) == cap(l.args) {
-		l.args = make([]opArgs, 0, argsChunk)
+		if n := len(l.free); n > 0 {
+			l.args = l.free[n-1]
+			l.free = l.free[:n-1]
+		} else {
+			l.args = make([]opArgs, 0, argsChunk)
+		}
+		l.chunks = append(l.chunks, l.args)
 	}
 	l.args = append(l.args, a)
 	return &l.args[len(l.args)-1]
@@ -264,6 +292,38 @@ func (l *OpLog) Defer(fn func()) { l.add(Op{kind: opFunc, x: l.arg(opArgs{fn: fn
 // with.
 func (l *OpLog) Take(reuse []Op) []Op {
 	ops := l.ops
+	if cap(reuse) > 0 {
+		// The Merger is done with reuse, and with every log taken before
+		// it: their argument chunks are free.
+		first := &reuse[:1][0]
+		for i, t := range l.out {
+			if t.first == first {
+				for _, ts := range l.out[:i+1] {
+					for _, c := range ts.chunks {
+						if len(l.free) < maxArgChunks {
+							clear(c)
+							l.free = append(l.free, c[:0])
+						}
+					}
+				}
+				l.dropOut(i + 1)
+				break
+			}
+		}
+	}
+	if len(l.chunks) > 0 {
+		// The next operations start a chunk of their own, so that these
+		// can be reused as a whole.
+		l.out = append(l.out, takenArgs{first: &ops[:1][0], chunks: l.chunks})
+		l.outChunks += len(l.chunks)
+		l.chunks, l.args = nil, nil
+		n, over := 0, l.outChunks-maxArgChunks
+		for over > 0 && n < len(l.out) {
+			over -= len(l.out[n].chunks)
+			n++
+		}
+		l.dropOut(n)
+	}
 	if reuse == nil {
 		reuse = make([]Op, 0, cap(ops))
 	}
@@ -272,6 +332,16 @@ func (l *OpLog) Take(reuse []Op) []Op {
 	clear(reuse)
 	l.ops = reuse[:0]
 	return ops
+}
+
+// dropOut stops keeping track of the first n logs of out.
+func (l *OpLog) dropOut(n int) {
+	for _, t := range l.out[:n] {
+		l.outChunks -= len(t.chunks)
+	}
+	k := copy(l.out, l.out[n:])
+	clear(l.out[k:])
+	l.out = l.out[:k]
 }
 
 func (l *OpLog) add(o Op) {

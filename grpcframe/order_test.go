@@ -1,6 +1,7 @@
 package grpcframe
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -54,6 +55,63 @@ func TestPendingCallsOrder(t *testing.T) {
 		}
 		if !slices.Equal(got, want) {
 			t.Fatalf("seed %d: order differs from the sorted one", seed)
+		}
+	}
+}
+
+// An OpLog reuses the chunks its operations' arguments are kept in once the
+// log they were taken with comes back, and only then: the operations
+// replayed read the arguments they were recorded with.
+func TestOpLogArgsReused(t *testing.T) {
+	var l OpLog
+	var notes []string
+	m := NewMerger(SinkFunc(func(*Call) {}), false)
+	var held [][]Op // logs not yet handed back
+	for round := range 40 {
+		l.At(uint64(round + 1))
+		for i := range 300 {
+			l.note(fmt.Sprintf("r%d n%d", round, i))
+		}
+		held = append(held, l.Take(nil))
+		if len(held) < 3 {
+			continue // the Merger holds up to three logs at once
+		}
+		ops := held[0]
+		held = held[1:]
+		m.Replay(ops)
+		got, _ := m.Notes()
+		notes = append(notes[:0], got...)
+		l.Take(ops) // ops is handed back: its chunks are free
+	}
+	if len(l.free) == 0 {
+		t.Fatal("no argument chunk was reused")
+	}
+	if len(notes) != maxConnNotes {
+		t.Fatalf("%d notes", len(notes))
+	}
+	for i, n := range notes {
+		if want := fmt.Sprintf("r%d n%d", i/300, i%300); n != want {
+			t.Fatalf("note %d reads %q, want %q", i, n, want)
+		}
+	}
+}
+
+// Logs that are never handed back (the large ones of a stream flood) do not
+// keep their argument chunks from the collector.
+func TestOpLogArgsBounded(t *testing.T) {
+	var l OpLog
+	for round := range 100 {
+		l.At(uint64(round + 1))
+		for range 20 * argsChunk {
+			l.note("n")
+		}
+		l.Take(nil)
+		n := 0
+		for _, o := range l.out {
+			n += len(o.chunks)
+		}
+		if n != l.outChunks || n > maxArgChunks {
+			t.Fatalf("round %d: %d chunks kept track of (counted %d), at most %d wanted", round, n, l.outChunks, maxArgChunks)
 		}
 	}
 }
