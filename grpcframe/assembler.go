@@ -214,6 +214,8 @@ type stream struct {
 	ended      [2]bool
 	dataSeen   [2]bool
 	ctypeKnown [2]bool
+	// gen counts the calls this memory was used for (see Recycle).
+	gen uint32
 }
 
 // isClient reports whether side is the call's client as far as the capture
@@ -255,14 +257,9 @@ func (a *Assembler) stream(c *h2decode.Conn, id uint32, t time.Time) *stream {
 	if cs.streams.len() >= a.opts.MaxOpenStreams {
 		a.evictOldest(c, cs, t)
 	}
-	// One allocation for both: a call costs fewer, and its stream's state
-	// is small next to what the call keeps (it lives until the call is
-	// handed on).
-	both := &struct {
-		call Call
-		s    stream
-	}{call: Call{ConnID: c.Info.ID, StreamID: id, Start: t, GRPC: true, Protocol: ProtoGRPC}}
-	call, s := &both.call, &both.s
+	m := newCallMem()
+	call, s := &m.call, &m.s
+	call.mem, call.ConnID, call.StreamID, call.Start, call.GRPC, call.Protocol = m, c.Info.ID, id, t, true, ProtoGRPC
 	s.call, s.conn = call, c
 	cs.streams.put(id, s)
 	cs.last = s
@@ -340,7 +337,7 @@ func (a *Assembler) Headers(c *h2decode.Conn, ev *h2decode.HeadersEvent) {
 	switch {
 	case isRequest || (first && !s.sideKnown && s.headers[ev.Side.Other()] == 0 && c.ClientKnown && c.Client == ev.Side):
 		s.clientSide, s.sideKnown = ev.Side, true
-		call.RequestHeaders = ev.Fields
+		call.RequestHeaders = call.keepFields(ev.Fields)
 		if cs := a.conn(c); cs.firstRequest == 0 || ev.StreamID < cs.firstRequest {
 			cs.firstRequest = ev.StreamID
 		}
@@ -375,17 +372,17 @@ func (a *Assembler) Headers(c *h2decode.Conn, ev *h2decode.HeadersEvent) {
 		web := call.Protocol == ProtoGRPCWeb || call.Protocol == ProtoGRPCWebText
 		if (ev.EndStream && call.Protocol != ProtoHTTP) || (hasStatus && (ev.EndStream || web)) {
 			call.TrailersOnly = true
-			call.Trailers = ev.Fields
+			call.Trailers = call.keepFields(ev.Fields)
 			a.readTrailers(call, ev.Fields)
 		} else {
-			call.ResponseHeaders = ev.Fields
+			call.ResponseHeaders = call.keepFields(ev.Fields)
 			s.encoding[ev.Side] = sideEncoding(call, ev.Fields)
 		}
 	default:
 		// A later block from the same side: trailers (or, from the client,
 		// trailers that gRPC does not use).
 		if call.Trailers == nil {
-			call.Trailers = ev.Fields // the call owns the block, as with the request's
+			call.Trailers = call.keepFields(ev.Fields)
 		} else {
 			call.Trailers = append(call.Trailers, ev.Fields...)
 		}
@@ -411,6 +408,22 @@ func sideEncoding(call *Call, fs []h2decode.HeaderField) string {
 	}
 	e, _ := Header(fs, "grpc-encoding")
 	return e
+}
+
+// keepFields copies a header block, which the decoder only lends for the
+// event, into the call's own memory.
+func (c *Call) keepFields(fs []h2decode.HeaderField) []h2decode.HeaderField {
+	if len(fs) == 0 {
+		return nil
+	}
+	if cap(c.hdr) == 0 {
+		// Room for the request's, the response's and the trailers' fields
+		// of a usual call.
+		c.hdr = make([]h2decode.HeaderField, 0, max(16, len(fs)))
+	}
+	n := len(c.hdr)
+	c.hdr = append(c.hdr, fs...)
+	return c.hdr[n:len(c.hdr):len(c.hdr)]
 }
 
 func (c *Call) setProtocol(p string) {
@@ -503,7 +516,14 @@ func (a *Assembler) readTrailers(call *Call, fs []h2decode.HeaderField) {
 		call.note(fmt.Sprintf("grpc-status %q is not a number", code))
 		return
 	}
-	st := &Status{Code: n, Name: CodeName(n)}
+	// The call's own memory, but for a second status (trailers after
+	// trailers): a status once handed out (Options.OnMessage) never
+	// changes.
+	st := &call.status
+	if call.Status != nil {
+		st = new(Status)
+	}
+	*st = Status{Code: n, Name: CodeName(n)}
 	if m, ok := Header(fs, "grpc-message"); ok {
 		st.Message = percentDecode(m)
 	}
@@ -665,7 +685,8 @@ func (a *Assembler) bodyData(s *stream, side capture.Side, b []byte, t time.Time
 	w := s.webState()
 	m := w.body[side]
 	if m == nil {
-		m = &Message{Body: true, Format: s.format[side]}
+		m = s.msgs[side].newMessage()
+		m.Body, m.Format = true, s.format[side]
 		w.body[side] = m
 	}
 	m.Time = t
@@ -819,13 +840,16 @@ func (a *Assembler) Reset(c *h2decode.Conn, side capture.Side, id uint32, code h
 		return
 	}
 	s.resetAt = t
-	a.resets = append(a.resets, pendingReset{c, s, a.ord.seq()})
+	a.resets = append(a.resets, pendingReset{c, s, a.ord.seq(), s.gen})
 }
 
 type pendingReset struct {
 	c   *h2decode.Conn
 	s   *stream
 	seq uint64 // the OpLog position of the RST_STREAM (0 with a Merger of its own)
+	// gen is s.gen when the call was reset: a finished call's stream state
+	// may be recycled for another call (see Recycle).
+	gen uint32
 }
 
 // expireResets finishes reset calls whose grace period is over.
@@ -836,7 +860,7 @@ func (a *Assembler) expireResets(now time.Time) {
 	j := 0
 	for _, r := range a.resets {
 		switch {
-		case r.s.call == nil: // already finished
+		case r.s.call == nil || r.s.gen != r.gen: // already finished
 		case now.Sub(r.s.resetAt) > resetGrace:
 			// Across shares, calls expire in the order they were reset.
 			a.ord.expiring(r.seq)

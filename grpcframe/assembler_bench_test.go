@@ -2,6 +2,7 @@ package grpcframe
 
 import (
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -62,7 +63,9 @@ func (r *h2Recording) add(c *h2decode.Conn, ev h2Event) {
 }
 
 func (r *h2Recording) Headers(c *h2decode.Conn, ev *h2decode.HeadersEvent) {
-	r.add(c, h2Event{kind: 0, headers: *ev, t: ev.Time})
+	hev := *ev
+	hev.Fields = slices.Clone(ev.Fields) // lent for the call only
+	r.add(c, h2Event{kind: 0, headers: hev, t: ev.Time})
 }
 
 func (r *h2Recording) Data(c *h2decode.Conn, ev *h2decode.DataEvent) {

@@ -176,6 +176,12 @@ type Call struct {
 	Notes []string
 
 	finished bool
+	// hdr holds the header fields the call keeps (RequestHeaders and the
+	// others are slices of it), status what Status points to, and mem the
+	// memory the call was made in: all reused when the call is recycled.
+	hdr    []h2decode.HeaderField
+	status Status
+	mem    *callMem
 }
 
 // Proto is the call's Protocol, "grpc" for a Call built without one.

@@ -32,6 +32,8 @@ type msgReader struct {
 	resynced bool // the next message completed is the first after a resync
 	// web: gRPC-Web framing, where flag 0x80 marks the trailer frame.
 	web bool
+	// spares are the messages of a recycled call, to reuse.
+	spares []*Message
 }
 
 // maxResyncFrame bounds the frame payload held while looking for messages
@@ -108,7 +110,8 @@ func (r *msgReader) feed(b []byte, t time.Time, maxKeep int, done func(*Message)
 			}
 			r.nhdr = 0
 			length := binary.BigEndian.Uint32(r.hdr[1:])
-			m := &Message{Length: length, Compressed: r.hdr[0]&1 != 0, Time: t}
+			m := r.newMessage()
+			m.Length, m.Compressed, m.Time = length, r.hdr[0]&1 != 0, t
 			limit := maxKeep
 			if maxKeep < 0 {
 				limit, m.discarded = 0, true
@@ -139,10 +142,13 @@ func (r *msgReader) feed(b []byte, t time.Time, maxKeep int, done func(*Message)
 		n := min(uint32(len(b)), r.need)
 		if room := r.keep - len(r.cur.Data); room > 0 {
 			take := min(int(n), room)
-			if r.cur.Data == nil {
+			if len(r.cur.Data) == 0 {
 				// Allocate what has arrived, not what the prefix claims: a
-				// lying length must not reserve memory.
-				r.cur.Data = make([]byte, 0, min(r.keep, max(take, 4096)))
+				// lying length must not reserve memory. A recycled
+				// message's room serves when it is as large.
+				if want := min(r.keep, max(take, 4096)); cap(r.cur.Data) < want {
+					r.cur.Data = make([]byte, 0, want)
+				}
 			}
 			r.cur.Data = append(r.cur.Data, b[:take]...)
 		}

@@ -41,7 +41,7 @@ func (o *Options) fill() {
 type HeadersEvent struct {
 	Side      capture.Side
 	StreamID  uint32
-	Fields    []HeaderField
+	Fields    []HeaderField // valid only during the call
 	EndStream bool
 	Time      time.Time // of the packet that carried the block's first byte
 	// Err is set when the block could not be decoded to its end; Fields then
@@ -74,8 +74,8 @@ type DataEvent struct {
 
 // Handler receives the events of every connection. Calls are made in capture
 // order from one goroutine. An event pointer is valid only during the call:
-// the decoder reuses the event (what it points to, such as
-// HeadersEvent.Fields, may be kept; DataEvent.Data may not).
+// the decoder reuses the event and what it points to (HeadersEvent.Fields,
+// DataEvent.Data): a handler copies what it keeps.
 type Handler interface {
 	Headers(c *Conn, ev *HeadersEvent)
 	Data(c *Conn, ev *DataEvent)

@@ -235,42 +235,21 @@ func (d *hpackDecoder) lookup(i uint64) (HeaderField, error) {
 	return HeaderField{NameUnknown: true, ValueUnknown: true, Ref: ref}, nil
 }
 
-// decodeBlock decodes one header block like decode into a new slice of
-// exactly the fields decoded (nil when none), which the caller owns.
-//
-// The fields are decoded straight into the factory's slab (see
-// hpackShared), which then only has to be cut: decoding into scratch space
-// and copying out cost a second write of every field, and a third to clear
-// the scratch, each a write barrier while the collector runs.
+// decodeBlock decodes one header block like decode, into the factory's
+// scratch slice (nil when no field was decoded). The fields are valid until
+// the next block is decoded: a handler keeps what it needs by copying it
+// into memory of its own, which it can reuse, where fields cut from shared
+// slabs could only be left to the collector.
 func (d *hpackDecoder) decodeBlock(b []byte, maxListSize int) ([]HeaderField, bool, error) {
 	sh := d.sh
-	if len(sh.slab) == 0 {
-		sh.slab = make([]HeaderField, fieldSlabLen)
+	fs, overLimit, err := d.decode(sh.scratch[:0], b, maxListSize)
+	if cap(fs) <= maxScratchFields {
+		sh.scratch = fs[:0]
 	}
-	slab := sh.slab // len == cap: the unused end of the slab's array
-	fs, overLimit, err := d.decode(slab[:0], b, maxListSize)
-	n := len(fs)
-	switch {
-	case n == 0:
+	if len(fs) == 0 {
 		return nil, overLimit, err
-	case n <= len(slab):
-		sh.slab = slab[n:]
-		return fs[:n:n], overLimit, err
 	}
-	// The block outgrew what was left of the slab, and append moved it to
-	// an array of its own. Clear the fields it left in the slab, and copy
-	// it to a new slab, or to an array of its size when it is large.
-	clear(slab)
-	if n > fieldSlabLen/2 {
-		out := make([]HeaderField, n)
-		copy(out, fs)
-		return out, overLimit, err
-	}
-	sh.slab = make([]HeaderField, fieldSlabLen)
-	out := sh.slab[:n:n]
-	copy(out, fs)
-	sh.slab = sh.slab[n:]
-	return out, overLimit, err
+	return fs, overLimit, err
 }
 
 // decode decodes one header block, appending fields to dst. It keeps going

@@ -12,22 +12,13 @@ import (
 // so that each may run in a goroutine of its own.
 type hpackShared struct {
 	strs stringCache
-	// slab is the unused end of an array that decodeBlock decodes the
-	// fields of blocks into and cuts their slices from (len == cap, each
-	// slice's capacity limited to its length so that an append to one
-	// never writes into another).
-	//
-	// A gRPC call brings three header blocks of a few fields each, and
-	// every one of them used to cost an allocation of its own; a slab
-	// makes that one allocation per several calls. The price is that a
-	// kept block keeps its slab (4 KiB) alive, which only matters when few
-	// of many calls are kept.
-	slab []HeaderField
+	// scratch is what decodeBlock decodes the fields of a block into.
+	scratch []HeaderField
 }
 
-// fieldSlabLen is the number of fields allocated at once: 64 fields of 64
-// bytes fill a 4 KiB size class.
-const fieldSlabLen = 64
+// maxScratchFields bounds the scratch slice kept between blocks: a block of
+// thousands of fields is rare, and its memory is left to the collector.
+const maxScratchFields = 1024
 
 func newHPACKShared() *hpackShared {
 	return &hpackShared{strs: stringCache{seed: maphash.MakeSeed()}}

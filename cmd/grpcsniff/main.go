@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"sort"
@@ -97,6 +98,7 @@ type options struct {
 	filter                   string
 	keylog                   string
 	cpuProfile               string
+	memProfile               string
 	workers                  int
 	limits                   limits
 }
@@ -290,6 +292,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.keylog, "keylog", "", "decrypt TLS with the NSS key log in `FILE` (SSLKEYLOGFILE: curl, browsers, Go's KeyLogWriter, Node's keylog event)")
 	fs.IntVar(&o.workers, "workers", defaultWorkers(), "decode connections in `N` goroutines; a file's output is the same for any N (0: all in the goroutine reading the packets)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to `FILE` (for go tool pprof)")
+	fs.StringVar(&o.memProfile, "memprofile", "", "write a profile of the run's allocations to `FILE` (for go tool pprof -sample_index=alloc_space)")
 	var sf schemaFlags
 	sf.register(fs)
 	fs.Usage = func() {
@@ -338,6 +341,20 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return exitError
 		}
 		defer stop()
+	}
+	if o.memProfile != "" {
+		f, err := os.Create(o.memProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: --memprofile: %v\n", progName, err)
+			return exitError
+		}
+		defer func() {
+			runtime.GC() // the profile counts up to the last collection
+			if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+				fmt.Fprintf(stderr, "%s: --memprofile: %v\n", progName, err)
+			}
+			f.Close()
+		}()
 	}
 
 	var in input
@@ -452,11 +469,23 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if o.redact.set {
 		out = newRedactSink(o.redact.names, sink)
 	}
+	// Once the output is done with a call, its memory is reused for later
+	// ones (the ordered writer recycles the calls it has encoded itself).
+	// --partial hands on messages of calls still being decoded, so it
+	// keeps them all.
+	_, selfRecycling := sink.(*orderedWriter)
+	recycle := !o.live.partial
 	ncalls := 0
 	schemas := newSchemaSink(reg, &sf, stderr, grpcframe.SinkFunc(func(c *grpcframe.Call) {
 		ncalls++
 		if expr.Match(c) {
 			out.Call(c)
+			if selfRecycling {
+				return
+			}
+		}
+		if recycle {
+			recycleCall(c)
 		}
 	}))
 	schemas.beforeChange = beforeSchemaChange
@@ -604,6 +633,15 @@ func summarize(w io.Writer, st capture.Stats, cs grpcframe.Stats, calls int, l l
 }
 
 // statsSink writes the per-method summary when the capture is done.
+// recycleCall hands a call the output is done with back to grpcframe. The
+// schemas harvested from a reflection call are built from its messages, so
+// its memory is left as it is.
+func recycleCall(c *grpcframe.Call) {
+	if !schema.IsReflection(c.Method) {
+		grpcframe.Recycle(c)
+	}
+}
+
 type statsSink struct {
 	*export.Stats
 	w io.Writer

@@ -39,7 +39,7 @@ const maxReusedOutput = 4 << 20
 
 // newOrderedWriter writes to w what encode makes of each call, a line each,
 // encoding in one goroutine per CPU (so encode must be safe for concurrent
-// use).
+// use). A call is recycled once encoded: the writer is the last to read it.
 func newOrderedWriter(w io.Writer, encode func(dst []byte, c *grpcframe.Call) []byte) *orderedWriter {
 	n := runtime.GOMAXPROCS(0)
 	o := &orderedWriter{encode: encode, w: bufio.NewWriterSize(w, 256<<10),
@@ -58,6 +58,7 @@ func (o *orderedWriter) encoder() {
 		for _, c := range j.calls {
 			b = o.encode(b, c)
 			b = append(b, '\n')
+			recycleCall(c) // nothing reads it after its line
 		}
 		j.out = b
 		close(j.ready)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/grpcsniff/grpcsniff/capture"
+	"github.com/grpcsniff/grpcsniff/grpcframe"
 	"github.com/grpcsniff/grpcsniff/scripts/lossy/lossy"
 )
 
@@ -113,6 +114,28 @@ func TestStatsWithoutPayloads(t *testing.T) {
 			whole, wholeErr, wholeCode := runCmd(t, nil, append(args, "--stats", "-Y", `method ~ "" or not method ~ ""`)...)
 			if code != wholeCode || lean != whole || leanErr != wholeErr {
 				t.Fatalf("exit %d/%d; differs at %s\nstderr:\n%s\nwith payloads:\n%s", code, wholeCode, firstDiff(lean, whole), leanErr, wholeErr)
+			}
+		})
+	}
+}
+
+// The outputs hand calls back for reuse (grpcframe.Recycle) once done with
+// them. With recycled calls poisoned instead of reused, every output is
+// the same: nothing reads a call after handing it back. --json --partial,
+// which hands on calls still being decoded, recycles nothing.
+func TestRecycledCallsNotReadAgain(t *testing.T) {
+	for name, args := range shardCases(t) {
+		t.Run(name, func(t *testing.T) {
+			for _, mode := range [][]string{{"--json"}, {"--text"}, {"--stats"}, {"--json", "--workers", "0"}, {"--text", "--workers", "0"}, {"--json", "-Y", "status != 0"}} {
+				cmd := append(append([]string{}, args...), mode...)
+				want, wantErr, wantCode := runCmd(t, nil, cmd...)
+				grpcframe.PoisonRecycled = true
+				got, gotErr, code := runCmd(t, nil, cmd...)
+				grpcframe.PoisonRecycled = false
+				if code != wantCode || got != want || gotErr != wantErr {
+					t.Fatalf("%v: a call was read after it was recycled: exit %d (want %d); output differs at %s\nstderr:\n%s",
+						mode, code, wantCode, firstDiff(got, want), gotErr)
+				}
 			}
 		})
 	}
