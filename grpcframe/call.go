@@ -182,6 +182,11 @@ type Call struct {
 	hdr    []h2decode.HeaderField
 	status Status
 	mem    *callMem
+	// link is the key an OpLog's link operation pairs the call with a
+	// CORS preflight by, set once (linked) before the operation is
+	// recorded and then only read, by the Merger.
+	link   preflightKey
+	linked bool
 }
 
 // Proto is the call's Protocol, "grpc" for a Call built without one.

@@ -174,7 +174,11 @@ func (m *Merger) apply(o *Op) {
 	case opFlush:
 		m.flush()
 	case opLink:
-		m.link(o.call, o.x.pk)
+		if o.x == nil {
+			m.link(o.call, o.call.link)
+		} else {
+			m.link(o.call, o.x.pk)
+		}
 	case opRemember:
 		m.remember(o.x.pk, o.x.pf)
 	case opNote:
@@ -353,6 +357,13 @@ func (l *OpLog) push(c *Call)      { l.add(Op{kind: opPush, call: c}) }
 func (l *OpLog) finish(call *Call) { l.add(Op{kind: opFinish, call: call}) }
 func (l *OpLog) flush()            { l.add(Op{kind: opFlush}) }
 func (l *OpLog) link(call *Call, k preflightKey) {
+	if !call.linked {
+		// Every call has a link: its key is kept in the call rather than
+		// in the log's arguments.
+		call.link, call.linked = k, true
+		l.add(Op{kind: opLink, call: call})
+		return
+	}
 	l.add(Op{kind: opLink, call: call, x: l.arg(opArgs{pk: k})})
 }
 func (l *OpLog) remember(k preflightKey, p Preflight) {

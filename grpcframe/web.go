@@ -41,6 +41,9 @@ func (f Format) String() string {
 
 // mediaType is a content-type without parameters, lowercased.
 func mediaType(ct string) string {
+	if ct == "application/grpc" {
+		return ct // gRPC's own, asked for several times a call
+	}
 	if i := strings.IndexByte(ct, ';'); i >= 0 {
 		ct = ct[:i]
 	}
