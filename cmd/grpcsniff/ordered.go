@@ -103,6 +103,11 @@ func (o *orderedWriter) send(drain bool) {
 		o.batch, j.out = old.calls[:0], old.out[:0]
 	default:
 		o.batch = make([]*grpcframe.Call, 0, orderedBatch)
+		// Room for a batch of calls with kilobyte messages in JSON: a
+		// buffer grown by doubling would have been allocated (and its
+		// pages touched) three times over. Room never written costs no
+		// memory.
+		j.out = make([]byte, 0, 512<<10)
 	}
 	o.order <- j
 	o.jobs <- j
