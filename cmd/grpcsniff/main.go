@@ -632,7 +632,6 @@ func summarize(w io.Writer, st capture.Stats, cs grpcframe.Stats, calls int, l l
 	}
 }
 
-// statsSink writes the per-method summary when the capture is done.
 // recycleCall hands a call the output is done with back to grpcframe. The
 // schemas harvested from a reflection call are built from its messages, so
 // its memory is left as it is.
@@ -642,6 +641,7 @@ func recycleCall(c *grpcframe.Call) {
 	}
 }
 
+// statsSink writes the per-method summary when the capture is done.
 type statsSink struct {
 	*export.Stats
 	w io.Writer
