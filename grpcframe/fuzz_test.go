@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/grpcsniff/grpcsniff/h2decode"
+	"golang.org/x/net/http2"
 )
 
 // FuzzMessages feeds arbitrary stream payloads, cut arbitrarily, with
@@ -71,6 +72,69 @@ func FuzzGRPCWeb(f *testing.F) {
 			}
 			if len(c.Trailers) > maxWebTrailers {
 				t.Fatalf("%d trailer fields", len(c.Trailers))
+			}
+		}
+	})
+}
+
+// FuzzRecycle plays arbitrary events on a few streams twice, once keeping
+// every call and once recycling each as soon as it is handed on: the calls
+// read the same.
+func FuzzRecycle(f *testing.F) {
+	f.Add([]byte{0, 1, 3, 1, 40, 1, 1, 4, 1, 9, 2, 1, 0, 3, 5, 3, 6, 0, 5, 3, 3, 5, 200, 2, 5})
+	f.Add([]byte{0, 1, 0, 3, 3, 1, 255, 3, 3, 255, 2, 3, 5, 1, 2, 1, 0, 7, 6})
+	// A call ending inside its second message, then one with two whole
+	// messages in the same memory.
+	f.Add([]byte{0, 1, 3, 17, 2, 1, 0, 4, 3, 20, 2, 4})
+	f.Fuzz(func(t *testing.T, ops []byte) {
+		play := func(recycle bool) []string {
+			var got []string
+			h := newHarness(t, Options{MaxMessageSize: 1 << 10})
+			h.a = NewAssembler(SinkFunc(func(c *Call) {
+				got = append(got, describe(c))
+				if recycle {
+					Recycle(c)
+				}
+			}), Options{MaxMessageSize: 1 << 10})
+			// Messages of 10 bytes each, so that cuts make whole and
+			// partial ones.
+			var payload []byte
+			for i := range 30 {
+				payload = append(payload, frame(0, []byte{8, byte(i), 16, 1, 24})...)
+			}
+			// Each event is two bytes: what happens, and an argument
+			// that picks the stream (mod 8) and a length.
+			for i := 0; i+1 < len(ops); i += 2 {
+				id := uint32(1 + 2*(ops[i+1]%8))
+				switch ops[i] % 8 {
+				case 0:
+					h.request(id)
+				case 1:
+					h.headers(srv, id, false, ":status", "200", "content-type", "application/grpc")
+				case 2:
+					h.headers(srv, id, true, "grpc-status", "2", "grpc-message", "x")
+				case 3:
+					h.data(cli, id, payload[:int(ops[i+1])%len(payload)], ops[i+1] > 250)
+				case 4:
+					h.data(srv, id, payload[int(ops[i+1])%len(payload):], false)
+				case 5:
+					h.a.Reset(h.c, cli, id, http2.ErrCodeCancel, h.tick())
+				case 6:
+					h.a.Tick(h.tick().Add(2 * resetGrace))
+				case 7:
+					h.a.Data(h.c, &h2decode.DataEvent{Side: cli, StreamID: id, Lost: int64(ops[i+1]), Time: h.tick()})
+				}
+			}
+			h.end()
+			return got
+		}
+		kept, recycled := play(false), play(true)
+		if len(kept) != len(recycled) {
+			t.Fatalf("%d calls kept, %d recycled", len(kept), len(recycled))
+		}
+		for i := range kept {
+			if kept[i] != recycled[i] {
+				t.Fatalf("call %d built in recycled memory:\n%s\nin new memory:\n%s", i, recycled[i], kept[i])
 			}
 		}
 	})
