@@ -22,20 +22,7 @@ func FuzzConn(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data, cuts []byte) {
 		r := &recorder{}
 		c := newTestConn(r, len(cuts)%2 == 0)
-		ts := time.Unix(1, 0)
-		for _, cut := range cuts {
-			side := capture.Side(cut & 1)
-			n := int(cut >> 1)
-			if cut&0x80 != 0 {
-				c.Gap(side, int64(n&7)-1, ts)
-				continue
-			}
-			n = min(n, len(data))
-			c.Data(side, data[:n], ts)
-			data = data[n:]
-		}
-		c.Data(0, data, ts)
-		c.End(capture.EndCapture, ts)
+		feedCuts(c, data, cuts)
 	})
 }
 
@@ -83,21 +70,7 @@ func FuzzFastFrame(f *testing.F) {
 			fac := NewFactory(r, Options{}).(*factory)
 			fac.framerOnly, fac.copyFrames = mode.framerOnly, mode.copyFrames
 			c := fac.NewConn(&capture.ConnInfo{ID: 1, Addr: testAddrs, SYNSeen: len(cuts)%2 == 0}).(*Conn)
-			ts := time.Unix(1, 0)
-			rest := data
-			for _, cut := range cuts {
-				side := capture.Side(cut & 1)
-				n := int(cut >> 1)
-				if cut&0x80 != 0 {
-					c.Gap(side, int64(n&7)-1, ts)
-					continue
-				}
-				n = min(n, len(rest))
-				c.Data(side, rest[:n], ts)
-				rest = rest[n:]
-			}
-			c.Data(0, rest, ts)
-			c.End(capture.EndCapture, ts)
+			feedCuts(c, data, cuts)
 			logs[i], notes[i] = r.log, c.Notes
 		}
 		if !slices.Equal(logs[0], logs[1]) {
@@ -165,3 +138,23 @@ func (h *countingHandler) GoAway(*Conn, capture.Side, uint32, http2.ErrCode, []b
 }
 func (h *countingHandler) Lost(*Conn, capture.Side, time.Time)     {}
 func (h *countingHandler) End(*Conn, capture.EndReason, time.Time) {}
+
+// feedCuts hands data to c in pieces: each cut byte says the side (bit 0)
+// and the length (bits 1-6) of the next piece, or (bit 7) a gap instead.
+// What the cuts leave goes to side A, then the connection ends.
+func feedCuts(c *Conn, data, cuts []byte) {
+	ts := time.Unix(1, 0)
+	for _, cut := range cuts {
+		side := capture.Side(cut & 1)
+		n := int(cut >> 1)
+		if cut&0x80 != 0 {
+			c.Gap(side, int64(n&7)-1, ts)
+			continue
+		}
+		n = min(n, len(data))
+		c.Data(side, data[:n], ts)
+		data = data[n:]
+	}
+	c.Data(0, data, ts)
+	c.End(capture.EndCapture, ts)
+}
