@@ -346,7 +346,10 @@ func (a *Assembler) Headers(c *h2decode.Conn, ev *h2decode.HeadersEvent) {
 		}
 		a.readRequestHeaders(call, ev.Fields)
 		s.encoding[ev.Side] = sideEncoding(call, ev.Fields)
-		if call := s.call; !call.CORSPreflight && !call.MethodUnknown && call.Method != "" {
+		// Only a browser sends CORS preflights, and a browser cannot make
+		// a native gRPC call (it has no access to HTTP/2 trailers): those
+		// calls, nearly all of a capture, skip the pairing.
+		if call := s.call; !call.CORSPreflight && !call.MethodUnknown && call.Method != "" && call.Protocol != ProtoGRPC {
 			a.ord.link(call, preflightKey{c.Info.Addr[s.clientSide].Addr(), c.Info.Addr[s.clientSide.Other()], call.Method, call.HTTPMethod})
 		}
 	case first:

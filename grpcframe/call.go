@@ -142,7 +142,8 @@ type Call struct {
 	// CORSPreflight marks an OPTIONS request carrying
 	// Access-Control-Request-Method. Preflight, on the call that followed
 	// one (same client address, server and path, the method it asked
-	// for), says which it was.
+	// for), says which it was; a native gRPC call, which a browser cannot
+	// make, has none.
 	CORSPreflight bool
 	Preflight     *Preflight
 

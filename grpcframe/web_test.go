@@ -302,3 +302,27 @@ func TestHTTPBodyContentEncoding(t *testing.T) {
 		t.Fatalf("br body %+v", m)
 	}
 }
+
+// A native gRPC call is never paired with a CORS preflight: a browser cannot
+// make one, so a preflight for the same path waits for a gRPC-Web call.
+func TestPreflightNotLinkedToNativeGRPC(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.headers(cli, 1, true, ":method", "OPTIONS", ":path", "/helloworld.Greeter/SayHello",
+		"origin", "http://x", "access-control-request-method", "POST")
+	h.headers(srv, 1, true, ":status", "204", "access-control-allow-origin", "*")
+	h.request(3)
+	h.data(cli, 3, frame(0, nil), true)
+	h.headers(srv, 3, true, ":status", "200", "content-type", "application/grpc", "grpc-status", "0")
+	h.webRequest(5, "application/grpc-web")
+	h.data(cli, 5, frame(0, nil), true)
+	h.headers(srv, 5, false, ":status", "200", "content-type", "application/grpc-web", "grpc-status", "0")
+	h.data(srv, 5, nil, true)
+	calls := h.end()
+	if len(calls) != 3 {
+		t.Fatalf("%d calls", len(calls))
+	}
+	if native, web := calls[1], calls[2]; native.Protocol != ProtoGRPC || native.Preflight != nil ||
+		web.Protocol != ProtoGRPCWeb || web.Preflight == nil || web.Preflight.StreamID != 1 {
+		t.Fatalf("native %q %+v, web %q %+v", native.Protocol, native.Preflight, web.Protocol, web.Preflight)
+	}
+}
