@@ -135,6 +135,7 @@ type Field struct {
 	Why         string         // short reason when the choice was ambiguous or limited
 	Sub         *Message       // when As == ReadingMessage (also for groups)
 	Packed      []uint64       // when As is a packed reading (raw bits for the fixed readings)
+	plain       bool           // a string that is its own JSON (textInfo)
 }
 
 // Decode reads b as a protobuf message without a schema. It never panics and

@@ -502,7 +502,7 @@ func TestTextInfo(t *testing.T) {
 		{"\xed\xa0\x80", false, false}, // surrogate
 	}
 	for _, tt := range tests {
-		p, m := textInfo([]byte(tt.in))
+		p, m, _ := textInfo([]byte(tt.in))
 		if p != tt.printable || m != tt.mostly {
 			t.Errorf("textInfo(%q) = %v, %v; want %v, %v", tt.in, p, m, tt.printable, tt.mostly)
 		}

@@ -85,6 +85,17 @@ func printableRef(p []byte) bool {
 	return true
 }
 
+// plainRef is textInfo's plain, a byte at a time: bytes that JSON writes
+// as they are.
+func plainRef(p []byte) bool {
+	for _, c := range p {
+		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
 func textInfoRef(p []byte) (printable, mostly bool) {
 	limit := len(p) / 8
 	controls, runes := 0, 0
@@ -190,12 +201,15 @@ func TestWordPathsMatchByteAtATime(t *testing.T) {
 		if got, want := printable(p), printableRef(p); got != want {
 			t.Fatalf("printable(%q) = %v, want %v", s, got, want)
 		}
-		gp, gm := textInfo(p)
+		gp, gm, gplain := textInfo(p)
 		wp, wm := textInfoRef(p)
-		if gp != wp || gm != wm {
-			t.Fatalf("textInfo(%q) = %v, %v, want %v, %v", s, gp, gm, wp, wm)
+		if gp != wp || gm != wm || gplain != plainRef(p) {
+			t.Fatalf("textInfo(%q) = %v, %v, %v, want %v, %v, %v", s, gp, gm, gplain, wp, wm, plainRef(p))
 		}
 		want := string(appendJSONStringRef([]byte("x"), s))
+		if gplain && want != `x"`+s+`"` {
+			t.Fatalf("textInfo(%q): plain, but its JSON is %s", s, want)
+		}
 		if got := string(AppendJSONString([]byte("x"), s)); got != want {
 			t.Fatalf("AppendJSONString(%q) = %s, want %s", s, got, want)
 		}
@@ -272,11 +286,14 @@ func FuzzWordPaths(f *testing.F) {
 		if got, want := printable(p), printableRef(p); got != want {
 			t.Fatalf("printable(%q) = %v, want %v", s, got, want)
 		}
-		gp, gm := textInfo(p)
-		if wp, wm := textInfoRef(p); gp != wp || gm != wm {
-			t.Fatalf("textInfo(%q) = %v, %v, want %v, %v", s, gp, gm, wp, wm)
+		gp, gm, gplain := textInfo(p)
+		if wp, wm := textInfoRef(p); gp != wp || gm != wm || gplain != plainRef(p) {
+			t.Fatalf("textInfo(%q) = %v, %v, %v, want %v, %v, %v", s, gp, gm, gplain, wp, wm, plainRef(p))
 		}
 		want := string(appendJSONStringRef(nil, s))
+		if gplain && want != `"`+s+`"` {
+			t.Fatalf("textInfo(%q): plain, but its JSON is %s", s, want)
+		}
 		if got := string(AppendJSONString(nil, s)); got != want {
 			t.Fatalf("AppendJSONString(%q) = %s, want %s", s, got, want)
 		}

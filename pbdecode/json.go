@@ -84,6 +84,12 @@ func (f *Field) appendJSON(dst []byte) []byte {
 		dst = append(dst, '"')
 		switch f.As {
 		case ReadingString:
+			if f.plain {
+				dst = append(dst, `,"string":"`...)
+				dst = append(dst, f.Bytes...)
+				dst = append(dst, '"')
+				break
+			}
 			dst = append(dst, `,"string":`...)
 			dst = AppendJSONString(dst, f.Bytes)
 		case ReadingMessage:
