@@ -111,7 +111,10 @@ func BenchmarkDecodeAppendJSON(b *testing.B) {
 
 func BenchmarkAppendJSONString(b *testing.B) {
 	for _, s := range []struct{ name, s string }{
+		{"ASCII4", "POST"},
+		{"ASCII12", "content-type"},
 		{"ASCII16", "application/grpc"},
+		{"ASCII28", "grpc-go/1.79.1 (linux; amd64)"},
 		{"ASCII1K", strings.Repeat("a", 1024)},
 		{"Escapes1K", strings.Repeat("ab\\\"cd\n", 128)},
 		{"UTF8_1K", strings.Repeat("héllo wörld ", 85)},
