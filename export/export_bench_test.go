@@ -15,7 +15,7 @@ import (
 )
 
 // benchCalls decodes the calls of a capture with the real pipeline.
-func benchCalls(b *testing.B, path string) []*grpcframe.Call {
+func benchCalls(b testing.TB, path string) []*grpcframe.Call {
 	src, err := capture.OpenFile(path)
 	if err != nil {
 		b.Fatal(err)
@@ -200,5 +200,18 @@ func BenchmarkAppendCallUnary(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		buf = AppendCall(buf[:0], c, opt)
+	}
+}
+
+// BenchmarkEncoderUnary is BenchmarkAppendCallUnary with an Encoder, whose
+// header lists come from its cache after the first call.
+func BenchmarkEncoderUnary(b *testing.B) {
+	c := unaryCall()
+	e := Encoder{Options: Options{Schema: schema.NewRegistry()}}
+	buf := e.AppendCall(nil, c)
+	b.SetBytes(int64(len(buf)))
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = e.AppendCall(buf[:0], c)
 	}
 }

@@ -59,6 +59,7 @@ type NDJSON struct {
 	// Flush after every call (live capture, so that `| jq` sees calls as they end).
 	FlushEach bool
 	err       error
+	headers   headerCache
 }
 
 // NewNDJSON returns an NDJSON writer on w.
@@ -72,7 +73,7 @@ func (j *NDJSON) Call(c *grpcframe.Call) {
 	if j.err != nil {
 		return
 	}
-	j.writeLine(AppendCall(j.buf[:0], c, j.Options))
+	j.writeLine(appendCall(j.buf[:0], c, j.Options, &j.headers))
 }
 
 // writeLine writes b (j.buf, grown) as one line.
@@ -112,6 +113,10 @@ func AppendCallJSON(b []byte, c *grpcframe.Call, opt pbdecode.Options) []byte {
 // AppendCall appends the JSON object for one call (see the README for its
 // keys).
 func AppendCall(b []byte, c *grpcframe.Call, opt Options) []byte {
+	return appendCall(b, c, opt, nil)
+}
+
+func appendCall(b []byte, c *grpcframe.Call, opt Options, hc *headerCache) []byte {
 	u := budget{start: len(b), max: opt.MaxCallBytes}
 	if u.max == 0 {
 		u.max = DefaultMaxCallBytes
@@ -213,11 +218,11 @@ func AppendCall(b []byte, c *grpcframe.Call, opt Options) []byte {
 		b = append(b, "true"...)
 	}
 	b = appendKey(b, "request_headers")
-	b = appendHeaders(b, c.RequestHeaders)
+	b = hc.append(b, c.RequestHeaders)
 	b = appendKey(b, "response_headers")
-	b = appendHeaders(b, c.ResponseHeaders)
+	b = hc.append(b, c.ResponseHeaders)
 	b = appendKey(b, "trailers")
-	b = appendHeaders(b, c.Trailers)
+	b = hc.append(b, c.Trailers)
 	if c.TrailersOnly {
 		b = appendKey(b, "trailers_only")
 		b = append(b, "true"...)

@@ -454,13 +454,17 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		sink = j
 		if parallel && !o.live.partial {
 			opts := j.Options
-			ow := newOrderedWriter(stdout, func(dst []byte, c *grpcframe.Call) []byte { return export.AppendCall(dst, c, opts) })
+			ow := newOrderedWriter(stdout, func() func(dst []byte, c *grpcframe.Call) []byte {
+				return (&export.Encoder{Options: opts}).AppendCall
+			})
 			beforeSchemaChange = ow.Drain
 			sink = ow
 		}
 	} else if parallel {
-		sink = newOrderedWriter(stdout, func(dst []byte, c *grpcframe.Call) []byte {
-			return append(dst, export.FormatLine(c, time.Local)...)
+		sink = newOrderedWriter(stdout, func() func(dst []byte, c *grpcframe.Call) []byte {
+			return func(dst []byte, c *grpcframe.Call) []byte {
+				return append(dst, export.FormatLine(c, time.Local)...)
+			}
 		})
 	} else {
 		sink = export.NewText(stdout)

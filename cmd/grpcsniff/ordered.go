@@ -12,7 +12,9 @@ import (
 // output's cost) in several goroutines and writes them in the order they
 // came, so that the output is the same as encoding them one by one.
 type orderedWriter struct {
-	encode func(dst []byte, c *grpcframe.Call) []byte
+	// newEncoder gives each encoding goroutine its encoder, which may keep
+	// state (export.Encoder remembers header lists).
+	newEncoder func() func(dst []byte, c *grpcframe.Call) []byte
 	w      *bufio.Writer
 	batch  []*grpcframe.Call
 	jobs   chan *encodeJob // to the encoders
@@ -37,12 +39,13 @@ const orderedBatch = 64
 // maxReusedOutput bounds the encoded batches whose buffer is kept for reuse.
 const maxReusedOutput = 4 << 20
 
-// newOrderedWriter writes to w what encode makes of each call, a line each,
-// encoding in one goroutine per CPU (so encode must be safe for concurrent
-// use). A call is recycled once encoded: the writer is the last to read it.
-func newOrderedWriter(w io.Writer, encode func(dst []byte, c *grpcframe.Call) []byte) *orderedWriter {
+// newOrderedWriter writes to w what an encoder makes of each call, a line
+// each, encoding in one goroutine per CPU, each with an encoder of its own
+// from newEncoder. A call is recycled once encoded: the writer is the last
+// to read it.
+func newOrderedWriter(w io.Writer, newEncoder func() func(dst []byte, c *grpcframe.Call) []byte) *orderedWriter {
 	n := runtime.GOMAXPROCS(0)
-	o := &orderedWriter{encode: encode, w: bufio.NewWriterSize(w, 256<<10),
+	o := &orderedWriter{newEncoder: newEncoder, w: bufio.NewWriterSize(w, 256<<10),
 		jobs: make(chan *encodeJob, 2*n), order: make(chan *encodeJob, 2*n+2),
 		done: make(chan struct{}), drained: make(chan struct{}), free: make(chan *encodeJob, 4*n+4)}
 	for range n {
@@ -53,10 +56,11 @@ func newOrderedWriter(w io.Writer, encode func(dst []byte, c *grpcframe.Call) []
 }
 
 func (o *orderedWriter) encoder() {
+	encode := o.newEncoder()
 	for j := range o.jobs {
 		b := j.out[:0]
 		for _, c := range j.calls {
-			b = o.encode(b, c)
+			b = encode(b, c)
 			b = append(b, '\n')
 			recycleCall(c) // nothing reads it after its line
 		}

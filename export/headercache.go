@@ -1,0 +1,84 @@
+package export
+
+import (
+	"slices"
+	"unsafe"
+
+	"github.com/grpcsniff/grpcsniff/grpcframe"
+	"github.com/grpcsniff/grpcsniff/h2decode"
+)
+
+// Encoder writes calls as AppendCall does, remembering the JSON of the
+// header lists it wrote (see headerCache). It is for one goroutine writing
+// many calls; the zero value is ready to use, with the zero Options.
+type Encoder struct {
+	Options Options
+	headers headerCache
+}
+
+// AppendCall appends the JSON object for one call: the bytes of
+// AppendCall(b, c, e.Options).
+func (e *Encoder) AppendCall(b []byte, c *grpcframe.Call) []byte {
+	return appendCall(b, c, e.Options, &e.headers)
+}
+
+// Most calls repeat the header lists of calls before them, field for field:
+// a client sends the same request headers on every call to a method, a
+// server the same response headers and trailers. HPACK then hands back the
+// same strings for them (an indexed field's text is its table entry's, and
+// h2decode interns short literals), so the strings' addresses find a list
+// written before in a small table, and its JSON is copied rather than
+// written again: the header lists are about a tenth of the cost of a
+// unary call's JSON. The table holds the fields it remembers, so their
+// strings stay alive, and a list is copied only when equal to the one
+// remembered, field by field: a collision costs a miss, never a wrong line.
+type headerCache struct {
+	slots [headerCacheSlots]headerSlot
+}
+
+type headerSlot struct {
+	fields []h2decode.HeaderField
+	json   []byte
+}
+
+const (
+	headerCacheBits  = 6
+	headerCacheSlots = 1 << headerCacheBits
+	// Lists longer than maxCachedHeaderFields fields, or whose JSON is
+	// longer than maxCachedHeaderJSON, are written each time: they are
+	// rarely repeated (cookies, tokens), and the table stays small.
+	maxCachedHeaderFields = 32
+	maxCachedHeaderJSON   = 2048
+)
+
+// append appends the JSON of hs, as appendHeaders does. A nil cache writes
+// it each time.
+func (hc *headerCache) append(b []byte, hs []h2decode.HeaderField) []byte {
+	if hc == nil || len(hs) == 0 || len(hs) > maxCachedHeaderFields {
+		return appendHeaders(b, hs)
+	}
+	s := &hc.slots[headerSlotOf(hs)]
+	if slices.Equal(s.fields, hs) {
+		return append(b, s.json...)
+	}
+	start := len(b)
+	b = appendHeaders(b, hs)
+	if len(b)-start <= maxCachedHeaderJSON {
+		s.fields = append(s.fields[:0], hs...)
+		s.json = append(s.json[:0], b[start:]...)
+	}
+	return b
+}
+
+// headerSlotOf returns the table slot of a list: a hash of the addresses of
+// its strings, which are the same each time HPACK hands back the same
+// fields.
+func headerSlotOf(hs []h2decode.HeaderField) int {
+	h := uint64(len(hs))
+	for i := range hs {
+		f := &hs[i]
+		h = (h ^ uint64(uintptr(unsafe.Pointer(unsafe.StringData(f.Name))))) * 0x9e3779b97f4a7c15
+		h = (h ^ uint64(uintptr(unsafe.Pointer(unsafe.StringData(f.Value))))) * 0x9e3779b97f4a7c15
+	}
+	return int(h >> (64 - headerCacheBits)) // the best-mixed bits
+}

@@ -1,0 +1,57 @@
+package export
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/grpcsniff/grpcsniff/h2decode"
+)
+
+// TestEncoderMatchesAppendCall writes every call of the shipped captures
+// with one Encoder, whose header lists mostly come from its cache, and
+// checks each line against AppendCall's.
+func TestEncoderMatchesAppendCall(t *testing.T) {
+	files, _ := filepath.Glob("../testdata/pcaps/*.pcap*")
+	if len(files) < 10 {
+		t.Fatalf("only %d captures found", len(files))
+	}
+	var e Encoder
+	var hits int
+	for _, f := range files {
+		for _, c := range benchCalls(t, f) {
+			want := string(AppendCall(nil, c, Options{}))
+			if got := string(e.AppendCall(nil, c)); got != want {
+				t.Fatalf("%s stream %d:\ngot  %s\nwant %s", f, c.StreamID, got, want)
+			}
+			if len(c.RequestHeaders) > 0 && e.headers.slots[headerSlotOf(c.RequestHeaders)].json != nil {
+				hits++
+			}
+		}
+	}
+	if hits == 0 {
+		t.Error("no header list was remembered")
+	}
+}
+
+// TestHeaderCacheVerifies puts another list's JSON in the slot of a list
+// (a collision) and checks that the list is still written as it is.
+func TestHeaderCacheVerifies(t *testing.T) {
+	a := []h2decode.HeaderField{{Name: ":status", Value: "200"}, {Name: "content-type", Value: "application/grpc"}}
+	b := []h2decode.HeaderField{{Name: ":status", Value: "503"}, {Name: "content-type", Value: "application/grpc"}}
+	var hc headerCache
+	s := &hc.slots[headerSlotOf(b)]
+	s.fields, s.json = a, appendHeaders(nil, a)
+	if got, want := string(hc.append(nil, b)), string(appendHeaders(nil, b)); got != want {
+		t.Fatalf("collision: got %s, want %s", got, want)
+	}
+	// Equal text in other strings than the remembered ones: the same JSON,
+	// from the cache or not.
+	c := []h2decode.HeaderField{{Name: strings.Clone(":status"), Value: strings.Clone("503")}, {Name: "content-type", Value: "application/grpc"}}
+	if got, want := string(hc.append(nil, c)), string(appendHeaders(nil, b)); got != want {
+		t.Fatalf("copied strings: got %s, want %s", got, want)
+	}
+	if got, want := string(hc.append([]byte("x"), b)), "x"+string(appendHeaders(nil, b)); got != want {
+		t.Fatalf("from the cache: got %s, want %s", got, want)
+	}
+}
