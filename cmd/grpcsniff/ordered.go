@@ -15,12 +15,12 @@ type orderedWriter struct {
 	// newEncoder gives each encoding goroutine its encoder, which may keep
 	// state (export.Encoder remembers header lists).
 	newEncoder func() func(dst []byte, c *grpcframe.Call) []byte
-	w      *bufio.Writer
-	batch  []*grpcframe.Call
-	jobs   chan *encodeJob // to the encoders
-	order  chan *encodeJob // to the writer, in the calls' order
-	done   chan struct{}   // the writer has finished
-	err    error           // the first write error (the writer's, read after done)
+	w          *bufio.Writer
+	batch      []*grpcframe.Call
+	jobs       chan *encodeJob // to the encoders
+	order      chan *encodeJob // to the writer, in the calls' order
+	done       chan struct{}   // the writer has finished
+	err        error           // the first write error (the writer's, read after done)
 	// drained is signalled by the writer after each job when asked.
 	drained chan struct{}
 	free    chan *encodeJob // written jobs, their buffers to reuse
