@@ -32,8 +32,15 @@ func (e *Encoder) AppendCall(b []byte, c *grpcframe.Call) []byte {
 // unary call's JSON. The table holds the fields it remembers, so their
 // strings stay alive, and a list is copied only when equal to the one
 // remembered, field by field: a collision costs a miss, never a wrong line.
+//
+// A list the call says is shared (grpcframe.Call.HeadersShared) is found by
+// its address alone, in slots of its own: such a list and its memory never
+// change, and the slot holds on to it, so the address cannot come back with
+// other fields. Reading the fields of each list again was most of the cost
+// of writing them: they were made on another CPU.
 type headerCache struct {
-	slots [headerCacheSlots]headerSlot
+	slots  [headerCacheSlots]headerSlot
+	shared [headerCacheSlots]headerSlot
 }
 
 type headerSlot struct {
@@ -65,6 +72,34 @@ func (hc *headerCache) append(b []byte, hs []h2decode.HeaderField) []byte {
 	b = appendHeaders(b, hs)
 	if len(b)-start <= maxCachedHeaderJSON {
 		s.fields = append(s.fields[:0], hs...)
+		s.json = append(s.json[:0], b[start:]...)
+	}
+	return b
+}
+
+// appendList appends the JSON of a call's header list, shared between calls
+// or not.
+func (hc *headerCache) appendList(b []byte, hs []h2decode.HeaderField, shared bool) []byte {
+	if shared {
+		return hc.appendShared(b, hs)
+	}
+	return hc.append(b, hs)
+}
+
+// appendShared is append for a list shared between calls.
+func (hc *headerCache) appendShared(b []byte, hs []h2decode.HeaderField) []byte {
+	if hc == nil || len(hs) == 0 {
+		return hc.append(b, hs)
+	}
+	p := unsafe.SliceData(hs)
+	s := &hc.shared[(uint64(uintptr(unsafe.Pointer(p)))*0x9e3779b97f4a7c15)>>(64-headerCacheBits)]
+	if unsafe.SliceData(s.fields) == p && len(s.fields) == len(hs) {
+		return append(b, s.json...)
+	}
+	start := len(b)
+	b = hc.append(b, hs)
+	if len(b)-start <= maxCachedHeaderJSON {
+		s.fields = hs // not copied: it never changes
 		s.json = append(s.json[:0], b[start:]...)
 	}
 	return b

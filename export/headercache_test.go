@@ -55,3 +55,16 @@ func TestHeaderCacheVerifies(t *testing.T) {
 		t.Fatalf("from the cache: got %s, want %s", got, want)
 	}
 }
+
+// TestHeaderCacheShared checks the lists found by address: the same list
+// again comes from the cache, a shorter slice of it or another list with
+// the same fields does not, and each is written as it is.
+func TestHeaderCacheShared(t *testing.T) {
+	a := []h2decode.HeaderField{{Name: ":status", Value: "200"}, {Name: "content-type", Value: "application/grpc"}}
+	var hc headerCache
+	for _, hs := range [][]h2decode.HeaderField{a, a, a[:1], a, append([]h2decode.HeaderField(nil), a...), a[1:]} {
+		if got, want := string(hc.appendShared([]byte("x"), hs)), "x"+string(appendHeaders(nil, hs)); got != want {
+			t.Fatalf("%v: got %s, want %s", hs, got, want)
+		}
+	}
+}

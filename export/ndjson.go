@@ -218,11 +218,12 @@ func appendCall(b []byte, c *grpcframe.Call, opt Options, hc *headerCache) []byt
 		b = append(b, "true"...)
 	}
 	b = appendKey(b, "request_headers")
-	b = hc.append(b, c.RequestHeaders)
+	req, resp, tr := c.HeadersShared()
+	b = hc.appendList(b, c.RequestHeaders, req)
 	b = appendKey(b, "response_headers")
-	b = hc.append(b, c.ResponseHeaders)
+	b = hc.appendList(b, c.ResponseHeaders, resp)
 	b = appendKey(b, "trailers")
-	b = hc.append(b, c.Trailers)
+	b = hc.appendList(b, c.Trailers, tr)
 	if c.TrailersOnly {
 		b = appendKey(b, "trailers_only")
 		b = append(b, "true"...)

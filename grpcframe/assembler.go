@@ -3,6 +3,7 @@ package grpcframe
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -175,6 +176,9 @@ type connState struct {
 	// forgotten: closed ids below it were dropped from closed to bound
 	// its size; a stream below it that is not open is finished.
 	forgotten uint32
+	// shared holds the last request headers, response headers and
+	// trailers, for the calls that repeat them (see sharedList).
+	shared [3]sharedList
 }
 
 // startMissing marks a call whose request headers were not captured. Stream
@@ -337,7 +341,7 @@ func (a *Assembler) Headers(c *h2decode.Conn, ev *h2decode.HeadersEvent) {
 	switch {
 	case isRequest || (first && !s.sideKnown && s.headers[ev.Side.Other()] == 0 && c.ClientKnown && c.Client == ev.Side):
 		s.clientSide, s.sideKnown = ev.Side, true
-		call.RequestHeaders = call.keepFields(ev.Fields)
+		call.RequestHeaders = a.keepFields(c, call, sharedRequest, ev.Fields)
 		if cs := a.conn(c); cs.firstRequest == 0 || ev.StreamID < cs.firstRequest {
 			cs.firstRequest = ev.StreamID
 		}
@@ -375,19 +379,21 @@ func (a *Assembler) Headers(c *h2decode.Conn, ev *h2decode.HeadersEvent) {
 		web := call.Protocol == ProtoGRPCWeb || call.Protocol == ProtoGRPCWebText
 		if (ev.EndStream && call.Protocol != ProtoHTTP) || (hasStatus && (ev.EndStream || web)) {
 			call.TrailersOnly = true
-			call.Trailers = call.keepFields(ev.Fields)
+			call.Trailers = a.keepFields(c, call, sharedTrailers, ev.Fields)
 			a.readTrailers(call, ev.Fields)
 		} else {
-			call.ResponseHeaders = call.keepFields(ev.Fields)
+			call.ResponseHeaders = a.keepFields(c, call, sharedResponse, ev.Fields)
 			s.encoding[ev.Side] = sideEncoding(call, ev.Fields)
 		}
 	default:
 		// A later block from the same side: trailers (or, from the client,
 		// trailers that gRPC does not use).
 		if call.Trailers == nil {
-			call.Trailers = call.keepFields(ev.Fields)
+			call.Trailers = a.keepFields(c, call, sharedTrailers, ev.Fields)
 		} else {
+			// A new array: a list's capacity ends at its length.
 			call.Trailers = append(call.Trailers, ev.Fields...)
+			call.shared &^= sharedTrailers
 		}
 		a.readTrailers(call, ev.Fields)
 	}
@@ -411,6 +417,60 @@ func sideEncoding(call *Call, fs []h2decode.HeaderField) string {
 	}
 	e, _ := Header(fs, "grpc-encoding")
 	return e
+}
+
+// keepFields keeps a header block, which the decoder only lends for the
+// event, for a call: as the connection's shared list of its kind when the
+// block repeats it (or starts a new one), else in the call's own memory.
+func (a *Assembler) keepFields(c *h2decode.Conn, call *Call, kind uint8, fs []h2decode.HeaderField) []h2decode.HeaderField {
+	if len(fs) == 0 {
+		return nil
+	}
+	if l := a.conn(c).shared[bits.TrailingZeros8(kind)].keep(fs); l != nil {
+		call.shared |= kind
+		return l
+	}
+	return call.keepFields(fs)
+}
+
+// Bits of Call.shared.
+const (
+	sharedRequest uint8 = 1 << iota
+	sharedResponse
+	sharedTrailers
+)
+
+// sharedList is the last header list of one kind (request headers, say) on
+// a connection, in memory of its own that is never written again. Calls
+// that repeat it, field for field, share it rather than copy it: a client
+// sends the same request headers on every call to a method, a server the
+// same response headers and trailers. Comparing a block with the list costs
+// about what copying it would; the calls are smaller, and a writer that
+// knows the list (export.Encoder) need not read it again.
+type sharedList struct {
+	fields []h2decode.HeaderField // cap == len, so appending copies
+	hits   uint32                 // calls that shared fields
+	misses uint32                 // blocks in a row that did not repeat the list
+}
+
+// keep returns the shared list when fs repeats it, or a new one made of fs,
+// or nil when the connection's lists rarely repeat (a per-call value such
+// as grpc-timeout): then each block goes to its call's own (recycled)
+// memory, and only every sixteenth starts a new list, to notice when lists
+// repeat again.
+func (l *sharedList) keep(fs []h2decode.HeaderField) []h2decode.HeaderField {
+	if slices.Equal(l.fields, fs) {
+		l.hits++
+		l.misses = 0
+		return l.fields
+	}
+	l.misses++
+	if l.hits == 0 && l.misses > 2 && l.misses%16 != 0 {
+		return nil
+	}
+	l.fields = slices.Clip(slices.Clone(fs))
+	l.hits = 0
+	return l.fields
 }
 
 // keepFields copies a header block, which the decoder only lends for the

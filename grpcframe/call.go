@@ -178,16 +178,28 @@ type Call struct {
 
 	finished bool
 	// hdr holds the header fields the call keeps (RequestHeaders and the
-	// others are slices of it), status what Status points to, and mem the
-	// memory the call was made in: all reused when the call is recycled.
+	// others are slices of it, unless shared), status what Status points
+	// to, and mem the memory the call was made in: all reused when the call
+	// is recycled.
 	hdr    []h2decode.HeaderField
 	status Status
 	mem    *callMem
+	// shared marks the header lists (bits sharedRequest and the others)
+	// that are a connection's sharedList, not slices of hdr.
+	shared uint8
 	// link is the key an OpLog's link operation pairs the call with a
 	// CORS preflight by, set once (linked) before the operation is
 	// recorded and then only read, by the Merger.
 	link   preflightKey
 	linked bool
+}
+
+// HeadersShared reports which of the call's header lists are shared with
+// other calls of its connection that carried the same fields. A shared list
+// never changes, nor does the memory it is in, so a writer may recognise it
+// by its address alone while it holds on to it.
+func (c *Call) HeadersShared() (request, response, trailers bool) {
+	return c.shared&sharedRequest != 0, c.shared&sharedResponse != 0, c.shared&sharedTrailers != 0
 }
 
 // Proto is the call's Protocol, "grpc" for a Call built without one.

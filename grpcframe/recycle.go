@@ -119,10 +119,18 @@ func poison(c *Call) {
 			msg.Length, msg.Err, msg.Encoding = 0xEEEEEE, poisoned, poisoned
 		}
 	}
-	for _, hs := range [][]h2decode.HeaderField{c.RequestHeaders, c.ResponseHeaders, c.Trailers, c.hdr[:cap(c.hdr)]} {
-		for i := range hs {
-			hs[i] = h2decode.HeaderField{Name: poisoned, Value: poisoned}
+	// The call's own header memory is overwritten; its lists, which may
+	// be shared with other calls (sharedList), are replaced.
+	hdr := c.hdr[:cap(c.hdr)]
+	for i := range hdr {
+		hdr[i] = h2decode.HeaderField{Name: poisoned, Value: poisoned}
+	}
+	for _, hs := range []*[]h2decode.HeaderField{&c.RequestHeaders, &c.ResponseHeaders, &c.Trailers} {
+		p := make([]h2decode.HeaderField, len(*hs))
+		for i := range p {
+			p[i] = h2decode.HeaderField{Name: poisoned, Value: poisoned}
 		}
+		*hs = p
 	}
 	c.Method, c.HTTPMethod, c.Protocol, c.Transport = poisoned, poisoned, poisoned, poisoned
 	c.status = Status{Code: 0xEEEE, Name: poisoned, Message: poisoned}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/grpcsniff/grpcsniff/grpcframe"
@@ -35,9 +36,16 @@ func (r *redactSink) Call(c *grpcframe.Call) {
 	r.next.Call(c)
 }
 
+// mask returns hs with the values of credential headers replaced: a copy,
+// when there is one, for a call's header list may be shared with other
+// calls, and read by other goroutines, as it is.
 func (r *redactSink) mask(hs []h2decode.HeaderField) []h2decode.HeaderField {
+	copied := false
 	for i := range hs {
-		if !hs[i].NameUnknown && !hs[i].ValueUnknown && r.names[hs[i].Name] {
+		if !hs[i].NameUnknown && !hs[i].ValueUnknown && r.names[hs[i].Name] && hs[i].Value != redactedValue {
+			if !copied {
+				hs, copied = slices.Clone(hs), true
+			}
 			hs[i].Value = redactedValue
 		}
 	}

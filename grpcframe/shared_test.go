@@ -1,0 +1,89 @@
+package grpcframe
+
+import (
+	"strconv"
+	"testing"
+	"unsafe"
+
+	"github.com/grpcsniff/grpcsniff/h2decode"
+)
+
+// unary plays one unary call on stream id with the given extra request
+// headers and trailers.
+func (h *harness) unary(id uint32, extra []string, trailers ...string) {
+	h.request(id, extra...)
+	h.data(cli, id, frame(0, []byte{8, 1}), true)
+	h.headers(srv, id, false, ":status", "200", "content-type", "application/grpc")
+	h.data(srv, id, frame(0, []byte{8, 2}), false)
+	h.headers(srv, id, true, append([]string{"grpc-status", "0"}, trailers...)...)
+}
+
+// Calls that repeat a connection's header lists share them; a list that
+// differs gets its own, and the shared one is left as it was.
+func TestHeaderListsShared(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.unary(1, nil)
+	h.unary(3, nil)
+	h.unary(5, []string{"x-id", "5"}, "x-t", "1")
+	h.unary(7, nil)
+	calls := h.end()
+	if len(calls) != 4 {
+		t.Fatalf("%d calls", len(calls))
+	}
+	same := func(a, b []h2decode.HeaderField) bool { return unsafe.SliceData(a) == unsafe.SliceData(b) }
+	c1, c3, c5, c7 := calls[0], calls[1], calls[2], calls[3]
+	for _, c := range calls {
+		req, resp, tr := c.HeadersShared()
+		if !req || !resp || !tr {
+			t.Errorf("stream %d: shared %v %v %v", c.StreamID, req, resp, tr)
+		}
+	}
+	if !same(c1.RequestHeaders, c3.RequestHeaders) || !same(c1.ResponseHeaders, c5.ResponseHeaders) || !same(c1.Trailers, c3.Trailers) {
+		t.Error("repeated lists not shared")
+	}
+	if same(c3.RequestHeaders, c5.RequestHeaders) || same(c3.Trailers, c5.Trailers) || same(c5.RequestHeaders, c7.RequestHeaders) {
+		t.Error("different lists shared")
+	}
+	if v, _ := Header(c5.RequestHeaders, "x-id"); v != "5" || len(c1.RequestHeaders) != len(c5.RequestHeaders)-1 {
+		t.Errorf("stream 5 request headers %v", c5.RequestHeaders)
+	}
+	if v, _ := Header(c5.Trailers, "x-t"); v != "1" || len(c7.Trailers) != 1 || cap(c7.Trailers) != 1 {
+		t.Errorf("trailers %v %v", c5.Trailers, c7.Trailers)
+	}
+}
+
+// A connection whose lists never repeat (a grpc-timeout per call) keeps
+// them in each call's own memory, after the first few; a second trailer
+// block makes a call's trailers its own, the shared list unchanged.
+func TestHeaderListsNotRepeated(t *testing.T) {
+	h := newHarness(t, Options{})
+	for i := range 20 {
+		h.unary(uint32(2*i+1), []string{"grpc-timeout", strconv.Itoa(1000-i) + "m"})
+	}
+	h.request(41)
+	h.headers(srv, 41, false, ":status", "200", "content-type", "application/grpc")
+	h.headers(srv, 41, false, "grpc-status", "0")
+	h.headers(srv, 41, true, "x-late", "1")
+	calls := h.end()
+	shared := 0
+	for _, c := range calls[:20] {
+		if req, _, tr := c.HeadersShared(); req {
+			shared++
+		} else if !tr {
+			t.Errorf("stream %d: trailers not shared", c.StreamID)
+		}
+		if v, _ := Header(c.RequestHeaders, "grpc-timeout"); v != strconv.Itoa(1000-int(c.StreamID-1)/2)+"m" {
+			t.Errorf("stream %d: grpc-timeout %q", c.StreamID, v)
+		}
+	}
+	if shared > 4 {
+		t.Errorf("%d of 20 unrepeated request lists shared", shared)
+	}
+	late := calls[20]
+	if _, _, tr := late.HeadersShared(); tr || len(late.Trailers) != 2 {
+		t.Errorf("late trailers %v (shared %v)", late.Trailers, tr)
+	}
+	if len(calls[19].Trailers) != 1 {
+		t.Errorf("the shared trailers were changed: %v", calls[19].Trailers)
+	}
+}
