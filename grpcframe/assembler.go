@@ -869,6 +869,7 @@ func (a *Assembler) webTrailers(s *stream, m *Message) {
 		call.FirstResponse = m.Time
 	}
 	call.Trailers = append(call.Trailers, fs...)
+	call.shared &^= sharedTrailers // a new array, the call's own
 	a.readTrailers(call, fs)
 }
 
