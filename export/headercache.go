@@ -1,7 +1,9 @@
 package export
 
 import (
+	"net/netip"
 	"slices"
+	"time"
 	"unsafe"
 
 	"github.com/grpcsniff/grpcsniff/grpcframe"
@@ -13,13 +15,81 @@ import (
 // many calls; the zero value is ready to use, with the zero Options.
 type Encoder struct {
 	Options Options
-	headers headerCache
+	cache   encodeCache
 }
 
 // AppendCall appends the JSON object for one call: the bytes of
 // AppendCall(b, c, e.Options).
 func (e *Encoder) AppendCall(b []byte, c *grpcframe.Call) []byte {
-	return appendCall(b, c, e.Options, &e.headers)
+	return appendCall(b, c, e.Options, &e.cache)
+}
+
+// encodeCache is what an Encoder remembers of the calls it wrote: their
+// header lists, their connections' endpoints, and the text of the last
+// second a time fell in (a call has four or more times, mostly in the same
+// second as the last call's). A nil cache writes everything each time.
+type encodeCache struct {
+	headers   headerCache
+	endpoints [endpointSlots]endpointSlot
+	sec       int64 // Unix seconds of secText; secText[0] == 0 before the first
+	secText   [21]byte
+}
+
+// endpointSlots is how many connections' endpoints are remembered, by
+// connection number: more than the calls of a batch usually come from.
+const endpointSlots = 64
+
+type endpointSlot struct {
+	conn           uint64
+	client, server netip.AddrPort
+	json           []byte
+}
+
+// appendEndpoints is the package's appendEndpoints, remembered per
+// connection.
+func (ec *encodeCache) appendEndpoints(b []byte, c *grpcframe.Call) []byte {
+	if ec == nil {
+		return appendEndpoints(b, c)
+	}
+	s := &ec.endpoints[c.ConnID%endpointSlots]
+	if s.json != nil && s.conn == c.ConnID && s.client == c.Client && s.server == c.Server {
+		return appendEndpointsJSON(b, s.json)
+	}
+	start := len(b)
+	b = appendEndpoints(b, c)
+	s.conn, s.client, s.server = c.ConnID, c.Client, c.Server
+	s.json = append(s.json[:0], b[start:]...)
+	return b
+}
+
+// appendEndpointsJSON appends the remembered JSON of appendEndpoints, which
+// starts with the key "conn": appendKey's comma is up to what precedes.
+func appendEndpointsJSON(b, json []byte) []byte {
+	if json[0] == ',' {
+		json = json[1:]
+	}
+	if n := len(b); n > 0 && b[n-1] != '{' && b[n-1] != '[' {
+		b = append(b, ',')
+	}
+	return append(b, json...)
+}
+
+// appendTime is the package's appendTime, with the date and time of day
+// written once per second.
+func (ec *encodeCache) appendTime(b []byte, t time.Time) []byte {
+	if ec == nil || t.IsZero() {
+		return appendTime(b, t)
+	}
+	if sec := t.Unix(); ec.secText[0] == 0 || sec != ec.sec {
+		// appendSecond writes its 21 bytes into secText's room.
+		if _, ok := appendSecond(ec.secText[:0], sec); !ok {
+			return appendTime(b, t)
+		}
+		ec.sec = sec
+	}
+	b = append(b, ec.secText[:]...)
+	b = appendNanos(b, t.Nanosecond())
+	return append(b, 'Z', '"')
 }
 
 // Most calls repeat the header lists of calls before them, field for field:
@@ -57,6 +127,14 @@ const (
 	maxCachedHeaderFields = 32
 	maxCachedHeaderJSON   = 2048
 )
+
+// headerCache returns ec's header lists, nil for a nil ec.
+func (ec *encodeCache) headerCache() *headerCache {
+	if ec == nil {
+		return nil
+	}
+	return &ec.headers
+}
 
 // append appends the JSON of hs, as appendHeaders does. A nil cache writes
 // it each time.

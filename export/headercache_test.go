@@ -1,10 +1,14 @@
 package export
 
 import (
+	"math/rand/v2"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/grpcsniff/grpcsniff/grpcframe"
 	"github.com/grpcsniff/grpcsniff/h2decode"
 )
 
@@ -24,7 +28,7 @@ func TestEncoderMatchesAppendCall(t *testing.T) {
 			if got := string(e.AppendCall(nil, c)); got != want {
 				t.Fatalf("%s stream %d:\ngot  %s\nwant %s", f, c.StreamID, got, want)
 			}
-			if len(c.RequestHeaders) > 0 && e.headers.slots[headerSlotOf(c.RequestHeaders)].json != nil {
+			if len(c.RequestHeaders) > 0 && e.cache.headers.slots[headerSlotOf(c.RequestHeaders)].json != nil {
 				hits++
 			}
 		}
@@ -65,6 +69,46 @@ func TestHeaderCacheShared(t *testing.T) {
 	for _, hs := range [][]h2decode.HeaderField{a, a, a[:1], a, append([]h2decode.HeaderField(nil), a...), a[1:]} {
 		if got, want := string(hc.appendShared([]byte("x"), hs)), "x"+string(appendHeaders(nil, hs)); got != want {
 			t.Fatalf("%v: got %s, want %s", hs, got, want)
+		}
+	}
+}
+
+// TestEncodeCacheTimes checks the remembered seconds against appendTime:
+// times within a second, across seconds, days and years, before 1970, zero,
+// and outside the years 0 to 9999 (which the general formatter writes).
+func TestEncodeCacheTimes(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	base := []time.Time{time.Unix(1763708788, 815247000), time.Unix(0, 0), time.Unix(-1, 999999999),
+		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 1, time.UTC),
+		time.Date(-1, 6, 1, 0, 0, 0, 5, time.UTC), time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC), {}}
+	var ec encodeCache
+	for range 20000 {
+		tm := base[r.IntN(len(base))]
+		if !tm.IsZero() {
+			tm = tm.Add(time.Duration(r.Int64N(3e9)) - 1e9)
+		}
+		if got, want := string(ec.appendTime([]byte("x"), tm)), "x"+string(appendTime(nil, tm)); got != want {
+			t.Fatalf("%v: got %s, want %s", tm, got, want)
+		}
+	}
+}
+
+// TestEncodeCacheEndpoints checks the remembered endpoints: connections
+// that share a slot, and a connection number seen again with other
+// addresses, are written as they are, after a '{' or another key.
+func TestEncodeCacheEndpoints(t *testing.T) {
+	a := netip.MustParseAddrPort("10.0.0.1:40000")
+	b := netip.MustParseAddrPort("[fe80::1%eth0]:50051")
+	c := netip.MustParseAddrPort("10.0.0.3:443")
+	calls := []grpcframe.Call{{ConnID: 1, Client: a, Server: b}, {ConnID: 1 + endpointSlots, Client: a, Server: c},
+		{ConnID: 1, Client: a, Server: b}, {ConnID: 1, Client: c, Server: b}, {ConnID: 1, Client: c, Server: b}}
+	var ec encodeCache
+	for i := range calls {
+		for _, prefix := range []string{"{", `{"k":1`} {
+			got := string(ec.appendEndpoints([]byte(prefix), &calls[i]))
+			if want := string(appendEndpoints([]byte(prefix), &calls[i])); got != want {
+				t.Fatalf("call %d after %s: got %s, want %s", i, prefix, got, want)
+			}
 		}
 	}
 }

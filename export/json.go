@@ -33,32 +33,47 @@ func appendTime(b []byte, t time.Time) []byte {
 	if t.IsZero() {
 		return append(b, "null"...)
 	}
-	// The same bytes as t.UTC().AppendFormat(b, timeFormat), written
-	// directly: it is called several times per call, and the general
-	// formatter, and even Date and Clock, which each work out the date
-	// again, are slow.
-	sec, ns := t.Unix(), t.Nanosecond()
+	b, ok := appendSecond(b, t.Unix())
+	if !ok {
+		b = append(b, '"')
+		b = t.UTC().AppendFormat(b, timeFormat)
+		return append(b, '"')
+	}
+	b = appendNanos(b, t.Nanosecond())
+	return append(b, 'Z', '"')
+}
+
+// appendSecond appends the quote that opens a time and the time to the
+// second with the dot that follows it, `"2006-01-02T15:04:05.`: the same
+// bytes as t.UTC().AppendFormat(b, timeFormat) up to there, written directly.
+// It is called several times per call, and the general formatter, and even
+// Date and Clock, which each work out the date again, are slow. ok is false
+// (b unchanged) for years outside 0 to 9999, which the formatter writes
+// otherwise.
+func appendSecond(b []byte, sec int64) (_ []byte, ok bool) {
 	days := sec / 86400
 	if sec%86400 < 0 {
 		days--
 	}
 	year, month, day := civilDate(days)
 	if year < 0 || year > 9999 {
-		b = append(b, '"')
-		b = t.UTC().AppendFormat(b, timeFormat)
-		return append(b, '"')
+		return b, false
 	}
 	s := uint(sec - days*86400)
 	hour, minute, second := s/3600, s/60%60, s%60
 	y := uint(year)
-	b = append(b, '"', digitPairs[2*(y/100)], digitPairs[2*(y/100)+1], digitPairs[2*(y%100)], digitPairs[2*(y%100)+1], '-',
+	return append(b, '"', digitPairs[2*(y/100)], digitPairs[2*(y/100)+1], digitPairs[2*(y%100)], digitPairs[2*(y%100)+1], '-',
 		digitPairs[2*month], digitPairs[2*month+1], '-',
 		digitPairs[2*day], digitPairs[2*day+1], 'T',
 		digitPairs[2*hour], digitPairs[2*hour+1], ':',
 		digitPairs[2*minute], digitPairs[2*minute+1], ':',
-		digitPairs[2*second], digitPairs[2*second+1], '.')
-	// Nine digits of nanoseconds, two at a time: unsigned division by a
-	// constant is a multiplication, and half as many of them.
+		digitPairs[2*second], digitPairs[2*second+1], '.'), true
+}
+
+// appendNanos appends the nine digits of ns (0 to 999,999,999), two at a
+// time: unsigned division by a constant is a multiplication, and half as
+// many of them.
+func appendNanos(b []byte, ns int) []byte {
 	n := uint(ns)
 	var frac [9]byte
 	for i := 7; i > 0; i -= 2 {
@@ -67,8 +82,7 @@ func appendTime(b []byte, t time.Time) []byte {
 		frac[i], frac[i+1] = digitPairs[2*d], digitPairs[2*d+1]
 	}
 	frac[0] = byte('0' + n)
-	b = append(b, frac[:]...)
-	return append(b, 'Z', '"')
+	return append(b, frac[:]...)
 }
 
 // digitPairs holds the two decimal digits of 0 to 99.

@@ -59,7 +59,7 @@ type NDJSON struct {
 	// Flush after every call (live capture, so that `| jq` sees calls as they end).
 	FlushEach bool
 	err       error
-	headers   headerCache
+	cache     encodeCache
 }
 
 // NewNDJSON returns an NDJSON writer on w.
@@ -73,7 +73,7 @@ func (j *NDJSON) Call(c *grpcframe.Call) {
 	if j.err != nil {
 		return
 	}
-	j.writeLine(appendCall(j.buf[:0], c, j.Options, &j.headers))
+	j.writeLine(appendCall(j.buf[:0], c, j.Options, &j.cache))
 }
 
 // writeLine writes b (j.buf, grown) as one line.
@@ -116,13 +116,13 @@ func AppendCall(b []byte, c *grpcframe.Call, opt Options) []byte {
 	return appendCall(b, c, opt, nil)
 }
 
-func appendCall(b []byte, c *grpcframe.Call, opt Options, hc *headerCache) []byte {
+func appendCall(b []byte, c *grpcframe.Call, opt Options, ec *encodeCache) []byte {
 	u := budget{start: len(b), max: opt.MaxCallBytes}
 	if u.max == 0 {
 		u.max = DefaultMaxCallBytes
 	}
 	b = append(b, '{')
-	b = appendEndpoints(b, c)
+	b = ec.appendEndpoints(b, c)
 	if c.RolesGuessed {
 		b = appendKey(b, "roles_guessed")
 		b = append(b, "true"...)
@@ -204,11 +204,11 @@ func appendCall(b []byte, c *grpcframe.Call, opt Options, hc *headerCache) []byt
 		b = append(b, "true"...)
 	}
 	b = appendKey(b, "start")
-	b = appendTime(b, c.Start)
+	b = ec.appendTime(b, c.Start)
 	b = appendKey(b, "first_response")
-	b = appendTime(b, c.FirstResponse)
+	b = ec.appendTime(b, c.FirstResponse)
 	b = appendKey(b, "end")
-	b = appendTime(b, c.End)
+	b = ec.appendTime(b, c.End)
 	b = appendKey(b, "duration_us")
 	b = appendInt(b, c.Duration().Microseconds())
 	b = appendKey(b, "status")
@@ -219,6 +219,7 @@ func appendCall(b []byte, c *grpcframe.Call, opt Options, hc *headerCache) []byt
 	}
 	b = appendKey(b, "request_headers")
 	req, resp, tr := c.HeadersShared()
+	hc := ec.headerCache()
 	b = hc.appendList(b, c.RequestHeaders, req)
 	b = appendKey(b, "response_headers")
 	b = hc.appendList(b, c.ResponseHeaders, resp)
@@ -229,9 +230,9 @@ func appendCall(b []byte, c *grpcframe.Call, opt Options, hc *headerCache) []byt
 		b = append(b, "true"...)
 	}
 	b = appendKey(b, "requests")
-	b = appendMessages(b, c, true, opt, &u)
+	b = appendMessages(b, c, true, opt, &u, ec)
 	b = appendKey(b, "responses")
-	b = appendMessages(b, c, false, opt, &u)
+	b = appendMessages(b, c, false, opt, &u, ec)
 	notes := c.Notes
 	if u.dropped > 0 {
 		b = appendKey(b, "truncated_output")
@@ -447,7 +448,7 @@ func appendBinHeader(b []byte, v string) (_ []byte, ok bool) {
 	return append(b, '"'), true
 }
 
-func appendMessages(b []byte, c *grpcframe.Call, requests bool, opt Options, u *budget) []byte {
+func appendMessages(b []byte, c *grpcframe.Call, requests bool, opt Options, u *budget, ec *encodeCache) []byte {
 	ms := c.Responses
 	if requests {
 		ms = c.Requests
@@ -477,7 +478,7 @@ func appendMessages(b []byte, c *grpcframe.Call, requests bool, opt Options, u *
 			b = appendInt(b, int64(len(m.Data)))
 		}
 		b = appendKey(b, "time")
-		b = appendTime(b, m.Time)
+		b = ec.appendTime(b, m.Time)
 		if m.Truncated {
 			b = appendKey(b, "truncated")
 			b = append(b, "true"...)

@@ -50,7 +50,7 @@ func AppendMessageLine(b []byte, c *grpcframe.Call, request bool, index int, m *
 		u.max = DefaultMaxCallBytes
 	}
 	mark := len(b)
-	b = appendMessages(b, &one, request, opt, &u)
+	b = appendMessages(b, &one, request, opt, &u, nil)
 	// appendMessages wrote a one-element array: keep its element.
 	b = append(b[:mark], b[mark+1:len(b)-1]...)
 	return append(b, '}')
