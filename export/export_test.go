@@ -91,5 +91,15 @@ func FuzzCallJSON(f *testing.F) {
 		if l := FormatLine(c, time.UTC); !utf8.ValidString(l) && utf8.ValidString(msg) {
 			t.Fatalf("text line not UTF-8: %q", l)
 		}
+		// An Encoder writes the same, the second time from what it
+		// remembers, also once a field has changed in the same list.
+		var e Encoder
+		for i := range 3 {
+			if got := e.AppendCall(nil, c); string(got) != string(b) {
+				t.Fatalf("Encoder, call %d:\ngot  %s\nwant %s", i, got, b)
+			}
+			c.RequestHeaders[len(c.RequestHeaders)-1].Value = msg + value
+			b = AppendCallJSON(nil, c, pbdecode.Options{})
+		}
 	})
 }
