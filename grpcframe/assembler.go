@@ -459,10 +459,20 @@ type sharedList struct {
 // memory, and only every sixteenth starts a new list, to notice when lists
 // repeat again.
 func (l *sharedList) keep(fs []h2decode.HeaderField) []h2decode.HeaderField {
+	if len(fs) > maxSharedFields {
+		return nil
+	}
 	if slices.Equal(l.fields, fs) {
 		l.hits++
 		l.misses = 0
 		return l.fields
+	}
+	size := 0
+	for i := range fs {
+		size += len(fs[i].Name) + len(fs[i].Value)
+	}
+	if size > maxSharedBytes {
+		return nil // not a miss: such lists are never shared
 	}
 	l.misses++
 	if l.hits == 0 && l.misses > 2 && l.misses%16 != 0 {
@@ -472,6 +482,15 @@ func (l *sharedList) keep(fs []h2decode.HeaderField) []h2decode.HeaderField {
 	l.hits = 0
 	return l.fields
 }
+
+// A connection's shared lists outlive its calls: they are kept only up to
+// maxSharedFields fields and maxSharedBytes of names and values each, so
+// that thousands of connections sending large header blocks hold no more
+// than their calls would. Larger blocks go to the calls' own memory.
+const (
+	maxSharedFields = 32
+	maxSharedBytes  = 2048
+)
 
 // keepFields copies a header block, which the decoder only lends for the
 // event, into the call's own memory.

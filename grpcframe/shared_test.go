@@ -2,6 +2,7 @@ package grpcframe
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 	"unsafe"
 
@@ -85,5 +86,30 @@ func TestHeaderListsNotRepeated(t *testing.T) {
 	}
 	if len(calls[19].Trailers) != 1 {
 		t.Errorf("the shared trailers were changed: %v", calls[19].Trailers)
+	}
+}
+
+// A large header block is kept in its call's own memory, not as the
+// connection's shared list, which outlives the call.
+func TestHeaderListsLargeNotShared(t *testing.T) {
+	h := newHarness(t, Options{})
+	big := strings.Repeat("v", maxSharedBytes)
+	h.unary(1, []string{"x-big", big})
+	h.unary(3, []string{"x-big", big})
+	h.unary(5, nil)
+	calls := h.end()
+	for _, c := range calls[:2] {
+		if req, _, _ := c.HeadersShared(); req {
+			t.Errorf("stream %d: a %d-byte list shared", c.StreamID, len(big))
+		}
+		if v, _ := Header(c.RequestHeaders, "x-big"); v != big {
+			t.Errorf("stream %d: x-big lost", c.StreamID)
+		}
+	}
+	if req, _, _ := calls[2].HeadersShared(); !req {
+		t.Error("a small list after large ones not shared")
+	}
+	if cs := h.c.User.(*connState); len(cs.shared[0].fields) > maxSharedFields {
+		t.Errorf("shared request list of %d fields", len(cs.shared[0].fields))
 	}
 }
