@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/grpcsniff/grpcsniff/capture"
 	"github.com/grpcsniff/grpcsniff/h2decode"
@@ -87,6 +88,8 @@ type Assembler struct {
 	resets []pendingReset
 	dec    decompressor
 	stats  Stats
+	// sharedBytes is what the connections' shared header lists hold.
+	sharedBytes int
 }
 
 // Stats counts what the assembler saw.
@@ -426,7 +429,7 @@ func (a *Assembler) keepFields(c *h2decode.Conn, call *Call, kind uint8, fs []h2
 	if len(fs) == 0 {
 		return nil
 	}
-	if l := a.conn(c).shared[bits.TrailingZeros8(kind)].keep(fs); l != nil {
+	if l := a.conn(c).shared[bits.TrailingZeros8(kind)].keep(fs, &a.sharedBytes); l != nil {
 		call.shared |= kind
 		return l
 	}
@@ -449,6 +452,7 @@ const (
 // knows the list (export.Encoder) need not read it again.
 type sharedList struct {
 	fields []h2decode.HeaderField // cap == len, so appending copies
+	cost   int                    // bytes counted against Assembler.sharedBytes
 	hits   uint32                 // calls that shared fields
 	misses uint32                 // blocks in a row that did not repeat the list
 }
@@ -458,7 +462,7 @@ type sharedList struct {
 // as grpc-timeout): then each block goes to its call's own (recycled)
 // memory, and only every sixteenth starts a new list, to notice when lists
 // repeat again.
-func (l *sharedList) keep(fs []h2decode.HeaderField) []h2decode.HeaderField {
+func (l *sharedList) keep(fs []h2decode.HeaderField, budget *int) []h2decode.HeaderField {
 	if len(fs) > maxSharedFields {
 		return nil
 	}
@@ -478,18 +482,32 @@ func (l *sharedList) keep(fs []h2decode.HeaderField) []h2decode.HeaderField {
 	if l.hits == 0 && l.misses > 2 && l.misses%16 != 0 {
 		return nil
 	}
-	l.fields = slices.Clip(slices.Clone(fs))
+	cost := size + len(fs)*int(unsafe.Sizeof(h2decode.HeaderField{}))
+	if *budget-l.cost+cost > maxSharedTotal {
+		return nil
+	}
+	*budget += cost - l.cost
+	l.fields, l.cost = slices.Clip(slices.Clone(fs)), cost
 	l.hits = 0
 	return l.fields
 }
 
-// A connection's shared lists outlive its calls: they are kept only up to
-// maxSharedFields fields and maxSharedBytes of names and values each, so
-// that thousands of connections sending large header blocks hold no more
-// than their calls would. Larger blocks go to the calls' own memory.
+// release drops the list, and its cost from budget: the connection ended.
+func (l *sharedList) release(budget *int) {
+	*budget -= l.cost
+	*l = sharedList{}
+}
+
+// A connection's shared lists outlive its calls, so they are bounded: each
+// to maxSharedFields fields and maxSharedBytes of names and values (larger
+// blocks go to their calls' own memory), and those of all an Assembler's
+// connections together to maxSharedTotal bytes of fields and text, so that
+// a flood of connections with large header blocks cannot make them grow
+// with the connection table. A connection's lists go when it ends.
 const (
 	maxSharedFields = 32
 	maxSharedBytes  = 2048
+	maxSharedTotal  = 8 << 20
 )
 
 // keepFields copies a header block, which the decoder only lends for the
@@ -1036,6 +1054,11 @@ func (a *Assembler) End(c *h2decode.Conn, reason capture.EndReason, t time.Time)
 			s.call.State = state
 		}
 		a.finish(c, s, end)
+	}
+	if cs, ok := c.User.(*connState); ok {
+		for i := range cs.shared {
+			cs.shared[i].release(&a.sharedBytes)
+		}
 	}
 	a.ord.flush()
 }

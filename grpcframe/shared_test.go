@@ -113,3 +113,32 @@ func TestHeaderListsLargeNotShared(t *testing.T) {
 		t.Errorf("shared request list of %d fields", len(cs.shared[0].fields))
 	}
 }
+
+// The shared lists of all connections are bounded together, and a
+// connection's go when it ends.
+func TestHeaderListsBudget(t *testing.T) {
+	fs := fields(":status", "200", "content-type", "application/grpc")
+	var l sharedList
+	budget := maxSharedTotal - 10
+	if got := l.keep(fs, &budget); got != nil || budget != maxSharedTotal-10 {
+		t.Fatalf("over the budget: kept %v, budget %d", got, budget)
+	}
+	budget = 0
+	if got := l.keep(fs, &budget); got == nil || budget != l.cost || budget <= 0 {
+		t.Fatalf("kept %v, budget %d, cost %d", got, budget, l.cost)
+	}
+	l.release(&budget)
+	if budget != 0 || l.fields != nil {
+		t.Fatalf("released: budget %d, fields %v", budget, l.fields)
+	}
+
+	h := newHarness(t, Options{})
+	h.unary(1, nil)
+	if h.a.sharedBytes <= 0 {
+		t.Fatalf("sharedBytes %d with a call's lists shared", h.a.sharedBytes)
+	}
+	h.end()
+	if h.a.sharedBytes != 0 {
+		t.Errorf("sharedBytes %d after the connection ended", h.a.sharedBytes)
+	}
+}
