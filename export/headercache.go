@@ -10,9 +10,10 @@ import (
 	"github.com/grpcsniff/grpcsniff/h2decode"
 )
 
-// Encoder writes calls as AppendCall does, remembering the JSON of the
-// header lists it wrote (see headerCache). It is for one goroutine writing
-// many calls; the zero value is ready to use, with the zero Options.
+// Encoder writes calls as AppendCall does, remembering what repeats from
+// call to call (see encodeCache): the JSON of header lists, of connections'
+// endpoints, of the current second. It is for one goroutine writing many
+// calls; the zero value is ready to use, with the zero Options.
 type Encoder struct {
 	Options Options
 	cache   encodeCache
