@@ -443,33 +443,46 @@ const (
 	sharedTrailers
 )
 
-// sharedList is the last header list of one kind (request headers, say) on
-// a connection, in memory of its own that is never written again. Calls
-// that repeat it, field for field, share it rather than copy it: a client
-// sends the same request headers on every call to a method, a server the
-// same response headers and trailers. Comparing a block with the list costs
-// about what copying it would; the calls are smaller, and a writer that
-// knows the list (export.Encoder) need not read it again.
+// sharedList holds the last few header lists of one kind (request
+// headers, say) on a connection, each in memory of its own that is never
+// written again. Calls that repeat one, field for field, share it rather
+// than copy it: a client sends the same request headers on every call to a
+// method (a few methods, a few lists), a server the same response headers
+// and trailers. Comparing a block with the lists costs about what copying
+// it would; the calls are smaller, and a writer that knows a list
+// (export.Encoder) need not read it again.
 type sharedList struct {
-	fields []h2decode.HeaderField // cap == len, so appending copies
-	cost   int                    // bytes counted against Assembler.sharedBytes
-	hits   uint32                 // calls that shared fields
-	misses uint32                 // blocks in a row that did not repeat the list
+	entries []sharedEntry // up to sharedPerKind, made on first use
+	next    int           // the entry a new list replaces once all are used
+	hits    uint32        // calls that shared a list since one was last made
+	misses  uint32        // blocks in a row that repeated none
 }
 
-// keep returns the shared list when fs repeats it, or a new one made of fs,
-// or nil when the connection's lists rarely repeat (a per-call value such
-// as grpc-timeout): then each block goes to its call's own (recycled)
-// memory, and only every sixteenth starts a new list, to notice when lists
-// repeat again.
+type sharedEntry struct {
+	fields []h2decode.HeaderField // cap == len, so appending copies
+	cost   int                    // bytes counted against Assembler.sharedBytes
+}
+
+// sharedPerKind is how many lists of a kind a connection keeps: enough for
+// a client that calls a few methods in turn on one connection.
+const sharedPerKind = 4
+
+// keep returns the shared list fs repeats, or a new one made of fs, or nil
+// when the connection's lists do not repeat (a per-call value such as
+// grpc-timeout, or more methods in turn than there are entries): after
+// sharedPerKind blocks in a row that repeated none, each goes to its call's
+// own (recycled) memory, and only every sixteenth makes a new list, to
+// notice when lists repeat again.
 func (l *sharedList) keep(fs []h2decode.HeaderField, budget *int) []h2decode.HeaderField {
 	if len(fs) > maxSharedFields {
 		return nil
 	}
-	if slices.Equal(l.fields, fs) {
-		l.hits++
-		l.misses = 0
-		return l.fields
+	for i := range l.entries {
+		if e := &l.entries[i]; slices.Equal(e.fields, fs) {
+			l.hits++
+			l.misses = 0
+			return e.fields
+		}
 	}
 	size := 0
 	for i := range fs {
@@ -479,22 +492,35 @@ func (l *sharedList) keep(fs []h2decode.HeaderField, budget *int) []h2decode.Hea
 		return nil // not a miss: such lists are never shared
 	}
 	l.misses++
-	if l.hits == 0 && l.misses > 2 && l.misses%16 != 0 {
+	if l.hits == 0 && l.misses > sharedPerKind && l.misses%16 != 0 {
 		return nil
 	}
 	cost := size + len(fs)*int(unsafe.Sizeof(h2decode.HeaderField{}))
-	if *budget-l.cost+cost > maxSharedTotal {
+	old := 0
+	if len(l.entries) == sharedPerKind {
+		old = l.entries[l.next].cost
+	}
+	if *budget-old+cost > maxSharedTotal {
 		return nil
 	}
-	*budget += cost - l.cost
-	l.fields, l.cost = slices.Clip(slices.Clone(fs)), cost
+	if len(l.entries) < sharedPerKind {
+		l.next = len(l.entries)
+		l.entries = append(l.entries, sharedEntry{})
+	}
+	e := &l.entries[l.next]
+	*budget += cost - e.cost
+	e.fields, e.cost = slices.Clip(slices.Clone(fs)), cost
+	l.next = (l.next + 1) % sharedPerKind
 	l.hits = 0
-	return l.fields
+	return e.fields
 }
 
-// release drops the list, and its cost from budget: the connection ended.
+// release drops the lists, and their cost from budget: the connection
+// ended.
 func (l *sharedList) release(budget *int) {
-	*budget -= l.cost
+	for _, e := range l.entries {
+		*budget -= e.cost
+	}
 	*l = sharedList{}
 }
 

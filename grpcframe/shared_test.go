@@ -77,7 +77,7 @@ func TestHeaderListsNotRepeated(t *testing.T) {
 			t.Errorf("stream %d: grpc-timeout %q", c.StreamID, v)
 		}
 	}
-	if shared > 4 {
+	if shared > sharedPerKind+1 { // the first few, and the sixteenth miss
 		t.Errorf("%d of 20 unrepeated request lists shared", shared)
 	}
 	late := calls[20]
@@ -109,8 +109,10 @@ func TestHeaderListsLargeNotShared(t *testing.T) {
 	if req, _, _ := calls[2].HeadersShared(); !req {
 		t.Error("a small list after large ones not shared")
 	}
-	if cs := h.c.User.(*connState); len(cs.shared[0].fields) > maxSharedFields {
-		t.Errorf("shared request list of %d fields", len(cs.shared[0].fields))
+	for _, e := range h.c.User.(*connState).shared[0].entries {
+		if len(e.fields) > maxSharedFields || len(e.fields) > 0 && e.fields[len(e.fields)-1].Name == "x-big" {
+			t.Errorf("shared request list %v", e.fields)
+		}
 	}
 }
 
@@ -124,12 +126,12 @@ func TestHeaderListsBudget(t *testing.T) {
 		t.Fatalf("over the budget: kept %v, budget %d", got, budget)
 	}
 	budget = 0
-	if got := l.keep(fs, &budget); got == nil || budget != l.cost || budget <= 0 {
-		t.Fatalf("kept %v, budget %d, cost %d", got, budget, l.cost)
+	if got := l.keep(fs, &budget); got == nil || budget <= 0 || budget != l.entries[0].cost {
+		t.Fatalf("kept %v, budget %d", got, budget)
 	}
 	l.release(&budget)
-	if budget != 0 || l.fields != nil {
-		t.Fatalf("released: budget %d, fields %v", budget, l.fields)
+	if budget != 0 || l.entries != nil {
+		t.Fatalf("released: budget %d, entries %v", budget, l.entries)
 	}
 
 	h := newHarness(t, Options{})
@@ -140,5 +142,39 @@ func TestHeaderListsBudget(t *testing.T) {
 	h.end()
 	if h.a.sharedBytes != 0 {
 		t.Errorf("sharedBytes %d after the connection ended", h.a.sharedBytes)
+	}
+}
+
+// A client calling a few methods in turn on one connection shares a list
+// per method; with more methods than the connection keeps, lists are made
+// again, and every call still reads its own.
+func TestHeaderListsMethodsInTurn(t *testing.T) {
+	for _, methods := range []int{2, sharedPerKind, sharedPerKind + 1} {
+		h := newHarness(t, Options{})
+		for i := range 6 * methods {
+			id := uint32(2*i + 1)
+			path := "/m.S/M" + strconv.Itoa(i%methods)
+			h.headers(cli, id, false, ":method", "POST", ":path", path, "content-type", "application/grpc")
+			h.data(cli, id, frame(0, nil), true)
+			h.headers(srv, id, true, ":status", "200", "content-type", "application/grpc", "grpc-status", "0")
+		}
+		calls := h.end()
+		byPath := map[string]*Call{}
+		for i, c := range calls {
+			path := "/m.S/M" + strconv.Itoa(i%methods)
+			if v, _ := Header(c.RequestHeaders, ":path"); v != path {
+				t.Fatalf("%d methods, call %d: :path %q, want %q", methods, i, v, path)
+			}
+			req, _, _ := c.HeadersShared()
+			first, seen := byPath[path]
+			if !seen {
+				byPath[path] = c
+				continue
+			}
+			same := req && unsafe.SliceData(first.RequestHeaders) == unsafe.SliceData(c.RequestHeaders)
+			if methods <= sharedPerKind && !same {
+				t.Errorf("%d methods, call %d: request list not shared with the first call to %s", methods, i, path)
+			}
+		}
 	}
 }
