@@ -178,3 +178,20 @@ func TestHeaderListsMethodsInTurn(t *testing.T) {
 		}
 	}
 }
+
+// A block of more than maxSharedFields fields, however short, is kept in
+// its call's own memory.
+func TestHeaderListsManyFieldsNotShared(t *testing.T) {
+	h := newHarness(t, Options{})
+	var extra []string
+	for i := range maxSharedFields {
+		extra = append(extra, "x-"+strconv.Itoa(i), "v")
+	}
+	h.unary(1, extra)
+	h.unary(3, extra)
+	for _, c := range h.end() {
+		if req, _, _ := c.HeadersShared(); req || len(c.RequestHeaders) <= maxSharedFields {
+			t.Errorf("stream %d: %d request fields, shared %v", c.StreamID, len(c.RequestHeaders), req)
+		}
+	}
+}
