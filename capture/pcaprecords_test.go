@@ -77,14 +77,7 @@ func (r *rawPcap) record(sec, sub, capLen, length uint32, data []byte) {
 // the buffered bytes.
 func TestPcapRecordsMatchPcapgo(t *testing.T) {
 	inputs := map[string][]byte{}
-	files, _ := filepath.Glob("../testdata/pcaps/*.pcap")
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		inputs[filepath.Base(f)] = b
-	}
+	readCaptures(t, "../testdata/pcaps/*.pcap", inputs)
 	if len(inputs) == 0 {
 		t.Fatal("no test captures")
 	}
@@ -342,7 +335,13 @@ func ngInputs(t testing.TB) map[string][]byte {
 		r.epb(0, uint64(i)*1000, uint32(i%97), 100, pkt[:i%61], nil)
 	}
 	inputs["many"] = r.b
-	files, _ := filepath.Glob("../testdata/pcaps/*.pcapng")
+	readCaptures(t, "../testdata/pcaps/*.pcapng", inputs)
+	return inputs
+}
+
+// readCaptures adds the files matching pattern to inputs, by base name.
+func readCaptures(t testing.TB, pattern string, inputs map[string][]byte) {
+	files, _ := filepath.Glob(pattern)
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -350,7 +349,6 @@ func ngInputs(t testing.TB) map[string][]byte {
 		}
 		inputs[filepath.Base(f)] = b
 	}
-	return inputs
 }
 
 // comparePackets reports how got, read with the fast paths, differs from
