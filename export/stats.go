@@ -79,6 +79,33 @@ func (s *Stats) Call(c *grpcframe.Call) {
 	m.RespBytes += grpcframe.WireBytes(c.Responses)
 }
 
+// Calls is the number of calls added.
+func (s *Stats) Calls() int { return s.calls }
+
+// Merge adds the calls of o, as if each had been added to s: summaries made
+// apart (one per goroutine, say) add up to the one summary of all the calls,
+// whatever the order.
+func (s *Stats) Merge(o *Stats) {
+	s.calls += o.calls
+	for name, om := range o.methods {
+		m := s.methods[name]
+		if m == nil {
+			m = &MethodStats{Method: name, Statuses: map[string]int{}}
+			s.methods[name] = m
+		}
+		m.Calls += om.Calls
+		m.Errors += om.Errors
+		for st, n := range om.Statuses {
+			m.Statuses[st] += n
+		}
+		m.Latency.Merge(&om.Latency)
+		m.ReqMsgs += om.ReqMsgs
+		m.ReqBytes += om.ReqBytes
+		m.RespMsgs += om.RespMsgs
+		m.RespBytes += om.RespBytes
+	}
+}
+
 // Methods returns the summaries, most called first.
 func (s *Stats) Methods() []*MethodStats {
 	out := make([]*MethodStats, 0, len(s.methods))
@@ -170,6 +197,18 @@ func (h *Histogram) Add(d time.Duration) {
 	h.buckets[b]++
 	h.n++
 	h.max = max(h.max, d)
+}
+
+// Merge adds the durations counted in o.
+func (h *Histogram) Merge(o *Histogram) {
+	if len(o.buckets) > len(h.buckets) {
+		h.buckets = append(h.buckets, make([]uint64, len(o.buckets)-len(h.buckets))...)
+	}
+	for b, n := range o.buckets {
+		h.buckets[b] += n
+	}
+	h.n += o.n
+	h.max = max(h.max, o.max)
 }
 
 // Count is the number of durations added.

@@ -69,3 +69,47 @@ func TestStatsTable(t *testing.T) {
 		}
 	}
 }
+
+// Summaries made apart and merged read as the one summary of all the calls:
+// counts, statuses, bytes, percentiles and maxima.
+func TestStatsMerge(t *testing.T) {
+	start := time.Unix(0, 0)
+	call := func(i int) *grpcframe.Call {
+		method := []string{"/a.S/Fast", "/a.S/Slow", "/b.T/Other"}[i%3]
+		d := time.Duration(i*i+1) * 37 * time.Microsecond
+		c := &grpcframe.Call{Method: method, Start: start, End: start.Add(d), State: grpcframe.StateComplete,
+			RequestHeaders: []h2decode.HeaderField{{Name: ":path", Value: method}},
+			Requests:       []*grpcframe.Message{{Length: uint32(i)}}, Responses: []*grpcframe.Message{{Length: 20}, {Length: uint32(i % 7)}}}
+		if i%5 != 0 {
+			c.Status = &grpcframe.Status{Code: i % 4, Name: []string{"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT"}[i%4]}
+		}
+		return c
+	}
+	all, parts := NewStats(), []*Stats{NewStats(), NewStats(), NewStats()}
+	for i := range 1000 {
+		all.Call(call(i))
+		parts[(i*7)%len(parts)].Call(call(i))
+	}
+	// A method that only the last part has.
+	late := call(3000)
+	late.Method = "/c.U/Late"
+	parts[2].Call(late)
+	all.Call(late)
+	merged := NewStats()
+	for _, p := range parts {
+		merged.Merge(p)
+	}
+	var want, got strings.Builder
+	if err := all.WriteText(&want); err != nil {
+		t.Fatal(err)
+	}
+	if err := merged.WriteText(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != want.String() {
+		t.Errorf("merged:\n%s\nwant:\n%s", got.String(), want.String())
+	}
+	if merged.Calls() != 1001 {
+		t.Errorf("Calls() = %d, want 1001", merged.Calls())
+	}
+}

@@ -60,6 +60,15 @@ type Options struct {
 	// and time but no Data, and is not decompressed: what a summary needs,
 	// at a fraction of the cost. nil keeps them all.
 	KeepPayload func(c *Call) bool
+	// Tally, when set, takes the calls that nothing orders or pairs
+	// across connections: native gRPC calls whose request headers, :path
+	// included, were captured and whose method TallyMethod accepts (nil:
+	// every method). Each is handed to Tally as it finishes, in the
+	// assembler's goroutine, and never to the sink. A consumer whose result
+	// does not depend on the order of the calls (a summary) then reads
+	// each call on the core that built it, and can recycle it there.
+	Tally       func(c *Call)
+	TallyMethod func(method string) bool
 }
 
 // DefaultMaxOpenStreams is the default of Options.MaxOpenStreams.
@@ -223,6 +232,11 @@ type stream struct {
 	ctypeKnown [2]bool
 	// gen counts the calls this memory was used for (see Recycle).
 	gen uint32
+	// held: the call was started by its first header block, whose
+	// handling decides between tallying it and ordering it (Options.Tally).
+	held bool
+	// tally: the call goes to Options.Tally, not to the orderer.
+	tally bool
 }
 
 // isClient reports whether side is the call's client as far as the capture
@@ -250,6 +264,12 @@ func (a *Assembler) conn(c *h2decode.Conn) *connState {
 // stream finds or starts the call for a stream id. It returns nil for
 // frames of a call that already finished.
 func (a *Assembler) stream(c *h2decode.Conn, id uint32, t time.Time) *stream {
+	return a.openStream(c, id, t, false)
+}
+
+// openStream is stream; hold leaves a new call for the caller to hand to
+// the orderer or to Options.Tally (stream.held).
+func (a *Assembler) openStream(c *h2decode.Conn, id uint32, t time.Time, hold bool) *stream {
 	cs := a.conn(c)
 	if s := cs.last; s != nil && s.call != nil && s.call.StreamID == id {
 		return s
@@ -282,10 +302,20 @@ func (a *Assembler) stream(c *h2decode.Conn, id uint32, t time.Time) *stream {
 		}
 		cs.order = cs.order[:j]
 	}
-	if !a.opts.EmitOnFinish {
+	if hold {
+		s.held = true
+	} else if !a.opts.EmitOnFinish {
 		a.ord.push(call)
 	}
 	return s
+}
+
+// order hands a held call to the orderer after all.
+func (a *Assembler) order(s *stream) {
+	s.held = false
+	if !a.opts.EmitOnFinish {
+		a.ord.push(s.call)
+	}
 }
 
 // evictOldest closes the connection's oldest open call to make room for a
@@ -313,7 +343,7 @@ func (a *Assembler) evictOldest(c *h2decode.Conn, cs *connState, t time.Time) {
 
 // Headers implements h2decode.Handler.
 func (a *Assembler) Headers(c *h2decode.Conn, ev *h2decode.HeadersEvent) {
-	s := a.stream(c, ev.StreamID, ev.Time)
+	s := a.openStream(c, ev.StreamID, ev.Time, a.opts.Tally != nil)
 	if s == nil {
 		return
 	}
@@ -321,6 +351,9 @@ func (a *Assembler) Headers(c *h2decode.Conn, ev *h2decode.HeadersEvent) {
 	call := s.call
 	first := s.headers[ev.Side] == 0
 	isRequest := first && hasRequestPseudo(ev.Fields)
+	if s.held && !isRequest {
+		a.order(s)
+	}
 	if first && !isRequest && !ev.EndStream && isInterim(ev.Fields) {
 		// 100 Continue, 103 Early Hints: the final response follows.
 		return
@@ -352,6 +385,14 @@ func (a *Assembler) Headers(c *h2decode.Conn, ev *h2decode.HeadersEvent) {
 			call.note("request headers after request data")
 		}
 		a.readRequestHeaders(call, ev.Fields)
+		if s.held {
+			// Method and protocol are known now, and do not change.
+			if call.Protocol == ProtoGRPC && !call.MethodUnknown && (a.opts.TallyMethod == nil || a.opts.TallyMethod(call.Method)) {
+				s.held, s.tally = false, true
+			} else {
+				a.order(s)
+			}
+		}
 		s.encoding[ev.Side] = sideEncoding(call, ev.Fields)
 		// Only a browser sends CORS preflights, and a browser cannot make
 		// a native gRPC call (it has no access to HTTP/2 trailers): those
@@ -1198,6 +1239,10 @@ func (a *Assembler) finish(c *h2decode.Conn, s *stream, t time.Time) {
 	}
 	s.call = nil
 	a.stats.Calls++
+	if s.tally {
+		a.opts.Tally(call)
+		return
+	}
 	a.ord.finish(call)
 }
 

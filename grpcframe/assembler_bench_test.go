@@ -91,7 +91,7 @@ func (r *h2Recording) End(c *h2decode.Conn, reason capture.EndReason, t time.Tim
 	r.add(c, h2Event{kind: 5, reason: reason, t: t})
 }
 
-func recordH2(b *testing.B, path string) *h2Recording {
+func recordH2(b testing.TB, path string) *h2Recording {
 	src, err := capture.OpenFile(path)
 	if err != nil {
 		b.Fatal(err)

@@ -425,8 +425,26 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// A file's calls are encoded on every core (in order).
 	parallel := in.live == nil && o.workers > 0
 	var beforeSchemaChange func()
+	// With --stats, the workers count some calls themselves (tally).
+	var tally func() func(*grpcframe.Call)
+	var tallies []*export.Stats
 	if o.stats {
 		sink = &statsSink{Stats: export.NewStats(), w: stdout}
+		if o.filter == "" && !sf.reflect {
+			// Counting is the same in any order: the workers count the
+			// calls that need nothing of the others (those of reflection
+			// calls feed the schemas, those of unknown methods are
+			// inferred in order) themselves, and the counts are added up
+			// at the end.
+			tally = func() func(*grpcframe.Call) {
+				st := export.NewStats()
+				tallies = append(tallies, st)
+				return func(c *grpcframe.Call) {
+					st.Call(c)
+					grpcframe.Recycle(c)
+				}
+			}
+		}
 		if o.filter == "" {
 			// The summary counts messages and their lengths: their bytes
 			// are only read for the schemas of reflection calls and to
@@ -513,7 +531,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		// Connections decoded on every core, the sinks in a goroutine of
 		// their own.
 		st, cst, readErr = decodeSharded(in.src, schemas, o.limits, shardHooks{workers: o.workers, onMessage: hooks.onMessage,
-			live: hooks.live, idle: hooks.idle, tls: hooks.tls, flush: flush})
+			live: hooks.live, idle: hooks.idle, tls: hooks.tls, flush: flush, tally: tally, tallyMethod: notReflection})
+		if s, ok := sink.(*statsSink); ok {
+			for _, t := range tallies {
+				s.Merge(t)
+				ncalls += t.Calls()
+			}
+		}
 	} else {
 		pipe := newPipeline(schemas, hooks.onMessage, 64, in.live != nil, flush)
 		if hooks.onMessage != nil {
@@ -644,6 +668,8 @@ func recycleCall(c *grpcframe.Call) {
 		grpcframe.Recycle(c)
 	}
 }
+
+func notReflection(method string) bool { return !schema.IsReflection(method) }
 
 // statsSink writes the per-method summary when the capture is done.
 type statsSink struct {

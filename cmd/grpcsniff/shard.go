@@ -228,6 +228,10 @@ type shardHooks struct {
 	tls func(*tlsdecrypt.Options)
 	// flush runs (where the sinks run) after each stretch's calls.
 	flush func()
+	// tally, when set, is called once per worker for that worker's
+	// grpcframe.Options.Tally; tallyMethod is its TallyMethod.
+	tally       func() func(*grpcframe.Call)
+	tallyMethod func(string) bool
 }
 
 func newShardWorker(l limits, h shardHooks) *shardWorker {
@@ -242,6 +246,9 @@ func newShardWorker(l limits, h shardHooks) *shardWorker {
 		}
 	}
 	opts := grpcframe.Options{MaxMessageSize: l.maxMessage, MaxOpenStreams: l.maxStreams, EmitOnFinish: h.live, KeepPayload: l.keepPayload}
+	if h.tally != nil {
+		opts.Tally, opts.TallyMethod = h.tally(), h.tallyMethod
+	}
 	if onMessage := h.onMessage; onMessage != nil {
 		opts.OnMessage = func(c *grpcframe.Call, request bool, index int, m *grpcframe.Message) {
 			// The call goes on changing: the sink gets it as it stands
