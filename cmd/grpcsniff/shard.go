@@ -22,7 +22,9 @@ import (
 // of a single decoder (grpcframe.Merger) and runs the sinks. The packets are
 // handed on in stretches (chunkRule); at the end of each, every worker
 // sweeps (expires reset calls) and reports, so that a file's output is the
-// same whatever the number of workers, byte for byte.
+// same whatever the number of workers, byte for byte. A summary needs no
+// order: with shardHooks.tally, each worker counts the calls that need
+// nothing of other connections itself, and they never reach the merge.
 
 // Stretches of the capture end after chunkPackets packets, chunkBytes bytes
 // of packets or chunkTime of capture time, whichever comes first. They bound
