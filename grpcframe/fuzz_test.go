@@ -1,6 +1,8 @@
 package grpcframe
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/grpcsniff/grpcsniff/h2decode"
@@ -77,9 +79,10 @@ func FuzzGRPCWeb(f *testing.F) {
 	})
 }
 
-// FuzzRecycle plays arbitrary events on a few streams twice, once keeping
-// every call and once recycling each as soon as it is handed on: the calls
-// read the same.
+// FuzzRecycle plays arbitrary events on a few streams three times: keeping
+// every call, recycling each as soon as it is handed on, and with
+// Options.Tally taking (and recycling) those it may: the calls read the
+// same, and those handed on keep their order.
 func FuzzRecycle(f *testing.F) {
 	f.Add([]byte{0, 1, 3, 1, 40, 1, 1, 4, 1, 9, 2, 1, 0, 3, 5, 3, 6, 0, 5, 3, 3, 5, 200, 2, 5})
 	f.Add([]byte{0, 1, 0, 3, 3, 1, 255, 3, 3, 255, 2, 3, 5, 1, 2, 1, 0, 7, 6})
@@ -87,15 +90,23 @@ func FuzzRecycle(f *testing.F) {
 	// messages in the same memory.
 	f.Add([]byte{0, 1, 3, 17, 2, 1, 0, 4, 3, 20, 2, 4})
 	f.Fuzz(func(t *testing.T, ops []byte) {
-		play := func(recycle bool) []string {
+		var tallied []string
+		play := func(recycle, tally bool) []string {
 			var got []string
 			h := newHarness(t, Options{MaxMessageSize: 1 << 10})
+			opts := Options{MaxMessageSize: 1 << 10}
+			if tally {
+				opts.Tally = func(c *Call) {
+					tallied = append(tallied, describe(c))
+					Recycle(c)
+				}
+			}
 			h.a = NewAssembler(SinkFunc(func(c *Call) {
 				got = append(got, describe(c))
 				if recycle {
 					Recycle(c)
 				}
-			}), Options{MaxMessageSize: 1 << 10})
+			}), opts)
 			// Messages of 10 bytes each, so that cuts make whole and
 			// partial ones.
 			var payload []byte
@@ -128,7 +139,7 @@ func FuzzRecycle(f *testing.F) {
 			h.end()
 			return got
 		}
-		kept, recycled := play(false), play(true)
+		kept, recycled := play(false, false), play(true, false)
 		if len(kept) != len(recycled) {
 			t.Fatalf("%d calls kept, %d recycled", len(kept), len(recycled))
 		}
@@ -136,6 +147,28 @@ func FuzzRecycle(f *testing.F) {
 			if kept[i] != recycled[i] {
 				t.Fatalf("call %d built in recycled memory:\n%s\nin new memory:\n%s", i, recycled[i], kept[i])
 			}
+		}
+		ordered := play(true, true)
+		if len(ordered)+len(tallied) != len(kept) {
+			t.Fatalf("%d calls handed on and %d tallied, want %d in all", len(ordered), len(tallied), len(kept))
+		}
+		// Each call handed on or tallied is one of kept's, and those handed
+		// on come in kept's order.
+		left := slices.Clone(kept)
+		next := 0
+		for _, c := range ordered {
+			for next < len(left) && left[next] != c {
+				next++
+			}
+			if next == len(left) {
+				t.Fatalf("call handed on out of order, or not made without Tally:\n%s", c)
+			}
+			left = slices.Delete(left, next, next+1)
+		}
+		slices.Sort(left)
+		slices.Sort(tallied)
+		if !slices.Equal(left, tallied) {
+			t.Fatalf("tallied calls:\n%s\nwant:\n%s", strings.Join(tallied, "\n"), strings.Join(left, "\n"))
 		}
 	})
 }
