@@ -3,6 +3,7 @@ package grpcframe
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 	"net/netip"
 	"slices"
@@ -206,20 +207,18 @@ func (a *Assembler) startMissing(c *h2decode.Conn, call *Call) {
 	call.StartedBeforeCapture = true
 }
 
-// stream is a call being assembled.
+// stream is a call being assembled. The fields read or written at every
+// event of the call come first, in the first cache line of the call's
+// memory (callMem puts the stream first): with a thousand calls open at
+// once, a call's memory has mostly left the cache by its next frame, and
+// each line touched is a miss.
 type stream struct {
-	call *Call
-	conn *h2decode.Conn
-	// web holds what gRPC-Web-Text and HTTP bodies need (nil for gRPC).
-	web      *webStream
-	msgs     [2]msgReader
-	got      [2][]*Message
-	headers  [2]int // header blocks seen from each side
-	encoding [2]string
-	// ctype is each side's content-type, when its headers said.
-	ctype    [2]string
-	resetAt  time.Time // when a RST_STREAM ended the call
+	call     *Call
+	conn     *h2decode.Conn
 	lastSeen time.Time // the last event on the stream
+	// headers counts the header blocks seen from each side, up to
+	// math.MaxUint32.
+	headers [2]uint32
 	// How each side's body is read (decided at its first data): split into
 	// messages, base64 then split (grpc-web-text), or kept whole (HTTP).
 	mode   [2]bodyMode
@@ -230,13 +229,22 @@ type stream struct {
 	ended      [2]bool
 	dataSeen   [2]bool
 	ctypeKnown [2]bool
-	// gen counts the calls this memory was used for (see Recycle).
-	gen uint32
 	// held: the call was started by its first header block, whose
 	// handling decides between tallying it and ordering it (Options.Tally).
 	held bool
 	// tally: the call goes to Options.Tally, not to the orderer.
 	tally bool
+
+	msgs     [2]msgReader
+	got      [2][]*Message
+	encoding [2]string
+	// ctype is each side's content-type, when its headers said.
+	ctype [2]string
+	// web holds what gRPC-Web-Text and HTTP bodies need (nil for gRPC).
+	web     *webStream
+	resetAt time.Time // when a RST_STREAM ended the call
+	// gen counts the calls this memory was used for (see Recycle).
+	gen uint32
 }
 
 // isClient reports whether side is the call's client as far as the capture
@@ -358,7 +366,9 @@ func (a *Assembler) Headers(c *h2decode.Conn, ev *h2decode.HeadersEvent) {
 		// 100 Continue, 103 Early Hints: the final response follows.
 		return
 	}
-	s.headers[ev.Side]++
+	if s.headers[ev.Side] < math.MaxUint32 {
+		s.headers[ev.Side]++
+	}
 	if first {
 		if ct, ok := Header(ev.Fields, "content-type"); ok {
 			s.ctype[ev.Side], s.ctypeKnown[ev.Side] = ct, true

@@ -160,3 +160,31 @@ func BenchmarkAssemblerReplay(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAssemblerReplayRecycled is BenchmarkAssemblerReplay as --stats
+// runs it: no message bytes kept, every call counted and recycled as it
+// finishes (Options.Tally), so that calls are built in reused memory.
+func BenchmarkAssemblerReplayRecycled(b *testing.B) {
+	for name, path := range benchCaptures() {
+		b.Run(name, func(b *testing.B) {
+			rec := recordH2(b, path)
+			calls := 0
+			count := func(c *Call) {
+				calls++
+				Recycle(c)
+			}
+			opts := Options{KeepPayload: func(*Call) bool { return false }, Tally: count}
+			rec.replay(NewAssembler(SinkFunc(count), opts))
+			if calls == 0 {
+				b.Fatal("no calls")
+			}
+			perOp := calls
+			b.SetBytes(rec.bytes)
+			b.ReportAllocs()
+			for b.Loop() {
+				rec.replay(NewAssembler(SinkFunc(count), opts))
+			}
+			b.ReportMetric(float64(perOp), "calls/op")
+		})
+	}
+}

@@ -17,23 +17,24 @@ import (
 
 // msgReader splits one direction of a stream into length-prefixed messages.
 type msgReader struct {
-	cur  *Message
-	keep int // payload bytes of cur to keep (the size limit)
-	nhdr int
-	// cand collects a DATA frame's payload while desync, to test whether
-	// messages start with it (see resync).
-	cand    []byte
-	candLen int
-	need    uint32 // payload bytes of cur still to come
-	hdr     [5]byte
+	// What every DATA frame reads comes first, the resync state last.
+	cur *Message
+	// spares are the messages of a recycled call, to reuse.
+	spares []*Message
+	keep   int    // payload bytes of cur to keep (the size limit)
+	nhdr   int    // bytes of the next prefix in hdr
+	need   uint32 // payload bytes of cur still to come
+	hdr    [5]byte
 	// desync: bytes were lost at an unknown place, so message boundaries are
 	// no longer known in this direction.
 	desync   bool
 	resynced bool // the next message completed is the first after a resync
 	// web: gRPC-Web framing, where flag 0x80 marks the trailer frame.
 	web bool
-	// spares are the messages of a recycled call, to reuse.
-	spares []*Message
+	// cand collects a DATA frame's payload while desync, to test whether
+	// messages start with it (see resync).
+	cand    []byte
+	candLen int
 }
 
 // maxResyncFrame bounds the frame payload held while looking for messages

@@ -17,8 +17,10 @@ import (
 // callMem is the memory of a call and of its stream's state while it is
 // being assembled: one allocation, reused as a whole.
 type callMem struct {
-	call Call
+	// The stream first: its hot fields then start the allocation, which
+	// its size class aligns to a cache line.
 	s    stream
+	call Call
 }
 
 // Bounds on what a recycled call or message keeps for its next use: the
