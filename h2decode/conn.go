@@ -494,6 +494,7 @@ func (d *dirState) startHPACK(complete bool) {
 	case d.hp.epoch == 0 && d.hp.inserted == 0:
 		// Made early (a SETTINGS value arrived first) and unused so far.
 		d.hp.complete = true
+		d.hp.gen++ // references past the known entries are errors now
 	}
 }
 
@@ -1066,6 +1067,9 @@ func (d *dirState) finish() {
 	d.buf = nil
 	d.payload = nil
 	d.block = nil
+	if d.hp != nil {
+		d.hp.dropBlocks()
+	}
 }
 
 func sizeText(n int64) string {

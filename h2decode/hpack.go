@@ -3,6 +3,7 @@ package h2decode
 import (
 	"errors"
 	"fmt"
+	"unsafe"
 
 	"github.com/grpcsniff/grpcsniff/capture"
 )
@@ -124,7 +125,37 @@ type hpackDecoder struct {
 	// sh decodes string literals and holds the slab of field slices; it is
 	// shared with the other decoders of the factory.
 	sh *hpackShared
+
+	// gen counts the changes to the table (insertions, evictions, size
+	// updates, losses): a block decoded at the same gen decodes the same.
+	gen uint64
+	// blocks are the last blocks that left the table as it was, with
+	// their fields (see decodeBlock); lastHit is the one served last.
+	blocks  [2]cachedBlock
+	lastHit uint8
 }
+
+// cachedBlock is a header block and the fields it decoded to at table
+// generation gen.
+type cachedBlock struct {
+	block    []byte
+	fields   []HeaderField
+	listSize int // the fields' size as MaxHeaderListSize counts it
+	gen      uint64
+	ok       bool
+}
+
+// Bounds on the blocks a decoder keeps: gRPC's request headers, response
+// headers and trailers take a few dozen bytes and a dozen fields once the
+// table holds their names and values; a larger block is decoded each time.
+// The blocks of all the decoders of a factory hold at most
+// maxCachedBlockBytes (see hpackShared.blockBytes), so that ten thousand
+// connections cost no more than a few.
+const (
+	maxCachedBlock      = 256
+	maxCachedFields     = 24
+	maxCachedBlockBytes = 4 << 20
+)
 
 const defaultHeaderTableSize = 4096
 
@@ -149,6 +180,7 @@ func (d *hpackDecoder) setSettingsMax(n uint32) {
 // lose forgets the table: entries inserted while the capture missed bytes
 // make every position unknowable, so a new epoch of unknown entries begins.
 func (d *hpackDecoder) lose() {
+	d.gen++
 	d.entries = d.entries[:0]
 	d.size = 0
 	d.inserted = 0
@@ -157,6 +189,7 @@ func (d *hpackDecoder) lose() {
 }
 
 func (d *hpackDecoder) setMaxSize(n uint32) error {
+	d.gen++
 	if n > d.limit {
 		return errHPACKTableSize
 	}
@@ -184,6 +217,7 @@ func (d *hpackDecoder) evict() {
 }
 
 func (d *hpackDecoder) insert(f HeaderField) {
+	d.gen++
 	f.Sensitive = false
 	// An entry whose name is unknown has an unknown size too; counting only
 	// what is known can keep entries longer than the peer does, which is
@@ -240,8 +274,24 @@ func (d *hpackDecoder) lookup(i uint64) (HeaderField, error) {
 // the next block is decoded: a handler keeps what it needs by copying it
 // into memory of its own, which it can reuse, where fields cut from shared
 // slabs could only be left to the collector.
+//
+// A block that changes nothing in the table decodes to the same fields for
+// as long as the table stays as it is, and peers send the same block again
+// and again: the request headers of each call of a method, every response's
+// headers, every OK trailer. The decoder keeps the last two such blocks with
+// their fields and serves a block seen again by comparing its bytes, at a
+// fraction of the cost of decoding it; the fields are then the kept ones,
+// under the same rule (read during the call only, never written).
 func (d *hpackDecoder) decodeBlock(b []byte, maxListSize int) ([]HeaderField, bool, error) {
+	for i := range d.blocks {
+		c := &d.blocks[i]
+		if c.ok && c.gen == d.gen && c.listSize <= maxListSize && string(c.block) == string(b) {
+			d.lastHit = uint8(i)
+			return c.fields, false, nil
+		}
+	}
 	sh := d.sh
+	gen := d.gen
 	fs, overLimit, err := d.decode(sh.scratch[:0], b, maxListSize)
 	if cap(fs) <= maxScratchFields {
 		sh.scratch = fs[:0]
@@ -249,7 +299,50 @@ func (d *hpackDecoder) decodeBlock(b []byte, maxListSize int) ([]HeaderField, bo
 	if len(fs) == 0 {
 		return nil, overLimit, err
 	}
+	if err == nil && !overLimit && d.gen == gen {
+		d.keepBlock(b, fs)
+	}
 	return fs, overLimit, err
+}
+
+// keepBlock keeps block b, which decoded to fs without changing the table,
+// in place of the block not served last.
+func (d *hpackDecoder) keepBlock(b []byte, fs []HeaderField) {
+	if len(b) > maxCachedBlock || len(fs) > maxCachedFields {
+		return
+	}
+	i := d.lastHit ^ 1
+	c := &d.blocks[i]
+	if cap(c.block) < len(b) || cap(c.fields) < len(fs) {
+		// Room for the largest block kept here, allocated once.
+		grow := maxCachedBlock - cap(c.block) + (maxCachedFields-cap(c.fields))*int(unsafe.Sizeof(HeaderField{}))
+		if d.sh.blockBytes+grow > maxCachedBlockBytes {
+			return
+		}
+		d.sh.blockBytes += grow
+		c.block = make([]byte, 0, maxCachedBlock)
+		c.fields = make([]HeaderField, 0, maxCachedFields)
+	}
+	listSize := 0
+	for j := range fs {
+		listSize += len(fs[j].Name) + len(fs[j].Value) + 32
+	}
+	c.block = append(c.block[:0], b...)
+	c.fields = append(c.fields[:0], fs...)
+	c.listSize, c.gen, c.ok = listSize, d.gen, true
+	d.lastHit = i
+}
+
+// dropBlocks gives the memory of the kept blocks back to the factory's
+// budget (the connection has ended).
+func (d *hpackDecoder) dropBlocks() {
+	for i := range d.blocks {
+		c := &d.blocks[i]
+		if cap(c.block) > 0 {
+			d.sh.blockBytes -= cap(c.block) + cap(c.fields)*int(unsafe.Sizeof(HeaderField{}))
+		}
+		*c = cachedBlock{}
+	}
 }
 
 // decode decodes one header block, appending fields to dst. It keeps going

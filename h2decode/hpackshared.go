@@ -14,6 +14,9 @@ type hpackShared struct {
 	strs stringCache
 	// scratch is what decodeBlock decodes the fields of a block into.
 	scratch []HeaderField
+	// blockBytes is the memory of the blocks the decoders keep (see
+	// hpackDecoder.decodeBlock), at most maxCachedBlockBytes.
+	blockBytes int
 }
 
 // maxScratchFields bounds the scratch slice kept between blocks: a block of

@@ -1,0 +1,175 @@
+package h2decode
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+
+	"golang.org/x/net/http2/hpack"
+)
+
+// decodeBoth decodes block with decodeBlock on cached (which may serve it
+// from the blocks it keeps) and with decode on plain, and fails unless both
+// give the same fields, limit flag and error.
+func decodeBoth(t *testing.T, cached, plain *hpackDecoder, block []byte, maxList int) []HeaderField {
+	t.Helper()
+	got, gotOver, gotErr := cached.decodeBlock(block, maxList)
+	want, wantOver, wantErr := plain.decode(nil, block, maxList)
+	if len(want) == 0 {
+		want = nil
+	}
+	if len(got) == 0 {
+		got = nil
+	}
+	if !reflect.DeepEqual(got, want) || gotOver != wantOver || (gotErr == nil) != (wantErr == nil) {
+		t.Fatalf("block % x (list limit %d):\ndecodeBlock: %+v over=%v err=%v\ndecode:      %+v over=%v err=%v",
+			block, maxList, got, gotOver, gotErr, want, wantOver, wantErr)
+	}
+	return got
+}
+
+// A block seen again is served from the kept ones only while the table is
+// as it was: the same bytes read the new entry once an insertion moved the
+// indices, and a smaller list limit is still applied.
+func TestHPACKBlockCache(t *testing.T) {
+	var buf bytes.Buffer
+	enc := hpack.NewEncoder(&buf)
+	block := func(fs ...hpack.HeaderField) []byte {
+		buf.Reset()
+		for _, f := range fs {
+			enc.WriteField(f)
+		}
+		return bytes.Clone(buf.Bytes())
+	}
+	cached, plain := newHPACKDecoder(1, 0, true, 1<<20, nil), newHPACKDecoder(1, 0, true, 1<<20, nil)
+	first := block(hpack.HeaderField{Name: "x-a", Value: "1"}) // inserts x-a: 1
+	again := block(hpack.HeaderField{Name: "x-a", Value: "1"}) // indexed: 0xbe
+	if len(again) != 1 || again[0] != 0xbe {
+		t.Fatalf("the encoder wrote % x, want be", again)
+	}
+	decodeBoth(t, cached, plain, first, 1<<20)
+	decodeBoth(t, cached, plain, again, 1<<20)
+	if !cached.blocks[0].ok && !cached.blocks[1].ok {
+		t.Fatal("a block that left the table as it was is not kept")
+	}
+	hit := decodeBoth(t, cached, plain, again, 1<<20)
+	if &hit[0] != &cached.blocks[cached.lastHit].fields[0] {
+		t.Fatal("a block seen again was decoded again")
+	}
+	// Inserting x-b moves x-a to 63: the same byte 0xbe now reads x-b.
+	decodeBoth(t, cached, plain, block(hpack.HeaderField{Name: "x-b", Value: "2"}), 1<<20)
+	if fs := decodeBoth(t, cached, plain, []byte{0xbe}, 1<<20); fs[0].Name != "x-b" {
+		t.Fatalf("after an insertion 0xbe reads %+v, want x-b", fs[0])
+	}
+	// Kept with a limit it fits, seen again under a limit it does not fit.
+	long := block(hpack.HeaderField{Name: ":method", Value: "POST"}, hpack.HeaderField{Name: ":path", Value: "/"})
+	decodeBoth(t, cached, plain, long, 1<<20)
+	if _, over, _ := cached.decodeBlock(long, 40); !over {
+		t.Fatal("the list limit was not applied to a kept block")
+	}
+	// A size update changes the table, and a lost table starts anew.
+	decodeBoth(t, cached, plain, []byte{0x20}, 1<<20)
+	decodeBoth(t, cached, plain, []byte{0xbe}, 1<<20)
+	cached.lose()
+	plain.lose()
+	decodeBoth(t, cached, plain, []byte{0xbe}, 1<<20)
+}
+
+// The kept blocks of all the decoders of a factory stay within their
+// budget, and an ended connection's go back to it.
+func TestHPACKBlockCacheBudget(t *testing.T) {
+	sh := newHPACKShared()
+	block := []byte{0x82, 0x84, 0x86} // :method GET, :path /, :scheme http
+	other := []byte{0x83, 0x84, 0x86}
+	var ds []*hpackDecoder
+	per := 2 * (maxCachedBlock + maxCachedFields*64)
+	n := maxCachedBlockBytes/per + 10
+	for i := range n {
+		d := newHPACKDecoder(uint64(i), 0, true, 1<<20, sh)
+		d.decodeBlock(block, 1<<20)
+		d.decodeBlock(other, 1<<20)
+		ds = append(ds, d)
+		if sh.blockBytes > maxCachedBlockBytes {
+			t.Fatalf("%d decoders keep %d bytes of blocks, over the %d budget", i+1, sh.blockBytes, maxCachedBlockBytes)
+		}
+	}
+	if last := ds[len(ds)-1]; last.blocks[0].ok || last.blocks[1].ok {
+		t.Fatal("a decoder beyond the budget kept a block")
+	}
+	for _, d := range ds {
+		d.dropBlocks()
+	}
+	if sh.blockBytes != 0 {
+		t.Fatalf("%d bytes still counted after every connection ended", sh.blockBytes)
+	}
+	d := newHPACKDecoder(0, 0, true, 1<<20, sh)
+	d.decodeBlock(block, 1<<20)
+	if !d.blocks[0].ok && !d.blocks[1].ok {
+		t.Fatal("the budget given back is not used again")
+	}
+}
+
+// Like TestHPACKMatchesReference, with blocks sent again as peers do:
+// decodeBlock, which keeps blocks, reads every block as decode does.
+func TestHPACKBlockCacheRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var buf bytes.Buffer
+	enc := hpack.NewEncoder(&buf)
+	cached, plain := newHPACKDecoder(1, 0, true, 1<<20, nil), newHPACKDecoder(1, 0, true, 1<<20, nil)
+	names := []string{":path", ":authority", "content-type", "grpc-timeout", "x-a", "grpc-status"}
+	var sent [][]byte
+	for range 5000 {
+		if len(sent) > 0 && rng.IntN(2) == 0 {
+			decodeBoth(t, cached, plain, sent[rng.IntN(len(sent))], 1<<20)
+			continue
+		}
+		buf.Reset()
+		if rng.IntN(50) == 0 {
+			size := uint32(rng.IntN(5000))
+			enc.SetMaxDynamicTableSizeLimit(size)
+			enc.SetMaxDynamicTableSize(size)
+		}
+		for range 1 + rng.IntN(6) {
+			enc.WriteField(hpack.HeaderField{Name: names[rng.IntN(len(names))], Value: fmt.Sprint(rng.IntN(8))})
+		}
+		b := bytes.Clone(buf.Bytes())
+		sent = append(sent[max(0, len(sent)-3):], b)
+		decodeBoth(t, cached, plain, b, 1<<20)
+	}
+}
+
+// FuzzHPACKBlockCache decodes arbitrary blocks, some of them again, with a
+// decoder that keeps blocks and one that does not: the same fields.
+func FuzzHPACKBlockCache(f *testing.F) {
+	var buf bytes.Buffer
+	enc := hpack.NewEncoder(&buf)
+	enc.WriteField(hpack.HeaderField{Name: ":path", Value: "/helloworld.Greeter/SayHello"})
+	enc.WriteField(hpack.HeaderField{Name: "x-a", Value: "1"})
+	f.Add(append([]byte{0, byte(buf.Len())}, append(buf.Bytes(), 1, 0, 0, 1, 0xbe, 2, 0, 1, 0)...), false)
+	f.Add([]byte{0, 1, 0xbe, 1, 0, 0, 3, 0x40, 0x01, 'a', 1, 0}, false)
+	f.Fuzz(func(t *testing.T, script []byte, complete bool) {
+		cached := newHPACKDecoder(1, 0, complete, 1<<16, nil)
+		plain := newHPACKDecoder(1, 0, complete, 1<<16, nil)
+		var last [2][]byte
+		for len(script) >= 2 {
+			op, n := script[0], int(script[1])
+			script = script[2:]
+			limit := 1 << 16
+			if op&4 != 0 {
+				limit = 64
+			}
+			var b []byte
+			switch op % 4 {
+			case 1, 2:
+				b = last[op%2]
+			default:
+				b = script[:min(n, len(script))]
+				script = script[len(b):]
+				last[0], last[1] = b, last[0]
+			}
+			decodeBoth(t, cached, plain, b, limit)
+		}
+	})
+}
