@@ -387,7 +387,7 @@ func (a *Assembler) Headers(c *h2decode.Conn, ev *h2decode.HeadersEvent) {
 	switch {
 	case isRequest || (first && !s.sideKnown && s.headers[ev.Side.Other()] == 0 && c.ClientKnown && c.Client == ev.Side):
 		s.clientSide, s.sideKnown = ev.Side, true
-		call.RequestHeaders = a.keepFields(c, call, sharedRequest, ev.Fields)
+		call.RequestHeaders = a.keepFields(c, call, sharedRequest, ev)
 		if cs := a.conn(c); cs.firstRequest == 0 || ev.StreamID < cs.firstRequest {
 			cs.firstRequest = ev.StreamID
 		}
@@ -433,17 +433,17 @@ func (a *Assembler) Headers(c *h2decode.Conn, ev *h2decode.HeadersEvent) {
 		web := call.Protocol == ProtoGRPCWeb || call.Protocol == ProtoGRPCWebText
 		if (ev.EndStream && call.Protocol != ProtoHTTP) || (hasStatus && (ev.EndStream || web)) {
 			call.TrailersOnly = true
-			call.Trailers = a.keepFields(c, call, sharedTrailers, ev.Fields)
+			call.Trailers = a.keepFields(c, call, sharedTrailers, ev)
 			a.readTrailers(call, ev.Fields)
 		} else {
-			call.ResponseHeaders = a.keepFields(c, call, sharedResponse, ev.Fields)
+			call.ResponseHeaders = a.keepFields(c, call, sharedResponse, ev)
 			s.encoding[ev.Side] = sideEncoding(call, ev.Fields)
 		}
 	default:
 		// A later block from the same side: trailers (or, from the client,
 		// trailers that gRPC does not use).
 		if call.Trailers == nil {
-			call.Trailers = a.keepFields(c, call, sharedTrailers, ev.Fields)
+			call.Trailers = a.keepFields(c, call, sharedTrailers, ev)
 		} else {
 			// A new array: a list's capacity ends at its length.
 			call.Trailers = append(call.Trailers, ev.Fields...)
@@ -476,11 +476,12 @@ func sideEncoding(call *Call, fs []h2decode.HeaderField) string {
 // keepFields keeps a header block, which the decoder only lends for the
 // event, for a call: as the connection's shared list of its kind when the
 // block repeats it (or starts a new one), else in the call's own memory.
-func (a *Assembler) keepFields(c *h2decode.Conn, call *Call, kind uint8, fs []h2decode.HeaderField) []h2decode.HeaderField {
+func (a *Assembler) keepFields(c *h2decode.Conn, call *Call, kind uint8, ev *h2decode.HeadersEvent) []h2decode.HeaderField {
+	fs := ev.Fields
 	if len(fs) == 0 {
 		return nil
 	}
-	if l := a.conn(c).shared[bits.TrailingZeros8(kind)].keep(fs, &a.sharedBytes); l != nil {
+	if l := a.conn(c).shared[bits.TrailingZeros8(kind)].keep(fs, ev.Block, &a.sharedBytes); l != nil {
 		call.shared |= kind
 		return l
 	}
@@ -512,6 +513,9 @@ type sharedList struct {
 type sharedEntry struct {
 	fields []h2decode.HeaderField // cap == len, so appending copies
 	cost   int                    // bytes counted against Assembler.sharedBytes
+	// block is the HeadersEvent.Block that fields were last found equal
+	// to: the same block again is the same list, without comparing.
+	block uint64
 }
 
 // sharedPerKind is how many lists of a kind a connection keeps: enough for
@@ -524,12 +528,24 @@ const sharedPerKind = 4
 // sharedPerKind blocks in a row that repeated none, each goes to its call's
 // own (recycled) memory, and only every sixteenth makes a new list, to
 // notice when lists repeat again.
-func (l *sharedList) keep(fs []h2decode.HeaderField, budget *int) []h2decode.HeaderField {
+func (l *sharedList) keep(fs []h2decode.HeaderField, block uint64, budget *int) []h2decode.HeaderField {
 	if len(fs) > maxSharedFields {
 		return nil
 	}
+	if block != 0 {
+		for i := range l.entries {
+			if e := &l.entries[i]; e.block == block {
+				l.hits++
+				l.misses = 0
+				return e.fields
+			}
+		}
+	}
 	for i := range l.entries {
 		if e := &l.entries[i]; slices.Equal(e.fields, fs) {
+			if block != 0 {
+				e.block = block
+			}
 			l.hits++
 			l.misses = 0
 			return e.fields
@@ -560,7 +576,7 @@ func (l *sharedList) keep(fs []h2decode.HeaderField, budget *int) []h2decode.Hea
 	}
 	e := &l.entries[l.next]
 	*budget += cost - e.cost
-	e.fields, e.cost = slices.Clip(slices.Clone(fs)), cost
+	e.fields, e.cost, e.block = slices.Clip(slices.Clone(fs)), cost, block
 	l.next = (l.next + 1) % sharedPerKind
 	l.hits = 0
 	return e.fields

@@ -122,11 +122,11 @@ func TestHeaderListsBudget(t *testing.T) {
 	fs := fields(":status", "200", "content-type", "application/grpc")
 	var l sharedList
 	budget := maxSharedTotal - 10
-	if got := l.keep(fs, &budget); got != nil || budget != maxSharedTotal-10 {
+	if got := l.keep(fs, 0, &budget); got != nil || budget != maxSharedTotal-10 {
 		t.Fatalf("over the budget: kept %v, budget %d", got, budget)
 	}
 	budget = 0
-	if got := l.keep(fs, &budget); got == nil || budget <= 0 || budget != l.entries[0].cost {
+	if got := l.keep(fs, 0, &budget); got == nil || budget <= 0 || budget != l.entries[0].cost {
 		t.Fatalf("kept %v, budget %d", got, budget)
 	}
 	l.release(&budget)
@@ -193,5 +193,33 @@ func TestHeaderListsManyFieldsNotShared(t *testing.T) {
 		if req, _, _ := c.HeadersShared(); req || len(c.RequestHeaders) <= maxSharedFields {
 			t.Errorf("stream %d: %d request fields, shared %v", c.StreamID, len(c.RequestHeaders), req)
 		}
+	}
+}
+
+// A header block that the decoder names (HeadersEvent.Block) finds its list
+// by that name the next time; a block of another name is compared field by
+// field, and a different list is not taken for it.
+func TestSharedListByBlock(t *testing.T) {
+	var l sharedList
+	budget := 0
+	a := fields(":method", "POST", ":path", "/a.S/M")
+	b := fields(":method", "POST", ":path", "/a.S/N")
+	first := l.keep(a, 5, &budget)
+	if first == nil {
+		t.Fatal("list not shared")
+	}
+	if got := l.keep(b, 6, &budget); got == nil || unsafe.SliceData(got) == unsafe.SliceData(first) || got[1].Value != "/a.S/N" {
+		t.Fatalf("block 6 got %v", got)
+	}
+	if got := l.keep(a, 5, &budget); unsafe.SliceData(got) != unsafe.SliceData(first) {
+		t.Fatal("block 5 seen again did not find its list")
+	}
+	// The same fields under a new name (the decoder kept the block again):
+	// found by comparing, and known by the new name from then on.
+	if got := l.keep(a, 9, &budget); unsafe.SliceData(got) != unsafe.SliceData(first) {
+		t.Fatal("equal fields under a new block name not shared")
+	}
+	if l.entries[0].block != 9 {
+		t.Fatalf("entry known as block %d, want 9", l.entries[0].block)
 	}
 }

@@ -53,6 +53,11 @@ type HeadersEvent struct {
 	// Upgrade marks the HTTP/1.1 request that an h2c Upgrade turned into
 	// stream 1.
 	Upgrade bool
+	// Block, when not 0, names the decoding of a header block that the
+	// peer may send again: a later event of the same connection with the
+	// same Block has the same Fields (the same bytes, read with the table
+	// as it was), so a handler that kept them need not compare them.
+	Block uint64
 }
 
 // DataEvent is a piece of a stream's DATA payload (padding removed).
@@ -984,7 +989,7 @@ func (d *dirState) endBlockFrom(block []byte) {
 	hev := &d.c.f.hev
 	*hev = HeadersEvent{
 		Side: d.side, StreamID: d.blockStream, Fields: fields, EndStream: d.blockEnd,
-		Time: d.blockTime, Err: err, Truncated: truncated,
+		Time: d.blockTime, Err: err, Truncated: truncated, Block: d.hp.block,
 	}
 	d.c.f.h.Headers(d.c, hev)
 	*hev = HeadersEvent{}

@@ -133,6 +133,9 @@ type hpackDecoder struct {
 	// their fields (see decodeBlock); lastHit is the one served last.
 	blocks  [2]cachedBlock
 	lastHit uint8
+	// block is the id of the kept block the last decodeBlock returned the
+	// fields of (HeadersEvent.Block), 0 if it kept none.
+	block uint64
 }
 
 // cachedBlock is a header block and the fields it decoded to at table
@@ -142,6 +145,7 @@ type cachedBlock struct {
 	fields   []HeaderField
 	listSize int // the fields' size as MaxHeaderListSize counts it
 	gen      uint64
+	id       uint64 // unique in the factory (hpackShared.blockIDs)
 	ok       bool
 }
 
@@ -286,10 +290,11 @@ func (d *hpackDecoder) decodeBlock(b []byte, maxListSize int) ([]HeaderField, bo
 	for i := range d.blocks {
 		c := &d.blocks[i]
 		if c.ok && c.gen == d.gen && c.listSize <= maxListSize && string(c.block) == string(b) {
-			d.lastHit = uint8(i)
+			d.lastHit, d.block = uint8(i), c.id
 			return c.fields, false, nil
 		}
 	}
+	d.block = 0
 	sh := d.sh
 	gen := d.gen
 	fs, overLimit, err := d.decode(sh.scratch[:0], b, maxListSize)
@@ -329,8 +334,9 @@ func (d *hpackDecoder) keepBlock(b []byte, fs []HeaderField) {
 	}
 	c.block = append(c.block[:0], b...)
 	c.fields = append(c.fields[:0], fs...)
-	c.listSize, c.gen, c.ok = listSize, d.gen, true
-	d.lastHit = i
+	d.sh.blockIDs++
+	c.listSize, c.gen, c.id, c.ok = listSize, d.gen, d.sh.blockIDs, true
+	d.lastHit, d.block = i, c.id
 }
 
 // dropBlocks gives the memory of the kept blocks back to the factory's

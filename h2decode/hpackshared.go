@@ -17,6 +17,8 @@ type hpackShared struct {
 	// blockBytes is the memory of the blocks the decoders keep (see
 	// hpackDecoder.decodeBlock), at most maxCachedBlockBytes.
 	blockBytes int
+	// blockIDs numbers the blocks kept (cachedBlock.id).
+	blockIDs uint64
 }
 
 // maxScratchFields bounds the scratch slice kept between blocks: a block of
