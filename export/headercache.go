@@ -34,6 +34,39 @@ type encodeCache struct {
 	endpoints [endpointSlots]endpointSlot
 	sec       int64 // Unix seconds of secText; secText[0] == 0 before the first
 	secText   [21]byte
+	strs      [stringSlots]stringSlot
+}
+
+// stringSlots is how many strings of a call's own fields (transport,
+// protocol, method, state) are remembered with their JSON, by address.
+const (
+	stringSlotBits = 5
+	stringSlots    = 1 << stringSlotBits
+)
+
+type stringSlot struct {
+	s    string // kept, so that no other string can take its address
+	json []byte
+}
+
+// appendString is the package's appendString, remembered for the strings
+// calls repeat: their method is the same string as the last call's (HPACK
+// hands back its table entry's or an interned literal), their state and
+// protocol are constants. A string found at the same address with the same
+// length is the same string, so its JSON is copied without a look at it.
+func (ec *encodeCache) appendString(b []byte, s string) []byte {
+	if ec == nil || len(s) == 0 || len(s) > 256 {
+		return appendString(b, s)
+	}
+	p := unsafe.StringData(s)
+	slot := &ec.strs[(uint64(uintptr(unsafe.Pointer(p)))*0x9e3779b97f4a7c15)>>(64-stringSlotBits)]
+	if unsafe.StringData(slot.s) == p && len(slot.s) == len(s) {
+		return append(b, slot.json...)
+	}
+	start := len(b)
+	b = appendString(b, s)
+	slot.s, slot.json = s, append(slot.json[:0], b[start:]...)
+	return b
 }
 
 // endpointSlots is how many connections' endpoints are remembered, by

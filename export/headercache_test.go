@@ -1,12 +1,14 @@
 package export
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/grpcsniff/grpcsniff/grpcframe"
 	"github.com/grpcsniff/grpcsniff/h2decode"
@@ -110,5 +112,30 @@ func TestEncodeCacheEndpoints(t *testing.T) {
 				t.Fatalf("call %d after %s: got %s, want %s", i, prefix, got, want)
 			}
 		}
+	}
+}
+
+// Strings remembered by address write what appendString writes: the same
+// string again, a prefix of it (same address, shorter), an equal one
+// elsewhere, another of the same length, one that needs escaping, and more
+// strings than slots.
+func TestEncodeCacheStrings(t *testing.T) {
+	method := "/grpc.testing.TestService/UnaryCall"
+	other := "/grpc.testing.TestService/EmptyCall" // same length
+	copied := string([]byte(method))
+	quoted := "a \"quoted\"\n\u2028 name"
+	ss := []string{method, method, method[:12], other, copied, quoted, method, "", quoted}
+	for i := range 3 * stringSlots {
+		ss = append(ss, fmt.Sprintf("/s%d/M", i), method)
+	}
+	var ec encodeCache
+	for i, s := range ss {
+		got := string(ec.appendString([]byte(`{"k":`), s))
+		if want := string(appendString([]byte(`{"k":`), s)); got != want {
+			t.Fatalf("string %d (%q): got %s, want %s", i, s, got, want)
+		}
+	}
+	if hit := &ec.strs[(uint64(uintptr(unsafe.Pointer(unsafe.StringData(method))))*0x9e3779b97f4a7c15)>>(64-stringSlotBits)]; hit.s != method {
+		t.Fatalf("the method is not remembered: slot holds %q", hit.s)
 	}
 }

@@ -128,9 +128,9 @@ func appendCall(b []byte, c *grpcframe.Call, opt Options, ec *encodeCache) []byt
 		b = append(b, "true"...)
 	}
 	b = appendKey(b, "transport")
-	b = appendString(b, c.Transport)
+	b = ec.appendString(b, c.Transport)
 	b = appendKey(b, "protocol")
-	b = appendString(b, c.Proto())
+	b = ec.appendString(b, c.Proto())
 	if c.TLS != nil {
 		// Rare and small: encoding/json is fine here.
 		if js, err := json.Marshal(c.TLS); err == nil {
@@ -144,7 +144,7 @@ func appendCall(b []byte, c *grpcframe.Call, opt Options, ec *encodeCache) []byt
 	if c.MethodUnknown {
 		b = append(b, "null"...)
 	} else {
-		b = appendString(b, c.Method)
+		b = ec.appendString(b, c.Method)
 	}
 	if c.MethodInferred != "" {
 		b = appendKey(b, "method_inferred")
@@ -188,7 +188,7 @@ func appendCall(b []byte, c *grpcframe.Call, opt Options, ec *encodeCache) []byt
 		b = append(b, '}')
 	}
 	b = appendKey(b, "state")
-	b = appendString(b, c.State.String())
+	b = ec.appendString(b, c.State.String())
 	if c.State == grpcframe.StateReset {
 		b = appendKey(b, "reset_code")
 		b = appendString(b, c.ResetCode.String())
