@@ -100,6 +100,8 @@ type Assembler struct {
 	stats  Stats
 	// sharedBytes is what the connections' shared header lists hold.
 	sharedBytes int
+	// facts is factsOf's scratch for blocks the decoder did not name.
+	facts blockFacts
 }
 
 // Stats counts what the assembler saw.
@@ -192,6 +194,99 @@ type connState struct {
 	// shared holds the last request headers, response headers and
 	// trailers, for the calls that repeat them (see sharedList).
 	shared [3]sharedList
+	// facts holds what the last blocks the decoder named said (blockFacts).
+	facts [factSlots]blockFacts
+}
+
+// blockFacts is what Headers reads of a header block's fields, besides what
+// readRequestHeaders and readTrailers read: whether it has request
+// pseudo-headers (hasRequestPseudo), and the first field of each name
+// below whose name and value are known (as Header finds it). They are read
+// in one pass over the fields, and kept for a block the decoder named
+// (HeadersEvent.Block), which has the same fields each time it comes.
+type blockFacts struct {
+	block           uint64
+	requestPseudo   bool
+	seen            uint8 // factCT, …: which of the fields below the block has
+	contentType     string
+	status          string // :status
+	grpcEncoding    string
+	contentEncoding string
+}
+
+// Bits of blockFacts.seen.
+const (
+	factCT uint8 = 1 << iota
+	factStatus
+	factGRPCStatus
+	factGRPCEncoding
+	factContentEncoding
+)
+
+// factSlots is how many blocks' facts a connection keeps, by block id: a
+// client's requests to a method or two, a server's response headers and
+// trailers.
+const factSlots = 4
+
+func readFacts(f *blockFacts, fs []h2decode.HeaderField) {
+	*f = blockFacts{}
+	for i := range fs {
+		h := &fs[i]
+		if h.NameUnknown {
+			continue
+		}
+		if h.Name == ":method" || h.Name == ":path" {
+			f.requestPseudo = true
+			continue
+		}
+		if h.ValueUnknown {
+			continue
+		}
+		var bit uint8
+		switch h.Name {
+		case "content-type":
+			bit = factCT
+		case ":status":
+			bit = factStatus
+		case "grpc-status":
+			bit = factGRPCStatus
+		case "grpc-encoding":
+			bit = factGRPCEncoding
+		case "content-encoding":
+			bit = factContentEncoding
+		default:
+			continue
+		}
+		if f.seen&bit != 0 {
+			continue // Header finds the first
+		}
+		f.seen |= bit
+		switch bit {
+		case factCT:
+			f.contentType = h.Value
+		case factStatus:
+			f.status = h.Value
+		case factGRPCEncoding:
+			f.grpcEncoding = h.Value
+		case factContentEncoding:
+			f.contentEncoding = h.Value
+		}
+	}
+}
+
+// factsOf returns the facts of ev's block: those kept for it when the
+// decoder named it, else read into the assembler's scratch.
+func (a *Assembler) factsOf(c *h2decode.Conn, ev *h2decode.HeadersEvent) *blockFacts {
+	if ev.Block == 0 {
+		readFacts(&a.facts, ev.Fields)
+		return &a.facts
+	}
+	f := &a.conn(c).facts[ev.Block%factSlots]
+	if f.block != ev.Block {
+		readFacts(f, ev.Fields)
+		f.block = ev.Block
+	}
+	return f
 }
 
 // startMissing marks a call whose request headers were not captured. Stream
@@ -357,22 +452,21 @@ func (a *Assembler) Headers(c *h2decode.Conn, ev *h2decode.HeadersEvent) {
 	}
 	s.lastSeen = ev.Time
 	call := s.call
+	facts := a.factsOf(c, ev)
 	first := s.headers[ev.Side] == 0
-	isRequest := first && hasRequestPseudo(ev.Fields)
+	isRequest := first && facts.requestPseudo
 	if s.held && !isRequest {
 		a.order(s)
 	}
-	if first && !isRequest && !ev.EndStream && isInterim(ev.Fields) {
+	if first && !isRequest && !ev.EndStream && facts.interim() {
 		// 100 Continue, 103 Early Hints: the final response follows.
 		return
 	}
 	if s.headers[ev.Side] < math.MaxUint32 {
 		s.headers[ev.Side]++
 	}
-	if first {
-		if ct, ok := Header(ev.Fields, "content-type"); ok {
-			s.ctype[ev.Side], s.ctypeKnown[ev.Side] = ct, true
-		}
+	if first && facts.seen&factCT != 0 {
+		s.ctype[ev.Side], s.ctypeKnown[ev.Side] = facts.contentType, true
 	}
 	if ev.Err != nil {
 		call.note(fmt.Sprintf("header block partly undecodable: %v", ev.Err))
@@ -403,7 +497,7 @@ func (a *Assembler) Headers(c *h2decode.Conn, ev *h2decode.HeadersEvent) {
 				a.order(s)
 			}
 		}
-		s.encoding[ev.Side] = sideEncoding(call, ev.Fields)
+		s.encoding[ev.Side] = facts.encoding(call)
 		// Only a browser sends CORS preflights, and a browser cannot make
 		// a native gRPC call (it has no access to HTTP/2 trailers): those
 		// calls, nearly all of a capture, skip the pairing.
@@ -419,14 +513,14 @@ func (a *Assembler) Headers(c *h2decode.Conn, ev *h2decode.HeadersEvent) {
 		if call.FirstResponse.IsZero() {
 			call.FirstResponse = ev.Time
 		}
-		if st, ok := Header(ev.Fields, ":status"); ok {
-			call.HTTPStatus, _ = strconv.Atoi(st)
+		if facts.seen&factStatus != 0 {
+			call.HTTPStatus, _ = strconv.Atoi(facts.status)
 		}
 		if call.RequestHeaders == nil && s.ctypeKnown[ev.Side] {
 			// The request was not captured: the response says what it was.
 			call.setProtocol(protocolOf(s.ctype[ev.Side]))
 		}
-		_, hasStatus := Header(ev.Fields, "grpc-status")
+		hasStatus := facts.seen&factGRPCStatus != 0
 		// Trailers-Only: one header block holding the status. Over HTTP/1.1
 		// (gRPC-Web) it cannot end the stream by itself: an empty body
 		// follows it.
@@ -437,7 +531,7 @@ func (a *Assembler) Headers(c *h2decode.Conn, ev *h2decode.HeadersEvent) {
 			a.readTrailers(call, ev.Fields)
 		} else {
 			call.ResponseHeaders = a.keepFields(c, call, sharedResponse, ev)
-			s.encoding[ev.Side] = sideEncoding(call, ev.Fields)
+			s.encoding[ev.Side] = facts.encoding(call)
 		}
 	default:
 		// A later block from the same side: trailers (or, from the client,
@@ -456,21 +550,19 @@ func (a *Assembler) Headers(c *h2decode.Conn, ev *h2decode.HeadersEvent) {
 	}
 }
 
-// isInterim reports a 1xx response other than 101.
-func isInterim(fs []h2decode.HeaderField) bool {
-	st, ok := Header(fs, ":status")
-	return ok && len(st) == 3 && st[0] == '1' && st != "101"
+// interim reports a 1xx response other than 101.
+func (f *blockFacts) interim() bool {
+	st := f.status
+	return f.seen&factStatus != 0 && len(st) == 3 && st[0] == '1' && st != "101"
 }
 
-// sideEncoding is the compression of a side's messages: grpc-encoding for
-// gRPC, content-encoding for an HTTP body.
-func sideEncoding(call *Call, fs []h2decode.HeaderField) string {
+// encoding is the compression of the messages of the side that sent the
+// block: grpc-encoding for gRPC, content-encoding for an HTTP body.
+func (f *blockFacts) encoding(call *Call) string {
 	if call.Protocol == ProtoHTTP {
-		e, _ := Header(fs, "content-encoding")
-		return strings.ToLower(strings.TrimSpace(e))
+		return strings.ToLower(strings.TrimSpace(f.contentEncoding))
 	}
-	e, _ := Header(fs, "grpc-encoding")
-	return e
+	return f.grpcEncoding
 }
 
 // keepFields keeps a header block, which the decoder only lends for the
@@ -622,15 +714,6 @@ func (c *Call) keepFields(fs []h2decode.HeaderField) []h2decode.HeaderField {
 func (c *Call) setProtocol(p string) {
 	c.Protocol = p
 	c.GRPC = p != ProtoHTTP
-}
-
-func hasRequestPseudo(fs []h2decode.HeaderField) bool {
-	for i := range fs {
-		if !fs[i].NameUnknown && (fs[i].Name == ":method" || fs[i].Name == ":path") {
-			return true
-		}
-	}
-	return false
 }
 
 func (a *Assembler) readRequestHeaders(call *Call, fs []h2decode.HeaderField) {
