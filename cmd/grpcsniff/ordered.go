@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"io"
 	"runtime"
 
@@ -15,12 +14,16 @@ type orderedWriter struct {
 	// newEncoder gives each encoding goroutine its encoder, which may keep
 	// state (export.Encoder remembers header lists).
 	newEncoder func() func(dst []byte, c *grpcframe.Call) []byte
-	w          *bufio.Writer
-	batch      []*grpcframe.Call
-	jobs       chan *encodeJob // to the encoders
-	order      chan *encodeJob // to the writer, in the calls' order
-	done       chan struct{}   // the writer has finished
-	err        error           // the first write error (the writer's, read after done)
+	// w gets each batch's lines in one Write: a batch is tens or hundreds
+	// of kilobytes already, and a buffer in between copied most of the
+	// output once more (a Write that does not fit what the buffer has
+	// left is copied in part, flushed, and the rest copied).
+	w     io.Writer
+	batch []*grpcframe.Call
+	jobs  chan *encodeJob // to the encoders
+	order chan *encodeJob // to the writer, in the calls' order
+	done  chan struct{}   // the writer has finished
+	err   error           // the first write error (the writer's, read after done)
 	// drained is signalled by the writer after each job when asked.
 	drained chan struct{}
 	free    chan *encodeJob // written jobs, their buffers to reuse
@@ -45,7 +48,7 @@ const maxReusedOutput = 4 << 20
 // to read it.
 func newOrderedWriter(w io.Writer, newEncoder func() func(dst []byte, c *grpcframe.Call) []byte) *orderedWriter {
 	n := runtime.GOMAXPROCS(0)
-	o := &orderedWriter{newEncoder: newEncoder, w: bufio.NewWriterSize(w, 256<<10),
+	o := &orderedWriter{newEncoder: newEncoder, w: w,
 		jobs: make(chan *encodeJob, 2*n), order: make(chan *encodeJob, 2*n+2),
 		done: make(chan struct{}), drained: make(chan struct{}), free: make(chan *encodeJob, 4*n+4)}
 	for range n {
@@ -86,9 +89,6 @@ func (o *orderedWriter) writer() {
 			default:
 			}
 		}
-	}
-	if o.err == nil {
-		o.err = o.w.Flush()
 	}
 }
 
