@@ -35,6 +35,17 @@ type encodeCache struct {
 	sec       int64 // Unix seconds of secText; secText[0] == 0 before the first
 	secText   [21]byte
 	strs      [stringSlots]stringSlot
+	// times are the last two times written, with their JSON: a unary
+	// call's request message comes with its start, and its response,
+	// first response and end are often one packet's time.
+	times    [2]timeSlot
+	nextTime uint8
+}
+
+type timeSlot struct {
+	t    time.Time
+	json [32]byte
+	n    uint8
 }
 
 // stringSlots is how many strings of a call's own fields (transport,
@@ -114,6 +125,13 @@ func (ec *encodeCache) appendTime(b []byte, t time.Time) []byte {
 	if ec == nil || t.IsZero() {
 		return appendTime(b, t)
 	}
+	// The same representation is the same instant in the same location
+	// (another representation of it only misses).
+	for i := range ec.times {
+		if ts := &ec.times[i]; ts.n > 0 && ts.t == t {
+			return append(b, ts.json[:ts.n]...)
+		}
+	}
 	if sec := t.Unix(); ec.secText[0] == 0 || sec != ec.sec {
 		// appendSecond writes its 21 bytes into secText's room.
 		if _, ok := appendSecond(ec.secText[:0], sec); !ok {
@@ -121,9 +139,14 @@ func (ec *encodeCache) appendTime(b []byte, t time.Time) []byte {
 		}
 		ec.sec = sec
 	}
+	start := len(b)
 	b = append(b, ec.secText[:]...)
 	b = appendNanos(b, t.Nanosecond())
-	return append(b, 'Z', '"')
+	b = append(b, 'Z', '"')
+	ts := &ec.times[ec.nextTime]
+	ts.t, ts.n = t, uint8(copy(ts.json[:], b[start:]))
+	ec.nextTime ^= 1
+	return b
 }
 
 // Most calls repeat the header lists of calls before them, field for field:

@@ -84,11 +84,22 @@ func TestEncodeCacheTimes(t *testing.T) {
 		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 1, time.UTC),
 		time.Date(-1, 6, 1, 0, 0, 0, 5, time.UTC), time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC), {}}
 	var ec encodeCache
+	var recent []time.Time
+	zone := time.FixedZone("X", 3600)
 	for range 20000 {
 		tm := base[r.IntN(len(base))]
 		if !tm.IsZero() {
 			tm = tm.Add(time.Duration(r.Int64N(3e9)) - 1e9)
 		}
+		// Times written again (the last two are remembered), also as
+		// another location's representation of the same instant.
+		if len(recent) > 0 && r.IntN(2) == 0 {
+			tm = recent[r.IntN(len(recent))]
+			if r.IntN(4) == 0 {
+				tm = tm.In(zone)
+			}
+		}
+		recent = append(recent[max(0, len(recent)-2):], tm)
 		if got, want := string(ec.appendTime([]byte("x"), tm)), "x"+string(appendTime(nil, tm)); got != want {
 			t.Fatalf("%v: got %s, want %s", tm, got, want)
 		}
