@@ -319,14 +319,17 @@ func (d *hpackDecoder) keepBlock(b []byte, fs []HeaderField) {
 	i := d.lastHit ^ 1
 	c := &d.blocks[i]
 	if cap(c.block) < len(b) || cap(c.fields) < len(fs) {
-		// Room for the largest block kept here, allocated once.
-		grow := maxCachedBlock - cap(c.block) + (maxCachedFields-cap(c.fields))*int(unsafe.Sizeof(HeaderField{}))
+		// Room for this block, or for the larger one kept here before: a
+		// slot grows to what its connection sends, so that the budget
+		// serves as many connections as it can.
+		nb, nf := max(cap(c.block), (len(b)+63)&^63), max(cap(c.fields), len(fs))
+		grow := nb - cap(c.block) + (nf-cap(c.fields))*int(unsafe.Sizeof(HeaderField{}))
 		if d.sh.blockBytes+grow > maxCachedBlockBytes {
 			return
 		}
 		d.sh.blockBytes += grow
-		c.block = make([]byte, 0, maxCachedBlock)
-		c.fields = make([]HeaderField, 0, maxCachedFields)
+		c.block = make([]byte, 0, nb)
+		c.fields = make([]HeaderField, 0, nf)
 	}
 	listSize := 0
 	for j := range fs {

@@ -84,7 +84,14 @@ func TestHPACKBlockCacheBudget(t *testing.T) {
 	block := []byte{0x82, 0x84, 0x86} // :method GET, :path /, :scheme http
 	other := []byte{0x83, 0x84, 0x86}
 	var ds []*hpackDecoder
-	per := 2 * (maxCachedBlock + maxCachedFields*64)
+	// What one decoder keeps of these two blocks: slots sized to them.
+	probe := newHPACKDecoder(0, 0, true, 1<<20, newHPACKShared())
+	probe.decodeBlock(block, 1<<20)
+	probe.decodeBlock(other, 1<<20)
+	per := probe.sh.blockBytes
+	if per == 0 || per > 2*(64+3*64) {
+		t.Fatalf("two blocks of 3 bytes and 3 fields take %d bytes", per)
+	}
 	n := maxCachedBlockBytes/per + 10
 	for i := range n {
 		d := newHPACKDecoder(uint64(i), 0, true, 1<<20, sh)
@@ -97,6 +104,15 @@ func TestHPACKBlockCacheBudget(t *testing.T) {
 	}
 	if last := ds[len(ds)-1]; last.blocks[0].ok || last.blocks[1].ok {
 		t.Fatal("a decoder beyond the budget kept a block")
+	}
+	// A larger block (a literal without indexing changes no table) grows
+	// a slot, within the budget given back by an ended connection.
+	ds[1].dropBlocks()
+	large := append([]byte{0x00, 3, 'x', '-', 'a', 100}, bytes.Repeat([]byte{'v'}, 100)...)
+	before := sh.blockBytes
+	ds[0].decodeBlock(large, 1<<20)
+	if c := ds[0].blocks[ds[0].lastHit]; !c.ok || len(c.block) != len(large) || sh.blockBytes <= before || sh.blockBytes > maxCachedBlockBytes {
+		t.Fatalf("the larger block is not kept in a grown slot (%d -> %d bytes counted)", before, sh.blockBytes)
 	}
 	for _, d := range ds {
 		d.dropBlocks()
