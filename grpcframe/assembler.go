@@ -67,7 +67,9 @@ type Options struct {
 	// every method). Each is handed to Tally as it finishes, in the
 	// assembler's goroutine, and never to the sink. A consumer whose result
 	// does not depend on the order of the calls (a summary) then reads
-	// each call on the core that built it, and can recycle it there.
+	// each call on the core that built it, and can recycle it there: after
+	// the assembler's next Tick (or Close), before which it may still look
+	// at the call's memory.
 	Tally       func(c *Call)
 	TallyMethod func(method string) bool
 }

@@ -439,10 +439,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			tally = func() func(*grpcframe.Call) {
 				st := export.NewStats()
 				tallies = append(tallies, st)
-				return func(c *grpcframe.Call) {
-					st.Call(c)
-					grpcframe.Recycle(c)
-				}
+				return st.Call // the worker recycles the call
 			}
 		}
 		if o.filter == "" {

@@ -205,6 +205,9 @@ type shardWorker struct {
 	calls *grpcframe.Assembler
 	tls   *tlsdecrypt.Factory
 	keys  *tlsdecrypt.KeyLog
+	// tallied are the calls counted during the stretch (shardHooks.tally),
+	// recycled at its end.
+	tallied []*grpcframe.Call
 }
 
 // shardHooks tune decodeSharded.
@@ -231,7 +234,11 @@ type shardHooks struct {
 	// flush runs (where the sinks run) after each stretch's calls.
 	flush func()
 	// tally, when set, is called once per worker for that worker's
-	// grpcframe.Options.Tally; tallyMethod is its TallyMethod.
+	// grpcframe.Options.Tally; tallyMethod is its TallyMethod. The worker
+	// recycles the calls tallied once the stretch they finished in is
+	// done: until its Tick, the assembler may still look at their memory
+	// (a reset call's entry), which another worker may otherwise have
+	// taken for a call of its own.
 	tally       func() func(*grpcframe.Call)
 	tallyMethod func(string) bool
 }
@@ -249,7 +256,12 @@ func newShardWorker(l limits, h shardHooks) *shardWorker {
 	}
 	opts := grpcframe.Options{MaxMessageSize: l.maxMessage, MaxOpenStreams: l.maxStreams, EmitOnFinish: h.live, KeepPayload: l.keepPayload}
 	if h.tally != nil {
-		opts.Tally, opts.TallyMethod = h.tally(), h.tallyMethod
+		count := h.tally()
+		opts.Tally = func(c *grpcframe.Call) {
+			count(c)
+			w.tallied = append(w.tallied, c)
+		}
+		opts.TallyMethod = h.tallyMethod
 	}
 	if onMessage := h.onMessage; onMessage != nil {
 		opts.OnMessage = func(c *grpcframe.Call, request bool, index int, m *grpcframe.Message) {
@@ -306,6 +318,11 @@ func (w *shardWorker) run(in <-chan shardBatch, out chan<- []grpcframe.Op, r *sh
 		if b.last {
 			w.calls.Close()
 		}
+		for i, c := range w.tallied {
+			grpcframe.Recycle(c)
+			w.tallied[i] = nil
+		}
+		w.tallied = w.tallied[:0]
 		for _, blk := range b.blocks {
 			select {
 			case r.free <- blk[:0]:
