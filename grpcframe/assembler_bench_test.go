@@ -141,40 +141,34 @@ func (r *h2Recording) replay(a *Assembler) {
 // recorded HTTP/2 events (header blocks already decoded); MB/s is of DATA
 // payload.
 func BenchmarkAssemblerReplay(b *testing.B) {
-	for name, path := range benchCaptures() {
-		b.Run(name, func(b *testing.B) {
-			rec := recordH2(b, path)
-			calls := 0
-			sink := SinkFunc(func(*Call) { calls++ })
-			rec.replay(NewAssembler(sink, Options{}))
-			if calls == 0 {
-				b.Fatal("no calls")
-			}
-			perOp := calls
-			b.SetBytes(rec.bytes)
-			b.ReportAllocs()
-			for b.Loop() {
-				rec.replay(NewAssembler(sink, Options{}))
-			}
-			b.ReportMetric(float64(perOp), "calls/op")
-		})
-	}
+	benchReplay(b, false, func(func(*Call)) Options { return Options{} })
 }
 
 // BenchmarkAssemblerReplayRecycled is BenchmarkAssemblerReplay as --stats
 // runs it: no message bytes kept, every call counted and recycled as it
 // finishes (Options.Tally), so that calls are built in reused memory.
 func BenchmarkAssemblerReplayRecycled(b *testing.B) {
+	benchReplay(b, true, func(count func(*Call)) Options {
+		return Options{KeepPayload: func(*Call) bool { return false }, Tally: count}
+	})
+}
+
+// benchReplay replays each capture's events into assemblers with the
+// options opts gives, counting (and, with recycle, recycling) the calls
+// handed on or tallied.
+func benchReplay(b *testing.B, recycle bool, opts func(count func(*Call)) Options) {
 	for name, path := range benchCaptures() {
 		b.Run(name, func(b *testing.B) {
 			rec := recordH2(b, path)
 			calls := 0
 			count := func(c *Call) {
 				calls++
-				Recycle(c)
+				if recycle {
+					Recycle(c)
+				}
 			}
-			opts := Options{KeepPayload: func(*Call) bool { return false }, Tally: count}
-			rec.replay(NewAssembler(SinkFunc(count), opts))
+			o := opts(count)
+			rec.replay(NewAssembler(SinkFunc(count), o))
 			if calls == 0 {
 				b.Fatal("no calls")
 			}
@@ -182,7 +176,7 @@ func BenchmarkAssemblerReplayRecycled(b *testing.B) {
 			b.SetBytes(rec.bytes)
 			b.ReportAllocs()
 			for b.Loop() {
-				rec.replay(NewAssembler(SinkFunc(count), opts))
+				rec.replay(NewAssembler(SinkFunc(count), o))
 			}
 			b.ReportMetric(float64(perOp), "calls/op")
 		})
