@@ -202,8 +202,9 @@ type connState struct {
 
 // blockFacts is what Headers reads of a header block's fields, besides what
 // readRequestHeaders and readTrailers read: whether it has request
-// pseudo-headers (hasRequestPseudo), and the first field of each name
-// below whose name and value are known (as Header finds it). They are read
+// pseudo-headers (a :method or :path whose name is known), and the first
+// field of each name below whose name and value are known (as Header finds
+// it). They are read
 // in one pass over the fields, and kept for a block the decoder named
 // (HeadersEvent.Block), which has the same fields each time it comes.
 type blockFacts struct {
@@ -230,6 +231,7 @@ const (
 // trailers.
 const factSlots = 4
 
+// readFacts reads the facts of the block whose fields are fs into f.
 func readFacts(f *blockFacts, fs []h2decode.HeaderField) {
 	*f = blockFacts{}
 	for i := range fs {
