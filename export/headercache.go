@@ -12,7 +12,8 @@ import (
 
 // Encoder writes calls as AppendCall does, remembering what repeats from
 // call to call (see encodeCache): the JSON of header lists, of connections'
-// endpoints, of the current second. It is for one goroutine writing many
+// endpoints, of methods and other strings, of the current second and the
+// last times. It is for one goroutine writing many
 // calls; the zero value is ready to use, with the zero Options.
 type Encoder struct {
 	Options Options
@@ -26,9 +27,10 @@ func (e *Encoder) AppendCall(b []byte, c *grpcframe.Call) []byte {
 }
 
 // encodeCache is what an Encoder remembers of the calls it wrote: their
-// header lists, their connections' endpoints, and the text of the last
-// second a time fell in (a call has four or more times, mostly in the same
-// second as the last call's). A nil cache writes everything each time.
+// header lists, their connections' endpoints, their methods, states and
+// protocols, the text of the last second a time fell in (a call has four or
+// more times, mostly in the same second as the last call's) and the last
+// two times. A nil cache writes everything each time.
 type encodeCache struct {
 	headers   headerCache
 	endpoints [endpointSlots]endpointSlot
