@@ -162,6 +162,9 @@ type factory struct {
 	// before it is read, as frames and headersFrame do when it does not
 	// all come in one piece: tests set it to check reading them in place.
 	copyFrames bool
+	// keepNoBlocks makes the HPACK decoders keep no header blocks (see
+	// hpackDecoder.decodeBlock): tests set it to check the blocks kept.
+	keepNoBlocks bool
 }
 
 // NewFactory returns a capture.HandlerFactory that follows every TCP
@@ -510,6 +513,7 @@ func (d *dirState) hpack() *hpackDecoder {
 		f := d.c.f
 		if f.hpack == nil {
 			f.hpack = newHPACKShared()
+			f.hpack.keepNoBlocks = f.keepNoBlocks
 		}
 		d.hp = newHPACKDecoder(d.c.Info.ID, d.side, d.hpLazy&hpComplete != 0, f.opts.MaxTableSize, f.hpack)
 		d.hp.settingsMax, d.hp.settingsKnown = d.hpSettingsMax, d.hpLazy&hpSettingsKnown != 0

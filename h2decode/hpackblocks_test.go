@@ -5,8 +5,13 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/grpcsniff/grpcsniff/capture"
+	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
 )
 
@@ -186,6 +191,67 @@ func FuzzHPACKBlockCache(f *testing.F) {
 				last[0], last[1] = b, last[0]
 			}
 			decodeBoth(t, cached, plain, b, limit)
+		}
+	})
+}
+
+// blockRecorder records every event with all of its fields (Block aside).
+type blockRecorder struct{ log []string }
+
+func (r *blockRecorder) Headers(c *Conn, ev *HeadersEvent) {
+	r.log = append(r.log, fmt.Sprintf("headers %d %d %v %+v %v %v", ev.Side, ev.StreamID, ev.EndStream, ev.Fields, ev.Err, ev.Truncated))
+}
+func (r *blockRecorder) Data(c *Conn, ev *DataEvent) {
+	r.log = append(r.log, fmt.Sprintf("data %d %d %d %q %v", ev.Side, ev.StreamID, ev.Lost, ev.Data, ev.EndStream))
+}
+func (r *blockRecorder) Reset(c *Conn, side capture.Side, id uint32, code http2.ErrCode, t time.Time) {
+	r.log = append(r.log, fmt.Sprintf("reset %d %d %v", side, id, code))
+}
+func (r *blockRecorder) GoAway(c *Conn, side capture.Side, last uint32, code http2.ErrCode, debug []byte, t time.Time) {
+	r.log = append(r.log, fmt.Sprintf("goaway %d %d %v", side, last, code))
+}
+func (r *blockRecorder) Lost(c *Conn, side capture.Side, t time.Time) {
+	r.log = append(r.log, fmt.Sprintf("lost %d", side))
+}
+func (r *blockRecorder) End(c *Conn, reason capture.EndReason, t time.Time) {
+	r.log = append(r.log, fmt.Sprintf("end %v", reason))
+}
+
+// FuzzConnBlocks decodes arbitrary connection bytes, cut and with gaps,
+// once with the decoders keeping header blocks and once without: the same
+// events, field for field, and the same notes (the lazy decoder, gaps and
+// tables lost in them included).
+func FuzzConnBlocks(f *testing.F) {
+	for _, ch := range conversation() {
+		f.Add(ch.b, []byte{byte(ch.side), 7, 200, 3})
+	}
+	// A client sending the same request on streams 1, 3, 5 and 7: the
+	// first inserts :authority, the others repeat one block; a gap loses
+	// the table between them in the second seed.
+	frame := func(stream uint32, block ...byte) []byte {
+		b := []byte{0, 0, byte(len(block)), byte(http2.FrameHeaders), byte(http2.FlagHeadersEndHeaders | http2.FlagHeadersEndStream)}
+		return append(append(b, byte(stream>>24), byte(stream>>16), byte(stream>>8), byte(stream)), block...)
+	}
+	conn := []byte(clientPreface + "\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+	conn = append(conn, frame(1, 0x83, 0x86, 0x84, 0x41, 0x01, 'a')...)
+	for _, id := range []uint32{3, 5, 7} {
+		conn = append(conn, frame(id, 0x83, 0x86, 0x84, 0xbe)...)
+	}
+	f.Add(conn, []byte{})
+	f.Add(conn, []byte{byte(len(clientPreface)+9+15+13) << 1, 0x80 | 3<<1})
+	f.Fuzz(func(t *testing.T, data, cuts []byte) {
+		var logs, notes [2][]string
+		for i, keepNone := range []bool{false, true} {
+			r := &blockRecorder{}
+			fac := NewFactory(r, Options{}).(*factory)
+			fac.keepNoBlocks = keepNone
+			c := fac.NewConn(&capture.ConnInfo{ID: 1, Addr: testAddrs, SYNSeen: len(cuts)%2 == 0}).(*Conn)
+			feedCuts(c, data, cuts)
+			logs[i], notes[i] = r.log, c.Notes
+		}
+		if !slices.Equal(logs[0], logs[1]) || !slices.Equal(notes[0], notes[1]) {
+			t.Fatalf("keeping blocks:\n%s\n%s\nkeeping none:\n%s\n%s", strings.Join(logs[0], "\n"), strings.Join(notes[0], "\n"),
+				strings.Join(logs[1], "\n"), strings.Join(notes[1], "\n"))
 		}
 	})
 }
