@@ -213,6 +213,7 @@ type blockFacts struct {
 	seen            uint8 // factCT, …: which of the fields below the block has
 	contentType     string
 	status          string // :status
+	httpStatus      int    // status as a number (0 when it is not one)
 	grpcEncoding    string
 	contentEncoding string
 }
@@ -270,6 +271,7 @@ func readFacts(f *blockFacts, fs []h2decode.HeaderField) {
 			f.contentType = h.Value
 		case factStatus:
 			f.status = h.Value
+			f.httpStatus, _ = strconv.Atoi(h.Value)
 		case factGRPCEncoding:
 			f.grpcEncoding = h.Value
 		case factContentEncoding:
@@ -518,7 +520,7 @@ func (a *Assembler) Headers(c *h2decode.Conn, ev *h2decode.HeadersEvent) {
 			call.FirstResponse = ev.Time
 		}
 		if facts.seen&factStatus != 0 {
-			call.HTTPStatus, _ = strconv.Atoi(facts.status)
+			call.HTTPStatus = facts.httpStatus
 		}
 		if call.RequestHeaders == nil && s.ctypeKnown[ev.Side] {
 			// The request was not captured: the response says what it was.

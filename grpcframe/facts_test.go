@@ -1,9 +1,9 @@
 package grpcframe
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/grpcsniff/grpcsniff/h2decode"
@@ -20,6 +20,11 @@ func TestReadFacts(t *testing.T) {
 		pseudo := false
 		for i := range fs {
 			pseudo = pseudo || (!fs[i].NameUnknown && (fs[i].Name == ":method" || fs[i].Name == ":path"))
+		}
+		if st, ok := Header(fs, ":status"); ok {
+			if n, _ := strconv.Atoi(st); f.httpStatus != n {
+				t.Fatalf("%v: status %d, want %d", fs, f.httpStatus, n)
+			}
 		}
 		if f.requestPseudo != pseudo {
 			t.Fatalf("%v: request pseudo-headers %v, want %v", fs, f.requestPseudo, pseudo)
@@ -51,10 +56,11 @@ func TestReadFacts(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(5, 6))
 	names := []string{":method", ":path", ":status", "content-type", "grpc-status", "grpc-encoding", "content-encoding", "x-a"}
+	values := []string{"0", "200", "x", "", " 2"}
 	for range 20000 {
 		fs := make([]h2decode.HeaderField, rng.IntN(8))
 		for i := range fs {
-			fs[i] = h2decode.HeaderField{Name: names[rng.IntN(len(names))], Value: fmt.Sprint(rng.IntN(3)),
+			fs[i] = h2decode.HeaderField{Name: names[rng.IntN(len(names))], Value: values[rng.IntN(len(values))],
 				NameUnknown: rng.IntN(6) == 0, ValueUnknown: rng.IntN(6) == 0}
 		}
 		check(fs)
