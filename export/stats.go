@@ -49,11 +49,7 @@ func (s *Stats) Call(c *grpcframe.Call) {
 	default:
 		name = "(method unknown)"
 	}
-	m := s.methods[name]
-	if m == nil {
-		m = &MethodStats{Method: name, Statuses: map[string]int{}}
-		s.methods[name] = m
-	}
+	m := s.method(name)
 	m.Calls++
 	status := ""
 	switch {
@@ -79,6 +75,16 @@ func (s *Stats) Call(c *grpcframe.Call) {
 	m.RespBytes += grpcframe.WireBytes(c.Responses)
 }
 
+// method returns the summary of the method called name, made on first use.
+func (s *Stats) method(name string) *MethodStats {
+	m := s.methods[name]
+	if m == nil {
+		m = &MethodStats{Method: name, Statuses: map[string]int{}}
+		s.methods[name] = m
+	}
+	return m
+}
+
 // Calls is the number of calls added.
 func (s *Stats) Calls() int { return s.calls }
 
@@ -88,11 +94,7 @@ func (s *Stats) Calls() int { return s.calls }
 func (s *Stats) Merge(o *Stats) {
 	s.calls += o.calls
 	for name, om := range o.methods {
-		m := s.methods[name]
-		if m == nil {
-			m = &MethodStats{Method: name, Statuses: map[string]int{}}
-			s.methods[name] = m
-		}
+		m := s.method(name)
 		m.Calls += om.Calls
 		m.Errors += om.Errors
 		for st, n := range om.Statuses {
