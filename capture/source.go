@@ -38,6 +38,12 @@ type Source interface {
 	Next() (Packet, error)
 }
 
+// ErrIdle is what a live source's Next returns (errors.Is) when no packet
+// came for a while: the capture goes on, and Next may be called again. A
+// reader uses the pause to expire what waits on time and hand on what is
+// done, so that the calls of a quiet network are not held back.
+var ErrIdle = errors.New("no packet within the poll timeout")
+
 // Errors a FileSource wraps; test with errors.Is.
 var (
 	// ErrNotCapture: the input is neither pcap nor pcapng (nor their gzip).

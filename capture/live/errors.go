@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/grpcsniff/grpcsniff/capture"
 	"golang.org/x/sys/unix"
 )
 
@@ -22,7 +23,8 @@ var (
 	// without a packet. It is not an end of capture: call Next again. It
 	// gives a single-goroutine caller the chance to expire idle state or
 	// refresh a display while the network is quiet.
-	ErrIdle = errors.New("no packet within the poll timeout")
+	// (capture.ErrIdle: a reader of any capture.Source tests for it.)
+	ErrIdle = capture.ErrIdle
 
 	// ErrInterfaceGone is matched by the error Next returns when the
 	// interface captured on was removed (a VPN's tun device closing, a
