@@ -93,3 +93,16 @@ func appendDescWithImports(out []*descriptorpb.FileDescriptorProto, seen map[str
 	}
 	return append(out, fd.AsFileDescriptorProto())
 }
+
+// AddFromServer asks the server at addr for its schemas (Reflect) and adds
+// the files it sends to r. The error says what went wrong, the exchange or
+// the files (AddFiles); whatever files came are added all the same.
+func (r *Registry) AddFromServer(ctx context.Context, addr string, plaintext, insecureTLS bool, timeout time.Duration) error {
+	fds, err := Reflect(ctx, addr, plaintext, insecureTLS, timeout)
+	if len(fds) > 0 {
+		if aerr := r.AddFiles(fds...); aerr != nil {
+			err = errors.Join(err, fmt.Errorf("schemas from %s: %w", addr, aerr))
+		}
+	}
+	return err
+}
