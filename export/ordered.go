@@ -1,4 +1,4 @@
-package main
+package export
 
 import (
 	"io"
@@ -7,10 +7,10 @@ import (
 	"github.com/grpcsniff/grpcsniff/grpcframe"
 )
 
-// orderedWriter is a sink that encodes calls (JSON, say: most of the
+// OrderedWriter is a sink that encodes calls (JSON, say: most of the
 // output's cost) in several goroutines and writes them in the order they
 // came, so that the output is the same as encoding them one by one.
-type orderedWriter struct {
+type OrderedWriter struct {
 	// newEncoder gives each encoding goroutine its encoder, which may keep
 	// state (export.Encoder remembers header lists).
 	newEncoder func() func(dst []byte, c *grpcframe.Call) []byte
@@ -27,13 +27,16 @@ type orderedWriter struct {
 	// drained is signalled by the writer after each job when asked.
 	drained chan struct{}
 	free    chan *encodeJob // written jobs, their buffers to reuse
+	// release is told of each call once its line is encoded: nothing in
+	// the writer reads the call after that.
+	release func(*grpcframe.Call)
 }
 
 type encodeJob struct {
 	calls []*grpcframe.Call
 	out   []byte
 	ready chan struct{}
-	drain bool // signal orderedWriter.drained once written
+	drain bool // signal OrderedWriter.drained once written
 }
 
 // orderedBatch is how many calls an encoder takes at once.
@@ -42,13 +45,17 @@ const orderedBatch = 64
 // maxReusedOutput bounds the encoded batches whose buffer is kept for reuse.
 const maxReusedOutput = 4 << 20
 
-// newOrderedWriter writes to w what an encoder makes of each call, a line
+// NewOrderedWriter writes to w what an encoder makes of each call, a line
 // each, encoding in one goroutine per CPU, each with an encoder of its own
-// from newEncoder. A call is recycled once encoded: the writer is the last
-// to read it.
-func newOrderedWriter(w io.Writer, newEncoder func() func(dst []byte, c *grpcframe.Call) []byte) *orderedWriter {
+// from newEncoder. Once a call is encoded the writer hands it to release
+// (nil: nobody), which may reuse its memory (sniff.Release): the writer is
+// the last to read it.
+func NewOrderedWriter(w io.Writer, newEncoder func() func(dst []byte, c *grpcframe.Call) []byte, release func(*grpcframe.Call)) *OrderedWriter {
 	n := runtime.GOMAXPROCS(0)
-	o := &orderedWriter{newEncoder: newEncoder, w: w,
+	if release == nil {
+		release = func(*grpcframe.Call) {}
+	}
+	o := &OrderedWriter{newEncoder: newEncoder, w: w, release: release,
 		jobs: make(chan *encodeJob, 2*n), order: make(chan *encodeJob, 2*n+2),
 		done: make(chan struct{}), drained: make(chan struct{}), free: make(chan *encodeJob, 4*n+4)}
 	for range n {
@@ -58,21 +65,21 @@ func newOrderedWriter(w io.Writer, newEncoder func() func(dst []byte, c *grpcfra
 	return o
 }
 
-func (o *orderedWriter) encoder() {
+func (o *OrderedWriter) encoder() {
 	encode := o.newEncoder()
 	for j := range o.jobs {
 		b := j.out[:0]
 		for _, c := range j.calls {
 			b = encode(b, c)
 			b = append(b, '\n')
-			recycleCall(c) // nothing reads it after its line
+			o.release(c) // nothing reads it after its line
 		}
 		j.out = b
 		close(j.ready)
 	}
 }
 
-func (o *orderedWriter) writer() {
+func (o *OrderedWriter) writer() {
 	defer close(o.done)
 	for j := range o.order {
 		<-j.ready
@@ -93,14 +100,14 @@ func (o *orderedWriter) writer() {
 }
 
 // Call implements grpcframe.Sink.
-func (o *orderedWriter) Call(c *grpcframe.Call) {
+func (o *OrderedWriter) Call(c *grpcframe.Call) {
 	o.batch = append(o.batch, c)
 	if len(o.batch) == orderedBatch {
 		o.send(false)
 	}
 }
 
-func (o *orderedWriter) send(drain bool) {
+func (o *OrderedWriter) send(drain bool) {
 	j := &encodeJob{calls: o.batch, ready: make(chan struct{}), drain: drain}
 	select {
 	case old := <-o.free:
@@ -120,13 +127,13 @@ func (o *orderedWriter) send(drain bool) {
 // Drain returns once every call handed on so far is encoded and written:
 // what the encoders read (the schema registry) may then change without
 // touching calls that came before.
-func (o *orderedWriter) Drain() {
+func (o *OrderedWriter) Drain() {
 	o.send(true)
 	<-o.drained
 }
 
 // Close writes what is left and returns the first write error.
-func (o *orderedWriter) Close() error {
+func (o *OrderedWriter) Close() error {
 	if len(o.batch) > 0 {
 		o.send(false)
 	}

@@ -1,4 +1,4 @@
-package main
+package export
 
 import (
 	"slices"
@@ -8,28 +8,33 @@ import (
 	"github.com/grpcsniff/grpcsniff/h2decode"
 )
 
-// redactedValue replaces the value of a redacted header in every output.
-const redactedValue = "[redacted]"
+// RedactedValue replaces the value of a redacted header in every output.
+const RedactedValue = "[redacted]"
 
-// defaultRedacted are the headers that carry credentials in gRPC and HTTP.
-var defaultRedacted = []string{"authorization", "proxy-authorization", "cookie", "set-cookie"}
+// CredentialHeaders are the headers that carry credentials in gRPC and HTTP:
+// what --redact masks when given no names.
+var CredentialHeaders = []string{"authorization", "proxy-authorization", "cookie", "set-cookie"}
 
-// redactSink masks the values of credential headers before a call reaches any
-// output, so that a capture can be shared or pasted without its secrets.
-type redactSink struct {
+// Redactor is a sink that masks the values of the named headers (request
+// and response headers and trailers) before passing a call on, so that a
+// capture can be shared or pasted without its secrets.
+type Redactor struct {
 	names map[string]bool
 	next  grpcframe.Sink
 }
 
-func newRedactSink(extra []string, next grpcframe.Sink) *redactSink {
-	r := &redactSink{names: map[string]bool{}, next: next}
-	for _, n := range append(defaultRedacted, extra...) {
+// NewRedactor masks the values of the headers names (case-insensitive) in
+// the calls it passes to next.
+func NewRedactor(names []string, next grpcframe.Sink) *Redactor {
+	r := &Redactor{names: map[string]bool{}, next: next}
+	for _, n := range names {
 		r.names[strings.ToLower(strings.TrimSpace(n))] = true
 	}
 	return r
 }
 
-func (r *redactSink) Call(c *grpcframe.Call) {
+// Call implements grpcframe.Sink.
+func (r *Redactor) Call(c *grpcframe.Call) {
 	c.RequestHeaders = r.mask(c.RequestHeaders)
 	c.ResponseHeaders = r.mask(c.ResponseHeaders)
 	c.Trailers = r.mask(c.Trailers)
@@ -39,14 +44,14 @@ func (r *redactSink) Call(c *grpcframe.Call) {
 // mask returns hs with the values of credential headers replaced: a copy,
 // when there is one, for a call's header list may be shared with other
 // calls, and read by other goroutines, as it is.
-func (r *redactSink) mask(hs []h2decode.HeaderField) []h2decode.HeaderField {
+func (r *Redactor) mask(hs []h2decode.HeaderField) []h2decode.HeaderField {
 	copied := false
 	for i := range hs {
-		if !hs[i].NameUnknown && !hs[i].ValueUnknown && r.names[hs[i].Name] && hs[i].Value != redactedValue {
+		if !hs[i].NameUnknown && !hs[i].ValueUnknown && r.names[hs[i].Name] && hs[i].Value != RedactedValue {
 			if !copied {
 				hs, copied = slices.Clone(hs), true
 			}
-			hs[i].Value = redactedValue
+			hs[i].Value = RedactedValue
 		}
 	}
 	return hs

@@ -1,4 +1,4 @@
-package main
+package sniff
 
 import "github.com/grpcsniff/grpcsniff/grpcframe"
 

@@ -1,10 +1,8 @@
-package main
+package sniff
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"io"
 	"slices"
 	"time"
 
@@ -13,51 +11,15 @@ import (
 	"github.com/grpcsniff/grpcsniff/pbdecode/schema"
 )
 
-// reflectTimeout bounds each server reflection exchange.
-const reflectTimeout = 5 * time.Second
+// ReflectTimeout bounds each server reflection exchange.
+const ReflectTimeout = 5 * time.Second
 
-// schemaFlags are the options that give message schemas.
-type schemaFlags struct {
-	protos, imports, protosets, reflectAddrs []string
-	reflect, plaintext, insecure             bool
-}
-
-func (f *schemaFlags) register(fs *flag.FlagSet) {
-	appendTo := func(list *[]string) func(string) error {
-		return func(v string) error { *list = append(*list, v); return nil }
-	}
-	fs.Func("proto", "decode messages with the .proto `FILE` (repeatable)", appendTo(&f.protos))
-	fs.Func("I", "look for .proto imports in `DIR` (repeatable)", appendTo(&f.imports))
-	fs.Func("import-path", "same as -I", appendTo(&f.imports))
-	fs.Func("protoset", "decode messages with the descriptor set `FILE` (protoc --include_imports --descriptor_set_out; repeatable)", appendTo(&f.protosets))
-	fs.BoolVar(&f.reflect, "reflect", false, "ask each server seen in the capture for its schemas through gRPC server reflection (connects to it)")
-	fs.Func("reflect-addr", "ask the server at `HOST:PORT` for its schemas through gRPC server reflection (repeatable)", appendTo(&f.reflectAddrs))
-	fs.BoolVar(&f.plaintext, "reflect-plaintext", false, "reflect over h2c rather than TLS (for --reflect-addr)")
-	fs.BoolVar(&f.insecure, "reflect-insecure", false, "reflect over TLS without checking the server's certificate")
-}
-
-// load builds the registry. Reflection problems are reported and skipped:
-// the capture is still decoded, raw where no schema covers it.
-func (f *schemaFlags) load(stderr io.Writer) (*schema.Registry, error) {
-	reg, err := schema.Load(schema.Options{ProtoFiles: f.protos, ImportPaths: f.imports, Protosets: f.protosets})
-	if err != nil {
-		return nil, err
-	}
-	for _, addr := range f.reflectAddrs {
-		reflectInto(reg, addr, f.plaintext, f.insecure, stderr)
-	}
-	return reg, nil
-}
-
-func reflectInto(reg *schema.Registry, addr string, plaintext, insecure bool, stderr io.Writer) {
-	fds, err := schema.Reflect(context.Background(), addr, plaintext, insecure, reflectTimeout)
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", progName, err)
-	}
-	if len(fds) > 0 {
-		if err := reg.AddFiles(fds...); err != nil {
-			fmt.Fprintf(stderr, "%s: schemas from %s: %v\n", progName, addr, err)
-		}
+// reflectInto asks the server at addr for its schemas and adds them to reg;
+// problems are warnings: the capture is still decoded, raw where no schema
+// covers it.
+func reflectInto(reg *schema.Registry, addr string, plaintext, insecure bool, warn func(string)) {
+	if err := reg.AddFromServer(context.Background(), addr, plaintext, insecure, ReflectTimeout); err != nil {
+		warn(err.Error())
 	}
 }
 
@@ -73,7 +35,7 @@ type schemaSink struct {
 	insecure  bool
 	asked     map[string]bool
 	harvested int
-	stderr    io.Writer
+	warn      func(string)
 	// pathGroups narrows the candidate methods of calls whose unknown :path
 	// came from the same HPACK table entry: they are the same method.
 	pathGroups map[h2decode.TableRef][]string
@@ -82,9 +44,9 @@ type schemaSink struct {
 	beforeChange func()
 }
 
-func newSchemaSink(reg *schema.Registry, sf *schemaFlags, stderr io.Writer, next grpcframe.Sink) *schemaSink {
-	return &schemaSink{reg: reg, reflect: sf.reflect, insecure: sf.insecure, asked: map[string]bool{},
-		stderr: stderr, pathGroups: map[h2decode.TableRef][]string{}, next: next}
+func newSchemaSink(o *Options, next grpcframe.Sink) *schemaSink {
+	return &schemaSink{reg: o.Schemas, reflect: o.ReflectServers, insecure: o.ReflectInsecure, asked: map[string]bool{},
+		warn: o.warn, pathGroups: map[h2decode.TableRef][]string{}, next: next}
 }
 
 // inferMethod proposes the method of a call whose :path was not recovered:
@@ -154,14 +116,14 @@ func (s *schemaSink) Call(c *grpcframe.Call) {
 		}
 		fds, err := schema.HarvestReflection(c.Method, data)
 		if err != nil {
-			fmt.Fprintf(s.stderr, "%s: reflection call on stream %d: %v\n", progName, c.StreamID, err)
+			s.warn(fmt.Sprintf("reflection call on stream %d: %v", c.StreamID, err))
 		}
 		if len(fds) > 0 {
 			if s.beforeChange != nil {
 				s.beforeChange()
 			}
 			if err := s.reg.AddFiles(fds...); err != nil {
-				fmt.Fprintf(s.stderr, "%s: schemas from the captured reflection call: %v\n", progName, err)
+				s.warn(fmt.Sprintf("schemas from the captured reflection call: %v", err))
 			}
 			s.harvested += len(fds)
 		}
@@ -171,12 +133,12 @@ func (s *schemaSink) Call(c *grpcframe.Call) {
 	}
 	if s.reflect && c.GRPC && c.Server.IsValid() && !s.asked[c.Server.String()] {
 		s.asked[c.Server.String()] = true
-		// The capture shows whether the server spoke h2c.
-		plaintext := c.Transport != "tls"
+		// The capture shows whether the server spoke TLS.
+		plaintext := c.TLS == nil
 		if s.beforeChange != nil {
 			s.beforeChange()
 		}
-		reflectInto(s.reg, c.Server.String(), plaintext, s.insecure, s.stderr)
+		reflectInto(s.reg, c.Server.String(), plaintext, s.insecure, s.warn)
 	}
 	s.next.Call(c)
 }

@@ -1,9 +1,7 @@
-package main
+package sniff
 
 import (
 	"bytes"
-	"fmt"
-	"runtime"
 	"sync"
 	"time"
 
@@ -23,7 +21,7 @@ import (
 // handed on in stretches (chunkRule); at the end of each, every worker
 // sweeps (expires reset calls) and reports, so that a file's output is the
 // same whatever the number of workers, byte for byte. A summary needs no
-// order: with shardHooks.tally, each worker counts the calls that need
+// order: with a Parter sink, each worker counts the calls that need
 // nothing of other connections itself, and they never reach the merge.
 
 // Stretches of the capture end after chunkPackets packets, chunkBytes bytes
@@ -205,65 +203,39 @@ type shardWorker struct {
 	calls *grpcframe.Assembler
 	tls   *tlsdecrypt.Factory
 	keys  *tlsdecrypt.KeyLog
-	// tallied are the calls counted during the stretch (shardHooks.tally),
-	// recycled at its end.
+	// tallied are the calls handed to the worker's part of a Parter sink
+	// during the stretch, released at its end: until the assembler's Tick
+	// it may still look at their memory (a reset call's entry), which
+	// another worker may otherwise have taken for a call of its own.
 	tallied []*grpcframe.Call
 }
 
-// shardHooks tune decodeSharded.
-type shardHooks struct {
-	workers int // goroutines decoding connections (at least 1)
-	// onMessage is told of each message as it completes (--partial), in
-	// capture order, from the goroutine that runs the sink.
-	onMessage func(c *grpcframe.Call, request bool, index int, m *grpcframe.Message)
-	// stop is checked, and progress called, every few thousand packets
-	// (in the goroutine reading them); either may be nil.
-	stop     func() bool
-	progress func()
-	// live: a live capture. Calls are handed on as they finish; idle
-	// connections end after limits.idleTimeout; the workers share the key
-	// log (followed as clients write it) rather than each keep a copy; and
-	// a stretch also ends whenever idle says that an error from the source
-	// only means no packet came for a while, so that the calls of a quiet
-	// network come out at once. The output is then not the same for every
-	// number of workers (it depends on timing anyway).
-	live bool
-	idle func(error) bool
-	// tls adjusts the TLS options (waiting for keys in a live capture).
-	tls func(*tlsdecrypt.Options)
-	// flush runs (where the sinks run) after each stretch's calls.
-	flush func()
-	// tally, when set, is called once per worker for that worker's
-	// grpcframe.Options.Tally; tallyMethod is its TallyMethod. The worker
-	// recycles the calls tallied once the stretch they finished in is
-	// done: until its Tick, the assembler may still look at their memory
-	// (a reset call's entry), which another worker may otherwise have
-	// taken for a call of its own.
-	tally       func() func(*grpcframe.Call)
-	tallyMethod func(string) bool
-}
-
-func newShardWorker(l limits, h shardHooks) *shardWorker {
-	w := &shardWorker{keys: l.keys}
-	if !h.live {
+// newShardWorker makes a worker: its own TLS factory, HTTP decoders and
+// call assembler, recording into its log what the merge replays.
+func (r *runState) newShardWorker() *shardWorker {
+	o := r.opts
+	w := &shardWorker{keys: o.Keys}
+	if !o.Live {
 		// A copy, which the keys of Decryption Secrets Blocks reach at
 		// their place in the capture, however far ahead the reading is.
 		w.keys = &tlsdecrypt.KeyLog{}
-		w.keys.Merge(l.keys)
-		if l.keys.Growing() {
+		w.keys.Merge(o.Keys)
+		if o.Keys.Growing() {
 			w.keys.SetGrowing()
 		}
 	}
-	opts := grpcframe.Options{MaxMessageSize: l.maxMessage, MaxOpenStreams: l.maxStreams, EmitOnFinish: h.live, KeepPayload: l.keepPayload}
-	if h.tally != nil {
-		count := h.tally()
+	opts := o.callOptions()
+	if r.parts != nil {
+		part, counted := r.parts(), new(int)
+		r.counted = append(r.counted, counted)
 		opts.Tally = func(c *grpcframe.Call) {
-			count(c)
+			*counted++
+			part.Call(c)
 			w.tallied = append(w.tallied, c)
 		}
-		opts.TallyMethod = h.tallyMethod
+		opts.TallyMethod = notReflection
 	}
-	if onMessage := h.onMessage; onMessage != nil {
+	if onMessage := o.OnMessage; onMessage != nil {
 		opts.OnMessage = func(c *grpcframe.Call, request bool, index int, m *grpcframe.Message) {
 			// The call goes on changing: the sink gets it as it stands
 			// (its slices are only appended to, never rewritten).
@@ -272,21 +244,7 @@ func newShardWorker(l limits, h shardHooks) *shardWorker {
 		}
 	}
 	w.calls = grpcframe.NewLoggingAssembler(&w.log, opts)
-	notes := l.tlsNotes
-	tlsOpts := tlsdecrypt.Options{
-		Report: func(ci *capture.ConnInfo, t *tlsdecrypt.Info) {
-			if !t.Decrypted || t.Problem != "" {
-				s := fmt.Sprintf("%s ↔ %s: %s", ci.Addr[0], ci.Addr[1], t)
-				w.log.Defer(func() { notes.add(s) })
-			}
-		}}
-	if h.tls != nil {
-		h.tls(&tlsOpts)
-	}
-	w.tls = tlsdecrypt.NewFactory(h2decode.NewFactory(w.calls, h2decode.Options{
-		MaxHeaderListSize: l.maxHeaderList,
-		MaxTableSize:      uint32(max(l.maxHPACKTable, 0)),
-	}), w.keys, tlsOpts)
+	w.tls = tlsdecrypt.NewFactory(h2decode.NewFactory(w.calls, o.HTTP), w.keys, r.tlsOptions(w.log.Defer))
 	return w
 }
 
@@ -360,105 +318,40 @@ const (
 	maxReusedEvents = 8192
 )
 
-// defaultWorkers is how many goroutines decode connections when --workers
-// is not given: one per CPU, up to 8. Beyond that the goroutine reading the
-// packets and the one merging the calls are the limit, and the merge looks
-// at every worker's log for every operation.
-func defaultWorkers() int { return min(runtime.GOMAXPROCS(0), 8) }
-
-// decodeSharded decodes a capture with h.workers goroutines (see the top of
-// this file) and hands the calls to sink, from a goroutine of its own, in
-// the order decodeCaptureHooks would (for a file). It returns when sink has
-// had every call.
-func decodeSharded(src capture.Source, sink grpcframe.Sink, l limits, h shardHooks) (capture.Stats, grpcframe.Stats, error) {
-	workers := max(h.workers, 1)
+// sharded decodes a capture with the given number of worker goroutines
+// (see the top of this file) and hands the calls to sink, from a goroutine
+// of its own, in the order inline would (for a file). It returns when sink
+// has had every call.
+func (r *runState) sharded(src capture.Source, sink grpcframe.Sink, workers int, sum *Summary) error {
 	// Every stretch of a worker's that is filled, queued or being decoded
 	// has its blocks and event list (handed back once decoded): the free
 	// lists keep them all, or each one short is new memory.
 	inFlight := workers * (stretchesAhead + 2)
-	r := &shardRouter{n: workers, cur: make([]shardBatch, workers), arena: make([][]byte, workers),
+	rt := &shardRouter{n: workers, cur: make([]shardBatch, workers), arena: make([][]byte, workers),
 		in: make([]chan shardBatch, workers), free: make(chan []byte, inFlight+4),
 		freeEvents: make(chan []shardEvent, inFlight+4)}
 	outs := make([]chan []grpcframe.Op, workers)
 	spent := make([]chan []grpcframe.Op, workers) // logs replayed, for reuse
 	ws := make([]*shardWorker, workers)
 	for i := range workers {
-		r.in[i] = make(chan shardBatch, stretchesAhead)
+		rt.in[i] = make(chan shardBatch, stretchesAhead)
 		outs[i] = make(chan []grpcframe.Op, stretchesAhead)
 		spent[i] = make(chan []grpcframe.Op, stretchesAhead+2)
-		ws[i] = newShardWorker(l, h)
-		go ws[i].run(r.in[i], outs[i], r, spent[i])
+		ws[i] = r.newShardWorker()
+		go ws[i].run(rt.in[i], outs[i], rt, spent[i])
 	}
-	merger := grpcframe.NewMerger(sink, h.live)
+	merger := grpcframe.NewMerger(sink, r.opts.Live)
 	var merged sync.WaitGroup
 	merged.Add(1)
 	go func() {
 		defer merged.Done()
-		logs := make([][]grpcframe.Op, workers)
-		for {
-			for i := range workers {
-				ops, ok := <-outs[i]
-				if !ok {
-					merger.Close()
-					return
-				}
-				logs[i] = ops
-			}
-			merger.Replay(logs...)
-			if h.flush != nil {
-				h.flush()
-			}
-			for i, ops := range logs {
-				if cap(ops) > maxReusedOps {
-					continue // a flood of streams: not kept for the rest of the capture
-				}
-				select {
-				case spent[i] <- ops:
-				default:
-				}
-			}
-		}
+		r.merge(merger, outs, spent)
 	}()
 
-	topt := capture.Options{MaxBufferedPerDirection: l.maxBuffered, MaxBufferedTotal: l.maxBufferedTotal, MaxConnections: l.maxConns}
-	if h.live {
-		topt.IdleTimeout = l.idleTimeout
-	}
-	tcp := capture.NewAssembler(r, topt)
-	keyGen, growing := l.keys.Gen(), l.keys.Growing()
-	var rule chunkRule
-	var last time.Time
-	readErr := readLoop(src, h.stop, h.progress, h.idle, func(p capture.Packet) {
-		// A Decryption Secrets Block read with the packet: even one with
-		// no keys says that more may come (KeyLog.SetGrowing).
-		if g := l.keys.Gen(); !h.live && (g != keyGen || l.keys.Growing() != growing) {
-			growing = true
-			var lines []byte
-			lines, keyGen = l.keys.Since(keyGen)
-			part, _ := tlsdecrypt.ParseKeyLog(bytes.NewReader(lines)) // reading memory cannot fail
-			r.keys(part)
-		}
-		last = p.Time
-		tcp.AddPacket(p)
-		if rule.add(p) {
-			r.endStretch(last, false)
-		}
-	}, func(now time.Time) {
-		// No packet for a while: expire what waits on time at the wall
-		// clock's, and hand on what is done.
-		tcp.Tick(now)
-		r.endStretch(now, false)
-		rule = chunkRule{}
-	})
-	if h.live {
-		// The capture ends now, not at the last packet: calls still open
-		// were open until the user stopped.
-		last = time.Now()
-	}
-	tcp.Close(last)
-	r.endStretch(last, true)
+	tcp := capture.NewAssembler(rt, r.tcpOptions())
+	readErr := r.route(src, tcp, rt)
 	for i := range workers {
-		close(r.in[i])
+		close(rt.in[i])
 	}
 	merged.Wait()
 	var cst grpcframe.Stats
@@ -466,5 +359,71 @@ func decodeSharded(src capture.Source, sink grpcframe.Sink, l limits, h shardHoo
 		cst.Add(w.calls.Stats())
 	}
 	cst.ConnNotes, cst.MoreConnNotes = merger.Notes()
-	return tcp.Stats(), cst, readErr
+	sum.Capture, sum.Calls = tcp.Stats(), cst
+	return readErr
+}
+
+// merge replays the workers' logs, a stretch from each in turn, until they
+// end, and hands the logs back for reuse.
+func (r *runState) merge(merger *grpcframe.Merger, outs, spent []chan []grpcframe.Op) {
+	logs := make([][]grpcframe.Op, len(outs))
+	for {
+		for i := range outs {
+			ops, ok := <-outs[i]
+			if !ok {
+				merger.Close()
+				return
+			}
+			logs[i] = ops
+		}
+		merger.Replay(logs...)
+		if r.flush != nil {
+			r.flush()
+		}
+		for i, ops := range logs {
+			if cap(ops) > maxReusedOps {
+				continue // a flood of streams: not kept for the rest of the capture
+			}
+			select {
+			case spent[i] <- ops:
+			default:
+			}
+		}
+	}
+}
+
+// route reads the packets, reassembles TCP and hands each worker its
+// connections' events, a stretch at a time, the last one when the source
+// ends.
+func (r *runState) route(src capture.Source, tcp *capture.Assembler, rt *shardRouter) error {
+	keys, live := r.opts.Keys, r.opts.Live
+	keyGen, growing := keys.Gen(), keys.Growing()
+	var rule chunkRule
+	var last time.Time
+	readErr := r.readLoop(src, func(p capture.Packet) {
+		// A Decryption Secrets Block read with the packet: even one with
+		// no keys says that more may come (KeyLog.SetGrowing).
+		if g := keys.Gen(); !live && (g != keyGen || keys.Growing() != growing) {
+			growing = true
+			var lines []byte
+			lines, keyGen = keys.Since(keyGen)
+			part, _ := tlsdecrypt.ParseKeyLog(bytes.NewReader(lines)) // reading memory cannot fail
+			rt.keys(part)
+		}
+		last = p.Time
+		tcp.AddPacket(p)
+		if rule.add(p) {
+			rt.endStretch(last, false)
+		}
+	}, func(now time.Time) {
+		// No packet for a while: expire what waits on time at the wall
+		// clock's, and hand on what is done.
+		tcp.Tick(now)
+		rt.endStretch(now, false)
+		rule = chunkRule{}
+	})
+	last = r.endTime(last)
+	tcp.Close(last)
+	rt.endStretch(last, true)
+	return readErr
 }

@@ -1,8 +1,7 @@
 package main
 
 import (
-	"errors"
-	"flag"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -12,71 +11,98 @@ import (
 
 	"github.com/grpcsniff/grpcsniff/grpcframe"
 	"github.com/grpcsniff/grpcsniff/pbdecode/infer"
+	"github.com/grpcsniff/grpcsniff/sniff"
+	"github.com/spf13/cobra"
 )
 
-const inferUsage = "usage: grpcsniff infer -r FILE [-o OUT.proto | -o DIR]"
+// inferFlags are the options of grpcsniff infer.
+type inferFlags struct {
+	read, out, keylog string
+	quiet             bool
+	workers           int
+	limits            limits
+}
+
+// newInferCommand is grpcsniff infer.
+func newInferCommand(std stdio, code *int) *cobra.Command {
+	var f inferFlags
+	cmd := &cobra.Command{
+		Use:   "infer -r FILE [-o OUT.proto | -o DIR]",
+		Short: "Write .proto files inferred from the gRPC calls in a capture",
+		Long: `Writes proto3 services and messages inferred from the gRPC calls in a capture:
+one service per gRPC service, one rpc per method, and message types whose fields
+take the reading that fits every message seen. Load the result back with --proto.`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("unexpected argument %q", args[0])
+			}
+			if f.read == "" {
+				return usagef("infer needs a capture: give it with -r FILE (or -r - for standard input)")
+			}
+			return nil
+		},
+		RunE: func(*cobra.Command, []string) error {
+			*code = runInfer(&f, std)
+			return nil
+		},
+	}
+	fs := cmd.Flags()
+	fs.SortFlags = false
+	fs.StringVarP(&f.read, "read", "r", "", "read packets from `FILE` (- for standard input)")
+	fs.StringVarP(&f.out, "output", "o", "", "write the schema to `OUT`: a .proto file (one protobuf package), or a directory that gets a PACKAGE.proto per package (default: standard output)")
+	fs.StringVar(&f.keylog, "keylog", "", "decrypt TLS with the NSS key log in `FILE`")
+	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no summary on standard error")
+	fs.IntVar(&f.workers, "workers", sniff.DefaultWorkers(), "decode connections in `N` goroutines")
+	f.limits.register(fs)
+	cmd.MarkFlagFilename("read", "pcap", "pcapng", "gz", "cap")
+	return cmd
+}
 
 // runInfer writes proto3 files inferred from the messages of a capture.
-func runInfer(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet(progName+" infer", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	read := fs.String("r", "", "read packets from `FILE` (- for standard input)")
-	out := fs.String("o", "", "write the inferred schema to `OUT`: a .proto file (one protobuf package), or a directory that gets one PACKAGE.proto per package; standard output when not given")
-	quiet := fs.Bool("q", false, "no summary on standard error")
-	var l limits
-	l.register(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, inferUsage)
-		fmt.Fprintln(stderr, "\nWrites proto3 services and messages inferred from the gRPC calls in a capture. Options:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if *read == "" || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, inferUsage)
-		return exitUsage
-	}
-	src, err := openCapture(*read, stdin)
+func runInfer(f *inferFlags, std stdio) int {
+	src, err := openCapture(f.read, std.in)
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", progName, err)
+		fmt.Fprintf(std.err, "%s: %v\n", progName, err)
 		return exitError
 	}
 	defer src.Close()
-
+	keys, err := loadKeyLog(f.keylog, std.err)
+	if err != nil {
+		fmt.Fprintf(std.err, "%s: %v\n", progName, err)
+		return exitError
+	}
+	c := config{limits: f.limits, workers: max(f.workers, 1)}
+	opts := c.sniffOptions(&input{keys: keys}, nil, std.err)
 	sch := infer.New()
 	used, skipped := 0, 0
-	_, _, readErr := decodeSharded(src, grpcframe.SinkFunc(func(c *grpcframe.Call) {
+	_, readErr := sniff.NewDecoder(opts).Run(context.Background(), src, sniff.SinkFunc(func(c *sniff.Call) {
 		if c.MethodUnknown || !c.GRPC {
 			skipped++
 			return
 		}
 		used++
 		sch.AddCall(c.Method, payloads(c.Requests), payloads(c.Responses))
-	}), l, shardHooks{workers: defaultWorkers()})
+	}))
 	status := exitOK
 	if readErr != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", progName, readErr)
+		fmt.Fprintf(std.err, "%s: %v\n", progName, readErr)
 		status = exitDamaged
 	}
 	files := sch.Files()
 	if len(files) == 0 {
-		fmt.Fprintf(stderr, "%s: no gRPC call with a known method in %s: nothing to infer\n", progName, src.Name())
+		fmt.Fprintf(std.err, "%s: no gRPC call with a known method in %s: nothing to infer\n", progName, src.Name())
 		return exitNoCalls
 	}
-	if err := writeInferred(files, *out, stdout); err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", progName, err)
+	if err := writeInferred(files, f.out, std.out); err != nil {
+		fmt.Fprintf(std.err, "%s: %v\n", progName, err)
 		return exitError
 	}
-	if !*quiet {
-		fmt.Fprintf(stderr, "%s: inferred from %d calls", progName, used)
+	if !f.quiet {
+		fmt.Fprintf(std.err, "%s: inferred from %d calls", progName, used)
 		if skipped > 0 {
-			fmt.Fprintf(stderr, " (%d calls without a known method or not gRPC left out)", skipped)
+			fmt.Fprintf(std.err, " (%d calls without a known method or not gRPC left out)", skipped)
 		}
-		fmt.Fprintln(stderr)
+		fmt.Fprintln(std.err)
 	}
 	return status
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -17,8 +16,10 @@ import (
 	"github.com/grpcsniff/grpcsniff/capture"
 	"github.com/grpcsniff/grpcsniff/capture/bpffilter"
 	"github.com/grpcsniff/grpcsniff/capture/live"
+	"github.com/grpcsniff/grpcsniff/sniff"
 	"github.com/grpcsniff/grpcsniff/tlsdecrypt"
 	"github.com/grpcsniff/grpcsniff/tui"
+	"github.com/spf13/pflag"
 )
 
 // liveFlags are the options of a live capture (-i), named as tcpdump names
@@ -37,18 +38,17 @@ type liveFlags struct {
 	noPromisc bool
 }
 
-func (l *liveFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&l.iface, "i", "", "capture live from `INTERFACE` (\"any\" for all; see -D)")
-	fs.BoolVar(&l.list, "D", false, "list the interfaces -i can capture from, with their addresses and state")
-	fs.StringVar(&l.bpf, "f", "", "capture only the packets that match the tcpdump filter `EXPR` (compiled and run in the kernel; default \"tcp\")")
-	fs.StringVar(&l.write, "w", "", "also write the captured packets to the pcapng `FILE` (with --keylog, the TLS secrets too)")
-	fs.IntVar(&l.snaplen, "s", 262144, "capture at most `BYTES` of each packet")
-	fs.IntVar(&l.bufferKiB, "B", 32768, "kernel capture ring of `KiB` (larger rides out bursts without drops)")
-	fs.Int64Var(&l.count, "c", 0, "stop after `N` packets")
-	fs.DurationVar(&l.duration, "duration", 0, "stop after `D` (e.g. 30s, 5m)")
-	fs.BoolVar(&l.partial, "partial", false, "with --json: also write a line for each message as it arrives, before its call ends")
-	fs.StringVar(&l.user, "Z", "", "after opening the interface or capture file, drop root privileges and run as `USER`")
-	fs.BoolVar(&l.noPromisc, "p", false, "do not put the interface into promiscuous mode")
+func (l *liveFlags) register(fs *pflag.FlagSet) {
+	fs.StringVarP(&l.iface, "interface", "i", "", "capture live from `IFACE` (\"any\" for all; see -D)")
+	fs.BoolVarP(&l.list, "list-interfaces", "D", false, "list the interfaces -i can capture from, with their addresses and state")
+	fs.StringVarP(&l.bpf, "capture-filter", "f", "", "live: capture only what matches the tcpdump filter `EXPR` (run in the kernel; default \"tcp\")")
+	fs.StringVarP(&l.write, "write", "w", "", "live: also write the packets to the pcapng `FILE` (with --keylog, the TLS secrets too)")
+	fs.Int64VarP(&l.count, "count", "c", 0, "live: stop after `N` packets")
+	fs.DurationVar(&l.duration, "duration", 0, "live: stop after `D` (e.g. 30s, 5m)")
+	fs.IntVarP(&l.snaplen, "snapshot-length", "s", 262144, "live: capture at most `BYTES` of each packet")
+	fs.IntVarP(&l.bufferKiB, "buffer-size", "B", 32768, "live: kernel capture ring of `KiB` (larger rides out bursts without drops)")
+	fs.BoolVarP(&l.noPromisc, "no-promiscuous-mode", "p", false, "live: do not put the interface into promiscuous mode")
+	fs.StringVarP(&l.user, "relinquish-privileges", "Z", "", "drop root privileges after opening the interface or file, and run as `USER`")
 }
 
 // liveInput is a running live capture: the interface's packets, written to
@@ -191,9 +191,6 @@ func (in *liveInput) writeSecrets() {
 	}
 }
 
-// idle reports whether err only says that no packet came for a while.
-func (in *liveInput) idle(err error) bool { return errors.Is(err, live.ErrIdle) }
-
 // Stop ends the capture: Next returns io.EOF from now on. It is safe from
 // any goroutine (a signal handler, a timer).
 func (in *liveInput) Stop() {
@@ -290,38 +287,29 @@ func listInterfaces(stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// hooks set up the decoding for a live capture: calls handed on as they
+// options set up the decoding for a live capture: calls handed on as they
 // finish, idle connections expired while the network is quiet, TLS
-// connections waiting for keys the key log does not have yet.
-func (in *liveInput) hooks(h *decodeHooks) {
-	h.live = true
-	h.idle = in.idle
-	h.tls = func(o *tlsdecrypt.Options) {
-		o.WaitForKeys = true
-		if f := in.follower; f != nil {
-			o.Refresh = func() { f.Poll() }
-		}
+// connections waiting for keys the key log does not have yet (it is read
+// again as clients write it).
+func (in *liveInput) options(o *sniff.Options) {
+	o.Live = true
+	o.Keys = in.keys
+	if f := in.follower; f != nil {
+		o.TLS.Refresh = func() { f.Poll() }
 	}
 }
 
-// loadKeys follows the key log of a live capture: clients append to it as
-// they connect, so it is read again as it grows, and connections whose key
-// is not there yet wait for it (tlsdecrypt.Options.WaitForKeys).
-func (in *liveInput) loadKeys(keylog string, stderr io.Writer) (*tlsdecrypt.KeyLog, error) {
+// followKeys follows the key log of a live capture: clients append to it
+// as they connect, so it is read again as it grows (it need not exist yet),
+// and connections whose key is not there yet wait for it.
+func (in *liveInput) followKeys(keylog string, stderr io.Writer) {
+	in.keys = &tlsdecrypt.KeyLog{}
 	if keylog == "" {
-		in.keys = &tlsdecrypt.KeyLog{}
-		return in.keys, nil
+		return
 	}
-	in.keys, in.follower = followKeys(keylog, stderr)
-	return in.keys, nil
-}
-
-// loadKeys gathers the TLS keys for the input.
-func (in *input) loadKeys(keylog, read string, stderr io.Writer) (*tlsdecrypt.KeyLog, error) {
-	if in.file != nil {
-		return loadKeys(keylog, read, in.file, stderr)
-	}
-	return in.live.loadKeys(keylog, stderr)
+	in.follower = tlsdecrypt.FollowKeyLog(keylog, in.keys, 200*time.Millisecond, func(w string) {
+		fmt.Fprintf(stderr, "%s: --keylog: %s\n", progName, w)
+	})
 }
 
 // progress is the status bar's view of the capture.

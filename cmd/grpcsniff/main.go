@@ -2,53 +2,44 @@
 // interface, and shows the gRPC calls in it: methods, metadata, messages in
 // both directions, statuses and timings.
 //
-//	grpcsniff -r capture.pcapng           one line per call
+//	grpcsniff -r capture.pcapng           the interactive view (one line per call when piped)
 //	grpcsniff -r capture.pcapng --json    one JSON object per call (NDJSON)
 //	tcpdump -w - | grpcsniff -r -         from standard input
-//	grpcsniff -i lo -f 'port 50051'       live, in the terminal UI
+//	grpcsniff -i lo 'port 50051'          live, in the interactive view
 //	grpcsniff -i any --json | jq .method  live, a line per call as it ends
 //
-// Exit status: 0 calls were found (or a live capture ended normally); 1 the
-// input could not be read or opened; 2 bad usage; 3 the capture is
-// truncated or damaged (what could be read was decoded and printed); 4 the
-// capture file holds no calls (neither gRPC nor HTTP).
+// The command turns flags into sniff.Options, checks them, runs the
+// decoding (package sniff) to the output chosen, and reports what it read;
+// `grpcsniff --help` lists the flags and the exit statuses.
 package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
-	"sort"
 	"strings"
-	"time"
 
 	"github.com/grpcsniff/grpcsniff/capture"
 	"github.com/grpcsniff/grpcsniff/capture/bpffilter"
 	"github.com/grpcsniff/grpcsniff/capture/live"
-	"github.com/grpcsniff/grpcsniff/export"
 	"github.com/grpcsniff/grpcsniff/filter"
-	"github.com/grpcsniff/grpcsniff/grpcframe"
-	"github.com/grpcsniff/grpcsniff/h2decode"
-	"github.com/grpcsniff/grpcsniff/pbdecode"
 	"github.com/grpcsniff/grpcsniff/pbdecode/schema"
 	"github.com/grpcsniff/grpcsniff/tlsdecrypt"
+	"github.com/spf13/pflag"
 )
 
 // Exit statuses.
 const (
-	exitOK         = 0
-	exitError      = 1
-	exitUsage      = 2
-	exitDamaged    = 3
-	exitNoCalls    = 4
-	maxConnNotes   = 20
-	progName       = "grpcsniff"
-	usageFirstLine = "usage: grpcsniff (-r FILE | -i IFACE [-f FILTER] [-w FILE]) [--json] [--proto FILE -I DIR | --protoset FILE | --reflect] [options]"
+	exitOK      = 0
+	exitError   = 1
+	exitUsage   = 2
+	exitDamaged = 3
+	exitNoCalls = 4
+	progName    = "grpcsniff"
 )
 
 func main() {
@@ -85,69 +76,150 @@ func tuneFileGC() {
 	}
 }
 
-type options struct {
-	read   string
-	live   liveFlags
-	json   bool
-	quiet  bool
-	text   bool
-	stats  bool
-	redact redactList
-	// The interactive view's memory bounds.
-	uiMaxCalls, uiMaxMessage int
-	filter                   string
-	keylog                   string
-	cpuProfile               string
-	memProfile               string
-	workers                  int
-	limits                   limits
-}
-
-// limits bound the memory the decoding may use, and say how to decrypt.
-type limits struct {
-	maxMessage, maxBuffered, maxConns int
-	maxBufferedTotal                  int
-	maxStreams                        int           // open calls per connection
-	maxHeaderList, maxHPACKTable      int           // h2decode.Options
-	maxDepth, maxFields               int           // protobuf nesting and fields decoded (export)
-	maxCallBytes                      int           // JSON of one call (export)
-	idleTimeout                       time.Duration // live: connections quiet this long are ended
-	keys                              *tlsdecrypt.KeyLog
-	tlsNotes                          *notes // TLS connections that could not be (fully) decrypted
-	// keepPayload is grpcframe.Options.KeepPayload (--stats needs no
-	// message bytes).
-	keepPayload func(*grpcframe.Call) bool
-}
-
-// notes collects lines for the summary: the first maxConnNotes, and a count
-// of the others (a live capture may run for days).
-type notes struct {
-	lines []string
-	more  int
-}
-
-func (n *notes) add(s string) {
-	switch {
-	case n == nil:
-	case len(n.lines) == maxConnNotes:
-		n.more++
-	default:
-		n.lines = append(n.lines, s)
+// run is the whole command: it returns the exit status.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	std := stdio{in: stdin, out: stdout, err: stderr}
+	var c config
+	code := exitOK
+	root := newRootCommand(&c, std, &code)
+	root.SetArgs(longFlagsWithOneDash(args, root.Flags()))
+	if err := root.Execute(); err != nil {
+		return reportParseError(err, stderr)
 	}
+	return code
 }
 
-func (l *limits) register(fs *flag.FlagSet) {
-	fs.IntVar(&l.maxMessage, "max-message-size", 16<<20, "keep at most `BYTES` of one message (after decompression)")
-	fs.IntVar(&l.maxBuffered, "max-buffered", capture.DefaultMaxBufferedPerDirection, "hold at most `BYTES` out of order per connection direction")
-	fs.IntVar(&l.maxBufferedTotal, "max-buffered-total", capture.DefaultMaxBufferedTotal, "hold at most `BYTES` out of order for all connections together")
-	fs.IntVar(&l.maxConns, "max-connections", capture.DefaultMaxConnections, "track at most `N` connections at once (the idlest are dropped)")
-	fs.IntVar(&l.maxStreams, "max-streams", grpcframe.DefaultMaxOpenStreams, "keep at most `N` calls open on one connection (the oldest is closed as evicted)")
-	fs.IntVar(&l.maxHeaderList, "max-header-list", 1<<20, "decode at most `BYTES` of one header list (RFC 9113 counting); the fields beyond are left out")
-	fs.IntVar(&l.maxHPACKTable, "max-hpack-table", 1<<20, "accept HPACK dynamic table size updates up to `BYTES` from a peer (a larger one leaves that header block undecoded)")
-	fs.IntVar(&l.maxDepth, "max-depth", pbdecode.DefaultMaxDepth, "decode protobuf sub-messages at most `N` levels deep (deeper ones are shown as bytes; 0 for none)")
-	fs.IntVar(&l.maxFields, "max-fields", pbdecode.DefaultMaxFields, "decode at most `N` protobuf fields of one message (the rest is shown undecoded; negative for no limit)")
-	fs.DurationVar(&l.idleTimeout, "idle-timeout", 15*time.Minute, "live capture: end connections that carried no packet for `D`, releasing their memory (their open calls are shown as closed)")
-	fs.IntVar(&l.maxCallBytes, "max-call-bytes", export.DefaultMaxCallBytes, "write at most about `BYTES` of JSON for one call; messages beyond lose their data and raw (\"truncated_output\": true; negative for no limit)")
+// longFlagsWithOneDash accepts long flags written with one dash (-json,
+// -max-depth=5), as earlier versions printed them, by giving them their
+// second dash. Values are left alone.
+func longFlagsWithOneDash(args []string, fs *pflag.FlagSet) []string {
+	out := make([]string, 0, len(args))
+	value := false // the argument is the previous flag's value
+	for i, a := range args {
+		switch {
+		case value:
+			value = false
+		case a == "--":
+			return append(out, args[i:]...)
+		case strings.HasPrefix(a, "--"):
+			name, _, hasValue := strings.Cut(a[2:], "=")
+			value = !hasValue && takesValue(fs.Lookup(name))
+		case len(a) > 2 && a[0] == '-':
+			name, _, hasValue := strings.Cut(a[1:], "=")
+			if f := fs.Lookup(name); f != nil {
+				a = "-" + a
+				value = !hasValue && takesValue(f)
+			} else {
+				// Shorthands, the last of which may take the next argument.
+				value = !hasValue && takesValue(fs.ShorthandLookup(a[len(a)-1:])) && allShorthands(fs, a[1:])
+			}
+		case len(a) == 2 && a[0] == '-':
+			value = takesValue(fs.ShorthandLookup(a[1:]))
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+func takesValue(f *pflag.Flag) bool { return f != nil && f.NoOptDefVal == "" }
+
+func allShorthands(fs *pflag.FlagSet, s string) bool {
+	for i := range len(s) {
+		if fs.ShorthandLookup(s[i:i+1]) == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// runMain is the main command once its flags are checked.
+func runMain(c *config, std stdio) int {
+	if c.live.list {
+		return listInterfaces(std.out, std.err)
+	}
+	stop, err := startProfiles(c)
+	if err != nil {
+		fmt.Fprintf(std.err, "%s: %v\n", progName, err)
+		return exitError
+	}
+	defer stop(std.err)
+	in, code := openInput(c, std)
+	if in == nil {
+		return code
+	}
+	defer in.closeFile()
+	reg, expr, code := loadSchemasAndFilter(c, std.err)
+	if reg == nil {
+		in.close()
+		return code
+	}
+	if !c.json && !c.text && !c.stats && isTerminal(std.out) {
+		return runTUI(in, reg, c, std.err)
+	}
+	return runBatch(c, in, reg, expr, std)
+}
+
+// openInput opens the capture file or the interface, and the TLS keys for
+// it; on failure it has said why, and returns the exit status.
+func openInput(c *config, std stdio) (*input, int) {
+	in := &input{}
+	if c.live.iface != "" {
+		li, err := openLive(&c.live, std.err)
+		if err != nil {
+			fmt.Fprintf(std.err, "%s: %v\n", progName, err)
+			var fe *bpffilter.Error
+			if errors.As(err, &fe) {
+				return nil, exitUsage
+			}
+			return nil, exitError
+		}
+		li.followKeys(c.keylog, std.err)
+		in.src, in.name, in.live = li, c.live.iface, li
+		return in, exitOK
+	}
+	src, err := openCapture(c.read, std.in)
+	if err != nil {
+		fmt.Fprintf(std.err, "%s: %v\n", progName, err)
+		return nil, exitError
+	}
+	in.src, in.name, in.file = src, src.Name(), src
+	fileGC()
+	if c.live.user != "" {
+		// The capture is open: nothing else needs root.
+		if err := live.DropPrivileges(c.live.user); err != nil {
+			src.Close()
+			fmt.Fprintf(std.err, "%s: -Z %s: %v\n", progName, c.live.user, err)
+			return nil, exitError
+		}
+	}
+	if in.keys, err = loadKeyLog(c.keylog, std.err); err != nil {
+		src.Close()
+		fmt.Fprintf(std.err, "%s: %v\n", progName, err)
+		return nil, exitError
+	}
+	return in, exitOK
+}
+
+// loadSchemasAndFilter builds the schema registry and parses -Y; on
+// failure it has said why, and returns a nil registry and the exit status.
+func loadSchemasAndFilter(c *config, stderr io.Writer) (*schema.Registry, *filter.Expr, int) {
+	reg, err := c.schema.load(stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", progName, err)
+		return nil, nil, exitError
+	}
+	expr, err := filter.ParseWith(c.filter, filter.Options{Schema: reg})
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: -Y: %v\n", progName, err)
+		var fe *filter.Error
+		if errors.As(err, &fe) {
+			for _, l := range strings.Split(fe.Caret(c.filter), "\n") {
+				fmt.Fprintf(stderr, "  %s\n", l)
+			}
+		}
+		return nil, nil, exitUsage
+	}
+	return reg, expr, exitOK
 }
 
 // openCapture opens the -r argument: a file, or standard input for "-".
@@ -158,442 +230,53 @@ func openCapture(path string, stdin io.Reader) (*capture.FileSource, error) {
 	return capture.OpenFile(path)
 }
 
-// decodeHooks let a caller follow the decoding and stop it; all may be nil.
-type decodeHooks struct {
-	stop     func() bool // checked between packets
-	progress func()      // called every few thousand packets, and when idle
-	// idle reports whether an error from the source only means that no
-	// packet came for a while (a live capture); the decoding then expires
-	// idle state at the wall clock's time and goes on.
-	idle func(error) bool
-	// live: hand calls on as they finish rather than in order of start,
-	// and end connections idle for limits.idleTimeout.
-	live bool
-	// onMessage is told of each message as it completes (--partial).
-	onMessage func(c *grpcframe.Call, request bool, index int, m *grpcframe.Message)
-	// tls adjusts the TLS options (waiting for keys in a live capture).
-	tls func(*tlsdecrypt.Options)
-	// poke runs after each packet and each idle moment of a live capture.
-	poke func()
+// loadKeyLog reads the --keylog file, its warnings said on stderr.
+func loadKeyLog(path string, stderr io.Writer) (*tlsdecrypt.KeyLog, error) {
+	if path == "" {
+		return nil, nil
+	}
+	k, err := tlsdecrypt.LoadKeyLog(path)
+	if err != nil {
+		return nil, fmt.Errorf("--keylog: %w", err)
+	}
+	for _, w := range k.Warnings() {
+		fmt.Fprintf(stderr, "%s: %s: %s\n", progName, path, w)
+	}
+	return k, nil
 }
 
-func decodeCaptureHooks(src capture.Source, sink grpcframe.Sink, l limits, h decodeHooks) (capture.Stats, grpcframe.Stats, error) {
-	calls := grpcframe.NewAssembler(sink, grpcframe.Options{MaxMessageSize: l.maxMessage, MaxOpenStreams: l.maxStreams,
-		EmitOnFinish: h.live, OnMessage: h.onMessage, KeepPayload: l.keepPayload})
-	// TLS is always looked for, keys or not: a TLS connection is then named
-	// with its SNI, ALPN and the key it lacks rather than passed over.
-	tlsOpts := tlsdecrypt.Options{
-		Report: func(ci *capture.ConnInfo, t *tlsdecrypt.Info) {
-			if !t.Decrypted || t.Problem != "" {
-				l.tlsNotes.add(fmt.Sprintf("%s ↔ %s: %s", ci.Addr[0], ci.Addr[1], t))
-			}
-		}}
-	if h.tls != nil {
-		h.tls(&tlsOpts)
-	}
-	conns := tlsdecrypt.NewFactory(h2decode.NewFactory(calls, h2decode.Options{
-		MaxHeaderListSize: l.maxHeaderList,
-		MaxTableSize:      uint32(max(l.maxHPACKTable, 0)),
-	}), l.keys, tlsOpts)
-	topt := capture.Options{
-		MaxBufferedPerDirection: l.maxBuffered,
-		MaxBufferedTotal:        l.maxBufferedTotal,
-		MaxConnections:          l.maxConns,
-	}
-	if h.live {
-		topt.IdleTimeout = l.idleTimeout
-	}
-	tcp := capture.NewAssembler(conns, topt)
-	var last time.Time
-	var rule chunkRule
-	readErr := readLoop(src, h.stop, h.progress, h.idle, func(p capture.Packet) {
-		last = p.Time
-		tcp.AddPacket(p)
-		if rule.add(p) {
-			calls.Tick(last)
+// startProfiles starts --cpuprofile and prepares --memprofile; the returned
+// function writes them.
+func startProfiles(c *config) (func(io.Writer), error) {
+	var cpu, mem *os.File
+	var err error
+	if c.cpuProfile != "" {
+		if cpu, err = os.Create(c.cpuProfile); err != nil {
+			return nil, fmt.Errorf("--cpuprofile: %v", err)
 		}
-		if h.poke != nil {
-			h.poke()
-		}
-	}, func(now time.Time) {
-		conns.CheckKeys()
-		tcp.Tick(now)
-		calls.Tick(now)
-		if h.poke != nil {
-			h.poke()
-		}
-	})
-	if h.live {
-		// The capture ends now, not at the last packet: calls still open
-		// were open until the user stopped.
-		last = time.Now()
-	}
-	tcp.Close(last)
-	calls.Close()
-	return tcp.Stats(), calls.Stats(), readErr
-}
-
-// readLoop reads src to its end, handing each packet to packet. When an
-// error from the source only means that no packet came for a while (isIdle,
-// a live capture), it calls idle with the wall clock's time and goes on.
-// stop is checked, and progress called, every few thousand packets and when
-// idle; any of the three may be nil. It returns the error that ended the
-// reading: nil at the end of the input or when stopped.
-func readLoop(src capture.Source, stop func() bool, progress func(), isIdle func(error) bool,
-	packet func(capture.Packet), idle func(now time.Time)) error {
-	for n := 1; ; n++ {
-		if n&4095 == 0 {
-			if stop != nil && stop() {
-				return nil
-			}
-			if progress != nil {
-				progress()
-			}
-		}
-		p, err := src.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			if isIdle == nil || !isIdle(err) {
-				return err
-			}
-			idle(time.Now())
-			if stop != nil && stop() {
-				return nil
-			}
-			if progress != nil {
-				progress()
-			}
-			continue
-		}
-		packet(p)
-	}
-}
-
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) > 0 && args[0] == "infer" {
-		return runInfer(args[1:], stdin, stdout, stderr)
-	}
-	var o options
-	fs := flag.NewFlagSet(progName, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&o.read, "r", "", "read packets from `FILE` (pcap or pcapng, optionally gzip-compressed; - for standard input)")
-	o.live.register(fs)
-	fs.BoolVar(&o.json, "json", false, "write one JSON object per call (NDJSON) instead of one line of text")
-	fs.BoolVar(&o.quiet, "q", false, "no summary on standard error")
-	fs.Var(&o.redact, "redact", "mask the values of authorization, proxy-authorization, cookie, set-cookie and the metadata `NAMES` (comma-separated; --redact= for only the defaults) in every output")
-	fs.IntVar(&o.uiMaxCalls, "ui-max-calls", -1, "interactive view: keep at most `N` calls, dropping the oldest (0: no limit; default: no limit for files, 100000 live)")
-	fs.IntVar(&o.uiMaxMessage, "ui-max-message-bytes", 64<<10, "interactive view: keep at most `BYTES` of each message's payload (-1: all)")
-	fs.BoolVar(&o.stats, "stats", false, "print a summary per method (calls, statuses, latency percentiles, messages and bytes) instead of the calls")
-	fs.BoolVar(&o.text, "text", false, "print one line per call even when standard output is a terminal (instead of the interactive view)")
-	fs.StringVar(&o.filter, "Y", "", "show only the calls that match the display filter `EXPR` (e.g. 'status != OK and method ~ Greeter'; see the README)")
-	o.limits.register(fs)
-	fs.StringVar(&o.keylog, "keylog", "", "decrypt TLS with the NSS key log in `FILE` (SSLKEYLOGFILE: curl, browsers, Go's KeyLogWriter, Node's keylog event)")
-	fs.IntVar(&o.workers, "workers", defaultWorkers(), "decode connections in `N` goroutines; a file's output is the same for any N (0: all in the goroutine reading the packets)")
-	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to `FILE` (for go tool pprof)")
-	fs.StringVar(&o.memProfile, "memprofile", "", "write a profile of the run's allocations to `FILE` (for go tool pprof -sample_index=alloc_space)")
-	var sf schemaFlags
-	sf.register(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, usageFirstLine)
-		fmt.Fprintln(stderr, "\nShows the gRPC calls in a packet capture or on a network interface. Options:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "%s: unexpected argument %q\n%s\n", progName, fs.Arg(0), usageFirstLine)
-		return exitUsage
-	}
-	if o.live.list {
-		return listInterfaces(stdout, stderr)
-	}
-	switch {
-	case o.live.iface != "" && o.read != "":
-		fmt.Fprintf(stderr, "%s: -r and -i exclude each other: read a file or capture live, not both\n%s\n", progName, usageFirstLine)
-		return exitUsage
-	case o.live.iface == "" && o.read == "":
-		fmt.Fprintf(stderr, "%s: nothing to read: give a capture file with -r FILE (or -r - for standard input), or an interface with -i IFACE (see -D)\n%s\n", progName, usageFirstLine)
-		return exitUsage
-	case o.live.iface == "" && (o.live.bpf != "" || o.live.write != "" || o.live.count != 0 || o.live.duration != 0):
-		fmt.Fprintf(stderr, "%s: -f, -w, -c and --duration go with live capture (-i)\n", progName)
-		return exitUsage
-	case o.live.partial && !o.json:
-		fmt.Fprintf(stderr, "%s: --partial goes with --json\n", progName)
-		return exitUsage
-	}
-	if o.uiMaxCalls < 0 {
-		o.uiMaxCalls = 0
-		if o.live.iface != "" {
-			o.uiMaxCalls = 100000
+		if err := pprof.StartCPUProfile(cpu); err != nil {
+			cpu.Close()
+			return nil, fmt.Errorf("--cpuprofile: %v", err)
 		}
 	}
-
-	if o.cpuProfile != "" {
-		stop, err := startCPUProfile(o.cpuProfile)
-		if err != nil {
-			fmt.Fprintf(stderr, "%s: --cpuprofile: %v\n", progName, err)
-			return exitError
+	if c.memProfile != "" {
+		if mem, err = os.Create(c.memProfile); err != nil {
+			return nil, fmt.Errorf("--memprofile: %v", err)
 		}
-		defer stop()
 	}
-	if o.memProfile != "" {
-		f, err := os.Create(o.memProfile)
-		if err != nil {
-			fmt.Fprintf(stderr, "%s: --memprofile: %v\n", progName, err)
-			return exitError
+	return func(stderr io.Writer) {
+		if cpu != nil {
+			pprof.StopCPUProfile()
+			cpu.Close()
 		}
-		defer func() {
+		if mem != nil {
 			runtime.GC() // the profile counts up to the last collection
-			if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+			if err := pprof.Lookup("allocs").WriteTo(mem, 0); err != nil {
 				fmt.Fprintf(stderr, "%s: --memprofile: %v\n", progName, err)
 			}
-			f.Close()
-		}()
-	}
-
-	var in input
-	if o.live.iface != "" {
-		li, err := openLive(&o.live, stderr)
-		if err != nil {
-			fmt.Fprintf(stderr, "%s: %v\n", progName, err)
-			var fe *bpffilter.Error
-			if errors.As(err, &fe) {
-				return exitUsage
-			}
-			return exitError
+			mem.Close()
 		}
-		in = input{src: li, name: o.live.iface, live: li}
-	} else {
-		src, err := openCapture(o.read, stdin)
-		if err != nil {
-			fmt.Fprintf(stderr, "%s: %v\n", progName, err)
-			return exitError
-		}
-		defer src.Close()
-		in = input{src: src, name: src.Name(), file: src}
-		fileGC()
-		if o.live.user != "" {
-			// The capture is open: nothing else needs root.
-			if err := live.DropPrivileges(o.live.user); err != nil {
-				fmt.Fprintf(stderr, "%s: -Z %s: %v\n", progName, o.live.user, err)
-				return exitError
-			}
-		}
-	}
-
-	keys, err := in.loadKeys(o.keylog, o.read, stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", progName, err)
-		in.close()
-		return exitError
-	}
-	o.limits.keys = keys
-	o.limits.tlsNotes = &notes{}
-
-	reg, err := sf.load(stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", progName, err)
-		in.close()
-		return exitError
-	}
-	expr, err := filter.ParseWith(o.filter, filter.Options{Schema: reg})
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: -Y: %v\n", progName, err)
-		var fe *filter.Error
-		if errors.As(err, &fe) {
-			for _, l := range strings.Split(fe.Caret(o.filter), "\n") {
-				fmt.Fprintf(stderr, "  %s\n", l)
-			}
-		}
-		in.close()
-		return exitUsage
-	}
-	if !o.json && !o.text && !o.stats && isTerminal(stdout) {
-		return runTUI(in, reg, &sf, o, stderr)
-	}
-	var sink interface {
-		grpcframe.Sink
-		Close() error
-	}
-	var hooks decodeHooks
-	// A file's calls are encoded on every core (in order).
-	parallel := in.live == nil && o.workers > 0
-	var beforeSchemaChange func()
-	// With --stats, the workers count some calls themselves (tally).
-	var tally func() func(*grpcframe.Call)
-	var tallies []*export.Stats
-	if o.stats {
-		sink = &statsSink{Stats: export.NewStats(), w: stdout}
-		if o.filter == "" && !sf.reflect {
-			// Counting is the same in any order: the workers count the
-			// calls that need nothing of the others (those of reflection
-			// calls feed the schemas, those of unknown methods are
-			// inferred in order) themselves, and the counts are added up
-			// at the end.
-			tally = func() func(*grpcframe.Call) {
-				st := export.NewStats()
-				tallies = append(tallies, st)
-				return st.Call // the worker recycles the call
-			}
-		}
-		if o.filter == "" {
-			// The summary counts messages and their lengths: their bytes
-			// are only read for the schemas of reflection calls and to
-			// infer the method of calls whose :path was not captured.
-			o.limits.keepPayload = func(c *grpcframe.Call) bool {
-				return c.Method == "" || c.MethodUnknown || schema.IsReflection(c.Method)
-			}
-		}
-	} else if o.json {
-		j := export.NewNDJSON(stdout)
-		j.Options.Schema = reg
-		j.Options.Raw.MaxDepth = o.limits.maxDepth
-		if o.limits.maxDepth == 0 {
-			j.Options.Raw.MaxDepth = -1 // pbdecode: 0 is its default, negative none
-		}
-		j.Options.Raw.MaxFields = o.limits.maxFields
-		j.Options.MaxCallBytes = o.limits.maxCallBytes
-		if o.live.partial {
-			hooks.onMessage = func(c *grpcframe.Call, request bool, index int, m *grpcframe.Message) {
-				if expr.Match(c) {
-					j.Message(c, request, index, m)
-				}
-			}
-		}
-		sink = j
-		if parallel && !o.live.partial {
-			opts := j.Options
-			ow := newOrderedWriter(stdout, func() func(dst []byte, c *grpcframe.Call) []byte {
-				return (&export.Encoder{Options: opts}).AppendCall
-			})
-			beforeSchemaChange = ow.Drain
-			sink = ow
-		}
-	} else if parallel {
-		sink = newOrderedWriter(stdout, func() func(dst []byte, c *grpcframe.Call) []byte {
-			return func(dst []byte, c *grpcframe.Call) []byte {
-				return append(dst, export.FormatLine(c, time.Local)...)
-			}
-		})
-	} else {
-		sink = export.NewText(stdout)
-	}
-	var out grpcframe.Sink = sink
-	if o.redact.set {
-		out = newRedactSink(o.redact.names, sink)
-	}
-	// Once the output is done with a call, its memory is reused for later
-	// ones (the ordered writer recycles the calls it has encoded itself).
-	// --partial hands on messages of calls still being decoded, so it
-	// keeps them all.
-	_, selfRecycling := sink.(*orderedWriter)
-	recycle := !o.live.partial
-	ncalls := 0
-	schemas := newSchemaSink(reg, &sf, stderr, grpcframe.SinkFunc(func(c *grpcframe.Call) {
-		ncalls++
-		if expr.Match(c) {
-			out.Call(c)
-			if selfRecycling {
-				return
-			}
-		}
-		if recycle {
-			recycleCall(c)
-		}
-	}))
-	schemas.beforeChange = beforeSchemaChange
-	if in.live != nil {
-		in.live.hooks(&hooks)
-		defer in.live.stopOn(o.live.duration, stderr)()
-		// Like tcpdump's "listening on": the capture runs from here.
-		fmt.Fprintf(stderr, "%s: %s\n", progName, in.live.describe())
-	}
-	// The output runs beside the decoding (two cores). A live capture hands
-	// each call on at once while the output keeps up, and flushes after
-	// each batch.
-	var flush func()
-	if f, ok := sink.(interface{ Flush() }); ok && in.live != nil {
-		flush = f.Flush
-	}
-	var st capture.Stats
-	var cst grpcframe.Stats
-	var readErr error
-	if o.workers > 0 {
-		// Connections decoded on every core, the sinks in a goroutine of
-		// their own.
-		st, cst, readErr = decodeSharded(in.src, schemas, o.limits, shardHooks{workers: o.workers, onMessage: hooks.onMessage,
-			live: hooks.live, idle: hooks.idle, tls: hooks.tls, flush: flush, tally: tally, tallyMethod: notReflection})
-		if s, ok := sink.(*statsSink); ok {
-			for _, t := range tallies {
-				s.Merge(t)
-				ncalls += t.Calls()
-			}
-		}
-	} else {
-		pipe := newPipeline(schemas, hooks.onMessage, 64, in.live != nil, flush)
-		if hooks.onMessage != nil {
-			hooks.onMessage = pipe.Message
-		}
-		if in.live != nil {
-			hooks.poke = pipe.poke
-		}
-		st, cst, readErr = decodeCaptureHooks(in.src, pipe, o.limits, hooks)
-		pipe.Close()
-	}
-	status := exitOK
-	if err := sink.Close(); err != nil {
-		fmt.Fprintf(stderr, "%s: writing output: %v\n", progName, err)
-		in.close()
-		return exitError
-	}
-	if readErr != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", progName, readErr)
-		status = exitDamaged
-	}
-	if err := in.close(); err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", progName, err)
-		status = exitError
-	}
-	if !o.quiet {
-		if in.live != nil {
-			in.live.summary(stderr)
-		}
-		summarize(stderr, st, cst, ncalls, o.limits)
-		for _, n := range o.limits.tlsNotes.lines {
-			fmt.Fprintf(stderr, "%s: TLS %s\n", progName, n)
-		}
-		if n := o.limits.tlsNotes.more; n > 0 {
-			fmt.Fprintf(stderr, "%s: … and %d more TLS connections like these\n", progName, n)
-		}
-		if schemas.harvested > 0 {
-			fmt.Fprintf(stderr, "%s: %d schema files taken from reflection calls in the capture\n", progName, schemas.harvested)
-		}
-	}
-	if ncalls == 0 && status == exitOK && in.live == nil {
-		fmt.Fprintf(stderr, "%s: no calls (gRPC, gRPC-Web or HTTP) found in %s (%d packets, %d TCP connections)\n", progName, in.name, st.Packets, st.Connections)
-		status = exitNoCalls
-	}
-	return status
-}
-
-// startCPUProfile profiles the run into path until the returned function
-// is called.
-func startCPUProfile(path string) (func(), error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+	}, nil
 }
 
 // input is where packets come from: a capture file or a live interface.
@@ -602,6 +285,7 @@ type input struct {
 	name string              // the file name, "stdin", or the interface
 	file *capture.FileSource // with -r
 	live *liveInput          // with -i
+	keys *tlsdecrypt.KeyLog  // --keylog of a file; a live capture follows its own
 }
 
 // close ends a live capture and closes its -w file.
@@ -612,85 +296,9 @@ func (in *input) close() error {
 	return nil
 }
 
-// summarize tells the user, on stderr, what was read and what went wrong.
-func summarize(w io.Writer, st capture.Stats, cs grpcframe.Stats, calls int, l limits) {
-	var kinds []string
-	for k, n := range cs.ByKind {
-		kinds = append(kinds, fmt.Sprintf("%d %s", n, k))
+// closeFile closes a capture file.
+func (in *input) closeFile() {
+	if in.file != nil {
+		in.file.Close()
 	}
-	sort.Strings(kinds)
-	fmt.Fprintf(w, "%s: %d calls; %d packets, %d TCP connections", progName, calls, st.Packets, st.Connections)
-	if len(kinds) > 0 {
-		fmt.Fprintf(w, " (%s)", strings.Join(kinds, ", "))
-	}
-	fmt.Fprintln(w)
-	if st.Gaps > 0 {
-		fmt.Fprintf(w, "%s: %d gaps in TCP streams, %d bytes not captured (%d of them cut by the snap length)\n", progName, st.Gaps, st.GapBytes, st.TruncatedBytes)
-	}
-	if st.Malformed > 0 {
-		fmt.Fprintf(w, "%s: %d malformed packets skipped\n", progName, st.Malformed)
-	}
-	if st.Unsupported > 0 {
-		fmt.Fprintf(w, "%s: %d packets of unsupported link types %v skipped\n", progName, st.Unsupported, st.UnsupportedLinkTypes)
-	}
-	if cs.OverSize > 0 {
-		fmt.Fprintf(w, "%s: %d messages cut at the size limit (%d bytes after decompression; see --max-message-size)\n", progName, cs.OverSize, l.maxMessage)
-	}
-	if cs.HeaderListCut > 0 {
-		fmt.Fprintf(w, "%s: %d header lists cut at the size limit (%d bytes; see --max-header-list)\n", progName, cs.HeaderListCut, l.maxHeaderList)
-	}
-	if cs.TableOverLimit > 0 {
-		fmt.Fprintf(w, "%s: %d header blocks asked for an HPACK table larger than the limit (%d bytes; see --max-hpack-table)\n", progName, cs.TableOverLimit, l.maxHPACKTable)
-	}
-	if cs.Evicted > 0 {
-		fmt.Fprintf(w, "%s: %d streams evicted (more than %d open on one connection; see --max-streams)\n", progName, cs.Evicted, l.maxStreams)
-	}
-	if st.Evicted > 0 {
-		fmt.Fprintf(w, "%s: %d connections dropped because more than the connection limit were open (see --max-connections)\n", progName, st.Evicted)
-	}
-	for i, n := range cs.ConnNotes {
-		if i == maxConnNotes {
-			fmt.Fprintf(w, "%s: … and %d more connection notes\n", progName, len(cs.ConnNotes)-i+cs.MoreConnNotes)
-			break
-		}
-		fmt.Fprintf(w, "%s: %s\n", progName, n)
-	}
-}
-
-// recycleCall hands a call the output is done with back to grpcframe. The
-// schemas harvested from a reflection call are built from its messages, so
-// its memory is left as it is.
-func recycleCall(c *grpcframe.Call) {
-	if !schema.IsReflection(c.Method) {
-		grpcframe.Recycle(c)
-	}
-}
-
-func notReflection(method string) bool { return !schema.IsReflection(method) }
-
-// statsSink writes the per-method summary when the capture is done.
-type statsSink struct {
-	*export.Stats
-	w io.Writer
-}
-
-func (s *statsSink) Close() error { return s.WriteText(s.w) }
-
-// redactList is the --redact flag: given at all, it turns redaction on; its
-// value adds header names to the default ones.
-type redactList struct {
-	set   bool
-	names []string
-}
-
-func (r *redactList) String() string { return strings.Join(r.names, ",") }
-
-func (r *redactList) Set(v string) error {
-	r.set = true
-	for _, n := range strings.Split(v, ",") {
-		if n = strings.TrimSpace(n); n != "" {
-			r.names = append(r.names, n)
-		}
-	}
-	return nil
 }

@@ -8,8 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/grpcsniff/grpcsniff/grpcframe"
 	"github.com/grpcsniff/grpcsniff/pbdecode/schema"
+	"github.com/grpcsniff/grpcsniff/sniff"
 	"github.com/grpcsniff/grpcsniff/tui"
 )
 
@@ -26,20 +26,51 @@ func isTerminal(w io.Writer) bool {
 
 // runTUI decodes the capture in the background and shows the calls in the
 // terminal UI as they come; a live capture runs until the user quits.
-func runTUI(in input, reg *schema.Registry, sf *schemaFlags, o options, stderr io.Writer) int {
+func runTUI(in *input, reg *schema.Registry, c *config, stderr io.Writer) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	updates := make(chan tui.Update, 1024)
+	// Messages from the decoding (reflection, TLS) would scribble over the
+	// screen: they are kept and printed after the UI ends.
+	var msgs lineBuffer
+	go decodeForTUI(ctx, in, reg, c, &msgs, updates)
+	if in.live != nil {
+		// The live capture ends with the UI.
+		go func() {
+			<-ctx.Done()
+			in.live.Stop()
+		}()
+	}
+	err := tui.Run(ctx, updates, tui.Options{Title: in.name, Filter: c.filter, Schema: reg, Decode: c.limits.rawOptions(),
+		Registry: reg, CapturePath: c.capturePathForTUI(), MaxCalls: c.uiMaxCallsFor(in), MaxMessageBytes: c.uiMaxMessage})
+	cancel()
+	for range updates {
+		// Wait for the decoding to stop (it sees ctx) before reading msgs.
+	}
+	for _, l := range msgs.lines {
+		fmt.Fprint(stderr, l)
+	}
+	if in.live != nil && !c.quiet {
+		in.live.summary(stderr)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", progName, err)
+		return exitError
+	}
+	return exitOK
+}
+
+// decodeForTUI runs the decoding, sending each call and, every tenth of a
+// second, the progress to the UI; it closes updates when done.
+func decodeForTUI(ctx context.Context, in *input, reg *schema.Registry, c *config, msgs io.Writer, updates chan<- tui.Update) {
+	defer close(updates)
 	send := func(u tui.Update) {
 		select {
 		case updates <- u:
 		case <-ctx.Done():
 		}
 	}
-	// Messages from the decoding (reflection, TLS) would scribble over the
-	// screen: they are kept and printed after the UI ends.
-	var msgs lineBuffer
-	var ncalls atomic.Int64 // counted where the sinks run, read where the packets are
+	var ncalls atomic.Int64 // counted where the sink runs, read where the packets are
 	progress := func(done bool, errText string) *tui.Progress {
 		if in.live != nil {
 			p := in.live.progress()
@@ -48,79 +79,52 @@ func runTUI(in input, reg *schema.Registry, sf *schemaFlags, o options, stderr i
 		}
 		return &tui.Progress{Bytes: in.file.Offset(), Total: in.file.Size(), Calls: int(ncalls.Load()), Done: done, Err: errText}
 	}
-	go func() {
-		defer close(updates)
-		var toUI grpcframe.Sink = grpcframe.SinkFunc(func(c *grpcframe.Call) { send(tui.Update{Call: c}) })
-		if o.redact.set {
-			toUI = newRedactSink(o.redact.names, toUI)
+	opts := c.sniffOptions(in, reg, msgs)
+	tick := time.Now()
+	opts.Progress = func() {
+		if time.Since(tick) > 100*time.Millisecond {
+			tick = time.Now()
+			send(tui.Update{Progress: progress(false, "")})
 		}
-		sink := newSchemaSink(reg, sf, &msgs, grpcframe.SinkFunc(func(c *grpcframe.Call) {
-			ncalls.Add(1)
-			toUI.Call(c)
-		}))
-		tick := time.Now()
-		hooks := decodeHooks{
-			stop: func() bool { return ctx.Err() != nil },
-			progress: func() {
-				if time.Since(tick) > 100*time.Millisecond {
-					tick = time.Now()
-					send(tui.Update{Progress: progress(false, "")})
-				}
-			},
-		}
-		if in.live != nil {
-			in.live.hooks(&hooks)
-		}
-		var err error
-		if o.workers > 0 {
-			_, _, err = decodeSharded(in.src, sink, o.limits, shardHooks{workers: o.workers, stop: hooks.stop, progress: hooks.progress,
-				live: hooks.live, idle: hooks.idle, tls: hooks.tls})
-		} else {
-			_, _, err = decodeCaptureHooks(in.src, sink, o.limits, hooks)
-		}
-		errText := ""
-		if err != nil {
-			errText = err.Error()
-		}
-		if e := in.close(); e != nil && errText == "" {
-			errText = e.Error()
-		}
-		send(tui.Update{Progress: progress(true, errText)})
-	}()
-	// w re-reads the capture file for the packets of chosen connections;
-	// standard input cannot be read twice, so it gets no path.
-	capPath := o.read
-	switch {
-	case capPath == "-":
-		capPath = ""
-	case in.live != nil:
-		// The -w file, flushed whenever the network is quiet.
-		capPath = o.live.write
 	}
-	if in.live != nil {
-		// The live capture ends with the UI.
-		go func() {
-			<-ctx.Done()
-			in.live.Stop()
-		}()
-	}
-	err := tui.Run(ctx, updates, tui.Options{Title: in.name, Filter: o.filter, Schema: reg,
-		Registry: reg, CapturePath: capPath, MaxCalls: o.uiMaxCalls, MaxMessageBytes: o.uiMaxMessage})
-	cancel()
-	for range updates {
-		// Wait for the decoding to stop (it sees ctx) before reading msgs.
-	}
-	for _, l := range msgs.lines {
-		fmt.Fprint(stderr, l)
-	}
-	if in.live != nil && !o.quiet {
-		in.live.summary(stderr)
-	}
+	_, err := sniff.NewDecoder(opts).Run(ctx, in.src, sniff.SinkFunc(func(call *sniff.Call) {
+		ncalls.Add(1)
+		send(tui.Update{Call: call})
+	}))
+	errText := ""
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", progName, err)
-		return exitError
+		errText = err.Error()
 	}
-	return exitOK
+	if e := in.close(); e != nil && errText == "" {
+		errText = e.Error()
+	}
+	send(tui.Update{Progress: progress(true, errText)})
+}
+
+// capturePathForTUI is the file "w" in the view reads again for the
+// packets of chosen connections: standard input cannot be read twice, so
+// it gets none; a live capture's is its -w file, flushed whenever the
+// network is quiet.
+func (c *config) capturePathForTUI() string {
+	switch {
+	case c.read == "-":
+		return ""
+	case c.live.iface != "":
+		return c.live.write
+	}
+	return c.read
+}
+
+// uiMaxCallsFor is --ui-max-calls, or its default: no limit for a file,
+// 100,000 calls for a live capture that may run for days.
+func (c *config) uiMaxCallsFor(in *input) int {
+	switch {
+	case c.uiMaxCalls >= 0:
+		return c.uiMaxCalls
+	case in.live != nil:
+		return 100000
+	}
+	return 0
 }
 
 // lineBuffer keeps what is written to it, for later.

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+	"runtime/debug"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// helpWidth is where flag descriptions are wrapped.
+const helpWidth = 100
+
+const helpIntro = `grpcsniff shows the gRPC calls in a packet capture or on a network interface:
+which client called which method on which server, the metadata, every message
+both ways (decoded as protobuf, with or without a schema), the status and the
+timings. gRPC-Web, gRPC inside TLS (with the session keys) and plain HTTP calls
+are calls too.
+
+Usage:
+  grpcsniff -r FILE [options]              decode a capture file (pcap, pcapng, gzip; - for standard input)
+  grpcsniff -i IFACE [options] [FILTER]    capture live; FILTER is a tcpdump capture filter, as with -f
+  grpcsniff -D                             list the interfaces -i can capture from
+  grpcsniff infer -r FILE [-o OUT]         write .proto files inferred from the calls in a capture
+  grpcsniff completion bash|zsh|fish       print a shell completion script
+
+On a terminal the calls open in the interactive view (press ? there for its
+keys); piped, or with --text, one line per call; --json writes NDJSON.
+`
+
+const helpOutro = `Exit status:
+  0  calls were found (or a live capture ended normally)
+  1  the input could not be read or opened (a missing file, not a capture, an interface that does not exist)
+  2  bad usage
+  3  the capture is truncated or damaged (what came before the damage was decoded and printed)
+  4  the capture holds no calls (neither gRPC nor gRPC-Web nor HTTP)
+
+Examples:
+  grpcsniff -r calls.pcapng --json | jq -c '{method, status: .status.name}'
+  grpcsniff -r calls.pcap --proto api.proto -I protos/ -Y 'status != OK'
+  sudo grpcsniff -i any 'tcp port 50051'
+  tcpdump -i lo -w - 'tcp port 50051' | grpcsniff -r - --text
+`
+
+// writeHelp is the main command's --help: what it does, its forms, the
+// flags by section, the exit statuses and examples.
+func writeHelp(w io.Writer, groups []flagGroup) {
+	io.WriteString(w, helpIntro)
+	for _, g := range groups {
+		fmt.Fprintf(w, "\n%s:\n%s", g.title, g.flags.FlagUsagesWrapped(helpWidth))
+	}
+	fmt.Fprintf(w, "\nOther:\n  -h, --help      this help\n      --version   print the version\n\n")
+	io.WriteString(w, helpOutro)
+}
+
+// writeSubHelp is the help of a subcommand: cobra's, which lists only the
+// subcommand's own flags.
+func writeSubHelp(cmd *cobra.Command) {
+	(&cobra.Command{}).HelpFunc()(cmd, nil)
+}
+
+// version names the build: the module version when installed with go
+// install, else the commit it was built from (with "+dirty" when the tree
+// had changes), then Go and the platform.
+func version() string {
+	v := "(devel)"
+	info, ok := debug.ReadBuildInfo()
+	if ok && info.Main.Version != "" {
+		v = info.Main.Version
+	}
+	if ok && (v == "(devel)" || strings.HasPrefix(v, "v0.0.0-")) {
+		var rev, dirty string
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					dirty = "+dirty"
+				}
+			}
+		}
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		if rev != "" {
+			v = "devel " + rev + dirty
+		}
+	}
+	return fmt.Sprintf("%s (%s %s/%s)", v, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}

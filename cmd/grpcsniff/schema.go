@@ -1,0 +1,37 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/grpcsniff/grpcsniff/pbdecode/schema"
+	"github.com/grpcsniff/grpcsniff/sniff"
+)
+
+// load builds the registry from the schema flags. Reflection problems are
+// reported and skipped: the capture is still decoded, raw where no schema
+// covers it.
+func (f *schemaFlags) load(stderr io.Writer) (*schema.Registry, error) {
+	reg, err := schema.Load(schema.Options{ProtoFiles: f.protos, ImportPaths: f.imports, Protosets: f.protosets})
+	if err != nil {
+		return nil, err
+	}
+	for _, addr := range f.reflectAddrs {
+		if err := reg.AddFromServer(context.Background(), addr, f.plaintext, f.insecure, sniff.ReflectTimeout); err != nil {
+			warnTo(stderr)(err.Error())
+		}
+	}
+	return reg, nil
+}
+
+// warnTo writes the decoder's warnings, a line each, prefixed with the
+// program's name.
+func warnTo(w io.Writer) func(string) {
+	return func(msg string) {
+		for _, l := range strings.Split(msg, "\n") {
+			fmt.Fprintf(w, "%s: %s\n", progName, l)
+		}
+	}
+}
