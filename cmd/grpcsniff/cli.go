@@ -88,16 +88,16 @@ func (c *config) register() []flagGroup {
 	f.StringVarP(&c.filter, "display-filter", "Y", "", "show only the calls that match the display filter `EXPR` (e.g. 'status != OK and method ~ Greeter')")
 	f.BoolVarP(&c.quiet, "quiet", "q", false, "no summary on standard error")
 	f.BoolVar(&c.live.partial, "partial", false, "live, with --json: also write a line for each message as it arrives, before its call ends")
-	f.Var(&redactFlag{c: c}, "redact", "mask the values of authorization, proxy-authorization, cookie, set-cookie and the metadata `NAMES` (--redact=a,b) in every output")
+	f.Var(&redactFlag{c: c}, "redact", "mask the values of authorization, proxy-authorization, cookie, set-cookie and of the metadata `NAMES` (comma-separated) in every output")
 	f.Lookup("redact").NoOptDefVal = " " // given alone: the credential headers only
-	f.IntVar(&c.uiMaxCalls, "ui-max-calls", -1, "interactive view: keep at most `N` calls, dropping the oldest (0: no limit; default: none for files, 100000 live)")
+	f.IntVar(&c.uiMaxCalls, "ui-max-calls", -1, "interactive view: keep at most `N` calls, dropping the oldest (0: no limit; default: no limit for files, 100000 live)")
 	f.IntVar(&c.uiMaxMessage, "ui-max-message-bytes", 64<<10, "interactive view: keep at most `BYTES` of each message (-1: all)")
 
 	c.schema.register(sch.flags)
 	c.limits.register(lim.flags)
 
 	f = run.flags
-	f.IntVar(&c.workers, "workers", sniff.DefaultWorkers(), "decode connections in `N` goroutines; a file's output is the same for any N (0: all in the goroutine reading the packets)")
+	f.IntVar(&c.workers, "workers", sniff.DefaultWorkers(), "decode connections in `N` goroutines (default: one per CPU, at most 8); a file's output is the same for any N (0: all in the goroutine reading the packets)")
 	f.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to `FILE` (go tool pprof)")
 	f.StringVar(&c.memProfile, "memprofile", "", "write a profile of the run's allocations to `FILE` (go tool pprof -sample_index=alloc_space)")
 	return []flagGroup{in, out, sch, lim, run}
@@ -181,6 +181,8 @@ func (c *config) checkInput(args []string) error {
 		return nil
 	}
 	switch {
+	case c.read != "" && c.redact != nil:
+		return usagef("unexpected argument %q: to mask more headers, name them in --redact=NAME,NAME", args[0])
 	case c.read != "":
 		return usagef("unexpected argument %q: a capture filter after the options is for live capture (-i); a file's calls are selected with -Y", args[0])
 	case c.live.bpf != "":
@@ -309,12 +311,16 @@ type stdio struct {
 	out, err io.Writer
 }
 
-// parseError turns what cobra returns into the exit status and the one
-// line (and a hint) the user sees.
-func reportParseError(err error, w io.Writer) int {
+// reportParseError turns what cobra returns into the exit status and the
+// one line (and a hint to the help of the command given) the user sees.
+func reportParseError(err error, args []string, w io.Writer) int {
 	var ue *usageError
 	if errors.As(err, &ue) || isCobraUsage(err) {
-		fmt.Fprintf(w, "%s: %v\n%s\n", progName, err, usageHint)
+		cmd := progName
+		if len(args) > 0 && args[0] == "infer" {
+			cmd += " infer"
+		}
+		fmt.Fprintf(w, "%s: %v\nRun '%s --help' for the options.\n", progName, err, cmd)
 		return exitUsage
 	}
 	fmt.Fprintf(w, "%s: %v\n", progName, err)
@@ -328,5 +334,3 @@ func isCobraUsage(err error) bool {
 	return strings.HasPrefix(s, "unknown command") || strings.HasPrefix(s, "accepts ") ||
 		strings.HasPrefix(s, "requires ") || strings.Contains(s, "flag")
 }
-
-const usageHint = "Run 'grpcsniff --help' for the options."

@@ -5,9 +5,11 @@ import (
 	"io"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // helpWidth is where flag descriptions are wrapped.
@@ -48,11 +50,81 @@ Examples:
 // flags by section, the exit statuses and examples.
 func writeHelp(w io.Writer, groups []flagGroup) {
 	io.WriteString(w, helpIntro)
+	var rows [][2]string
+	sections := map[int]string{}
 	for _, g := range groups {
-		fmt.Fprintf(w, "\n%s:\n%s", g.title, g.flags.FlagUsagesWrapped(helpWidth))
+		sections[len(rows)] = g.title
+		g.flags.VisitAll(func(f *pflag.Flag) { rows = append(rows, flagRow(f)) })
 	}
-	fmt.Fprintf(w, "\nOther:\n  -h, --help      this help\n      --version   print the version\n\n")
+	sections[len(rows)] = "Other"
+	rows = append(rows, [2]string{"-h, --help", "this help"}, [2]string{"    --version", "print the version"})
+	width := 0
+	for _, r := range rows {
+		width = max(width, len(r[0]))
+	}
+	for i, r := range rows {
+		if title, ok := sections[i]; ok {
+			fmt.Fprintf(w, "\n%s:\n", title)
+		}
+		writeWrapped(w, fmt.Sprintf("  %-*s  ", width, r[0]), r[1])
+	}
+	fmt.Fprintln(w)
 	io.WriteString(w, helpOutro)
+}
+
+// flagRow is a flag's line in the help: its names and value, and what it
+// does with its default.
+func flagRow(f *pflag.Flag) [2]string {
+	names := "    --" + f.Name
+	if f.Shorthand != "" {
+		names = "-" + f.Shorthand + ", --" + f.Name
+	}
+	value, usage := pflag.UnquoteUsage(f)
+	switch {
+	case f.NoOptDefVal != "" && f.Value.Type() != "bool":
+		names += "[=" + value + "]"
+	case value != "":
+		names += " " + value
+	}
+	if d := shownDefault(f, value); d != "" && !strings.Contains(usage, "default") {
+		usage += " (default " + d + ")"
+	}
+	return [2]string{names, usage}
+}
+
+// shownDefault is the default worth saying: none for switches, empty
+// values and the -1 that stands for "depends"; sizes in KiB or MiB.
+func shownDefault(f *pflag.Flag, value string) string {
+	d := f.DefValue
+	switch d {
+	case "", "0", "-1", "false", "[]", "0s":
+		return ""
+	}
+	n, err := strconv.Atoi(d)
+	switch {
+	case err != nil || value != "BYTES":
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return d
+}
+
+// writeWrapped writes text after lead, wrapped at helpWidth with its later
+// lines under its first.
+func writeWrapped(w io.Writer, lead, text string) {
+	line := lead
+	for _, word := range strings.Fields(text) {
+		if len(line)+1+len(word) > helpWidth && len(line) > len(lead) {
+			fmt.Fprintln(w, strings.TrimRight(line, " "))
+			line = strings.Repeat(" ", len(lead))
+		} else if len(line) > len(lead) {
+			line += " "
+		}
+		line += word
+	}
+	fmt.Fprintln(w, line)
 }
 
 // writeSubHelp is the help of a subcommand: cobra's, which lists only the

@@ -84,7 +84,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := newRootCommand(&c, std, &code)
 	root.SetArgs(longFlagsWithOneDash(args, root.Flags()))
 	if err := root.Execute(); err != nil {
-		return reportParseError(err, stderr)
+		return reportParseError(err, args, stderr)
 	}
 	return code
 }

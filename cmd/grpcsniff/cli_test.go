@@ -1,0 +1,142 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+const demo = "../../testdata/pcaps/py_grpcdemo.pcap"
+
+// Mistakes on the command line get one line saying what is wrong and a
+// hint to the help, and exit 2, before anything is opened.
+func TestUsageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--bogus"}, "unknown flag: --bogus"},
+		{[]string{"-r", demo, "--json", "--text"}, "--json, --text and --stats exclude each other"},
+		{[]string{"-r", demo, "--stats", "--json"}, "--json, --text and --stats exclude each other"},
+		{[]string{"-i", "lo", "-c", "-5"}, "-c -5: expected a number of packets, at least 0"},
+		{[]string{"-r", demo, "--workers", "-3"}, "--workers -3: expected a number of goroutines, at least 0"},
+		{[]string{"-r", demo, "--max-message-size", "0"}, "--max-message-size 0: expected a number of bytes, at least 1"},
+		{[]string{"-r", demo, "--max-depth=abc"}, `invalid argument "abc" for "--max-depth"`},
+		{[]string{"-r", demo, "--idle-timeout", "0s"}, "--idle-timeout 0s: expected a positive time"},
+		{[]string{"-r"}, "flag needs an argument"},
+		{[]string{"-D", "-r", demo}, "-D lists the interfaces; it takes no other input"},
+		{[]string{"-r", demo, "--redact", "x-secret"}, "name them in --redact=NAME,NAME"},
+		{[]string{"-i", "lo", "-f", "tcp", "port", "1"}, "the capture filter was already given with -f"},
+		{[]string{"infer"}, "infer needs a capture"},
+	} {
+		out, stderr, code := runCmd(t, nil, tc.args...)
+		lines := strings.Split(strings.TrimSpace(stderr), "\n")
+		if code != exitUsage || out != "" || len(lines) != 2 || !strings.Contains(lines[0], tc.want) || !strings.HasPrefix(lines[1], "Run 'grpcsniff") {
+			t.Errorf("%q: exit %d, stdout %q, stderr:\n%s\nwant exit 2, one line with %q and a hint", tc.args, code, out, stderr, tc.want)
+		}
+	}
+	if _, stderr, _ := runCmd(t, nil, "infer", "--bogus"); !strings.Contains(stderr, "Run 'grpcsniff infer --help'") {
+		t.Errorf("infer's hint points elsewhere:\n%s", stderr)
+	}
+}
+
+// --help lists the forms, the flags by section with tcpdump's short names,
+// the subcommands, the exit statuses and the view's help key; it exits 0.
+func TestHelp(t *testing.T) {
+	out, _, code := runCmd(t, nil, "--help")
+	if code != exitOK {
+		t.Fatalf("--help: exit %d", code)
+	}
+	for _, want := range []string{
+		"grpcsniff -r FILE", "grpcsniff infer -r FILE", "completion bash|zsh|fish", "press ? there",
+		"\nInput:\n", "\nOutput:\n", "\nSchemas:\n", "\nLimits (hostile or broken input):\n",
+		"-r, --read FILE", "-i, --interface IFACE", "-Y, --display-filter EXPR", "-w, --write FILE",
+		"-c, --count N", "-s, --snapshot-length BYTES", "-B, --buffer-size KiB", "-p, --no-promiscuous-mode",
+		"-Z, --relinquish-privileges USER", "-D, --list-interfaces", "-q, --quiet", "--redact[=NAMES]",
+		"--max-message-size BYTES", "(default 16 MiB)", "--version",
+		"Exit status:", "  3  the capture is truncated or damaged", "  4  the capture holds no calls",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--help lacks %q", want)
+		}
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if len([]rune(line)) > 120 {
+			t.Errorf("--help line of %d characters: %q", len([]rune(line)), line)
+		}
+	}
+	infer, _, code := runCmd(t, nil, "infer", "--help")
+	if code != exitOK || !strings.Contains(infer, "-o, --output OUT") || strings.Contains(infer, "--snapshot-length") || strings.Contains(infer, "--partial") {
+		t.Errorf("infer --help: exit %d, lists its own flags only:\n%s", code, infer)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	out, _, code := runCmd(t, nil, "--version")
+	if code != exitOK || !strings.HasPrefix(out, "grpcsniff ") || !strings.Contains(out, "go1.") {
+		t.Errorf("--version: exit %d, %q", code, out)
+	}
+}
+
+// --redact takes its names only after "=", so that it works anywhere on
+// the line, last included.
+func TestRedactAnywhere(t *testing.T) {
+	f := "../../testdata/pcaps/grpcgo_interop.pcap"
+	want, _, _ := runCmd(t, nil, "-r", f, "-q", "--json", "--redact=")
+	if strings.Contains(want, "[redacted]") {
+		t.Fatal("the capture has credential headers: this test expects none")
+	}
+	for _, args := range [][]string{
+		{"--redact", "-r", f, "-q", "--json"},
+		{"-r", f, "-q", "--json", "--redact"},
+	} {
+		got, stderr, code := runCmd(t, nil, args...)
+		if code != exitOK || got != want {
+			t.Errorf("%q: exit %d, %s; same output as --redact=: %v", args, code, stderr, got == want)
+		}
+	}
+	named, _, _ := runCmd(t, nil, "-r", f, "-q", "--json", "--redact=X-Grpc-Test-Echo-Initial,other")
+	if strings.Contains(named, "test_initial_metadata_value") {
+		t.Error("--redact=NAME,NAME left the named metadata")
+	}
+}
+
+// Long flags written with one dash, as earlier versions printed them, mean
+// what they did; values that look like flags are left alone.
+func TestLongFlagsWithOneDash(t *testing.T) {
+	want, _, _ := runCmd(t, nil, "-r", demo, "--json", "-q", "--max-depth=3")
+	got, stderr, code := runCmd(t, nil, "-r", demo, "-json", "-q", "-max-depth=3")
+	if code != exitOK || got != want {
+		t.Fatalf("exit %d, %s; same as with two dashes: %v", code, stderr, got == want)
+	}
+	fs := newRootCommand(&config{}, stdio{}, new(int)).Flags()
+	for _, tc := range []struct{ in, want string }{
+		{"-json -r -json", "--json -r -json"},
+		{"-Y -stats --text", "-Y -stats --text"},
+		{"-qr -json", "-qr -json"},
+		{"--display-filter -json -q", "--display-filter -json -q"},
+		{"-- -json", "-- -json"},
+		{"-rfile -json", "-rfile --json"},
+	} {
+		if got := strings.Join(longFlagsWithOneDash(strings.Fields(tc.in), fs), " "); got != tc.want {
+			t.Errorf("%q → %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// The completion scripts cover the flags and the subcommands.
+func TestCompletion(t *testing.T) {
+	for _, shell := range []string{"bash", "zsh", "fish"} {
+		out, stderr, code := runCmd(t, nil, "completion", shell)
+		if code != exitOK || !strings.Contains(out, "grpcsniff") {
+			t.Errorf("completion %s: exit %d, %s", shell, code, stderr)
+		}
+	}
+	out, _, code := runCmd(t, nil, "__complete", "--")
+	if code != exitOK || !strings.Contains(out, "--display-filter") || !strings.Contains(out, "--read") {
+		t.Errorf("flag completion: exit %d:\n%s", code, out)
+	}
+	out, _, _ = runCmd(t, nil, "__complete", "-i", "")
+	if !strings.Contains(out, "any\n") || !strings.Contains(out, "lo\n") {
+		t.Errorf("-i completes with the interfaces:\n%s", out)
+	}
+}
