@@ -19,7 +19,7 @@ import (
 // (grpcsniff -i -w --keylog) has a block when its keys were learnt, a
 // little after the handshake that needs them, and the first block (written
 // before any packet) says that more may come.
-func secretsFrom(src *capture.FileSource, keys *tlsdecrypt.KeyLog, warn func(string)) *tlsdecrypt.KeyLog {
+func secretsFrom(src *capture.FileSource, keys *tlsdecrypt.KeyLog, warn func(error)) *tlsdecrypt.KeyLog {
 	if keys == nil {
 		keys = &tlsdecrypt.KeyLog{}
 	}
@@ -35,7 +35,7 @@ func secretsFrom(src *capture.FileSource, keys *tlsdecrypt.KeyLog, warn func(str
 		keys.SetGrowing()
 		part, _ := tlsdecrypt.ParseKeyLog(bytes.NewReader(data)) // reading memory cannot fail
 		for _, w := range part.Warnings() {
-			warn(fmt.Sprintf("%s: decryption secrets block %d: %s", src.Name(), block, w))
+			warn(fmt.Errorf("%s: decryption secrets block %d: %s", src.Name(), block, w))
 		}
 		keys.Merge(part)
 	})

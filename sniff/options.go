@@ -99,11 +99,11 @@ type Options struct {
 	// whenever a live source is idle, from the goroutine reading packets.
 	Progress func()
 	// Warn, when set, is told of problems that do not stop the decoding:
-	// an unreadable reflection response, a server that would not reflect,
-	// a key log line that was skipped. It may be called from the goroutine
-	// reading packets and from the one running the sink, but never from
-	// both at once.
-	Warn func(msg string)
+	// an unreadable reflection response, a server that would not reflect
+	// (schema.ErrNoReflection), a key log line that was skipped. It may be
+	// called from the goroutine reading packets and from the one running
+	// the sink, but never from both at once.
+	Warn func(error)
 }
 
 // Inline is Options.Workers for decoding everything in the goroutine that
@@ -128,9 +128,9 @@ func (o *Options) workers() int {
 	return o.Workers
 }
 
-func (o *Options) warn(msg string) {
+func (o *Options) warn(err error) {
 	if o.Warn != nil {
-		o.Warn(msg)
+		o.Warn(err)
 	}
 }
 

@@ -17,9 +17,9 @@ const ReflectTimeout = 5 * time.Second
 // reflectInto asks the server at addr for its schemas and adds them to reg;
 // problems are warnings: the capture is still decoded, raw where no schema
 // covers it.
-func reflectInto(reg *schema.Registry, addr string, plaintext, insecure bool, warn func(string)) {
+func reflectInto(reg *schema.Registry, addr string, plaintext, insecure bool, warn func(error)) {
 	if err := reg.AddFromServer(context.Background(), addr, plaintext, insecure, ReflectTimeout); err != nil {
-		warn(err.Error())
+		warn(err)
 	}
 }
 
@@ -35,7 +35,7 @@ type schemaSink struct {
 	insecure  bool
 	asked     map[string]bool
 	harvested int
-	warn      func(string)
+	warn      func(error)
 	// pathGroups narrows the candidate methods of calls whose unknown :path
 	// came from the same HPACK table entry: they are the same method.
 	pathGroups map[h2decode.TableRef][]string
@@ -116,14 +116,14 @@ func (s *schemaSink) Call(c *grpcframe.Call) {
 		}
 		fds, err := schema.HarvestReflection(c.Method, data)
 		if err != nil {
-			s.warn(fmt.Sprintf("reflection call on stream %d: %v", c.StreamID, err))
+			s.warn(fmt.Errorf("reflection call on stream %d: %w", c.StreamID, err))
 		}
 		if len(fds) > 0 {
 			if s.beforeChange != nil {
 				s.beforeChange()
 			}
 			if err := s.reg.AddFiles(fds...); err != nil {
-				s.warn(fmt.Sprintf("schemas from the captured reflection call: %v", err))
+				s.warn(fmt.Errorf("schemas from the captured reflection call: %w", err))
 			}
 			s.harvested += len(fds)
 		}

@@ -254,6 +254,7 @@ func TestBadInput(t *testing.T) {
 		{"other protocols beside gRPC", []string{"-r", "../../testdata/pcaps/mixed_ports.pcap"}, exitOK, "starts with a5 4d ca 18", 2},
 		{"proto that does not parse", []string{"-r", truncated, "--proto", "testdata/bad.proto"}, exitError, "bad.proto:3:1: syntax error", 0},
 		{"not a descriptor set", []string{"-r", truncated, "--protoset", notCapture}, exitError, "not a binary FileDescriptorSet", 0},
+		{"proto source as a descriptor set", []string{"-r", truncated, "--protoset", protoDir + "helloworld.proto"}, exitError, "it looks like .proto source, which is compiled, not read as a descriptor set; give it with --proto", 0},
 		{"reflection server down", []string{"-r", "../../testdata/pcaps/py_grpcdemo.pcap", "--reflect-addr", "127.0.0.1:1", "--reflect-plaintext"}, exitOK, "cannot reach 127.0.0.1:1", 4},
 		{"bad display filter", []string{"-r", truncated, "-Y", "status !="}, exitUsage, "col 10: expected a value after \"!=\"", 0},
 		{"no such interface", []string{"-i", "nosuch0", "--json"}, exitError, `no interface "nosuch0"; grpcsniff -D lists the interfaces`, 0},

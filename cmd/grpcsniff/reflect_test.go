@@ -56,6 +56,24 @@ func TestReflectAddr(t *testing.T) {
 	}
 }
 
+// A server that answers without server reflection is named, with the
+// flags that give schemas instead; the capture is decoded all the same.
+func TestReflectAddrWithoutReflection(t *testing.T) {
+	srv := grpc.NewServer()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(lis)
+	defer srv.Stop()
+	out, stderr, code := runCmd(t, nil, "-r", "../../testdata/pcaps/py_helloworld.pcap", "-q", "--json",
+		"--reflect-addr", lis.Addr().String(), "--reflect-plaintext")
+	want := "does not offer server reflection (grpc.reflection.v1 or v1alpha); give the schemas with --proto or --protoset"
+	if code != exitOK || strings.Count(out, "\n") != 8 || !strings.Contains(stderr, want) {
+		t.Fatalf("exit %d, %d calls, stderr:\n%s", code, strings.Count(out, "\n"), stderr)
+	}
+}
+
 // --reflect asks each server seen in the capture for its schemas, over TLS
 // when the capture shows TLS to it. The TLS 1.3 capture's server port is
 // rewritten to that of a live grpc-go server, on TLS with a self-signed

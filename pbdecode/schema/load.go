@@ -57,6 +57,10 @@ func Load(opts Options) (*Registry, error) {
 	return r, nil
 }
 
+// ErrProtoSource is matched (errors.Is) by the error ReadProtoset returns
+// for a file that holds .proto source: Options.ProtoFiles reads those.
+var ErrProtoSource = errors.New("it looks like .proto source, which is compiled, not read as a descriptor set")
+
 // ReadProtoset reads a binary FileDescriptorSet. A file that is not one (a
 // .proto source, JSON, an empty file) gets a message saying so and how to make
 // one, since proto.Unmarshal alone accepts many such files as "valid".
@@ -67,7 +71,7 @@ func ReadProtoset(path string) ([]*descriptorpb.FileDescriptorProto, error) {
 	}
 	const hint = "; make one with protoc --include_imports --descriptor_set_out=FILE or buf build -o FILE.binpb"
 	if looksLikeProtoSource(b) {
-		return nil, fmt.Errorf("%s: not a binary FileDescriptorSet: it looks like .proto source, which --proto reads", path)
+		return nil, fmt.Errorf("%s: not a binary FileDescriptorSet: %w", path, ErrProtoSource)
 	}
 	var set descriptorpb.FileDescriptorSet
 	if err := proto.Unmarshal(b, &set); err != nil {

@@ -66,11 +66,16 @@ func Reflect(ctx context.Context, addr string, plaintext, insecureTLS bool, time
 	return out, errors.Join(errs...)
 }
 
+// ErrNoReflection is matched (errors.Is) by the error of a server that
+// answers but offers no server reflection: its schemas must come from
+// files.
+var ErrNoReflection = errors.New("the server does not offer server reflection (grpc.reflection.v1 or v1alpha)")
+
 // reflectErr turns what the reflection client reports into a message that
 // tells the user what to do.
 func reflectErr(ctx context.Context, addr string, err error) error {
 	if status.Code(err) == codes.Unimplemented {
-		return fmt.Errorf("reflection: %s does not offer server reflection (grpc.reflection.v1 or v1alpha); give the schemas with --proto or --protoset", addr)
+		return fmt.Errorf("reflection: %s: %w", addr, ErrNoReflection)
 	}
 	if ctx.Err() == context.DeadlineExceeded || status.Code(err) == codes.DeadlineExceeded {
 		return fmt.Errorf("reflection: %s did not answer in time (%v)", addr, err)
