@@ -12,7 +12,10 @@ import (
 )
 
 // The TLS layer goes between TCP reassembly and HTTP/2: wrap the h2decode
-// factory. Connections that are not TLS pass through untouched.
+// factory. Connections that are not TLS pass through untouched. This is
+// the chain laid bare, in one goroutine; package sniff runs it whole (in
+// several goroutines, in order, with the notes on undecrypted connections:
+// sniff.Options.Keys).
 func ExampleNewFactory() {
 	const dir = "../testdata/pcaps/tls/"
 	keys, err := tlsdecrypt.LoadKeyLog(dir + "tls12.keys")

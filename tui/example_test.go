@@ -2,18 +2,17 @@ package tui_test
 
 import (
 	"context"
-	"io"
+	"sync/atomic"
 	"time"
 
 	"github.com/grpcsniff/grpcsniff/capture"
-	"github.com/grpcsniff/grpcsniff/grpcframe"
-	"github.com/grpcsniff/grpcsniff/h2decode"
+	"github.com/grpcsniff/grpcsniff/sniff"
 	"github.com/grpcsniff/grpcsniff/tui"
 )
 
 // Example shows the wiring for cmd/grpcsniff when standard output is a
-// terminal: the pipeline runs in its own goroutine and feeds calls and
-// progress to the UI, which shows them as they come. Every send also
+// terminal: the decoding (package sniff) runs in its own goroutine and
+// feeds calls and progress to the UI, which shows them as they come. Every send also
 // watches ctx, so that quitting the UI stops the pipeline instead of
 // leaving it blocked on a full channel.
 func Example() {
@@ -36,39 +35,26 @@ func Example() {
 	}
 	go func() {
 		defer close(updates)
-		ncalls := 0
-		sink := grpcframe.SinkFunc(func(c *grpcframe.Call) {
-			ncalls++
-			send(tui.Update{Call: c})
-		})
-		calls := grpcframe.NewAssembler(sink, grpcframe.Options{})
-		tcp := capture.NewAssembler(h2decode.NewFactory(calls, h2decode.Options{}), capture.Options{})
+		var ncalls atomic.Int64
 		progress := func(done bool, errText string) *tui.Progress {
-			return &tui.Progress{Bytes: src.Offset(), Total: src.Size(), Calls: ncalls, Done: done, Err: errText}
+			return &tui.Progress{Bytes: src.Offset(), Total: src.Size(), Calls: int(ncalls.Load()), Done: done, Err: errText}
 		}
-		var last time.Time
 		tick := time.Now()
-		for ctx.Err() == nil {
-			p, err := src.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				tcp.Close(last)
-				calls.Close()
-				send(tui.Update{Progress: progress(true, err.Error())})
-				return
-			}
-			last = p.Time
-			tcp.AddPacket(p)
+		opts := sniff.Options{Progress: func() {
 			if time.Since(tick) > 100*time.Millisecond {
 				tick = time.Now()
 				send(tui.Update{Progress: progress(false, "")})
 			}
+		}}
+		_, err := sniff.NewDecoder(opts).Run(ctx, src, sniff.SinkFunc(func(c *sniff.Call) {
+			ncalls.Add(1)
+			send(tui.Update{Call: c})
+		}))
+		errText := ""
+		if err != nil {
+			errText = err.Error()
 		}
-		tcp.Close(last)
-		calls.Close()
-		send(tui.Update{Progress: progress(true, "")})
+		send(tui.Update{Progress: progress(true, errText)})
 	}()
 
 	// filter.Parse(yExpr) has already validated a -Y expression; pass it
