@@ -17,7 +17,7 @@
 //		if err != nil {
 //			return err // the capture is damaged; the calls before were good
 //		}
-//		fmt.Println(call.Method, call.Status)
+//		fmt.Println(call.Method, call.State, call.Status) // Status: nil when none was seen
 //	}
 //
 // A Decoder does the same to a Sink and returns a Summary (packets,
@@ -37,9 +37,11 @@
 //
 // # Memory
 //
-// Every resource an input can make grow is bounded by a limit in the layer
-// options that Options embeds (TCP, TLS, HTTP, Calls); a limit hit is
-// counted in the Summary and noted on the call or connection. The sink owns
+// Every resource the decoding of an input can make grow is bounded by a
+// limit in the layer options that Options holds (TCP, TLS, HTTP, Calls); a
+// limit hit is counted in the Summary and noted on the call or connection.
+// What rendering a message may cost is bounded where it is rendered
+// (pbdecode.Options, export.Options). The sink owns
 // the calls it is given; handing each back with Release when done makes
 // later calls reuse its memory, which is much faster on large captures.
 //

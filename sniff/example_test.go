@@ -20,7 +20,11 @@ func Example() {
 		if err != nil {
 			log.Fatal(err) // a damaged capture: the calls before were good
 		}
-		fmt.Println(call.Method, call.Status.Name, len(call.Requests), len(call.Responses))
+		status := "no status" // a call cut short has none
+		if call.Status != nil {
+			status = call.Status.Name
+		}
+		fmt.Println(call.Method, status, len(call.Requests), len(call.Responses))
 	}
 	// Output:
 	// /demo.GRPCDemo/SimpleMethod OK 1 1

@@ -28,9 +28,9 @@ type SinkFunc = grpcframe.SinkFunc
 // Options configure a Decoder. The zero value decodes a capture file with
 // every limit at its default, one worker per CPU (up to 8) and no schemas.
 //
-// Each layer's options are embedded as they are; their zero values mean
-// that layer's defaults, and their doc comments say what each limit
-// bounds. Of Calls, the Decoder sets EmitOnFinish (from Live), OnMessage,
+// Each layer's options are held as they are, one field each; their zero
+// values mean that layer's defaults, and their doc comments say what each
+// limit bounds. Of Calls, the Decoder sets EmitOnFinish (from Live), OnMessage,
 // KeepPayload, Tally and TallyMethod itself: use the fields of the same
 // purpose here.
 type Options struct {

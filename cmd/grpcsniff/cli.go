@@ -79,6 +79,7 @@ func (c *config) register() []flagGroup {
 	f := in.flags
 	f.StringVarP(&c.read, "read", "r", "", "read packets from `FILE` (pcap or pcapng, optionally gzip-compressed; - for standard input)")
 	c.live.register(f)
+	f.DurationVar(&c.limits.idleTimeout, "idle-timeout", 15*time.Minute, "live: end connections quiet for `D`, releasing their memory (their open calls are shown as closed)")
 	f.StringVar(&c.keylog, "keylog", "", "decrypt TLS with the NSS key log in `FILE` (SSLKEYLOGFILE: curl, browsers, Go's KeyLogWriter, Node's keylog event)")
 
 	f = out.flags
@@ -94,7 +95,8 @@ func (c *config) register() []flagGroup {
 	f.IntVar(&c.uiMaxMessage, "ui-max-message-bytes", 64<<10, "interactive view: keep at most `BYTES` of each message (-1: all)")
 
 	c.schema.register(sch.flags)
-	c.limits.register(lim.flags)
+	c.limits.registerDecoding(lim.flags)
+	c.limits.registerOutput(lim.flags)
 
 	f = run.flags
 	f.IntVar(&c.workers, "workers", sniff.DefaultWorkers(), "decode connections in `N` goroutines (default: one per CPU, at most 8); a file's output is the same for any N (0: all in the goroutine reading the packets)")
@@ -103,7 +105,8 @@ func (c *config) register() []flagGroup {
 	return []flagGroup{in, out, sch, lim, run}
 }
 
-func (l *limits) register(fs *pflag.FlagSet) {
+// registerDecoding defines the limits of the decoding itself.
+func (l *limits) registerDecoding(fs *pflag.FlagSet) {
 	fs.IntVar(&l.maxMessage, "max-message-size", 16<<20, "keep at most `BYTES` of one message (on the wire and after decompression)")
 	fs.IntVar(&l.maxBuffered, "max-buffered", capture.DefaultMaxBufferedPerDirection, "hold at most `BYTES` out of order per connection direction")
 	fs.IntVar(&l.maxBufferedTotal, "max-buffered-total", capture.DefaultMaxBufferedTotal, "hold at most `BYTES` out of order for all connections together")
@@ -111,10 +114,13 @@ func (l *limits) register(fs *pflag.FlagSet) {
 	fs.IntVar(&l.maxStreams, "max-streams", grpcframe.DefaultMaxOpenStreams, "keep at most `N` calls open on one connection (the oldest is closed as evicted)")
 	fs.IntVar(&l.maxHeaderList, "max-header-list", 1<<20, "decode at most `BYTES` of one header list (RFC 9113 counting)")
 	fs.IntVar(&l.maxHPACKTable, "max-hpack-table", 1<<20, "accept HPACK dynamic tables up to `BYTES` from a peer (a larger one leaves that header block undecoded)")
+}
+
+// registerOutput defines the limits of what is written of each call.
+func (l *limits) registerOutput(fs *pflag.FlagSet) {
 	fs.IntVar(&l.maxDepth, "max-depth", pbdecode.DefaultMaxDepth, "decode protobuf sub-messages at most `N` levels deep (0: none)")
 	fs.IntVar(&l.maxFields, "max-fields", pbdecode.DefaultMaxFields, "decode at most `N` protobuf fields of one message (-1: no limit)")
 	fs.IntVar(&l.maxCallBytes, "max-call-bytes", export.DefaultMaxCallBytes, "write at most about `BYTES` of JSON for one call; later messages lose their data (-1: no limit)")
-	fs.DurationVar(&l.idleTimeout, "idle-timeout", 15*time.Minute, "live: end connections quiet for `D`, releasing their memory (their open calls are shown as closed)")
 }
 
 func (f *schemaFlags) register(fs *pflag.FlagSet) {
@@ -202,14 +208,30 @@ type rangeCheck struct {
 }
 
 func (c *config) checkRanges() error {
-	l := &c.limits
-	for _, r := range []rangeCheck{
+	checks := []rangeCheck{
 		{"-c", c.live.count, 0, "a number of packets"},
 		{"-s", int64(c.live.snaplen), 1, "a number of bytes"},
 		{"-B", int64(c.live.bufferKiB), 1, "a size in KiB"},
 		{"--workers", int64(c.workers), 0, "a number of goroutines"},
 		{"--ui-max-calls", int64(c.uiMaxCalls), -1, "a number of calls (0: no limit)"},
 		{"--ui-max-message-bytes", int64(c.uiMaxMessage), -1, "a number of bytes (-1: all)"},
+	}
+	checks = append(checks, c.limits.decodingRanges()...)
+	checks = append(checks, c.limits.outputRanges()...)
+	if err := checkAll(checks); err != nil {
+		return err
+	}
+	switch {
+	case c.live.duration < 0:
+		return usagef("--duration %v: expected a positive time such as 30s or 5m", c.live.duration)
+	case c.limits.idleTimeout <= 0:
+		return usagef("--idle-timeout %v: expected a positive time such as 15m", c.limits.idleTimeout)
+	}
+	return nil
+}
+
+func (l *limits) decodingRanges() []rangeCheck {
+	return []rangeCheck{
 		{"--max-message-size", int64(l.maxMessage), 1, "a number of bytes"},
 		{"--max-buffered", int64(l.maxBuffered), 1, "a number of bytes"},
 		{"--max-buffered-total", int64(l.maxBufferedTotal), 1, "a number of bytes"},
@@ -217,19 +239,23 @@ func (c *config) checkRanges() error {
 		{"--max-streams", int64(l.maxStreams), 1, "a number of calls"},
 		{"--max-header-list", int64(l.maxHeaderList), 1, "a number of bytes"},
 		{"--max-hpack-table", int64(l.maxHPACKTable), 0, "a number of bytes"},
+	}
+}
+
+func (l *limits) outputRanges() []rangeCheck {
+	return []rangeCheck{
 		{"--max-depth", int64(l.maxDepth), 0, "a number of levels (0: none)"},
 		{"--max-fields", int64(l.maxFields), -1, "a number of fields (-1: no limit)"},
 		{"--max-call-bytes", int64(l.maxCallBytes), -1, "a number of bytes (-1: no limit)"},
-	} {
+	}
+}
+
+// checkAll returns the first value out of its range.
+func checkAll(checks []rangeCheck) error {
+	for _, r := range checks {
 		if r.value < r.min {
 			return usagef("%s %d: expected %s, at least %d", r.name, r.value, r.what, r.min)
 		}
-	}
-	switch {
-	case c.live.duration < 0:
-		return usagef("--duration %v: expected a positive time such as 30s or 5m", c.live.duration)
-	case l.idleTimeout <= 0:
-		return usagef("--idle-timeout %v: expected a positive time such as 15m", l.idleTimeout)
 	}
 	return nil
 }
@@ -270,11 +296,14 @@ func newRootCommand(c *config, std stdio, code *int) *cobra.Command {
 	root.Flags().SortFlags = false
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
 	root.SetHelpFunc(func(cmd *cobra.Command, _ []string) {
-		if cmd == root {
+		switch {
+		case cmd == root:
 			writeHelp(cmd.OutOrStdout(), groups)
-			return
+		case cmd.Name() == "infer":
+			writeInferHelp(cmd)
+		default:
+			writeSubHelp(cmd)
 		}
-		writeSubHelp(cmd)
 	})
 	root.SetIn(std.in)
 	root.SetOut(std.out)

@@ -34,8 +34,10 @@ func TestUsageErrors(t *testing.T) {
 			t.Errorf("%q: exit %d, stdout %q, stderr:\n%s\nwant exit 2, one line with %q and a hint", tc.args, code, out, stderr, tc.want)
 		}
 	}
-	if _, stderr, _ := runCmd(t, nil, "infer", "--bogus"); !strings.Contains(stderr, "Run 'grpcsniff infer --help'") {
-		t.Errorf("infer's hint points elsewhere:\n%s", stderr)
+	for _, args := range [][]string{{"infer", "--bogus"}, {"infer", "-r", demo, "--max-streams", "0"}, {"infer", "-r", demo, "--max-depth", "3"}} {
+		if _, stderr, code := runCmd(t, nil, args...); code != exitUsage || !strings.Contains(stderr, "Run 'grpcsniff infer --help'") {
+			t.Errorf("%q: exit %d, the hint points elsewhere:\n%s", args, code, stderr)
+		}
 	}
 }
 
@@ -65,7 +67,8 @@ func TestHelp(t *testing.T) {
 		}
 	}
 	infer, _, code := runCmd(t, nil, "infer", "--help")
-	if code != exitOK || !strings.Contains(infer, "-o, --output OUT") || strings.Contains(infer, "--snapshot-length") || strings.Contains(infer, "--partial") {
+	if code != exitOK || !strings.Contains(infer, "-o, --output OUT") || !strings.Contains(infer, "--max-streams N") ||
+		strings.Contains(infer, "--snapshot-length") || strings.Contains(infer, "--partial") || strings.Contains(infer, "--max-depth") || strings.Contains(infer, "[=") {
 		t.Errorf("infer --help: exit %d, lists its own flags only:\n%s", code, infer)
 	}
 }
@@ -107,6 +110,10 @@ func TestLongFlagsWithOneDash(t *testing.T) {
 	got, stderr, code := runCmd(t, nil, "-r", demo, "-json", "-q", "-max-depth=3")
 	if code != exitOK || got != want {
 		t.Fatalf("exit %d, %s; same as with two dashes: %v", code, stderr, got == want)
+	}
+	dir := t.TempDir()
+	if _, stderr, code := runCmd(t, nil, "infer", "-r", demo, "-output", dir, "-quiet"); code != exitOK {
+		t.Fatalf("infer with one-dash long flags: exit %d, %s", code, stderr)
 	}
 	fs := newRootCommand(&config{}, stdio{}, new(int)).Flags()
 	for _, tc := range []struct{ in, want string }{

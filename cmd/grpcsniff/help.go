@@ -50,14 +50,33 @@ Examples:
 // flags by section, the exit statuses and examples.
 func writeHelp(w io.Writer, groups []flagGroup) {
 	io.WriteString(w, helpIntro)
+	writeFlagTable(w, groups, [2]string{"-h, --help", "this help"}, [2]string{"    --version", "print the version"})
+	fmt.Fprintln(w)
+	io.WriteString(w, helpOutro)
+}
+
+// writeInferHelp is grpcsniff infer --help.
+func writeInferHelp(cmd *cobra.Command) {
+	w := cmd.OutOrStdout()
+	fmt.Fprintf(w, "%s\n\nUsage:\n  %s %s\n", cmd.Long, progName, cmd.Use)
+	writeFlagTable(w, []flagGroup{{title: "Options", flags: cmd.Flags()}}, [2]string{"-h, --help", "this help"})
+}
+
+// writeFlagTable writes the flags of each group under its title, in one
+// table whose descriptions line up, then the other rows.
+func writeFlagTable(w io.Writer, groups []flagGroup, other ...[2]string) {
 	var rows [][2]string
 	sections := map[int]string{}
 	for _, g := range groups {
 		sections[len(rows)] = g.title
-		g.flags.VisitAll(func(f *pflag.Flag) { rows = append(rows, flagRow(f)) })
+		g.flags.VisitAll(func(f *pflag.Flag) {
+			if f.Name != "help" {
+				rows = append(rows, flagRow(f))
+			}
+		})
 	}
 	sections[len(rows)] = "Other"
-	rows = append(rows, [2]string{"-h, --help", "this help"}, [2]string{"    --version", "print the version"})
+	rows = append(rows, other...)
 	width := 0
 	for _, r := range rows {
 		width = max(width, len(r[0]))
@@ -68,8 +87,6 @@ func writeHelp(w io.Writer, groups []flagGroup) {
 		}
 		writeWrapped(w, fmt.Sprintf("  %-*s  ", width, r[0]), r[1])
 	}
-	fmt.Fprintln(w)
-	io.WriteString(w, helpOutro)
 }
 
 // flagRow is a flag's line in the help: its names and value, and what it

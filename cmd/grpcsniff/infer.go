@@ -33,13 +33,13 @@ func newInferCommand(std stdio, code *int) *cobra.Command {
 one service per gRPC service, one rpc per method, and message types whose fields
 take the reading that fits every message seen. Load the result back with --proto.`,
 		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) > 0 {
+			switch {
+			case len(args) > 0:
 				return usagef("unexpected argument %q", args[0])
-			}
-			if f.read == "" {
+			case f.read == "":
 				return usagef("infer needs a capture: give it with -r FILE (or -r - for standard input)")
 			}
-			return nil
+			return checkAll(append(f.limits.decodingRanges(), rangeCheck{"--workers", int64(f.workers), 0, "a number of goroutines"}))
 		},
 		RunE: func(*cobra.Command, []string) error {
 			*code = runInfer(&f, std)
@@ -52,8 +52,8 @@ take the reading that fits every message seen. Load the result back with --proto
 	fs.StringVarP(&f.out, "output", "o", "", "write the schema to `OUT`: a .proto file (one protobuf package), or a directory that gets a PACKAGE.proto per package (default: standard output)")
 	fs.StringVar(&f.keylog, "keylog", "", "decrypt TLS with the NSS key log in `FILE`")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no summary on standard error")
-	fs.IntVar(&f.workers, "workers", sniff.DefaultWorkers(), "decode connections in `N` goroutines")
-	f.limits.register(fs)
+	fs.IntVar(&f.workers, "workers", sniff.DefaultWorkers(), "decode connections in `N` goroutines (default: one per CPU, at most 8; 0: all in the goroutine reading the packets)")
+	f.limits.registerDecoding(fs)
 	cmd.MarkFlagFilename("read", "pcap", "pcapng", "gz", "cap")
 	return cmd
 }
@@ -71,7 +71,7 @@ func runInfer(f *inferFlags, std stdio) int {
 		fmt.Fprintf(std.err, "%s: %v\n", progName, err)
 		return exitError
 	}
-	c := config{limits: f.limits, workers: max(f.workers, 1)}
+	c := config{limits: f.limits, workers: f.workers}
 	opts := c.sniffOptions(&input{keys: keys}, nil, std.err)
 	sch := infer.New()
 	used, skipped := 0, 0

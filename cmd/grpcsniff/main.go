@@ -82,7 +82,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var c config
 	code := exitOK
 	root := newRootCommand(&c, std, &code)
-	root.SetArgs(longFlagsWithOneDash(args, root.Flags()))
+	flags := root.Flags()
+	if len(args) > 0 && args[0] == "infer" {
+		sub, _, _ := root.Find(args[:1])
+		flags = sub.Flags()
+	}
+	root.SetArgs(longFlagsWithOneDash(args, flags))
 	if err := root.Execute(); err != nil {
 		return reportParseError(err, args, stderr)
 	}

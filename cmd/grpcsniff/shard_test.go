@@ -36,8 +36,8 @@ func shardCases(t *testing.T) map[string][]string {
 }
 
 // However many goroutines decode the connections, the output (calls, their
-// order, the summary) is the one of a single goroutine, and of the live
-// capture's decoding loop.
+// order, the summary) is the one of a single goroutine, and of the
+// decoding in the goroutine reading the packets (--workers 0).
 func TestWorkersSameOutput(t *testing.T) {
 	for name, args := range shardCases(t) {
 		t.Run(name, func(t *testing.T) {
@@ -56,7 +56,7 @@ func TestWorkersSameOutput(t *testing.T) {
 				}
 				got, gotErr, code := runCmd(t, nil, append(base, "--workers", "0")...)
 				if code != wantCode || got != want || gotErr != wantErr {
-					t.Fatalf("%v decoded in the reading goroutine (as live): exit %d (want %d); output differs at %s\nstderr:\n%s\nwant:\n%s",
+					t.Fatalf("%v decoded in the reading goroutine: exit %d (want %d); output differs at %s\nstderr:\n%s\nwant:\n%s",
 						mode, code, wantCode, firstDiff(got, want), gotErr, wantErr)
 				}
 			}
