@@ -1,6 +1,8 @@
 // Command profile runs the grpcsniff decoding pipeline (capture → tlsdecrypt
-// → h2decode → grpcframe → export) over a capture, wired as cmd/grpcsniff
-// wires it, and writes CPU and allocation profiles.
+// → h2decode → grpcframe → export) over a capture with the decoding in one
+// goroutine (sniff.Inline) and writes CPU and allocation profiles: the
+// layers' costs without the workers' scheduling in between. For a profile
+// of the command as users run it, use grpcsniff --cpuprofile.
 //
 //	go run ./scripts/bench/profile -r /tmp/grpcsniff-corpus-small/veth.pcap -o json -cpu cpu.pprof -mem mem.pprof
 //	go tool pprof -top cpu.pprof
@@ -10,6 +12,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -20,9 +23,7 @@ import (
 
 	"github.com/grpcsniff/grpcsniff/capture"
 	"github.com/grpcsniff/grpcsniff/export"
-	"github.com/grpcsniff/grpcsniff/grpcframe"
-	"github.com/grpcsniff/grpcsniff/h2decode"
-	"github.com/grpcsniff/grpcsniff/tlsdecrypt"
+	"github.com/grpcsniff/grpcsniff/sniff"
 )
 
 func main() {
@@ -67,7 +68,7 @@ func decode(path, out string) (calls, packets int64) {
 	check(err)
 	defer src.Close()
 	var sink interface {
-		grpcframe.Sink
+		sniff.Sink
 		Close() error
 	}
 	switch out {
@@ -76,31 +77,18 @@ func decode(path, out string) (calls, packets int64) {
 	case "text":
 		sink = export.NewText(io.Discard)
 	}
-	count := grpcframe.SinkFunc(func(c *grpcframe.Call) {
+	count := sniff.SinkFunc(func(c *sniff.Call) {
 		calls++
 		if sink != nil {
 			sink.Call(c)
 		}
 	})
-	asm := grpcframe.NewAssembler(count, grpcframe.Options{MaxMessageSize: 16 << 20})
-	conns := tlsdecrypt.NewFactory(h2decode.NewFactory(asm, h2decode.Options{}), nil, tlsdecrypt.Options{})
-	tcp := capture.NewAssembler(conns, capture.Options{})
-	var last time.Time
-	for {
-		p, err := src.Next()
-		if err == io.EOF {
-			break
-		}
-		check(err)
-		last = p.Time
-		tcp.AddPacket(p)
-	}
-	tcp.Close(last)
-	asm.Close()
+	sum, err := sniff.NewDecoder(sniff.Options{Workers: sniff.Inline, ReleaseCalls: true}).Run(context.Background(), src, count)
+	check(err)
 	if sink != nil {
 		check(sink.Close())
 	}
-	return calls, tcp.Stats().Packets
+	return calls, sum.Capture.Packets
 }
 
 func check(err error) {
