@@ -110,7 +110,10 @@ func (a *Assembler) factsOf(c *h2decode.Conn, ev *h2decode.HeadersEvent) *blockF
 	return f
 }
 
-// Headers implements h2decode.Handler.
+// Headers implements h2decode.Handler. A side's first block is the
+// request headers (request pseudo-headers, or the side known to be the
+// client's), else the server's response headers or Trailers-Only response;
+// a later block from the same side is trailers.
 func (a *Assembler) Headers(c *h2decode.Conn, ev *h2decode.HeadersEvent) {
 	s := a.openStream(c, ev.StreamID, ev.Time, a.opts.Tally != nil)
 	if s == nil {
@@ -134,6 +137,34 @@ func (a *Assembler) Headers(c *h2decode.Conn, ev *h2decode.HeadersEvent) {
 	if first && facts.seen&factCT != 0 {
 		s.ctype[ev.Side], s.ctypeKnown[ev.Side] = facts.contentType, true
 	}
+	if ev.Err != nil || ev.Truncated {
+		a.noteBlockProblems(call, ev)
+	}
+	switch {
+	case isRequest || (first && s.fromKnownClient(ev)):
+		a.requestHeaders(c, s, ev, facts)
+	case first:
+		a.serverFirstBlock(c, s, ev, facts)
+	default:
+		a.laterTrailers(c, call, ev)
+	}
+	if ev.EndStream {
+		a.endSide(c, s, ev.Side, ev.Time)
+	}
+}
+
+// fromKnownClient reports whether ev, the first block of its side, comes
+// from the side the connection knows as the client, before anything of the
+// stream said which side that was: request headers whose pseudo-headers
+// were not recovered.
+func (s *stream) fromKnownClient(ev *h2decode.HeadersEvent) bool {
+	c := s.conn
+	return !s.sideKnown && s.headers[ev.Side.Other()] == 0 && c.ClientKnown && c.Client == ev.Side
+}
+
+// noteBlockProblems notes in the call what the decoder could not read of
+// the block, and counts it.
+func (a *Assembler) noteBlockProblems(call *Call, ev *h2decode.HeadersEvent) {
 	if ev.Err != nil {
 		call.note(fmt.Sprintf("header block partly undecodable: %v", ev.Err))
 		if errors.Is(ev.Err, h2decode.ErrTableSizeOverLimit) {
@@ -144,76 +175,90 @@ func (a *Assembler) Headers(c *h2decode.Conn, ev *h2decode.HeadersEvent) {
 		call.note("header list over the size limit: some fields left out")
 		a.stats.HeaderListCut++
 	}
-	switch {
-	case isRequest || (first && !s.sideKnown && s.headers[ev.Side.Other()] == 0 && c.ClientKnown && c.Client == ev.Side):
-		s.clientSide, s.sideKnown = ev.Side, true
-		call.RequestHeaders = a.keepFields(c, call, sharedRequest, ev)
-		if cs := a.conn(c); cs.firstRequest == 0 || ev.StreamID < cs.firstRequest {
-			cs.firstRequest = ev.StreamID
-		}
-		if len(s.got[ev.Side]) > 0 || s.msgs[ev.Side].nhdr > 0 {
-			call.note("request headers after request data")
-		}
-		a.readRequestHeaders(call, ev.Fields)
-		if s.held {
-			// Method and protocol are known now, and do not change.
-			if call.Protocol == ProtoGRPC && !call.MethodUnknown && (a.opts.TallyMethod == nil || a.opts.TallyMethod(call.Method)) {
-				s.held, s.tally = false, true
-			} else {
-				a.order(s)
-			}
-		}
-		s.encoding[ev.Side] = facts.encoding(call)
-		// Only a browser sends CORS preflights, and a browser cannot make
-		// a native gRPC call (it has no access to HTTP/2 trailers): those
-		// calls, nearly all of a capture, skip the pairing.
-		if call := s.call; !call.CORSPreflight && !call.MethodUnknown && call.Method != "" && call.Protocol != ProtoGRPC {
-			a.ord.link(call, preflightKey{c.Info.Addr[s.clientSide].Addr(), c.Info.Addr[s.clientSide.Other()], call.Method, call.HTTPMethod})
-		}
-	case first:
-		// The server's first block: response headers, or Trailers-Only.
-		if !s.sideKnown {
-			s.clientSide, s.sideKnown = ev.Side.Other(), true
-			a.startMissing(c, call)
-		}
-		if call.FirstResponse.IsZero() {
-			call.FirstResponse = ev.Time
-		}
-		if facts.seen&factStatus != 0 {
-			call.HTTPStatus = facts.httpStatus
-		}
-		if call.RequestHeaders == nil && s.ctypeKnown[ev.Side] {
-			// The request was not captured: the response says what it was.
-			call.setProtocol(protocolOf(s.ctype[ev.Side]))
-		}
-		hasStatus := facts.seen&factGRPCStatus != 0
-		// Trailers-Only: one header block holding the status. Over HTTP/1.1
-		// (gRPC-Web) it cannot end the stream by itself: an empty body
-		// follows it.
-		web := call.Protocol == ProtoGRPCWeb || call.Protocol == ProtoGRPCWebText
-		if (ev.EndStream && call.Protocol != ProtoHTTP) || (hasStatus && (ev.EndStream || web)) {
-			call.TrailersOnly = true
-			call.Trailers = a.keepFields(c, call, sharedTrailers, ev)
-			a.readTrailers(call, ev.Fields)
-		} else {
-			call.ResponseHeaders = a.keepFields(c, call, sharedResponse, ev)
-			s.encoding[ev.Side] = facts.encoding(call)
-		}
-	default:
-		// A later block from the same side: trailers (or, from the client,
-		// trailers that gRPC does not use).
-		if call.Trailers == nil {
-			call.Trailers = a.keepFields(c, call, sharedTrailers, ev)
-		} else {
-			// A new array: a list's capacity ends at its length.
-			call.Trailers = append(call.Trailers, ev.Fields...)
-			call.shared &^= sharedTrailers
-		}
+}
+
+// requestHeaders reads the client's first block: the request headers,
+// which say the call's method and protocol.
+func (a *Assembler) requestHeaders(c *h2decode.Conn, s *stream, ev *h2decode.HeadersEvent, facts *blockFacts) {
+	call := s.call
+	s.clientSide, s.sideKnown = ev.Side, true
+	call.RequestHeaders = a.keepFields(c, call, sharedRequest, ev)
+	if cs := a.conn(c); cs.firstRequest == 0 || ev.StreamID < cs.firstRequest {
+		cs.firstRequest = ev.StreamID
+	}
+	if len(s.got[ev.Side]) > 0 || s.msgs[ev.Side].nhdr > 0 {
+		call.note("request headers after request data")
+	}
+	a.readRequestHeaders(call, ev.Fields)
+	if s.held {
+		a.tallyOrOrder(s)
+	}
+	s.encoding[ev.Side] = facts.encoding(call)
+	// Only a browser sends CORS preflights, and a browser cannot make
+	// a native gRPC call (it has no access to HTTP/2 trailers): those
+	// calls, nearly all of a capture, skip the pairing.
+	if call := s.call; !call.CORSPreflight && !call.MethodUnknown && call.Method != "" && call.Protocol != ProtoGRPC {
+		a.ord.link(call, preflightKey{c.Info.Addr[s.clientSide].Addr(), c.Info.Addr[s.clientSide.Other()], call.Method, call.HTTPMethod})
+	}
+}
+
+// tallyOrOrder decides where a held call goes once its request headers
+// are read: to Options.Tally when it is a native gRPC call of a method
+// TallyMethod accepts, else to the orderer.
+func (a *Assembler) tallyOrOrder(s *stream) {
+	// Method and protocol are known now, and do not change.
+	call := s.call
+	if call.Protocol == ProtoGRPC && !call.MethodUnknown && (a.opts.TallyMethod == nil || a.opts.TallyMethod(call.Method)) {
+		s.held, s.tally = false, true
+	} else {
+		a.order(s)
+	}
+}
+
+// serverFirstBlock reads the server's first block: response headers, or
+// Trailers-Only.
+func (a *Assembler) serverFirstBlock(c *h2decode.Conn, s *stream, ev *h2decode.HeadersEvent, facts *blockFacts) {
+	call := s.call
+	if !s.sideKnown {
+		s.clientSide, s.sideKnown = ev.Side.Other(), true
+		a.startMissing(c, call)
+	}
+	if call.FirstResponse.IsZero() {
+		call.FirstResponse = ev.Time
+	}
+	if facts.seen&factStatus != 0 {
+		call.HTTPStatus = facts.httpStatus
+	}
+	if call.RequestHeaders == nil && s.ctypeKnown[ev.Side] {
+		// The request was not captured: the response says what it was.
+		call.setProtocol(protocolOf(s.ctype[ev.Side]))
+	}
+	hasStatus := facts.seen&factGRPCStatus != 0
+	// Trailers-Only: one header block holding the status. Over HTTP/1.1
+	// (gRPC-Web) it cannot end the stream by itself: an empty body
+	// follows it.
+	web := call.Protocol == ProtoGRPCWeb || call.Protocol == ProtoGRPCWebText
+	if (ev.EndStream && call.Protocol != ProtoHTTP) || (hasStatus && (ev.EndStream || web)) {
+		call.TrailersOnly = true
+		call.Trailers = a.keepFields(c, call, sharedTrailers, ev)
 		a.readTrailers(call, ev.Fields)
+	} else {
+		call.ResponseHeaders = a.keepFields(c, call, sharedResponse, ev)
+		s.encoding[ev.Side] = facts.encoding(call)
 	}
-	if ev.EndStream {
-		a.endSide(c, s, ev.Side, ev.Time)
+}
+
+// laterTrailers reads a later block from the same side: trailers (or,
+// from the client, trailers that gRPC does not use).
+func (a *Assembler) laterTrailers(c *h2decode.Conn, call *Call, ev *h2decode.HeadersEvent) {
+	if call.Trailers == nil {
+		call.Trailers = a.keepFields(c, call, sharedTrailers, ev)
+	} else {
+		// A new array: a list's capacity ends at its length.
+		call.Trailers = append(call.Trailers, ev.Fields...)
+		call.shared &^= sharedTrailers
 	}
+	a.readTrailers(call, ev.Fields)
 }
 
 // interim reports a 1xx response other than 101.
