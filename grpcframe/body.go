@@ -13,13 +13,43 @@ import (
 // DATA: how each side's body is read (bodyMode), and the messages it holds
 // handed on (finishMessage).
 
-// Data implements h2decode.Handler.
+// Data implements h2decode.Handler. The bytes go to the side's messages,
+// base64-decoded first for grpc-web-text, or to its HTTP body, as
+// sideMode decided at the side's first data.
 func (a *Assembler) Data(c *h2decode.Conn, ev *h2decode.DataEvent) {
 	s := a.stream(c, ev.StreamID, ev.Time)
 	if s == nil {
 		return
 	}
 	s.lastSeen = ev.Time
+	a.dataArrives(c, s, ev)
+	side := ev.Side
+	mode := a.sideMode(s, side)
+	if ev.Lost != 0 {
+		a.dataLost(s, side, mode, ev.Lost, ev.Time)
+	}
+	if len(ev.Data) > 0 && mode == modeRaw {
+		a.bodyData(s, side, ev.Data, ev.Time)
+	}
+	keep := a.opts.MaxMessageSize
+	if a.opts.KeepPayload != nil && !a.opts.KeepPayload(s.call) {
+		keep = -1
+	}
+	if len(ev.Data) > 0 && mode == modeText {
+		a.textData(s, side, ev, keep)
+	}
+	if len(ev.Data) > 0 && mode == modeFramed {
+		a.framedData(c, s, side, ev, keep)
+	}
+	if ev.EndStream {
+		a.endSide(c, s, side, ev.Time)
+	}
+}
+
+// dataArrives records what a DATA event says of its call besides its
+// bytes: that the call's start was not captured, when the response began,
+// and whether the side's data began before the capture.
+func (a *Assembler) dataArrives(c *h2decode.Conn, s *stream, ev *h2decode.DataEvent) {
 	call := s.call
 	if !s.sideKnown && s.headers[ev.Side] == 0 && s.headers[ev.Side.Other()] == 0 && !call.StartedBeforeCapture && !call.LostBytes {
 		a.startMissing(c, call)
@@ -28,7 +58,6 @@ func (a *Assembler) Data(c *h2decode.Conn, ev *h2decode.DataEvent) {
 		call.FirstResponse = ev.Time
 	}
 	side := ev.Side
-	done := func(m *Message) { a.finishMessage(s, side, m) }
 	if s.headers[side] == 0 && !s.msgs[side].desync && !s.dataSeen[side] {
 		// This side's data began before its headers were captured: the
 		// bytes may start in the middle of a message, and any 5 bytes would
@@ -37,50 +66,54 @@ func (a *Assembler) Data(c *h2decode.Conn, ev *h2decode.DataEvent) {
 		call.note(fmt.Sprintf("data from %s began before the capture: its messages are not shown until a DATA frame holding whole messages marks a boundary", c.Info.Addr[side]))
 	}
 	s.dataSeen[side] = true
-	mode := a.sideMode(s, side)
-	if ev.Lost != 0 {
-		call.LostBytes = true
-		switch mode {
-		case modeFramed:
-			s.msgs[side].lost(ev.Lost, ev.Time, done)
-		case modeText:
-			// Base64 quanta no longer line up with anything known.
-			s.msgs[side].loseSync(ev.Time, done)
-		case modeRaw:
-			a.bodyLost(s, side, ev.Lost, ev.Time)
-		}
+}
+
+// dataLost accounts for n bytes of a side's DATA that were not captured
+// (-1: an unknown number), as its body mode reads them.
+func (a *Assembler) dataLost(s *stream, side capture.Side, mode bodyMode, n int64, t time.Time) {
+	s.call.LostBytes = true
+	done := func(m *Message) { a.finishMessage(s, side, m) }
+	switch mode {
+	case modeFramed:
+		s.msgs[side].lost(n, t, done)
+	case modeText:
+		// Base64 quanta no longer line up with anything known.
+		s.msgs[side].loseSync(t, done)
+	case modeRaw:
+		a.bodyLost(s, side, n, t)
 	}
-	if len(ev.Data) > 0 && mode == modeRaw {
-		a.bodyData(s, side, ev.Data, ev.Time)
+}
+
+// textData reads DATA of a grpc-web-text side: base64, decoded and then
+// split into messages as gRPC-Web's are. keep bounds the bytes kept of a
+// message (see msgReader.feed).
+func (a *Assembler) textData(s *stream, side capture.Side, ev *h2decode.DataEvent, keep int) {
+	r := &s.msgs[side]
+	if r.desync {
+		return
 	}
-	keep := a.opts.MaxMessageSize
-	if a.opts.KeepPayload != nil && !a.opts.KeepPayload(call) {
-		keep = -1
+	done := func(m *Message) { a.finishMessage(s, side, m) }
+	out, err := s.webState().b64[side].decode(ev.Data)
+	r.feed(out, ev.Time, keep, done)
+	if err != nil {
+		s.call.note(err.Error() + "; the rest of this direction is not decoded")
+		r.loseSync(ev.Time, done)
 	}
-	if len(ev.Data) > 0 && mode == modeText {
-		r := &s.msgs[side]
-		if !r.desync {
-			out, err := s.webState().b64[side].decode(ev.Data)
-			r.feed(out, ev.Time, keep, done)
-			if err != nil {
-				call.note(err.Error() + "; the rest of this direction is not decoded")
-				r.loseSync(ev.Time, done)
-			}
-		}
+}
+
+// framedData splits DATA of a gRPC or gRPC-Web side into messages, or,
+// while the side's message boundaries are lost, looks for them again
+// (msgReader.resync). keep bounds the bytes kept of a message.
+func (a *Assembler) framedData(c *h2decode.Conn, s *stream, side capture.Side, ev *h2decode.DataEvent, keep int) {
+	r := &s.msgs[side]
+	done := func(m *Message) { a.finishMessage(s, side, m) }
+	if !r.desync {
+		r.feed(ev.Data, ev.Time, keep, done)
+		return
 	}
-	if len(ev.Data) > 0 && mode == modeFramed {
-		r := &s.msgs[side]
-		if r.desync {
-			enc := s.encoding[side]
-			if r.resync(ev.Data, ev.FrameStart, int(ev.FrameDataLen), enc != "" && enc != "identity", ev.Time, keep, done) {
-				call.note(fmt.Sprintf("messages from %s found again after lost bytes, at a DATA frame holding whole messages (inferred)", c.Info.Addr[side]))
-			}
-		} else {
-			r.feed(ev.Data, ev.Time, keep, done)
-		}
-	}
-	if ev.EndStream {
-		a.endSide(c, s, side, ev.Time)
+	enc := s.encoding[side]
+	if r.resync(ev.Data, ev.FrameStart, int(ev.FrameDataLen), enc != "" && enc != "identity", ev.Time, keep, done) {
+		s.call.note(fmt.Sprintf("messages from %s found again after lost bytes, at a DATA frame holding whole messages (inferred)", c.Info.Addr[side]))
 	}
 }
 
