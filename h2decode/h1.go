@@ -23,12 +23,50 @@ import (
 // message framing: the stream in progress is marked lost, and decoding
 // resumes at the next line that looks like a request line (or status line).
 
+// maxHTTP1Head bounds an HTTP/1.1 request or response head.
+const maxHTTP1Head = 64 << 10
+
 // maxH1Line bounds a chunk-size line.
 const maxH1Line = 4 << 10
 
 // maxH1Pending bounds the requests waiting for their response on one
 // connection.
 const maxH1Pending = 1024
+
+// http1Methods are the request methods a start line is recognised by,
+// each with the space that follows it.
+var http1Methods = []string{"GET ", "POST ", "PUT ", "HEAD ", "DELETE ", "OPTIONS ", "PATCH ", "CONNECT ", "TRACE "}
+
+// looksHTTP1 reports whether b starts like an HTTP/1.x status line or a
+// request line of a known method.
+func looksHTTP1(b []byte) bool {
+	if bytes.HasPrefix(b, []byte("HTTP/1.")) {
+		return true
+	}
+	for _, m := range http1Methods {
+		if bytes.HasPrefix(b, []byte(m)) {
+			return true
+		}
+	}
+	return false
+}
+
+// mayBecomeHTTP1 reports whether b is too short to tell but could still
+// start an HTTP/1.x request or response.
+func mayBecomeHTTP1(b []byte) bool {
+	if len(b) >= 8 {
+		return false
+	}
+	if bytes.HasPrefix([]byte("HTTP/1."), b) {
+		return true
+	}
+	for _, m := range http1Methods {
+		if bytes.HasPrefix([]byte(m), b) {
+			return true
+		}
+	}
+	return false
+}
 
 type h1Phase uint8
 

@@ -13,8 +13,10 @@ import (
 	"golang.org/x/net/http2"
 )
 
-// maxHTTP1Head bounds an HTTP/1.1 request or response head.
-const maxHTTP1Head = 64 << 10
+// An HTTP/1.1 request may ask to continue the connection as HTTP/2 ("h2c",
+// RFC 7540 §3.2): the request becomes stream 1, and once the server answers
+// 101 Switching Protocols both sides send HTTP/2 frames. A server that
+// answers otherwise declines, and the connection is HTTP/1.x.
 
 // maxUpgradeBody bounds the upgraded request body held until the server's
 // 101 confirms the upgrade.
@@ -30,37 +32,6 @@ type upgradeState struct {
 	bodyLeft  int64
 	bodyDone  bool
 	confirmed bool
-}
-
-var http1Methods = []string{"GET ", "POST ", "PUT ", "HEAD ", "DELETE ", "OPTIONS ", "PATCH ", "CONNECT ", "TRACE "}
-
-func looksHTTP1(b []byte) bool {
-	if bytes.HasPrefix(b, []byte("HTTP/1.")) {
-		return true
-	}
-	for _, m := range http1Methods {
-		if bytes.HasPrefix(b, []byte(m)) {
-			return true
-		}
-	}
-	return false
-}
-
-// mayBecomeHTTP1 reports whether b is too short to tell but could still
-// start an HTTP/1.x request or response.
-func mayBecomeHTTP1(b []byte) bool {
-	if len(b) >= 8 {
-		return false
-	}
-	if bytes.HasPrefix([]byte("HTTP/1."), b) {
-		return true
-	}
-	for _, m := range http1Methods {
-		if bytes.HasPrefix([]byte(m), b) {
-			return true
-		}
-	}
-	return false
 }
 
 func (d *dirState) http1(t time.Time) ([]byte, bool) {
