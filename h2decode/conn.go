@@ -236,7 +236,7 @@ const (
 	modeFrames                 // in frame sync
 	modeSync                   // looking for a frame boundary
 	modeOff                    // not decoding this direction
-	modeH1                     // HTTP/1.x messages (h1.go)
+	modeH1                     // HTTP/1.x messages (http1.go)
 )
 
 // dirState follows what one side sends. A connection holds two, so the

@@ -25,7 +25,7 @@
 // HeadersEvent with the pseudo-headers HTTP/2 would carry, its body
 // DataEvents (de-chunked; Content-Length, chunked and, for responses,
 // close-delimited bodies), a chunked trailer section a final HeadersEvent.
-// Responses pair with requests first in, first out. See h1.go.
+// Responses pair with requests first in, first out. See http1.go.
 //
 // Frame payloads other than DATA are parsed with golang.org/x/net/http2's
 // Framer, which checks them strictly, except plain HEADERS, CONTINUATION,
