@@ -229,14 +229,14 @@ func (c *Conn) End(reason capture.EndReason, t time.Time) {
 type dirMode uint8
 
 const (
-	modeDetect  dirMode = iota // first bytes: preface, HTTP/1.x, TLS, or frames?
-	modeHTTP1                  // collecting an HTTP/1.1 head (Upgrade)
-	modeBody                   // the body of the upgraded request
-	modePreface                // the preface that follows an upgraded request
-	modeFrames                 // in frame sync
-	modeSync                   // looking for a frame boundary
-	modeOff                    // not decoding this direction
-	modeH1                     // HTTP/1.x messages (http1.go)
+	modeDetect      dirMode = iota // first bytes: preface, HTTP/1.x, TLS, or frames?
+	modeUpgradeHead                // collecting an HTTP/1.1 head (Upgrade)
+	modeUpgradeBody                // the body of the upgraded request
+	modePreface                    // the preface that follows an upgraded request
+	modeFrames                     // in frame sync
+	modeSync                       // looking for a frame boundary
+	modeOff                        // not decoding this direction
+	modeH1                         // HTTP/1.x messages (http1.go)
 )
 
 // dirState follows what one side sends. A connection holds two, so the
@@ -348,8 +348,8 @@ func (d *dirState) feed(data []byte, t time.Time) {
 		case modeH1:
 			d.h1Feed(data, t)
 			return
-		case modeBody:
-			data = d.body(data, t)
+		case modeUpgradeBody:
+			data = d.upgradeBody(data, t)
 		default:
 			d.chunkStarts = append(d.chunkStarts, len(d.buf))
 			d.buf = append(d.buf, data...)
@@ -367,8 +367,8 @@ func (d *dirState) step(t time.Time) ([]byte, bool) {
 	switch d.mode {
 	case modeDetect:
 		return d.detect(t)
-	case modeHTTP1:
-		return d.http1(t)
+	case modeUpgradeHead:
+		return d.upgradeHead(t)
 	case modePreface:
 		if up := d.c.up; up != nil && !up.confirmed && len(d.buf) <= maxHTTP1Head &&
 			!bytes.HasPrefix([]byte(clientPreface), d.buf[:min(len(d.buf), len(clientPreface))]) && (looksHTTP1(d.buf) || mayBecomeHTTP1(d.buf)) {
@@ -409,8 +409,8 @@ func (d *dirState) detect(t time.Time) ([]byte, bool) {
 		return d.enterFrames(len(clientPreface)), true
 	}
 	if looksHTTP1(b) {
-		d.mode = modeHTTP1
-		return d.http1(t)
+		d.mode = modeUpgradeHead
+		return d.upgradeHead(t)
 	}
 	if mayBecomeHTTP1(b) {
 		return nil, false
@@ -1040,7 +1040,7 @@ func (d *dirState) gap(n int64, t time.Time) {
 		d.blockOpen = false
 		d.startSync(t)
 		d.c.f.h.Lost(d.c, d.side, t)
-	case modeBody:
+	case modeUpgradeBody:
 		d.c.note("%s: part of the upgraded request body was not captured", d.sideName())
 		d.startSync(t)
 	default:

@@ -34,7 +34,12 @@ type upgradeState struct {
 	confirmed bool
 }
 
-func (d *dirState) http1(t time.Time) ([]byte, bool) {
+// upgradeHead reads the first HTTP/1.1 head of a direction once it is
+// whole: a request asking for an h2c Upgrade (held as stream 1 until the
+// server answers), the server's 101 accepting it (frames follow), or
+// anything else, which makes the connection HTTP/1.x. When the direction
+// goes on in another mode, it returns the bytes after the head.
+func (d *dirState) upgradeHead(t time.Time) ([]byte, bool) {
 	end := bytes.Index(d.buf, []byte("\r\n\r\n"))
 	if end < 0 {
 		if len(d.buf) > maxHTTP1Head {
@@ -99,7 +104,7 @@ func (d *dirState) http1(t time.Time) ([]byte, bool) {
 	d.buf = nil
 	d.chunkStarts = d.chunkStarts[:0]
 	if up.bodyLeft > 0 {
-		d.mode = modeBody
+		d.mode = modeUpgradeBody
 	} else {
 		up.bodyDone = true
 		d.mode = modePreface
@@ -136,8 +141,8 @@ func hasToken(h http.Header, name, token string) bool {
 	return false
 }
 
-// body consumes the upgraded request's body.
-func (d *dirState) body(data []byte, t time.Time) []byte {
+// upgradeBody consumes the upgraded request's body.
+func (d *dirState) upgradeBody(data []byte, t time.Time) []byte {
 	up := d.c.up
 	n := min(int64(len(data)), up.bodyLeft)
 	chunk := data[:n]
