@@ -253,120 +253,151 @@ func (d *dirState) h1BodyPartDone(t time.Time) {
 // h1Step parses the buffered phases (head, chunk-size line, trailers,
 // resync) until more bytes are needed or a streamed phase begins.
 func (d *dirState) h1Step(t time.Time) {
-	h := d.h1()
 	for d.mode == modeH1 {
-		switch h.phase {
+		var more bool
+		switch d.h1().phase {
 		case h1Head:
-			// Empty lines between messages are allowed (RFC 9112 §2.2).
-			i := 0
-			for i < len(d.buf) && (d.buf[i] == '\r' || d.buf[i] == '\n') {
-				i++
-			}
-			if i > 0 {
-				d.buf = d.buf[i:]
-			}
-			if len(d.buf) == 0 {
-				return
-			}
-			if !looksHTTP1(d.buf) && !mayBecomeHTTP1(d.buf) {
-				d.h1Lost(t, "bytes that are not an HTTP/1.x request or status line where a message should start")
-				continue
-			}
-			end, n := headEnd(d.buf)
-			if end < 0 {
-				if len(d.buf) > maxHTTP1Head {
-					d.h1Lost(t, "HTTP/1.x head longer than the limit")
-					continue
-				}
-				return
-			}
-			head := d.buf[:end]
-			rest := d.buf[end+n:]
-			d.h1Head(head, t)
-			d.buf = rest
-			h.headTime = t
-			if h.streaming() || len(d.buf) == 0 {
-				return
-			}
+			more = d.h1ReadHead(t)
 		case h1ChunkSize:
-			i := bytes.IndexByte(d.buf, '\n')
-			if i < 0 {
-				if len(d.buf) > maxH1Line {
-					d.h1Lost(t, "chunk-size line too long")
-					continue
-				}
-				return
-			}
-			line := bytes.TrimRight(d.buf[:i], "\r")
-			if j := bytes.IndexByte(line, ';'); j >= 0 {
-				line = line[:j] // chunk extensions
-			}
-			size, err := strconv.ParseUint(strings.TrimSpace(string(line)), 16, 63)
-			if err != nil {
-				d.h1Lost(t, "bad chunk size")
-				continue
-			}
-			d.buf = d.buf[i+1:]
-			if size == 0 {
-				h.phase = h1Trailers
-				continue
-			}
-			h.phase, h.left = h1ChunkData, int64(size)
-			return
+			more = d.h1ReadChunkSize(t)
 		case h1Trailers:
-			if len(d.buf) == 0 {
-				return
-			}
-			var fields []HeaderField
-			switch {
-			case bytes.HasPrefix(d.buf, []byte("\r\n")):
-				d.buf = d.buf[2:]
-			case d.buf[0] == '\n':
-				d.buf = d.buf[1:]
-			case len(d.buf) == 1 && d.buf[0] == '\r':
-				return
-			default:
-				end, n := headEnd(d.buf)
-				if end < 0 {
-					// The section may also end with the first empty line
-					// right after one field line: headEnd finds that.
-					if len(d.buf) > maxHTTP1Head {
-						d.h1Lost(t, "trailer section longer than the limit")
-						continue
-					}
-					return
-				}
-				fields = parseFieldLines(d.buf[:end], nil)
-				d.buf = d.buf[end+n:]
-			}
-			stream := h.stream
-			h.stream = 0
-			h.phase = h1Head
-			if len(fields) > 0 {
-				d.c.f.hev = HeadersEvent{Side: d.side, StreamID: stream, Fields: fields, EndStream: true, Time: t}
-				d.c.f.h.Headers(d.c, &d.c.f.hev)
-				d.c.f.hev = HeadersEvent{}
-			} else {
-				d.emitData(DataEvent{Side: d.side, StreamID: stream, EndStream: true, Time: t})
-			}
+			more = d.h1ReadTrailers(t)
 		case h1Resync:
-			off, ok := findStartLine(d.buf, d.side == d.c.Client || !d.c.ClientKnown, d.side != d.c.Client || !d.c.ClientKnown)
-			if !ok {
-				// Keep only what may begin a start line.
-				keep := len(d.buf) - off
-				if keep > 256 {
-					off = len(d.buf)
-				}
-				d.buf = d.buf[off:]
-				return
-			}
-			d.c.note("%s: HTTP/1.x framing found again at a start line (skipped %d bytes)", d.sideName(), off)
-			d.buf = d.buf[off:]
-			h.phase = h1Head
-		default:
+			more = d.h1FindStartLine(t)
+		}
+		if !more {
 			return
 		}
 	}
+}
+
+// h1ReadHead reads a start line and header section from buf, in phase
+// h1Head. Like the other phases h1Step reads, it reports whether to go on:
+// false when more bytes are needed or a streamed phase begins.
+func (d *dirState) h1ReadHead(t time.Time) bool {
+	h := d.h1()
+	// Empty lines between messages are allowed (RFC 9112 §2.2).
+	i := 0
+	for i < len(d.buf) && (d.buf[i] == '\r' || d.buf[i] == '\n') {
+		i++
+	}
+	if i > 0 {
+		d.buf = d.buf[i:]
+	}
+	if len(d.buf) == 0 {
+		return false
+	}
+	if !looksHTTP1(d.buf) && !mayBecomeHTTP1(d.buf) {
+		d.h1Lost(t, "bytes that are not an HTTP/1.x request or status line where a message should start")
+		return true
+	}
+	end, n := headEnd(d.buf)
+	if end < 0 {
+		if len(d.buf) > maxHTTP1Head {
+			d.h1Lost(t, "HTTP/1.x head longer than the limit")
+			return true
+		}
+		return false
+	}
+	head := d.buf[:end]
+	rest := d.buf[end+n:]
+	d.h1Head(head, t)
+	d.buf = rest
+	h.headTime = t
+	return !h.streaming() && len(d.buf) > 0
+}
+
+// h1ReadChunkSize reads a chunk-size line from buf, in phase h1ChunkSize,
+// and reports whether to go on (see h1ReadHead).
+func (d *dirState) h1ReadChunkSize(t time.Time) bool {
+	h := d.h1()
+	i := bytes.IndexByte(d.buf, '\n')
+	if i < 0 {
+		if len(d.buf) > maxH1Line {
+			d.h1Lost(t, "chunk-size line too long")
+			return true
+		}
+		return false
+	}
+	line := bytes.TrimRight(d.buf[:i], "\r")
+	if j := bytes.IndexByte(line, ';'); j >= 0 {
+		line = line[:j] // chunk extensions
+	}
+	size, err := strconv.ParseUint(strings.TrimSpace(string(line)), 16, 63)
+	if err != nil {
+		d.h1Lost(t, "bad chunk size")
+		return true
+	}
+	d.buf = d.buf[i+1:]
+	if size == 0 {
+		h.phase = h1Trailers
+		return true
+	}
+	h.phase, h.left = h1ChunkData, int64(size)
+	return false
+}
+
+// h1ReadTrailers reads the trailer section that ends a chunked body from
+// buf, in phase h1Trailers, and ends the body's stream: with a HeadersEvent
+// of the trailers, or without when the section is empty. It reports
+// whether to go on (see h1ReadHead).
+func (d *dirState) h1ReadTrailers(t time.Time) bool {
+	h := d.h1()
+	if len(d.buf) == 0 {
+		return false
+	}
+	var fields []HeaderField
+	switch {
+	case bytes.HasPrefix(d.buf, []byte("\r\n")):
+		d.buf = d.buf[2:]
+	case d.buf[0] == '\n':
+		d.buf = d.buf[1:]
+	case len(d.buf) == 1 && d.buf[0] == '\r':
+		return false
+	default:
+		end, n := headEnd(d.buf)
+		if end < 0 {
+			// The section may also end with the first empty line
+			// right after one field line: headEnd finds that.
+			if len(d.buf) > maxHTTP1Head {
+				d.h1Lost(t, "trailer section longer than the limit")
+				return true
+			}
+			return false
+		}
+		fields = parseFieldLines(d.buf[:end], nil)
+		d.buf = d.buf[end+n:]
+	}
+	stream := h.stream
+	h.stream = 0
+	h.phase = h1Head
+	if len(fields) > 0 {
+		d.c.f.hev = HeadersEvent{Side: d.side, StreamID: stream, Fields: fields, EndStream: true, Time: t}
+		d.c.f.h.Headers(d.c, &d.c.f.hev)
+		d.c.f.hev = HeadersEvent{}
+	} else {
+		d.emitData(DataEvent{Side: d.side, StreamID: stream, EndStream: true, Time: t})
+	}
+	return true
+}
+
+// h1FindStartLine looks in buf for a start line after framing was lost, in
+// phase h1Resync, and reports whether to go on (see h1ReadHead).
+func (d *dirState) h1FindStartLine(t time.Time) bool {
+	off, ok := findStartLine(d.buf, d.side == d.c.Client || !d.c.ClientKnown, d.side != d.c.Client || !d.c.ClientKnown)
+	if !ok {
+		// Keep only what may begin a start line.
+		keep := len(d.buf) - off
+		if keep > 256 {
+			off = len(d.buf)
+		}
+		d.buf = d.buf[off:]
+		return false
+	}
+	d.c.note("%s: HTTP/1.x framing found again at a start line (skipped %d bytes)", d.sideName(), off)
+	d.buf = d.buf[off:]
+	d.h1().phase = h1Head
+	return true
 }
 
 // h1Lost gives up the message framing of this direction: the stream in
