@@ -689,6 +689,9 @@ func (d *dirState) dataPayload(b []byte, t time.Time) {
 		FrameStart: start == dataStart, FrameDataLen: dataEnd - dataStart})
 }
 
+// endFrame handles a frame whose payload has all been read: a DATA frame's
+// END_STREAM (its payload went to the handler as it came), a skipped frame,
+// or the payload collected in payload, parsed by readFrame.
 func (d *dirState) endFrame(t time.Time) {
 	d.inFrame = false
 	fh := d.fh
@@ -699,24 +702,7 @@ func (d *dirState) endFrame(t time.Time) {
 		return
 	}
 	if d.skip {
-		switch fh.Type {
-		case http2.FrameHeaders, http2.FrameContinuation, http2.FramePushPromise:
-			if d.damaged {
-				d.c.note("%s: a header block on stream %d was partly not captured; later blocks decoded with the table state unknown", d.sideName(), fh.StreamID)
-			} else if !(d.blockOpen && d.blockBad && d.blockStream == fh.StreamID) { // once per block
-				d.c.note("%s: header block on stream %d larger than %d bytes; skipped", d.sideName(), fh.StreamID, d.c.f.opts.MaxHeaderBlock)
-			}
-			// The rest of the block is skipped too; its insertions are
-			// lost, and with them the table's state.
-			d.blockOpen, d.blockBad, d.blockStream = true, true, fh.StreamID
-			if fh.Flags.Has(http2.FlagHeadersEndHeaders) {
-				d.dropBlock()
-			}
-		default:
-			if d.damaged {
-				d.c.note("%s: a %v frame was partly not captured", d.sideName(), fh.Type)
-			}
-		}
+		d.skippedFrame()
 		return
 	}
 	f, err := d.readFrame()
@@ -734,35 +720,61 @@ func (d *dirState) endFrame(t time.Time) {
 	case *http2.HeadersFrame:
 		d.headersFrame(f.HeaderBlockFragment(), f.StreamEnded(), f.HeadersEnded())
 	case *http2.PushPromiseFrame:
-		d.block = append(d.block[:0], f.HeaderBlockFragment()...)
-		d.blockOpen, d.blockBad, d.blockPush = true, false, true
-		d.blockStream = fh.StreamID
-		if f.HeadersEnded() {
-			d.endBlock()
-		}
+		d.pushPromiseFrame(f.HeaderBlockFragment(), f.HeadersEnded())
 	case *http2.ContinuationFrame:
 		d.continuationFrame(f.HeaderBlockFragment(), f.HeadersEnded())
 	case *http2.SettingsFrame:
-		if f.IsAck() {
-			return
-		}
-		f.ForeachSetting(func(s http2.Setting) error {
-			switch s.ID {
-			case http2.SettingHeaderTableSize:
-				// It bounds the table of the blocks this side receives.
-				d.peer().hpackSettings(s.Val)
-			case http2.SettingMaxFrameSize:
-				// Frames the peer sends to us may now be this large.
-				d.peer().maxFrame = max(s.Val, maxStrictFrameLen)
-			}
-			return nil
-		})
-		d.peer().maxFrameKnown = true
+		d.settingsFrame(f)
 	case *http2.RSTStreamFrame:
 		d.c.f.h.Reset(d.c, d.side, fh.StreamID, f.ErrCode, t)
 	case *http2.GoAwayFrame:
 		d.c.f.h.GoAway(d.c, d.side, f.LastStreamID, f.ErrCode, f.DebugData(), t)
 	}
+}
+
+// skippedFrame ends a non-DATA frame whose payload was skipped (too large,
+// or not all captured), noting why; a skipped piece of a header block
+// loses the block, and the HPACK table state with it.
+func (d *dirState) skippedFrame() {
+	fh := d.fh
+	switch fh.Type {
+	case http2.FrameHeaders, http2.FrameContinuation, http2.FramePushPromise:
+		if d.damaged {
+			d.c.note("%s: a header block on stream %d was partly not captured; later blocks decoded with the table state unknown", d.sideName(), fh.StreamID)
+		} else if !(d.blockOpen && d.blockBad && d.blockStream == fh.StreamID) { // once per block
+			d.c.note("%s: header block on stream %d larger than %d bytes; skipped", d.sideName(), fh.StreamID, d.c.f.opts.MaxHeaderBlock)
+		}
+		// The rest of the block is skipped too; its insertions are
+		// lost, and with them the table's state.
+		d.blockOpen, d.blockBad, d.blockStream = true, true, fh.StreamID
+		if fh.Flags.Has(http2.FlagHeadersEndHeaders) {
+			d.dropBlock()
+		}
+	default:
+		if d.damaged {
+			d.c.note("%s: a %v frame was partly not captured", d.sideName(), fh.Type)
+		}
+	}
+}
+
+// settingsFrame reads what the decoder needs of this side's SETTINGS: the
+// limits they set on what the peer sends.
+func (d *dirState) settingsFrame(f *http2.SettingsFrame) {
+	if f.IsAck() {
+		return
+	}
+	f.ForeachSetting(func(s http2.Setting) error {
+		switch s.ID {
+		case http2.SettingHeaderTableSize:
+			// It bounds the table of the blocks this side receives.
+			d.peer().hpackSettings(s.Val)
+		case http2.SettingMaxFrameSize:
+			// Frames the peer sends to us may now be this large.
+			d.peer().maxFrame = max(s.Val, maxStrictFrameLen)
+		}
+		return nil
+	})
+	d.peer().maxFrameKnown = true
 }
 
 // headersFrame starts a header block with the fragment of a HEADERS frame.
@@ -777,6 +789,18 @@ func (d *dirState) headersFrame(frag []byte, endStream, endHeaders bool) {
 		return
 	}
 	d.block = append(d.block[:0], frag...)
+	if endHeaders {
+		d.endBlock()
+	}
+}
+
+// pushPromiseFrame starts a header block with the fragment of a
+// PUSH_PROMISE frame: it is decoded for the HPACK table's sake, and no
+// event is made of it.
+func (d *dirState) pushPromiseFrame(frag []byte, endHeaders bool) {
+	d.block = append(d.block[:0], frag...)
+	d.blockOpen, d.blockBad, d.blockPush = true, false, true
+	d.blockStream = d.fh.StreamID
 	if endHeaders {
 		d.endBlock()
 	}
