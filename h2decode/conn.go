@@ -155,16 +155,6 @@ type factory struct {
 	// hpack is shared by every connection's HPACK decoders, made with the
 	// first decoder.
 	hpack *hpackShared
-	// framerOnly makes every frame go through the Framer: tests set it to
-	// check fastFrame against the Framer.
-	framerOnly bool
-	// copyFrames makes every frame's payload and header block be copied
-	// before it is read, as frames and headersFrame do when it does not
-	// all come in one piece: tests set it to check reading them in place.
-	copyFrames bool
-	// keepNoBlocks makes the HPACK decoders keep no header blocks (see
-	// hpackDecoder.decodeBlock): tests set it to check the blocks kept.
-	keepNoBlocks bool
 }
 
 // NewFactory returns a capture.HandlerFactory that follows every TCP
@@ -513,7 +503,6 @@ func (d *dirState) hpack() *hpackDecoder {
 		f := d.c.f
 		if f.hpack == nil {
 			f.hpack = newHPACKShared()
-			f.hpack.keepNoBlocks = f.keepNoBlocks
 		}
 		d.hp = newHPACKDecoder(d.c.Info.ID, d.side, d.hpLazy&hpComplete != 0, f.opts.MaxTableSize, f.hpack)
 		d.hp.settingsMax, d.hp.settingsKnown = d.hpSettingsMax, d.hpLazy&hpSettingsKnown != 0
@@ -586,7 +575,7 @@ func (d *dirState) frames(data []byte, t time.Time) {
 		case d.skip:
 		case d.fh.Type == http2.FrameData:
 			d.dataPayload(chunk, t)
-		case d.left == 0 && len(d.payload) == 0 && !d.c.f.copyFrames:
+		case d.left == 0 && len(d.payload) == 0 && !hooks.copyFrames:
 			// The whole payload is in data, as it mostly is: the frame
 			// is read from there rather than copied into payload first
 			// (endFrame and the handlers it calls keep none of it).
@@ -781,7 +770,7 @@ func (d *dirState) settingsFrame(f *http2.SettingsFrame) {
 func (d *dirState) headersFrame(frag []byte, endStream, endHeaders bool) {
 	d.blockOpen, d.blockBad, d.blockPush = true, false, false
 	d.blockStream, d.blockEnd = d.fh.StreamID, endStream
-	if endHeaders && !d.c.f.copyFrames {
+	if endHeaders && !hooks.copyFrames {
 		// The whole block, as it mostly is: decoded from the frame
 		// rather than copied into block first.
 		d.block = d.block[:0]
@@ -827,10 +816,10 @@ func (d *dirState) readFrame() (http2.Frame, error) {
 	if err := d.checkFrameOrder(); err != nil {
 		return nil, err
 	}
-	f := d.c.f
-	if !f.framerOnly && d.fastFrame() {
+	if !hooks.framerOnly && d.fastFrame() {
 		return nil, nil
 	}
+	f := d.c.f
 	if f.framer == nil {
 		f.framer = http2.NewFramer(io.Discard, &f.fr)
 		f.framer.SetMaxReadFrameSize(1<<24 - 1)
