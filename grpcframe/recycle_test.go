@@ -147,10 +147,3 @@ func TestPoisonRecycled(t *testing.T) {
 		t.Fatalf("poisoned call reads:\n%s", d)
 	}
 }
-
-// setHooks sets the test hooks for the rest of the test.
-func setHooks(t testing.TB, h testHooks) {
-	old := hooks
-	hooks = h
-	t.Cleanup(func() { hooks = old })
-}
