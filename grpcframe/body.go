@@ -16,14 +16,29 @@ import (
 // Data implements h2decode.Handler. The bytes go to the side's messages,
 // base64-decoded first for grpc-web-text, or to its HTTP body, as
 // sideMode decided at the side's first data.
+//
+// Data runs for every DATA frame: what nearly every frame takes (gRPC
+// messages whose boundaries are known) is read here, and only the rarer
+// cases are methods of their own, so that the common one costs no further
+// call.
 func (a *Assembler) Data(c *h2decode.Conn, ev *h2decode.DataEvent) {
 	s := a.stream(c, ev.StreamID, ev.Time)
 	if s == nil {
 		return
 	}
 	s.lastSeen = ev.Time
-	a.dataArrives(c, s, ev)
+	call := s.call
 	side := ev.Side
+	if !s.sideKnown && s.headers[side] == 0 && s.headers[side.Other()] == 0 && !call.StartedBeforeCapture && !call.LostBytes {
+		a.startMissing(c, call)
+	}
+	if s.sideKnown && side != s.clientSide && call.FirstResponse.IsZero() {
+		call.FirstResponse = ev.Time
+	}
+	if s.headers[side] == 0 && !s.msgs[side].desync && !s.dataSeen[side] {
+		a.dataBeforeHeaders(c, s, side)
+	}
+	s.dataSeen[side] = true
 	mode := a.sideMode(s, side)
 	if ev.Lost != 0 {
 		a.dataLost(s, side, mode, ev.Lost, ev.Time)
@@ -32,40 +47,31 @@ func (a *Assembler) Data(c *h2decode.Conn, ev *h2decode.DataEvent) {
 		a.bodyData(s, side, ev.Data, ev.Time)
 	}
 	keep := a.opts.MaxMessageSize
-	if a.opts.KeepPayload != nil && !a.opts.KeepPayload(s.call) {
+	if a.opts.KeepPayload != nil && !a.opts.KeepPayload(call) {
 		keep = -1
 	}
-	if len(ev.Data) > 0 && mode == modeText {
+	switch {
+	case len(ev.Data) == 0 || mode == modeRaw:
+	case mode == modeText:
 		a.textData(s, side, ev, keep)
-	}
-	if len(ev.Data) > 0 && mode == modeFramed {
-		a.framedData(c, s, side, ev, keep)
+	case s.msgs[side].desync:
+		a.resyncData(c, s, side, ev, keep)
+	default:
+		s.msgs[side].feed(ev.Data, ev.Time, keep, func(m *Message) { a.finishMessage(s, side, m) })
 	}
 	if ev.EndStream {
 		a.endSide(c, s, side, ev.Time)
 	}
 }
 
-// dataArrives records what a DATA event says of its call besides its
-// bytes: that the call's start was not captured, when the response began,
-// and whether the side's data began before the capture.
-func (a *Assembler) dataArrives(c *h2decode.Conn, s *stream, ev *h2decode.DataEvent) {
-	call := s.call
-	if !s.sideKnown && s.headers[ev.Side] == 0 && s.headers[ev.Side.Other()] == 0 && !call.StartedBeforeCapture && !call.LostBytes {
-		a.startMissing(c, call)
-	}
-	if s.sideKnown && ev.Side != s.clientSide && call.FirstResponse.IsZero() {
-		call.FirstResponse = ev.Time
-	}
-	side := ev.Side
-	if s.headers[side] == 0 && !s.msgs[side].desync && !s.dataSeen[side] {
-		// This side's data began before its headers were captured: the
-		// bytes may start in the middle of a message, and any 5 bytes would
-		// pass for a prefix. Splitting them would invent messages.
-		s.msgs[side].desync = true
-		call.note(fmt.Sprintf("data from %s began before the capture: its messages are not shown until a DATA frame holding whole messages marks a boundary", c.Info.Addr[side]))
-	}
-	s.dataSeen[side] = true
+// dataBeforeHeaders marks a side whose first data came before any of its
+// headers.
+func (a *Assembler) dataBeforeHeaders(c *h2decode.Conn, s *stream, side capture.Side) {
+	// This side's data began before its headers were captured: the
+	// bytes may start in the middle of a message, and any 5 bytes would
+	// pass for a prefix. Splitting them would invent messages.
+	s.msgs[side].desync = true
+	s.call.note(fmt.Sprintf("data from %s began before the capture: its messages are not shown until a DATA frame holding whole messages marks a boundary", c.Info.Addr[side]))
 }
 
 // dataLost accounts for n bytes of a side's DATA that were not captured
@@ -101,18 +107,13 @@ func (a *Assembler) textData(s *stream, side capture.Side, ev *h2decode.DataEven
 	}
 }
 
-// framedData splits DATA of a gRPC or gRPC-Web side into messages, or,
-// while the side's message boundaries are lost, looks for them again
-// (msgReader.resync). keep bounds the bytes kept of a message.
-func (a *Assembler) framedData(c *h2decode.Conn, s *stream, side capture.Side, ev *h2decode.DataEvent, keep int) {
-	r := &s.msgs[side]
+// resyncData reads DATA of a gRPC or gRPC-Web side whose message boundaries
+// are lost: it looks for them again (msgReader.resync). keep bounds the
+// bytes kept of a message.
+func (a *Assembler) resyncData(c *h2decode.Conn, s *stream, side capture.Side, ev *h2decode.DataEvent, keep int) {
 	done := func(m *Message) { a.finishMessage(s, side, m) }
-	if !r.desync {
-		r.feed(ev.Data, ev.Time, keep, done)
-		return
-	}
 	enc := s.encoding[side]
-	if r.resync(ev.Data, ev.FrameStart, int(ev.FrameDataLen), enc != "" && enc != "identity", ev.Time, keep, done) {
+	if s.msgs[side].resync(ev.Data, ev.FrameStart, int(ev.FrameDataLen), enc != "" && enc != "identity", ev.Time, keep, done) {
 		s.call.note(fmt.Sprintf("messages from %s found again after lost bytes, at a DATA frame holding whole messages (inferred)", c.Info.Addr[side]))
 	}
 }
