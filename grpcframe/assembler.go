@@ -8,10 +8,12 @@ import (
 // configures it, what it counts and its state per connection; headers.go
 // reads header blocks (request headers, response headers, trailers),
 // sharedlist.go keeps the header lists that calls of a connection share,
-// body.go reads DATA (messages, grpc-web-text, HTTP bodies), web.go holds
+// body.go reads DATA (messages, grpc-web-text, HTTP bodies), message.go
+// splits a direction into messages and decompresses them, web.go holds
 // what gRPC-Web adds, lifecycle.go and tick.go open streams and end calls
-// (RST_STREAM, GOAWAY, losses, the connection's end), and order.go hands
-// finished calls on in order.
+// (RST_STREAM, GOAWAY, losses, the connection's end), streams.go finds a
+// connection's open streams, order.go hands finished calls on in order,
+// and recycle.go builds new calls in the memory of those handed back.
 
 // Sink receives finished calls.
 type Sink interface {
