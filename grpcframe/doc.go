@@ -23,7 +23,9 @@
 // Call.Preflight.
 //
 // Calls are handed to a Sink when they end, in a deterministic order: by
-// start time, then connection, then stream id.
+// start time, then connection, then stream id (Options.EmitOnFinish hands
+// each on as soon as it ends instead, and Options.Tally takes the calls it
+// is given in place of the Sink).
 //
 // A capture's connections can be shared among several Assemblers, one per
 // goroutine (NewLoggingAssembler): each records what spans connections

@@ -246,77 +246,24 @@ func (e errTooLarge) Error() string {
 // decompress returns the decompressed payload, at most limit bytes.
 func (d *decompressor) decompress(encoding string, b []byte, limit int) ([]byte, error) {
 	var r io.Reader
+	var err error
 	switch encoding {
 	case "gzip":
-		if d.gz == nil {
-			gz, err := gzip.NewReader(bytes.NewReader(b))
-			if err != nil {
-				return nil, fmt.Errorf("gzip: %w", err)
-			}
-			d.gz = gz
-		} else if err := d.gz.Reset(bytes.NewReader(b)); err != nil {
-			return nil, fmt.Errorf("gzip: %w", err)
-		}
-		r = d.gz
+		r, err = d.gzipReader(b)
 	case "deflate":
-		// grpc "deflate" is zlib-wrapped (RFC 1950) as in HTTP; some
-		// implementations send raw DEFLATE.
-		var err error
-		if d.zlib == nil {
-			d.zlib, err = zlib.NewReader(bytes.NewReader(b))
-		} else {
-			err = d.zlib.(zlib.Resetter).Reset(bytes.NewReader(b), nil)
-		}
-		if err == nil {
-			r = d.zlib
-			break
-		}
-		if d.flate == nil {
-			d.flate = flate.NewReader(bytes.NewReader(b))
-		} else if err := d.flate.(flate.Resetter).Reset(bytes.NewReader(b), nil); err != nil {
-			return nil, fmt.Errorf("deflate: %w", err)
-		}
-		r = d.flate
+		r, err = d.deflateReader(b)
 	case "snappy":
-		if bytes.HasPrefix(b, []byte("\xff\x06\x00\x00sNaPpY")) {
-			if d.snappy == nil {
-				d.snappy = snappy.NewReader(bytes.NewReader(b))
-			} else {
-				d.snappy.Reset(bytes.NewReader(b))
-			}
-			r = d.snappy
-			break
+		if !bytes.HasPrefix(b, []byte("\xff\x06\x00\x00sNaPpY")) {
+			return snappyBlock(b, limit)
 		}
-		n, err := snappy.DecodedLen(b)
-		if err != nil {
-			return nil, fmt.Errorf("snappy: %w", err)
-		}
-		if n > limit {
-			return nil, errTooLarge{limit: limit}
-		}
-		out, err := snappy.Decode(nil, b)
-		if err != nil {
-			return nil, fmt.Errorf("snappy: %w", err)
-		}
-		return out, nil
+		r = d.snappyReader(b)
 	case "zstd":
-		if d.zstd == nil {
-			// Streaming, so that the size limit below applies. A window larger
-			// than the largest message kept is never needed, and capping it
-			// keeps a hostile frame header from reserving much memory.
-			z, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true),
-				zstd.WithDecoderMaxWindow(uint64(max(limit, 1<<20))))
-			if err != nil {
-				return nil, fmt.Errorf("zstd: %w", err)
-			}
-			d.zstd = z
-		}
-		if err := d.zstd.Reset(bytes.NewReader(b)); err != nil {
-			return nil, fmt.Errorf("zstd: %w", err)
-		}
-		r = d.zstd
+		r, err = d.zstdReader(b, limit)
 	default:
 		return nil, fmt.Errorf("unsupported grpc-encoding %q", encoding)
+	}
+	if err != nil {
+		return nil, err
 	}
 	d.buf.Reset()
 	n, err := d.buf.ReadFrom(io.LimitReader(r, int64(limit)+1))
@@ -331,4 +278,89 @@ func (d *decompressor) decompress(encoding string, b []byte, limit int) ([]byte,
 		return out, errTooLarge{limit: limit}
 	}
 	return out, nil
+}
+
+// gzipReader returns the decompressor's gzip reader, reset to read b.
+func (d *decompressor) gzipReader(b []byte) (io.Reader, error) {
+	if d.gz == nil {
+		gz, err := gzip.NewReader(bytes.NewReader(b))
+		if err != nil {
+			return nil, fmt.Errorf("gzip: %w", err)
+		}
+		d.gz = gz
+	} else if err := d.gz.Reset(bytes.NewReader(b)); err != nil {
+		return nil, fmt.Errorf("gzip: %w", err)
+	}
+	return d.gz, nil
+}
+
+// deflateReader returns a reader of b, a "deflate" payload: the
+// decompressor's zlib reader, or its raw DEFLATE one when b has no zlib
+// header.
+func (d *decompressor) deflateReader(b []byte) (io.Reader, error) {
+	// grpc "deflate" is zlib-wrapped (RFC 1950) as in HTTP; some
+	// implementations send raw DEFLATE.
+	var err error
+	if d.zlib == nil {
+		d.zlib, err = zlib.NewReader(bytes.NewReader(b))
+	} else {
+		err = d.zlib.(zlib.Resetter).Reset(bytes.NewReader(b), nil)
+	}
+	if err == nil {
+		return d.zlib, nil
+	}
+	if d.flate == nil {
+		d.flate = flate.NewReader(bytes.NewReader(b))
+	} else if err := d.flate.(flate.Resetter).Reset(bytes.NewReader(b), nil); err != nil {
+		return nil, fmt.Errorf("deflate: %w", err)
+	}
+	return d.flate, nil
+}
+
+// snappyReader returns the decompressor's framed-snappy reader, reset to
+// read b.
+func (d *decompressor) snappyReader(b []byte) io.Reader {
+	if d.snappy == nil {
+		d.snappy = snappy.NewReader(bytes.NewReader(b))
+	} else {
+		d.snappy.Reset(bytes.NewReader(b))
+	}
+	return d.snappy
+}
+
+// snappyBlock decompresses b, a snappy block without the framing format,
+// when it decodes to at most limit bytes.
+func snappyBlock(b []byte, limit int) ([]byte, error) {
+	n, err := snappy.DecodedLen(b)
+	if err != nil {
+		return nil, fmt.Errorf("snappy: %w", err)
+	}
+	if n > limit {
+		return nil, errTooLarge{limit: limit}
+	}
+	out, err := snappy.Decode(nil, b)
+	if err != nil {
+		return nil, fmt.Errorf("snappy: %w", err)
+	}
+	return out, nil
+}
+
+// zstdReader returns the decompressor's zstd reader, reset to read b; limit
+// is the size limit of the decompressed message.
+func (d *decompressor) zstdReader(b []byte, limit int) (io.Reader, error) {
+	if d.zstd == nil {
+		// Streaming, so that decompress's size limit applies. A window larger
+		// than the largest message kept is never needed, and capping it
+		// keeps a hostile frame header from reserving much memory.
+		z, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true),
+			zstd.WithDecoderMaxWindow(uint64(max(limit, 1<<20))))
+		if err != nil {
+			return nil, fmt.Errorf("zstd: %w", err)
+		}
+		d.zstd = z
+	}
+	if err := d.zstd.Reset(bytes.NewReader(b)); err != nil {
+		return nil, fmt.Errorf("zstd: %w", err)
+	}
+	return d.zstd, nil
 }

@@ -38,11 +38,6 @@ const (
 // into that core's cache only for the next call's goroutine to pull it back.
 var callPool sync.Pool // of *callMem
 
-// PoisonRecycled is a testing aid: when set, Recycle overwrites a call and
-// its messages with conspicuous values and never reuses them, so that
-// anything read from a call after it was recycled shows in the output.
-var PoisonRecycled bool
-
 // newCallMem returns the memory for a new call: a recycled one, reset but
 // for the capacity of its slices and its messages (each stream side's
 // msgReader reuses those of one direction), or a new one.
@@ -102,7 +97,7 @@ func Recycle(c *Call) {
 		// Not an Assembler's, or (a misuse) not yet finished.
 		return
 	}
-	if PoisonRecycled {
+	if hooks.poisonRecycled {
 		poison(c)
 		return
 	}

@@ -140,8 +140,7 @@ func TestPoisonRecycled(t *testing.T) {
 	h.data(cli, 1, frame(0, []byte("\x08\x01")), true)
 	h.headers(srv, 1, true, ":status", "200", "content-type", "application/grpc", "grpc-status", "0")
 	c := h.end()[0]
-	PoisonRecycled = true
-	defer func() { PoisonRecycled = false }()
+	setHooks(t, testHooks{poisonRecycled: true})
 	Recycle(c)
 	d := describe(c)
 	if strings.Contains(d, "SayHello") || strings.Contains(d, "\\b\\x01") || !strings.Contains(d, poisoned) {

@@ -191,3 +191,25 @@ func truncate(b []byte, n int) string {
 	}
 	return string(b)
 }
+
+// webTrailers reads a grpc-web trailer frame into the call's trailers.
+func (a *Assembler) webTrailers(s *stream, m *Message) {
+	call := s.call
+	if m.Truncated {
+		call.note("grpc-web trailer frame: " + m.Err)
+	}
+	if m.Compressed {
+		call.note("grpc-web trailer frame has the compressed flag set: not read")
+		return
+	}
+	fs, problems := parseWebTrailers(m.Data)
+	for _, p := range problems {
+		call.note(p)
+	}
+	if call.FirstResponse.IsZero() {
+		call.FirstResponse = m.Time
+	}
+	call.Trailers = append(call.Trailers, fs...)
+	call.shared &^= sharedTrailers // a new array, the call's own
+	a.readTrailers(call, fs)
+}

@@ -155,16 +155,6 @@ type factory struct {
 	// hpack is shared by every connection's HPACK decoders, made with the
 	// first decoder.
 	hpack *hpackShared
-	// framerOnly makes every frame go through the Framer: tests set it to
-	// check fastFrame against the Framer.
-	framerOnly bool
-	// copyFrames makes every frame's payload and header block be copied
-	// before it is read, as frames and headersFrame do when it does not
-	// all come in one piece: tests set it to check reading them in place.
-	copyFrames bool
-	// keepNoBlocks makes the HPACK decoders keep no header blocks (see
-	// hpackDecoder.decodeBlock): tests set it to check the blocks kept.
-	keepNoBlocks bool
 }
 
 // NewFactory returns a capture.HandlerFactory that follows every TCP
@@ -229,14 +219,14 @@ func (c *Conn) End(reason capture.EndReason, t time.Time) {
 type dirMode uint8
 
 const (
-	modeDetect  dirMode = iota // first bytes: preface, HTTP/1.x, TLS, or frames?
-	modeHTTP1                  // collecting an HTTP/1.1 head (Upgrade)
-	modeBody                   // the body of the upgraded request
-	modePreface                // the preface that follows an upgraded request
-	modeFrames                 // in frame sync
-	modeSync                   // looking for a frame boundary
-	modeOff                    // not decoding this direction
-	modeH1                     // HTTP/1.x messages (h1.go)
+	modeDetect      dirMode = iota // first bytes: preface, HTTP/1.x, TLS, or frames?
+	modeUpgradeHead                // collecting an HTTP/1.1 head (Upgrade)
+	modeUpgradeBody                // the body of the upgraded request
+	modePreface                    // the preface that follows an upgraded request
+	modeFrames                     // in frame sync
+	modeSync                       // looking for a frame boundary
+	modeOff                        // not decoding this direction
+	modeH1                         // HTTP/1.x messages (http1.go)
 )
 
 // dirState follows what one side sends. A connection holds two, so the
@@ -348,8 +338,8 @@ func (d *dirState) feed(data []byte, t time.Time) {
 		case modeH1:
 			d.h1Feed(data, t)
 			return
-		case modeBody:
-			data = d.body(data, t)
+		case modeUpgradeBody:
+			data = d.upgradeBody(data, t)
 		default:
 			d.chunkStarts = append(d.chunkStarts, len(d.buf))
 			d.buf = append(d.buf, data...)
@@ -367,8 +357,8 @@ func (d *dirState) step(t time.Time) ([]byte, bool) {
 	switch d.mode {
 	case modeDetect:
 		return d.detect(t)
-	case modeHTTP1:
-		return d.http1(t)
+	case modeUpgradeHead:
+		return d.upgradeHead(t)
 	case modePreface:
 		if up := d.c.up; up != nil && !up.confirmed && len(d.buf) <= maxHTTP1Head &&
 			!bytes.HasPrefix([]byte(clientPreface), d.buf[:min(len(d.buf), len(clientPreface))]) && (looksHTTP1(d.buf) || mayBecomeHTTP1(d.buf)) {
@@ -409,8 +399,8 @@ func (d *dirState) detect(t time.Time) ([]byte, bool) {
 		return d.enterFrames(len(clientPreface)), true
 	}
 	if looksHTTP1(b) {
-		d.mode = modeHTTP1
-		return d.http1(t)
+		d.mode = modeUpgradeHead
+		return d.upgradeHead(t)
 	}
 	if mayBecomeHTTP1(b) {
 		return nil, false
@@ -513,7 +503,6 @@ func (d *dirState) hpack() *hpackDecoder {
 		f := d.c.f
 		if f.hpack == nil {
 			f.hpack = newHPACKShared()
-			f.hpack.keepNoBlocks = f.keepNoBlocks
 		}
 		d.hp = newHPACKDecoder(d.c.Info.ID, d.side, d.hpLazy&hpComplete != 0, f.opts.MaxTableSize, f.hpack)
 		d.hp.settingsMax, d.hp.settingsKnown = d.hpSettingsMax, d.hpLazy&hpSettingsKnown != 0
@@ -553,70 +542,6 @@ func (d *dirState) sideName() string {
 	return d.c.Info.Addr[d.side].String()
 }
 
-func (d *dirState) startSync(t time.Time) {
-	d.mode = modeSync
-	d.startHPACK(false)
-}
-
-// sync looks for the first frame boundary in buf: the earliest offset from
-// which a run of plausible frame headers follows. A run is accepted when
-// three frames chain, or when it ends exactly where the captured bytes end
-// and either has two frames or starts where a packet did (senders usually
-// start a packet with a frame). A run that still needs bytes makes it wait.
-func (d *dirState) sync(t time.Time) ([]byte, bool) {
-	b := d.buf
-	ci := 0
-	for off := 0; off+frameHeaderLen <= len(b); off++ {
-		for ci < len(d.chunkStarts) && d.chunkStarts[ci] < off {
-			ci++
-		}
-		atChunk := ci < len(d.chunkStarts) && d.chunkStarts[ci] == off
-		frames, end, bad := chainScore(b, off, d.maxFrame)
-		if bad {
-			continue
-		}
-		if frames >= 3 || (end && (frames >= 2 || (frames == 1 && atChunk))) {
-			if off > 0 {
-				d.c.note("%s: skipped %d bytes to find an HTTP/2 frame boundary", d.sideName(), off)
-			}
-			if !d.synced && d.c.Kind == KindUnknown {
-				d.c.Kind = KindMidH2
-			}
-			return d.enterFrames(off), true
-		}
-		// Undecided: wait for more bytes, dropping what precedes this offset.
-		d.dropFront(off)
-		return nil, false
-	}
-	// Nothing plausible: keep the last few bytes, which may start a header.
-	keep := min(len(b), frameHeaderLen-1)
-	d.dropFront(len(b) - keep) // counts the dropped bytes as searched
-	if !d.synced && d.searched > d.c.f.opts.MaxSyncSearch {
-		d.c.Kind = KindNotHTTP2
-		d.c.note("%s: no HTTP/2 frame boundary in the first %d bytes; not decoded as HTTP/2", d.sideName(), d.searched)
-		d.off()
-	}
-	return nil, false
-}
-
-func (d *dirState) dropFront(n int) {
-	if n <= 0 {
-		return
-	}
-	if !d.synced {
-		d.searched += n
-	}
-	d.buf = append(d.buf[:0], d.buf[n:]...)
-	j := 0
-	for _, s := range d.chunkStarts {
-		if s >= n {
-			d.chunkStarts[j] = s - n
-			j++
-		}
-	}
-	d.chunkStarts = d.chunkStarts[:j]
-}
-
 // frames reads frames straight from the stream.
 func (d *dirState) frames(data []byte, t time.Time) {
 	for len(data) > 0 && d.mode == modeFrames {
@@ -650,7 +575,7 @@ func (d *dirState) frames(data []byte, t time.Time) {
 		case d.skip:
 		case d.fh.Type == http2.FrameData:
 			d.dataPayload(chunk, t)
-		case d.left == 0 && len(d.payload) == 0 && !d.c.f.copyFrames:
+		case d.left == 0 && len(d.payload) == 0 && !hooks.copyFrames:
 			// The whole payload is in data, as it mostly is: the frame
 			// is read from there rather than copied into payload first
 			// (endFrame and the handlers it calls keep none of it).
@@ -753,6 +678,9 @@ func (d *dirState) dataPayload(b []byte, t time.Time) {
 		FrameStart: start == dataStart, FrameDataLen: dataEnd - dataStart})
 }
 
+// endFrame handles a frame whose payload has all been read: a DATA frame's
+// END_STREAM (its payload went to the handler as it came), a skipped frame,
+// or the payload collected in payload, parsed by readFrame.
 func (d *dirState) endFrame(t time.Time) {
 	d.inFrame = false
 	fh := d.fh
@@ -763,24 +691,7 @@ func (d *dirState) endFrame(t time.Time) {
 		return
 	}
 	if d.skip {
-		switch fh.Type {
-		case http2.FrameHeaders, http2.FrameContinuation, http2.FramePushPromise:
-			if d.damaged {
-				d.c.note("%s: a header block on stream %d was partly not captured; later blocks decoded with the table state unknown", d.sideName(), fh.StreamID)
-			} else if !(d.blockOpen && d.blockBad && d.blockStream == fh.StreamID) { // once per block
-				d.c.note("%s: header block on stream %d larger than %d bytes; skipped", d.sideName(), fh.StreamID, d.c.f.opts.MaxHeaderBlock)
-			}
-			// The rest of the block is skipped too; its insertions are
-			// lost, and with them the table's state.
-			d.blockOpen, d.blockBad, d.blockStream = true, true, fh.StreamID
-			if fh.Flags.Has(http2.FlagHeadersEndHeaders) {
-				d.dropBlock()
-			}
-		default:
-			if d.damaged {
-				d.c.note("%s: a %v frame was partly not captured", d.sideName(), fh.Type)
-			}
-		}
+		d.skippedFrame()
 		return
 	}
 	f, err := d.readFrame()
@@ -798,30 +709,11 @@ func (d *dirState) endFrame(t time.Time) {
 	case *http2.HeadersFrame:
 		d.headersFrame(f.HeaderBlockFragment(), f.StreamEnded(), f.HeadersEnded())
 	case *http2.PushPromiseFrame:
-		d.block = append(d.block[:0], f.HeaderBlockFragment()...)
-		d.blockOpen, d.blockBad, d.blockPush = true, false, true
-		d.blockStream = fh.StreamID
-		if f.HeadersEnded() {
-			d.endBlock()
-		}
+		d.pushPromiseFrame(f.HeaderBlockFragment(), f.HeadersEnded())
 	case *http2.ContinuationFrame:
 		d.continuationFrame(f.HeaderBlockFragment(), f.HeadersEnded())
 	case *http2.SettingsFrame:
-		if f.IsAck() {
-			return
-		}
-		f.ForeachSetting(func(s http2.Setting) error {
-			switch s.ID {
-			case http2.SettingHeaderTableSize:
-				// It bounds the table of the blocks this side receives.
-				d.peer().hpackSettings(s.Val)
-			case http2.SettingMaxFrameSize:
-				// Frames the peer sends to us may now be this large.
-				d.peer().maxFrame = max(s.Val, maxStrictFrameLen)
-			}
-			return nil
-		})
-		d.peer().maxFrameKnown = true
+		d.settingsFrame(f)
 	case *http2.RSTStreamFrame:
 		d.c.f.h.Reset(d.c, d.side, fh.StreamID, f.ErrCode, t)
 	case *http2.GoAwayFrame:
@@ -829,11 +721,56 @@ func (d *dirState) endFrame(t time.Time) {
 	}
 }
 
+// skippedFrame ends a non-DATA frame whose payload was skipped (too large,
+// or not all captured), noting why; a skipped piece of a header block
+// loses the block, and the HPACK table state with it.
+func (d *dirState) skippedFrame() {
+	fh := d.fh
+	switch fh.Type {
+	case http2.FrameHeaders, http2.FrameContinuation, http2.FramePushPromise:
+		if d.damaged {
+			d.c.note("%s: a header block on stream %d was partly not captured; later blocks decoded with the table state unknown", d.sideName(), fh.StreamID)
+		} else if !(d.blockOpen && d.blockBad && d.blockStream == fh.StreamID) { // once per block
+			d.c.note("%s: header block on stream %d larger than %d bytes; skipped", d.sideName(), fh.StreamID, d.c.f.opts.MaxHeaderBlock)
+		}
+		// The rest of the block is skipped too; its insertions are
+		// lost, and with them the table's state.
+		d.blockOpen, d.blockBad, d.blockStream = true, true, fh.StreamID
+		if fh.Flags.Has(http2.FlagHeadersEndHeaders) {
+			d.dropBlock()
+		}
+	default:
+		if d.damaged {
+			d.c.note("%s: a %v frame was partly not captured", d.sideName(), fh.Type)
+		}
+	}
+}
+
+// settingsFrame reads what the decoder needs of this side's SETTINGS: the
+// limits they set on what the peer sends.
+func (d *dirState) settingsFrame(f *http2.SettingsFrame) {
+	if f.IsAck() {
+		return
+	}
+	f.ForeachSetting(func(s http2.Setting) error {
+		switch s.ID {
+		case http2.SettingHeaderTableSize:
+			// It bounds the table of the blocks this side receives.
+			d.peer().hpackSettings(s.Val)
+		case http2.SettingMaxFrameSize:
+			// Frames the peer sends to us may now be this large.
+			d.peer().maxFrame = max(s.Val, maxStrictFrameLen)
+		}
+		return nil
+	})
+	d.peer().maxFrameKnown = true
+}
+
 // headersFrame starts a header block with the fragment of a HEADERS frame.
 func (d *dirState) headersFrame(frag []byte, endStream, endHeaders bool) {
 	d.blockOpen, d.blockBad, d.blockPush = true, false, false
 	d.blockStream, d.blockEnd = d.fh.StreamID, endStream
-	if endHeaders && !d.c.f.copyFrames {
+	if endHeaders && !hooks.copyFrames {
 		// The whole block, as it mostly is: decoded from the frame
 		// rather than copied into block first.
 		d.block = d.block[:0]
@@ -841,6 +778,18 @@ func (d *dirState) headersFrame(frag []byte, endStream, endHeaders bool) {
 		return
 	}
 	d.block = append(d.block[:0], frag...)
+	if endHeaders {
+		d.endBlock()
+	}
+}
+
+// pushPromiseFrame starts a header block with the fragment of a
+// PUSH_PROMISE frame: it is decoded for the HPACK table's sake, and no
+// event is made of it.
+func (d *dirState) pushPromiseFrame(frag []byte, endHeaders bool) {
+	d.block = append(d.block[:0], frag...)
+	d.blockOpen, d.blockBad, d.blockPush = true, false, true
+	d.blockStream = d.fh.StreamID
 	if endHeaders {
 		d.endBlock()
 	}
@@ -867,10 +816,10 @@ func (d *dirState) readFrame() (http2.Frame, error) {
 	if err := d.checkFrameOrder(); err != nil {
 		return nil, err
 	}
-	f := d.c.f
-	if !f.framerOnly && d.fastFrame() {
+	if !hooks.framerOnly && d.fastFrame() {
 		return nil, nil
 	}
+	f := d.c.f
 	if f.framer == nil {
 		f.framer = http2.NewFramer(io.Discard, &f.fr)
 		f.framer.SetMaxReadFrameSize(1<<24 - 1)
@@ -1040,7 +989,7 @@ func (d *dirState) gap(n int64, t time.Time) {
 		d.blockOpen = false
 		d.startSync(t)
 		d.c.f.h.Lost(d.c, d.side, t)
-	case modeBody:
+	case modeUpgradeBody:
 		d.c.note("%s: part of the upgraded request body was not captured", d.sideName())
 		d.startSync(t)
 	default:

@@ -6,15 +6,17 @@
 // that it saw everything:
 //
 //   - The connection may start with the client preface, with an HTTP/1.1
-//     "Upgrade: h2c" exchange (the upgraded request becomes stream 1), or in
-//     the middle: then the frame boundary is found by looking for a run of
-//     frame headers that are valid for HTTP/2 (see sync.go).
-//   - HPACK is decoded by its own state machine per direction. A reference to
-//     a dynamic-table entry inserted before the capture started (or before a
-//     gap in the capture) yields an unknown field, not an error: the rest of
-//     the header block and later blocks still decode, and the unknown field
-//     carries a TableRef naming which pre-capture entry it was, stable across
-//     later insertions.
+//     "Upgrade: h2c" exchange (the upgraded request becomes stream 1; see
+//     upgrade.go), or in the middle: then the frame boundary is found by
+//     looking for a run of frame headers that are valid for HTTP/2 (see
+//     sync.go).
+//   - HPACK is decoded by its own state machine per direction (hpack.go;
+//     hpackshared.go holds what the decoders of a factory share). A
+//     reference to a dynamic-table entry inserted before the capture started
+//     (or before a gap in the capture) yields an unknown field, not an
+//     error: the rest of the header block and later blocks still decode, and
+//     the unknown field carries a TableRef naming which pre-capture entry it
+//     was, stable across later insertions.
 //   - A gap inside a DATA frame's payload is reported on that stream only and
 //     frame sync is kept; a gap that swallows a frame header costs frame sync
 //     (and the HPACK state of that direction) until the next frame boundary.
@@ -25,7 +27,7 @@
 // HeadersEvent with the pseudo-headers HTTP/2 would carry, its body
 // DataEvents (de-chunked; Content-Length, chunked and, for responses,
 // close-delimited bodies), a chunked trailer section a final HeadersEvent.
-// Responses pair with requests first in, first out. See h1.go.
+// Responses pair with requests first in, first out. See http1.go.
 //
 // Frame payloads other than DATA are parsed with golang.org/x/net/http2's
 // Framer, which checks them strictly, except plain HEADERS, CONTINUATION,

@@ -75,30 +75,3 @@ func (h frameHeader) plausible(maxLen uint32) bool {
 	}
 	return false
 }
-
-// chainScore walks frame headers from off in b and reports how many complete
-// plausible frames follow one another, and whether the walk ended exactly at
-// the end of b (end) or ran into an implausible header (bad).
-func chainScore(b []byte, off int, maxLen uint32) (frames int, end, bad bool) {
-	for {
-		if off == len(b) {
-			return frames, true, false
-		}
-		if len(b)-off < frameHeaderLen {
-			return frames, false, false
-		}
-		h := parseFrameHeader(b[off:])
-		if !h.plausible(maxLen) {
-			return frames, false, true
-		}
-		next := off + frameHeaderLen + int(h.Length)
-		if next > len(b) {
-			return frames, false, false
-		}
-		frames++
-		off = next
-		if frames >= 64 {
-			return frames, false, false
-		}
-	}
-}

@@ -65,11 +65,10 @@ func FuzzFastFrame(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data, cuts []byte) {
 		var logs [3][]string
 		var notes [3][]string
-		for i, mode := range []struct{ framerOnly, copyFrames bool }{{false, false}, {true, false}, {false, true}} {
+		for i, mode := range []testHooks{{}, {framerOnly: true}, {copyFrames: true}} {
 			r := &recorder{}
-			fac := NewFactory(r, Options{}).(*factory)
-			fac.framerOnly, fac.copyFrames = mode.framerOnly, mode.copyFrames
-			c := fac.NewConn(&capture.ConnInfo{ID: 1, Addr: testAddrs, SYNSeen: len(cuts)%2 == 0}).(*Conn)
+			setHooks(t, mode)
+			c := NewFactory(r, Options{}).NewConn(&capture.ConnInfo{ID: 1, Addr: testAddrs, SYNSeen: len(cuts)%2 == 0}).(*Conn)
 			feedCuts(c, data, cuts)
 			logs[i], notes[i] = r.log, c.Notes
 		}

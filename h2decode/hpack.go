@@ -313,7 +313,7 @@ func (d *hpackDecoder) decodeBlock(b []byte, maxListSize int) ([]HeaderField, bo
 // keepBlock keeps block b, which decoded to fs without changing the table,
 // in place of the block not served last.
 func (d *hpackDecoder) keepBlock(b []byte, fs []HeaderField) {
-	if len(b) > maxCachedBlock || len(fs) > maxCachedFields || d.sh.keepNoBlocks {
+	if len(b) > maxCachedBlock || len(fs) > maxCachedFields || hooks.keepNoBlocks {
 		return
 	}
 	i := d.lastHit ^ 1

@@ -243,9 +243,8 @@ func FuzzConnBlocks(f *testing.F) {
 		var logs, notes [2][]string
 		for i, keepNone := range []bool{false, true} {
 			r := &blockRecorder{}
-			fac := NewFactory(r, Options{}).(*factory)
-			fac.keepNoBlocks = keepNone
-			c := fac.NewConn(&capture.ConnInfo{ID: 1, Addr: testAddrs, SYNSeen: len(cuts)%2 == 0}).(*Conn)
+			setHooks(t, testHooks{keepNoBlocks: keepNone})
+			c := NewFactory(r, Options{}).NewConn(&capture.ConnInfo{ID: 1, Addr: testAddrs, SYNSeen: len(cuts)%2 == 0}).(*Conn)
 			feedCuts(c, data, cuts)
 			logs[i], notes[i] = r.log, c.Notes
 		}

@@ -19,8 +19,6 @@ type hpackShared struct {
 	blockBytes int
 	// blockIDs numbers the blocks kept (cachedBlock.id).
 	blockIDs uint64
-	// keepNoBlocks is factory.keepNoBlocks.
-	keepNoBlocks bool
 }
 
 // maxScratchFields bounds the scratch slice kept between blocks: a block of

@@ -89,9 +89,9 @@ func TestRecycledCallsNotReadAgain(t *testing.T) {
 			for _, mode := range [][]string{{"--json"}, {"--text"}, {"--stats"}, {"--json", "--workers", "0"}, {"--text", "--workers", "0"}, {"--json", "-Y", "status != 0"}} {
 				cmd := append(append([]string{}, args...), mode...)
 				want, wantErr, wantCode := runCmd(t, nil, cmd...)
-				grpcframe.PoisonRecycled = true
+				grpcframe.PoisonRecycledForTesting(true)
 				got, gotErr, code := runCmd(t, nil, cmd...)
-				grpcframe.PoisonRecycled = false
+				grpcframe.PoisonRecycledForTesting(false)
 				if code != wantCode || got != want || gotErr != wantErr {
 					t.Fatalf("%v: a call was read after it was recycled: exit %d (want %d); output differs at %s\nstderr:\n%s",
 						mode, code, wantCode, firstDiff(got, want), gotErr)
