@@ -127,12 +127,11 @@ type Assembler struct {
 	// netip.AddrPort (64 bytes with pointers) cost a generic hash and an
 	// equality function call on every packet; the full endpoints are
 	// compared (conn.owns) only on the connections the hash finds.
-	conns    map[uint64]*conn
-	nconns   int    // connections in conns
-	hashMask uint64 // all ones; tests clear bits to make hashes collide
+	conns  map[uint64]*conn
+	nconns int // connections in conns
 	// live holds the connections not ended, in the order they started
-	// (or, with strictLRU, most recently active first). Which of them was
-	// idle the longest is found with lru.
+	// (or, with hooks.strictLRU, most recently active first). Which of
+	// them was idle the longest is found with lru.
 	live     connList
 	closed   connList // ended, kept to absorb late segments; most recent first
 	nextID   uint64
@@ -158,9 +157,19 @@ type Assembler struct {
 	// to the front of live on every segment touched two more connections
 	// (its neighbours in the list), cache misses on every packet of a
 	// capture with many connections. See lruHeap.
-	lru lruHeap
-	// strictLRU keeps live in order of activity instead, as it used to
-	// be; tests set it to check lru against it.
+	lru   lruHeap
+	hooks hooks
+}
+
+// hooks are switches that only tests set, to check the Assembler against
+// simpler ways of doing the same; the zero value is what runs otherwise.
+type hooks struct {
+	// clearHashBits are cleared from every connection hash, so that
+	// connections share hash chains.
+	clearHashBits uint64
+	// strictLRU keeps live in order of activity instead of finding the
+	// idlest connection with lru, as it used to be; tests check lru
+	// against it.
 	strictLRU bool
 }
 
@@ -177,7 +186,7 @@ func NewAssembler(f HandlerFactory, opt Options) *Assembler {
 	if opt.MaxConnections <= 0 {
 		opt.MaxConnections = DefaultMaxConnections
 	}
-	a := &Assembler{factory: f, opt: opt, conns: make(map[uint64]*conn), hashMask: ^uint64(0)}
+	a := &Assembler{factory: f, opt: opt, conns: make(map[uint64]*conn)}
 	a.maxPend = max(opt.MaxBufferedPerDirection>>minChunkShift, 16)
 	switch {
 	case opt.ReorderWindow == 0:

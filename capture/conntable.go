@@ -109,7 +109,7 @@ func (l *lruHeap) down(i int) {
 
 // idlest returns the live connection idle the longest, or nil.
 func (a *Assembler) idlest() *conn {
-	if a.strictLRU {
+	if a.hooks.strictLRU {
 		return a.live.back()
 	}
 	return a.lru.oldest()
@@ -139,7 +139,7 @@ func endpointHash(ap netip.AddrPort) uint64 {
 
 // lookup returns the connection between seg's endpoints, or nil.
 func (a *Assembler) lookup(seg *Segment) *conn {
-	for c := a.conns[connHash(seg.Src, seg.Dst)&a.hashMask]; c != nil; c = c.hnext {
+	for c := a.conns[connHash(seg.Src, seg.Dst)&^a.hooks.clearHashBits]; c != nil; c = c.hnext {
 		if c.owns(seg) {
 			return c
 		}
@@ -267,7 +267,7 @@ func (a *Assembler) newConn(seg *Segment) *conn {
 	}
 	// No connection between these endpoints is in the table (Add looked,
 	// and replaced any), so c goes at the head of its hash's chain.
-	c.hash = connHash(seg.Src, seg.Dst) & a.hashMask
+	c.hash = connHash(seg.Src, seg.Dst) &^ a.hooks.clearHashBits
 	c.hnext = a.conns[c.hash]
 	a.conns[c.hash] = c
 	a.nconns++

@@ -374,7 +374,7 @@ func feedTableOps(a *Assembler, ops []byte) time.Time {
 // FuzzConnHashCollisions feeds the ops of FuzzAssemblerTable to an
 // Assembler whose connection hashes all collide (or fall into two chains),
 // to one whose hashes do not, and to one that keeps its connections in
-// order of activity (strictLRU) rather than finding the idlest with
+// order of activity (hooks.strictLRU) rather than finding the idlest with
 // lruHeap: the hash only finds candidates, and both ways find the same
 // connection to evict or expire, so every handler call must be the same.
 func FuzzConnHashCollisions(f *testing.F) {
@@ -392,8 +392,8 @@ func FuzzConnHashCollisions(f *testing.F) {
 			}
 			rec := &recorder{}
 			a := NewAssembler(rec, opt)
-			a.hashMask = mask
-			a.strictLRU = strict
+			a.hooks.clearHashBits = ^mask
+			a.hooks.strictLRU = strict
 			a.Close(feedTableOps(a, ops))
 			if a.nconns != 0 || len(a.conns) != 0 {
 				t.Fatalf("after Close: %d connections in the table", a.nconns)

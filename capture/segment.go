@@ -53,7 +53,7 @@ func (a *Assembler) segment(c *conn, seg *Segment) {
 	s := c.sideOf(seg)
 	t := seg.Time
 	c.last = t
-	if a.strictLRU {
+	if a.hooks.strictLRU {
 		a.live.toFront(c)
 	} else {
 		a.lru.touch(c)
