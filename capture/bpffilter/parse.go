@@ -244,26 +244,7 @@ func (p *parser) term(q qual) (node, qual, error) {
 		}
 		return notNode{n}, q2, nil
 	case t.kind == tLParen:
-		// "(" opens either an arithmetic operand, as in
-		// "(tcp[0] + 1) > 2", or a boolean sub-expression. Try the
-		// former first and fall back, as the grammar is ambiguous
-		// without unbounded lookahead.
-		save := p.i
-		if n, err := p.relation(); err == nil {
-			return n, qerr, nil
-		}
-		p.i = save
-		p.next()
-		n, _, err := p.expr(q)
-		if err != nil {
-			return nil, q, err
-		}
-		if c := p.next(); c.kind != tRParen {
-			return nil, q, &Error{Pos: c.pos, Msg: fmt.Sprintf(`expected ")" to close "(" at column %d, found %s`, t.pos, c)}
-		}
-		// As in libpcap, a parenthesised expression passes on the
-		// qualifiers that were in force before it.
-		return n, q, nil
+		return p.parenTerm(q)
 	case t.kind == tEOF:
 		return nil, q, &Error{Pos: t.pos, Msg: "unexpected end of filter, expected a primitive"}
 	case t.kind == tOp:
@@ -279,20 +260,11 @@ func (p *parser) term(q qual) (node, qual, error) {
 	w := t.text
 	switch {
 	case w == "less" || w == "greater":
-		p.next()
-		v := p.next()
-		if v.kind != tWord || !isNumber(v.text) {
-			return nil, q, &Error{Pos: v.pos, Msg: fmt.Sprintf("%q needs a number, found %s", w, v)}
-		}
-		n, err := parseNumber(v)
+		n, err := p.lengthTerm()
 		if err != nil {
 			return nil, q, err
 		}
-		k := primLess
-		if w == "greater" {
-			k = primGreater
-		}
-		return &prim{kind: k, n: n}, qerr, nil
+		return n, qerr, nil
 	case unsupportedWords[w]:
 		return nil, q, unknownPrimitive(t)
 	case t.isValue():
@@ -301,9 +273,59 @@ func (p *parser) term(q qual) (node, qual, error) {
 		}
 		return nil, q, unknownPrimitive(t)
 	}
-	// Qualifiers: [proto] [dir] [host|net|port|portrange] id.
+	return p.qualifiedTerm(q)
+}
+
+// parenTerm parses a term that starts with "(": an arithmetic operand or
+// a parenthesised expression.
+func (p *parser) parenTerm(q qual) (node, qual, error) {
+	t := p.peek()
+	// "(" opens either an arithmetic operand, as in
+	// "(tcp[0] + 1) > 2", or a boolean sub-expression. Try the
+	// former first and fall back, as the grammar is ambiguous
+	// without unbounded lookahead.
+	save := p.i
+	if n, err := p.relation(); err == nil {
+		return n, qerr, nil
+	}
+	p.i = save
+	p.next()
+	n, _, err := p.expr(q)
+	if err != nil {
+		return nil, q, err
+	}
+	if c := p.next(); c.kind != tRParen {
+		return nil, q, &Error{Pos: c.pos, Msg: fmt.Sprintf(`expected ")" to close "(" at column %d, found %s`, t.pos, c)}
+	}
+	// As in libpcap, a parenthesised expression passes on the
+	// qualifiers that were in force before it.
+	return n, q, nil
+}
+
+// lengthTerm parses "less N" or "greater N".
+func (p *parser) lengthTerm() (node, error) {
+	w := p.next().text
+	v := p.next()
+	if v.kind != tWord || !isNumber(v.text) {
+		return nil, &Error{Pos: v.pos, Msg: fmt.Sprintf("%q needs a number, found %s", w, v)}
+	}
+	n, err := parseNumber(v)
+	if err != nil {
+		return nil, err
+	}
+	k := primLess
+	if w == "greater" {
+		k = primGreater
+	}
+	return &prim{kind: k, n: n}, nil
+}
+
+// qualifiedTerm parses a primitive that starts with a qualifier word:
+// [proto] [dir] [host|net|port|portrange] id, or a protocol name alone.
+func (p *parser) qualifiedTerm(q qual) (node, qual, error) {
+	t := p.peek()
 	nq := qual{}
-	proto, isProto := protoNames[w]
+	proto, isProto := protoNames[t.text]
 	if isProto {
 		p.next()
 		nt := p.peek()
@@ -314,33 +336,8 @@ func (p *parser) term(q qual) (node, qual, error) {
 		}
 		nq.proto = proto
 	}
-	if d := p.peek(); d.isWord("src") || d.isWord("dst") {
-		p.next()
-		nq.dir = dirSrc
-		other := "dst"
-		if d.text == "dst" {
-			nq.dir = dirDst
-			other = "src"
-		}
-		if c := p.peek(); (c.isAnd() || c.isOr()) && p.peekAt(1).isWord(other) {
-			p.next()
-			p.next()
-			nq.dir = dirSrcOrDst
-			if c.isAnd() {
-				nq.dir = dirSrcAndDst
-			}
-		}
-	}
-	switch a := p.peek(); {
-	case a.isWord("host"):
-		nq.addr = addrHost
-	case a.isWord("net"):
-		nq.addr = addrNet
-	case a.isWord("port"):
-		nq.addr = addrPort
-	case a.isWord("portrange"):
-		nq.addr = addrPortrange
-	}
+	nq.dir = p.direction()
+	nq.addr = addrKind(p.peek())
 	if nq.addr != addrDefault {
 		p.next()
 	} else if nq.dir == dirDefault {
@@ -352,6 +349,45 @@ func (p *parser) term(q qual) (node, qual, error) {
 		return nil, q, err
 	}
 	return n, nq, nil
+}
+
+// addrKind returns the kind of address a qualifier word t names, or
+// addrDefault when t is not one.
+func addrKind(t token) addrQ {
+	switch {
+	case t.isWord("host"):
+		return addrHost
+	case t.isWord("net"):
+		return addrNet
+	case t.isWord("port"):
+		return addrPort
+	case t.isWord("portrange"):
+		return addrPortrange
+	}
+	return addrDefault
+}
+
+// direction parses a direction qualifier, if one comes next: src, dst,
+// "src or dst" or "src and dst".
+func (p *parser) direction() dirQ {
+	d := p.peek()
+	if !d.isWord("src") && !d.isWord("dst") {
+		return dirDefault
+	}
+	p.next()
+	dir, other := dirSrc, "dst"
+	if d.text == "dst" {
+		dir, other = dirDst, "src"
+	}
+	if c := p.peek(); (c.isAnd() || c.isOr()) && p.peekAt(1).isWord(other) {
+		p.next()
+		p.next()
+		dir = dirSrcOrDst
+		if c.isAnd() {
+			dir = dirSrcAndDst
+		}
+	}
+	return dir
 }
 
 func unknownPrimitive(t token) error {
