@@ -70,7 +70,10 @@ type ConnHandler interface {
 	Data(s Side, data []byte, t time.Time)
 	// Gap reports that n bytes sent by side s were not captured (packet loss,
 	// snaplen truncation, or a hole given up on to bound memory); the next
-	// Data for s continues after them. n is -1 when the size is unknown.
+	// Data for s continues after them. From an Assembler n is always known
+	// and positive; a layer that hands a handler bytes of its own making,
+	// such as the plaintext of TLS records (tlsdecrypt), passes -1 when it
+	// cannot know how many were lost.
 	Gap(s Side, n int64, t time.Time)
 	// End is the last call for the connection.
 	End(reason EndReason, t time.Time)

@@ -33,9 +33,10 @@
 //     and the capture has moved on by a reorder window since
 //     (Options.ReorderWindow and ReorderSegments, 200 ms and 32 segments),
 //     so that a segment the capture merely recorded after its ACK still
-//     fills it; when the bytes held out of order for a direction exceed a
-//     bound; or when the stream ends. Bytes cut off by the snap length are
-//     reported as a gap right after the part that was captured.
+//     fills it; when the bytes held out of order for a direction, or for
+//     all connections together, exceed a bound; or when the stream ends.
+//     Bytes cut off by the snap length are reported as a gap right after
+//     the part that was captured.
 //     gopacket/reassembly does not use acknowledgements to give up a hole:
 //     it skips one on a page limit or a time-based flush;
 //   - causal order across directions: a segment that acknowledges bytes of
@@ -52,10 +53,11 @@
 //     first appearance, and an end-of-capture flush in that order, so two
 //     runs over one file produce identical output; gopacket/reassembly is
 //     built around a locked connection pool for concurrent assemblers;
-//   - bounded memory per direction, in bytes (Options.MaxBufferedPerDirection),
-//     and per table (Options.MaxConnections, evicting the connection idle
-//     the longest), where gopacket/reassembly counts pages per connection
-//     and in total;
+//   - bounded memory per direction and for all connections together, in
+//     bytes (Options.MaxBufferedPerDirection and MaxBufferedTotal), and per
+//     table (Options.MaxConnections, evicting the connection idle the
+//     longest), where gopacket/reassembly counts pages per connection and
+//     in total;
 //   - no allocation per packet on the hot path: headers are decoded by
 //     hand rather than into gopacket layers, in-order payload is handed to
 //     the handler as a slice of the packet buffer, and only segments that
@@ -80,9 +82,12 @@
 // its ports (EndFIN instead if a FIN had been seen), and with EndCapture
 // when Assembler.Close finds it still open. Ended connections stay in the
 // table, so that late retransmissions and ACKs are recognised and dropped
-// rather than starting new connections, until their slot is needed.
+// rather than starting new connections, until their slot is needed or they
+// have been idle for Options.IdleTimeout.
 //
-// Handlers never get empty Data, and Gap sizes are always known and
-// positive. A HandlerFactory may return nil to ignore a connection; it is
-// then only followed to see it end, and nothing of it is buffered.
+// An Assembler never hands a handler empty Data, and the Gap sizes it
+// reports are always known and positive (a layer between it and the
+// handler may report -1 for a size it cannot know: see ConnHandler.Gap).
+// A HandlerFactory may return nil to ignore a connection; it is then only
+// followed to see it end, and nothing of it is buffered.
 package capture

@@ -13,6 +13,15 @@ import (
 // ConnTuple names a TCP connection by its two endpoints, in either order.
 type ConnTuple struct{ A, B netip.AddrPort }
 
+type connKey struct{ lo, hi netip.AddrPort }
+
+func keyOf(a, b netip.AddrPort) connKey {
+	if a.Compare(b) <= 0 {
+		return connKey{a, b}
+	}
+	return connKey{b, a}
+}
+
 // ExtractConnections re-reads the capture at path and writes to w, as
 // pcapng, the TCP packets whose endpoint pair (in either direction) is one
 // of conns, with their original bytes, lengths and timestamps. It returns

@@ -180,62 +180,23 @@ func FuzzReassembly(f *testing.F) {
 			ReorderSegments:         []int{0, -1, 1, 3}[mode&3],
 			ReorderWindow:           []time.Duration{0, -1, time.Millisecond, 5 * time.Millisecond}[mode>>2],
 		})
-		base := isn + 1
+		stream := fuzzStream{n: L, isn: isn, base: isn + 1}
 		ms := 0
 		at := func() time.Time { ms++; return t0.Add(time.Duration(ms) * time.Millisecond) }
 		a.Add(&Segment{Src: cli, Dst: srv, Seq: isn, SYN: true, Time: at()})
-		a.Add(&Segment{Src: srv, Dst: cli, Seq: 5000, Ack: base, SYN: true, ACK: true, Time: at()})
+		a.Add(&Segment{Src: srv, Dst: cli, Seq: 5000, Ack: stream.base, SYN: true, ACK: true, Time: at()})
 		var (
 			span  int64 // the furthest point the sequence space reached
 			ended bool
 			last  *Segment
 		)
-		reach := func(n int64) {
-			if !ended && n > span {
-				span = n
-			}
-		}
 		for len(ops) >= 4 && !ended {
-			op, x, y, z := ops[0], int(binary.BigEndian.Uint16(ops[1:3])), int(ops[3]), ops[3]
+			seg, n := stream.segment(ops[:4], last)
 			ops = ops[4:]
-			var seg *Segment
-			switch op % 10 {
-			case 0, 1, 2, 3: // a data segment, sometimes truncated by the snap length
-				start := x % L
-				n := min(y+1, L-start)
-				keep := n
-				if op&0x10 != 0 {
-					keep = int(z) % n
-				}
-				payload := make([]byte, keep)
-				for i := range payload {
-					payload[i] = streamByte(start + i)
-				}
-				seg = &Segment{Src: cli, Dst: srv, Seq: base + uint32(start), Ack: 5001, ACK: true, Payload: payload, Missing: n - keep}
-				reach(int64(start + n))
-			case 4: // the server acknowledges
-				ack := x % (L + 1)
-				seg = &Segment{Src: srv, Dst: cli, Seq: 5001, Ack: base + uint32(ack), ACK: true}
-				reach(int64(ack))
-			case 5: // the client's FIN after the whole stream
-				seg = &Segment{Src: cli, Dst: srv, Seq: base + uint32(L), Ack: 5001, ACK: true, FIN: true}
-				reach(int64(L))
-			case 6: // the same segment again
-				if last == nil {
-					continue
-				}
-				s := *last
-				seg = &s
-			case 7: // the server closes
-				seg = &Segment{Src: srv, Dst: cli, Seq: 5001, Ack: base, ACK: op&0x10 != 0, FIN: true}
-			case 8: // a reset ends everything
-				if op&0x30 != 0 {
-					continue
-				}
-				seg = &Segment{Src: srv, Dst: cli, Seq: 5001, RST: true}
-			case 9: // a segment before the stream: a retransmitted SYN
-				seg = &Segment{Src: cli, Dst: srv, Seq: isn, SYN: true}
+			if seg == nil {
+				continue
 			}
+			span = max(span, n)
 			seg.Time = at()
 			a.Add(seg)
 			last = seg
@@ -244,23 +205,80 @@ func FuzzReassembly(f *testing.F) {
 			}
 		}
 		a.Close(at())
-		if chk.ended != 1 {
-			t.Fatalf("End called %d times", chk.ended)
-		}
-		if chk.off[SideA] != span {
-			t.Fatalf("Data+Gap cover %d bytes of the client stream, the segments spanned %d (stats %+v)", chk.off[SideA], span, a.Stats())
-		}
-		if chk.off[SideB] != 0 {
-			t.Fatalf("server stream of %d bytes", chk.off[SideB])
-		}
-		st := a.Stats()
-		if st.GapBytes+chk.data != chk.off[SideA] {
-			t.Fatalf("stats gap bytes %d + data %d != %d", st.GapBytes, chk.data, chk.off[SideA])
-		}
-		if a.buffered != 0 || a.waiting.n != 0 {
-			t.Fatalf("after Close: %d bytes held, %d directions waiting", a.buffered, a.waiting.n)
-		}
+		checkReassembled(t, a, chk, span)
 	})
+}
+
+// fuzzStream is the connection FuzzReassembly plays: a client stream of n
+// bytes from base, after a SYN at isn, and a server that sends none.
+type fuzzStream struct {
+	n         int
+	isn, base uint32
+}
+
+// segment decodes b, 4 bytes of FuzzReassembly's input, into the segment
+// they send, or nil; last is the segment sent before. reach is how far
+// into the client stream the segment goes, or -1.
+func (f fuzzStream) segment(b []byte, last *Segment) (seg *Segment, reach int64) {
+	L, isn, base := f.n, f.isn, f.base
+	op, x, y, z := b[0], int(binary.BigEndian.Uint16(b[1:3])), int(b[3]), b[3]
+	switch op % 10 {
+	case 0, 1, 2, 3: // a data segment, sometimes truncated by the snap length
+		start := x % L
+		n := min(y+1, L-start)
+		keep := n
+		if op&0x10 != 0 {
+			keep = int(z) % n
+		}
+		payload := make([]byte, keep)
+		for i := range payload {
+			payload[i] = streamByte(start + i)
+		}
+		return &Segment{Src: cli, Dst: srv, Seq: base + uint32(start), Ack: 5001, ACK: true, Payload: payload, Missing: n - keep}, int64(start + n)
+	case 4: // the server acknowledges
+		ack := x % (L + 1)
+		return &Segment{Src: srv, Dst: cli, Seq: 5001, Ack: base + uint32(ack), ACK: true}, int64(ack)
+	case 5: // the client's FIN after the whole stream
+		return &Segment{Src: cli, Dst: srv, Seq: base + uint32(L), Ack: 5001, ACK: true, FIN: true}, int64(L)
+	case 6: // the same segment again
+		if last == nil {
+			return nil, -1
+		}
+		s := *last
+		return &s, -1
+	case 7: // the server closes
+		return &Segment{Src: srv, Dst: cli, Seq: 5001, Ack: base, ACK: op&0x10 != 0, FIN: true}, -1
+	case 8: // a reset ends everything
+		if op&0x30 != 0 {
+			return nil, -1
+		}
+		return &Segment{Src: srv, Dst: cli, Seq: 5001, RST: true}, -1
+	}
+	// 9: a segment before the stream: a retransmitted SYN
+	return &Segment{Src: cli, Dst: srv, Seq: isn, SYN: true}, -1
+}
+
+// checkReassembled checks what FuzzReassembly's assembler did once closed:
+// one End, the client stream covered by Data and Gap exactly as far as its
+// segments reached, nothing from the server, and nothing left held.
+func checkReassembled(t *testing.T, a *Assembler, chk *fuzzChecker, span int64) {
+	t.Helper()
+	if chk.ended != 1 {
+		t.Fatalf("End called %d times", chk.ended)
+	}
+	if chk.off[SideA] != span {
+		t.Fatalf("Data+Gap cover %d bytes of the client stream, the segments spanned %d (stats %+v)", chk.off[SideA], span, a.Stats())
+	}
+	if chk.off[SideB] != 0 {
+		t.Fatalf("server stream of %d bytes", chk.off[SideB])
+	}
+	st := a.Stats()
+	if st.GapBytes+chk.data != chk.off[SideA] {
+		t.Fatalf("stats gap bytes %d + data %d != %d", st.GapBytes, chk.data, chk.off[SideA])
+	}
+	if a.buffered != 0 || a.waiting.n != 0 {
+		t.Fatalf("after Close: %d bytes held, %d directions waiting", a.buffered, a.waiting.n)
+	}
 }
 
 // lifecycleChecker checks the calls every connection gets: NewConn, then
@@ -374,7 +392,7 @@ func feedTableOps(a *Assembler, ops []byte) time.Time {
 // FuzzConnHashCollisions feeds the ops of FuzzAssemblerTable to an
 // Assembler whose connection hashes all collide (or fall into two chains),
 // to one whose hashes do not, and to one that keeps its connections in
-// order of activity (strictLRU) rather than finding the idlest with
+// order of activity (hooks.strictLRU) rather than finding the idlest with
 // lruHeap: the hash only finds candidates, and both ways find the same
 // connection to evict or expire, so every handler call must be the same.
 func FuzzConnHashCollisions(f *testing.F) {
@@ -392,8 +410,8 @@ func FuzzConnHashCollisions(f *testing.F) {
 			}
 			rec := &recorder{}
 			a := NewAssembler(rec, opt)
-			a.hashMask = mask
-			a.strictLRU = strict
+			a.hooks.clearHashBits = ^mask
+			a.hooks.strictLRU = strict
 			a.Close(feedTableOps(a, ops))
 			if a.nconns != 0 || len(a.conns) != 0 {
 				t.Fatalf("after Close: %d connections in the table", a.nconns)

@@ -55,91 +55,116 @@ func TestRealCaptures(t *testing.T) {
 	if len(files) == 0 {
 		t.Skip("no captures in testdata/pcaps")
 	}
-	type dirKey struct{ src, dst netip.AddrPort }
 	for _, path := range files {
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			src, err := OpenFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer src.Close()
-			col := &streamCollector{}
-			a := NewAssembler(col, Options{})
-			dirs := map[dirKey]*dirInfo{}
-			var last time.Time
-			for {
-				p, err := src.Next()
-				if err == io.EOF {
-					break
-				}
-				if errors.Is(err, ErrTruncated) {
-					t.Log(err)
-					break
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				if p.Time.Before(last.Add(-time.Second)) {
-					t.Errorf("packet %d goes back in time", src.Packets())
-				}
-				last = p.Time
-				var seg Segment
-				if res, _ := DecodePacket(p, &seg); res == DecodedTCP {
-					k := dirKey{seg.Src, seg.Dst}
-					d := dirs[k]
-					if d == nil {
-						d = &dirInfo{}
-						dirs[k] = d
-					}
-					if seg.SYN {
-						d.syns++
-						d.isn = seg.Seq
-					}
-					if seg.FIN {
-						d.fin = true
-						d.finEnd = seg.Seq + uint32(len(seg.Payload)+seg.Missing)
-					}
-				}
-				a.AddPacket(p)
-			}
-			a.Close(last)
-			st := a.Stats()
-			t.Logf("%s: %d packets, %d connections, %d gaps, %d retransmitted bytes, %d out of order, %d non-TCP",
-				src.Format(), st.Packets, st.Connections, st.Gaps, st.RetransmittedBytes, st.OutOfOrder, st.NonTCP)
-			if st.Packets < 10 || st.TCPSegments+st.NonTCP+st.Malformed+st.Fragments != st.Packets || st.Unsupported != 0 ||
-				st.TCPSegments < st.Packets*9/10 {
-				t.Fatalf("stats %+v", st)
-			}
-			if st.Malformed > 0 {
-				t.Logf("malformed: %+v", st.MalformedReasons)
-			}
-			if st.Connections < 1 || st.Connections > 100 || int(st.Connections) != len(col.conns) {
-				t.Fatalf("%d connections", st.Connections)
-			}
-			checked := 0
-			for _, c := range col.conns {
-				if c.ends != 1 {
-					t.Errorf("connection %d: End called %d times", c.info.ID, c.ends)
-				}
-				if c.bytes[SideA]+c.bytes[SideB]+c.gapBytes[SideA]+c.gapBytes[SideB] == 0 {
-					t.Errorf("connection %d: no bytes", c.info.ID)
-				}
-				if c.info.SYNSeen && c.end != EndFIN && c.end != EndRST {
-					t.Logf("connection %d: ended with %v", c.info.ID, c.end)
-				}
-				for side := SideA; side <= SideB; side++ {
-					d := dirs[dirKey{c.info.Addr[side], c.info.Addr[side.Other()]}]
-					if d == nil || d.syns != 1 || !d.fin {
-						continue
-					}
-					if want := int64(d.finEnd - d.isn - 1); c.bytes[side]+c.gapBytes[side] != want {
-						t.Errorf("connection %d side %v: %d bytes delivered and %d missing, %d between SYN and FIN",
-							c.info.ID, side, c.bytes[side], c.gapBytes[side], want)
-					}
-					checked++
-				}
-			}
+			col, st, dirs := assembleRealCapture(t, path)
+			checkRealCaptureStats(t, st, col)
+			checked := checkWholeDirections(t, col, dirs)
 			t.Logf("%d directions checked against their SYN and FIN", checked)
 		})
 	}
+}
+
+// dirKey names a direction of a connection by its sender and receiver.
+type dirKey struct{ src, dst netip.AddrPort }
+
+// assembleRealCapture runs the capture at path through an Assembler, and
+// notes what each direction's segments say of it on the way.
+func assembleRealCapture(t *testing.T, path string) (*streamCollector, Stats, map[dirKey]*dirInfo) {
+	src, err := OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	col := &streamCollector{}
+	a := NewAssembler(col, Options{})
+	dirs := map[dirKey]*dirInfo{}
+	var last time.Time
+	for {
+		p, err := src.Next()
+		if err == io.EOF {
+			break
+		}
+		if errors.Is(err, ErrTruncated) {
+			t.Log(err)
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Time.Before(last.Add(-time.Second)) {
+			t.Errorf("packet %d goes back in time", src.Packets())
+		}
+		last = p.Time
+		var seg Segment
+		if res, _ := DecodePacket(p, &seg); res == DecodedTCP {
+			k := dirKey{seg.Src, seg.Dst}
+			d := dirs[k]
+			if d == nil {
+				d = &dirInfo{}
+				dirs[k] = d
+			}
+			if seg.SYN {
+				d.syns++
+				d.isn = seg.Seq
+			}
+			if seg.FIN {
+				d.fin = true
+				d.finEnd = seg.Seq + uint32(len(seg.Payload)+seg.Missing)
+			}
+		}
+		a.AddPacket(p)
+	}
+	a.Close(last)
+	st := a.Stats()
+	t.Logf("%s: %d packets, %d connections, %d gaps, %d retransmitted bytes, %d out of order, %d non-TCP",
+		src.Format(), st.Packets, st.Connections, st.Gaps, st.RetransmittedBytes, st.OutOfOrder, st.NonTCP)
+	return col, st, dirs
+}
+
+// checkRealCaptureStats checks that the counts of a real capture add up:
+// mostly TCP, every packet counted once, and one handler per connection.
+func checkRealCaptureStats(t *testing.T, st Stats, col *streamCollector) {
+	t.Helper()
+	if st.Packets < 10 || st.TCPSegments+st.NonTCP+st.Malformed+st.Fragments != st.Packets || st.Unsupported != 0 ||
+		st.TCPSegments < st.Packets*9/10 {
+		t.Fatalf("stats %+v", st)
+	}
+	if st.Malformed > 0 {
+		t.Logf("malformed: %+v", st.MalformedReasons)
+	}
+	if st.Connections < 1 || st.Connections > 100 || int(st.Connections) != len(col.conns) {
+		t.Fatalf("%d connections", st.Connections)
+	}
+}
+
+// checkWholeDirections checks that every connection ended once with
+// bytes, and that each direction whose SYN and FIN were captured got
+// exactly the bytes between them, delivered or reported missing. It
+// returns how many directions it could check.
+func checkWholeDirections(t *testing.T, col *streamCollector, dirs map[dirKey]*dirInfo) (checked int) {
+	t.Helper()
+	for _, c := range col.conns {
+		if c.ends != 1 {
+			t.Errorf("connection %d: End called %d times", c.info.ID, c.ends)
+		}
+		if c.bytes[SideA]+c.bytes[SideB]+c.gapBytes[SideA]+c.gapBytes[SideB] == 0 {
+			t.Errorf("connection %d: no bytes", c.info.ID)
+		}
+		if c.info.SYNSeen && c.end != EndFIN && c.end != EndRST {
+			t.Logf("connection %d: ended with %v", c.info.ID, c.end)
+		}
+		for side := SideA; side <= SideB; side++ {
+			d := dirs[dirKey{c.info.Addr[side], c.info.Addr[side.Other()]}]
+			if d == nil || d.syns != 1 || !d.fin {
+				continue
+			}
+			if want := int64(d.finEnd - d.isn - 1); c.bytes[side]+c.gapBytes[side] != want {
+				t.Errorf("connection %d side %v: %d bytes delivered and %d missing, %d between SYN and FIN",
+					c.info.ID, side, c.bytes[side], c.gapBytes[side], want)
+			}
+			checked++
+		}
+	}
+	return checked
 }

@@ -211,27 +211,29 @@ func isPcapngMagic(m []byte) bool {
 	return m[0] == 0x0A && m[1] == 0x0D && m[2] == 0x0D && m[3] == 0x0A
 }
 
+// mistakenFormats are formats people mistake for captures: how their data
+// starts, and what to tell them.
+var mistakenFormats = []struct{ magic, what string }{
+	{"\x1f\x8b", "gzip inside gzip"},
+	{"\xA1\xB2\xCD\x34", "a modified (Kuznetzov) pcap: convert it with editcap -F pcap"},
+	{"\x34\xCD\xB2\xA1", "a modified (Kuznetzov) pcap: convert it with editcap -F pcap"},
+	{"PK\x03\x04", "a zip archive: unzip it first"},
+	{"BZh", "bzip2 data: decompress it first"},
+	{"\xFD7zX", "xz data: decompress it first"},
+	{"\x28\xB5\x2F\xFD", "zstd data: decompress it first"},
+	{"snoo", "a snoop capture: convert it with editcap -F pcapng"},
+}
+
 // describeMagic names a few formats people mistake for captures.
 func describeMagic(m []byte, compressed bool) string {
 	in := ""
 	if compressed {
 		in = " inside the gzip stream"
 	}
-	switch {
-	case m[0] == 0x1f && m[1] == 0x8b:
-		return in + ", gzip inside gzip"
-	case m[0] == 0xA1 && m[1] == 0xB2 && m[2] == 0xCD && m[3] == 0x34, m[0] == 0x34 && m[1] == 0xCD && m[2] == 0xB2 && m[3] == 0xA1:
-		return in + ", a modified (Kuznetzov) pcap: convert it with editcap -F pcap"
-	case string(m) == "PK\x03\x04":
-		return in + ", a zip archive: unzip it first"
-	case m[0] == 'B' && m[1] == 'Z' && m[2] == 'h':
-		return in + ", bzip2 data: decompress it first"
-	case m[0] == 0xFD && m[1] == '7' && m[2] == 'z' && m[3] == 'X':
-		return in + ", xz data: decompress it first"
-	case m[0] == 0x28 && m[1] == 0xB5 && m[2] == 0x2F && m[3] == 0xFD:
-		return in + ", zstd data: decompress it first"
-	case string(m) == "snoo":
-		return in + ", a snoop capture: convert it with editcap -F pcapng"
+	for _, f := range mistakenFormats {
+		if strings.HasPrefix(string(m), f.magic) {
+			return in + ", " + f.what
+		}
 	}
 	printable := true
 	for _, c := range m {

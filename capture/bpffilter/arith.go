@@ -229,42 +229,7 @@ func (p *parser) primary() (arith, error) {
 			return aNum(v), err
 		}
 		if p.peek().kind == tLBrack {
-			proto, ok := protoNames[t.text]
-			if !ok || !loadableProtos[proto] {
-				return nil, &Error{Pos: t.pos, Msg: fmt.Sprintf("byte offsets into %q are not supported; use ip, ip6, arp, rarp, tcp, udp, sctp, icmp or icmp6", t.text)}
-			}
-			p.next()
-			idx, err := p.arith()
-			if err != nil {
-				return nil, err
-			}
-			size := uint32(1)
-			if c := p.peek(); c.kind == tColon {
-				p.next()
-				st := p.next()
-				if st.kind != tWord || !isNumber(st.text) {
-					return nil, &Error{Pos: st.pos, Msg: fmt.Sprintf("expected a size after \":\", found %s", st)}
-				}
-				v, err := parseNumber(st)
-				if err != nil {
-					return nil, err
-				}
-				if v != 1 && v != 2 && v != 4 {
-					return nil, &Error{Pos: st.pos, Msg: "data size must be 1, 2, or 4"}
-				}
-				size = v
-			}
-			if c := p.next(); c.kind != tRBrack {
-				return nil, &Error{Pos: c.pos, Msg: fmt.Sprintf(`expected "]", found %s`, c)}
-			}
-			// A constant offset is added to the header's start in the
-			// load itself: past maxOffset it could reach the range Linux
-			// reads as ancillary data (offsets from -4096 up, as 32-bit
-			// values), e.g. "ip[0-1]" folded to 0xffffffff.
-			if k, ok := idx.(aNum); ok && uint32(k) > maxOffset {
-				return nil, &Error{Pos: t.pos, Msg: fmt.Sprintf("byte offset %d out of range (at most %d)", uint32(k), maxOffset)}
-			}
-			return aLoad{proto: proto, idx: idx, size: size}, nil
+			return p.load(t)
 		}
 		if unsupportedWords[t.text] || isKeyword(t.text) {
 			return nil, &Error{Pos: t.pos, Msg: fmt.Sprintf("%q cannot be used in an arithmetic expression", t.text)}
@@ -272,6 +237,47 @@ func (p *parser) primary() (arith, error) {
 		return nil, &Error{Pos: t.pos, Msg: fmt.Sprintf("%q is not a number", t.text)}
 	}
 	return nil, &Error{Pos: t.pos, Msg: fmt.Sprintf("unexpected %s in arithmetic expression", t)}
+}
+
+// load parses the "[offset]" or "[offset:size]" after t, the name of the
+// protocol whose bytes are loaded.
+func (p *parser) load(t token) (arith, error) {
+	proto, ok := protoNames[t.text]
+	if !ok || !loadableProtos[proto] {
+		return nil, &Error{Pos: t.pos, Msg: fmt.Sprintf("byte offsets into %q are not supported; use ip, ip6, arp, rarp, tcp, udp, sctp, icmp or icmp6", t.text)}
+	}
+	p.next()
+	idx, err := p.arith()
+	if err != nil {
+		return nil, err
+	}
+	size := uint32(1)
+	if c := p.peek(); c.kind == tColon {
+		p.next()
+		st := p.next()
+		if st.kind != tWord || !isNumber(st.text) {
+			return nil, &Error{Pos: st.pos, Msg: fmt.Sprintf("expected a size after \":\", found %s", st)}
+		}
+		v, err := parseNumber(st)
+		if err != nil {
+			return nil, err
+		}
+		if v != 1 && v != 2 && v != 4 {
+			return nil, &Error{Pos: st.pos, Msg: "data size must be 1, 2, or 4"}
+		}
+		size = v
+	}
+	if c := p.next(); c.kind != tRBrack {
+		return nil, &Error{Pos: c.pos, Msg: fmt.Sprintf(`expected "]", found %s`, c)}
+	}
+	// A constant offset is added to the header's start in the
+	// load itself: past maxOffset it could reach the range Linux
+	// reads as ancillary data (offsets from -4096 up, as 32-bit
+	// values), e.g. "ip[0-1]" folded to 0xffffffff.
+	if k, ok := idx.(aNum); ok && uint32(k) > maxOffset {
+		return nil, &Error{Pos: t.pos, Msg: fmt.Sprintf("byte offset %d out of range (at most %d)", uint32(k), maxOffset)}
+	}
+	return aLoad{proto: proto, idx: idx, size: size}, nil
 }
 
 // --- code generation ---

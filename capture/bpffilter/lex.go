@@ -1,9 +1,6 @@
 package bpffilter
 
-import (
-	"fmt"
-	"strings"
-)
+import "fmt"
 
 // tokKind classifies lexical tokens.
 type tokKind int
@@ -45,6 +42,36 @@ func isWordByte(c byte) bool {
 		c == '.' || c == ':' || c == '-' || c == '_'
 }
 
+// twoCharSymbols and oneCharSymbols are the tokens other than words, by
+// their text; two characters are looked for first, so that "<=" is not
+// "<" and "=". A '-' inside a word is consumed with it (outside
+// brackets); one that starts a token is an operator. ':' is a word byte
+// outside brackets and punctuation inside them, so it is in neither.
+var (
+	twoCharSymbols = map[string]tokKind{
+		"&&": tAnd, "||": tOr,
+		"!=": tRel, "==": tRel, ">=": tRel, "<=": tRel,
+		"<<": tOp, ">>": tOp,
+	}
+	oneCharSymbols = map[byte]tokKind{
+		'(': tLParen, ')': tRParen, '[': tLBrack, ']': tRBrack, '/': tSlash, '!': tNot,
+		'>': tRel, '<': tRel, '=': tRel,
+		'+': tOp, '-': tOp, '*': tOp, '%': tOp, '&': tOp, '|': tOp, '^': tOp,
+	}
+)
+
+// symbolAt returns the token other than a word that s starts with, or ok
+// false if there is none.
+func symbolAt(s string) (k tokKind, text string, ok bool) {
+	if len(s) > 1 {
+		if k, ok := twoCharSymbols[s[:2]]; ok {
+			return k, s[:2], true
+		}
+	}
+	k, ok = oneCharSymbols[s[0]]
+	return k, s[:1], ok
+}
+
 // lex splits the expression into tokens. Inside brackets (byte offsets
 // such as "tcp[13:1]") ':' and '-' are punctuation; outside they belong to
 // words (IPv6 addresses, port ranges, "tcp-syn"), as with libpcap's scanner.
@@ -53,56 +80,32 @@ func lex(s string) ([]token, error) {
 	depth := 0
 	for i := 0; i < len(s); {
 		c := s[i]
-		two := ""
-		if i+1 < len(s) {
-			two = s[i : i+2]
-		}
-		tok := func(k tokKind, text string) {
-			toks = append(toks, token{k, text, i + 1})
-			i += len(text)
-		}
-		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+		if c == ' ' || c == '\t' || c == '\n' || c == '\r' {
 			i++
-		case c == '(':
-			tok(tLParen, "(")
-		case c == ')':
-			tok(tRParen, ")")
-		case c == '[':
-			depth++
-			tok(tLBrack, "[")
-		case c == ']':
-			depth--
-			tok(tRBrack, "]")
+			continue
+		}
+		k, text, ok := symbolAt(s[i:])
+		switch {
+		case ok: // punctuation or an operator
 		case c == ':' && depth > 0:
-			tok(tColon, ":")
-		case c == '/':
-			tok(tSlash, "/")
-		case two == "&&":
-			tok(tAnd, "&&")
-		case two == "||":
-			tok(tOr, "||")
-		case two == "!=" || two == "==" || two == ">=" || two == "<=":
-			tok(tRel, two)
-		case two == "<<" || two == ">>":
-			tok(tOp, two)
-		case c == '!':
-			tok(tNot, "!")
-		case c == '>' || c == '<' || c == '=':
-			tok(tRel, string(c))
-		case strings.IndexByte("+-*%&|^", c) >= 0:
-			// A '-' inside a word was consumed with it (outside
-			// brackets); one that starts a token is an operator.
-			tok(tOp, string(c))
+			k, text = tColon, ":"
 		case isWordByte(c):
 			j := i
 			for j < len(s) && isWordByte(s[j]) && !(depth > 0 && (s[j] == ':' || s[j] == '-')) {
 				j++
 			}
-			tok(tWord, s[i:j])
+			k, text = tWord, s[i:j]
 		default:
 			return nil, &Error{Pos: i + 1, Msg: fmt.Sprintf("unexpected character %q", c)}
 		}
+		switch k {
+		case tLBrack:
+			depth++
+		case tRBrack:
+			depth--
+		}
+		toks = append(toks, token{k, text, i + 1})
+		i += len(text)
 	}
 	toks = append(toks, token{kind: tEOF, pos: len(s) + 1})
 	return toks, nil

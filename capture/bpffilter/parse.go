@@ -244,26 +244,7 @@ func (p *parser) term(q qual) (node, qual, error) {
 		}
 		return notNode{n}, q2, nil
 	case t.kind == tLParen:
-		// "(" opens either an arithmetic operand, as in
-		// "(tcp[0] + 1) > 2", or a boolean sub-expression. Try the
-		// former first and fall back, as the grammar is ambiguous
-		// without unbounded lookahead.
-		save := p.i
-		if n, err := p.relation(); err == nil {
-			return n, qerr, nil
-		}
-		p.i = save
-		p.next()
-		n, _, err := p.expr(q)
-		if err != nil {
-			return nil, q, err
-		}
-		if c := p.next(); c.kind != tRParen {
-			return nil, q, &Error{Pos: c.pos, Msg: fmt.Sprintf(`expected ")" to close "(" at column %d, found %s`, t.pos, c)}
-		}
-		// As in libpcap, a parenthesised expression passes on the
-		// qualifiers that were in force before it.
-		return n, q, nil
+		return p.parenTerm(q)
 	case t.kind == tEOF:
 		return nil, q, &Error{Pos: t.pos, Msg: "unexpected end of filter, expected a primitive"}
 	case t.kind == tOp:
@@ -279,20 +260,11 @@ func (p *parser) term(q qual) (node, qual, error) {
 	w := t.text
 	switch {
 	case w == "less" || w == "greater":
-		p.next()
-		v := p.next()
-		if v.kind != tWord || !isNumber(v.text) {
-			return nil, q, &Error{Pos: v.pos, Msg: fmt.Sprintf("%q needs a number, found %s", w, v)}
-		}
-		n, err := parseNumber(v)
+		n, err := p.lengthTerm()
 		if err != nil {
 			return nil, q, err
 		}
-		k := primLess
-		if w == "greater" {
-			k = primGreater
-		}
-		return &prim{kind: k, n: n}, qerr, nil
+		return n, qerr, nil
 	case unsupportedWords[w]:
 		return nil, q, unknownPrimitive(t)
 	case t.isValue():
@@ -301,9 +273,59 @@ func (p *parser) term(q qual) (node, qual, error) {
 		}
 		return nil, q, unknownPrimitive(t)
 	}
-	// Qualifiers: [proto] [dir] [host|net|port|portrange] id.
+	return p.qualifiedTerm(q)
+}
+
+// parenTerm parses a term that starts with "(": an arithmetic operand or
+// a parenthesised expression.
+func (p *parser) parenTerm(q qual) (node, qual, error) {
+	t := p.peek()
+	// "(" opens either an arithmetic operand, as in
+	// "(tcp[0] + 1) > 2", or a boolean sub-expression. Try the
+	// former first and fall back, as the grammar is ambiguous
+	// without unbounded lookahead.
+	save := p.i
+	if n, err := p.relation(); err == nil {
+		return n, qerr, nil
+	}
+	p.i = save
+	p.next()
+	n, _, err := p.expr(q)
+	if err != nil {
+		return nil, q, err
+	}
+	if c := p.next(); c.kind != tRParen {
+		return nil, q, &Error{Pos: c.pos, Msg: fmt.Sprintf(`expected ")" to close "(" at column %d, found %s`, t.pos, c)}
+	}
+	// As in libpcap, a parenthesised expression passes on the
+	// qualifiers that were in force before it.
+	return n, q, nil
+}
+
+// lengthTerm parses "less N" or "greater N".
+func (p *parser) lengthTerm() (node, error) {
+	w := p.next().text
+	v := p.next()
+	if v.kind != tWord || !isNumber(v.text) {
+		return nil, &Error{Pos: v.pos, Msg: fmt.Sprintf("%q needs a number, found %s", w, v)}
+	}
+	n, err := parseNumber(v)
+	if err != nil {
+		return nil, err
+	}
+	k := primLess
+	if w == "greater" {
+		k = primGreater
+	}
+	return &prim{kind: k, n: n}, nil
+}
+
+// qualifiedTerm parses a primitive that starts with a qualifier word:
+// [proto] [dir] [host|net|port|portrange] id, or a protocol name alone.
+func (p *parser) qualifiedTerm(q qual) (node, qual, error) {
+	t := p.peek()
 	nq := qual{}
-	proto, isProto := protoNames[w]
+	proto, isProto := protoNames[t.text]
 	if isProto {
 		p.next()
 		nt := p.peek()
@@ -314,33 +336,8 @@ func (p *parser) term(q qual) (node, qual, error) {
 		}
 		nq.proto = proto
 	}
-	if d := p.peek(); d.isWord("src") || d.isWord("dst") {
-		p.next()
-		nq.dir = dirSrc
-		other := "dst"
-		if d.text == "dst" {
-			nq.dir = dirDst
-			other = "src"
-		}
-		if c := p.peek(); (c.isAnd() || c.isOr()) && p.peekAt(1).isWord(other) {
-			p.next()
-			p.next()
-			nq.dir = dirSrcOrDst
-			if c.isAnd() {
-				nq.dir = dirSrcAndDst
-			}
-		}
-	}
-	switch a := p.peek(); {
-	case a.isWord("host"):
-		nq.addr = addrHost
-	case a.isWord("net"):
-		nq.addr = addrNet
-	case a.isWord("port"):
-		nq.addr = addrPort
-	case a.isWord("portrange"):
-		nq.addr = addrPortrange
-	}
+	nq.dir = p.direction()
+	nq.addr = addrKind(p.peek())
 	if nq.addr != addrDefault {
 		p.next()
 	} else if nq.dir == dirDefault {
@@ -352,6 +349,45 @@ func (p *parser) term(q qual) (node, qual, error) {
 		return nil, q, err
 	}
 	return n, nq, nil
+}
+
+// addrKind returns the kind of address a qualifier word t names, or
+// addrDefault when t is not one.
+func addrKind(t token) addrQ {
+	switch {
+	case t.isWord("host"):
+		return addrHost
+	case t.isWord("net"):
+		return addrNet
+	case t.isWord("port"):
+		return addrPort
+	case t.isWord("portrange"):
+		return addrPortrange
+	}
+	return addrDefault
+}
+
+// direction parses a direction qualifier, if one comes next: src, dst,
+// "src or dst" or "src and dst".
+func (p *parser) direction() dirQ {
+	d := p.peek()
+	if !d.isWord("src") && !d.isWord("dst") {
+		return dirDefault
+	}
+	p.next()
+	dir, other := dirSrc, "dst"
+	if d.text == "dst" {
+		dir, other = dirDst, "src"
+	}
+	if c := p.peek(); (c.isAnd() || c.isOr()) && p.peekAt(1).isWord(other) {
+		p.next()
+		p.next()
+		dir = dirSrcOrDst
+		if c.isAnd() {
+			dir = dirSrcAndDst
+		}
+	}
+	return dir
 }
 
 func unknownPrimitive(t token) error {
@@ -409,51 +445,11 @@ func (p *parser) id(q qual) (node, error) {
 // (which may be followed by "/LEN" or "mask M"), with libpcap's checks on
 // which qualifier combinations make sense.
 func (p *parser) value(q qual, t token) (node, error) {
-	w := t.text
 	switch q.addr {
-	case addrPort, addrPortrange:
-		what := "port"
-		if q.addr == addrPortrange {
-			what = "portrange"
-		}
-		switch q.proto {
-		case protoDefault, protoTCP, protoUDP, protoSCTP:
-		default:
-			return nil, &Error{Pos: t.pos, Msg: fmt.Sprintf("%q cannot qualify %q (use tcp, udp or sctp)", q.proto, what)}
-		}
-		pr := &prim{kind: primPort, proto: q.proto, dir: q.dir}
-		if q.addr == addrPort {
-			if !isNumber(w) {
-				return nil, &Error{Pos: t.pos, Msg: fmt.Sprintf("port %q is not a number; port names are not supported, use the number", w)}
-			}
-			v, err := parseNumber(t)
-			if err != nil {
-				return nil, err
-			}
-			if v > 65535 {
-				return nil, &Error{Pos: t.pos, Msg: fmt.Sprintf("port number %d > 65535", v)}
-			}
-			pr.lo, pr.hi = uint16(v), uint16(v)
-			return pr, nil
-		}
-		pr.kind = primPortrange
-		lo, hi, ok := strings.Cut(w, "-")
-		if !ok {
-			hi = lo
-		}
-		a, errA := strconv.ParseUint(lo, 10, 32)
-		b, errB := strconv.ParseUint(hi, 10, 32)
-		if errA != nil || errB != nil || lo == "" || hi == "" || lo[0] == '+' || hi[0] == '+' {
-			return nil, &Error{Pos: t.pos, Msg: fmt.Sprintf("portrange %q must be two decimal port numbers like 8000-8080; port names are not supported", w)}
-		}
-		if a > 65535 || b > 65535 {
-			return nil, &Error{Pos: t.pos, Msg: fmt.Sprintf("port number %d > 65535", max(a, b))}
-		}
-		if a > b {
-			a, b = b, a
-		}
-		pr.lo, pr.hi = uint16(a), uint16(b)
-		return pr, nil
+	case addrPort:
+		return portValue(q, t)
+	case addrPortrange:
+		return portrangeValue(q, t)
 	}
 
 	// host, net, or an address after a bare direction ("src 1.2.3.4").
@@ -464,64 +460,144 @@ func (p *parser) value(q qual, t token) (node, error) {
 	}
 	isNet := q.addr == addrNet
 	pr := &prim{proto: q.proto, dir: q.dir, net: isNet}
-	// Optional "/LEN" or "mask M" suffix: networks only.
-	var maskLen = -1
-	var maskTok token
+	maskTok, maskLen, err := p.maskSuffix(isNet)
+	if err != nil {
+		return nil, err
+	}
+	if strings.Contains(t.text, ":") {
+		return addr6Value(pr, t, maskTok, maskLen)
+	}
+	return addr4Value(pr, t, maskTok, maskLen)
+}
+
+// checkPortProto refuses a protocol qualifier that has no ports in front
+// of what, "port" or "portrange".
+func checkPortProto(q qual, t token, what string) error {
+	switch q.proto {
+	case protoDefault, protoTCP, protoUDP, protoSCTP:
+		return nil
+	}
+	return &Error{Pos: t.pos, Msg: fmt.Sprintf("%q cannot qualify %q (use tcp, udp or sctp)", q.proto, what)}
+}
+
+// portValue builds "port N" for qualifiers q and the value token t.
+func portValue(q qual, t token) (node, error) {
+	w := t.text
+	if err := checkPortProto(q, t, "port"); err != nil {
+		return nil, err
+	}
+	pr := &prim{kind: primPort, proto: q.proto, dir: q.dir}
+	if !isNumber(w) {
+		return nil, &Error{Pos: t.pos, Msg: fmt.Sprintf("port %q is not a number; port names are not supported, use the number", w)}
+	}
+	v, err := parseNumber(t)
+	if err != nil {
+		return nil, err
+	}
+	if v > 65535 {
+		return nil, &Error{Pos: t.pos, Msg: fmt.Sprintf("port number %d > 65535", v)}
+	}
+	pr.lo, pr.hi = uint16(v), uint16(v)
+	return pr, nil
+}
+
+// portrangeValue builds "portrange A-B" (or "portrange A") for qualifiers
+// q and the value token t.
+func portrangeValue(q qual, t token) (node, error) {
+	w := t.text
+	if err := checkPortProto(q, t, "portrange"); err != nil {
+		return nil, err
+	}
+	pr := &prim{kind: primPortrange, proto: q.proto, dir: q.dir}
+	lo, hi, ok := strings.Cut(w, "-")
+	if !ok {
+		hi = lo
+	}
+	a, errA := strconv.ParseUint(lo, 10, 32)
+	b, errB := strconv.ParseUint(hi, 10, 32)
+	if errA != nil || errB != nil || lo == "" || hi == "" || lo[0] == '+' || hi[0] == '+' {
+		return nil, &Error{Pos: t.pos, Msg: fmt.Sprintf("portrange %q must be two decimal port numbers like 8000-8080; port names are not supported", w)}
+	}
+	if a > 65535 || b > 65535 {
+		return nil, &Error{Pos: t.pos, Msg: fmt.Sprintf("port number %d > 65535", max(a, b))}
+	}
+	if a > b {
+		a, b = b, a
+	}
+	pr.lo, pr.hi = uint16(a), uint16(b)
+	return pr, nil
+}
+
+// maskSuffix parses the optional "/LEN" or "mask M" after an address,
+// which only a network may have. maskTok is the length or the mask, of
+// kind tEOF when there is none; maskLen is the length after "/", or -1.
+func (p *parser) maskSuffix(isNet bool) (maskTok token, maskLen int, err error) {
+	maskLen = -1
 	if nt := p.peek(); nt.kind == tSlash || nt.isWord("mask") {
 		if !isNet {
-			return nil, &Error{Pos: nt.pos, Msg: "mask syntax is for networks only (use net, not host)"}
+			return maskTok, maskLen, &Error{Pos: nt.pos, Msg: "mask syntax is for networks only (use net, not host)"}
 		}
 		p.next()
 		maskTok = p.next()
 		if nt.kind == tSlash {
 			if maskTok.kind != tWord || !isNumber(maskTok.text) {
-				return nil, &Error{Pos: maskTok.pos, Msg: fmt.Sprintf("expected a prefix length after \"/\", found %s", maskTok)}
+				return maskTok, maskLen, &Error{Pos: maskTok.pos, Msg: fmt.Sprintf("expected a prefix length after \"/\", found %s", maskTok)}
 			}
 			v, err := parseNumber(maskTok)
 			if err != nil {
-				return nil, err
+				return maskTok, maskLen, err
 			}
 			maskLen = int(min(v, 1000))
 		} else if maskTok.kind != tWord || !isDotted(maskTok.text) {
-			return nil, &Error{Pos: maskTok.pos, Msg: fmt.Sprintf("expected a dotted IPv4 netmask after \"mask\", found %s", maskTok)}
+			return maskTok, maskLen, &Error{Pos: maskTok.pos, Msg: fmt.Sprintf("expected a dotted IPv4 netmask after \"mask\", found %s", maskTok)}
 		}
 	}
+	return maskTok, maskLen, nil
+}
 
-	if strings.Contains(w, ":") {
-		a, err := netip.ParseAddr(w)
-		if err != nil || a.Zone() != "" || !a.Is6() {
-			return nil, &Error{Pos: t.pos, Msg: fmt.Sprintf("%q is not a valid IPv6 address", w)}
-		}
-		if q.proto != protoDefault && q.proto != protoIP6 {
-			return nil, &Error{Pos: t.pos, Msg: fmt.Sprintf("%q cannot qualify the IPv6 address %q", q.proto, w)}
-		}
-		if maskTok.kind != tEOF && maskLen < 0 {
-			return nil, &Error{Pos: maskTok.pos, Msg: `"mask" is for IPv4 networks; use /LEN for IPv6`}
-		}
-		if maskLen < 0 {
-			maskLen = 128
-		}
-		if maskLen > 128 {
-			return nil, &Error{Pos: maskTok.pos, Msg: "IPv6 prefix length must be <= 128"}
-		}
-		pr.kind = primAddr6
-		pr.addr6 = a.As16()
-		for i := 0; i < maskLen; i++ {
-			pr.mask6[i/8] |= 0x80 >> (i % 8)
-		}
-		for i := range pr.addr6 {
-			if pr.addr6[i]&^pr.mask6[i] != 0 {
-				return nil, &Error{Pos: t.pos, Msg: fmt.Sprintf("non-network bits set in %s/%d", w, maskLen)}
-			}
-		}
-		pr.text = w
-		if maskLen != 128 {
-			pr.text = fmt.Sprintf("%s/%d", w, maskLen)
-		}
-		return pr, nil
+// addr6Value completes pr, a host or net, with the IPv6 address token t
+// and the suffix maskSuffix found after it.
+func addr6Value(pr *prim, t token, maskTok token, maskLen int) (node, error) {
+	w := t.text
+	a, err := netip.ParseAddr(w)
+	if err != nil || a.Zone() != "" || !a.Is6() {
+		return nil, &Error{Pos: t.pos, Msg: fmt.Sprintf("%q is not a valid IPv6 address", w)}
 	}
+	if pr.proto != protoDefault && pr.proto != protoIP6 {
+		return nil, &Error{Pos: t.pos, Msg: fmt.Sprintf("%q cannot qualify the IPv6 address %q", pr.proto, w)}
+	}
+	if maskTok.kind != tEOF && maskLen < 0 {
+		return nil, &Error{Pos: maskTok.pos, Msg: `"mask" is for IPv4 networks; use /LEN for IPv6`}
+	}
+	if maskLen < 0 {
+		maskLen = 128
+	}
+	if maskLen > 128 {
+		return nil, &Error{Pos: maskTok.pos, Msg: "IPv6 prefix length must be <= 128"}
+	}
+	pr.kind = primAddr6
+	pr.addr6 = a.As16()
+	for i := 0; i < maskLen; i++ {
+		pr.mask6[i/8] |= 0x80 >> (i % 8)
+	}
+	for i := range pr.addr6 {
+		if pr.addr6[i]&^pr.mask6[i] != 0 {
+			return nil, &Error{Pos: t.pos, Msg: fmt.Sprintf("non-network bits set in %s/%d", w, maskLen)}
+		}
+	}
+	pr.text = w
+	if maskLen != 128 {
+		pr.text = fmt.Sprintf("%s/%d", w, maskLen)
+	}
+	return pr, nil
+}
 
-	if q.proto == protoIP6 {
+// addr4Value completes pr, a host or net, with the IPv4 address token t
+// and the suffix maskSuffix found after it.
+func addr4Value(pr *prim, t token, maskTok token, maskLen int) (node, error) {
+	w := t.text
+	isNet := pr.net
+	if pr.proto == protoIP6 {
 		return nil, &Error{Pos: t.pos, Msg: fmt.Sprintf(`"ip6" cannot qualify the IPv4 address %q`, w)}
 	}
 	pr.kind = primAddr4
@@ -578,19 +654,26 @@ func (p *parser) value(q qual, t token) (node, error) {
 			return nil, &Error{Pos: t.pos, Msg: "non-network bits set in " + w}
 		}
 	}
-	pr.text = fmt.Sprintf("%d.%d.%d.%d", byte(pr.addr4>>24), byte(pr.addr4>>16), byte(pr.addr4>>8), byte(pr.addr4))
-	if pr.mask4 != 0xffffffff || isNet {
+	pr.text = addr4Text(pr.addr4, pr.mask4, isNet)
+	return pr, nil
+}
+
+// addr4Text writes an IPv4 host or network for String: a network with
+// its prefix length, or its mask when the mask is not a prefix.
+func addr4Text(addr, mask uint32, isNet bool) string {
+	text := fmt.Sprintf("%d.%d.%d.%d", byte(addr>>24), byte(addr>>16), byte(addr>>8), byte(addr))
+	if mask != 0xffffffff || isNet {
 		ones := 0
-		for m := pr.mask4; m&0x80000000 != 0; m <<= 1 {
+		for m := mask; m&0x80000000 != 0; m <<= 1 {
 			ones++
 		}
-		if uint32(0xffffffff)<<(32-ones) == pr.mask4 || (ones == 0 && pr.mask4 == 0) {
-			pr.text += fmt.Sprintf("/%d", ones)
+		if uint32(0xffffffff)<<(32-ones) == mask || (ones == 0 && mask == 0) {
+			text += fmt.Sprintf("/%d", ones)
 		} else {
-			pr.text += fmt.Sprintf(" mask %#x", pr.mask4)
+			text += fmt.Sprintf(" mask %#x", mask)
 		}
 	}
-	return pr, nil
+	return text
 }
 
 // isNumber reports whether w looks like a libpcap number: decimal, 0x hex

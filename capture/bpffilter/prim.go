@@ -223,109 +223,133 @@ func groupCond(ps []*prim, l layout) cond {
 	p := ps[0]
 	switch p.kind {
 	case primProto:
-		switch p.proto {
-		case protoIP:
-			return l.ether(etherIP)
-		case protoIP6:
-			return l.ether(etherIP6)
-		case protoARP:
-			return l.ether(etherARP)
-		case protoRARP:
-			return l.ether(etherRARP)
-		case protoTCP:
-			return l.ipProto(ipprotoTCP)
-		case protoUDP:
-			return l.ipProto(ipprotoUDP)
-		case protoSCTP:
-			return l.ipProto(ipprotoSCTP)
-		case protoICMP:
-			return and(l.ether(etherIP), l.field(sizeB, 9, ipprotoICMP))
-		case protoICMP6:
-			return and(l.ether(etherIP6), or(l.field(sizeB, 6, ipprotoICMP6),
-				and(l.field(sizeB, 6, ipprotoFrag6), l.field(sizeB, ipv6HeaderLen, ipprotoICMP6))))
-		}
+		return protoCond(p, l)
 	case primAddr4:
-		// IPv4 source/destination at 12/16; ARP and RARP sender/target
-		// protocol addresses at 14/24. Without a protocol qualifier all
-		// three are tried, as in libpcap.
-		field := func(off uint32) cond {
-			var c cond
-			for _, q := range ps {
-				c = or(c, l.masked(off, q.mask4, q.addr4))
-			}
-			return c
-		}
-		ip := func() cond {
-			return and(l.ether(etherIP), dirop(p.dir, field(12), field(16)))
-		}
-		arp := func(t uint32) cond {
-			return and(l.ether(t), dirop(p.dir, field(14), field(24)))
-		}
-		switch p.proto {
-		case protoIP:
-			return ip()
-		case protoARP:
-			return arp(etherARP)
-		case protoRARP:
-			return arp(etherRARP)
-		}
-		return or(or(ip(), arp(etherARP)), arp(etherRARP))
+		return addr4Cond(ps, l)
 	case primAddr6:
-		field := func(off uint32) cond {
-			var c cond
-			for _, q := range ps {
-				var a cond = cConst(true)
-				for w := uint32(0); w < 4; w++ {
-					a = and(a, l.masked(off+4*w, be32(q.mask6[4*w:]), be32(q.addr6[4*w:])))
-				}
-				c = or(c, a)
-			}
-			return c
-		}
-		return and(l.ether(etherIP6), dirop(p.dir, field(8), field(24)))
+		return addr6Cond(ps, l)
 	case primPort, primPortrange:
-		protos := []uint32{ipprotoSCTP, ipprotoTCP, ipprotoUDP}
-		switch p.proto {
-		case protoTCP:
-			protos = []uint32{ipprotoTCP}
-		case protoUDP:
-			protos = []uint32{ipprotoUDP}
-		case protoSCTP:
-			protos = []uint32{ipprotoSCTP}
-		}
-		protoTest := func(off uint32) cond {
-			var c cond
-			for _, pr := range protos {
-				c = or(c, l.field(sizeB, off, pr))
-			}
-			return c
-		}
-		portTest := func(ld load) cond {
-			var c cond
-			for _, q := range ps {
-				if q.kind == primPort {
-					c = or(c, atom{ld: ld, op: jEQ, k: uint32(q.lo)})
-				} else {
-					c = or(c, and(atom{ld: ld, op: jGE, k: uint32(q.lo)}, not(atom{ld: ld, op: jGT, k: uint32(q.hi)})))
-				}
-			}
-			return c
-		}
-		// IPv6: the transport header is assumed to follow the fixed header.
-		v6 := and(l.ether(etherIP6), and(protoTest(6),
-			dirop(p.dir, portTest(ldAbs(sizeH, l.nl+ipv6HeaderLen)), portTest(ldAbs(sizeH, l.nl+ipv6HeaderLen+2)))))
-		// IPv4: only the first fragment carries the ports (fragment
-		// offset 0), and the header length comes from the IHL field.
-		notFrag := not(atom{ld: ldAbs(sizeH, l.nl+6), op: jSET, k: 0x1fff})
-		v4 := and(l.ether(etherIP), and(protoTest(9), and(notFrag,
-			dirop(p.dir, portTest(ldInd(sizeH, l.nl, l.nl)), portTest(ldInd(sizeH, l.nl, l.nl+2))))))
-		return or(v4, v6)
+		return portCond(ps, l)
 	case primLess:
 		return not(atom{ld: ldLen(), op: jGT, k: p.n})
 	case primGreater:
 		return atom{ld: ldLen(), op: jGE, k: p.n}
 	}
 	panic(fmt.Sprintf("bpffilter: unhandled primitive %v", p))
+}
+
+// protoCond lowers a protocol name alone ("tcp", "ip6").
+func protoCond(p *prim, l layout) cond {
+	switch p.proto {
+	case protoIP:
+		return l.ether(etherIP)
+	case protoIP6:
+		return l.ether(etherIP6)
+	case protoARP:
+		return l.ether(etherARP)
+	case protoRARP:
+		return l.ether(etherRARP)
+	case protoTCP:
+		return l.ipProto(ipprotoTCP)
+	case protoUDP:
+		return l.ipProto(ipprotoUDP)
+	case protoSCTP:
+		return l.ipProto(ipprotoSCTP)
+	case protoICMP:
+		return and(l.ether(etherIP), l.field(sizeB, 9, ipprotoICMP))
+	case protoICMP6:
+		return and(l.ether(etherIP6), or(l.field(sizeB, 6, ipprotoICMP6),
+			and(l.field(sizeB, 6, ipprotoFrag6), l.field(sizeB, ipv6HeaderLen, ipprotoICMP6))))
+	}
+	panic(fmt.Sprintf("bpffilter: unhandled primitive %v", p))
+}
+
+// addr4Cond lowers a group of IPv4 hosts or networks.
+func addr4Cond(ps []*prim, l layout) cond {
+	p := ps[0]
+	// IPv4 source/destination at 12/16; ARP and RARP sender/target
+	// protocol addresses at 14/24. Without a protocol qualifier all
+	// three are tried, as in libpcap.
+	field := func(off uint32) cond {
+		var c cond
+		for _, q := range ps {
+			c = or(c, l.masked(off, q.mask4, q.addr4))
+		}
+		return c
+	}
+	ip := func() cond {
+		return and(l.ether(etherIP), dirop(p.dir, field(12), field(16)))
+	}
+	arp := func(t uint32) cond {
+		return and(l.ether(t), dirop(p.dir, field(14), field(24)))
+	}
+	switch p.proto {
+	case protoIP:
+		return ip()
+	case protoARP:
+		return arp(etherARP)
+	case protoRARP:
+		return arp(etherRARP)
+	}
+	return or(or(ip(), arp(etherARP)), arp(etherRARP))
+}
+
+// addr6Cond lowers a group of IPv6 hosts or networks.
+func addr6Cond(ps []*prim, l layout) cond {
+	p := ps[0]
+	field := func(off uint32) cond {
+		var c cond
+		for _, q := range ps {
+			var a cond = cConst(true)
+			for w := uint32(0); w < 4; w++ {
+				a = and(a, l.masked(off+4*w, be32(q.mask6[4*w:]), be32(q.addr6[4*w:])))
+			}
+			c = or(c, a)
+		}
+		return c
+	}
+	return and(l.ether(etherIP6), dirop(p.dir, field(8), field(24)))
+}
+
+// portCond lowers a group of ports and port ranges.
+func portCond(ps []*prim, l layout) cond {
+	p := ps[0]
+	protos := []uint32{ipprotoSCTP, ipprotoTCP, ipprotoUDP}
+	switch p.proto {
+	case protoTCP:
+		protos = []uint32{ipprotoTCP}
+	case protoUDP:
+		protos = []uint32{ipprotoUDP}
+	case protoSCTP:
+		protos = []uint32{ipprotoSCTP}
+	}
+	protoTest := func(off uint32) cond {
+		var c cond
+		for _, pr := range protos {
+			c = or(c, l.field(sizeB, off, pr))
+		}
+		return c
+	}
+	portTest := func(ld load) cond {
+		var c cond
+		for _, q := range ps {
+			if q.kind == primPort {
+				c = or(c, atom{ld: ld, op: jEQ, k: uint32(q.lo)})
+			} else {
+				c = or(c, and(atom{ld: ld, op: jGE, k: uint32(q.lo)}, not(atom{ld: ld, op: jGT, k: uint32(q.hi)})))
+			}
+		}
+		return c
+	}
+	// IPv6: the transport header is assumed to follow the fixed header.
+	v6 := and(l.ether(etherIP6), and(protoTest(6),
+		dirop(p.dir, portTest(ldAbs(sizeH, l.nl+ipv6HeaderLen)), portTest(ldAbs(sizeH, l.nl+ipv6HeaderLen+2)))))
+	// IPv4: only the first fragment carries the ports (fragment
+	// offset 0), and the header length comes from the IHL field.
+	notFrag := not(atom{ld: ldAbs(sizeH, l.nl+6), op: jSET, k: 0x1fff})
+	v4 := and(l.ether(etherIP), and(protoTest(9), and(notFrag,
+		dirop(p.dir, portTest(ldInd(sizeH, l.nl, l.nl)), portTest(ldInd(sizeH, l.nl, l.nl+2))))))
+	return or(v4, v6)
 }
 
 func be32(b []byte) uint32 {

@@ -124,53 +124,15 @@ type Source struct {
 // Open starts a capture. The socket is open and filtered before Open
 // returns, so DropPrivileges may be called right after.
 func Open(cfg Config) (*Source, error) {
-	if cfg.Interface == "" {
-		return nil, errors.New("no interface given; grpcsniff -D lists the interfaces")
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
 	}
-	if cfg.Snaplen == 0 {
-		cfg.Snaplen = DefaultSnaplen
-	}
-	if cfg.Snaplen < 0 {
-		return nil, fmt.Errorf("snap length %d is negative", cfg.Snaplen)
-	}
-	cfg.Snaplen = min(cfg.Snaplen, MaxSnaplen)
-	if cfg.RingBytes == 0 {
-		cfg.RingBytes = DefaultRingBytes
-	}
-	if cfg.RingBytes < 0 {
-		return nil, fmt.Errorf("ring size %d is negative", cfg.RingBytes)
-	}
-	if cfg.PollTimeout == 0 {
-		cfg.PollTimeout = DefaultPollTimeout
-	}
-
 	s := &Source{iface: cfg.Interface, snaplen: cfg.Snaplen, pollWait: cfg.PollTimeout}
 	spec := programSpec{snaplen: cfg.Snaplen}
-	var ni *net.Interface
-	promisc := !cfg.NoPromiscuous
-	if cfg.Interface == AnyInterface {
-		s.linkType = layers.LinkTypeRaw
-		spec.allInterfaces = true
-		spec.dropOutgoingOn = loopbackIndex()
-		promisc = false
-	} else {
-		var err error
-		if ni, err = lookupInterface(cfg.Interface); err != nil {
-			return nil, err
-		}
-		s.ifindex = ni.Index
-		if s.linkType, err = LinkTypeOf(cfg.Interface); err != nil {
-			return nil, err
-		}
-		if ni.Flags&net.FlagLoopback != 0 {
-			spec.dropOutgoingOn = ni.Index
-			promisc = false
-		}
-		if ni.Flags&net.FlagUp == 0 {
-			s.downNoted = true
-			s.warnings = append(s.warnings, fmt.Sprintf(
-				"interface %s is down: nothing will be captured until it is brought up (ip link set %s up)", ni.Name, ni.Name))
-		}
+	promisc, err := s.useInterface(cfg, &spec)
+	if err != nil {
+		return nil, err
 	}
 	sockType := afpacket.SocketRaw
 	if s.linkType == layers.LinkTypeRaw {
@@ -184,7 +146,79 @@ func Open(cfg Config) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
+	tp, err := s.openRing(cfg, sockType)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.attach(tp, prog, promisc); err != nil {
+		return nil, err
+	}
+	s.buf = make([]byte, 0, min(cfg.Snaplen, 64<<10))
+	s.readDropsBase()
+	return s, nil
+}
 
+// withDefaults returns cfg with the defaults in place of its zero values,
+// or an error for a value that makes no sense.
+func (cfg Config) withDefaults() (Config, error) {
+	if cfg.Interface == "" {
+		return cfg, errors.New("no interface given; grpcsniff -D lists the interfaces")
+	}
+	if cfg.Snaplen == 0 {
+		cfg.Snaplen = DefaultSnaplen
+	}
+	if cfg.Snaplen < 0 {
+		return cfg, fmt.Errorf("snap length %d is negative", cfg.Snaplen)
+	}
+	cfg.Snaplen = min(cfg.Snaplen, MaxSnaplen)
+	if cfg.RingBytes == 0 {
+		cfg.RingBytes = DefaultRingBytes
+	}
+	if cfg.RingBytes < 0 {
+		return cfg, fmt.Errorf("ring size %d is negative", cfg.RingBytes)
+	}
+	if cfg.PollTimeout == 0 {
+		cfg.PollTimeout = DefaultPollTimeout
+	}
+	return cfg, nil
+}
+
+// useInterface looks up the interface of cfg and sets what the capture
+// needs of it: its index and link type in s, in spec whether outgoing
+// loopback copies are dropped and whether the socket sees every
+// interface, and a warning if it is down. It returns whether to turn
+// promiscuous mode on.
+func (s *Source) useInterface(cfg Config, spec *programSpec) (promisc bool, err error) {
+	promisc = !cfg.NoPromiscuous
+	if cfg.Interface == AnyInterface {
+		s.linkType = layers.LinkTypeRaw
+		spec.allInterfaces = true
+		spec.dropOutgoingOn = loopbackIndex()
+		return false, nil
+	}
+	ni, err := lookupInterface(cfg.Interface)
+	if err != nil {
+		return false, err
+	}
+	s.ifindex = ni.Index
+	if s.linkType, err = LinkTypeOf(cfg.Interface); err != nil {
+		return false, err
+	}
+	if ni.Flags&net.FlagLoopback != 0 {
+		spec.dropOutgoingOn = ni.Index
+		promisc = false
+	}
+	if ni.Flags&net.FlagUp == 0 {
+		s.downNoted = true
+		s.warnings = append(s.warnings, fmt.Sprintf(
+			"interface %s is down: nothing will be captured until it is brought up (ip link set %s up)", ni.Name, ni.Name))
+	}
+	return promisc, nil
+}
+
+// openRing opens the packet socket of cfg with its TPACKET_V3 ring. The
+// socket receives nothing until attach has set it up.
+func (s *Source) openRing(cfg Config, sockType afpacket.OptSocketType) (*afpacket.TPacket, error) {
 	blockSize, numBlocks := ringGeometry(cfg.Snaplen, cfg.RingBytes)
 	bindName := cfg.Interface
 	if cfg.Interface == AnyInterface {
@@ -216,24 +250,31 @@ func Open(cfg Config) (*Source, error) {
 		}
 		return nil, socketError(cfg.Interface, err)
 	}
+	return tp, nil
+}
+
+// attach makes tp the socket of s: it attaches the filter prog, turns
+// promiscuous mode on if promisc, and then binds the socket so that
+// packets start coming. If any of it fails, tp is closed.
+func (s *Source) attach(tp *afpacket.TPacket, prog []bpf.RawInstruction, promisc bool) error {
 	s.tp = tp
 	fd, err := tpacketFD(tp)
 	if err != nil {
 		tp.Close()
-		return nil, err
+		return err
 	}
 	s.fd = fd
 	if err := tp.SetBPF(prog); err != nil {
 		tp.Close()
 		if errors.Is(err, unix.EINVAL) {
-			return nil, fmt.Errorf("capturing on %s: the kernel rejected the capture filter as invalid: %w", cfg.Interface, err)
+			return fmt.Errorf("capturing on %s: the kernel rejected the capture filter as invalid: %w", s.iface, err)
 		}
-		return nil, socketError(cfg.Interface, err)
+		return socketError(s.iface, err)
 	}
 	if promisc {
 		if err := tp.SetPromiscuous(true); err != nil {
 			tp.Close()
-			return nil, fmt.Errorf("capturing on %s: promiscuous mode (-p turns it off): %w", cfg.Interface, socketError(cfg.Interface, err))
+			return fmt.Errorf("capturing on %s: promiscuous mode (-p turns it off): %w", s.iface, socketError(s.iface, err))
 		}
 	}
 	// Now that the filter is in place, start receiving. On a down
@@ -242,19 +283,23 @@ func Open(cfg Config) (*Source, error) {
 	err = unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: s.ifindex})
 	if err != nil {
 		tp.Close()
-		return nil, socketError(cfg.Interface, err)
+		return socketError(s.iface, err)
 	}
-	s.buf = make([]byte, 0, min(cfg.Snaplen, 64<<10))
-	if cfg.Interface == AnyInterface {
+	return nil
+}
+
+// readDropsBase reads the drop counters of the interfaces captured on,
+// which Stats counts from.
+func (s *Source) readDropsBase() {
+	if s.iface == AnyInterface {
 		s.dropsBase = allRxDropped()
-	} else if n, err := rxDropped(cfg.Interface); err == nil {
-		s.dropsBase = map[string]uint64{cfg.Interface: n}
+	} else if n, err := rxDropped(s.iface); err == nil {
+		s.dropsBase = map[string]uint64{s.iface: n}
 	}
 	s.dropsLast = map[string]uint64{}
 	for k, v := range s.dropsBase {
 		s.dropsLast[k] = v
 	}
-	return s, nil
 }
 
 // ringGeometry picks the TPACKET_V3 block size and count: blocks are the

@@ -71,13 +71,56 @@ func synthPacket(i int) capture.Packet {
 // TestPcapngRoundTrip writes packets and key logs, and reads them back
 // with the repository's own readers.
 func TestPcapngRoundTrip(t *testing.T) {
-	var out writeRecorder
-	w, err := NewPcapngWriter(&out, layers.LinkTypeRaw, 262144, "any")
+	out, want, secrets := writeRoundTrip(t)
+
+	// Every Write ends at a block boundary, so a process killed between
+	// two leaves a file readers take as complete.
+	ends := blockEnds(t, out.buf.Bytes())
+	total := 0
+	for _, n := range out.writes {
+		total += n
+		if !ends[total] {
+			t.Fatalf("a Write ends at offset %d, inside a block", total)
+		}
+	}
+	if len(out.writes) < 3 {
+		t.Errorf("%d Writes: want the explicit Flush, automatic ones and Close's", len(out.writes))
+	}
+
+	checkReadBack(t, out.buf.Bytes(), want, secrets)
+
+	var keys tlsdecrypt.KeyLog
+	n, err := keys.KeysFromPcapng(bytes.NewReader(out.buf.Bytes()))
+	if err != nil || n != 2 || keys.Len() != 4 || len(keys.Warnings()) != 0 {
+		t.Errorf("KeysFromPcapng: %d blocks, %d keys, warnings %q, err %v; want 2 blocks, 4 keys", n, keys.Len(), keys.Warnings(), err)
+	}
+
+	// A copy cut at the last explicit Flush reads as a shorter capture.
+	cut := out.buf.Bytes()[:out.writes[0]]
+	src, err := capture.OpenReader(bytes.NewReader(cut), "cut.pcapng")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var want []capture.Packet
-	secrets := [][]byte{keyLogLines(3, 1), []byte("CLIENT_RANDOM " + strings.Repeat("ab", 32) + " " + strings.Repeat("cd", 48))}
+	for {
+		if _, err := src.Next(); err != nil {
+			if err != io.EOF {
+				t.Errorf("file cut at a Flush: %v", err)
+			}
+			break
+		}
+	}
+}
+
+// writeRoundTrip writes 1000 packets with two key logs among them, flushes
+// once explicitly after packet 100, and closes the writer. It returns what
+// was written, the packets and the key logs.
+func writeRoundTrip(t *testing.T) (out *writeRecorder, want []capture.Packet, secrets [][]byte) {
+	out = &writeRecorder{}
+	w, err := NewPcapngWriter(out, layers.LinkTypeRaw, 262144, "any")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets = [][]byte{keyLogLines(3, 1), []byte("CLIENT_RANDOM " + strings.Repeat("ab", 32) + " " + strings.Repeat("cd", 48))}
 	for i := range 1000 {
 		switch i {
 		case 0:
@@ -107,22 +150,14 @@ func TestPcapngRoundTrip(t *testing.T) {
 	if err := w.WritePacket(want[0]); err == nil {
 		t.Error("WritePacket after Close succeeded")
 	}
+	return out, want, secrets
+}
 
-	// Every Write ends at a block boundary, so a process killed between
-	// two leaves a file readers take as complete.
-	ends := blockEnds(t, out.buf.Bytes())
-	total := 0
-	for _, n := range out.writes {
-		total += n
-		if !ends[total] {
-			t.Fatalf("a Write ends at offset %d, inside a block", total)
-		}
-	}
-	if len(out.writes) < 3 {
-		t.Errorf("%d Writes: want the explicit Flush, automatic ones and Close's", len(out.writes))
-	}
-
-	src, err := capture.OpenReader(bytes.NewReader(out.buf.Bytes()), "test.pcapng")
+// checkReadBack reads the pcapng file b with capture's reader and checks
+// that it holds the packets want and the key logs secrets.
+func checkReadBack(t *testing.T, b []byte, want []capture.Packet, secrets [][]byte) {
+	t.Helper()
+	src, err := capture.OpenReader(bytes.NewReader(b), "test.pcapng")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,27 +186,6 @@ func TestPcapngRoundTrip(t *testing.T) {
 	}
 	if len(got) != 2 || !bytes.Equal(got[0], secrets[0]) || string(got[1]) != string(secrets[1])+"\n" {
 		t.Errorf("secrets read back %q", got)
-	}
-
-	var keys tlsdecrypt.KeyLog
-	n, err := keys.KeysFromPcapng(bytes.NewReader(out.buf.Bytes()))
-	if err != nil || n != 2 || keys.Len() != 4 || len(keys.Warnings()) != 0 {
-		t.Errorf("KeysFromPcapng: %d blocks, %d keys, warnings %q, err %v; want 2 blocks, 4 keys", n, keys.Len(), keys.Warnings(), err)
-	}
-
-	// A copy cut at the last explicit Flush reads as a shorter capture.
-	cut := out.buf.Bytes()[:out.writes[0]]
-	src, err = capture.OpenReader(bytes.NewReader(cut), "cut.pcapng")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := src.Next(); err != nil {
-			if err != io.EOF {
-				t.Errorf("file cut at a Flush: %v", err)
-			}
-			break
-		}
 	}
 }
 

@@ -39,15 +39,7 @@ func TestTunDevice(t *testing.T) {
 // namespace.
 func tunHelper(t *testing.T) {
 	const name = "gstun0"
-	tun, err := os.OpenFile("/dev/net/tun", os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ifr, _ := unix.NewIfreq(name)
-	ifr.SetUint16(unix.IFF_TUN | unix.IFF_NO_PI)
-	if err := unix.IoctlIfreq(int(tun.Fd()), unix.TUNSETIFF, ifr); err != nil {
-		t.Fatalf("TUNSETIFF: %v", err)
-	}
+	tun := createTun(t, name)
 	setUp(t, name, true)
 
 	lt, err := LinkTypeOf(name)
@@ -63,52 +55,17 @@ func tunHelper(t *testing.T) {
 		t.Fatalf("LinkType %v, want Raw", s.LinkType())
 	}
 
-	// A packet written to the tun file arrives on the interface.
-	sendAndExpect := func(marker []byte) {
-		t.Helper()
-		pkt := udpPacket(t, marker)
-		if _, err := tun.Write(pkt); err != nil {
-			t.Fatal(err)
-		}
-		for {
-			p, err := s.Next()
-			if err != nil {
-				t.Fatalf("Next: %v (waiting for %q)", err, marker)
-			}
-			if !bytes.Contains(p.Data, marker) {
-				continue
-			}
-			if !bytes.Equal(p.Data, pkt) || p.Length != len(pkt) || p.LinkType != layers.LinkTypeRaw {
-				t.Fatalf("captured % x (length %d, %v), want % x", p.Data, p.Length, p.LinkType, pkt)
-			}
-			var seg capture.Segment
-			if r, _ := capture.DecodePacket(p, &seg); r != capture.DecodedOther {
-				t.Fatalf("DecodePacket of a raw UDP packet: %v", r)
-			}
-			return
-		}
-	}
-	sendAndExpect(newMarkers(1)[0])
+	sendAndExpect(t, tun, s, newMarkers(1)[0])
 
 	// Down: Next idles and a warning says why.
 	setUp(t, name, false)
-	// (IPv6 sends router solicitations on its own: packets queued before
-	// the interface went down may still come.)
-	for idle := 0; idle < 3; {
-		_, err := s.Next()
-		switch {
-		case errors.Is(err, ErrIdle):
-			idle++
-		case err != nil:
-			t.Fatalf("Next on the downed interface: %v, want ErrIdle", err)
-		}
-	}
+	expectIdle(t, s)
 	if w := s.Warnings(); len(w) != 1 || !strings.Contains(w[0], "went down") {
 		t.Fatalf("warnings %q", w)
 	}
 	// Up again: the capture resumes.
 	setUp(t, name, true)
-	sendAndExpect(newMarkers(1)[0])
+	sendAndExpect(t, tun, s, newMarkers(1)[0])
 
 	// Closing the only file of a non-persistent tun device removes it.
 	tun.Close()
@@ -124,6 +81,65 @@ func tunHelper(t *testing.T) {
 		break
 	}
 	os.Stdout.WriteString("TUN OK\n")
+}
+
+// createTun creates the tun device name and returns its file; the device
+// goes away when the file is closed.
+func createTun(t *testing.T, name string) *os.File {
+	tun, err := os.OpenFile("/dev/net/tun", os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ifr, _ := unix.NewIfreq(name)
+	ifr.SetUint16(unix.IFF_TUN | unix.IFF_NO_PI)
+	if err := unix.IoctlIfreq(int(tun.Fd()), unix.TUNSETIFF, ifr); err != nil {
+		t.Fatalf("TUNSETIFF: %v", err)
+	}
+	return tun
+}
+
+// sendAndExpect writes a packet carrying marker to the tun file and checks
+// that s captures it as it was written, as raw IP.
+func sendAndExpect(t *testing.T, tun *os.File, s *Source, marker []byte) {
+	t.Helper()
+	pkt := udpPacket(t, marker)
+	if _, err := tun.Write(pkt); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		p, err := s.Next()
+		if err != nil {
+			t.Fatalf("Next: %v (waiting for %q)", err, marker)
+		}
+		if !bytes.Contains(p.Data, marker) {
+			continue
+		}
+		if !bytes.Equal(p.Data, pkt) || p.Length != len(pkt) || p.LinkType != layers.LinkTypeRaw {
+			t.Fatalf("captured % x (length %d, %v), want % x", p.Data, p.Length, p.LinkType, pkt)
+		}
+		var seg capture.Segment
+		if r, _ := capture.DecodePacket(p, &seg); r != capture.DecodedOther {
+			t.Fatalf("DecodePacket of a raw UDP packet: %v", r)
+		}
+		return
+	}
+}
+
+// expectIdle waits for s, on an interface that went down, to return
+// ErrIdle three times.
+func expectIdle(t *testing.T, s *Source) {
+	t.Helper()
+	// (IPv6 sends router solicitations on its own: packets queued before
+	// the interface went down may still come.)
+	for idle := 0; idle < 3; {
+		_, err := s.Next()
+		switch {
+		case errors.Is(err, ErrIdle):
+			idle++
+		case err != nil:
+			t.Fatalf("Next on the downed interface: %v, want ErrIdle", err)
+		}
+	}
 }
 
 // setUp brings the interface up or down.
