@@ -30,6 +30,16 @@ var (
 	// interface captured on was removed (a VPN's tun device closing, a
 	// container's veth going away). It ends the capture.
 	ErrInterfaceGone = errors.New("the interface disappeared")
+
+	// ErrRingRefused is matched by the error Open returns when the kernel
+	// would not make a capture ring of the size asked (Config.RingBytes):
+	// a smaller one may work.
+	ErrRingRefused = errors.New("the kernel refused a capture ring of that size")
+
+	// ErrPromiscuous is matched by the error Open returns when the
+	// interface could not be put into promiscuous mode
+	// (Config.NoPromiscuous leaves it alone).
+	ErrPromiscuous = errors.New("could not turn on promiscuous mode")
 )
 
 // PermissionError reports that the kernel refused a packet socket: on Linux
@@ -40,8 +50,7 @@ type PermissionError struct {
 }
 
 func (e *PermissionError) Error() string {
-	return fmt.Sprintf("capturing on %s needs the CAP_NET_RAW capability (and CAP_NET_ADMIN for promiscuous mode): "+
-		"run as root, or grant it once with: sudo setcap cap_net_raw,cap_net_admin+eip $(which grpcsniff)", e.Interface)
+	return fmt.Sprintf("capturing on %s needs the CAP_NET_RAW capability (and CAP_NET_ADMIN for promiscuous mode)", e.Interface)
 }
 
 // Is makes errors.Is(err, ErrPermission) true.
@@ -59,7 +68,7 @@ type NoInterfaceError struct {
 }
 
 func (e *NoInterfaceError) Error() string {
-	msg := fmt.Sprintf("no interface %q; grpcsniff -D lists the interfaces", e.Interface)
+	msg := fmt.Sprintf("no interface %q", e.Interface)
 	if len(e.Available) > 0 {
 		msg += " (this system has " + strings.Join(e.Available, ", ") + ")"
 	}

@@ -14,7 +14,7 @@ import (
 func Example() {
 	// The filter, if any, is compiled for this link type before Open.
 	if _, err := live.LinkTypeOf("lo"); err != nil {
-		log.Fatal(err) // e.g. no interface "lo0"; grpcsniff -D lists the interfaces (...)
+		log.Fatal(err) // e.g. no interface "lo0" (this system has lo, eth0, any)
 	}
 	src, err := live.Open(live.Config{Interface: "lo"})
 	if err != nil {

@@ -162,7 +162,7 @@ func Open(cfg Config) (*Source, error) {
 // or an error for a value that makes no sense.
 func (cfg Config) withDefaults() (Config, error) {
 	if cfg.Interface == "" {
-		return cfg, errors.New("no interface given; grpcsniff -D lists the interfaces")
+		return cfg, errors.New("no interface given (Config.Interface)")
 	}
 	if cfg.Snaplen == 0 {
 		cfg.Snaplen = DefaultSnaplen
@@ -245,8 +245,7 @@ func (s *Source) openRing(cfg Config, sockType afpacket.OptSocketType) (*afpacke
 	if err != nil {
 		// afpacket flattens the errors of its setsockopt calls into text.
 		if strings.Contains(err.Error(), "packet_rx_ring") {
-			return nil, fmt.Errorf("capturing on %s: the kernel refused a ring of %d MiB; a smaller ring size (-B) may work: %v",
-				cfg.Interface, blockSize*numBlocks>>20, err)
+			return nil, fmt.Errorf("capturing on %s: %w (%d MiB): %v", cfg.Interface, ErrRingRefused, blockSize*numBlocks>>20, err)
 		}
 		return nil, socketError(cfg.Interface, err)
 	}
@@ -274,7 +273,7 @@ func (s *Source) attach(tp *afpacket.TPacket, prog []bpf.RawInstruction, promisc
 	if promisc {
 		if err := tp.SetPromiscuous(true); err != nil {
 			tp.Close()
-			return fmt.Errorf("capturing on %s: promiscuous mode (-p turns it off): %w", s.iface, socketError(s.iface, err))
+			return fmt.Errorf("capturing on %s: %w: %w", s.iface, ErrPromiscuous, socketError(s.iface, err))
 		}
 	}
 	// Now that the filter is in place, start receiving. On a down

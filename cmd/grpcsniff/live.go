@@ -322,3 +322,27 @@ func (in *liveInput) progress() *tui.Progress {
 func (in *liveInput) describe() string {
 	return fmt.Sprintf("capturing on %s (link type %s, filter %q, snap length %d); Ctrl-C to stop", in.iface, in.src.LinkType(), in.filter, in.snaplen)
 }
+
+// liveError says what went wrong opening a capture, with what the user can
+// do about it on this command line.
+func liveError(err error) string {
+	var ni *live.NoInterfaceError
+	if errors.As(err, &ni) {
+		msg := fmt.Sprintf("no interface %q; grpcsniff -D lists the interfaces", ni.Interface)
+		if len(ni.Available) > 0 {
+			msg += " (this system has " + strings.Join(ni.Available, ", ") + ")"
+		}
+		return msg
+	}
+	msg := err.Error()
+	if errors.Is(err, live.ErrPermission) {
+		msg += ": run as root, or grant it once with: sudo setcap cap_net_raw,cap_net_admin+eip $(which grpcsniff)"
+	}
+	if errors.Is(err, live.ErrRingRefused) {
+		msg += "; a smaller ring (-B) may work"
+	}
+	if errors.Is(err, live.ErrPromiscuous) {
+		msg += "; -p leaves promiscuous mode off"
+	}
+	return msg
+}

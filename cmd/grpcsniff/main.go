@@ -171,7 +171,7 @@ func openInput(c *config, std stdio) (*input, int) {
 	if c.live.iface != "" {
 		li, err := openLive(&c.live, std.err)
 		if err != nil {
-			fmt.Fprintf(std.err, "%s: %v\n", progName, err)
+			fmt.Fprintf(std.err, "%s: %s\n", progName, liveError(err))
 			var fe *bpffilter.Error
 			if errors.As(err, &fe) {
 				return nil, exitUsage
