@@ -245,7 +245,7 @@ func AppendJSONString[S []byte | string](dst []byte, s S) []byte {
 				start = i
 				continue
 			}
-			if c >= 0xc2 && c < 0xe0 && i+1 < len(s) && s[i+1]&0xc0 == 0x80 {
+			if valid2(s, i) {
 				// A valid two-byte character, copied as it is: only
 				// invalid bytes and U+2028, U+2029 (three bytes)
 				// need more.
