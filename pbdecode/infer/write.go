@@ -16,11 +16,27 @@ import (
 // ("<package>.proto", "default.proto" for methods without a package) maps to
 // its text. The output is the same for the same observations.
 func (s *Schema) Files() map[string]string {
-	type svc struct {
-		name    string
-		methods []string // paths
+	out := map[string]string{}
+	for pkg, svcs := range s.packages() {
+		file := pkg + ".proto"
+		if pkg == "" {
+			file = "default.proto"
+		}
+		out[file] = s.file(pkg, svcs)
 	}
-	pkgs := map[string]map[string]*svc{}
+	return out
+}
+
+// service is a gRPC service seen in the capture.
+type service struct {
+	name    string
+	methods []string // paths
+}
+
+// packages groups the methods seen by protobuf package ("" for none) and
+// service name; methods whose path is not a gRPC method's are left out.
+func (s *Schema) packages() map[string]map[string]*service {
+	pkgs := map[string]map[string]*service{}
 	for path := range s.methods {
 		full, _, ok := pbdecode.SplitMethodPath(path)
 		if !ok {
@@ -31,81 +47,87 @@ func (s *Schema) Files() map[string]string {
 			pkg, svcName = full[:i], full[i+1:]
 		}
 		if pkgs[pkg] == nil {
-			pkgs[pkg] = map[string]*svc{}
+			pkgs[pkg] = map[string]*service{}
 		}
 		sv := pkgs[pkg][svcName]
 		if sv == nil {
-			sv = &svc{name: svcName}
+			sv = &service{name: svcName}
 			pkgs[pkg][svcName] = sv
 		}
 		sv.methods = append(sv.methods, path)
 	}
-	out := map[string]string{}
-	for pkg, svcs := range pkgs {
-		var w writer
-		w.line(0, `// Inferred by grpcsniff from captured messages, not from the service's own`)
-		w.line(0, `// .proto: names are made up (field_N), and each type is the reading that fits`)
-		w.line(0, `// every message seen. Comments give the evidence where it was thin.`)
-		w.line(0, `syntax = "proto3";`)
-		if pkg != "" {
-			w.line(0, "")
-			w.line(0, "package "+pkg+";")
-		}
-		names := slices.Sorted(maps.Keys(svcs))
-		// Message names must be unique in the package; method names are
-		// unless two services share one.
-		seenMethod := map[string]int{}
-		for _, sn := range names {
-			for _, p := range svcs[sn].methods {
-				_, mn, _ := pbdecode.SplitMethodPath(p)
-				seenMethod[mn]++
-			}
-		}
-		var msgs []string
-		for _, sn := range names {
-			sv := svcs[sn]
-			sort.Strings(sv.methods)
-			w.line(0, "")
-			w.line(0, "service "+sn+" {")
-			for _, p := range sv.methods {
-				m := s.methods[p]
-				_, mn, _ := pbdecode.SplitMethodPath(p)
-				base := mn
-				if seenMethod[mn] > 1 {
-					base = sn + mn
-				}
-				reqName, respName := base+"Request", base+"Response"
-				w.line(1, fmt.Sprintf("// %d call(s) seen; at most %d request(s) and %d response(s) in one call.", m.calls, m.maxReqs, m.maxResps))
-				if m.maxReqs <= 1 || m.maxResps <= 1 {
-					w.line(1, "// A streaming side that sent one message looks unary: the kind is a guess from the counts.")
-				}
-				cs, ss := "", ""
-				if m.maxReqs > 1 {
-					cs = "stream "
-				}
-				if m.maxResps > 1 {
-					ss = "stream "
-				}
-				w.line(1, fmt.Sprintf("rpc %s(%s%s) returns (%s%s);", mn, cs, reqName, ss, respName))
-				var mw writer
-				mw.message(0, reqName, m.req)
-				mw.line(0, "")
-				mw.message(0, respName, m.resp)
-				msgs = append(msgs, mw.String())
-			}
-			w.line(0, "}")
-		}
-		for _, m := range msgs {
-			w.line(0, "")
-			w.b.WriteString(m)
-		}
-		file := pkg + ".proto"
-		if pkg == "" {
-			file = "default.proto"
-		}
-		out[file] = w.String()
+	return pkgs
+}
+
+// file renders the proto3 file of package pkg, whose services are svcs:
+// the services with their methods, then the request and response message
+// types of every method.
+func (s *Schema) file(pkg string, svcs map[string]*service) string {
+	var w writer
+	w.line(0, `// Inferred by grpcsniff from captured messages, not from the service's own`)
+	w.line(0, `// .proto: names are made up (field_N), and each type is the reading that fits`)
+	w.line(0, `// every message seen. Comments give the evidence where it was thin.`)
+	w.line(0, `syntax = "proto3";`)
+	if pkg != "" {
+		w.line(0, "")
+		w.line(0, "package "+pkg+";")
 	}
-	return out
+	names := slices.Sorted(maps.Keys(svcs))
+	// Message names must be unique in the package; method names are
+	// unless two services share one.
+	seenMethod := map[string]int{}
+	for _, sn := range names {
+		for _, p := range svcs[sn].methods {
+			_, mn, _ := pbdecode.SplitMethodPath(p)
+			seenMethod[mn]++
+		}
+	}
+	var msgs []string
+	for _, sn := range names {
+		sv := svcs[sn]
+		sort.Strings(sv.methods)
+		w.line(0, "")
+		w.line(0, "service "+sn+" {")
+		for _, p := range sv.methods {
+			m := s.methods[p]
+			_, mn, _ := pbdecode.SplitMethodPath(p)
+			base := mn
+			if seenMethod[mn] > 1 {
+				base = sn + mn
+			}
+			reqName, respName := base+"Request", base+"Response"
+			w.rpc(mn, reqName, respName, m)
+			var mw writer
+			mw.message(0, reqName, m.req)
+			mw.line(0, "")
+			mw.message(0, respName, m.resp)
+			msgs = append(msgs, mw.String())
+		}
+		w.line(0, "}")
+	}
+	for _, m := range msgs {
+		w.line(0, "")
+		w.b.WriteString(m)
+	}
+	return w.String()
+}
+
+// rpc writes the rpc line of method name, whose message types are reqName
+// and respName, with comments on the calls seen; a side is streaming when
+// one call carried more than one message that way.
+func (w *writer) rpc(name, reqName, respName string, m *method) {
+	w.line(1, fmt.Sprintf("// %d call(s) seen; at most %d request(s) and %d response(s) in one call.", m.calls, m.maxReqs, m.maxResps))
+	if m.maxReqs <= 1 || m.maxResps <= 1 {
+		w.line(1, "// A streaming side that sent one message looks unary: the kind is a guess from the counts.")
+	}
+	cs, ss := "", ""
+	if m.maxReqs > 1 {
+		cs = "stream "
+	}
+	if m.maxResps > 1 {
+		ss = "stream "
+	}
+	w.line(1, fmt.Sprintf("rpc %s(%s%s) returns (%s%s);", name, cs, reqName, ss, respName))
 }
 
 type writer struct{ b strings.Builder }
