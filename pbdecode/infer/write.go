@@ -175,31 +175,13 @@ func (w *writer) message(indent int, name string, o *msgObs) {
 // choose picks a field's type: the reading every observation fits. sub is
 // set for a nested message; notes hold the evidence worth showing.
 func (fo *fieldObs) choose() (typ string, sub *msgObs, notes []string) {
-	// The most frequent wire type wins; the order breaks ties.
-	order := []protowire.Type{protowire.VarintType, protowire.Fixed32Type, protowire.Fixed64Type, protowire.BytesType, protowire.StartGroupType}
-	wire, total := order[0], 0
-	for _, t := range order {
-		total += fo.wire[t]
-		if fo.wire[t] > fo.wire[wire] {
-			wire = t
-		}
-	}
+	wire, others := fo.mainWire()
 	if len(fo.wire) > 1 {
-		notes = append(notes, fmt.Sprintf("seen with %d wire types; the %d value(s) of the others will show as unknown fields", len(fo.wire), total-fo.wire[wire]))
+		notes = append(notes, fmt.Sprintf("seen with %d wire types; the %d value(s) of the others will show as unknown fields", len(fo.wire), others))
 	}
 	switch wire {
 	case protowire.VarintType:
-		switch {
-		case fo.negative:
-			notes = append(notes, "negative values seen: int64 (or int32)")
-		case fo.varMin == fo.varMax:
-			notes = append(notes, fmt.Sprintf("always %d: int64, or a bool, an enum, another integer type", fo.varMin))
-		case fo.varMax <= 1:
-			notes = append(notes, "only 0 and 1 seen: perhaps a bool or an enum")
-		default:
-			notes = append(notes, fmt.Sprintf("values %d..%d: int64, or uint64/int32/an enum; sint64 if they are zigzag-encoded", fo.varMin, fo.varMax))
-		}
-		return "int64", nil, notes
+		return "int64", nil, append(notes, fo.varintNote())
 	case protowire.Fixed32Type:
 		if fo.notFloat {
 			return "fixed32", nil, append(notes, "not all values read as floats")
@@ -213,40 +195,79 @@ func (fo *fieldObs) choose() (typ string, sub *msgObs, notes []string) {
 	case protowire.StartGroupType:
 		return "bytes", nil, append(notes, "a proto2 group: not expressible in proto3; left as unknown fields")
 	}
-	// Length-delimited: the reading the raw decoding chose most often,
-	// among those every value fits.
+	return fo.chooseLen(notes)
+}
+
+// mainWire returns the field's wire type, the one seen most often, and how
+// many values were seen with the others.
+func (fo *fieldObs) mainWire() (wire protowire.Type, others int) {
+	// The most frequent wire type wins; the order breaks ties.
+	order := []protowire.Type{protowire.VarintType, protowire.Fixed32Type, protowire.Fixed64Type, protowire.BytesType, protowire.StartGroupType}
+	wire, total := order[0], 0
+	for _, t := range order {
+		total += fo.wire[t]
+		if fo.wire[t] > fo.wire[wire] {
+			wire = t
+		}
+	}
+	return wire, total - fo.wire[wire]
+}
+
+// varintNote says which integer types the varint values seen suggest.
+func (fo *fieldObs) varintNote() string {
+	switch {
+	case fo.negative:
+		return "negative values seen: int64 (or int32)"
+	case fo.varMin == fo.varMax:
+		return fmt.Sprintf("always %d: int64, or a bool, an enum, another integer type", fo.varMin)
+	case fo.varMax <= 1:
+		return "only 0 and 1 seen: perhaps a bool or an enum"
+	}
+	return fmt.Sprintf("values %d..%d: int64, or uint64/int32/an enum; sint64 if they are zigzag-encoded", fo.varMin, fo.varMax)
+}
+
+// chooseLen is choose for a length-delimited field, after the notes made
+// so far: the reading the raw decoding chose most often, among those every
+// value fits.
+func (fo *fieldObs) chooseLen(notes []string) (string, *msgObs, []string) {
 	half := fo.nonEmpty / 2
-	message := func() (string, *msgObs, []string) {
-		if fo.strAsRead > 0 {
-			notes = append(notes, fmt.Sprintf("%d of %d values also read as text", fo.strAsRead, fo.nonEmpty))
-		}
-		return "", fo.sub, notes
-	}
-	text := func() (string, *msgObs, []string) {
-		if fo.msgAsRead > 0 {
-			notes = append(notes, fmt.Sprintf("%d of %d values also read as a message", fo.msgAsRead, fo.nonEmpty))
-		}
-		if len(fo.examples) > 0 {
-			notes = append(notes, "e.g. "+quoteAll(fo.examples))
-		}
-		return "string", nil, notes
-	}
 	isMsg := fo.allMessage && fo.sub != nil
 	switch {
 	case fo.nonEmpty == 0:
 		return "string", nil, append(notes, "always empty: a string, bytes or a message")
 	case isMsg && fo.msgAsRead > half:
-		return message()
+		return fo.asMessage(notes)
 	case fo.allUTF8 && fo.strAsRead > half:
-		return text()
+		return fo.asString(notes)
 	case isMsg && fo.msgAsRead > 0:
-		return message()
+		return fo.asMessage(notes)
 	case fo.allUTF8 && fo.strAsRead > 0:
-		return text()
+		return fo.asString(notes)
 	case fo.allPacked && fo.packAsRead > half && !fo.repeated:
 		return "repeated int64", nil, append(notes, "packed varints in every message; could be bytes")
 	}
 	return "bytes", nil, notes
+}
+
+// asMessage is chooseLen's choice of a nested message, noting how many
+// values also read as text.
+func (fo *fieldObs) asMessage(notes []string) (string, *msgObs, []string) {
+	if fo.strAsRead > 0 {
+		notes = append(notes, fmt.Sprintf("%d of %d values also read as text", fo.strAsRead, fo.nonEmpty))
+	}
+	return "", fo.sub, notes
+}
+
+// asString is chooseLen's choice of a string, noting how many values also
+// read as a message and a few examples.
+func (fo *fieldObs) asString(notes []string) (string, *msgObs, []string) {
+	if fo.msgAsRead > 0 {
+		notes = append(notes, fmt.Sprintf("%d of %d values also read as a message", fo.msgAsRead, fo.nonEmpty))
+	}
+	if len(fo.examples) > 0 {
+		notes = append(notes, "e.g. "+quoteAll(fo.examples))
+	}
+	return "string", nil, notes
 }
 
 func quoteAll(ss []string) string {
