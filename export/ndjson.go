@@ -116,6 +116,12 @@ func AppendCall(b []byte, c *grpcframe.Call, opt Options) []byte {
 	return appendCall(b, c, opt, nil)
 }
 
+// appendCall appends the JSON object of c (the README lists its keys). It
+// writes the keys every call has, in the order they come; the keys of the
+// rarer cases (TLS, an inferred method, plain HTTP and the protocols beside
+// gRPC, a reset, notes) are written by functions of their own, called only
+// in those cases: a call to a function for each group of keys, whatever the
+// call, measured 0.5% more instructions for a capture's --json.
 func appendCall(b []byte, c *grpcframe.Call, opt Options, ec *encodeCache) []byte {
 	u := budget{start: len(b), max: opt.MaxCallBytes}
 	if u.max == 0 {
@@ -132,11 +138,7 @@ func appendCall(b []byte, c *grpcframe.Call, opt Options, ec *encodeCache) []byt
 	b = appendKey(b, "protocol")
 	b = ec.appendString(b, c.Proto())
 	if c.TLS != nil {
-		// Rare and small: encoding/json is fine here.
-		if js, err := json.Marshal(c.TLS); err == nil {
-			b = appendKey(b, "tls")
-			b = append(b, js...)
-		}
+		b = appendTLS(b, c.TLS)
 	}
 	b = appendKey(b, "stream_id")
 	b = appendInt(b, int64(c.StreamID))
@@ -146,54 +148,16 @@ func appendCall(b []byte, c *grpcframe.Call, opt Options, ec *encodeCache) []byt
 	} else {
 		b = ec.appendString(b, c.Method)
 	}
-	if c.MethodInferred != "" {
-		b = appendKey(b, "method_inferred")
-		b = appendString(b, c.MethodInferred)
+	if c.MethodInferred != "" || len(c.MethodCandidates) > 1 {
+		b = appendMethodInference(b, c)
 	}
-	if len(c.MethodCandidates) > 1 {
-		b = appendKey(b, "method_candidates")
-		b = appendStrings(b, c.MethodCandidates)
-	}
-	if c.Proto() == grpcframe.ProtoHTTP {
-		b = appendKey(b, "http_method")
-		b = appendString(b, c.HTTPMethod)
-		b = appendKey(b, "path")
-		if c.MethodUnknown {
-			b = append(b, "null"...)
-		} else {
-			b = appendString(b, c.Method)
-		}
-	}
-	if c.Proto() != grpcframe.ProtoGRPC && c.HTTPStatus != 0 {
-		b = appendKey(b, "http_status")
-		b = appendInt(b, int64(c.HTTPStatus))
-	}
-	if c.CORSPreflight {
-		b = appendKey(b, "cors_preflight")
-		b = append(b, "true"...)
-	}
-	if p := c.Preflight; p != nil {
-		b = appendKey(b, "preflight")
-		b = append(b, '{')
-		b = appendKey(b, "conn")
-		b = appendInt(b, int64(p.ConnID))
-		b = appendKey(b, "stream_id")
-		b = appendInt(b, int64(p.StreamID))
-		b = appendKey(b, "start")
-		b = appendTime(b, p.Start)
-		if p.HTTPStatus != 0 {
-			b = appendKey(b, "http_status")
-			b = appendInt(b, int64(p.HTTPStatus))
-		}
-		b = append(b, '}')
+	if c.Proto() != grpcframe.ProtoGRPC || c.CORSPreflight || c.Preflight != nil {
+		b = appendHTTPKeys(b, c)
 	}
 	b = appendKey(b, "state")
 	b = ec.appendString(b, c.State.String())
 	if c.State == grpcframe.StateReset {
-		b = appendKey(b, "reset_code")
-		b = appendString(b, c.ResetCode.String())
-		b = appendKey(b, "reset_by")
-		b = appendString(b, c.ResetBy)
+		b = appendReset(b, c)
 	}
 	if c.StartedBeforeCapture {
 		b = appendKey(b, "started_before_capture")
@@ -233,7 +197,88 @@ func appendCall(b []byte, c *grpcframe.Call, opt Options, ec *encodeCache) []byt
 	b = appendMessages(b, c, true, opt, &u, ec)
 	b = appendKey(b, "responses")
 	b = appendMessages(b, c, false, opt, &u, ec)
-	notes := c.Notes
+	if u.dropped > 0 || len(c.Notes) > 0 {
+		b = appendNotes(b, c.Notes, &u)
+	}
+	return append(b, '}')
+}
+
+// appendTLS adds the key tls: what c's connection's TLS was.
+func appendTLS(b []byte, tls any) []byte {
+	// Rare and small: encoding/json is fine here.
+	if js, err := json.Marshal(tls); err == nil {
+		b = appendKey(b, "tls")
+		b = append(b, js...)
+	}
+	return b
+}
+
+// appendMethodInference adds the keys that say which method c's messages
+// suggest when its :path was not recovered: method_inferred, and
+// method_candidates when more than one fits.
+func appendMethodInference(b []byte, c *grpcframe.Call) []byte {
+	if c.MethodInferred != "" {
+		b = appendKey(b, "method_inferred")
+		b = appendString(b, c.MethodInferred)
+	}
+	if len(c.MethodCandidates) > 1 {
+		b = appendKey(b, "method_candidates")
+		b = appendStrings(b, c.MethodCandidates)
+	}
+	return b
+}
+
+// appendHTTPKeys adds the keys of calls other than plain gRPC: for plain
+// HTTP, http_method and path; for every protocol beside gRPC, http_status;
+// and the CORS preflight keys, cors_preflight and preflight.
+func appendHTTPKeys(b []byte, c *grpcframe.Call) []byte {
+	if c.Proto() == grpcframe.ProtoHTTP {
+		b = appendKey(b, "http_method")
+		b = appendString(b, c.HTTPMethod)
+		b = appendKey(b, "path")
+		if c.MethodUnknown {
+			b = append(b, "null"...)
+		} else {
+			b = appendString(b, c.Method)
+		}
+	}
+	if c.Proto() != grpcframe.ProtoGRPC && c.HTTPStatus != 0 {
+		b = appendKey(b, "http_status")
+		b = appendInt(b, int64(c.HTTPStatus))
+	}
+	if c.CORSPreflight {
+		b = appendKey(b, "cors_preflight")
+		b = append(b, "true"...)
+	}
+	if p := c.Preflight; p != nil {
+		b = appendKey(b, "preflight")
+		b = append(b, '{')
+		b = appendKey(b, "conn")
+		b = appendInt(b, int64(p.ConnID))
+		b = appendKey(b, "stream_id")
+		b = appendInt(b, int64(p.StreamID))
+		b = appendKey(b, "start")
+		b = appendTime(b, p.Start)
+		if p.HTTPStatus != 0 {
+			b = appendKey(b, "http_status")
+			b = appendInt(b, int64(p.HTTPStatus))
+		}
+		b = append(b, '}')
+	}
+	return b
+}
+
+// appendReset adds the keys of a reset call: reset_code and reset_by.
+func appendReset(b []byte, c *grpcframe.Call) []byte {
+	b = appendKey(b, "reset_code")
+	b = appendString(b, c.ResetCode.String())
+	b = appendKey(b, "reset_by")
+	return appendString(b, c.ResetBy)
+}
+
+// appendNotes adds the call's notes, and truncated_output with a note of its
+// own when u says the contents of messages were left out.
+func appendNotes(b []byte, notes []string, u *budget) []byte {
 	if u.dropped > 0 {
 		b = appendKey(b, "truncated_output")
 		b = append(b, "true"...)
@@ -243,7 +288,7 @@ func appendCall(b []byte, c *grpcframe.Call, opt Options, ec *encodeCache) []byt
 		b = appendKey(b, "notes")
 		b = appendStrings(b, notes)
 	}
-	return append(b, '}')
+	return b
 }
 
 // appendEndpoints adds the keys that say where a call ran: conn, client,

@@ -5,7 +5,7 @@ package pbdecode
 // bytes at a time with word arithmetic lets long runs of it pass at a
 // fraction of the per-byte cost; any word that fails a test goes through
 // the per-byte code, so the results do not change. The per-byte code, in
-// turn, handles two- and three-byte characters inline (valid3).
+// turn, handles two- and three-byte characters inline (valid2, valid3).
 
 const (
 	lsb = 0x0101010101010101 // the low bit of every byte
@@ -43,6 +43,15 @@ func notJSON(w uint64) uint64 {
 	return (w | (w - lsb*0x20) | ((w ^ lsb*'"') - lsb) | ((w ^ lsb*'\\') - lsb)) & msb
 }
 
+// valid2 reports whether s[i:] starts with a valid two-byte UTF-8 sequence
+// (U+0080..U+07FF), the rules of utf8.DecodeRune. Like valid3, it lets the
+// text loops handle such characters (Latin, Greek, Cyrillic, …) without a
+// call.
+func valid2[S []byte | string](s S, i int) bool {
+	c := s[i]
+	return c >= 0xc2 && c < 0xe0 && i+1 < len(s) && s[i+1]&0xc0 == 0x80
+}
+
 // valid3 reports whether c0, c1, c2 are a valid three-byte UTF-8 sequence
 // (U+0800..U+FFFF without the surrogates), the rules of utf8.DecodeRune.
 // It lets the text loops handle such characters without a call.
@@ -54,4 +63,16 @@ func valid3(c0, c1, c2 byte) bool {
 		hi = 0x9f // no surrogates
 	}
 	return c0 >= 0xe0 && c0 < 0xf0 && c1 >= lo && c1 <= hi && c2&0xc0 == 0x80
+}
+
+// asciiControl reports whether the ASCII byte c is a control character
+// other than \t, \n and \r, or DEL: what makes text not printable.
+func asciiControl(c byte) bool {
+	return c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f
+}
+
+// c1Control reports whether the two-byte UTF-8 sequence c0, c1 is one of
+// the C1 control characters, U+0080..U+009F (C2 80..C2 9F).
+func c1Control(c0, c1 byte) bool {
+	return c0 == 0xc2 && c1 < 0xa0
 }

@@ -220,15 +220,15 @@ func printable(p []byte) bool {
 		for end := min(i+8, len(p)); i < end; {
 			c := p[i]
 			if c < utf8.RuneSelf {
-				if c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
+				if asciiControl(c) {
 					return false
 				}
 				i++
 				continue
 			}
-			if c >= 0xc2 && c < 0xe0 && i+1 < len(p) && p[i+1]&0xc0 == 0x80 {
+			if valid2(p, i) {
 				// Two bytes (see textInfo).
-				if c == 0xc2 && p[i+1] < 0xa0 {
+				if c1Control(c, p[i+1]) {
 					return false
 				}
 				i += 2
@@ -276,7 +276,7 @@ func textInfo(p []byte) (printable, mostly, plain bool) {
 				if c < 0x20 || c == 0x7f || c == '"' || c == '\\' {
 					plain = false
 				}
-				if c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
+				if asciiControl(c) {
 					controls++
 					if controls > limit {
 						return false, false, false
@@ -287,11 +287,10 @@ func textInfo(p []byte) (printable, mostly, plain bool) {
 				continue
 			}
 			plain = false
-			if c >= 0xc2 && c < 0xe0 && i+1 < len(p) && p[i+1]&0xc0 == 0x80 {
+			if valid2(p, i) {
 				// A two-byte character (Latin, Greek, Cyrillic, …),
-				// decoded here rather than by a call: U+0080..U+009F,
-				// the C1 controls, are C2 80..C2 9F.
-				if c == 0xc2 && p[i+1] < 0xa0 {
+				// decoded here rather than by a call.
+				if c1Control(c, p[i+1]) {
 					controls++
 					if controls > limit {
 						return false, false, false

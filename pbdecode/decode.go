@@ -289,6 +289,12 @@ func varintErr(n int) string {
 // end-group tag (end). hint is the expected number of fields.
 //
 // An error stops parsing; for a group, end is then the error offset.
+//
+// The loop runs once for every field of every message, so the values of
+// the common wire types are read in it: reading a LEN field's length in a
+// function of its own costs 20 instructions more per field, 3% of decoding
+// a small message. Groups, which are rare, are parsed by parseGroup, and
+// the texts of the errors are made by functions of their own.
 func (d *decoder) parse(b []byte, depth int, group protowire.Number, hint int) (m *Message, contentEnd, end int) {
 	m = d.newMessage()
 	m.Fields = d.newFields(hint)
@@ -301,24 +307,12 @@ func (d *decoder) parse(b []byte, depth int, group protowire.Number, hint int) (
 		if tag >= 0x80 {
 			tag, n = protowire.ConsumeVarint(b[off:])
 		}
-		if n < 0 {
-			m.fail(b, start, "tag: "+varintErr(n))
-			return m, start, start
-		}
 		num, typ := tag>>3, protowire.Type(tag&7)
-		if d.fieldsLeft <= 0 {
-			m.fail(b, start, "too many fields: decoding stopped at the MaxFields limit")
+		if n < 0 || d.fieldsLeft <= 0 || num == 0 || num > uint64(protowire.MaxValidNumber) {
+			m.fail(b, start, tagErr(n, d.fieldsLeft, num))
 			return m, start, start
 		}
 		d.fieldsLeft--
-		if num == 0 {
-			m.fail(b, start, "invalid field number 0")
-			return m, start, start
-		}
-		if num > uint64(protowire.MaxValidNumber) {
-			m.fail(b, start, "field number "+strconv.FormatUint(num, 10)+" out of range")
-			return m, start, start
-		}
 		off += n
 		f := Field{Number: int32(num), Wire: typ, Offset: start, ValueOffset: off}
 		switch typ {
@@ -352,8 +346,7 @@ func (d *decoder) parse(b []byte, depth int, group protowire.Number, hint int) (
 			}
 			off += n
 			if l > uint64(len(b)-off) {
-				m.fail(b, start, fieldErr(num, typ, "length "+strconv.FormatUint(l, 10)+
-					" exceeds the remaining "+strconv.Itoa(len(b)-off)+" bytes"))
+				m.fail(b, start, fieldErr(num, typ, lengthErr(l, len(b)-off)))
 				return m, start, start
 			}
 			f.ValueOffset = off
@@ -361,39 +354,14 @@ func (d *decoder) parse(b []byte, depth int, group protowire.Number, hint int) (
 			f.Bytes = b[f.ValueOffset:off:off]
 			d.classify(&f, depth)
 		case protowire.StartGroupType:
-			if depth+1 > d.maxDepth {
-				m.fail(b, start, "group "+strconv.FormatUint(num, 10)+" nested deeper than MaxDepth "+strconv.Itoa(d.maxDepth))
-				return m, start, start
-			}
-			content := b[off:]
-			// No field-count hint here: scanning ahead at every level
-			// would make deeply nested groups quadratic.
-			sub, cEnd, gEnd := d.parse(content, depth+1, protowire.Number(num), 0)
-			f.As = ReadingMessage
-			f.Sub = sub
-			f.Bytes = content[:cEnd:cEnd]
-			off += gEnd
-			if sub.Err != "" {
-				f.End = off
-				m.Fields = append(m.Fields, f)
-				// The unparsed bytes are reported once, by the
-				// outermost message; each enclosing message names
-				// the group it holds and the innermost error.
-				sub.Rest = nil
-				m.fail(b, off, "in group "+strconv.FormatUint(num, 10)+": "+sub.cause())
-				m.inner = sub.cause()
+			if off = d.parseGroup(m, b, &f, depth); m.Err != "" {
 				return m, off, off
 			}
 		case protowire.EndGroupType:
 			if group == protowire.Number(num) {
 				return m, start, off
 			}
-			if group == 0 {
-				m.fail(b, start, "unexpected end-group tag for field "+strconv.FormatUint(num, 10))
-			} else {
-				m.fail(b, start, "end-group tag for field "+strconv.FormatUint(num, 10)+
-					" does not match start-group field "+strconv.Itoa(int(group)))
-			}
+			m.fail(b, start, endGroupErr(group, num))
 			return m, start, start
 		default:
 			m.fail(b, start, "field "+strconv.FormatUint(num, 10)+": invalid wire type "+strconv.Itoa(int(typ)))
@@ -406,6 +374,69 @@ func (d *decoder) parse(b []byte, depth int, group protowire.Number, hint int) (
 		m.fail(b, len(b), "missing end-group tag for group "+strconv.Itoa(int(group)))
 	}
 	return m, len(b), len(b)
+}
+
+// parseGroup parses the group whose start-group tag f has read, in a
+// message m at the given depth whose bytes are b, and returns the offset in
+// b past its end-group tag. A group nested too deep, or one that breaks,
+// fails m, and parseGroup then returns the offset of the error; a group that
+// broke is still added to m's fields.
+func (d *decoder) parseGroup(m *Message, b []byte, f *Field, depth int) (end int) {
+	num := uint64(f.Number)
+	if depth+1 > d.maxDepth {
+		m.fail(b, f.Offset, "group "+strconv.FormatUint(num, 10)+" nested deeper than MaxDepth "+strconv.Itoa(d.maxDepth))
+		return f.Offset
+	}
+	content := b[f.ValueOffset:]
+	// No field-count hint here: scanning ahead at every level
+	// would make deeply nested groups quadratic.
+	sub, cEnd, gEnd := d.parse(content, depth+1, protowire.Number(num), 0)
+	f.As = ReadingMessage
+	f.Sub = sub
+	f.Bytes = content[:cEnd:cEnd]
+	end = f.ValueOffset + gEnd
+	if sub.Err != "" {
+		f.End = end
+		m.Fields = append(m.Fields, *f)
+		// The unparsed bytes are reported once, by the
+		// outermost message; each enclosing message names
+		// the group it holds and the innermost error.
+		sub.Rest = nil
+		m.fail(b, end, "in group "+strconv.FormatUint(num, 10)+": "+sub.cause())
+		m.inner = sub.cause()
+	}
+	return end
+}
+
+// tagErr describes why parse stops at a tag: n is the length of the tag
+// (protowire's error code when negative), fieldsLeft what remains of
+// MaxFields, num the tag's field number.
+func tagErr(n, fieldsLeft int, num uint64) string {
+	switch {
+	case n < 0:
+		return "tag: " + varintErr(n)
+	case fieldsLeft <= 0:
+		return "too many fields: decoding stopped at the MaxFields limit"
+	case num == 0:
+		return "invalid field number 0"
+	}
+	return "field number " + strconv.FormatUint(num, 10) + " out of range"
+}
+
+// endGroupErr describes an end-group tag for field num inside the group
+// numbered group (0: none).
+func endGroupErr(group protowire.Number, num uint64) string {
+	if group == 0 {
+		return "unexpected end-group tag for field " + strconv.FormatUint(num, 10)
+	}
+	return "end-group tag for field " + strconv.FormatUint(num, 10) +
+		" does not match start-group field " + strconv.Itoa(int(group))
+}
+
+// lengthErr describes a LEN field whose length l runs past the have bytes
+// that follow its length prefix.
+func lengthErr(l uint64, have int) string {
+	return "length " + strconv.FormatUint(l, 10) + " exceeds the remaining " + strconv.Itoa(have) + " bytes"
 }
 
 func fieldErr(num uint64, typ protowire.Type, msg string) string {

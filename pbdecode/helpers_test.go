@@ -90,6 +90,8 @@ func checkTree(t testing.TB, m *Message, b []byte, want int, path string) {
 	checkTreeG(t, m, b, want, path, false)
 }
 
+// checkTreeG is checkTree for a message that is a group's content when
+// inGroup is set.
 func checkTreeG(t testing.TB, m *Message, b []byte, want int, path string, inGroup bool) {
 	t.Helper()
 	if m == nil {
@@ -98,34 +100,10 @@ func checkTreeG(t testing.TB, m *Message, b []byte, want int, path string, inGro
 	off := 0
 	for i := range m.Fields {
 		f := &m.Fields[i]
-		if f.Offset != off {
-			t.Fatalf("%s field %d: offset %d, want %d", path, i, f.Offset, off)
-		}
-		if f.Offset >= f.ValueOffset || f.ValueOffset > f.End || f.End > len(b) {
-			t.Fatalf("%s field %d: offsets %d/%d/%d out of order or beyond %d", path, i, f.Offset, f.ValueOffset, f.End, len(b))
-		}
-		num, typ, n := protowire.ConsumeTag(b[f.Offset:])
-		if n < 0 || int32(num) != f.Number || typ != f.Wire || f.Number < 1 || int64(f.Number) > int64(protowire.MaxValidNumber) {
-			t.Fatalf("%s field %d: tag mismatch", path, i)
-		}
-		if f.Wire != protowire.BytesType && f.Wire != protowire.StartGroupType &&
-			(f.As != ReadingNone || f.Sub != nil || f.Bytes != nil || f.Packed != nil || f.Also != nil || f.Why != "") {
-			t.Fatalf("%s field %d: scalar with a reading", path, i)
-		}
+		checkFieldTag(t, f, b, off, path, i)
 		switch f.Wire {
-		case protowire.VarintType:
-			v, n := protowire.ConsumeVarint(b[f.ValueOffset:])
-			if n < 0 || v != f.Varint || f.ValueOffset+n != f.End || f.ValueOffset != f.Offset+tagLen(b[f.Offset:]) {
-				t.Fatalf("%s field %d: varint mismatch", path, i)
-			}
-		case protowire.Fixed32Type:
-			if f.End-f.ValueOffset != 4 || protowireFixed32(b[f.ValueOffset:]) != f.Fixed {
-				t.Fatalf("%s field %d: fixed32 mismatch", path, i)
-			}
-		case protowire.Fixed64Type:
-			if f.End-f.ValueOffset != 8 || protowireFixed64(b[f.ValueOffset:]) != f.Fixed {
-				t.Fatalf("%s field %d: fixed64 mismatch", path, i)
-			}
+		case protowire.VarintType, protowire.Fixed32Type, protowire.Fixed64Type:
+			checkScalar(t, f, b, path, i)
 		case protowire.BytesType:
 			l, n := protowire.ConsumeVarint(b[f.Offset+tagLen(b[f.Offset:]):])
 			if n < 0 || int(l) != len(f.Bytes) || f.ValueOffset+len(f.Bytes) != f.End {
@@ -136,29 +114,87 @@ func checkTreeG(t testing.TB, m *Message, b []byte, want int, path string, inGro
 			}
 			checkReading(t, f, path, i)
 		case protowire.StartGroupType:
-			if f.As != ReadingMessage || f.Sub == nil {
-				t.Fatalf("%s field %d: group without message", path, i)
-			}
-			content := b[f.ValueOffset:]
-			if !aliases(f.Bytes, content) {
-				t.Fatalf("%s field %d: group Bytes does not alias the input", path, i)
-			}
-			checkTreeG(t, f.Sub, content, len(f.Bytes), path+"/"+itoa(int(f.Number)), true)
-			if f.Sub.Err != "" {
-				if i != len(m.Fields)-1 || m.Err == "" || m.ErrOffset != f.End || f.End != f.ValueOffset+f.Sub.ErrOffset {
-					t.Fatalf("%s field %d: failed group does not end its parent", path, i)
-				}
-			} else {
-				num2, typ2, n := protowire.ConsumeTag(b[f.ValueOffset+len(f.Bytes):])
-				if n < 0 || num2 != num || typ2 != protowire.EndGroupType || f.ValueOffset+len(f.Bytes)+n != f.End {
-					t.Fatalf("%s field %d: group end tag mismatch", path, i)
-				}
-			}
+			checkGroup(t, m, f, b, path, i)
 		default:
 			t.Fatalf("%s field %d: wire type %d", path, i, f.Wire)
 		}
 		off = f.End
 	}
+	checkMessageEnd(t, m, b, off, want, path, inGroup)
+}
+
+// checkFieldTag checks that field i of a message, f, starts where the field
+// before it ended (off), that its offsets are in order within b, that its
+// tag is what the bytes say, and that a field other than LEN or a group has
+// no reading.
+func checkFieldTag(t testing.TB, f *Field, b []byte, off int, path string, i int) {
+	t.Helper()
+	if f.Offset != off {
+		t.Fatalf("%s field %d: offset %d, want %d", path, i, f.Offset, off)
+	}
+	if f.Offset >= f.ValueOffset || f.ValueOffset > f.End || f.End > len(b) {
+		t.Fatalf("%s field %d: offsets %d/%d/%d out of order or beyond %d", path, i, f.Offset, f.ValueOffset, f.End, len(b))
+	}
+	num, typ, n := protowire.ConsumeTag(b[f.Offset:])
+	if n < 0 || int32(num) != f.Number || typ != f.Wire || f.Number < 1 || int64(f.Number) > int64(protowire.MaxValidNumber) {
+		t.Fatalf("%s field %d: tag mismatch", path, i)
+	}
+	if f.Wire != protowire.BytesType && f.Wire != protowire.StartGroupType &&
+		(f.As != ReadingNone || f.Sub != nil || f.Bytes != nil || f.Packed != nil || f.Also != nil || f.Why != "") {
+		t.Fatalf("%s field %d: scalar with a reading", path, i)
+	}
+}
+
+// checkScalar checks the value and the extent of a varint or fixed-size
+// field f, field i of its message, against the bytes b.
+func checkScalar(t testing.TB, f *Field, b []byte, path string, i int) {
+	t.Helper()
+	switch f.Wire {
+	case protowire.VarintType:
+		v, n := protowire.ConsumeVarint(b[f.ValueOffset:])
+		if n < 0 || v != f.Varint || f.ValueOffset+n != f.End || f.ValueOffset != f.Offset+tagLen(b[f.Offset:]) {
+			t.Fatalf("%s field %d: varint mismatch", path, i)
+		}
+	case protowire.Fixed32Type:
+		if f.End-f.ValueOffset != 4 || protowireFixed32(b[f.ValueOffset:]) != f.Fixed {
+			t.Fatalf("%s field %d: fixed32 mismatch", path, i)
+		}
+	case protowire.Fixed64Type:
+		if f.End-f.ValueOffset != 8 || protowireFixed64(b[f.ValueOffset:]) != f.Fixed {
+			t.Fatalf("%s field %d: fixed64 mismatch", path, i)
+		}
+	}
+}
+
+// checkGroup checks the group f, field i of m: its content's tree, and
+// either its end-group tag or, when it broke, that it ends m.
+func checkGroup(t testing.TB, m *Message, f *Field, b []byte, path string, i int) {
+	t.Helper()
+	if f.As != ReadingMessage || f.Sub == nil {
+		t.Fatalf("%s field %d: group without message", path, i)
+	}
+	content := b[f.ValueOffset:]
+	if !aliases(f.Bytes, content) {
+		t.Fatalf("%s field %d: group Bytes does not alias the input", path, i)
+	}
+	checkTreeG(t, f.Sub, content, len(f.Bytes), path+"/"+itoa(int(f.Number)), true)
+	if f.Sub.Err != "" {
+		if i != len(m.Fields)-1 || m.Err == "" || m.ErrOffset != f.End || f.End != f.ValueOffset+f.Sub.ErrOffset {
+			t.Fatalf("%s field %d: failed group does not end its parent", path, i)
+		}
+		return
+	}
+	num, typ, n := protowire.ConsumeTag(b[f.ValueOffset+len(f.Bytes):])
+	if n < 0 || int32(num) != f.Number || typ != protowire.EndGroupType || f.ValueOffset+len(f.Bytes)+n != f.End {
+		t.Fatalf("%s field %d: group end tag mismatch", path, i)
+	}
+}
+
+// checkMessageEnd checks what follows m's fields, which end at off: the end
+// of its bytes (want) when m has no error, else the error's offset and the
+// unparsed bytes, which a group's content leaves to the outermost message.
+func checkMessageEnd(t testing.TB, m *Message, b []byte, off, want int, path string, inGroup bool) {
+	t.Helper()
 	if m.Err == "" {
 		if off != want || m.Rest != nil || m.ErrOffset != 0 {
 			t.Fatalf("%s: fields end at %d, want %d (err %q)", path, off, want, m.Err)
@@ -176,6 +212,8 @@ func checkTreeG(t testing.TB, m *Message, b []byte, want int, path string, inGro
 	}
 }
 
+// checkReading checks that the reading of the LEN field f, field i of its
+// message, agrees with its bytes and with the other fields of f.
 func checkReading(t testing.TB, f *Field, path string, i int) {
 	t.Helper()
 	p := f.Bytes
@@ -208,6 +246,20 @@ func checkReading(t testing.TB, f *Field, path string, i int) {
 			t.Fatalf("%s field %d: message reading with error %q", path, i, f.Sub.Err)
 		}
 		checkTree(t, f.Sub, p, len(p), path+"/"+itoa(int(f.Number)))
+	case ReadingPacked, ReadingPackedFixed32, ReadingPackedFixed64:
+		checkPacked(t, f, path, i)
+	case ReadingBytes:
+	default:
+		t.Fatalf("%s field %d: LEN with reading %v", path, i, f.As)
+	}
+}
+
+// checkPacked checks the values of f, field i of its message, read as
+// packed: the varints or the count of fixed-size values its bytes hold.
+func checkPacked(t testing.TB, f *Field, path string, i int) {
+	t.Helper()
+	p := f.Bytes
+	switch f.As {
 	case ReadingPacked:
 		var vs []uint64
 		for q := p; len(q) > 0; {
@@ -229,9 +281,6 @@ func checkReading(t testing.TB, f *Field, path string, i int) {
 		if len(p)%8 != 0 || len(f.Packed) != len(p)/8 {
 			t.Fatalf("%s field %d: bad packed fixed64", path, i)
 		}
-	case ReadingBytes:
-	default:
-		t.Fatalf("%s field %d: LEN with reading %v", path, i, f.As)
 	}
 }
 

@@ -39,6 +39,10 @@ func (m *Message) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// appendJSON appends f as a JSON object. The keys of a LEN field, the most
+// common kind, are written here rather than by a function of its own: the
+// call measured 5% more instructions for writing a small message's JSON.
+// The packed values and the other readings, rarer, have functions.
 func (f *Field) appendJSON(dst []byte) []byte {
 	dst = append(dst, `{"field":`...)
 	dst = strconv.AppendInt(dst, int64(f.Number), 10)
@@ -100,37 +104,12 @@ func (f *Field) appendJSON(dst []byte) []byte {
 			dst = AppendBase64(dst, f.Bytes)
 			dst = append(dst, '"')
 		case ReadingPacked, ReadingPackedFixed32, ReadingPackedFixed64:
-			dst = append(dst, `,"packed":[`...)
-			for i, v := range f.Packed {
-				if i > 0 {
-					dst = append(dst, ',')
-				}
-				switch f.As {
-				case ReadingPacked:
-					if int64(v) < 0 {
-						dst = appendInt(dst, int64(v))
-					} else {
-						dst = appendUint(dst, v)
-					}
-				case ReadingPackedFixed32:
-					dst = appendFloat(dst, float64(math.Float32frombits(uint32(v))), 32)
-				default:
-					dst = appendFloat(dst, math.Float64frombits(v), 64)
-				}
-			}
-			dst = append(dst, ']')
+			dst = append(dst, `,"packed":`...)
+			dst = appendPackedJSON(dst, f.As, f.Packed)
 		}
 		if len(f.Also) > 0 {
-			dst = append(dst, `,"also":[`...)
-			for i, r := range f.Also {
-				if i > 0 {
-					dst = append(dst, ',')
-				}
-				dst = append(dst, '"')
-				dst = append(dst, r.String()...)
-				dst = append(dst, '"')
-			}
-			dst = append(dst, ']')
+			dst = append(dst, `,"also":`...)
+			dst = appendReadingsJSON(dst, f.Also)
 		}
 		if f.Why != "" {
 			dst = append(dst, `,"why":`...)
@@ -141,6 +120,45 @@ func (f *Field) appendJSON(dst []byte) []byte {
 		dst = f.Sub.AppendJSON(dst)
 	}
 	return append(dst, '}')
+}
+
+// appendPackedJSON appends the values of a packed reading as a JSON array:
+// varints as integers (those of 2^63 and above as the negative int64 they
+// encode), fixed-size values as floats.
+func appendPackedJSON(dst []byte, as Reading, values []uint64) []byte {
+	dst = append(dst, '[')
+	for i, v := range values {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		switch as {
+		case ReadingPacked:
+			if int64(v) < 0 {
+				dst = appendInt(dst, int64(v))
+			} else {
+				dst = appendUint(dst, v)
+			}
+		case ReadingPackedFixed32:
+			dst = appendFloat(dst, float64(math.Float32frombits(uint32(v))), 32)
+		default:
+			dst = appendFloat(dst, math.Float64frombits(v), 64)
+		}
+	}
+	return append(dst, ']')
+}
+
+// appendReadingsJSON appends the names of readings as a JSON array.
+func appendReadingsJSON(dst []byte, readings []Reading) []byte {
+	dst = append(dst, '[')
+	for i, r := range readings {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, '"')
+		dst = append(dst, r.String()...)
+		dst = append(dst, '"')
+	}
+	return append(dst, ']')
 }
 
 // appendUint writes v as a JSON number, or as a string when a double could
@@ -222,23 +240,12 @@ func AppendJSONString[S []byte | string](dst []byte, s S) []byte {
 					continue
 				}
 				dst = append(dst, s[start:i]...)
-				switch c {
-				case '"', '\\':
-					dst = append(dst, '\\', c)
-				case '\n':
-					dst = append(dst, '\\', 'n')
-				case '\r':
-					dst = append(dst, '\\', 'r')
-				case '\t':
-					dst = append(dst, '\\', 't')
-				default:
-					dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-				}
+				dst = appendEscapedASCII(dst, c)
 				i++
 				start = i
 				continue
 			}
-			if c >= 0xc2 && c < 0xe0 && i+1 < len(s) && s[i+1]&0xc0 == 0x80 {
+			if valid2(s, i) {
 				// A valid two-byte character, copied as it is: only
 				// invalid bytes and U+2028, U+2029 (three bytes)
 				// need more.
@@ -271,6 +278,22 @@ func AppendJSONString[S []byte | string](dst []byte, s S) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// appendEscapedASCII appends the JSON escape of c, an ASCII byte that
+// cannot stand for itself in a JSON string: '"', '\\' or a control character.
+func appendEscapedASCII(dst []byte, c byte) []byte {
+	switch c {
+	case '"', '\\':
+		return append(dst, '\\', c)
+	case '\n':
+		return append(dst, '\\', 'n')
+	case '\r':
+		return append(dst, '\\', 'r')
+	case '\t':
+		return append(dst, '\\', 't')
+	}
+	return append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 }
 
 // decodeRune is utf8.DecodeRune for both strings and byte slices: it returns

@@ -35,6 +35,10 @@ func appendIndent(dst []byte, depth int) []byte {
 	return dst
 }
 
+// appendText appends the lines of m's fields, indented to depth, and the
+// comments on where m stopped parsing. Like appendJSON, it writes a LEN
+// field here rather than by a function of its own, which measured 3.5%
+// more instructions; the packed values and the error have functions.
 func (m *Message) appendText(dst []byte, depth int) []byte {
 	for i := range m.Fields {
 		f := &m.Fields[i]
@@ -78,25 +82,7 @@ func (m *Message) appendText(dst []byte, depth int) []byte {
 				dst = appendCString(dst, f.Bytes, true)
 				dst = appendAlso(dst, f, false)
 			case ReadingPacked, ReadingPackedFixed32, ReadingPackedFixed64:
-				dst = append(dst, '[')
-				for i, v := range f.Packed {
-					if i > 0 {
-						dst = append(dst, ',', ' ')
-					}
-					switch f.As {
-					case ReadingPacked:
-						if int64(v) < 0 {
-							dst = strconv.AppendInt(dst, int64(v), 10)
-						} else {
-							dst = strconv.AppendUint(dst, v, 10)
-						}
-					case ReadingPackedFixed32:
-						dst = appendFloat(dst, float64(math.Float32frombits(uint32(v))), 32)
-					default:
-						dst = appendFloat(dst, math.Float64frombits(v), 64)
-					}
-				}
-				dst = append(dst, ']')
+				dst = appendPackedText(dst, f.As, f.Packed)
 				dst = appendAlso(dst, f, true)
 			default: // bytes, empty
 				dst = appendCString(dst, f.Bytes, false)
@@ -106,26 +92,58 @@ func (m *Message) appendText(dst []byte, depth int) []byte {
 		dst = append(dst, '\n')
 	}
 	if m.Err != "" {
-		dst = appendIndent(dst, depth)
-		dst = append(dst, "# error at offset "...)
-		dst = strconv.AppendInt(dst, int64(m.ErrOffset), 10)
-		dst = append(dst, ": "...)
-		dst = append(dst, m.Err...)
-		dst = append(dst, '\n')
-		if len(m.Rest) > 0 {
-			dst = appendIndent(dst, depth)
-			dst = append(dst, "# unparsed "...)
-			dst = strconv.AppendInt(dst, int64(len(m.Rest)), 10)
-			dst = append(dst, " bytes:"...)
-			for i, c := range m.Rest {
-				if i == maxRestHex {
-					dst = append(dst, " ..."...)
-					break
-				}
-				dst = append(dst, ' ', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			dst = append(dst, '\n')
+		dst = m.appendErrorText(dst, depth)
+	}
+	return dst
+}
+
+// appendPackedText appends the values of a packed reading as `[1, 2, 3]`:
+// varints as integers (those of 2^63 and above as the negative int64 they
+// encode), fixed-size values as floats.
+func appendPackedText(dst []byte, as Reading, values []uint64) []byte {
+	dst = append(dst, '[')
+	for i, v := range values {
+		if i > 0 {
+			dst = append(dst, ',', ' ')
 		}
+		switch as {
+		case ReadingPacked:
+			if int64(v) < 0 {
+				dst = strconv.AppendInt(dst, int64(v), 10)
+			} else {
+				dst = strconv.AppendUint(dst, v, 10)
+			}
+		case ReadingPackedFixed32:
+			dst = appendFloat(dst, float64(math.Float32frombits(uint32(v))), 32)
+		default:
+			dst = appendFloat(dst, math.Float64frombits(v), 64)
+		}
+	}
+	return append(dst, ']')
+}
+
+// appendErrorText appends, indented to depth, the comments on where m
+// stopped parsing and why, and on the first maxRestHex bytes left unparsed.
+func (m *Message) appendErrorText(dst []byte, depth int) []byte {
+	dst = appendIndent(dst, depth)
+	dst = append(dst, "# error at offset "...)
+	dst = strconv.AppendInt(dst, int64(m.ErrOffset), 10)
+	dst = append(dst, ": "...)
+	dst = append(dst, m.Err...)
+	dst = append(dst, '\n')
+	if len(m.Rest) > 0 {
+		dst = appendIndent(dst, depth)
+		dst = append(dst, "# unparsed "...)
+		dst = strconv.AppendInt(dst, int64(len(m.Rest)), 10)
+		dst = append(dst, " bytes:"...)
+		for i, c := range m.Rest {
+			if i == maxRestHex {
+				dst = append(dst, " ..."...)
+				break
+			}
+			dst = append(dst, ' ', hexDigits[c>>4], hexDigits[c&0xf])
+		}
+		dst = append(dst, '\n')
 	}
 	return dst
 }

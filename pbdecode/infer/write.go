@@ -16,11 +16,27 @@ import (
 // ("<package>.proto", "default.proto" for methods without a package) maps to
 // its text. The output is the same for the same observations.
 func (s *Schema) Files() map[string]string {
-	type svc struct {
-		name    string
-		methods []string // paths
+	out := map[string]string{}
+	for pkg, svcs := range s.packages() {
+		file := pkg + ".proto"
+		if pkg == "" {
+			file = "default.proto"
+		}
+		out[file] = s.file(pkg, svcs)
 	}
-	pkgs := map[string]map[string]*svc{}
+	return out
+}
+
+// service is a gRPC service seen in the capture.
+type service struct {
+	name    string
+	methods []string // paths
+}
+
+// packages groups the methods seen by protobuf package ("" for none) and
+// service name; methods whose path is not a gRPC method's are left out.
+func (s *Schema) packages() map[string]map[string]*service {
+	pkgs := map[string]map[string]*service{}
 	for path := range s.methods {
 		full, _, ok := pbdecode.SplitMethodPath(path)
 		if !ok {
@@ -31,81 +47,87 @@ func (s *Schema) Files() map[string]string {
 			pkg, svcName = full[:i], full[i+1:]
 		}
 		if pkgs[pkg] == nil {
-			pkgs[pkg] = map[string]*svc{}
+			pkgs[pkg] = map[string]*service{}
 		}
 		sv := pkgs[pkg][svcName]
 		if sv == nil {
-			sv = &svc{name: svcName}
+			sv = &service{name: svcName}
 			pkgs[pkg][svcName] = sv
 		}
 		sv.methods = append(sv.methods, path)
 	}
-	out := map[string]string{}
-	for pkg, svcs := range pkgs {
-		var w writer
-		w.line(0, `// Inferred by grpcsniff from captured messages, not from the service's own`)
-		w.line(0, `// .proto: names are made up (field_N), and each type is the reading that fits`)
-		w.line(0, `// every message seen. Comments give the evidence where it was thin.`)
-		w.line(0, `syntax = "proto3";`)
-		if pkg != "" {
-			w.line(0, "")
-			w.line(0, "package "+pkg+";")
-		}
-		names := slices.Sorted(maps.Keys(svcs))
-		// Message names must be unique in the package; method names are
-		// unless two services share one.
-		seenMethod := map[string]int{}
-		for _, sn := range names {
-			for _, p := range svcs[sn].methods {
-				_, mn, _ := pbdecode.SplitMethodPath(p)
-				seenMethod[mn]++
-			}
-		}
-		var msgs []string
-		for _, sn := range names {
-			sv := svcs[sn]
-			sort.Strings(sv.methods)
-			w.line(0, "")
-			w.line(0, "service "+sn+" {")
-			for _, p := range sv.methods {
-				m := s.methods[p]
-				_, mn, _ := pbdecode.SplitMethodPath(p)
-				base := mn
-				if seenMethod[mn] > 1 {
-					base = sn + mn
-				}
-				reqName, respName := base+"Request", base+"Response"
-				w.line(1, fmt.Sprintf("// %d call(s) seen; at most %d request(s) and %d response(s) in one call.", m.calls, m.maxReqs, m.maxResps))
-				if m.maxReqs <= 1 || m.maxResps <= 1 {
-					w.line(1, "// A streaming side that sent one message looks unary: the kind is a guess from the counts.")
-				}
-				cs, ss := "", ""
-				if m.maxReqs > 1 {
-					cs = "stream "
-				}
-				if m.maxResps > 1 {
-					ss = "stream "
-				}
-				w.line(1, fmt.Sprintf("rpc %s(%s%s) returns (%s%s);", mn, cs, reqName, ss, respName))
-				var mw writer
-				mw.message(0, reqName, m.req)
-				mw.line(0, "")
-				mw.message(0, respName, m.resp)
-				msgs = append(msgs, mw.String())
-			}
-			w.line(0, "}")
-		}
-		for _, m := range msgs {
-			w.line(0, "")
-			w.b.WriteString(m)
-		}
-		file := pkg + ".proto"
-		if pkg == "" {
-			file = "default.proto"
-		}
-		out[file] = w.String()
+	return pkgs
+}
+
+// file renders the proto3 file of package pkg, whose services are svcs:
+// the services with their methods, then the request and response message
+// types of every method.
+func (s *Schema) file(pkg string, svcs map[string]*service) string {
+	var w writer
+	w.line(0, `// Inferred by grpcsniff from captured messages, not from the service's own`)
+	w.line(0, `// .proto: names are made up (field_N), and each type is the reading that fits`)
+	w.line(0, `// every message seen. Comments give the evidence where it was thin.`)
+	w.line(0, `syntax = "proto3";`)
+	if pkg != "" {
+		w.line(0, "")
+		w.line(0, "package "+pkg+";")
 	}
-	return out
+	names := slices.Sorted(maps.Keys(svcs))
+	// Message names must be unique in the package; method names are
+	// unless two services share one.
+	seenMethod := map[string]int{}
+	for _, sn := range names {
+		for _, p := range svcs[sn].methods {
+			_, mn, _ := pbdecode.SplitMethodPath(p)
+			seenMethod[mn]++
+		}
+	}
+	var msgs []string
+	for _, sn := range names {
+		sv := svcs[sn]
+		sort.Strings(sv.methods)
+		w.line(0, "")
+		w.line(0, "service "+sn+" {")
+		for _, p := range sv.methods {
+			m := s.methods[p]
+			_, mn, _ := pbdecode.SplitMethodPath(p)
+			base := mn
+			if seenMethod[mn] > 1 {
+				base = sn + mn
+			}
+			reqName, respName := base+"Request", base+"Response"
+			w.rpc(mn, reqName, respName, m)
+			var mw writer
+			mw.message(0, reqName, m.req)
+			mw.line(0, "")
+			mw.message(0, respName, m.resp)
+			msgs = append(msgs, mw.String())
+		}
+		w.line(0, "}")
+	}
+	for _, m := range msgs {
+		w.line(0, "")
+		w.b.WriteString(m)
+	}
+	return w.String()
+}
+
+// rpc writes the rpc line of method name, whose message types are reqName
+// and respName, with comments on the calls seen; a side is streaming when
+// one call carried more than one message that way.
+func (w *writer) rpc(name, reqName, respName string, m *method) {
+	w.line(1, fmt.Sprintf("// %d call(s) seen; at most %d request(s) and %d response(s) in one call.", m.calls, m.maxReqs, m.maxResps))
+	if m.maxReqs <= 1 || m.maxResps <= 1 {
+		w.line(1, "// A streaming side that sent one message looks unary: the kind is a guess from the counts.")
+	}
+	cs, ss := "", ""
+	if m.maxReqs > 1 {
+		cs = "stream "
+	}
+	if m.maxResps > 1 {
+		ss = "stream "
+	}
+	w.line(1, fmt.Sprintf("rpc %s(%s%s) returns (%s%s);", name, cs, reqName, ss, respName))
 }
 
 type writer struct{ b strings.Builder }
@@ -153,31 +175,13 @@ func (w *writer) message(indent int, name string, o *msgObs) {
 // choose picks a field's type: the reading every observation fits. sub is
 // set for a nested message; notes hold the evidence worth showing.
 func (fo *fieldObs) choose() (typ string, sub *msgObs, notes []string) {
-	// The most frequent wire type wins; the order breaks ties.
-	order := []protowire.Type{protowire.VarintType, protowire.Fixed32Type, protowire.Fixed64Type, protowire.BytesType, protowire.StartGroupType}
-	wire, total := order[0], 0
-	for _, t := range order {
-		total += fo.wire[t]
-		if fo.wire[t] > fo.wire[wire] {
-			wire = t
-		}
-	}
+	wire, others := fo.mainWire()
 	if len(fo.wire) > 1 {
-		notes = append(notes, fmt.Sprintf("seen with %d wire types; the %d value(s) of the others will show as unknown fields", len(fo.wire), total-fo.wire[wire]))
+		notes = append(notes, fmt.Sprintf("seen with %d wire types; the %d value(s) of the others will show as unknown fields", len(fo.wire), others))
 	}
 	switch wire {
 	case protowire.VarintType:
-		switch {
-		case fo.negative:
-			notes = append(notes, "negative values seen: int64 (or int32)")
-		case fo.varMin == fo.varMax:
-			notes = append(notes, fmt.Sprintf("always %d: int64, or a bool, an enum, another integer type", fo.varMin))
-		case fo.varMax <= 1:
-			notes = append(notes, "only 0 and 1 seen: perhaps a bool or an enum")
-		default:
-			notes = append(notes, fmt.Sprintf("values %d..%d: int64, or uint64/int32/an enum; sint64 if they are zigzag-encoded", fo.varMin, fo.varMax))
-		}
-		return "int64", nil, notes
+		return "int64", nil, append(notes, fo.varintNote())
 	case protowire.Fixed32Type:
 		if fo.notFloat {
 			return "fixed32", nil, append(notes, "not all values read as floats")
@@ -191,40 +195,79 @@ func (fo *fieldObs) choose() (typ string, sub *msgObs, notes []string) {
 	case protowire.StartGroupType:
 		return "bytes", nil, append(notes, "a proto2 group: not expressible in proto3; left as unknown fields")
 	}
-	// Length-delimited: the reading the raw decoding chose most often,
-	// among those every value fits.
+	return fo.chooseLen(notes)
+}
+
+// mainWire returns the field's wire type, the one seen most often, and how
+// many values were seen with the others.
+func (fo *fieldObs) mainWire() (wire protowire.Type, others int) {
+	// The most frequent wire type wins; the order breaks ties.
+	order := []protowire.Type{protowire.VarintType, protowire.Fixed32Type, protowire.Fixed64Type, protowire.BytesType, protowire.StartGroupType}
+	wire, total := order[0], 0
+	for _, t := range order {
+		total += fo.wire[t]
+		if fo.wire[t] > fo.wire[wire] {
+			wire = t
+		}
+	}
+	return wire, total - fo.wire[wire]
+}
+
+// varintNote says which integer types the varint values seen suggest.
+func (fo *fieldObs) varintNote() string {
+	switch {
+	case fo.negative:
+		return "negative values seen: int64 (or int32)"
+	case fo.varMin == fo.varMax:
+		return fmt.Sprintf("always %d: int64, or a bool, an enum, another integer type", fo.varMin)
+	case fo.varMax <= 1:
+		return "only 0 and 1 seen: perhaps a bool or an enum"
+	}
+	return fmt.Sprintf("values %d..%d: int64, or uint64/int32/an enum; sint64 if they are zigzag-encoded", fo.varMin, fo.varMax)
+}
+
+// chooseLen is choose for a length-delimited field, after the notes made
+// so far: the reading the raw decoding chose most often, among those every
+// value fits.
+func (fo *fieldObs) chooseLen(notes []string) (string, *msgObs, []string) {
 	half := fo.nonEmpty / 2
-	message := func() (string, *msgObs, []string) {
-		if fo.strAsRead > 0 {
-			notes = append(notes, fmt.Sprintf("%d of %d values also read as text", fo.strAsRead, fo.nonEmpty))
-		}
-		return "", fo.sub, notes
-	}
-	text := func() (string, *msgObs, []string) {
-		if fo.msgAsRead > 0 {
-			notes = append(notes, fmt.Sprintf("%d of %d values also read as a message", fo.msgAsRead, fo.nonEmpty))
-		}
-		if len(fo.examples) > 0 {
-			notes = append(notes, "e.g. "+quoteAll(fo.examples))
-		}
-		return "string", nil, notes
-	}
 	isMsg := fo.allMessage && fo.sub != nil
 	switch {
 	case fo.nonEmpty == 0:
 		return "string", nil, append(notes, "always empty: a string, bytes or a message")
 	case isMsg && fo.msgAsRead > half:
-		return message()
+		return fo.asMessage(notes)
 	case fo.allUTF8 && fo.strAsRead > half:
-		return text()
+		return fo.asString(notes)
 	case isMsg && fo.msgAsRead > 0:
-		return message()
+		return fo.asMessage(notes)
 	case fo.allUTF8 && fo.strAsRead > 0:
-		return text()
+		return fo.asString(notes)
 	case fo.allPacked && fo.packAsRead > half && !fo.repeated:
 		return "repeated int64", nil, append(notes, "packed varints in every message; could be bytes")
 	}
 	return "bytes", nil, notes
+}
+
+// asMessage is chooseLen's choice of a nested message, noting how many
+// values also read as text.
+func (fo *fieldObs) asMessage(notes []string) (string, *msgObs, []string) {
+	if fo.strAsRead > 0 {
+		notes = append(notes, fmt.Sprintf("%d of %d values also read as text", fo.strAsRead, fo.nonEmpty))
+	}
+	return "", fo.sub, notes
+}
+
+// asString is chooseLen's choice of a string, noting how many values also
+// read as a message and a few examples.
+func (fo *fieldObs) asString(notes []string) (string, *msgObs, []string) {
+	if fo.msgAsRead > 0 {
+		notes = append(notes, fmt.Sprintf("%d of %d values also read as a message", fo.msgAsRead, fo.nonEmpty))
+	}
+	if len(fo.examples) > 0 {
+		notes = append(notes, "e.g. "+quoteAll(fo.examples))
+	}
+	return "string", nil, notes
 }
 
 func quoteAll(ss []string) string {
