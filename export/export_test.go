@@ -62,6 +62,23 @@ func TestCallJSON(t *testing.T) {
 	}
 }
 
+// A call over MaxCallBytes keeps its messages' lengths but not their
+// contents, and says so in a note that ends with the caller's hint, if any.
+func TestMaxCallBytesNote(t *testing.T) {
+	c := sampleCall()
+	c.Requests = append(c.Requests, c.Requests[0], c.Requests[0])
+	for _, hint := range []string{"", "see --max-call-bytes"} {
+		b := AppendCall(nil, c, Options{MaxCallBytes: 50, MaxCallBytesHint: hint})
+		want := `"notes":["output truncated: the contents of 3 messages were left out to keep this call's JSON under 50 bytes"]`
+		if hint != "" {
+			want = strings.Replace(want, `bytes"]`, `bytes (see --max-call-bytes)"]`, 1)
+		}
+		if !strings.Contains(string(b), want) || !strings.Contains(string(b), `"truncated_output":true`) {
+			t.Errorf("hint %q: no %s in\n%s", hint, want, b)
+		}
+	}
+}
+
 func TestFormatLine(t *testing.T) {
 	c := sampleCall()
 	c.MethodUnknown, c.Method = false, "/helloworld.Greeter/SayHello"

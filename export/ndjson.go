@@ -34,6 +34,9 @@ type Options struct {
 	// and the call gets "truncated_output": true and a note. 0 means
 	// DefaultMaxCallBytes; negative, no limit.
 	MaxCallBytes int
+	// MaxCallBytesHint, when set, ends that note: how the reader may raise
+	// the limit (the command line says "see --max-call-bytes").
+	MaxCallBytesHint string
 }
 
 // DefaultMaxCallBytes is the default of Options.MaxCallBytes.
@@ -42,7 +45,8 @@ const DefaultMaxCallBytes = 64 << 20
 // budget follows the size of one call's JSON.
 type budget struct {
 	start, max int
-	dropped    int // messages whose contents were left out
+	dropped    int    // messages whose contents were left out
+	hint       string // Options.MaxCallBytesHint
 }
 
 // fits reports whether n more bytes keep the call within its limit.
@@ -110,7 +114,7 @@ func AppendCallJSON(b []byte, c *grpcframe.Call, opt pbdecode.Options) []byte {
 	return AppendCall(b, c, Options{Raw: opt})
 }
 
-// AppendCall appends the JSON object for one call (see the README for its
+// AppendCall appends the JSON object for one call (docs/ndjson.md lists its
 // keys).
 func AppendCall(b []byte, c *grpcframe.Call, opt Options) []byte {
 	return appendCall(b, c, opt, nil)
@@ -123,7 +127,7 @@ func AppendCall(b []byte, c *grpcframe.Call, opt Options) []byte {
 // in those cases: a call to a function for each group of keys, whatever the
 // call, measured 0.5% more instructions for a capture's --json.
 func appendCall(b []byte, c *grpcframe.Call, opt Options, ec *encodeCache) []byte {
-	u := budget{start: len(b), max: opt.MaxCallBytes}
+	u := budget{start: len(b), max: opt.MaxCallBytes, hint: opt.MaxCallBytesHint}
 	if u.max == 0 {
 		u.max = DefaultMaxCallBytes
 	}
@@ -282,7 +286,11 @@ func appendNotes(b []byte, notes []string, u *budget) []byte {
 	if u.dropped > 0 {
 		b = appendKey(b, "truncated_output")
 		b = append(b, "true"...)
-		notes = append(notes[:len(notes):len(notes)], fmt.Sprintf("output truncated: the contents of %d messages were left out to keep this call's JSON under %d bytes (see --max-call-bytes)", u.dropped, u.max))
+		note := fmt.Sprintf("output truncated: the contents of %d messages were left out to keep this call's JSON under %d bytes", u.dropped, u.max)
+		if u.hint != "" {
+			note += " (" + u.hint + ")"
+		}
+		notes = append(notes[:len(notes):len(notes)], note)
 	}
 	if len(notes) > 0 {
 		b = appendKey(b, "notes")

@@ -45,7 +45,7 @@ func AppendMessageLine(b []byte, c *grpcframe.Call, request bool, index int, m *
 	b = appendKey(b, "index")
 	b = appendInt(b, int64(index))
 	b = appendKey(b, "message")
-	u := budget{start: len(b), max: opt.MaxCallBytes}
+	u := budget{start: len(b), max: opt.MaxCallBytes, hint: opt.MaxCallBytesHint}
 	if u.max == 0 {
 		u.max = DefaultMaxCallBytes
 	}

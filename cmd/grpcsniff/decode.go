@@ -101,7 +101,8 @@ func (c *config) output(o *sniff.Options, reg *schema.Registry, expr *filter.Exp
 }
 
 func (c *config) exportOptions(reg *schema.Registry) export.Options {
-	return export.Options{Schema: reg, Raw: c.limits.rawOptions(), MaxCallBytes: c.limits.maxCallBytes}
+	return export.Options{Schema: reg, Raw: c.limits.rawOptions(), MaxCallBytes: c.limits.maxCallBytes,
+		MaxCallBytesHint: "see --max-call-bytes"}
 }
 
 // runBatch decodes the input to text, NDJSON or the per-method summary,
