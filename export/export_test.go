@@ -84,7 +84,7 @@ func TestFormatLine(t *testing.T) {
 	c.MethodUnknown, c.Method = false, "/helloworld.Greeter/SayHello"
 	c.StatusUnknown = false
 	c.Status = &grpcframe.Status{Code: 4, Name: "DEADLINE_EXCEEDED", Message: "Deadline Exceeded"}
-	c.State, c.ResetCode, c.ResetBy = grpcframe.StateReset, 8, "client"
+	c.State, c.ResetCode, c.ResetBy = grpcframe.StateReset, 8, h2decode.RoleClient
 	got := FormatLine(c, time.UTC)
 	want := `07:00:00.123456 [::1]:40000 → [::1]:50051 /helloworld.Greeter/SayHello DEADLINE_EXCEEDED "Deadline Exceeded" 1.5ms ↑1 5B ↓0 0B [reset CANCEL by client]`
 	if got != want {

@@ -133,7 +133,7 @@ func appendCall(b []byte, c *grpcframe.Call, opt Options, ec *encodeCache) []byt
 	}
 	b = append(b, '{')
 	b = ec.appendEndpoints(b, c)
-	if c.RolesGuessed {
+	if c.RolesGuessed() {
 		b = appendKey(b, "roles_guessed")
 		b = append(b, "true"...)
 	}
@@ -277,7 +277,7 @@ func appendReset(b []byte, c *grpcframe.Call) []byte {
 	b = appendKey(b, "reset_code")
 	b = appendString(b, c.ResetCode.String())
 	b = appendKey(b, "reset_by")
-	return appendString(b, c.ResetBy)
+	return appendString(b, c.ResetBy.String())
 }
 
 // appendNotes adds the call's notes, and truncated_output with a note of its

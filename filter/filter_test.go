@@ -41,7 +41,7 @@ func testCalls() []*grpcframe.Call {
 		Method:    "/helloworld.Greeter/SayHello",
 		Requests:  []*grpcframe.Message{{Length: 2000}, {Length: 10}, {Length: 10}},
 		Responses: []*grpcframe.Message{{Length: 1}},
-		Start:     t0, End: t0.Add(2 * time.Second), State: grpcframe.StateReset, ResetBy: "client",
+		Start:     t0, End: t0.Add(2 * time.Second), State: grpcframe.StateReset, ResetBy: h2decode.RoleClient,
 	}
 	lost := &grpcframe.Call{
 		ConnID: 3, StreamID: 7, MethodUnknown: true, StatusUnknown: true,

@@ -28,19 +28,18 @@ func benchCaptures() map[string]string {
 // h2Event is one recorded h2decode event with the connection's exported
 // state at that moment.
 type h2Event struct {
-	conn        int
-	kind        uint8 // 0 headers, 1 data, 2 reset, 3 goaway, 4 lost, 5 end
-	connKind    h2decode.Kind
-	client      capture.Side
-	clientKnown bool
-	clientHow   string
-	headers     h2decode.HeadersEvent
-	data        h2decode.DataEvent
-	side        capture.Side
-	id          uint32
-	code        http2.ErrCode
-	reason      capture.EndReason
-	t           time.Time
+	conn     int
+	kind     uint8 // 0 headers, 1 data, 2 reset, 3 goaway, 4 lost, 5 end
+	connKind h2decode.Kind
+	client   capture.Side
+	clientBy h2decode.ClientEvidence
+	headers  h2decode.HeadersEvent
+	data     h2decode.DataEvent
+	side     capture.Side
+	id       uint32
+	code     http2.ErrCode
+	reason   capture.EndReason
+	t        time.Time
 }
 
 type h2Recording struct {
@@ -58,7 +57,7 @@ func (r *h2Recording) add(c *h2decode.Conn, ev h2Event) {
 		r.infos = append(r.infos, *c.Info)
 	}
 	ev.conn, ev.connKind = i, c.Kind
-	ev.client, ev.clientKnown, ev.clientHow = c.Client, c.ClientKnown, c.ClientHow
+	ev.client, ev.clientBy = c.Client, c.ClientBy
 	r.events = append(r.events, ev)
 }
 
@@ -116,7 +115,7 @@ func (r *h2Recording) replay(a *Assembler) {
 			c = &h2decode.Conn{Info: &info}
 			conns[ev.conn] = c
 		}
-		c.Kind, c.Client, c.ClientKnown, c.ClientHow = ev.connKind, ev.client, ev.clientKnown, ev.clientHow
+		c.Kind, c.Client, c.ClientBy = ev.connKind, ev.client, ev.clientBy
 		switch ev.kind {
 		case 0:
 			hev := ev.headers

@@ -37,7 +37,7 @@ func newHarness(t *testing.T, opts Options) *harness {
 	h.c = &h2decode.Conn{
 		Info:   &capture.ConnInfo{ID: 7, Addr: [2]netip.AddrPort{netip.MustParseAddrPort("10.0.0.1:40000"), netip.MustParseAddrPort("10.0.0.2:50051")}, SYNSeen: true},
 		Kind:   h2decode.KindH2,
-		Client: cli, ClientKnown: true, ClientHow: "preface",
+		Client: cli, ClientBy: h2decode.ClientByPreface,
 	}
 	return h
 }
@@ -278,7 +278,7 @@ func TestEndings(t *testing.T) {
 	for _, c := range calls {
 		s := c.State.String()
 		if c.State == StateReset {
-			s += " " + c.ResetCode.String() + " by " + c.ResetBy
+			s += " " + c.ResetCode.String() + " by " + c.ResetBy.String()
 		}
 		got = append(got, s)
 	}
@@ -358,7 +358,7 @@ func TestResetCrossesTrailers(t *testing.T) {
 	h.request(3)
 	calls := h.end()
 	c := calls[0]
-	if c.State != StateReset || c.ResetBy != "client" || c.ResetCode != http2.ErrCodeCancel || c.Status == nil || c.Status.Name != "DEADLINE_EXCEEDED" {
+	if c.State != StateReset || c.ResetBy != h2decode.RoleClient || c.ResetCode != http2.ErrCodeCancel || c.Status == nil || c.Status.Name != "DEADLINE_EXCEEDED" {
 		t.Fatalf("state %v by %s code %v status %+v", c.State, c.ResetBy, c.ResetCode, c.Status)
 	}
 	// Without an answer, the call ends at the first sweep (Tick) once the

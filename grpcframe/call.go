@@ -105,11 +105,13 @@ type Preflight struct {
 // Call is one gRPC call: an HTTP/2 stream.
 type Call struct {
 	ConnID uint64
-	// Client opened the stream; Server answered. RolesGuessed is set when
-	// the capture did not show which side was which (no handshake, preface
-	// or pseudo-header decided it), so the port numbers were used.
+	// Client opened the stream; Server answered. ClientBy says what showed
+	// which side was which: the call's own header blocks
+	// (h2decode.ClientByHeaders) or its connection's evidence, or
+	// h2decode.ClientByPort when nothing in the capture did and the port
+	// numbers were used (RolesGuessed).
 	Client, Server netip.AddrPort
-	RolesGuessed   bool
+	ClientBy       h2decode.ClientEvidence
 	// Transport says how HTTP/2 was found: "h2c", "h2c-upgrade",
 	// "h2c-midstream", or "h2" when it ran inside TLS (see TLS).
 	Transport string
@@ -168,7 +170,7 @@ type Call struct {
 
 	State     State
 	ResetCode http2.ErrCode // with StateReset
-	ResetBy   string        // "client" or "server", with StateReset
+	ResetBy   h2decode.Role // who sent the RST_STREAM, with StateReset
 	// StartedBeforeCapture: the request headers were not captured.
 	StartedBeforeCapture bool
 	// LostBytes: some of the call's bytes were not captured.
@@ -201,6 +203,11 @@ type Call struct {
 func (c *Call) HeadersShared() (request, response, trailers bool) {
 	return c.shared&sharedRequest != 0, c.shared&sharedResponse != 0, c.shared&sharedTrailers != 0
 }
+
+// RolesGuessed reports whether the capture did not show which side was
+// the client (no handshake, preface, Upgrade, HTTP/1.x line or
+// pseudo-header decided it), so that the port numbers were used.
+func (c *Call) RolesGuessed() bool { return c.ClientBy == h2decode.ClientByPort }
 
 // Proto is the call's Protocol, "grpc" for a Call built without one.
 func (c *Call) Proto() string {

@@ -159,7 +159,7 @@ func (a *Assembler) Headers(c *h2decode.Conn, ev *h2decode.HeadersEvent) {
 // were not recovered.
 func (s *stream) fromKnownClient(ev *h2decode.HeadersEvent) bool {
 	c := s.conn
-	return !s.sideKnown && s.headers[ev.Side.Other()] == 0 && c.ClientKnown && c.Client == ev.Side
+	return !s.sideKnown && s.headers[ev.Side.Other()] == 0 && c.ClientKnown() && c.Client == ev.Side
 }
 
 // noteBlockProblems notes in the call what the decoder could not read of

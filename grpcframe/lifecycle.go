@@ -77,7 +77,7 @@ func (s *stream) isClient(side capture.Side) bool {
 	switch {
 	case s.sideKnown:
 		return side == s.clientSide
-	case s.conn.ClientKnown:
+	case s.conn.ClientKnown():
 		return side == s.conn.Client
 	}
 	return side == guessClientByPort(s.conn.Info.Addr)
@@ -187,7 +187,7 @@ func (a *Assembler) Reset(c *h2decode.Conn, side capture.Side, id uint32, code h
 	}
 	s.call.State = StateReset
 	s.call.ResetCode = code
-	s.call.ResetBy = a.roleName(c, s, side)
+	s.call.ResetBy = s.role(side)
 	s.ended[side] = true
 	if s.ended[side.Other()] {
 		a.finish(c, s, t)
@@ -342,15 +342,28 @@ func (a *Assembler) endSide(c *h2decode.Conn, s *stream, side capture.Side, t ti
 	}
 }
 
-func (a *Assembler) roleName(c *h2decode.Conn, s *stream, side capture.Side) string {
-	client := c.Client
+// role is the part side plays in the call: as the stream's headers showed,
+// else as the connection's client.
+func (s *stream) role(side capture.Side) h2decode.Role {
+	client := s.conn.Client
 	if s.sideKnown {
 		client = s.clientSide
 	}
-	if side == client {
-		return "client"
+	return h2decode.RoleOf(side, client)
+}
+
+// clientOf decides the call's client side, and the evidence it rests on:
+// the stream's own header blocks, else the connection's evidence, else the
+// port numbers. Where the connection's evidence and the stream's headers
+// agree, the connection's is kept.
+func clientOf(c *h2decode.Conn, s *stream) (capture.Side, h2decode.ClientEvidence) {
+	switch {
+	case s.sideKnown && (!c.ClientKnown() || s.clientSide != c.Client):
+		return s.clientSide, h2decode.ClientByHeaders
+	case c.ClientKnown():
+		return c.Client, c.ClientBy
 	}
-	return "server"
+	return guessClientByPort(c.Info.Addr), h2decode.ClientByPort
 }
 
 // finish completes a call and hands it on in order.
@@ -382,21 +395,16 @@ func (a *Assembler) finish(c *h2decode.Conn, s *stream, t time.Time) {
 			call.Transport = "h2"
 		}
 	}
-	client := c.Client
-	if s.sideKnown {
-		client = s.clientSide
-	} else if !c.ClientKnown {
-		client = guessClientByPort(c.Info.Addr)
-		call.RolesGuessed = true
-	}
+	client, by := clientOf(c, s)
+	call.ClientBy = by
 	call.Client, call.Server = c.Info.Addr[client], c.Info.Addr[client.Other()]
 	for side := range 2 {
 		done := func(m *Message) { a.finishMessage(s, capture.Side(side), m) }
 		if s.msgs[side].end(t, done) {
-			call.note(fmt.Sprintf("%s stream ended inside a message", a.roleName(c, s, capture.Side(side))))
+			call.note(fmt.Sprintf("%s stream ended inside a message", s.role(capture.Side(side))))
 		}
 		if s.web != nil && s.web.b64[side].pending() && !s.web.b64[side].bad {
-			call.note(fmt.Sprintf("%s grpc-web-text body ended inside a base64 quantum", a.roleName(c, s, capture.Side(side))))
+			call.note(fmt.Sprintf("%s grpc-web-text body ended inside a base64 quantum", s.role(capture.Side(side))))
 		}
 		a.endBody(s, capture.Side(side))
 	}

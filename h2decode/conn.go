@@ -123,11 +123,10 @@ type Conn struct {
 	f    *factory
 	Info *capture.ConnInfo
 	Kind Kind
-	// Client is the side that opens streams; ClientKnown says whether that
-	// was established (ClientHow says how) or is still SideA by default.
-	Client      capture.Side
-	ClientKnown bool
-	ClientHow   string
+	// Client is the side that opens streams; ClientBy says what showed it
+	// (ClientUnknown: nothing yet, and Client is SideA by default).
+	Client   capture.Side
+	ClientBy ClientEvidence
 
 	dirs [2]dirState
 
@@ -167,7 +166,7 @@ func NewFactory(h Handler, opts Options) capture.HandlerFactory {
 func (f *factory) NewConn(info *capture.ConnInfo) capture.ConnHandler {
 	c := &Conn{Info: info, f: f}
 	if info.SYNSeen {
-		c.setClient(capture.SideA, "handshake")
+		c.setClient(capture.SideA, ClientByHandshake)
 	}
 	for s := range c.dirs {
 		d := &c.dirs[s]
@@ -176,15 +175,6 @@ func (f *factory) NewConn(info *capture.ConnInfo) capture.ConnHandler {
 		d.maxFrame = maxStrictFrameLen
 	}
 	return c
-}
-
-// setClient records which side is the client. Stronger evidence (preface,
-// Upgrade) overrides the handshake; weaker evidence never overrides.
-func (c *Conn) setClient(s capture.Side, how string) {
-	if c.ClientKnown && (how == "headers" || how == "port") {
-		return
-	}
-	c.Client, c.ClientKnown, c.ClientHow = s, true, how
 }
 
 func (c *Conn) note(format string, args ...any) {
@@ -393,7 +383,7 @@ func (d *dirState) detect(t time.Time) ([]byte, bool) {
 			return nil, false
 		}
 		d.c.Kind = KindH2
-		d.c.setClient(d.side, "preface")
+		d.c.setClient(d.side, ClientByPreface)
 		d.startHPACK(true)
 		d.peer().expectFrames()
 		return d.enterFrames(len(clientPreface)), true
@@ -533,11 +523,8 @@ func (d *dirState) off() {
 }
 
 func (d *dirState) sideName() string {
-	if d.c.ClientKnown {
-		if d.side == d.c.Client {
-			return "client"
-		}
-		return "server"
+	if d.c.ClientKnown() {
+		return RoleOf(d.side, d.c.Client).String()
 	}
 	return d.c.Info.Addr[d.side].String()
 }
@@ -923,18 +910,20 @@ func (d *dirState) endBlockFrom(block []byte) {
 		d.c.note("%s: header block on stream %d: %s", d.sideName(), d.blockStream, d.hp.violation)
 		d.hp.violation = ""
 	}
-	if !d.c.ClientKnown || d.c.ClientHow == "handshake" {
+	if !d.c.ClientKnown() {
+		// Pseudo-headers say who the client is only when nothing else
+		// has (setClient): the fields need no look otherwise.
 		for i := range fields {
 			f := &fields[i]
 			if f.NameUnknown {
 				continue
 			}
 			if f.Name == ":method" || f.Name == ":path" {
-				d.c.setClient(d.side, "headers")
+				d.c.setClient(d.side, ClientByHeaders)
 				break
 			}
 			if f.Name == ":status" {
-				d.c.setClient(d.side.Other(), "headers")
+				d.c.setClient(d.side.Other(), ClientByHeaders)
 				break
 			}
 		}

@@ -72,7 +72,7 @@ func (r *recorder) Lost(c *Conn, side capture.Side, t time.Time) {
 }
 
 func (r *recorder) End(c *Conn, reason capture.EndReason, t time.Time) {
-	r.log = append(r.log, fmt.Sprintf("end %v kind=%v client=%d/%v", reason, c.Kind, c.Client, c.ClientHow))
+	r.log = append(r.log, fmt.Sprintf("end %v kind=%v client=%d/%v", reason, c.Kind, c.Client, c.ClientBy))
 }
 
 // peer writes one side's frames with a real HPACK encoder.

@@ -384,7 +384,7 @@ func (d *dirState) h1ReadTrailers(t time.Time) bool {
 // h1FindStartLine looks in buf for a start line after framing was lost, in
 // phase h1Resync, and reports whether to go on (see h1ReadHead).
 func (d *dirState) h1FindStartLine(t time.Time) bool {
-	off, ok := findStartLine(d.buf, d.side == d.c.Client || !d.c.ClientKnown, d.side != d.c.Client || !d.c.ClientKnown)
+	off, ok := findStartLine(d.buf, d.side == d.c.Client || !d.c.ClientKnown(), d.side != d.c.Client || !d.c.ClientKnown())
 	if !ok {
 		// Keep only what may begin a start line.
 		keep := len(d.buf) - off
@@ -412,7 +412,7 @@ func (d *dirState) h1Lost(t time.Time, why string) {
 	}
 	if h.stream != 0 {
 		d.emitData(DataEvent{Side: d.side, StreamID: h.stream, Lost: -1, Time: t})
-		if d.side != d.c.Client || !d.c.ClientKnown {
+		if d.side != d.c.Client || !d.c.ClientKnown() {
 			d.emitData(DataEvent{Side: d.side, StreamID: h.stream, EndStream: true, Time: t})
 		}
 	}
@@ -502,7 +502,7 @@ func (d *dirState) h1Head(head []byte, t time.Time) {
 		return
 	}
 	h.headSeen = true
-	d.c.setClient(d.side, "http1")
+	d.c.setClient(d.side, ClientByHTTP1)
 	fields := make([]HeaderField, 0, 8)
 	fields = append(fields, HeaderField{Name: ":method", Value: method}, HeaderField{Name: ":scheme", Value: "http"})
 	authAt := len(fields)
@@ -540,8 +540,9 @@ func (d *dirState) h1Response(line, rest []byte, t time.Time) {
 	if status >= 100 && status < 200 && status != 101 {
 		return // interim response
 	}
-	if !d.c.ClientKnown || d.c.ClientHow == "handshake" || d.c.ClientHow == "port" {
-		d.c.setClient(d.side.Other(), "http1")
+	if d.c.ClientBy < ClientByHeaders {
+		// A status line replaces only evidence weaker than pseudo-headers.
+		d.c.setClient(d.side.Other(), ClientByHTTP1)
 	}
 	ch := d.c.h1
 	var req h1Request

@@ -59,7 +59,7 @@ func (d *dirState) upgradeHead(t time.Time) ([]byte, bool) {
 			return nil, false
 		}
 		d.c.Kind = KindUpgrade
-		d.c.setClient(d.side.Other(), "upgrade")
+		d.c.setClient(d.side.Other(), ClientByUpgrade)
 		d.startHPACK(true)
 		rest := d.enterFrames(headLen)
 		d.confirmUpgrade()
@@ -98,7 +98,7 @@ func (d *dirState) upgradeHead(t time.Time) ([]byte, bool) {
 		d.c.note("upgraded request uses chunked encoding; its body is not decoded")
 	}
 	d.c.up = up
-	d.c.setClient(d.side, "upgrade")
+	d.c.setClient(d.side, ClientByUpgrade)
 	d.startHPACK(true)
 	rest := d.buf[headLen:]
 	d.buf = nil

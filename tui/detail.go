@@ -146,7 +146,7 @@ func (d *detail) build() {
 		// Version, cipher suite, SNI, ALPN, and whether it was decrypted.
 		d.add(kindText, 1, t.String())
 	}
-	if c.RolesGuessed {
+	if c.RolesGuessed() {
 		d.add(kindText, 1, "client and server guessed from the port numbers (the capture does not show who opened the connection)")
 	}
 	when := "started " + c.Start.In(d.loc).Format("15:04:05.000000")
