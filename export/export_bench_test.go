@@ -169,7 +169,7 @@ func unaryCall() *grpcframe.Call {
 		ConnID:    58,
 		Client:    netip.MustParseAddrPort("10.231.0.2:43610"),
 		Server:    netip.MustParseAddrPort("10.231.0.1:50051"),
-		Transport: "h2c",
+		Transport: h2decode.TransportH2C,
 		StreamID:  485,
 		Method:    "/grpc.testing.TestService/UnaryCall",
 		GRPC:      true,

@@ -30,7 +30,7 @@ func sampleCall() *grpcframe.Call {
 	start := time.Date(2026, 11, 21, 7, 0, 0, 123456789, time.UTC)
 	return &grpcframe.Call{
 		ConnID: 3, Client: netip.MustParseAddrPort("[::1]:40000"), Server: netip.MustParseAddrPort("[::1]:50051"),
-		Transport: "h2c-midstream", StreamID: 9, MethodUnknown: true, GRPC: true,
+		Transport: h2decode.TransportH2CMidstream, StreamID: 9, MethodUnknown: true, GRPC: true,
 		RequestHeaders: []h2decode.HeaderField{
 			{Name: ":method", Value: "POST"},
 			{NameUnknown: true, ValueUnknown: true, Ref: h2decode.TableRef{Conn: 3, Epoch: 0, Entry: 9}},

@@ -150,3 +150,16 @@ func TestEncodeCacheStrings(t *testing.T) {
 		t.Fatalf("the method is not remembered: slot holds %q", hit.s)
 	}
 }
+
+// TestNameTables checks that a name from a table is what appendString
+// writes of it, for every value of each enumeration.
+func TestNameTables(t *testing.T) {
+	for v := range 256 {
+		if got, want := appendName(nil, transportJSON, h2decode.Transport(v)), appendString(nil, h2decode.Transport(v).String()); string(got) != string(want) {
+			t.Errorf("transport %d: %s, want %s", v, got, want)
+		}
+		if got, want := appendName(nil, stateJSON, grpcframe.State(v)), appendString(nil, grpcframe.State(v).String()); string(got) != string(want) {
+			t.Errorf("state %d: %s, want %s", v, got, want)
+		}
+	}
+}

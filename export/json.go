@@ -6,6 +6,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/grpcsniff/grpcsniff/grpcframe"
+	"github.com/grpcsniff/grpcsniff/h2decode"
 	"github.com/grpcsniff/grpcsniff/pbdecode"
 )
 
@@ -156,4 +158,37 @@ func appendStrings(b []byte, ss []string) []byte {
 		b = appendString(b, s)
 	}
 	return append(b, ']')
+}
+
+// name is a small enumeration whose values a call's JSON writes by name:
+// its transport, its state.
+type name interface {
+	~uint8
+	String() string
+}
+
+// nameTable holds the JSON of the names of an enumeration's first values,
+// indexed by the value: made once, copied for each call.
+type nameTable [16][]byte
+
+func namesOf[T name]() *nameTable {
+	var t nameTable
+	for i := range t {
+		t[i] = appendString(nil, T(i).String())
+	}
+	return &t
+}
+
+var (
+	transportJSON = namesOf[h2decode.Transport]()
+	stateJSON     = namesOf[grpcframe.State]()
+)
+
+// appendName appends the JSON of v's name, as appendString(b, v.String())
+// would.
+func appendName[T name](b []byte, t *nameTable, v T) []byte {
+	if int(v) < len(t) {
+		return append(b, t[v]...)
+	}
+	return appendString(b, v.String())
 }

@@ -138,7 +138,7 @@ func appendCall(b []byte, c *grpcframe.Call, opt Options, ec *encodeCache) []byt
 		b = append(b, "true"...)
 	}
 	b = appendKey(b, "transport")
-	b = ec.appendString(b, c.Transport)
+	b = appendName(b, transportJSON, c.Transport)
 	b = appendKey(b, "protocol")
 	b = ec.appendString(b, c.Proto())
 	if c.TLS != nil {
@@ -159,7 +159,7 @@ func appendCall(b []byte, c *grpcframe.Call, opt Options, ec *encodeCache) []byt
 		b = appendHTTPKeys(b, c)
 	}
 	b = appendKey(b, "state")
-	b = ec.appendString(b, c.State.String())
+	b = appendName(b, stateJSON, c.State)
 	if c.State == grpcframe.StateReset {
 		b = appendReset(b, c)
 	}

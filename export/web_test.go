@@ -16,7 +16,7 @@ func restCall() *grpcframe.Call {
 	start := time.Date(2026, 11, 21, 7, 0, 0, 0, time.UTC)
 	return &grpcframe.Call{
 		ConnID: 1, Client: netip.MustParseAddrPort("127.0.0.1:40000"), Server: netip.MustParseAddrPort("127.0.0.1:8080"),
-		Transport: "http1.1", StreamID: 3, Method: "/v1/users", Protocol: grpcframe.ProtoHTTP, HTTPMethod: "POST", HTTPStatus: 200,
+		Transport: h2decode.TransportHTTP1, StreamID: 3, Method: "/v1/users", Protocol: grpcframe.ProtoHTTP, HTTPMethod: "POST", HTTPStatus: 200,
 		RequestHeaders:  []h2decode.HeaderField{{Name: ":method", Value: "POST"}, {Name: ":path", Value: "/v1/users"}},
 		ResponseHeaders: []h2decode.HeaderField{{Name: ":status", Value: "200"}},
 		Requests:        []*grpcframe.Message{{Body: true, Length: 14, Format: grpcframe.FormatJSON, Time: start, Data: []byte("{\n \"a\": [1]\n}")}},

@@ -109,7 +109,7 @@ type Stats struct {
 	Calls       int
 	Connections int
 	// ByKind counts connections by what they were found to carry.
-	ByKind map[string]int
+	ByKind map[h2decode.ConnKind]int
 	// ConnNotes are the notes of connections that were not HTTP/2 or had
 	// trouble, prefixed with the connection's endpoints: the first
 	// maxConnNotes of them (a live capture on a busy host would otherwise
@@ -135,7 +135,7 @@ func (s *Stats) Add(o Stats) {
 	s.Calls += o.Calls
 	s.Connections += o.Connections
 	if s.ByKind == nil {
-		s.ByKind = map[string]int{}
+		s.ByKind = map[h2decode.ConnKind]int{}
 	}
 	for k, n := range o.ByKind {
 		s.ByKind[k] += n
@@ -150,7 +150,7 @@ func (s *Stats) Add(o Stats) {
 func NewAssembler(sink Sink, opts Options) *Assembler {
 	opts.fill()
 	m := NewMerger(sink, opts.EmitOnFinish)
-	return &Assembler{ord: m, merger: m, opts: opts, stats: Stats{ByKind: map[string]int{}}}
+	return &Assembler{ord: m, merger: m, opts: opts, stats: Stats{ByKind: map[h2decode.ConnKind]int{}}}
 }
 
 // NewLoggingAssembler returns an Assembler for a share of a capture's
@@ -159,7 +159,7 @@ func NewAssembler(sink Sink, opts Options) *Assembler {
 // same for every share, and the Merger's EmitOnFinish the same as opts'.
 func NewLoggingAssembler(log *OpLog, opts Options) *Assembler {
 	opts.fill()
-	return &Assembler{ord: log, opts: opts, stats: Stats{ByKind: map[string]int{}}}
+	return &Assembler{ord: log, opts: opts, stats: Stats{ByKind: map[h2decode.ConnKind]int{}}}
 }
 
 // Stats returns the counts so far. The connection notes are those of the

@@ -112,9 +112,10 @@ type Call struct {
 	// numbers were used (RolesGuessed).
 	Client, Server netip.AddrPort
 	ClientBy       h2decode.ClientEvidence
-	// Transport says how HTTP/2 was found: "h2c", "h2c-upgrade",
-	// "h2c-midstream", or "h2" when it ran inside TLS (see TLS).
-	Transport string
+	// Transport says how the connection carried HTTP: HTTP/2 in cleartext
+	// (h2decode.TransportH2C, TransportH2CUpgrade, TransportH2CMidstream)
+	// or inside TLS (TransportH2; see TLS), or HTTP/1.x (TransportHTTP1).
+	Transport h2decode.Transport
 	// TLS is what a TLS layer learnt of the connection (capture.ConnInfo.TLS),
 	// nil for cleartext.
 	TLS      any

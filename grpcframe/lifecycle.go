@@ -278,19 +278,7 @@ func (a *Assembler) End(c *h2decode.Conn, reason capture.EndReason, t time.Time)
 	} else {
 		a.stats.Connections++
 	}
-	kind := c.Kind.String()
-	if c.Info.TLS != nil {
-		// A TLS layer sat below: its plaintext was HTTP/2, or nothing
-		// reached this layer because it could not be decrypted.
-		kind = "h2 over TLS"
-		switch c.Kind {
-		case h2decode.KindUnknown:
-			kind = "TLS not decrypted"
-		case h2decode.KindHTTP1:
-			kind = "http1 over TLS"
-		}
-	}
-	a.stats.ByKind[kind]++
+	a.stats.ByKind[c.ConnKind()]++
 	for _, n := range c.Notes {
 		a.ord.note(fmt.Sprintf("%s ↔ %s: %s", c.Info.Addr[0], c.Info.Addr[1], n))
 	}
@@ -379,10 +367,7 @@ func (a *Assembler) finish(c *h2decode.Conn, s *stream, t time.Time) {
 		a.pruneClosed(cs, call.StreamID)
 	}
 	call.End = t
-	call.Transport = c.Kind.String()
-	if c.Kind == h2decode.KindHTTP1 {
-		call.Transport = "http1.1"
-	}
+	call.Transport = c.Transport()
 	if c.Info.TLS != nil {
 		call.TLS = c.Info.TLS
 		if sn, ok := call.TLS.(interface{ Snapshot() any }); ok {
@@ -390,9 +375,6 @@ func (a *Assembler) finish(c *h2decode.Conn, s *stream, t time.Time) {
 			// connection; the call keeps it as it stood when the call
 			// ended (and may be read on another goroutine).
 			call.TLS = sn.Snapshot()
-		}
-		if c.Kind != h2decode.KindHTTP1 {
-			call.Transport = "h2"
 		}
 	}
 	client, by := clientOf(c, s)

@@ -129,7 +129,8 @@ func poison(c *Call) {
 		}
 		*hs = p
 	}
-	c.Method, c.HTTPMethod, c.Protocol, c.Transport = poisoned, poisoned, poisoned, poisoned
+	c.Method, c.HTTPMethod, c.Protocol = poisoned, poisoned, poisoned
+	c.Transport = 0xEE // names no transport
 	c.status = Status{Code: 0xEEEE, Name: poisoned, Message: poisoned}
 	c.Status = &c.status
 	c.Notes = append(c.Notes, poisoned)

@@ -207,8 +207,8 @@ func TestHTTPCalls(t *testing.T) {
 	if web.Preflight == nil || web.Preflight.StreamID != 1 || web.Preflight.HTTPStatus != 204 {
 		t.Fatalf("link %+v", web.Preflight)
 	}
-	if web.Transport != "http1.1" {
-		t.Fatalf("transport %q", web.Transport)
+	if web.Transport != h2decode.TransportHTTP1 {
+		t.Fatalf("transport %v", web.Transport)
 	}
 	if rest.HTTPMethod != "POST" || rest.Method != "/v1/x" || rest.HTTPStatus != 200 {
 		t.Fatalf("rest %+v", rest)
@@ -273,8 +273,8 @@ func TestGRPCWebTextHTTP1Stack(t *testing.T) {
 			t.Fatalf("split %d: %d calls", split, len(calls))
 		}
 		checkWebCall(t, calls[0], ProtoGRPCWebText)
-		if calls[0].Transport != "http1.1" || calls[0].StreamID != 1 || calls[0].HTTPStatus != 200 {
-			t.Fatalf("transport %q stream %d status %d", calls[0].Transport, calls[0].StreamID, calls[0].HTTPStatus)
+		if calls[0].Transport != h2decode.TransportHTTP1 || calls[0].StreamID != 1 || calls[0].HTTPStatus != 200 {
+			t.Fatalf("transport %v stream %d status %d", calls[0].Transport, calls[0].StreamID, calls[0].HTTPStatus)
 		}
 	}
 }

@@ -93,7 +93,8 @@ type Handler interface {
 	End(c *Conn, reason capture.EndReason, t time.Time)
 }
 
-// Kind says what a connection was found to carry.
+// Kind says what a connection was found to carry. Conn.Transport and
+// Conn.ConnKind say it with what lay below (TLS or not).
 type Kind uint8
 
 const (
@@ -106,9 +107,8 @@ const (
 	KindNotHTTP2             // no HTTP/2 frame boundary found
 )
 
-func (k Kind) String() string {
-	return [...]string{"unknown", "h2c", "h2c-upgrade", "h2c-midstream", "http1", "tls", "not-http2"}[k]
-}
+// String is the kind's Transport in cleartext: "h2c", "http1.1", ….
+func (k Kind) String() string { return Transport(k).String() }
 
 // Conn is one TCP connection followed as HTTP/2. Handlers may read its
 // exported fields; they change as the connection reveals more.

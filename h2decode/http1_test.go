@@ -62,7 +62,7 @@ var h1KeepAliveWant = []string{
 	"data side=1 stream=3 [nope]",
 	"data side=1 stream=3 end",
 	"headers side=1 stream=5 end=true [:status=204 x-a=1]",
-	"end fin kind=http1 client=0/http1.1",
+	"end fin kind=http1.1 client=0/http1.1",
 }
 
 // Keep-alive and pipelining (three requests before any response),
@@ -121,7 +121,7 @@ func TestHTTP1CloseDelimitedAndHEAD(t *testing.T) {
 		"headers side=1 stream=5 end=false [:status=200 content-type=text/plain]",
 		"data side=1 stream=5 [until the end]",
 		"data side=1 stream=5 end",
-		"end fin kind=http1 client=0/http1.1")
+		"end fin kind=http1.1 client=0/http1.1")
 	// Cut by the end of the capture: the body may not be whole, so the
 	// stream is not ended.
 	got := h1Run(client, server, 0, capture.EndCapture)
@@ -146,7 +146,7 @@ func TestHTTP1Continue(t *testing.T) {
 		"data side=0 stream=1 [abc]",
 		"data side=0 stream=1 end",
 		"headers side=1 stream=1 end=true [:status=201 content-length=0]",
-		"end fin kind=http1 client=0/http1.1")
+		"end fin kind=http1.1 client=0/http1.1")
 }
 
 // A gap inside a body of known length costs those bytes only; a gap where
@@ -187,7 +187,7 @@ func TestHTTP1Gaps(t *testing.T) {
 		"headers side=1 stream=5 end=false [:status=200 content-length=1]",
 		"data side=1 stream=5 [z]",
 		"data side=1 stream=5 end",
-		"end fin kind=http1 client=0/http1.1")
+		"end fin kind=http1.1 client=0/http1.1")
 }
 
 // A capture that joins an HTTP/1.1 connection inside a response body finds
@@ -236,7 +236,7 @@ func TestHTTP1DeclinedUpgrade(t *testing.T) {
 		"headers side=1 stream=3 end=false [:status=200 content-length=1]",
 		"data side=1 stream=3 [B]",
 		"data side=1 stream=3 end",
-		"end fin kind=http1 client=0/http1.1")
+		"end fin kind=http1.1 client=0/http1.1")
 }
 
 // A WebSocket upgrade: the 101 ends decoding.
@@ -246,7 +246,7 @@ func TestHTTP1SwitchingProtocols(t *testing.T) {
 	checkLog(t, got,
 		"headers side=0 stream=1 end=true [:method=GET :scheme=http :authority=h :path=/ws upgrade=websocket connection=Upgrade]",
 		"headers side=1 stream=1 end=true [:status=101 upgrade=websocket]",
-		"end fin kind=http1 client=0/http1.1")
+		"end fin kind=http1.1 client=0/http1.1")
 }
 
 // Bytes that are not HTTP/1 where a message should start lose framing; a
@@ -266,7 +266,7 @@ func TestHTTP1Garbage(t *testing.T) {
 	checkLog(t, r.log,
 		"headers side=0 stream=1 end=true [:method=GET :scheme=http :path=/]",
 		"headers side=0 stream=3 end=true [:method=GET :scheme=http :path=/after]",
-		"end fin kind=http1 client=0/http1.1")
+		"end fin kind=http1.1 client=0/http1.1")
 }
 
 // An invalid Content-Length loses the framing; the next request is found
@@ -277,5 +277,5 @@ func TestHTTP1BadContentLength(t *testing.T) {
 		"headers side=0 stream=1 end=false [:method=POST :scheme=http :path=/x content-length=zz]",
 		"data side=0 stream=1 lost=-1",
 		"headers side=0 stream=3 end=true [:method=GET :scheme=http :path=/y]",
-		"end fin kind=http1 client=0/http1.1")
+		"end fin kind=http1.1 client=0/http1.1")
 }

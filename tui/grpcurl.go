@@ -7,6 +7,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/grpcsniff/grpcsniff/grpcframe"
+	"github.com/grpcsniff/grpcsniff/h2decode"
 	"github.com/grpcsniff/grpcsniff/pbdecode"
 	"github.com/grpcsniff/grpcsniff/pbdecode/schema"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -34,7 +35,7 @@ func Grpcurl(c *grpcframe.Call, opt pbdecode.Options, reg *schema.Registry) (cmd
 		return "", "cannot build a grpcurl command: the method was not captured"
 	}
 	parts := []string{"grpcurl"}
-	tls := c.TLS != nil || c.Transport == "h2"
+	tls := c.TLS != nil || c.Transport == h2decode.TransportH2
 	if !tls {
 		parts = append(parts, "-plaintext")
 	}

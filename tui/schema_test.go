@@ -143,7 +143,7 @@ func TestGrpcurlSchema(t *testing.T) {
 	if want := `grpcurl -plaintext -H 'x-user: bob' -H 'authorization: Bearer it'\''s' -d '{"name":"you"}' 127.0.0.1:50103 helloworld.Greeter/SayHello`; cmd != want {
 		t.Errorf("metadata:\ngot  %s\nwant %s", cmd, want)
 	}
-	c.TLS, c.Transport = struct{}{}, "h2"
+	c.TLS, c.Transport = struct{}{}, h2decode.TransportH2
 	cmd, _ = Grpcurl(&c, pbdecodeDefault, reg)
 	if want := `grpcurl -authority '127.0.0.1:50103' -H 'x-user: bob' -H 'authorization: Bearer it'\''s' -d '{"name":"you"}' 127.0.0.1:50103 helloworld.Greeter/SayHello`; cmd != want {
 		t.Errorf("TLS:\ngot  %s\nwant %s", cmd, want)
