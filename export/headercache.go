@@ -27,10 +27,10 @@ func (e *Encoder) AppendCall(b []byte, c *grpcframe.Call) []byte {
 }
 
 // encodeCache is what an Encoder remembers of the calls it wrote: their
-// header lists, their connections' endpoints, their methods and protocols,
-// the text of the last second a time fell in (a call has four or
-// more times, mostly in the same second as the last call's) and the last
-// two times. A nil cache writes everything each time.
+// header lists, their connections' endpoints, their methods, the text of
+// the last second a time fell in (a call has four or more times, mostly in
+// the same second as the last call's) and the last two times. A nil cache
+// writes everything each time.
 type encodeCache struct {
 	headers   headerCache
 	endpoints [endpointSlots]endpointSlot
@@ -50,9 +50,9 @@ type timeSlot struct {
 	n    uint8
 }
 
-// stringSlots is how many strings of a call's own fields (protocol,
-// method) are remembered with their JSON, by address. Its transport and
-// state are values of small enumerations, written from tables (appendName).
+// stringSlots is how many strings of a call's own fields (its method) are
+// remembered with their JSON, by address. Its transport, protocol and state
+// are values of small enumerations, written from tables (appendName).
 const (
 	stringSlotBits = 5
 	stringSlots    = 1 << stringSlotBits
@@ -65,9 +65,9 @@ type stringSlot struct {
 
 // appendString is the package's appendString, remembered for the strings
 // calls repeat: their method is the same string as the last call's (HPACK
-// hands back its table entry's or an interned literal), their protocol a
-// constant. A string found at the same address with the same
-// length is the same string, so its JSON is copied without a look at it.
+// hands back its table entry's or an interned literal). A string found at
+// the same address with the same length is the same string, so its JSON is
+// copied without a look at it.
 func (ec *encodeCache) appendString(b []byte, s string) []byte {
 	if ec == nil || len(s) == 0 || len(s) > 256 {
 		return appendString(b, s)

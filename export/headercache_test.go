@@ -158,6 +158,9 @@ func TestNameTables(t *testing.T) {
 		if got, want := appendName(nil, transportJSON, h2decode.Transport(v)), appendString(nil, h2decode.Transport(v).String()); string(got) != string(want) {
 			t.Errorf("transport %d: %s, want %s", v, got, want)
 		}
+		if got, want := appendName(nil, protocolJSON, grpcframe.Protocol(v)), appendString(nil, grpcframe.Protocol(v).String()); string(got) != string(want) {
+			t.Errorf("protocol %d: %s, want %s", v, got, want)
+		}
 		if got, want := appendName(nil, stateJSON, grpcframe.State(v)), appendString(nil, grpcframe.State(v).String()); string(got) != string(want) {
 			t.Errorf("state %d: %s, want %s", v, got, want)
 		}

@@ -161,7 +161,7 @@ func appendStrings(b []byte, ss []string) []byte {
 }
 
 // name is a small enumeration whose values a call's JSON writes by name:
-// its transport, its state.
+// its transport, its protocol, its state.
 type name interface {
 	~uint8
 	String() string
@@ -181,6 +181,7 @@ func namesOf[T name]() *nameTable {
 
 var (
 	transportJSON = namesOf[h2decode.Transport]()
+	protocolJSON  = namesOf[grpcframe.Protocol]()
 	stateJSON     = namesOf[grpcframe.State]()
 )
 

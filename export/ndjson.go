@@ -140,7 +140,7 @@ func appendCall(b []byte, c *grpcframe.Call, opt Options, ec *encodeCache) []byt
 	b = appendKey(b, "transport")
 	b = appendName(b, transportJSON, c.Transport)
 	b = appendKey(b, "protocol")
-	b = ec.appendString(b, c.Proto())
+	b = appendName(b, protocolJSON, c.Protocol)
 	if c.TLS != nil {
 		b = appendTLS(b, c.TLS)
 	}
@@ -155,7 +155,7 @@ func appendCall(b []byte, c *grpcframe.Call, opt Options, ec *encodeCache) []byt
 	if c.MethodInferred != "" || len(c.MethodCandidates) > 1 {
 		b = appendMethodInference(b, c)
 	}
-	if c.Proto() != grpcframe.ProtoGRPC || c.CORSPreflight || c.Preflight != nil {
+	if c.Protocol != grpcframe.ProtoGRPC || c.CORSPreflight || c.Preflight != nil {
 		b = appendHTTPKeys(b, c)
 	}
 	b = appendKey(b, "state")
@@ -236,7 +236,7 @@ func appendMethodInference(b []byte, c *grpcframe.Call) []byte {
 // HTTP, http_method and path; for every protocol beside gRPC, http_status;
 // and the CORS preflight keys, cors_preflight and preflight.
 func appendHTTPKeys(b []byte, c *grpcframe.Call) []byte {
-	if c.Proto() == grpcframe.ProtoHTTP {
+	if c.Protocol == grpcframe.ProtoHTTP {
 		b = appendKey(b, "http_method")
 		b = appendString(b, c.HTTPMethod)
 		b = appendKey(b, "path")
@@ -246,7 +246,7 @@ func appendHTTPKeys(b []byte, c *grpcframe.Call) []byte {
 			b = appendString(b, c.Method)
 		}
 	}
-	if c.Proto() != grpcframe.ProtoGRPC && c.HTTPStatus != 0 {
+	if c.Protocol != grpcframe.ProtoGRPC && c.HTTPStatus != 0 {
 		b = appendKey(b, "http_status")
 		b = appendInt(b, int64(c.HTTPStatus))
 	}

@@ -75,7 +75,7 @@ func FormatLine(c *grpcframe.Call, loc *time.Location) string {
 			status += fmt.Sprintf(" %q", c.Status.Message)
 		}
 	}
-	if c.Proto() == grpcframe.ProtoHTTP {
+	if c.Protocol == grpcframe.ProtoHTTP {
 		// A REST or other HTTP call: "GET /path 200".
 		if c.HTTPMethod != "" {
 			method = c.HTTPMethod + " " + method
@@ -88,13 +88,13 @@ func FormatLine(c *grpcframe.Call, loc *time.Location) string {
 		c.Start.In(loc).Format("15:04:05.000000"), c.Client, c.Server, method, status,
 		FormatDuration(c.Duration()), len(c.Requests), FormatBytes(grpcframe.WireBytes(c.Requests)),
 		len(c.Responses), FormatBytes(grpcframe.WireBytes(c.Responses)))
-	if c.Proto() != grpcframe.ProtoGRPC {
-		line += " [" + c.Proto() + "]"
+	if c.Protocol != grpcframe.ProtoGRPC {
+		line += " [" + c.Protocol.String() + "]"
 	}
 	if c.CORSPreflight {
 		line += " [CORS preflight]"
 	}
-	if c.Status == nil && c.HTTPStatus != 0 && c.Proto() != grpcframe.ProtoHTTP && c.HTTPStatus != 200 {
+	if c.Status == nil && c.HTTPStatus != 0 && c.Protocol != grpcframe.ProtoHTTP && c.HTTPStatus != 200 {
 		line += fmt.Sprintf(" [HTTP %d]", c.HTTPStatus)
 	}
 	switch c.State {

@@ -17,7 +17,7 @@ func (c *cmp) match(call *grpcframe.Call, e *Expr) bool {
 		case "service":
 			s = Service(call.Method)
 		case "protocol":
-			s = call.Proto() // grpc, grpc-web, grpc-web-text, http
+			s = call.Protocol.String() // grpc, grpc-web, grpc-web-text, http
 		}
 		return c.text(s)
 	case kAddr:

@@ -136,8 +136,9 @@ type Call struct {
 	GRPC bool
 	// Protocol is ProtoGRPC, ProtoGRPCWeb, ProtoGRPCWebText or ProtoHTTP,
 	// from the request's content-type (the response's when the request was
-	// not captured; "grpc" when neither content-type could be read).
-	Protocol string
+	// not captured; ProtoGRPC, the zero value, when neither content-type
+	// could be read).
+	Protocol Protocol
 	// HTTPMethod is the request's :method; HTTPStatus the response's
 	// :status (0: not seen). Method holds the :path.
 	HTTPMethod string
@@ -209,14 +210,6 @@ func (c *Call) HeadersShared() (request, response, trailers bool) {
 // the client (no handshake, preface, Upgrade, HTTP/1.x line or
 // pseudo-header decided it), so that the port numbers were used.
 func (c *Call) RolesGuessed() bool { return c.ClientBy == h2decode.ClientByPort }
-
-// Proto is the call's Protocol, "grpc" for a Call built without one.
-func (c *Call) Proto() string {
-	if c.Protocol == "" {
-		return ProtoGRPC
-	}
-	return c.Protocol
-}
 
 // Duration is End - Start.
 func (c *Call) Duration() time.Duration { return c.End.Sub(c.Start) }

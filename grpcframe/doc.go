@@ -7,12 +7,12 @@
 //
 // The same events come from HTTP/1.1 connections (h2decode gives each
 // request a synthetic stream id), so one code path serves every way gRPC
-// travels. Call.Protocol says which, from the content-type: "grpc"
-// (application/grpc, +proto, +json), "grpc-web" (application/grpc-web…:
+// travels. Call.Protocol says which, from the content-type: ProtoGRPC
+// (application/grpc, +proto, +json), ProtoGRPCWeb (application/grpc-web…:
 // the same 5-byte framing, and a response frame with flag 0x80 holds the
-// trailers as "name: value" lines), "grpc-web-text" (the body is base64,
+// trailers as "name: value" lines), ProtoGRPCWebText (the body is base64,
 // decoded incrementally; a body may be several padded base64 runs one
-// after the other) or "http" for anything else: a REST call, a CORS
+// after the other) or ProtoHTTP for anything else: a REST call, a CORS
 // preflight, a web page. An HTTP body is kept whole as one Message with
 // Body set (bounded by Options.MaxMessageSize, decompressed per
 // content-encoding). Message.Format says whether the bytes are protobuf,

@@ -307,7 +307,7 @@ func (c *Call) keepFields(fs []h2decode.HeaderField) []h2decode.HeaderField {
 	return c.hdr[n:len(c.hdr):len(c.hdr)]
 }
 
-func (c *Call) setProtocol(p string) {
+func (c *Call) setProtocol(p Protocol) {
 	c.Protocol = p
 	c.GRPC = p != ProtoHTTP
 }

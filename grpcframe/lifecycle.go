@@ -108,7 +108,7 @@ func (a *Assembler) openStream(c *h2decode.Conn, id uint32, t time.Time, hold bo
 	}
 	m := newCallMem()
 	call, s := &m.call, &m.s
-	call.mem, call.ConnID, call.StreamID, call.Start, call.GRPC, call.Protocol = m, c.Info.ID, id, t, true, ProtoGRPC
+	call.mem, call.ConnID, call.StreamID, call.Start, call.GRPC = m, c.Info.ID, id, t, true
 	s.call, s.conn = call, c
 	cs.streams.put(id, s)
 	cs.last = s

@@ -129,8 +129,8 @@ func poison(c *Call) {
 		}
 		*hs = p
 	}
-	c.Method, c.HTTPMethod, c.Protocol = poisoned, poisoned, poisoned
-	c.Transport = 0xEE // names no transport
+	c.Method, c.HTTPMethod = poisoned, poisoned
+	c.Protocol, c.Transport = 0xEE, 0xEE // name no protocol, no transport
 	c.status = Status{Code: 0xEEEE, Name: poisoned, Message: poisoned}
 	c.Status = &c.status
 	c.Notes = append(c.Notes, poisoned)

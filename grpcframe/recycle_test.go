@@ -15,7 +15,7 @@ import (
 func describe(c *Call) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d/%d %s %s %s client=%v state=%v reset=%v/%s start=%v first=%v end=%v lost=%v before=%v trailersOnly=%v\n",
-		c.ConnID, c.StreamID, c.Method, c.HTTPMethod, c.Proto(), c.ClientBy, c.State, c.ResetCode, c.ResetBy,
+		c.ConnID, c.StreamID, c.Method, c.HTTPMethod, c.Protocol, c.ClientBy, c.State, c.ResetCode, c.ResetBy,
 		c.Start.UnixNano(), c.FirstResponse.UnixNano(), c.End.UnixNano(), c.LostBytes, c.StartedBeforeCapture, c.TrailersOnly)
 	for _, hs := range [][]h2decode.HeaderField{c.RequestHeaders, c.ResponseHeaders, c.Trailers} {
 		fmt.Fprintf(&b, "  %v\n", hs)

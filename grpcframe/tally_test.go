@@ -61,7 +61,7 @@ func TestTallyTakesOrderFreeCalls(t *testing.T) {
 				continue
 			}
 			rest = append(rest, c)
-			kinds[c.Protocol+" "+c.Method] = true
+			kinds[c.Protocol.String()+" "+c.Method] = true
 		}
 		if len(byKey) > 0 {
 			t.Errorf("%s: %d tallied calls that the assembler without Tally did not make", filepath.Base(p), len(byKey))

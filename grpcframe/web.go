@@ -3,19 +3,41 @@ package grpcframe
 import (
 	"bytes"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/grpcsniff/grpcsniff/h2decode"
 )
 
-// Protocol values of Call.Protocol.
+// Protocol says what a call speaks, as its content-type says. The zero
+// Protocol is gRPC. Protocols are told apart by name, never by number or
+// order: one more (Connect, Twirp) is one more constant.
+type Protocol uint8
+
 const (
-	ProtoGRPC        = "grpc"          // application/grpc, +proto, +json, …
-	ProtoGRPCWeb     = "grpc-web"      // application/grpc-web, +proto, +json
-	ProtoGRPCWebText = "grpc-web-text" // application/grpc-web-text: base64 bodies
-	ProtoHTTP        = "http"          // any other HTTP request/response
+	ProtoGRPC        Protocol = iota // "grpc": application/grpc, +proto, +json, …
+	ProtoGRPCWeb                     // "grpc-web": application/grpc-web, +proto, +json
+	ProtoGRPCWebText                 // "grpc-web-text": application/grpc-web-text, base64 bodies
+	ProtoHTTP                        // "http": any other HTTP request or response
 )
+
+// String is the protocol's name in the output: "grpc", "grpc-web",
+// "grpc-web-text" or "http"; a value that names no protocol is
+// "protocol(N)".
+func (p Protocol) String() string {
+	switch p {
+	case ProtoGRPC:
+		return "grpc"
+	case ProtoGRPCWeb:
+		return "grpc-web"
+	case ProtoGRPCWebText:
+		return "grpc-web-text"
+	case ProtoHTTP:
+		return "http"
+	}
+	return "protocol(" + strconv.Itoa(int(p)) + ")"
+}
 
 // Format says how a message's bytes are shown, from the content-type.
 type Format uint8
@@ -51,7 +73,7 @@ func mediaType(ct string) string {
 }
 
 // protocolOf says which protocol a content-type belongs to.
-func protocolOf(ct string) string {
+func protocolOf(ct string) Protocol {
 	mt := mediaType(ct)
 	switch {
 	case strings.HasPrefix(mt, "application/grpc-web-text"):
@@ -65,7 +87,7 @@ func protocolOf(ct string) string {
 }
 
 // formatOf says how the messages or body of a content-type are shown.
-func formatOf(ct string, proto string) Format {
+func formatOf(ct string, proto Protocol) Format {
 	mt := mediaType(ct)
 	if proto != ProtoHTTP {
 		// application/grpc+json, application/grpc-web+json: JSON messages.

@@ -30,10 +30,10 @@ func webResponse() []byte {
 	return b
 }
 
-func checkWebCall(t *testing.T, c *Call, proto string) {
+func checkWebCall(t *testing.T, c *Call, proto Protocol) {
 	t.Helper()
 	if c.Protocol != proto || !c.GRPC {
-		t.Fatalf("protocol %q grpc=%v, want %q", c.Protocol, c.GRPC, proto)
+		t.Fatalf("protocol %v grpc=%v, want %v", c.Protocol, c.GRPC, proto)
 	}
 	if len(c.Requests) != 1 || string(c.Requests[0].Data) != "\x0a\x02hi" {
 		t.Fatalf("requests %+v", c.Requests)

@@ -125,11 +125,11 @@ func (d *detail) build() {
 	c := d.call
 	d.add(kindSection, 0, "Call")
 	line := fmt.Sprintf("%s → %s · conn %d · stream %d · %s", c.Client, c.Server, c.ConnID, c.StreamID, c.Transport)
-	if c.Proto() != grpcframe.ProtoGRPC {
-		line += " · " + c.Proto()
+	if c.Protocol != grpcframe.ProtoGRPC {
+		line += " · " + c.Protocol.String()
 	}
 	d.add(kindText, 1, line)
-	if c.Proto() == grpcframe.ProtoHTTP && c.HTTPMethod != "" {
+	if c.Protocol == grpcframe.ProtoHTTP && c.HTTPMethod != "" {
 		line := c.HTTPMethod + " " + c.Method
 		if c.HTTPStatus != 0 {
 			line += " → " + strconv.Itoa(c.HTTPStatus)
@@ -233,7 +233,7 @@ func (d *detail) status() {
 		}
 	case c.StatusUnknown:
 		d.add(kindText, 1, "? trailers were seen but HPACK could not recover them")
-	case c.Proto() == grpcframe.ProtoHTTP && c.HTTPStatus != 0:
+	case c.Protocol == grpcframe.ProtoHTTP && c.HTTPStatus != 0:
 		d.add(kindText, 1, fmt.Sprintf("HTTP %d (not a gRPC call: no grpc-status)", c.HTTPStatus))
 	default:
 		d.add(kindText, 1, "none: no grpc-status was seen")

@@ -43,7 +43,7 @@ func (m *Model) makeRow(c *grpcframe.Call) row {
 	if c.Status != nil {
 		r.status, r.code = c.Status.Name, c.Status.Code
 	}
-	if c.Proto() == grpcframe.ProtoHTTP {
+	if c.Protocol == grpcframe.ProtoHTTP {
 		// A REST or other HTTP call: "GET /path", status "404".
 		if c.HTTPMethod != "" {
 			r.method = c.HTTPMethod + " " + r.method
@@ -99,7 +99,8 @@ func flags(c *grpcframe.Call) string {
 	if c.LostBytes && c.State != grpcframe.StateIncomplete {
 		f = strings.TrimPrefix(f+",lost", ",")
 	}
-	if p := c.Proto(); p != grpcframe.ProtoGRPC {
+	if c.Protocol != grpcframe.ProtoGRPC {
+		p := c.Protocol.String()
 		// gRPC-Web and plain HTTP calls say so; gRPC is the default.
 		if c.CORSPreflight {
 			p += ",preflight"
