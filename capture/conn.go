@@ -32,9 +32,10 @@ type ConnInfo struct {
 	SYNSeen bool
 	// Start is the timestamp of the connection's first captured packet.
 	Start time.Time
-	// TLS is set by a TLS layer when the connection is TLS; see tlsdecrypt.Info.
-	// It is a pointer the layer keeps updating as the handshake progresses.
-	TLS any
+	// TLS is set by a TLS layer (tlsdecrypt) when the connection is TLS:
+	// what it learnt of the connection, which it keeps updating as the
+	// handshake progresses. Nil for a connection in cleartext.
+	TLS *TLSInfo
 }
 
 // EndReason says why a connection's handler will get no more data.

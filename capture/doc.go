@@ -90,4 +90,9 @@
 // handler may report -1 for a size it cannot know: see ConnHandler.Gap).
 // A HandlerFactory may return nil to ignore a connection; it is then only
 // followed to see it end, and nothing of it is buffered.
+//
+// The ConnInfo a factory is handed is the connection's record for every
+// layer above: a TLS layer (tlsdecrypt) fills in its TLS facts (TLSInfo),
+// which this package defines so that the layers above can name them
+// without importing the TLS layer, and never reads.
 package capture

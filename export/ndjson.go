@@ -142,7 +142,7 @@ func appendCall(b []byte, c *grpcframe.Call, opt Options, ec *encodeCache) []byt
 	b = appendKey(b, "protocol")
 	b = appendName(b, protocolJSON, c.Protocol)
 	if c.TLS != nil {
-		b = appendTLS(b, c.TLS)
+		b = appendTLS(b, c)
 	}
 	b = appendKey(b, "stream_id")
 	b = appendInt(b, int64(c.StreamID))
@@ -208,9 +208,9 @@ func appendCall(b []byte, c *grpcframe.Call, opt Options, ec *encodeCache) []byt
 }
 
 // appendTLS adds the key tls: what c's connection's TLS was.
-func appendTLS(b []byte, tls any) []byte {
+func appendTLS(b []byte, c *grpcframe.Call) []byte {
 	// Rare and small: encoding/json is fine here.
-	if js, err := json.Marshal(tls); err == nil {
+	if js, err := json.Marshal(c.TLS); err == nil {
 		b = appendKey(b, "tls")
 		b = append(b, js...)
 	}

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/grpcsniff/grpcsniff/capture"
 	"github.com/grpcsniff/grpcsniff/h2decode"
 	"golang.org/x/net/http2"
 )
@@ -116,9 +117,10 @@ type Call struct {
 	// (h2decode.TransportH2C, TransportH2CUpgrade, TransportH2CMidstream)
 	// or inside TLS (TransportH2; see TLS), or HTTP/1.x (TransportHTTP1).
 	Transport h2decode.Transport
-	// TLS is what a TLS layer learnt of the connection (capture.ConnInfo.TLS),
-	// nil for cleartext.
-	TLS      any
+	// TLS is what a TLS layer learnt of the connection, as it stood when
+	// the call ended (a snapshot of capture.ConnInfo.TLS); nil for
+	// cleartext.
+	TLS      *capture.TLSInfo
 	StreamID uint32
 
 	// Method is the :path, e.g. "/helloworld.Greeter/SayHello"; empty when
@@ -210,6 +212,10 @@ func (c *Call) HeadersShared() (request, response, trailers bool) {
 // the client (no handshake, preface, Upgrade, HTTP/1.x line or
 // pseudo-header decided it), so that the port numbers were used.
 func (c *Call) RolesGuessed() bool { return c.ClientBy == h2decode.ClientByPort }
+
+// OverTLS reports whether the call's connection ran inside TLS: a TLS layer
+// described it, or its transport is HTTP/2 inside TLS.
+func (c *Call) OverTLS() bool { return c.TLS != nil || c.Transport == h2decode.TransportH2 }
 
 // Duration is End - Start.
 func (c *Call) Duration() time.Duration { return c.End.Sub(c.Start) }

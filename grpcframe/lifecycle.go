@@ -369,13 +369,10 @@ func (a *Assembler) finish(c *h2decode.Conn, s *stream, t time.Time) {
 	call.End = t
 	call.Transport = c.Transport()
 	if c.Info.TLS != nil {
-		call.TLS = c.Info.TLS
-		if sn, ok := call.TLS.(interface{ Snapshot() any }); ok {
-			// The TLS layer goes on updating its record of the
-			// connection; the call keeps it as it stood when the call
-			// ended (and may be read on another goroutine).
-			call.TLS = sn.Snapshot()
-		}
+		// The TLS layer goes on updating its record of the connection;
+		// the call keeps it as it stood when the call ended (and may be
+		// read on another goroutine).
+		call.TLS = c.Info.TLS.Snapshot()
 	}
 	client, by := clientOf(c, s)
 	call.ClientBy = by

@@ -29,7 +29,7 @@ func TestTransport(t *testing.T) {
 	} {
 		info := &capture.ConnInfo{}
 		if tc.tls {
-			info.TLS = struct{}{}
+			info.TLS = &capture.TLSInfo{}
 		}
 		c := &Conn{Info: info, Kind: tc.kind}
 		if got := c.Transport().String(); got != tc.transport {

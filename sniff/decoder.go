@@ -67,7 +67,7 @@ const MaxTLSNotes = 20
 // was learnt of it and what was missing.
 type TLSNote struct {
 	Client, Server netip.AddrPort // the connection's two ends, as the capture first saw them
-	Info           tlsdecrypt.Info
+	Info           capture.TLSInfo
 }
 
 func (n TLSNote) String() string { return fmt.Sprintf("%s ↔ %s: %s", n.Client, n.Server, &n.Info) }
@@ -79,7 +79,7 @@ type tlsNotes struct {
 	more  int
 }
 
-func (t *tlsNotes) add(ci *capture.ConnInfo, info *tlsdecrypt.Info) {
+func (t *tlsNotes) add(ci *capture.ConnInfo, info *capture.TLSInfo) {
 	if info.Decrypted && info.Problem == "" {
 		return
 	}
@@ -211,7 +211,7 @@ func (r *runState) tlsOptions(defer_ func(func())) tlsdecrypt.Options {
 		t.WaitForKeys = true
 	}
 	report := t.Report
-	t.Report = func(ci *capture.ConnInfo, info *tlsdecrypt.Info) {
+	t.Report = func(ci *capture.ConnInfo, info *capture.TLSInfo) {
 		cp, snap := *ci, *info
 		defer_(func() { r.notes.add(&cp, &snap) })
 		if report != nil {

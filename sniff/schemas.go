@@ -134,7 +134,7 @@ func (s *schemaSink) Call(c *grpcframe.Call) {
 	if s.reflect && c.GRPC && c.Server.IsValid() && !s.asked[c.Server.String()] {
 		s.asked[c.Server.String()] = true
 		// The capture shows whether the server spoke TLS.
-		plaintext := c.TLS == nil
+		plaintext := !c.OverTLS()
 		if s.beforeChange != nil {
 			s.beforeChange()
 		}

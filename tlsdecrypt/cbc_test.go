@@ -219,7 +219,7 @@ func (s *synth12) keys() *KeyLog {
 	return k
 }
 
-func (s *synth12) run(keys *KeyLog) (*recorder, *Info) {
+func (s *synth12) run(keys *KeyLog) (*recorder, *capture.TLSInfo) {
 	h, r, ci := newTestConn(keys)
 	var tm time.Time
 	h.Data(capture.SideA, s.client[:5+int(binary.BigEndian.Uint16(s.client[3:5]))], tm)
@@ -228,7 +228,7 @@ func (s *synth12) run(keys *KeyLog) (*recorder, *Info) {
 	}
 	h.Data(capture.SideA, s.client[5+int(binary.BigEndian.Uint16(s.client[3:5])):], tm)
 	h.End(capture.EndFIN, tm)
-	return r, ci.TLS.(*Info)
+	return r, ci.TLS
 }
 
 // A whole TLS 1.2 CBC connection decrypts, with MAC-then-encrypt and with
@@ -280,7 +280,7 @@ func TestCBCGapResync(t *testing.T) {
 	if string(r.data[1]) != want {
 		t.Errorf("server plaintext %q, want %q", r.data[1], want)
 	}
-	if p := ci.TLS.(*Info).Problem; !strings.Contains(p, "resumed") {
+	if p := ci.TLS.Problem; !strings.Contains(p, "resumed") {
 		t.Errorf("problem %q", p)
 	}
 }
@@ -293,7 +293,7 @@ func TestTLS12CBCCapture(t *testing.T) {
 	res := runCapture(t, "tls12_cbc.pcap", loadKeys(t, "tls12_cbc.keys"))
 	checkCalls(t, res, []wantCall{{1, "cbc"}, {1, "go"}, {2, "cbc"}, {2, "go"}, {3, "cbc"}, {3, "go"}})
 	for id, suite := range []string{"TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA", "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA", "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256"} {
-		checkInfo(t, res, uint64(id+1), Info{Version: "TLS 1.2", CipherSuite: suite, SNI: "greeter.test", ALPN: "h2", Decrypted: true})
+		checkInfo(t, res, uint64(id+1), capture.TLSInfo{Version: "TLS 1.2", CipherSuite: suite, SNI: "greeter.test", ALPN: "h2", Decrypted: true})
 		if res.tls[uint64(id+1)].EncryptThenMAC {
 			t.Errorf("conn %d: encrypt_then_mac with a Go server", id+1)
 		}
@@ -316,11 +316,11 @@ func TestTLS12CBCEtMCapture(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	var infos []*Info
+	var infos []*capture.TLSInfo
 	var got []string
 	recs := perConnRecorders{}
 	f := NewFactory(recs, loadKeys(t, "tls12_cbc_etm.keys"), Options{
-		Report: func(ci *capture.ConnInfo, i *Info) {
+		Report: func(ci *capture.ConnInfo, i *capture.TLSInfo) {
 			infos = append(infos, i)
 			r := recs[ci.ID]
 			got = append(got, string(r.data[0])+"|"+string(r.data[1]))

@@ -17,10 +17,10 @@ type Options struct {
 	// part of the nonce or of the authenticated data. 0 means 64.
 	MaxResyncRecords int
 	// Report, when set, is called once for every connection found to be TLS,
-	// when it ends, with its final Info (also in info.TLS). It is the place
+	// when it ends, with its final TLSInfo (also in info.TLS). It is the place
 	// to tell the user about connections that could not be decrypted, which
 	// may produce no calls at all.
-	Report func(info *capture.ConnInfo, tls *Info)
+	Report func(info *capture.ConnInfo, tls *capture.TLSInfo)
 	// WaitForKeys is for a key log that is still being written (a live
 	// capture following SSLKEYLOGFILE): a connection whose keys are not in
 	// the key log when its ServerHello is read holds its records, both
@@ -133,7 +133,7 @@ type conn struct {
 
 // tlsConn is the state of a connection found to be TLS (mode modeTLS).
 type tlsConn struct {
-	info         *Info
+	info         *capture.TLSInfo
 	d            [2]dir
 	clientSide   capture.Side
 	clientKnown  bool
@@ -199,7 +199,7 @@ func (c *conn) Data(s capture.Side, data []byte, t time.Time) {
 		return
 	}
 	c.mode = modeTLS
-	c.tlsConn = &tlsConn{info: &Info{}}
+	c.tlsConn = &tlsConn{info: &capture.TLSInfo{}}
 	c.ci.TLS = c.info
 	c.d[0].side, c.d[1].side = capture.SideA, capture.SideB
 	if o := s.Other(); c.head != nil && len(c.head[o]) > 0 {
@@ -259,11 +259,11 @@ func (c *conn) End(reason capture.EndReason, t time.Time) {
 	if c.mode == modeTLS {
 		for i := range c.d {
 			if d := &c.d[i]; d.lost && !d.dead && (d.enc != nil || d.next != nil) {
-				c.info.addProblem(fmt.Sprintf("bytes from the %s were lost and no later record decrypted with the next %d sequence numbers, so the rest of that direction is not shown", c.sideName(d.side), c.f.opts.MaxResyncRecords))
+				c.addProblem(fmt.Sprintf("bytes from the %s were lost and no later record decrypted with the next %d sequence numbers, so the rest of that direction is not shown", c.sideName(d.side), c.f.opts.MaxResyncRecords))
 			}
 		}
 		if c.version == 0 && c.info.Problem == "" {
-			c.info.addProblem("the ServerHello was not captured: version and cipher suite unknown, nothing decrypted")
+			c.addProblem("the ServerHello was not captured: version and cipher suite unknown, nothing decrypted")
 		}
 		if c.f.opts.Report != nil {
 			c.f.opts.Report(c.ci, c.info)

@@ -32,7 +32,7 @@
 // text, to be written into a pcapng capture.
 //
 // What was learnt about each TLS connection (version, cipher suite, SNI, ALPN,
-// whether it could be decrypted and why not) is kept in an *Info stored in
-// capture.ConnInfo.TLS, so that later layers and the output can show it even
-// when nothing could be decrypted.
+// whether it could be decrypted and why not) is kept in the connection's
+// capture.TLSInfo (capture.ConnInfo.TLS), so that later layers and the
+// output can show it even when nothing could be decrypted.
 package tlsdecrypt

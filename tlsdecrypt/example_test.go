@@ -26,7 +26,7 @@ func ExampleNewFactory() {
 		fmt.Println(c.ConnID, c.Method, c.Status.Name, string(c.Responses[0].Data[2:]))
 	}), grpcframe.Options{})
 	conns := tlsdecrypt.NewFactory(h2decode.NewFactory(calls, h2decode.Options{}), keys, tlsdecrypt.Options{
-		Report: func(ci *capture.ConnInfo, t *tlsdecrypt.Info) { fmt.Println(ci.ID, t) },
+		Report: func(ci *capture.ConnInfo, t *capture.TLSInfo) { fmt.Println(ci.ID, t) },
 	})
 	tcp := capture.NewAssembler(conns, capture.Options{})
 	src, err := capture.OpenFile(dir + "tls12.pcap")

@@ -36,7 +36,7 @@ func (c *conn) handshake(d *dir, b []byte, t time.Time) {
 	for len(d.hs) >= 4 {
 		n := int(d.hs[1])<<16 | int(d.hs[2])<<8 | int(d.hs[3])
 		if n > maxHandshake {
-			c.info.addProblem(fmt.Sprintf("the %s sent a %d-byte handshake message, skipped", c.sideName(d.side), n))
+			c.addProblem(fmt.Sprintf("the %s sent a %d-byte handshake message, skipped", c.sideName(d.side), n))
 			d.hs = d.hs[:0]
 			return
 		}
@@ -80,7 +80,7 @@ func (c *conn) handshakeMessage(d *dir, typ byte, body []byte) {
 		if c.is13() && d.enc != nil && d.enc.secret != nil {
 			rc, err := newCipher13(c.suite, nextTrafficSecret(c.suite, d.enc.secret))
 			if err != nil {
-				c.info.addProblem("key update: " + err.Error())
+				c.addProblem("key update: " + err.Error())
 				d.dead = true
 				return
 			}
@@ -99,7 +99,7 @@ func (c *conn) clientHello(d *dir, b []byte) {
 	r.vec(2) // cipher suites
 	r.vec(1) // compression methods
 	if r.bad || random == nil {
-		c.info.addProblem("malformed ClientHello")
+		c.addProblem("malformed ClientHello")
 		return
 	}
 	c.clientRandom = append([]byte(nil), random...)
@@ -136,7 +136,7 @@ func (c *conn) serverHello(d *dir, b []byte) {
 	id := r.u16()
 	r.skip(1)
 	if r.bad {
-		c.info.addProblem("malformed ServerHello")
+		c.addProblem("malformed ServerHello")
 		return
 	}
 	var alpn string
@@ -176,13 +176,13 @@ func (c *conn) setupKeys(id uint16, etm bool) {
 	s := suites[id]
 	switch {
 	case c.version != 0x0303 && c.version != 0x0304:
-		c.info.addProblem(c.info.Version + " is not decrypted (only TLS 1.2 and 1.3)")
+		c.addProblem(c.info.Version + " is not decrypted (only TLS 1.2 and 1.3)")
 		return
 	case s == nil || s.tls13 != c.is13():
-		c.info.addProblem(fmt.Sprintf("cipher suite %s is not decrypted (only AES-GCM, ChaCha20-Poly1305 and, in TLS 1.2, AES-CBC with HMAC)", c.info.CipherSuite))
+		c.addProblem(fmt.Sprintf("cipher suite %s is not decrypted (only AES-GCM, ChaCha20-Poly1305 and, in TLS 1.2, AES-CBC with HMAC)", c.info.CipherSuite))
 		return
 	case c.clientRandom == nil:
-		c.info.addProblem("the ClientHello was not captured: no client random to find the keys by")
+		c.addProblem("the ClientHello was not captured: no client random to find the keys by")
 		return
 	}
 	if etm && s.kind == aesCBC {
@@ -222,7 +222,7 @@ func (c *conn) useKeys(sec *Secrets, why string) {
 	cl, sv := &c.d[c.clientSide], &c.d[c.clientSide.Other()]
 	if !c.is13() {
 		if !c.enoughKeys(sec, false) {
-			c.info.addProblem(fmt.Sprintf("no key for client random %s (a CLIENT_RANDOM line is needed)%s", c.shortRandom(), why))
+			c.addProblem(fmt.Sprintf("no key for client random %s (a CLIENT_RANDOM line is needed)%s", c.shortRandom(), why))
 			return
 		}
 		cm, sm, ck, sk, civ, siv := keyBlock12(s, sec.MasterSecret, c.clientRandom, c.serverRandom)
@@ -231,7 +231,7 @@ func (c *conn) useKeys(sec *Secrets, why string) {
 		return
 	}
 	if !c.enoughKeys(sec, false) {
-		c.info.addProblem(fmt.Sprintf("no key for client random %s (CLIENT_TRAFFIC_SECRET_0 and SERVER_TRAFFIC_SECRET_0 lines are needed)%s", c.shortRandom(), why))
+		c.addProblem(fmt.Sprintf("no key for client random %s (CLIENT_TRAFFIC_SECRET_0 and SERVER_TRAFFIC_SECRET_0 lines are needed)%s", c.shortRandom(), why))
 		return
 	}
 	hlen := s.hash().Size()
@@ -240,7 +240,7 @@ func (c *conn) useKeys(sec *Secrets, why string) {
 			return nil
 		}
 		if len(secret) != hlen {
-			c.info.addProblem(fmt.Sprintf("the key log's %s for client random %s is %d bytes but %s needs %d", label, c.shortRandom(), len(secret), s.name, hlen))
+			c.addProblem(fmt.Sprintf("the key log's %s for client random %s is %d bytes but %s needs %d", label, c.shortRandom(), len(secret), s.name, hlen))
 			return nil
 		}
 		rc, _ := newCipher13(s, secret)
@@ -249,10 +249,10 @@ func (c *conn) useKeys(sec *Secrets, why string) {
 	cl.enc, cl.next = mk(sec.ClientHandshake, LabelClientHandshake), mk(sec.ClientTraffic0, LabelClientTraffic0)
 	sv.enc, sv.next = mk(sec.ServerHandshake, LabelServerHandshake), mk(sec.ServerTraffic0, LabelServerTraffic0)
 	if sec.ClientTraffic0 == nil || sec.ServerTraffic0 == nil {
-		c.info.addProblem(fmt.Sprintf("the key log lacks a traffic secret for client random %s: one direction is not decrypted", c.shortRandom()))
+		c.addProblem(fmt.Sprintf("the key log lacks a traffic secret for client random %s: one direction is not decrypted", c.shortRandom()))
 	}
 	if sec.ClientHandshake == nil || sec.ServerHandshake == nil {
-		c.info.addProblem(fmt.Sprintf("the key log lacks a handshake secret for client random %s: the encrypted handshake (ALPN) is not read", c.shortRandom()))
+		c.addProblem(fmt.Sprintf("the key log lacks a handshake secret for client random %s: the encrypted handshake (ALPN) is not read", c.shortRandom()))
 	}
 }
 

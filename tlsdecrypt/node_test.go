@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/grpcsniff/grpcsniff/capture"
 	"github.com/grpcsniff/grpcsniff/grpcframe"
 )
 
@@ -56,7 +57,7 @@ func TestNodeGrpcJSCapture(t *testing.T) {
 			t.Errorf("call %d: responses %q, want %q", i, got, w.responses)
 		}
 	}
-	checkInfo(t, res, 1, Info{Version: "TLS 1.3", CipherSuite: "TLS_AES_256_GCM_SHA384", SNI: "greeter.test", ALPN: "h2", Decrypted: true})
+	checkInfo(t, res, 1, capture.TLSInfo{Version: "TLS 1.3", CipherSuite: "TLS_AES_256_GCM_SHA384", SNI: "greeter.test", ALPN: "h2", Decrypted: true})
 }
 
 // Losing one packet of the node capture never produces a wrong message: a

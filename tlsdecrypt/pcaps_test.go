@@ -17,8 +17,8 @@ import (
 type result struct {
 	packets int
 	calls   []*grpcframe.Call
-	tls     map[uint64]*Info // by connection id
-	endedAt map[uint64]int   // packet index at which the connection ended (runCaptureLateKeys)
+	tls     map[uint64]*capture.TLSInfo // by connection id
+	endedAt map[uint64]int              // packet index at which the connection ended (runCaptureLateKeys)
 }
 
 // runCapture feeds a shipped capture through capture → tlsdecrypt → h2decode
@@ -37,12 +37,12 @@ func runCaptureDrop(t *testing.T, name string, keys *KeyLog, drop int) result {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	res := result{tls: map[uint64]*Info{}}
+	res := result{tls: map[uint64]*capture.TLSInfo{}}
 	calls := grpcframe.NewAssembler(grpcframe.SinkFunc(func(c *grpcframe.Call) {
 		res.calls = append(res.calls, c)
 	}), grpcframe.Options{MaxMessageSize: 1 << 20})
 	f := NewFactory(h2decode.NewFactory(calls, h2decode.Options{}), keys, Options{
-		Report: func(ci *capture.ConnInfo, i *Info) {
+		Report: func(ci *capture.ConnInfo, i *capture.TLSInfo) {
 			if ci.TLS != i {
 				t.Errorf("conn %d: ConnInfo.TLS is not the reported Info", ci.ID)
 			}
@@ -139,7 +139,7 @@ func msgs(m []*grpcframe.Message) []string {
 }
 
 // checkInfo compares the TLS metadata of connection id.
-func checkInfo(t *testing.T, res result, id uint64, want Info) {
+func checkInfo(t *testing.T, res result, id uint64, want capture.TLSInfo) {
 	t.Helper()
 	got := res.tls[id]
 	if got == nil {
@@ -159,23 +159,23 @@ func TestTLS13Capture(t *testing.T) {
 	res := runCapture(t, "tls13.pcap", loadKeys(t, "tls13.keys"))
 	checkCalls(t, res, []wantCall{{1, "aes128"}, {2, "aes256"}, {3, "chacha"}, {4, "tls13"}, {4, "go"}})
 	for id, suite := range []string{"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"} {
-		checkInfo(t, res, uint64(id+1), Info{Version: "TLS 1.3", CipherSuite: suite, ALPN: "h2", Decrypted: true})
+		checkInfo(t, res, uint64(id+1), capture.TLSInfo{Version: "TLS 1.3", CipherSuite: suite, ALPN: "h2", Decrypted: true})
 	}
-	checkInfo(t, res, 4, Info{Version: "TLS 1.3", CipherSuite: res.tls[4].CipherSuite, SNI: "greeter.test", ALPN: "h2", Decrypted: true})
+	checkInfo(t, res, 4, capture.TLSInfo{Version: "TLS 1.3", CipherSuite: res.tls[4].CipherSuite, SNI: "greeter.test", ALPN: "h2", Decrypted: true})
 }
 
 func TestTLS12Capture(t *testing.T) {
 	res := runCapture(t, "tls12.pcap", loadKeys(t, "tls12.keys"))
 	checkCalls(t, res, []wantCall{{1, "tls12"}, {1, "go"}, {2, "tls12"}, {2, "go"}, {3, "tls12"}, {3, "go"}})
 	for id, suite := range []string{"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"} {
-		checkInfo(t, res, uint64(id+1), Info{Version: "TLS 1.2", CipherSuite: suite, SNI: "greeter.test", ALPN: "h2", Decrypted: true})
+		checkInfo(t, res, uint64(id+1), capture.TLSInfo{Version: "TLS 1.2", CipherSuite: suite, SNI: "greeter.test", ALPN: "h2", Decrypted: true})
 	}
 }
 
 func TestTLS13HelloRetryCapture(t *testing.T) {
 	res := runCapture(t, "tls13_hrr.pcap", loadKeys(t, "tls13_hrr.keys"))
 	checkCalls(t, res, []wantCall{{1, "retry"}})
-	checkInfo(t, res, 1, Info{Version: "TLS 1.3", CipherSuite: res.tls[1].CipherSuite, SNI: "greeter.test", ALPN: "h2", Decrypted: true, HelloRetry: true})
+	checkInfo(t, res, 1, capture.TLSInfo{Version: "TLS 1.3", CipherSuite: res.tls[1].CipherSuite, SNI: "greeter.test", ALPN: "h2", Decrypted: true, HelloRetry: true})
 }
 
 // The pcapng made by editcap --inject-secrets carries its own key log.
@@ -200,7 +200,7 @@ func TestNoKeys(t *testing.T) {
 	if len(res.calls) != 0 {
 		t.Errorf("%d calls without keys", len(res.calls))
 	}
-	checkInfo(t, res, 2, Info{Version: "TLS 1.3", CipherSuite: "TLS_AES_256_GCM_SHA384", Problem: "no key for client random "})
+	checkInfo(t, res, 2, capture.TLSInfo{Version: "TLS 1.3", CipherSuite: "TLS_AES_256_GCM_SHA384", Problem: "no key for client random "})
 	if i := res.tls[4]; i.SNI != "greeter.test" || i.ALPN != "" {
 		t.Errorf("conn 4: SNI %q ALPN %q (the 1.3 ALPN is encrypted)", i.SNI, i.ALPN)
 	}
@@ -290,9 +290,9 @@ func TestTLS13KeyUpdateCapture(t *testing.T) {
 	}
 	defer src.Close()
 	r := &recorder{}
-	var info *Info
+	var info *capture.TLSInfo
 	tcp := capture.NewAssembler(NewFactory(recorderFactory{r}, loadKeys(t, "tls13_keyupdate.keys"), Options{
-		Report: func(_ *capture.ConnInfo, i *Info) { info = i },
+		Report: func(_ *capture.ConnInfo, i *capture.TLSInfo) { info = i },
 	}), capture.Options{})
 	if err := tcp.ReadAll(src); err != nil {
 		t.Fatal(err)

@@ -70,7 +70,7 @@ func (d *dir) feed(c *conn, data []byte, t time.Time) {
 			break
 		}
 		if !validHeader(buf) {
-			c.info.addProblem(fmt.Sprintf("the %s's bytes stopped looking like TLS records (% x), looking for the next record", c.sideName(d.side), buf[:5]))
+			c.addProblem(fmt.Sprintf("the %s's bytes stopped looking like TLS records (% x), looking for the next record", c.sideName(d.side), buf[:5]))
 			d.lost = true
 			c.inner.Gap(d.side, -1, t)
 			continue
@@ -115,7 +115,7 @@ func (d *dir) gap(c *conn, t time.Time) {
 		// there is no way to confirm a record boundary, and the handshake
 		// messages needed for the keys may be what was lost.
 		if c.version == 0 {
-			c.info.addProblem(fmt.Sprintf("bytes of the %s's TLS handshake were not captured, so its records are not read", c.sideName(d.side)))
+			c.addProblem(fmt.Sprintf("bytes of the %s's TLS handshake were not captured, so its records are not read", c.sideName(d.side)))
 			d.dead = true
 		}
 	}
@@ -164,7 +164,7 @@ func (d *dir) resync(c *conn, buf []byte) []byte {
 					}
 					d.enc.seq = seq
 					d.lost = false
-					c.info.addProblem(fmt.Sprintf("bytes from the %s were lost, decryption resumed at the next whole record", c.sideName(d.side)))
+					c.addProblem(fmt.Sprintf("bytes from the %s were lost, decryption resumed at the next whole record", c.sideName(d.side)))
 					return b
 				}
 			}
@@ -204,7 +204,7 @@ func (c *conn) record(d *dir, hdr, payload []byte, t time.Time) {
 	case typ == recAlert:
 		c.alert(d, payload)
 	case typ == recApplicationData && c.version == 0:
-		c.info.addProblem(fmt.Sprintf("the %s sent encrypted records before any ServerHello was seen (it was lost, or this is TLS 1.3 early data): not decrypted", c.sideName(d.side)))
+		c.addProblem(fmt.Sprintf("the %s sent encrypted records before any ServerHello was seen (it was lost, or this is TLS 1.3 early data): not decrypted", c.sideName(d.side)))
 	}
 }
 
@@ -227,9 +227,9 @@ func (c *conn) decrypt(d *dir, hdr, payload []byte, t time.Time) {
 	}
 	if !ok {
 		if !d.opened {
-			c.info.addProblem(fmt.Sprintf("wrong key: decryption (%s) failed on the %s's first protected record: the key log's secrets for client random %s do not fit this connection", c.suite.integrity(), c.sideName(d.side), c.shortRandom()))
+			c.addProblem(fmt.Sprintf("wrong key: decryption (%s) failed on the %s's first protected record: the key log's secrets for client random %s do not fit this connection", c.suite.integrity(), c.sideName(d.side), c.shortRandom()))
 		} else {
-			c.info.addProblem(fmt.Sprintf("decryption (%s) failed on the %s's record %d, nothing more is read from it", c.suite.integrity(), c.sideName(d.side), d.enc.seq))
+			c.addProblem(fmt.Sprintf("decryption (%s) failed on the %s's record %d, nothing more is read from it", c.suite.integrity(), c.sideName(d.side), d.enc.seq))
 		}
 		d.dead = true
 		return
@@ -245,7 +245,7 @@ func (c *conn) decrypt(d *dir, hdr, payload []byte, t time.Time) {
 			j--
 		}
 		if j < 0 {
-			c.info.addProblem(fmt.Sprintf("the %s sent a record with no content type", c.sideName(d.side)))
+			c.addProblem(fmt.Sprintf("the %s sent a record with no content type", c.sideName(d.side)))
 			return
 		}
 		inner, pt = pt[j], pt[:j]
@@ -263,6 +263,6 @@ func (c *conn) decrypt(d *dir, hdr, payload []byte, t time.Time) {
 // alert notes fatal alerts; close_notify and warnings are routine.
 func (c *conn) alert(d *dir, b []byte) {
 	if len(b) >= 2 && b[0] == 2 {
-		c.info.addProblem(fmt.Sprintf("the %s sent a fatal alert (%d)", c.sideName(d.side), b[1]))
+		c.addProblem(fmt.Sprintf("the %s sent a fatal alert (%d)", c.sideName(d.side), b[1]))
 	}
 }

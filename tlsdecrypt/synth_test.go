@@ -153,7 +153,7 @@ func (s *synth) check(t *testing.T, r *recorder, ci *capture.ConnInfo, what stri
 	if !bytes.Equal(r.data[0], s.clientApp) || !bytes.Equal(r.data[1], s.serverApp) {
 		t.Fatalf("%s: plaintext\nclient %q\nwant   %q\nserver %q\nwant   %q", what, r.data[0], s.clientApp, r.data[1], s.serverApp)
 	}
-	i := ci.TLS.(*Info)
+	i := ci.TLS
 	if i.Version != "TLS 1.3" || i.CipherSuite != s.suite.name || i.SNI != "synth.test" || i.ALPN != "h2" || !i.Decrypted || i.Problem != "" {
 		t.Fatalf("%s: info %+v", what, *i)
 	}
@@ -205,7 +205,7 @@ func TestGapResync(t *testing.T) {
 	if !bytes.Equal(r.data[1], want) {
 		t.Errorf("server plaintext %q\nwant %q", r.data[1], want)
 	}
-	if p := ci.TLS.(*Info).Problem; !strings.Contains(p, "resumed") {
+	if p := ci.TLS.Problem; !strings.Contains(p, "resumed") {
 		t.Errorf("problem %q", p)
 	}
 }
@@ -214,7 +214,7 @@ func TestMissingAndWrongKey(t *testing.T) {
 	s := newSynth(t, 0x1303)
 	h, r, ci := newTestConn(&KeyLog{})
 	s.feed(h, nil)
-	i := ci.TLS.(*Info)
+	i := ci.TLS
 	if len(r.data[0])+len(r.data[1]) != 0 || i.Decrypted || !strings.HasPrefix(i.Problem, "no key for client random 3f3f3f3f3f3f3f3f…") || i.SNI != "synth.test" {
 		t.Errorf("missing key: %+v", *i)
 	}
@@ -223,7 +223,7 @@ func TestMissingAndWrongKey(t *testing.T) {
 	bad.Lookup(s.random).ServerTraffic0 = bytes.Repeat([]byte{0xee}, 32)
 	h, r, ci = newTestConn(bad)
 	s.feed(h, nil)
-	i = ci.TLS.(*Info)
+	i = ci.TLS
 	if len(r.data[1]) != 0 || !bytes.Equal(r.data[0], s.clientApp) || !strings.Contains(i.Problem, "wrong key") {
 		t.Errorf("wrong server key: %+v", *i)
 	}
@@ -241,17 +241,6 @@ func TestPassThrough(t *testing.T) {
 	h.End(capture.EndFIN, time.Time{})
 	if !bytes.Equal(r.data[0], preface) || len(r.data[1]) != 4 || ci.TLS != nil || !r.ended {
 		t.Errorf("pass-through: %q %q %v", r.data[0], r.data[1], ci.TLS)
-	}
-}
-
-func TestInfoString(t *testing.T) {
-	i := &Info{Version: "TLS 1.3", CipherSuite: "TLS_AES_128_GCM_SHA256", SNI: "greeter.test", ALPN: "h2", Decrypted: true}
-	if got, want := i.String(), "TLS 1.3 TLS_AES_128_GCM_SHA256 sni=greeter.test alpn=h2 decrypted"; got != want {
-		t.Errorf("%q, want %q", got, want)
-	}
-	i = &Info{Problem: "no key for client random 3f3f…"}
-	if got, want := i.String(), "TLS not decrypted: no key for client random 3f3f…"; got != want {
-		t.Errorf("%q, want %q", got, want)
 	}
 }
 

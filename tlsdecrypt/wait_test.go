@@ -26,7 +26,7 @@ func runCaptureLateKeys(t *testing.T, name string, keys *KeyLog, addAt int, opts
 		t.Fatal(err)
 	}
 	defer src.Close()
-	res := result{tls: map[uint64]*Info{}}
+	res := result{tls: map[uint64]*capture.TLSInfo{}}
 	calls := grpcframe.NewAssembler(grpcframe.SinkFunc(func(c *grpcframe.Call) {
 		res.calls = append(res.calls, c)
 	}), grpcframe.Options{MaxMessageSize: 1 << 20})
@@ -34,7 +34,7 @@ func runCaptureLateKeys(t *testing.T, name string, keys *KeyLog, addAt int, opts
 	opts.WaitForKeys = true
 	res.endedAt = map[uint64]int{}
 	packet := 0
-	opts.Report = func(ci *capture.ConnInfo, i *Info) {
+	opts.Report = func(ci *capture.ConnInfo, i *capture.TLSInfo) {
 		res.tls[ci.ID] = i
 		res.endedAt[ci.ID] = packet
 	}
@@ -234,7 +234,7 @@ func TestNoWaitingForFiles(t *testing.T) {
 	live.Merge(s.keys())
 	h.Data(capture.SideA, s.client[chEnd:], time.Time{})
 	h.End(capture.EndFIN, time.Time{})
-	if len(r.data[0])+len(r.data[1]) != 0 || !strings.HasPrefix(ci.TLS.(*Info).Problem, "no key for client random") {
+	if len(r.data[0])+len(r.data[1]) != 0 || !strings.HasPrefix(ci.TLS.Problem, "no key for client random") {
 		t.Errorf("plaintext %q %q, info %+v", r.data[0], r.data[1], ci.TLS)
 	}
 }

@@ -142,9 +142,9 @@ func (d *detail) build() {
 	if p := c.Preflight; p != nil {
 		d.add(kindText, 1, fmt.Sprintf("after a CORS preflight: conn %d · stream %d · HTTP %d", p.ConnID, p.StreamID, p.HTTPStatus))
 	}
-	if t, ok := c.TLS.(fmt.Stringer); ok {
+	if c.TLS != nil {
 		// Version, cipher suite, SNI, ALPN, and whether it was decrypted.
-		d.add(kindText, 1, t.String())
+		d.add(kindText, 1, c.TLS.String())
 	}
 	if c.RolesGuessed() {
 		d.add(kindText, 1, "client and server guessed from the port numbers (the capture does not show who opened the connection)")

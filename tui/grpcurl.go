@@ -7,7 +7,6 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/grpcsniff/grpcsniff/grpcframe"
-	"github.com/grpcsniff/grpcsniff/h2decode"
 	"github.com/grpcsniff/grpcsniff/pbdecode"
 	"github.com/grpcsniff/grpcsniff/pbdecode/schema"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -35,7 +34,7 @@ func Grpcurl(c *grpcframe.Call, opt pbdecode.Options, reg *schema.Registry) (cmd
 		return "", "cannot build a grpcurl command: the method was not captured"
 	}
 	parts := []string{"grpcurl"}
-	tls := c.TLS != nil || c.Transport == h2decode.TransportH2
+	tls := c.OverTLS()
 	if !tls {
 		parts = append(parts, "-plaintext")
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/grpcsniff/grpcsniff/capture"
 	"github.com/grpcsniff/grpcsniff/grpcframe"
 	"github.com/grpcsniff/grpcsniff/h2decode"
 	"github.com/grpcsniff/grpcsniff/pbdecode/schema"
@@ -143,7 +144,7 @@ func TestGrpcurlSchema(t *testing.T) {
 	if want := `grpcurl -plaintext -H 'x-user: bob' -H 'authorization: Bearer it'\''s' -d '{"name":"you"}' 127.0.0.1:50103 helloworld.Greeter/SayHello`; cmd != want {
 		t.Errorf("metadata:\ngot  %s\nwant %s", cmd, want)
 	}
-	c.TLS, c.Transport = struct{}{}, h2decode.TransportH2
+	c.TLS, c.Transport = &capture.TLSInfo{Version: "TLS 1.3", ALPN: "h2", Decrypted: true}, h2decode.TransportH2
 	cmd, _ = Grpcurl(&c, pbdecodeDefault, reg)
 	if want := `grpcurl -authority '127.0.0.1:50103' -H 'x-user: bob' -H 'authorization: Bearer it'\''s' -d '{"name":"you"}' 127.0.0.1:50103 helloworld.Greeter/SayHello`; cmd != want {
 		t.Errorf("TLS:\ngot  %s\nwant %s", cmd, want)

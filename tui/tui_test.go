@@ -13,6 +13,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/exp/teatest/v2"
+	"github.com/grpcsniff/grpcsniff/capture"
 	"github.com/grpcsniff/grpcsniff/grpcframe"
 	"github.com/grpcsniff/grpcsniff/pbdecode"
 )
@@ -329,14 +330,10 @@ func TestGrpcurlNegative(t *testing.T) {
 	}
 }
 
-type fakeTLS string
-
-func (f fakeTLS) String() string { return string(f) }
-
 // TestDetailShowsTLS: a call inside TLS shows the connection's TLS summary.
 func TestDetailShowsTLS(t *testing.T) {
 	calls := loadCalls(t, "py_grpcdemo.pcap")
-	calls[0].TLS = fakeTLS("TLS 1.3 TLS_AES_128_GCM_SHA256 sni=greeter.test alpn=h2 decrypted")
+	calls[0].TLS = &capture.TLSInfo{Version: "TLS 1.3", CipherSuite: "TLS_AES_128_GCM_SHA256", SNI: "greeter.test", ALPN: "h2", Decrypted: true}
 	m, _ := New(nil, Options{Location: time.UTC})
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
 	m.Update(batchMsg{calls: calls})
