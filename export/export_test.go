@@ -100,7 +100,7 @@ func FuzzCallJSON(f *testing.F) {
 		c.RequestHeaders = append(c.RequestHeaders, h2decode.HeaderField{Name: name, Value: value}, h2decode.HeaderField{Name: name + "-bin", Value: value})
 		c.Requests = append(c.Requests, &grpcframe.Message{Data: payload, Err: msg})
 		c.Status = &grpcframe.Status{Name: msg, Message: msg, Details: []grpcframe.Any{{TypeURL: msg, Value: payload}}, DetailsErr: msg}
-		c.Notes = []string{msg}
+		c.Notes = []h2decode.Note{{Kind: h2decode.NoteLostBytes, Text: msg}}
 		b := AppendCallJSON(nil, c, pbdecode.Options{})
 		if !json.Valid(b) {
 			t.Fatalf("invalid JSON: %s", b)

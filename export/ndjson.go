@@ -280,23 +280,35 @@ func appendReset(b []byte, c *grpcframe.Call) []byte {
 	return appendString(b, c.ResetBy.String())
 }
 
-// appendNotes adds the call's notes, and truncated_output with a note of its
-// own when u says the contents of messages were left out.
-func appendNotes(b []byte, notes []string, u *budget) []byte {
+// appendNotes adds the texts of the call's notes, and truncated_output with
+// a note of its own when u says the contents of messages were left out.
+func appendNotes(b []byte, notes []h2decode.Note, u *budget) []byte {
 	if u.dropped > 0 {
 		b = appendKey(b, "truncated_output")
 		b = append(b, "true"...)
+	}
+	if len(notes) == 0 && u.dropped == 0 {
+		return b
+	}
+	b = appendKey(b, "notes")
+	b = append(b, '[')
+	for i := range notes {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, notes[i].Text)
+	}
+	if u.dropped > 0 {
 		note := fmt.Sprintf("output truncated: the contents of %d messages were left out to keep this call's JSON under %d bytes", u.dropped, u.max)
 		if u.hint != "" {
 			note += " (" + u.hint + ")"
 		}
-		notes = append(notes[:len(notes):len(notes)], note)
+		if len(notes) > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, note)
 	}
-	if len(notes) > 0 {
-		b = appendKey(b, "notes")
-		b = appendStrings(b, notes)
-	}
-	return b
+	return append(b, ']')
 }
 
 // appendEndpoints adds the keys that say where a call ran: conn, client,

@@ -115,7 +115,7 @@ type Stats struct {
 	// maxConnNotes of them (a live capture on a busy host would otherwise
 	// keep one for every SSH or database connection, for days);
 	// MoreConnNotes counts the others.
-	ConnNotes     []string
+	ConnNotes     []h2decode.Note
 	MoreConnNotes int
 	// Evicted counts calls closed because their connection had more than
 	// Options.MaxOpenStreams open (see StateEvicted).

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -426,7 +427,7 @@ func TestMaxOpenStreams(t *testing.T) {
 	var states []string
 	for _, c := range calls {
 		states = append(states, fmt.Sprintf("%d:%v", c.StreamID, c.State))
-		if c.State == StateEvicted && (len(c.Notes) == 0 || !strings.Contains(c.Notes[0], "more than 3 streams were open")) {
+		if c.State == StateEvicted && (len(c.Notes) == 0 || !strings.Contains(c.Notes[0].Text, "more than 3 streams were open") || !errors.Is(c.Notes[0], h2decode.NoteLimit)) {
 			t.Errorf("evicted call %d without its note: %q", c.StreamID, c.Notes)
 		}
 	}
@@ -497,7 +498,7 @@ func TestClosedStreamsBounded(t *testing.T) {
 func TestConnNotesBounded(t *testing.T) {
 	a := NewAssembler(SinkFunc(func(*Call) {}), Options{})
 	for i := range maxConnNotes + 5 {
-		c := &h2decode.Conn{Info: &capture.ConnInfo{ID: uint64(i + 1)}, Kind: h2decode.KindNotHTTP2, Notes: []string{"not HTTP/2"}}
+		c := &h2decode.Conn{Info: &capture.ConnInfo{ID: uint64(i + 1)}, Kind: h2decode.KindNotHTTP2, Notes: []h2decode.Note{{Kind: h2decode.NoteNotDecoded, Text: "not HTTP/2"}}}
 		a.End(c, capture.EndFIN, time.Unix(1000, 0))
 	}
 	if st := a.Stats(); len(st.ConnNotes) != maxConnNotes || st.MoreConnNotes != 5 {

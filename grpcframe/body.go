@@ -71,7 +71,7 @@ func (a *Assembler) dataBeforeHeaders(c *h2decode.Conn, s *stream, side capture.
 	// bytes may start in the middle of a message, and any 5 bytes would
 	// pass for a prefix. Splitting them would invent messages.
 	s.msgs[side].desync = true
-	s.call.note(fmt.Sprintf("data from %s began before the capture: its messages are not shown until a DATA frame holding whole messages marks a boundary", c.Info.Addr[side]))
+	s.call.note(h2decode.NoteLostBytes, fmt.Sprintf("data from %s began before the capture: its messages are not shown until a DATA frame holding whole messages marks a boundary", c.Info.Addr[side]))
 }
 
 // dataLost accounts for n bytes of a side's DATA that were not captured
@@ -102,7 +102,7 @@ func (a *Assembler) textData(s *stream, side capture.Side, ev *h2decode.DataEven
 	out, err := s.webState().b64[side].decode(ev.Data)
 	r.feed(out, ev.Time, keep, done)
 	if err != nil {
-		s.call.note(err.Error() + "; the rest of this direction is not decoded")
+		s.call.note(h2decode.NoteMalformed, err.Error()+"; the rest of this direction is not decoded")
 		r.loseSync(ev.Time, done)
 	}
 }
@@ -114,7 +114,7 @@ func (a *Assembler) resyncData(c *h2decode.Conn, s *stream, side capture.Side, e
 	done := func(m *Message) { a.finishMessage(s, side, m) }
 	enc := s.encoding[side]
 	if s.msgs[side].resync(ev.Data, ev.FrameStart, int(ev.FrameDataLen), enc != "" && enc != "identity", ev.Time, keep, done) {
-		s.call.note(fmt.Sprintf("messages from %s found again after lost bytes, at a DATA frame holding whole messages (inferred)", c.Info.Addr[side]))
+		s.call.note(h2decode.NoteInferred, fmt.Sprintf("messages from %s found again after lost bytes, at a DATA frame holding whole messages (inferred)", c.Info.Addr[side]))
 	}
 }
 
@@ -157,7 +157,7 @@ func (a *Assembler) sideMode(s *stream, side capture.Side) bodyMode {
 	if s.ctypeKnown[side] {
 		proto = protocolOf(ct)
 		if proto == ProtoHTTP && call.Protocol != ProtoHTTP {
-			call.note(fmt.Sprintf("the %s body is not gRPC (content-type %q): kept whole", a.sideRole(s, side), ct))
+			call.note(h2decode.NoteNotDecoded, fmt.Sprintf("the %s body is not gRPC (content-type %q): kept whole", a.sideRole(s, side), ct))
 		}
 	} else if call.Protocol != ProtoHTTP {
 		// Messages without their own content-type follow the request's
@@ -208,7 +208,7 @@ func (a *Assembler) bodyData(s *stream, side capture.Side, b []byte, t time.Time
 		m.Data = append(m.Data, b[:take]...)
 	}
 	if len(b) > 0 && int64(m.Length) > int64(len(m.Data)) && !m.Truncated && m.Err == "" {
-		m.Truncated = true
+		m.Truncated, m.why = true, h2decode.NoteLimit
 		m.Err = fmt.Sprintf("body longer than the %d-byte limit: only its first bytes kept", a.opts.MaxMessageSize)
 	}
 }
@@ -219,7 +219,7 @@ func (a *Assembler) bodyLost(s *stream, side capture.Side, n int64, t time.Time)
 	if n > 0 {
 		m.Length = satAdd(m.Length, int(min(n, 1<<31)))
 	}
-	m.Truncated = true
+	m.Truncated, m.why = true, h2decode.NoteLostBytes
 	m.Err = "bytes of this body were not captured: only those before the first hole are kept"
 	s.web.bodyHole[side] = true
 }
@@ -270,7 +270,7 @@ func (a *Assembler) finishMessage(s *stream, side capture.Side, m *Message) {
 					m.Err = strings.Replace(m.Err, "grpc-encoding", "content-encoding", 1)
 				}
 				if _, bomb := err.(errTooLarge); bomb {
-					m.Data, m.Encoding, m.Truncated = out, enc, true
+					m.Data, m.Encoding, m.Truncated, m.why = out, enc, true, h2decode.NoteLimit
 					over = true
 				}
 			} else {
@@ -280,7 +280,7 @@ func (a *Assembler) finishMessage(s *stream, side capture.Side, m *Message) {
 	}
 	if over {
 		a.stats.OverSize++
-		s.call.note(fmt.Sprintf("a message was larger than the %d-byte limit (after decompression); only its first bytes were kept", a.opts.MaxMessageSize))
+		s.call.note(h2decode.NoteLimit, fmt.Sprintf("a message was larger than the %d-byte limit (after decompression); only its first bytes were kept", a.opts.MaxMessageSize))
 	}
 	s.got[side] = append(s.got[side], m)
 	if a.opts.OnMessage != nil {

@@ -90,6 +90,8 @@ type Message struct {
 	Format Format
 
 	trailer bool // a grpc-web trailer frame (flag 0x80), never handed on
+	// why is the kind of problem Err says, when Truncated.
+	why h2decode.NoteKind
 	// discarded: its bytes were not kept (Options.KeepPayload said no).
 	discarded bool
 }
@@ -179,8 +181,9 @@ type Call struct {
 	StartedBeforeCapture bool
 	// LostBytes: some of the call's bytes were not captured.
 	LostBytes bool
-	// Notes explain anything unusual, for the user.
-	Notes []string
+	// Notes explain anything unusual, for the user, each with the kind of
+	// problem it reports.
+	Notes []h2decode.Note
 
 	finished bool
 	// hdr holds the header fields the call keeps (RequestHeaders and the
@@ -220,9 +223,10 @@ func (c *Call) OverTLS() bool { return c.TLS != nil || c.Transport == h2decode.T
 // Duration is End - Start.
 func (c *Call) Duration() time.Duration { return c.End.Sub(c.Start) }
 
-func (c *Call) note(s string) {
+// note adds a note of kind k, up to 16 of them.
+func (c *Call) note(k h2decode.NoteKind, text string) {
 	if len(c.Notes) < 16 {
-		c.Notes = append(c.Notes, s)
+		c.Notes = append(c.Notes, h2decode.Note{Kind: k, Text: text})
 	}
 }
 

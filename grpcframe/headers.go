@@ -166,13 +166,15 @@ func (s *stream) fromKnownClient(ev *h2decode.HeadersEvent) bool {
 // the block, and counts it.
 func (a *Assembler) noteBlockProblems(call *Call, ev *h2decode.HeadersEvent) {
 	if ev.Err != nil {
-		call.note(fmt.Sprintf("header block partly undecodable: %v", ev.Err))
+		kind := h2decode.NoteMalformed
 		if errors.Is(ev.Err, h2decode.ErrTableSizeOverLimit) {
+			kind = h2decode.NoteLimit
 			a.stats.TableOverLimit++
 		}
+		call.note(kind, fmt.Sprintf("header block partly undecodable: %v", ev.Err))
 	}
 	if ev.Truncated {
-		call.note("header list over the size limit: some fields left out")
+		call.note(h2decode.NoteLimit, "header list over the size limit: some fields left out")
 		a.stats.HeaderListCut++
 	}
 }
@@ -187,7 +189,7 @@ func (a *Assembler) requestHeaders(c *h2decode.Conn, s *stream, ev *h2decode.Hea
 		cs.firstRequest = ev.StreamID
 	}
 	if len(s.got[ev.Side]) > 0 || s.msgs[ev.Side].nhdr > 0 {
-		call.note("request headers after request data")
+		call.note(h2decode.NoteMalformed, "request headers after request data")
 	}
 	a.readRequestHeaders(call, ev.Fields)
 	if s.held {
@@ -352,7 +354,7 @@ func (a *Assembler) readRequestHeaders(call *Call, fs []h2decode.HeaderField) {
 		call.MethodUnknown = true
 		for i := range fs {
 			if fs[i].Unknown() {
-				call.note("method unreadable: the request headers refer to HPACK table entries " + unknownWhy(fs[i].Ref))
+				call.note(h2decode.NoteHeadersUnknown, "method unreadable: the request headers refer to HPACK table entries "+unknownWhy(fs[i].Ref))
 				break
 			}
 		}
@@ -376,7 +378,7 @@ func (a *Assembler) readTrailers(call *Call, fs []h2decode.HeaderField) {
 				// grpc-status may be among the fields HPACK could not
 				// recover; say so rather than report no status.
 				call.StatusUnknown = true
-				call.note("grpc-status unreadable: the trailers refer to HPACK table entries " + unknownWhy(fs[i].Ref))
+				call.note(h2decode.NoteHeadersUnknown, "grpc-status unreadable: the trailers refer to HPACK table entries "+unknownWhy(fs[i].Ref))
 				break
 			}
 		}
@@ -385,7 +387,7 @@ func (a *Assembler) readTrailers(call *Call, fs []h2decode.HeaderField) {
 	call.StatusUnknown = false
 	n, err := strconv.Atoi(code)
 	if err != nil {
-		call.note(fmt.Sprintf("grpc-status %q is not a number", code))
+		call.note(h2decode.NoteMalformed, fmt.Sprintf("grpc-status %q is not a number", code))
 		return
 	}
 	// The call's own memory, but for a second status (trailers after

@@ -25,7 +25,7 @@ func (a *Assembler) startMissing(c *h2decode.Conn, call *Call) {
 	cs := a.conn(c)
 	if cs.firstRequest != 0 && call.StreamID > cs.firstRequest {
 		call.LostBytes = true
-		call.note("its request headers were not captured (lost in a gap)")
+		call.note(h2decode.NoteLostBytes, "its request headers were not captured (lost in a gap)")
 		return
 	}
 	call.StartedBeforeCapture = true
@@ -152,7 +152,7 @@ func (a *Assembler) evictOldest(c *h2decode.Conn, cs *connState, t time.Time) {
 		}
 		a.stats.Evicted++
 		s.call.State = StateEvicted
-		s.call.note(fmt.Sprintf("evicted: more than %d streams were open on the connection and this was the oldest; frames after %s were not followed",
+		s.call.note(h2decode.NoteLimit, fmt.Sprintf("evicted: more than %d streams were open on the connection and this was the oldest; frames after %s were not followed",
 			a.opts.MaxOpenStreams, t.UTC().Format(time.RFC3339Nano)))
 		end := s.lastSeen
 		if end.IsZero() {
@@ -236,7 +236,7 @@ func (a *Assembler) GoAway(c *h2decode.Conn, side capture.Side, last uint32, cod
 		msg += fmt.Sprintf(" (%q)", debug)
 	}
 	if code != http2.ErrCodeNo {
-		c.Notes = append(c.Notes, msg)
+		c.Notes = append(c.Notes, h2decode.Note{Kind: h2decode.NotePeer, Text: msg})
 	}
 	for _, id := range cs.streams.sortedIDs() {
 		s := cs.streams.get(id)
@@ -244,7 +244,7 @@ func (a *Assembler) GoAway(c *h2decode.Conn, side capture.Side, last uint32, cod
 		// processed.
 		if id > last && s.sideKnown && s.clientSide != side {
 			s.call.State = StateRefused
-			s.call.note(msg)
+			s.call.note(h2decode.NotePeer, msg)
 			a.finish(c, s, t)
 		}
 	}
@@ -259,7 +259,7 @@ func (a *Assembler) Lost(c *h2decode.Conn, side capture.Side, t time.Time) {
 			continue
 		}
 		s.call.LostBytes = true
-		s.call.note(fmt.Sprintf("frames from %s were lost at %s; this call may miss data", c.Info.Addr[side], t.UTC().Format(time.RFC3339Nano)))
+		s.call.note(h2decode.NoteLostBytes, fmt.Sprintf("frames from %s were lost at %s; this call may miss data", c.Info.Addr[side], t.UTC().Format(time.RFC3339Nano)))
 		done := func(m *Message) { a.finishMessage(s, side, m) }
 		s.msgs[side].loseSync(t, done)
 		if s.mode[side] == modeRaw {
@@ -280,7 +280,7 @@ func (a *Assembler) End(c *h2decode.Conn, reason capture.EndReason, t time.Time)
 	}
 	a.stats.ByKind[c.ConnKind()]++
 	for _, n := range c.Notes {
-		a.ord.note(fmt.Sprintf("%s ↔ %s: %s", c.Info.Addr[0], c.Info.Addr[1], n))
+		a.ord.note(h2decode.Note{Kind: n.Kind, Text: fmt.Sprintf("%s ↔ %s: %s", c.Info.Addr[0], c.Info.Addr[1], n.Text)})
 	}
 	state := StateClosed
 	if reason == capture.EndCapture {
@@ -380,10 +380,10 @@ func (a *Assembler) finish(c *h2decode.Conn, s *stream, t time.Time) {
 	for side := range 2 {
 		done := func(m *Message) { a.finishMessage(s, capture.Side(side), m) }
 		if s.msgs[side].end(t, done) {
-			call.note(fmt.Sprintf("%s stream ended inside a message", s.role(capture.Side(side))))
+			call.note(h2decode.NoteUnfinished, fmt.Sprintf("%s stream ended inside a message", s.role(capture.Side(side))))
 		}
 		if s.web != nil && s.web.b64[side].pending() && !s.web.b64[side].bad {
-			call.note(fmt.Sprintf("%s grpc-web-text body ended inside a base64 quantum", s.role(capture.Side(side))))
+			call.note(h2decode.NoteUnfinished, fmt.Sprintf("%s grpc-web-text body ended inside a base64 quantum", s.role(capture.Side(side))))
 		}
 		a.endBody(s, capture.Side(side))
 	}
@@ -403,7 +403,7 @@ func (a *Assembler) finish(c *h2decode.Conn, s *stream, t time.Time) {
 		}
 	}
 	if call.GRPC && call.Status == nil && !call.StatusUnknown && call.State == StateComplete {
-		call.note("the server ended the stream without grpc-status")
+		call.note(h2decode.NoteMalformed, "the server ended the stream without grpc-status")
 	}
 	if call.CORSPreflight {
 		m, _ := Header(call.RequestHeaders, "access-control-request-method")

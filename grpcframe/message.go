@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/grpcsniff/grpcsniff/h2decode"
 	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/snappy"
@@ -132,7 +133,7 @@ func (r *msgReader) feed(b []byte, t time.Time, maxKeep int, done func(*Message)
 			r.cur, r.need = m, length
 			r.keep = min(int(length), limit)
 			if r.keep < int(length) && !m.discarded {
-				m.Truncated = true
+				m.Truncated, m.why = true, h2decode.NoteLimit
 				m.Err = fmt.Sprintf("message of %d bytes: only the first %d kept (message size limit)", length, r.keep)
 			}
 			if length == 0 {
@@ -182,7 +183,7 @@ func (r *msgReader) lost(n int64, t time.Time, done func(*Message)) {
 	}
 	m := r.cur
 	if !m.Truncated {
-		m.Truncated = true
+		m.Truncated, m.why = true, h2decode.NoteLostBytes
 		m.Err = fmt.Sprintf("%d bytes of this message were not captured", n)
 	}
 	r.keep = len(m.Data) // keep only what precedes the hole
@@ -194,7 +195,7 @@ func (r *msgReader) lost(n int64, t time.Time, done func(*Message)) {
 
 func (r *msgReader) loseSync(t time.Time, done func(*Message)) {
 	if m := r.cur; m != nil {
-		m.Truncated = true
+		m.Truncated, m.why = true, h2decode.NoteLostBytes
 		m.Err = "bytes of this message were not captured"
 		r.finish(t, done)
 	}
@@ -206,7 +207,7 @@ func (r *msgReader) loseSync(t time.Time, done func(*Message)) {
 func (r *msgReader) end(t time.Time, done func(*Message)) (partial bool) {
 	if r.cur != nil {
 		m := r.cur
-		m.Truncated = true
+		m.Truncated, m.why = true, h2decode.NoteUnfinished
 		m.Err = fmt.Sprintf("stream ended %d bytes before the end of this message", r.need)
 		r.finish(t, done)
 		return true

@@ -4,6 +4,8 @@ import (
 	"container/heap"
 	"net/netip"
 	"slices"
+
+	"github.com/grpcsniff/grpcsniff/h2decode"
 )
 
 // The operations in this file are the only ones of an Assembler that span
@@ -20,8 +22,8 @@ type orderer interface {
 	flush()            // hand on the finished calls no unfinished one precedes
 	link(call *Call, k preflightKey)
 	remember(k preflightKey, p Preflight)
-	note(s string) // a connection note for Stats.ConnNotes
-	seq() uint64   // the current OpLog position (0 for a Merger)
+	note(n h2decode.Note) // a connection note for Stats.ConnNotes
+	seq() uint64          // the current OpLog position (0 for a Merger)
 	expiring(resetSeq uint64)
 }
 
@@ -52,7 +54,7 @@ type Merger struct {
 	// CORS preflights waiting for the call they were for (oldest first).
 	preflights map[preflightKey]Preflight
 	pfOrder    []preflightKey
-	notes      []string
+	notes      []h2decode.Note
 	moreNotes  int
 	scratch    []int // Replay's positions in its logs
 }
@@ -65,7 +67,7 @@ func NewMerger(sink Sink, emitOnFinish bool) *Merger {
 
 // Notes returns the connection notes (at most a thousand) and how many more
 // there were.
-func (m *Merger) Notes() (notes []string, more int) { return m.notes, m.moreNotes }
+func (m *Merger) Notes() (notes []h2decode.Note, more int) { return m.notes, m.moreNotes }
 
 func (m *Merger) push(call *Call) { m.pending.push(entryOf(call)) }
 
@@ -117,12 +119,12 @@ func (m *Merger) link(call *Call, k preflightKey) {
 	}
 }
 
-func (m *Merger) note(s string) {
+func (m *Merger) note(n h2decode.Note) {
 	if len(m.notes) == maxConnNotes {
 		m.moreNotes++
 		return
 	}
-	m.notes = append(m.notes, s)
+	m.notes = append(m.notes, n)
 }
 
 func (m *Merger) seq() uint64     { return 0 }
@@ -214,7 +216,7 @@ type Op struct {
 type opArgs struct {
 	pk   preflightKey
 	pf   Preflight
-	note string
+	note h2decode.Note
 	fn   func()
 }
 
@@ -369,8 +371,8 @@ func (l *OpLog) link(call *Call, k preflightKey) {
 func (l *OpLog) remember(k preflightKey, p Preflight) {
 	l.add(Op{kind: opRemember, x: l.arg(opArgs{pk: k, pf: p})})
 }
-func (l *OpLog) note(s string) { l.add(Op{kind: opNote, x: l.arg(opArgs{note: s})}) }
-func (l *OpLog) seq() uint64   { return l.at }
+func (l *OpLog) note(n h2decode.Note) { l.add(Op{kind: opNote, x: l.arg(opArgs{note: n})}) }
+func (l *OpLog) seq() uint64          { return l.at }
 
 // expiring orders the operations of a call expiring in a sweep by the
 // position of its RST_STREAM, as one assembler's list of reset calls is.

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/grpcsniff/grpcsniff/h2decode"
 )
 
 // pendingCalls hands calls on in key order whatever order they come in:
@@ -64,13 +66,13 @@ func TestPendingCallsOrder(t *testing.T) {
 // replayed read the arguments they were recorded with.
 func TestOpLogArgsReused(t *testing.T) {
 	var l OpLog
-	var notes []string
+	var notes []h2decode.Note
 	m := NewMerger(SinkFunc(func(*Call) {}), false)
 	var held [][]Op // logs not yet handed back
 	for round := range 40 {
 		l.At(uint64(round + 1))
 		for i := range 300 {
-			l.note(fmt.Sprintf("r%d n%d", round, i))
+			l.note(h2decode.Note{Kind: h2decode.NoteKind(i%8 + 1), Text: fmt.Sprintf("r%d n%d", round, i)})
 		}
 		held = append(held, l.Take(nil))
 		if len(held) < 3 {
@@ -90,7 +92,7 @@ func TestOpLogArgsReused(t *testing.T) {
 		t.Fatalf("%d notes", len(notes))
 	}
 	for i, n := range notes {
-		if want := fmt.Sprintf("r%d n%d", i/300, i%300); n != want {
+		if want := (h2decode.Note{Kind: h2decode.NoteKind(i%300%8 + 1), Text: fmt.Sprintf("r%d n%d", i/300, i%300)}); n != want {
 			t.Fatalf("note %d reads %q, want %q", i, n, want)
 		}
 	}
@@ -103,7 +105,7 @@ func TestOpLogArgsBounded(t *testing.T) {
 	for round := range 100 {
 		l.At(uint64(round + 1))
 		for range 20 * argsChunk {
-			l.note("n")
+			l.note(h2decode.Note{Text: "n"})
 		}
 		l.Take(nil)
 		n := 0

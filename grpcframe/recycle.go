@@ -133,7 +133,7 @@ func poison(c *Call) {
 	c.Protocol, c.Transport = 0xEE, 0xEE // name no protocol, no transport
 	c.status = Status{Code: 0xEEEE, Name: poisoned, Message: poisoned}
 	c.Status = &c.status
-	c.Notes = append(c.Notes, poisoned)
+	c.Notes = append(c.Notes, h2decode.Note{Text: poisoned})
 	c.StreamID, c.ConnID = 0xEEEEEEEE, 0xEEEEEEEE
 	c.mem = nil // never recycled again
 }

@@ -29,7 +29,7 @@ func describe(c *Call) string {
 		}
 		b.WriteString("  --\n")
 	}
-	fmt.Fprintf(&b, "  notes %q\n", c.Notes)
+	fmt.Fprintf(&b, "  notes %q\n", noteLines(c.Notes))
 	return b.String()
 }
 
@@ -146,4 +146,13 @@ func TestPoisonRecycled(t *testing.T) {
 	if strings.Contains(d, "SayHello") || strings.Contains(d, "\\b\\x01") || !strings.Contains(d, poisoned) {
 		t.Fatalf("poisoned call reads:\n%s", d)
 	}
+}
+
+// noteLines writes notes down as "kind: text" lines.
+func noteLines(ns []h2decode.Note) []string {
+	var out []string
+	for _, n := range ns {
+		out = append(out, n.Kind.String()+": "+n.Text)
+	}
+	return out
 }

@@ -17,7 +17,7 @@ func callSummary(c *Call) string {
 		st = c.Status.Name
 	}
 	return fmt.Sprintf("%s %s %s %s %v %d/%d %d/%d %s", c.Method, c.Protocol, c.State, st, c.Duration(),
-		len(c.Requests), WireBytes(c.Requests), len(c.Responses), WireBytes(c.Responses), strings.Join(c.Notes, "; "))
+		len(c.Requests), WireBytes(c.Requests), len(c.Responses), WireBytes(c.Responses), strings.Join(noteLines(c.Notes), "; "))
 }
 
 // On the shipped captures, Options.Tally takes exactly the native gRPC

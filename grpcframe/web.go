@@ -218,15 +218,15 @@ func truncate(b []byte, n int) string {
 func (a *Assembler) webTrailers(s *stream, m *Message) {
 	call := s.call
 	if m.Truncated {
-		call.note("grpc-web trailer frame: " + m.Err)
+		call.note(m.why, "grpc-web trailer frame: "+m.Err)
 	}
 	if m.Compressed {
-		call.note("grpc-web trailer frame has the compressed flag set: not read")
+		call.note(h2decode.NoteNotDecoded, "grpc-web trailer frame has the compressed flag set: not read")
 		return
 	}
 	fs, problems := parseWebTrailers(m.Data)
 	for _, p := range problems {
-		call.note(p)
+		call.note(h2decode.NoteMalformed, p)
 	}
 	if call.FirstResponse.IsZero() {
 		call.FirstResponse = m.Time

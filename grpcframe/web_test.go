@@ -134,7 +134,7 @@ func TestGRPCWebMalformedTrailers(t *testing.T) {
 	if len(c.Requests) != 1 || c.Requests[0].Err == "" {
 		t.Fatalf("client 0x80 frame: %+v", c.Requests)
 	}
-	if n := strings.Count(strings.Join(c.Notes, "\n"), "is not a header line"); n != 3 {
+	if n := strings.Count(strings.Join(noteLines(c.Notes), "\n"), "malformed: grpc-web trailer frame: "); n != 3 {
 		t.Fatalf("notes %q", c.Notes)
 	}
 
@@ -144,7 +144,7 @@ func TestGRPCWebMalformedTrailers(t *testing.T) {
 	h.headers(srv, 1, false, ":status", "200", "content-type", "application/grpc-web")
 	h.data(srv, 1, frame(0x80, []byte("grpc-status: 0\r\n"))[:10], true)
 	c = h.end()[0]
-	if c.Status != nil || !strings.Contains(strings.Join(c.Notes, "\n"), "trailer frame") {
+	if c.Status != nil || !strings.Contains(strings.Join(noteLines(c.Notes), "\n"), "unfinished: grpc-web trailer frame: stream ended") {
 		t.Fatalf("truncated trailer frame: status %+v notes %q", c.Status, c.Notes)
 	}
 }

@@ -3,6 +3,7 @@ package h2decode
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -131,7 +132,7 @@ type Conn struct {
 	dirs [2]dirState
 
 	// Notes collects what went wrong or was guessed, for the user.
-	Notes []string
+	Notes []Note
 
 	up *upgradeState
 	h1 *h1Conn // set once the connection is found to be HTTP/1.x
@@ -177,9 +178,10 @@ func (f *factory) NewConn(info *capture.ConnInfo) capture.ConnHandler {
 	return c
 }
 
-func (c *Conn) note(format string, args ...any) {
+// note adds a note of kind k, its text formatted, up to 32 of them.
+func (c *Conn) note(k NoteKind, format string, args ...any) {
 	if len(c.Notes) < 32 {
-		c.Notes = append(c.Notes, fmt.Sprintf(format, args...))
+		c.Notes = append(c.Notes, Note{Kind: k, Text: fmt.Sprintf(format, args...)})
 	}
 }
 
@@ -194,7 +196,7 @@ func (c *Conn) End(reason capture.EndReason, t time.Time) {
 	if c.Kind == KindUnknown {
 		if n := c.dirs[0].searched + c.dirs[1].searched + len(c.dirs[0].buf) + len(c.dirs[1].buf); n > 0 {
 			c.Kind = KindNotHTTP2
-			c.note("no HTTP/2 frame boundary found in %d bytes; not decoded as HTTP/2", n)
+			c.note(NoteNotDecoded, "no HTTP/2 frame boundary found in %d bytes; not decoded as HTTP/2", n)
 		}
 	}
 	for s := range c.dirs {
@@ -364,7 +366,7 @@ func (d *dirState) step(t time.Time) ([]byte, bool) {
 			return nil, false
 		}
 		if string(d.buf[:len(clientPreface)]) != clientPreface {
-			d.c.note("%s: no HTTP/2 preface after the Upgrade request", d.sideName())
+			d.c.note(NoteMalformed, "%s: no HTTP/2 preface after the Upgrade request", d.sideName())
 			d.startSync(t)
 			return d.step(t)
 		}
@@ -397,7 +399,7 @@ func (d *dirState) detect(t time.Time) ([]byte, bool) {
 	}
 	if len(b) >= 3 && b[0] == 0x16 && b[1] == 0x03 && b[2] <= 0x04 {
 		d.c.Kind = KindTLS
-		d.c.note("TLS connection: its records are encrypted and not decoded")
+		d.c.note(NoteNotDecoded, "TLS connection: its records are encrypted and not decoded")
 		d.off()
 		d.peer().off()
 		return nil, false
@@ -427,7 +429,7 @@ func (d *dirState) detect(t time.Time) ([]byte, bool) {
 		// HTTP/1.x; anything else is another protocol.
 		if d.peer().mode != modeFrames {
 			d.c.Kind = KindNotHTTP2
-			d.c.note("%s: the connection starts with % x, which is not HTTP/2; not decoded", d.sideName(), b[:min(len(b), 8)])
+			d.c.note(NoteNotDecoded, "%s: the connection starts with % x, which is not HTTP/2; not decoded", d.sideName(), b[:min(len(b), 8)])
 			d.off()
 			d.peer().off()
 			return nil, false
@@ -587,7 +589,7 @@ func (d *dirState) frames(data []byte, t time.Time) {
 // error), so rather than swallow the bytes that follow as its payload, the
 // decoder looks for the next frame boundary from the byte after the header.
 func (d *dirState) lyingLength(fh frameHeader, h, rest []byte, t time.Time) {
-	d.c.note("%s: a %v frame header on stream %d claims %d bytes, more than the %d the peer allows; looking for the next frame boundary (HPACK table state may be lost)", d.sideName(), fh.Type, fh.StreamID, fh.Length, d.maxFrame)
+	d.c.note(NoteMalformed, "%s: a %v frame header on stream %d claims %d bytes, more than the %d the peer allows; looking for the next frame boundary (HPACK table state may be lost)", d.sideName(), fh.Type, fh.StreamID, fh.Length, d.maxFrame)
 	if d.blockOpen {
 		d.dropBlock()
 	}
@@ -609,7 +611,7 @@ func (d *dirState) startFrame(h []byte, t time.Time) {
 	d.payload = d.payload[:0]
 	d.padKnown, d.padLen, d.pos = false, 0, 0
 	if d.blockOpen && d.fh.Type != http2.FrameContinuation {
-		d.c.note("%s: header block on stream %d ended by a %v frame instead of CONTINUATION", d.sideName(), d.blockStream, d.fh.Type)
+		d.c.note(NoteMalformed, "%s: header block on stream %d ended by a %v frame instead of CONTINUATION", d.sideName(), d.blockStream, d.fh.Type)
 		d.dropBlock()
 	}
 	switch d.fh.Type {
@@ -641,7 +643,7 @@ func (d *dirState) dataPayload(b []byte, t time.Time) {
 		d.pos++
 		b = b[1:]
 		if d.padLen >= d.fh.Length {
-			d.c.note("%s: DATA frame on stream %d has more padding than payload", d.sideName(), d.fh.StreamID)
+			d.c.note(NoteMalformed, "%s: DATA frame on stream %d has more padding than payload", d.sideName(), d.fh.StreamID)
 			d.padLen = d.fh.Length - 1
 		}
 	}
@@ -683,7 +685,7 @@ func (d *dirState) endFrame(t time.Time) {
 	}
 	f, err := d.readFrame()
 	if err != nil {
-		d.c.note("%s: bad %v frame on stream %d: %v", d.sideName(), fh.Type, fh.StreamID, err)
+		d.c.note(NoteMalformed, "%s: bad %v frame on stream %d: %v", d.sideName(), fh.Type, fh.StreamID, err)
 		if fh.Type == http2.FrameHeaders || fh.Type == http2.FrameContinuation || fh.Type == http2.FramePushPromise {
 			d.dropBlock()
 		}
@@ -716,9 +718,9 @@ func (d *dirState) skippedFrame() {
 	switch fh.Type {
 	case http2.FrameHeaders, http2.FrameContinuation, http2.FramePushPromise:
 		if d.damaged {
-			d.c.note("%s: a header block on stream %d was partly not captured; later blocks decoded with the table state unknown", d.sideName(), fh.StreamID)
+			d.c.note(NoteLostBytes, "%s: a header block on stream %d was partly not captured; later blocks decoded with the table state unknown", d.sideName(), fh.StreamID)
 		} else if !(d.blockOpen && d.blockBad && d.blockStream == fh.StreamID) { // once per block
-			d.c.note("%s: header block on stream %d larger than %d bytes; skipped", d.sideName(), fh.StreamID, d.c.f.opts.MaxHeaderBlock)
+			d.c.note(NoteLimit, "%s: header block on stream %d larger than %d bytes; skipped", d.sideName(), fh.StreamID, d.c.f.opts.MaxHeaderBlock)
 		}
 		// The rest of the block is skipped too; its insertions are
 		// lost, and with them the table's state.
@@ -728,7 +730,7 @@ func (d *dirState) skippedFrame() {
 		}
 	default:
 		if d.damaged {
-			d.c.note("%s: a %v frame was partly not captured", d.sideName(), fh.Type)
+			d.c.note(NoteLostBytes, "%s: a %v frame was partly not captured", d.sideName(), fh.Type)
 		}
 	}
 }
@@ -786,7 +788,7 @@ func (d *dirState) pushPromiseFrame(frag []byte, endHeaders bool) {
 // header block.
 func (d *dirState) continuationFrame(frag []byte, endHeaders bool) {
 	if !d.blockOpen || d.fh.StreamID != d.blockStream {
-		d.c.note("%s: CONTINUATION on stream %d without a HEADERS frame before it", d.sideName(), d.fh.StreamID)
+		d.c.note(NoteMalformed, "%s: CONTINUATION on stream %d without a HEADERS frame before it", d.sideName(), d.fh.StreamID)
 		d.hpack().lose()
 		return
 	}
@@ -904,10 +906,14 @@ func (d *dirState) endBlockFrom(block []byte) {
 		return
 	}
 	if err != nil {
-		d.c.note("%s: header block on stream %d: %v; later blocks decoded with the table state unknown", d.sideName(), d.blockStream, err)
+		kind := NoteMalformed
+		if errors.Is(err, ErrTableSizeOverLimit) {
+			kind = NoteLimit // Options.MaxTableSize
+		}
+		d.c.note(kind, "%s: header block on stream %d: %v; later blocks decoded with the table state unknown", d.sideName(), d.blockStream, err)
 	}
 	if d.hp.violation != "" {
-		d.c.note("%s: header block on stream %d: %s", d.sideName(), d.blockStream, d.hp.violation)
+		d.c.note(NoteMalformed, "%s: header block on stream %d: %s", d.sideName(), d.blockStream, d.hp.violation)
 		d.hp.violation = ""
 	}
 	if !d.c.ClientKnown() {
@@ -972,14 +978,14 @@ func (d *dirState) gap(n int64, t time.Time) {
 		if d.inFrame && d.fh.Type == http2.FrameData && !d.skip {
 			d.c.f.h.Data(d.c, &DataEvent{Side: d.side, StreamID: d.fh.StreamID, Lost: -1, Time: t})
 		}
-		d.c.note("%s: %s not captured; frame sync lost until the next frame boundary, and with it the HPACK table state", d.sideName(), sizeText(n))
+		d.c.note(NoteLostBytes, "%s: %s not captured; frame sync lost until the next frame boundary, and with it the HPACK table state", d.sideName(), sizeText(n))
 		d.inFrame, d.nhdr = false, 0
 		d.block = d.block[:0]
 		d.blockOpen = false
 		d.startSync(t)
 		d.c.f.h.Lost(d.c, d.side, t)
 	case modeUpgradeBody:
-		d.c.note("%s: part of the upgraded request body was not captured", d.sideName())
+		d.c.note(NoteLostBytes, "%s: part of the upgraded request body was not captured", d.sideName())
 		d.startSync(t)
 	default:
 		// Bytes before the gap can't chain with bytes after it.
@@ -1009,7 +1015,7 @@ func (d *dirState) dataLost(n uint32, t time.Time) {
 
 func (d *dirState) finish() {
 	if d.mode == modeFrames && (d.inFrame || d.nhdr > 0) {
-		d.c.note("%s: capture ended inside a frame", d.sideName())
+		d.c.note(NoteUnfinished, "%s: capture ended inside a frame", d.sideName())
 	}
 	d.buf = nil
 	d.payload = nil

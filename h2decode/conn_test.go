@@ -386,7 +386,7 @@ func TestSettingsHeaderTableSize(t *testing.T) {
 		c.Data(0, cl.take(), ts)
 		c.Data(1, sv.take(), ts)
 		c.End(capture.EndFIN, ts)
-		got := strings.Join(c.Notes, "|")
+		got := strings.Join(noteLines(c.Notes), "|")
 		if strings.Contains(got, "SETTINGS_HEADER_TABLE_SIZE 100") != tc.violation {
 			t.Errorf("%s: notes %q", tc.name, got)
 		}
@@ -420,7 +420,7 @@ func TestGapInsideHeaders(t *testing.T) {
 	if got != want {
 		t.Fatalf("events:\n%s\nwant:\n%s", got, want)
 	}
-	if notes := strings.Join(c.Notes, "|"); !strings.Contains(notes, "partly not captured") || strings.Contains(notes, "larger than") {
+	if notes := strings.Join(noteLines(c.Notes), "|"); !strings.Contains(notes, "lost bytes: client: a header block on stream 1 was partly not captured") || strings.Contains(notes, "larger than") {
 		t.Fatalf("notes %q", notes)
 	}
 }
@@ -449,7 +449,7 @@ func TestLyingFrameLength(t *testing.T) {
 		}
 		c.Data(0, cl.take(), ts)
 		c.End(capture.EndFIN, ts)
-		log, notes := strings.Join(r.log, "\n"), strings.Join(c.Notes, "|")
+		log, notes := strings.Join(r.log, "\n"), strings.Join(noteLines(c.Notes), "|")
 		lied := strings.Contains(notes, "claims 16777215 bytes, more than the 16384 the peer allows")
 		if lied != settings || strings.Contains(log, ":path=/after3") != settings {
 			t.Errorf("peer's SETTINGS seen %v: notes %q\nevents %s", settings, notes, log)
@@ -474,10 +474,19 @@ func TestHugeHeaderBlockNotedOnce(t *testing.T) {
 	ts := time.Unix(1, 0)
 	c.Data(0, cl.take(), ts)
 	c.End(capture.EndFIN, ts)
-	if n := strings.Count(strings.Join(c.Notes, "\n"), "larger than 1048576 bytes; skipped"); n != 1 {
+	if n := strings.Count(strings.Join(noteLines(c.Notes), "\n"), "limit reached: client: header block on stream 1 larger than 1048576 bytes; skipped"); n != 1 {
 		t.Errorf("reported %d times: %q", n, c.Notes)
 	}
 	if !strings.Contains(strings.Join(r.log, "\n"), ":path=/after") {
 		t.Errorf("the block after the huge one: %q", r.log)
 	}
+}
+
+// noteLines writes notes down as "kind: text" lines.
+func noteLines(ns []Note) []string {
+	var out []string
+	for _, n := range ns {
+		out = append(out, n.Kind.String()+": "+n.Text)
+	}
+	return out
 }

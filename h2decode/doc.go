@@ -29,6 +29,13 @@
 // close-delimited bodies), a chunked trailer section a final HeadersEvent.
 // Responses pair with requests first in, first out. See http1.go.
 //
+// Beside its events, a Conn says what it found, as typed facts: what it
+// carries (Kind; Transport and ConnKind with whether TLS lay below), which
+// side is the client and on what evidence (ClientBy, an ordered
+// ClientEvidence), and Notes of what went wrong or was guessed, each with a
+// NoteKind. The types live here, in the lowest layer that learns these
+// facts, so that grpcframe's calls and the sinks carry them unchanged.
+//
 // Frame payloads other than DATA are parsed with golang.org/x/net/http2's
 // Framer, which checks them strictly, except plain HEADERS, CONTINUATION,
 // WINDOW_UPDATE and PING frames that pass its checks, which are read

@@ -246,7 +246,7 @@ func FuzzConnBlocks(f *testing.F) {
 			setHooks(t, testHooks{keepNoBlocks: keepNone})
 			c := NewFactory(r, Options{}).NewConn(&capture.ConnInfo{ID: 1, Addr: testAddrs, SYNSeen: len(cuts)%2 == 0}).(*Conn)
 			feedCuts(c, data, cuts)
-			logs[i], notes[i] = r.log, c.Notes
+			logs[i], notes[i] = r.log, noteLines(c.Notes)
 		}
 		if !slices.Equal(logs[0], logs[1]) || !slices.Equal(notes[0], notes[1]) {
 			t.Fatalf("keeping blocks:\n%s\n%s\nkeeping none:\n%s\n%s", strings.Join(logs[0], "\n"), strings.Join(notes[0], "\n"),

@@ -205,7 +205,7 @@ func (d *dirState) h1Feed(data []byte, t time.Time) {
 				data = data[1:]
 				h.phase = h1ChunkSize
 			default:
-				d.h1Lost(t, "chunk data not followed by CRLF")
+				d.h1Lost(t, NoteMalformed, "chunk data not followed by CRLF")
 				d.buf = append(d.buf, data...)
 				data = nil
 				d.h1Step(t)
@@ -288,13 +288,13 @@ func (d *dirState) h1ReadHead(t time.Time) bool {
 		return false
 	}
 	if !looksHTTP1(d.buf) && !mayBecomeHTTP1(d.buf) {
-		d.h1Lost(t, "bytes that are not an HTTP/1.x request or status line where a message should start")
+		d.h1Lost(t, NoteMalformed, "bytes that are not an HTTP/1.x request or status line where a message should start")
 		return true
 	}
 	end, n := headEnd(d.buf)
 	if end < 0 {
 		if len(d.buf) > maxHTTP1Head {
-			d.h1Lost(t, "HTTP/1.x head longer than the limit")
+			d.h1Lost(t, NoteLimit, "HTTP/1.x head longer than the limit")
 			return true
 		}
 		return false
@@ -314,7 +314,7 @@ func (d *dirState) h1ReadChunkSize(t time.Time) bool {
 	i := bytes.IndexByte(d.buf, '\n')
 	if i < 0 {
 		if len(d.buf) > maxH1Line {
-			d.h1Lost(t, "chunk-size line too long")
+			d.h1Lost(t, NoteLimit, "chunk-size line too long")
 			return true
 		}
 		return false
@@ -325,7 +325,7 @@ func (d *dirState) h1ReadChunkSize(t time.Time) bool {
 	}
 	size, err := strconv.ParseUint(strings.TrimSpace(string(line)), 16, 63)
 	if err != nil {
-		d.h1Lost(t, "bad chunk size")
+		d.h1Lost(t, NoteMalformed, "bad chunk size")
 		return true
 	}
 	d.buf = d.buf[i+1:]
@@ -360,7 +360,7 @@ func (d *dirState) h1ReadTrailers(t time.Time) bool {
 			// The section may also end with the first empty line
 			// right after one field line: headEnd finds that.
 			if len(d.buf) > maxHTTP1Head {
-				d.h1Lost(t, "trailer section longer than the limit")
+				d.h1Lost(t, NoteLimit, "trailer section longer than the limit")
 				return true
 			}
 			return false
@@ -394,21 +394,21 @@ func (d *dirState) h1FindStartLine(t time.Time) bool {
 		d.buf = d.buf[off:]
 		return false
 	}
-	d.c.note("%s: HTTP/1.x framing found again at a start line (skipped %d bytes)", d.sideName(), off)
+	d.c.note(NoteInferred, "%s: HTTP/1.x framing found again at a start line (skipped %d bytes)", d.sideName(), off)
 	d.buf = d.buf[off:]
 	d.h1().phase = h1Head
 	return true
 }
 
-// h1Lost gives up the message framing of this direction: the stream in
-// progress is marked lost (and, for a response, ended), and decoding waits
-// for the next start line.
-func (d *dirState) h1Lost(t time.Time, why string) {
+// h1Lost gives up the message framing of this direction for a problem of
+// kind kind: the stream in progress is marked lost (and, for a response,
+// ended), and decoding waits for the next start line.
+func (d *dirState) h1Lost(t time.Time, kind NoteKind, why string) {
 	h := d.h1()
-	d.c.note("%s: %s; HTTP/1.x framing lost until the next start line", d.sideName(), why)
+	d.c.note(kind, "%s: %s; HTTP/1.x framing lost until the next start line", d.sideName(), why)
 	if !d.c.h1.shaky {
 		d.c.h1.shaky = true
-		d.c.note("responses after lost HTTP/1.x framing are paired with requests in order; if whole requests or responses were lost, that pairing is a guess")
+		d.c.note(NoteInferred, "responses after lost HTTP/1.x framing are paired with requests in order; if whole requests or responses were lost, that pairing is a guess")
 	}
 	if h.stream != 0 {
 		d.emitData(DataEvent{Side: d.side, StreamID: h.stream, Lost: -1, Time: t})
@@ -452,7 +452,7 @@ func (d *dirState) h1Gap(n int64, t time.Time) {
 		return
 	}
 	d.buf = d.buf[:0]
-	d.h1Lost(t, sizeText(n)+" not captured")
+	d.h1Lost(t, NoteLostBytes, sizeText(n)+" not captured")
 }
 
 // h1End is called when the connection ends.
@@ -462,9 +462,9 @@ func (d *dirState) h1End(endFIN bool, t time.Time) {
 	case h.phase == h1Close && h.stream != 0 && endFIN:
 		d.emitData(DataEvent{Side: d.side, StreamID: h.stream, EndStream: true, Time: t})
 	case h.phase == h1Head && len(d.buf) > 0:
-		d.c.note("%s: the capture ended inside an HTTP/1.x head", d.sideName())
+		d.c.note(NoteUnfinished, "%s: the capture ended inside an HTTP/1.x head", d.sideName())
 	case h.stream != 0:
-		d.c.note("%s: the capture ended inside an HTTP/1.x body", d.sideName())
+		d.c.note(NoteUnfinished, "%s: the capture ended inside an HTTP/1.x body", d.sideName())
 	}
 	h.stream = 0
 }
@@ -498,7 +498,7 @@ func (d *dirState) h1Head(head []byte, t time.Time) {
 	}
 	method, target, _, ok := parseRequestLine(line)
 	if !ok {
-		d.h1Lost(t, "malformed request line")
+		d.h1Lost(t, NoteMalformed, "malformed request line")
 		return
 	}
 	h.headSeen = true
@@ -517,7 +517,7 @@ func (d *dirState) h1Head(head []byte, t time.Time) {
 	id := d.c.newH1Stream()
 	ch := d.c.h1
 	if len(ch.pending) >= maxH1Pending {
-		d.c.note("more than %d HTTP/1.x requests without a response: the oldest are no longer paired", maxH1Pending)
+		d.c.note(NoteLimit, "more than %d HTTP/1.x requests without a response: the oldest are no longer paired", maxH1Pending)
 		ch.pending = ch.pending[1:]
 	}
 	ch.pending = append(ch.pending, h1Request{id: id, head: method == "HEAD", connect: method == "CONNECT"})
@@ -533,7 +533,7 @@ func (d *dirState) h1Response(line, rest []byte, t time.Time) {
 	h := d.h1()
 	status, ok := parseStatusLine(line)
 	if !ok {
-		d.h1Lost(t, "malformed status line")
+		d.h1Lost(t, NoteMalformed, "malformed status line")
 		return
 	}
 	h.headSeen = true
@@ -569,7 +569,7 @@ func (d *dirState) h1Response(line, rest []byte, t time.Time) {
 		if proto == "" {
 			proto = "a tunnel"
 		}
-		d.c.note("the connection switched to %s (HTTP %d); the rest is not decoded", proto, status)
+		d.c.note(NoteNotDecoded, "the connection switched to %s (HTTP %d); the rest is not decoded", proto, status)
 		for s := range d.c.dirs {
 			dd := &d.c.dirs[s]
 			dd.h1().phase, dd.h1().stream = h1Tunnel, 0
@@ -623,7 +623,7 @@ func bodyFraming(fs []HeaderField, request bool) (k bodyKind, length int64, bad 
 func (d *dirState) h1StartBody(k bodyKind, length int64, bad bool, t time.Time) {
 	h := d.h1()
 	if bad {
-		d.h1Lost(t, "invalid Content-Length or Transfer-Encoding")
+		d.h1Lost(t, NoteMalformed, "invalid Content-Length or Transfer-Encoding")
 		return
 	}
 	switch k {

@@ -32,7 +32,7 @@ func (d *dirState) sync(t time.Time) ([]byte, bool) {
 		}
 		if frames >= 3 || (end && (frames >= 2 || (frames == 1 && atChunk))) {
 			if off > 0 {
-				d.c.note("%s: skipped %d bytes to find an HTTP/2 frame boundary", d.sideName(), off)
+				d.c.note(NoteInferred, "%s: skipped %d bytes to find an HTTP/2 frame boundary", d.sideName(), off)
 			}
 			if !d.synced && d.c.Kind == KindUnknown {
 				d.c.Kind = KindMidH2
@@ -48,7 +48,7 @@ func (d *dirState) sync(t time.Time) ([]byte, bool) {
 	d.dropFront(len(b) - keep) // counts the dropped bytes as searched
 	if !d.synced && d.searched > d.c.f.opts.MaxSyncSearch {
 		d.c.Kind = KindNotHTTP2
-		d.c.note("%s: no HTTP/2 frame boundary in the first %d bytes; not decoded as HTTP/2", d.sideName(), d.searched)
+		d.c.note(NoteNotDecoded, "%s: no HTTP/2 frame boundary in the first %d bytes; not decoded as HTTP/2", d.sideName(), d.searched)
 		d.off()
 	}
 	return nil, false

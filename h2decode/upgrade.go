@@ -53,7 +53,7 @@ func (d *dirState) upgradeHead(t time.Time) ([]byte, bool) {
 		resp, err := http.ReadResponse(br, nil)
 		if err != nil || resp.StatusCode != http.StatusSwitchingProtocols || d.c.up == nil || !hasToken(resp.Header, "Upgrade", "h2c") {
 			if d.c.up != nil {
-				d.c.note("server declined the h2c Upgrade")
+				d.c.note(NotePeer, "server declined the h2c Upgrade")
 			}
 			d.c.startH1(t)
 			return nil, false
@@ -95,7 +95,7 @@ func (d *dirState) upgradeHead(t time.Time) ([]byte, bool) {
 		d.applyUpgradeSettings(s)
 	}
 	if len(req.TransferEncoding) > 0 {
-		d.c.note("upgraded request uses chunked encoding; its body is not decoded")
+		d.c.note(NoteNotDecoded, "upgraded request uses chunked encoding; its body is not decoded")
 	}
 	d.c.up = up
 	d.c.setClient(d.side, ClientByUpgrade)
@@ -117,7 +117,7 @@ func (d *dirState) upgradeHead(t time.Time) ([]byte, bool) {
 func (d *dirState) applyUpgradeSettings(s string) {
 	p, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
 	if err != nil {
-		d.c.note("HTTP2-Settings header is not base64url: %v", err)
+		d.c.note(NoteMalformed, "HTTP2-Settings header is not base64url: %v", err)
 		return
 	}
 	for ; len(p) >= 6; p = p[6:] {

@@ -173,7 +173,7 @@ func (d *detail) build() {
 	if len(c.Notes) > 0 {
 		d.add(kindSection, 0, "Notes")
 		for _, n := range c.Notes {
-			d.add(kindText, 1, n)
+			d.add(kindText, 1, n.Text)
 		}
 	}
 	d.add(kindSection, 0, fmt.Sprintf("Messages  ↑%d ↓%d", len(c.Requests), len(c.Responses)))

@@ -41,7 +41,7 @@ func summarize(w io.Writer, sum sniff.Summary, l *limits) {
 			fmt.Fprintf(w, "%s: … and %d more connection notes\n", progName, len(cs.ConnNotes)-i+cs.MoreConnNotes)
 			break
 		}
-		fmt.Fprintf(w, "%s: %s\n", progName, n)
+		fmt.Fprintf(w, "%s: %s\n", progName, n.Text)
 	}
 	for _, n := range sum.TLS {
 		fmt.Fprintf(w, "%s: TLS %s\n", progName, n)
