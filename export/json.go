@@ -1,6 +1,7 @@
 package export
 
 import (
+	"fmt"
 	"net/netip"
 	"strconv"
 	"time"
@@ -191,5 +192,9 @@ func appendName[T name](b []byte, t *nameTable, v T) []byte {
 	if int(v) < len(t) {
 		return append(b, t[v]...)
 	}
-	return appendString(b, v.String())
+	return appendNameOf(b, v)
 }
+
+// appendNameOf is appendName for a value past its table's (which names
+// nothing, as a recycled call's do in tests).
+func appendNameOf(b []byte, v fmt.Stringer) []byte { return appendString(b, v.String()) }
