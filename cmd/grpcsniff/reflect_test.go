@@ -36,21 +36,9 @@ func (s services) GetServiceInfo() map[string]grpc.ServiceInfo { return s }
 // helloworld.Greeter; with --reflect-addr the Python capture's calls decode
 // with what it sent, and no schema on the command line.
 func TestReflectAddr(t *testing.T) {
-	files := compileHelloworld(t)
-	srv := grpc.NewServer()
-	reflectionpb.RegisterServerReflectionServer(srv, reflection.NewServerV1(reflection.ServerOptions{
-		Services:           services{"helloworld.Greeter": {Metadata: "helloworld.proto"}},
-		DescriptorResolver: files,
-	}))
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(lis)
-	defer srv.Stop()
-
+	addr := startReflectionServer(t)
 	out, stderr, code := runCmd(t, nil, "-r", "../../testdata/pcaps/py_helloworld.pcap", "-q", "--json",
-		"--reflect-addr", lis.Addr().String(), "--reflect-plaintext")
+		"--reflect-addr", addr.String(), "--reflect-plaintext")
 	if code != exitOK || !strings.Contains(out, `"type":"helloworld.HelloRequest","json":{"name":"you"}`) {
 		t.Fatalf("exit %d, %s; SayHello not decoded through reflection:\n%.600s", code, stderr, out)
 	}
@@ -80,28 +68,34 @@ func TestReflectAddrWithoutReflection(t *testing.T) {
 // certificate, that describes helloworld.Greeter by reflection: the
 // captured SayHello calls decode with its schemas.
 func TestReflectOverTLS(t *testing.T) {
-	files := compileHelloworld(t)
 	cert := selfSignedCert(t)
-	srv := grpc.NewServer(grpc.Creds(credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{cert}})))
-	reflectionpb.RegisterServerReflectionServer(srv, reflection.NewServerV1(reflection.ServerOptions{
-		Services:           services{"helloworld.Greeter": {Metadata: "helloworld.proto"}},
-		DescriptorResolver: files,
-	}))
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(lis)
-	defer srv.Stop()
-
+	addr := startReflectionServer(t, grpc.Creds(credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{cert}})))
 	dir := "../../testdata/pcaps/tls/"
-	port := uint16(lis.Addr().(*net.TCPAddr).Port)
+	port := uint16(addr.Port)
 	moved := filepath.Join(t.TempDir(), "tls13.pcap")
 	movePort(t, dir+"tls13.pcap", moved, 50120, port)
 	out, stderr, code := runCmd(t, nil, "-r", moved, "--keylog", dir+"tls13.keys", "-q", "--json", "--reflect", "--reflect-insecure")
 	if code != exitOK || strings.Count(out, `"type":"helloworld.HelloRequest"`) != 5 || !strings.Contains(out, `"json":{"name":"aes128"}`) {
 		t.Fatalf("exit %d, %s; the SayHello calls are not decoded through reflection over TLS:\n%.800s", code, stderr, out)
 	}
+}
+
+// startReflectionServer starts a grpc-go server on a free loopback port
+// that describes helloworld.Greeter by server reflection (v1), stopped when
+// the test ends.
+func startReflectionServer(t *testing.T, opts ...grpc.ServerOption) *net.TCPAddr {
+	srv := grpc.NewServer(opts...)
+	reflectionpb.RegisterServerReflectionServer(srv, reflection.NewServerV1(reflection.ServerOptions{
+		Services:           services{"helloworld.Greeter": {Metadata: "helloworld.proto"}},
+		DescriptorResolver: compileHelloworld(t),
+	}))
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(lis)
+	t.Cleanup(srv.Stop)
+	return lis.Addr().(*net.TCPAddr)
 }
 
 // compileHelloworld compiles helloworld.proto for a reflection server.
