@@ -87,7 +87,7 @@ func New(updates <-chan Update, opts Options) (*Model, error) {
 	if opts.MaxMessageBytes == 0 {
 		opts.MaxMessageBytes = DefaultMaxMessageBytes
 	}
-	return &Model{opts: opts, updates: updates, expr: expr, follow: true, w: 80, h: 24, now: time.Now}, nil
+	return &Model{opts: opts, updates: updates, expr: expr, follow: opts.Live, w: 80, h: 24, now: time.Now}, nil
 }
 
 // Init starts reading the feed.

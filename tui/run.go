@@ -69,6 +69,10 @@ type Options struct {
 	// dropped, and the title says how many. 0 keeps every call, which suits
 	// a file; a capture that runs for days needs a bound.
 	MaxCalls int
+	// Live is for a capture that goes on while the view is open: the list
+	// starts following the newest call. A file opens at its first call, as
+	// Wireshark and termshark do.
+	Live bool
 	// MaxMessageBytes bounds the bytes of one message the UI keeps (the rest
 	// is cut, and the message line says so), so that a few huge messages
 	// cannot hold the memory. 0 means DefaultMaxMessageBytes; a negative

@@ -196,7 +196,7 @@ func TestSortAndExport(t *testing.T) {
 // TestFollow: the list follows arriving calls until the user moves up.
 func TestFollow(t *testing.T) {
 	calls := loadCalls(t, "py_helloworld.pcap")
-	m, _ := New(nil, Options{Location: time.UTC})
+	m, _ := New(nil, Options{Location: time.UTC, Live: true})
 	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
 	m.Update(batchMsg{calls: calls[:4]})
 	if m.cursor != 3 {
@@ -214,12 +214,35 @@ func TestFollow(t *testing.T) {
 	}
 }
 
+// A capture file opens at its first call, as Wireshark and termshark do,
+// and does not follow the calls that arrive while it loads; G moves to the
+// last call and follows from there.
+func TestFileOpensAtTop(t *testing.T) {
+	calls := loadCalls(t, "py_helloworld.pcap")
+	m, _ := New(nil, Options{Location: time.UTC})
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	m.Update(batchMsg{calls: calls[:4]})
+	m.Update(batchMsg{calls: calls[4:]})
+	if m.cursor != 0 || strings.Contains(plain(m), "following") {
+		t.Fatalf("cursor %d, want the first call, not following:\n%s", m.cursor, plain(m))
+	}
+	press(m, "G")
+	m.Update(batchMsg{calls: calls[:1]})
+	if m.cursor != len(m.rows)-1 {
+		t.Errorf("G did not follow: cursor %d of %d rows", m.cursor, len(m.rows))
+	}
+}
+
 // TestWheelAndHelp: the mouse wheel moves the cursor; help lists the keys.
 func TestWheelAndHelp(t *testing.T) {
 	m := loaded(t, loadCalls(t, "py_helloworld.pcap"), 80, 24, "x")
+	m.Update(tea.MouseWheelMsg{Button: tea.MouseWheelDown})
+	if m.cursor != 3 {
+		t.Errorf("wheel down: cursor %d, want 3", m.cursor)
+	}
 	m.Update(tea.MouseWheelMsg{Button: tea.MouseWheelUp})
-	if m.cursor != 4 {
-		t.Errorf("wheel up: cursor %d, want 4", m.cursor)
+	if m.cursor != 0 {
+		t.Errorf("wheel up: cursor %d, want 0", m.cursor)
 	}
 	press(m, "?")
 	if !strings.Contains(plain(m), "copy the call as a grpcurl command") {
@@ -279,7 +302,7 @@ func TestProgress(t *testing.T) {
 		t.Errorf("empty list does not say it is waiting:\n%s", s)
 	}
 	m.Update(batchMsg{calls: loadCalls(t, "py_grpcdemo.pcap"), progress: &Progress{Bytes: 450, Total: 1000, Calls: 4}})
-	if s := plain(m); !strings.Contains(s, "loading 45% ███░░░░░") || !strings.Contains(s, "following") {
+	if s := plain(m); !strings.Contains(s, "loading 45% ███░░░░░") {
 		t.Errorf("no progress in the title:\n%s", s)
 	}
 	m.Update(batchMsg{progress: &Progress{Bytes: 900, Total: 1000, Calls: 4, Done: true, Err: "capture truncated at byte 900"}, closed: true})
@@ -291,7 +314,7 @@ func TestProgress(t *testing.T) {
 // TestProgressLive: a live capture's title bar counts packets and says, in
 // red, when the kernel or the interface dropped some.
 func TestProgressLive(t *testing.T) {
-	m, _ := New(nil, Options{Title: "lo", Location: time.UTC})
+	m, _ := New(nil, Options{Title: "lo", Location: time.UTC, Live: true})
 	m.Update(tea.WindowSizeMsg{Width: 100, Height: 24})
 	m.Update(batchMsg{calls: loadCalls(t, "py_grpcdemo.pcap"), progress: &Progress{Live: true, Packets: 61, Calls: 4}})
 	if s := plain(m); !strings.Contains(s, "capturing 61 pkts, 0 dropped") || !strings.Contains(s, "following") {

@@ -42,7 +42,8 @@ func runTUI(in *input, reg *schema.Registry, c *config, stderr io.Writer) int {
 		}()
 	}
 	err := tui.Run(ctx, updates, tui.Options{Title: in.name, Filter: c.filter, Schema: reg, Decode: c.limits.rawOptions(),
-		Registry: reg, CapturePath: c.capturePathForTUI(), MaxCalls: c.uiMaxCallsFor(in), MaxMessageBytes: c.uiMaxMessage})
+		Registry: reg, CapturePath: c.capturePathForTUI(), MaxCalls: c.uiMaxCallsFor(in), MaxMessageBytes: c.uiMaxMessage,
+		Live: in.live != nil})
 	cancel()
 	for range updates {
 		// Wait for the decoding to stop (it sees ctx) before reading msgs.
