@@ -28,6 +28,7 @@ func TestNoColor(t *testing.T) {
 			return bytes.Contains(out.Bytes(), []byte("FileController/Write"))
 		}, teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
 		tm.Send(keyMsg("q"))
+		tm.Send(keyMsg("y"))
 		tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
 		return out.Bytes()
 	}
@@ -45,12 +46,13 @@ func TestNoColor(t *testing.T) {
 	}
 }
 
-// TestRun starts the UI the way the command does and quits it with q.
+// TestRun starts the UI the way the command does and quits it with q,
+// and q again to confirm.
 func TestRun(t *testing.T) {
 	ch := feed(loadCalls(t, "py_grpcdemo.pcap"))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err := Run(ctx, ch, Options{Title: "py_grpcdemo.pcap", Input: strings.NewReader("q"), Output: io.Discard})
+	err := Run(ctx, ch, Options{Title: "py_grpcdemo.pcap", Input: strings.NewReader("qq"), Output: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}

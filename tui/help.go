@@ -11,7 +11,8 @@ import (
 var keyHelp = [][2]string{
 	{"", "Everywhere"},
 	{"?", "this help (again to close)"},
-	{"q, ctrl+c", "quit"},
+	{"q", "back to the list; in the list, quit (asks first)"},
+	{"ctrl+c", "quit at once"},
 	{"", "Call list"},
 	{"j k, ↓ ↑, wheel", "move"},
 	{"click", "select a call (click it again to open it)"},

@@ -161,6 +161,9 @@ func (m *Model) statusLines() []string {
 	if m.prompt {
 		return []string{hints(m.w, "enter", "keep", "esc", "cancel", "ctrl+u", "clear", "?", "help after enter")}
 	}
+	if m.quitting {
+		return []string{styleErr.Render("quit grpcsniff? q or y quits, any other key stays")}
+	}
 	if m.status == "" {
 		return []string{hints(m.w, "enter", "open", "/", "filter", "s", "sort", "S", "stats", "y", "grpcurl", "e", "export", "?", "help", "q", "quit", "w", "pcapng")}
 	}

@@ -48,6 +48,7 @@ type Model struct {
 	before   *filter.Expr
 
 	status   string // one-line message (copied command, export result)
+	quitting bool   // q was pressed in the list: the next key decides
 	progress Progress
 	closed   bool
 
@@ -139,6 +140,23 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
+// quitKey is q: in a screen above the list it goes back, as esc does (the
+// convention of k9s and less); in the list it asks first, so that a q
+// meant for another program does not throw away a capture being read.
+func (m *Model) quitKey() tea.Cmd {
+	switch m.screen {
+	case screenList:
+		m.quitting = true
+	case screenDetail:
+		m.screen, m.detail = screenList, nil
+	case screenStats:
+		m.screen = screenList
+	case screenHelp:
+		m.screen = m.back
+	}
+	return nil
+}
+
 // key dispatches a key press to the prompt or the current screen.
 func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 	if k.String() == "ctrl+c" {
@@ -149,9 +167,18 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		return nil
 	}
 	s := k.String()
+	if m.quitting {
+		// The list asked whether to quit: q or y quits, any other key
+		// stays (and does nothing else).
+		m.quitting = false
+		if s == "q" || s == "y" {
+			return tea.Quit
+		}
+		return nil
+	}
 	switch s {
 	case "q":
-		return tea.Quit
+		return m.quitKey()
 	case "?":
 		if m.screen == screenHelp {
 			m.screen = m.back

@@ -253,6 +253,6 @@ func (m *Model) renderStats() string {
 	for len(lines) < m.h-1 {
 		lines = append(lines, "")
 	}
-	lines = append(lines, hints(m.w, "j/k", "scroll", "esc", "back", "?", "help", "q", "quit"))
+	lines = append(lines, hints(m.w, "j/k", "scroll", "esc/q", "back", "?", "help"))
 	return fit(lines, m.w)
 }

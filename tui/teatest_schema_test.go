@@ -54,7 +54,9 @@ func TestTeatestSchema(t *testing.T) {
 	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
 		return bytes.Contains(b, []byte("wrote 45 packets"))
 	}, teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+	tm.Send(keyMsg("q")) // back to the list
 	tm.Send(keyMsg("q"))
+	tm.Send(keyMsg("y"))
 	fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(probe)
 	if fm.lastCopy != want {
 		t.Errorf("copied %q\nwant   %q", fm.lastCopy, want)

@@ -88,7 +88,8 @@ func TestTeatest(t *testing.T) {
 		t.Errorf("status line lacks %q:\n%s", want, s)
 	}
 	expect("errors: DEADLINE_EXCEEDED 1", keyMsg("esc"), keyMsg("S"))
-	tm.Send(keyMsg("q"))
+	expect("quit grpcsniff?", keyMsg("q"), keyMsg("q")) // back from the statistics, then asked
+	tm.Send(keyMsg("y"))
 	fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(probe)
 	if fm.lastCopy != want {
 		t.Errorf("copied %q\nwant   %q", fm.lastCopy, want)
@@ -230,6 +231,28 @@ func TestFileOpensAtTop(t *testing.T) {
 	m.Update(batchMsg{calls: calls[:1]})
 	if m.cursor != len(m.rows)-1 {
 		t.Errorf("G did not follow: cursor %d of %d rows", m.cursor, len(m.rows))
+	}
+}
+
+// q goes back from the detail, the statistics and the help; in the list it
+// asks, and only q or y then quits.
+func TestQuitKey(t *testing.T) {
+	m := loaded(t, loadCalls(t, "py_helloworld.pcap"), 80, 24, "x")
+	for _, open := range []string{"enter", "S", "?"} {
+		press(m, open)
+		if cmd := press(m, "q"); cmd != nil || m.screen != screenList {
+			t.Errorf("q after %s: screen %d, quit %v; want back in the list", open, m.screen, cmd != nil)
+		}
+	}
+	if cmd := press(m, "q"); cmd != nil || !strings.Contains(plain(m), "quit grpcsniff? q or y quits") {
+		t.Fatalf("q in the list did not ask:\n%s", plain(m))
+	}
+	if cmd := press(m, "j"); cmd != nil || m.cursor != 0 || strings.Contains(plain(m), "quit grpcsniff?") {
+		t.Errorf("another key after q: quit %v, cursor %d, still asking", cmd != nil, m.cursor)
+	}
+	press(m, "q")
+	if cmd := press(m, "y"); cmd == nil {
+		t.Error("q then y did not quit")
 	}
 }
 

@@ -585,7 +585,7 @@ func TestLiveTUI(t *testing.T) {
 	if !strings.Contains(s, "0 dropped") || !strings.Contains(s, "following") {
 		t.Errorf("no packet count or follow mode in the title:\n%s", s)
 	}
-	exec.Command("tmux", "send-keys", "-t", session, "q").Run()
+	exec.Command("tmux", "send-keys", "-t", session, "q", "q").Run()
 	deadline := time.Now().Add(10 * time.Second)
 	for exec.Command("tmux", "has-session", "-t", session).Run() == nil {
 		if time.Now().After(deadline) {
