@@ -120,3 +120,14 @@ func FuzzCallJSON(f *testing.F) {
 		}
 	})
 }
+
+func TestCount(t *testing.T) {
+	for n, want := range map[int]string{0: "0 calls", 1: "1 call", 2: "2 calls"} {
+		if got := Count(n, "call"); got != want {
+			t.Errorf("Count(%d) = %q, want %q", n, got, want)
+		}
+	}
+	if got := Count(int64(1), "TCP connection"); got != "1 TCP connection" {
+		t.Errorf("Count(int64(1)) = %q", got)
+	}
+}

@@ -140,7 +140,7 @@ func (s *Stats) WriteText(w io.Writer) error {
 			fmt.Fprintf(bw, "%-*s   %s\n", width, "", statusList(m.Statuses))
 		}
 	}
-	fmt.Fprintf(bw, "%d calls, %d methods; percentiles within 2%%\n", s.calls, len(ms))
+	fmt.Fprintf(bw, "%s, %s; percentiles within 2%%\n", Count(s.calls, "call"), Count(len(ms), "method"))
 	return bw.Flush()
 }
 

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/grpcsniff/grpcsniff/grpcframe"
@@ -132,4 +133,14 @@ func FormatBytes(n int64) string {
 		return fmt.Sprintf("%.1fKiB", float64(n)/1024)
 	}
 	return fmt.Sprintf("%.1fMiB", float64(n)/(1<<20))
+}
+
+// Count is n with its noun, singular for one: "1 call", "3 calls". The
+// nouns the output counts (call, connection, packet, message, method,
+// stream, file) all take an s.
+func Count[N ~int | ~int64](n N, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.FormatInt(int64(n), 10) + " " + noun + "s"
 }

@@ -26,7 +26,7 @@ func (m *Model) export(calls []*grpcframe.Call) tea.Cmd {
 		return nil
 	}
 	dir, opt := m.opts.ExportDir, m.opts.Decode
-	m.status = fmt.Sprintf("exporting %d calls…", len(calls))
+	m.status = "exporting " + export.Count(len(calls), "call") + "…"
 	return func() tea.Msg { return exportedMsg{exportCalls(dir, calls, opt)} }
 }
 

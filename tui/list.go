@@ -69,14 +69,14 @@ func (m *Model) titleBar() string {
 	if m.opts.Title != "" {
 		left += " · " + m.opts.Title
 	}
-	n := fmt.Sprintf("%d calls", len(m.calls))
+	n := export.Count(len(m.calls), "call")
 	if m.expr.String() != "" {
-		n = fmt.Sprintf("%d of %d calls", len(m.rows), len(m.calls))
+		n = fmt.Sprintf("%d of %s", len(m.rows), n)
 	}
 	if m.dropped > 0 {
 		// Said where the count is, so that nobody takes the list for the
 		// whole capture.
-		n += fmt.Sprintf(" · %d older calls dropped", m.dropped)
+		n += " · " + export.Count(m.dropped, "older call") + " dropped"
 	}
 	right := n + " · sort: " + m.sortBy.String()
 	if m.follow && !m.progress.Done {

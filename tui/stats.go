@@ -241,7 +241,7 @@ func (m *Model) statsKey(s string) {
 
 func (m *Model) renderStats() string {
 	v := m.stats
-	scope := fmt.Sprintf("%d calls", len(m.rows))
+	scope := export.Count(len(m.rows), "call")
 	if m.expr.String() != "" {
 		scope += " matching " + m.expr.String()
 	}

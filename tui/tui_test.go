@@ -256,6 +256,18 @@ func TestQuitKey(t *testing.T) {
 	}
 }
 
+// Counts take the singular for one: "1 call", not "1 calls".
+func TestOneCall(t *testing.T) {
+	m := loaded(t, loadCalls(t, "py_helloworld.pcap")[:1], 80, 24, "x")
+	if s := plain(m); !strings.Contains(s, " 1 call · ") {
+		t.Errorf("title:\n%s", s)
+	}
+	press(m, "S")
+	if s := plain(m); strings.Contains(s, "1 calls") {
+		t.Errorf("statistics:\n%s", s)
+	}
+}
+
 // TestWheelAndHelp: the mouse wheel moves the cursor; help lists the keys.
 func TestWheelAndHelp(t *testing.T) {
 	m := loaded(t, loadCalls(t, "py_helloworld.pcap"), 80, 24, "x")

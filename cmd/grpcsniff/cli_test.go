@@ -169,3 +169,11 @@ func TestLiveErrorHints(t *testing.T) {
 		}
 	}
 }
+
+// The summary counts in the singular for one.
+func TestSummarySingular(t *testing.T) {
+	_, stderr, _ := runCmd(t, nil, "-r", demo, "--text")
+	if !strings.Contains(stderr, "grpcsniff: 4 calls; 61 packets, 1 TCP connection (1 h2c)") {
+		t.Errorf("summary: %q", stderr)
+	}
+}

@@ -140,8 +140,8 @@ func runBatch(c *config, in *input, reg *schema.Registry, expr *filter.Expr, std
 		summarize(std.err, sum, &c.limits)
 	}
 	if sum.Found == 0 && status == exitOK && in.live == nil {
-		fmt.Fprintf(std.err, "%s: no calls (gRPC, gRPC-Web or HTTP) found in %s (%d packets, %d TCP connections)\n",
-			progName, in.name, sum.Capture.Packets, sum.Capture.Connections)
+		fmt.Fprintf(std.err, "%s: no calls (gRPC, gRPC-Web or HTTP) found in %s (%s, %s)\n",
+			progName, in.name, export.Count(sum.Capture.Packets, "packet"), export.Count(sum.Capture.Connections, "TCP connection"))
 		status = exitNoCalls
 	}
 	return status

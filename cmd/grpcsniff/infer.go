@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/grpcsniff/grpcsniff/export"
 	"github.com/grpcsniff/grpcsniff/grpcframe"
 	"github.com/grpcsniff/grpcsniff/pbdecode/infer"
 	"github.com/grpcsniff/grpcsniff/sniff"
@@ -98,9 +99,9 @@ func runInfer(f *inferFlags, std stdio) int {
 		return exitError
 	}
 	if !f.quiet {
-		fmt.Fprintf(std.err, "%s: inferred from %d calls", progName, used)
+		fmt.Fprintf(std.err, "%s: inferred from %s", progName, export.Count(used, "call"))
 		if skipped > 0 {
-			fmt.Fprintf(std.err, " (%d calls without a known method or not gRPC left out)", skipped)
+			fmt.Fprintf(std.err, " (%s without a known method or not gRPC left out)", export.Count(skipped, "call"))
 		}
 		fmt.Fprintln(std.err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/grpcsniff/grpcsniff/capture"
 	"github.com/grpcsniff/grpcsniff/capture/bpffilter"
 	"github.com/grpcsniff/grpcsniff/capture/live"
+	"github.com/grpcsniff/grpcsniff/export"
 	"github.com/grpcsniff/grpcsniff/sniff"
 	"github.com/grpcsniff/grpcsniff/tlsdecrypt"
 	"github.com/grpcsniff/grpcsniff/tui"
@@ -261,7 +262,7 @@ func (in *liveInput) stopOn(d time.Duration, stderr io.Writer) func() {
 // summary says, like tcpdump at its end, what was captured and lost.
 func (in *liveInput) summary(w io.Writer) {
 	st := in.src.Stats()
-	fmt.Fprintf(w, "%s: %d packets captured on %s", progName, in.seen, in.iface)
+	fmt.Fprintf(w, "%s: %s captured on %s", progName, export.Count(in.seen, "packet"), in.iface)
 	if in.w != nil {
 		fmt.Fprintf(w, ", %d written to %s", in.written, in.out.Name())
 	}

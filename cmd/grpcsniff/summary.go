@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/grpcsniff/grpcsniff/export"
 	"github.com/grpcsniff/grpcsniff/sniff"
 )
 
@@ -21,7 +22,7 @@ func summarize(w io.Writer, sum sniff.Summary, l *limits) {
 		kinds = append(kinds, fmt.Sprintf("%d %s", n, k))
 	}
 	sort.Strings(kinds)
-	fmt.Fprintf(w, "%s: %d calls; %d packets, %d TCP connections", progName, sum.Found, st.Packets, st.Connections)
+	fmt.Fprintf(w, "%s: %s; %s, %s", progName, export.Count(sum.Found, "call"), export.Count(st.Packets, "packet"), export.Count(st.Connections, "TCP connection"))
 	if len(kinds) > 0 {
 		fmt.Fprintf(w, " (%s)", strings.Join(kinds, ", "))
 	}
@@ -30,7 +31,7 @@ func summarize(w io.Writer, sum sniff.Summary, l *limits) {
 		fmt.Fprintf(w, "%s: %d gaps in TCP streams, %d bytes not captured (%d of them cut by the snap length)\n", progName, st.Gaps, st.GapBytes, st.TruncatedBytes)
 	}
 	if st.Malformed > 0 {
-		fmt.Fprintf(w, "%s: %d malformed packets skipped\n", progName, st.Malformed)
+		fmt.Fprintf(w, "%s: %s skipped\n", progName, export.Count(st.Malformed, "malformed packet"))
 	}
 	if st.Unsupported > 0 {
 		fmt.Fprintf(w, "%s: %d packets of unsupported link types %v skipped\n", progName, st.Unsupported, st.UnsupportedLinkTypes)
@@ -50,7 +51,7 @@ func summarize(w io.Writer, sum sniff.Summary, l *limits) {
 		fmt.Fprintf(w, "%s: … and %d more TLS connections like these\n", progName, sum.MoreTLS)
 	}
 	if sum.Harvested > 0 {
-		fmt.Fprintf(w, "%s: %d schema files taken from reflection calls in the capture\n", progName, sum.Harvested)
+		fmt.Fprintf(w, "%s: %s taken from reflection calls in the capture\n", progName, export.Count(sum.Harvested, "schema file"))
 	}
 }
 
@@ -67,9 +68,9 @@ func limitsHit(w io.Writer, sum sniff.Summary, l *limits) {
 		fmt.Fprintf(w, "%s: %d header blocks asked for an HPACK table larger than the limit (%d bytes; see --max-hpack-table)\n", progName, cs.TableOverLimit, l.maxHPACKTable)
 	}
 	if cs.Evicted > 0 {
-		fmt.Fprintf(w, "%s: %d streams evicted (more than %d open on one connection; see --max-streams)\n", progName, cs.Evicted, l.maxStreams)
+		fmt.Fprintf(w, "%s: %s evicted (more than %d open on one connection; see --max-streams)\n", progName, export.Count(cs.Evicted, "stream"), l.maxStreams)
 	}
 	if st.Evicted > 0 {
-		fmt.Fprintf(w, "%s: %d connections dropped because more than the connection limit were open (see --max-connections)\n", progName, st.Evicted)
+		fmt.Fprintf(w, "%s: %s dropped because more than the connection limit were open (see --max-connections)\n", progName, export.Count(st.Evicted, "connection"))
 	}
 }
