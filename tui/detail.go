@@ -379,7 +379,12 @@ func (d *detail) fields(i int, pm *pbdecode.Message, md protoreflect.MessageDesc
 	}
 }
 
-// fieldText is "1: "you"  len string @0-5", with the alternative readings
+// byteRange names the bytes [lo, hi) of a message as the whole view does,
+// first and last included: "@0-4" is five bytes, as the hex pane's "bytes
+// 0-4".
+func byteRange(lo, hi int) string { return "@" + strconv.Itoa(lo) + "-" + strconv.Itoa(hi-1) }
+
+// fieldText is "1: "you"  len string @0-4", with the alternative readings
 // when the choice was ambiguous.
 func fieldText(f *pbdecode.Field, base int, open bool) string {
 	var b strings.Builder
@@ -389,7 +394,7 @@ func fieldText(f *pbdecode.Field, base int, open bool) string {
 		b.WriteString("  ")
 	}
 	v, extra := fieldValue(f, open)
-	fmt.Fprintf(&b, "%d: %s  %s @%d-%d", f.Number, v, wireText(f), base+f.Offset, base+f.End)
+	fmt.Fprintf(&b, "%d: %s  %s %s", f.Number, v, wireText(f), byteRange(base+f.Offset, base+f.End))
 	if extra != "" {
 		b.WriteString("  (" + extra + ")")
 	}

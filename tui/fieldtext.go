@@ -32,10 +32,12 @@ func wireText(f *pbdecode.Field) string {
 func fieldValue(f *pbdecode.Field, open bool) (v, extra string) {
 	switch f.Wire {
 	case protowire.VarintType:
+		extra = "sint " + strconv.FormatInt(protowire.DecodeZigZag(f.Varint), 10)
 		if int64(f.Varint) < 0 {
-			extra = "int " + strconv.FormatInt(int64(f.Varint), 10) + ", "
+			// A negative int32 or int64 (ten bytes on the wire) is far more
+			// common than a uint64 of 2^63 or more.
+			return strconv.FormatInt(int64(f.Varint), 10), "uint " + strconv.FormatUint(f.Varint, 10) + ", " + extra
 		}
-		extra += "sint " + strconv.FormatInt(protowire.DecodeZigZag(f.Varint), 10)
 		return strconv.FormatUint(f.Varint, 10), extra
 	case protowire.Fixed32Type:
 		return "0x" + strconv.FormatUint(f.Fixed, 16), "float " + strconv.FormatFloat(float64(math.Float32frombits(uint32(f.Fixed))), 'g', -1, 32)
@@ -109,7 +111,8 @@ func preview(m *pbdecode.Message) string {
 		b.WriteString(strconv.Itoa(int(f.Number)) + ":")
 		switch {
 		case f.Wire == protowire.VarintType:
-			b.WriteString(strconv.FormatUint(f.Varint, 10))
+			v, _ := fieldValue(f, false)
+			b.WriteString(v)
 		case f.As == pbdecode.ReadingMessage:
 			b.WriteString("{" + preview(f.Sub) + "}")
 		default:

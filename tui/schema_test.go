@@ -60,7 +60,7 @@ func TestSchemaDetail(t *testing.T) {
 	}
 	press(m, "enter", "j")
 	s = plain(m)
-	for _, want := range []string{"▾ ↑ req  1", "helloworld.HelloRequest", `name (1) string "you"  @0-5`, "field 1 is bytes 0-4"} {
+	for _, want := range []string{"▾ ↑ req  1", "helloworld.HelloRequest", `name (1) string "you"  @0-4`, "field 1 is bytes 0-4"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("open message lacks %q:\n%s", want, s)
 		}
@@ -97,7 +97,7 @@ func TestSchemaUnknownAndError(t *testing.T) {
 	press(m, "enter")
 	s := plain(m)
 	for _, want := range []string{"unknown fields (not in helloworld.HelloRequest): 7", `name (1) string "you"`,
-		"? 7: 300  varint @5-8  (sint 150)  (unknown field: not in HelloRequest)"} {
+		"? 7: 300  varint @5-7  (sint 150)  (unknown field: not in HelloRequest)"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("unknown field: screen lacks %q:\n%s", want, s)
 		}
@@ -108,7 +108,7 @@ func TestSchemaUnknownAndError(t *testing.T) {
 	}
 	press(m, "enter")
 	s = plain(m)
-	for _, want := range []string{"! schema_error: the bytes are not a helloworld.HelloRequest", "1: ff fe  len bytes @0-4"} {
+	for _, want := range []string{"! schema_error: the bytes are not a helloworld.HelloRequest", "1: ff fe  len bytes @0-3"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("schema_error: screen lacks %q:\n%s", want, s)
 		}

@@ -86,7 +86,7 @@ func namedFieldText(f *pbdecode.Field, fd protoreflect.FieldDescriptor, sub *pbd
 	}
 	b.WriteString(string(fd.Name()) + " (" + strconv.Itoa(int(f.Number)) + ") " + typeName(fd, f) + " ")
 	b.WriteString(namedValue(f, fd, sub, open))
-	b.WriteString("  @" + strconv.Itoa(base+f.Offset) + "-" + strconv.Itoa(base+f.End))
+	b.WriteString("  " + byteRange(base+f.Offset, base+f.End))
 	return b.String()
 }
 

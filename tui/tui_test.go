@@ -79,7 +79,7 @@ func TestTeatest(t *testing.T) {
 
 	expect("Messages  ↑1 ↓0", keyMsg("g"), keyMsg("enter"))
 	expect("field 1 is bytes 0-7", keyMsg("enter"), keyMsg("j"))
-	expect(`1: "sleepy"  len string @0-8`)
+	expect(`1: "sleepy"  len string @0-7`)
 
 	s = expect("copied: grpcurl", keyMsg("y"))
 	want := `grpcurl -plaintext -max-time 0.501 -d '{"1":"sleepy"}' 127.0.0.1:50103 helloworld.Greeter/SayHello`
@@ -315,8 +315,17 @@ func TestNestedField(t *testing.T) {
 	parent := d.items[d.cursor-2].field
 	lo := parent.ValueOffset + it.field.Offset
 	s := plain(m)
-	if want := fmt.Sprintf("field 2 is bytes %d-%d", lo, parent.ValueOffset+it.field.End-1); !strings.Contains(s, want) {
+	last := parent.ValueOffset + it.field.End - 1
+	if want := fmt.Sprintf("field 2 is bytes %d-%d", lo, last); !strings.Contains(s, want) {
 		t.Errorf("hex pane title lacks %q:\n%s", want, s)
+	}
+	// The tree names the same bytes as the hex pane, and reads the
+	// negative int32 longitude (a ten-byte varint) as signed.
+	if want := fmt.Sprintf("2: -746188906  varint @%d-%d", lo, last); !strings.Contains(s, want) {
+		t.Errorf("tree lacks %q:\n%s", want, s)
+	}
+	if !strings.Contains(s, "(uint 18446744072963362710, sint ") {
+		t.Errorf("the unsigned reading is not among the others:\n%s", s)
 	}
 	press(m, "h") // back to the parent
 	if d.items[d.cursor].field != parent {
@@ -325,6 +334,9 @@ func TestNestedField(t *testing.T) {
 	press(m, "h") // and close it
 	if d.items[d.cursor].open {
 		t.Errorf("h did not close the field")
+	}
+	if s := plain(m); !strings.Contains(s, "{1:409146138 2:-746188906}") {
+		t.Errorf("the preview of the closed location does not read the longitude as signed:\n%s", s)
 	}
 }
 
