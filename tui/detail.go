@@ -154,7 +154,7 @@ func (d *detail) build() {
 		when = "started before the capture; first seen " + c.Start.In(d.loc).Format("15:04:05.000000")
 	}
 	if !c.End.IsZero() {
-		when += " · duration " + export.FormatDuration(c.Duration())
+		when += " · duration " + durationText(c)
 	}
 	if !c.FirstResponse.IsZero() {
 		when += " · first response after " + export.FormatDuration(c.FirstResponse.Sub(c.Start))

@@ -5,7 +5,6 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
-	"github.com/grpcsniff/grpcsniff/export"
 	"github.com/grpcsniff/grpcsniff/grpcframe"
 )
 
@@ -158,7 +157,7 @@ func (m *Model) renderDetail() string {
 	} else if c.StatusUnknown {
 		st = "?"
 	}
-	right := st + " · " + export.FormatDuration(c.Duration()) + " "
+	right := st + " · " + durationText(c) + " "
 	if c.End.IsZero() {
 		right = st + " "
 	}

@@ -26,7 +26,7 @@ func (m *Model) makeRow(c *grpcframe.Call) row {
 		short:  shortMethod(c.Method),
 		status: "-",
 		code:   -1,
-		dur:    export.FormatDuration(c.Duration()),
+		dur:    durationText(c),
 		up:     fmt.Sprintf("↑%d", len(c.Requests)),
 		down:   fmt.Sprintf("↓%d", len(c.Responses)),
 		bup:    "↑" + export.FormatBytes(up),
@@ -53,10 +53,20 @@ func (m *Model) makeRow(c *grpcframe.Call) row {
 			r.status = strconv.Itoa(c.HTTPStatus)
 		}
 	}
-	if c.End.IsZero() {
-		r.dur = "-"
-	}
 	return r
+}
+
+// durationText is the call's duration, "≥ X" when the capture shows only
+// part of it (it started before the capture, or the capture ended or the
+// call was evicted before it did), and "-" when it has no end at all.
+func durationText(c *grpcframe.Call) string {
+	switch {
+	case c.End.IsZero():
+		return "-"
+	case c.StartedBeforeCapture, c.State == grpcframe.StateCut, c.State == grpcframe.StateEvicted:
+		return "≥" + export.FormatDuration(c.Duration())
+	}
+	return export.FormatDuration(c.Duration())
 }
 
 // relTime prints an offset from the first call, in seconds like tshark's

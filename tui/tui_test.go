@@ -256,6 +256,19 @@ func TestQuitKey(t *testing.T) {
 	}
 }
 
+// A call the capture shows only part of has a duration of at least what
+// was seen, not a duration.
+func TestCutDuration(t *testing.T) {
+	m := loaded(t, loadCalls(t, "grpcgo_cut_midmessage.pcap"), 100, 48, "x")
+	if s := plain(m); !strings.Contains(s, "≥8.1ms") {
+		t.Errorf("list:\n%s", s)
+	}
+	press(m, "enter")
+	if s := plain(m); !strings.Contains(s, "· ≥8.1ms") || !strings.Contains(s, "duration ≥8.1ms") {
+		t.Errorf("detail:\n%s", s)
+	}
+}
+
 // Counts take the singular for one: "1 call", not "1 calls".
 func TestOneCall(t *testing.T) {
 	m := loaded(t, loadCalls(t, "py_helloworld.pcap")[:1], 80, 24, "x")
