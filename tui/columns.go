@@ -16,8 +16,9 @@ type columns struct {
 }
 
 func (m *Model) layout(rows []row) columns {
-	c := columns{time: 4, status: 6, dur: 3, up: 2, down: 2, bytes: 5, bup: 6, bdown: 6, wide: m.w >= 120}
-	full, short, cl, sv := 6, 6, 6, 6
+	// The least widths are the headings', with room for the sort marker.
+	c := columns{time: 5, status: 7, dur: 4, up: 2, down: 2, bytes: 5, bup: 6, bdown: 6, wide: m.w >= 120}
+	full, short, cl, sv := 7, 7, 6, 6
 	for _, r := range rows {
 		c.time = max(c.time, len(r.time))
 		c.status = max(c.status, ansi.StringWidth(r.status))

@@ -17,8 +17,7 @@ func (m *Model) renderList() string {
 		rows = append(rows, m.makeRow(m.calls[i]))
 	}
 	cols := m.layout(rows)
-	heading := row{time: "TIME", client: "CLIENT", server: "SERVER", method: "METHOD", short: "METHOD",
-		status: "STATUS", dur: "DUR", up: "MSGS", bytes: "BYTES", bup: "↑BYTES", bdown: "↓BYTES"}
+	heading := m.heading()
 	lines := make([]string, 0, m.h)
 	lines = append(lines, m.titleBar())
 	lines = append(lines, styleHeader.Render(pad("  "+cols.line(heading, true), m.w)))
@@ -40,6 +39,26 @@ func (m *Model) renderList() string {
 	lines = append(lines, m.filterLine())
 	lines = append(lines, foot...)
 	return fit(lines, m.w)
+}
+
+// heading is the row of column names, the sorted column marked with its
+// direction.
+func (m *Model) heading() row {
+	h := row{time: "TIME", client: "CLIENT", server: "SERVER", method: "METHOD", short: "METHOD",
+		status: "STATUS", dur: "DUR", up: "MSGS", bytes: "BYTES", bup: "↑BYTES", bdown: "↓BYTES"}
+	mark := m.sortMarker()
+	switch m.sortBy {
+	case sortTime:
+		h.time += mark
+	case sortDuration:
+		h.dur += mark
+	case sortMethod:
+		h.method += mark
+		h.short += mark
+	case sortStatus:
+		h.status += mark
+	}
+	return h
 }
 
 func (m *Model) emptyText() string {
@@ -78,7 +97,7 @@ func (m *Model) titleBar() string {
 		// whole capture.
 		n += " · " + export.Count(m.dropped, "older call") + " dropped"
 	}
-	right := n + " · sort: " + m.sortBy.String()
+	right := n + " · sort: " + m.sortBy.String() + " " + m.sortMarker()
 	if m.follow && !m.progress.Done {
 		right += " · following"
 	}

@@ -30,7 +30,10 @@ func (m *Model) listKey(s string) tea.Cmd {
 		m.prompt, m.input, m.inputErr, m.before = true, m.expr.String(), "", m.expr
 	case "s":
 		m.cycleSort()
-		m.status = "sorted by " + m.sortBy.String()
+		m.status = "sorted by " + m.sortBy.String() + " " + m.sortMarker() + " (r reverses)"
+	case "r":
+		m.reverseSort()
+		m.status = "sorted by " + m.sortBy.String() + " " + m.sortMarker()
 	case "S":
 		m.openStats()
 	case "y":

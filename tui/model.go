@@ -32,6 +32,8 @@ type Model struct {
 	base   time.Time // earliest start seen: the zero of relative times
 	expr   *filter.Expr
 	sortBy sortKey
+	// sortRev turns the key's first direction (sortKey.descending) round.
+	sortRev bool
 
 	cursor, top int  // in rows
 	follow      bool // the cursor sticks to the last row as rows arrive

@@ -23,6 +23,18 @@ func (k sortKey) String() string {
 	return [...]string{"time", "duration", "method", "status"}[k]
 }
 
+// descending is the key's first direction: the slowest calls and the
+// errors first, times and methods in ascending order.
+func (k sortKey) descending() bool { return k == sortDuration || k == sortStatus }
+
+// sortMarker is the arrow shown beside the sorted column and in the title.
+func (m *Model) sortMarker() string {
+	if m.sortBy.descending() != m.sortRev {
+		return "▼"
+	}
+	return "▲"
+}
+
 // statusRank orders statuses: by code, calls without one last.
 func statusRank(c *grpcframe.Call) int {
 	if c.Status == nil {
@@ -37,12 +49,17 @@ func (m *Model) compare(a, b int32) int {
 	ca, cb := m.calls[a], m.calls[b]
 	var r int
 	switch m.sortBy {
+	case sortTime:
+		r = ca.Start.Compare(cb.Start)
 	case sortDuration:
 		r = -cmp.Compare(ca.Duration(), cb.Duration()) // slowest first
 	case sortMethod:
 		r = cmp.Compare(ca.Method, cb.Method)
 	case sortStatus:
 		r = -cmp.Compare(statusRank(ca), statusRank(cb)) // errors first
+	}
+	if m.sortRev {
+		r = -r
 	}
 	if r == 0 {
 		r = ca.Start.Compare(cb.Start)
@@ -83,12 +100,17 @@ func (m *Model) sortRows() {
 		c := m.calls[i]
 		e := sortEnt{t: c.Start.UnixNano(), i: i}
 		switch m.sortBy {
+		case sortTime:
+			e.k = e.t
 		case sortDuration:
 			e.k = -int64(c.Duration())
 		case sortMethod:
 			e.k = rank[c.Method]
 		case sortStatus:
 			e.k = -int64(statusRank(c))
+		}
+		if m.sortRev {
+			e.k = -e.k
 		}
 		ents[j] = e
 	}
@@ -174,10 +196,18 @@ func (m *Model) setFilter(e *filter.Expr) {
 	}
 }
 
-// cycleSort moves to the next sort key.
+// cycleSort moves to the next sort key, in its first direction.
 func (m *Model) cycleSort() {
 	keep := m.selected()
-	m.sortBy = (m.sortBy + 1) % nSortKeys
+	m.sortBy, m.sortRev = (m.sortBy+1)%nSortKeys, false
+	m.sortRows()
+	m.reselect(keep)
+}
+
+// reverseSort turns the order round.
+func (m *Model) reverseSort() {
+	keep := m.selected()
+	m.sortRev = !m.sortRev
 	m.sortRows()
 	m.reselect(keep)
 }

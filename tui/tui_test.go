@@ -177,6 +177,23 @@ func TestSortAndExport(t *testing.T) {
 	if m.sortBy != sortTime {
 		t.Errorf("sort cycled to %v", m.sortBy)
 	}
+	// r reverses the order, and the title and the column say which way.
+	press(m, "r")
+	if c := m.calls[m.rows[0]]; c.Start != m.calls[len(m.calls)-1].Start {
+		t.Errorf("reversed time order starts at %v", c.Start)
+	}
+	if s := plain(m); !strings.Contains(s, "sort: time ▼") || !strings.Contains(s, "TIME▼") {
+		t.Errorf("no ▼ marker:\n%s", s)
+	}
+	press(m, "s") // duration, slowest first again
+	if s := plain(m); !strings.Contains(s, "DUR▼") || m.calls[m.rows[0]].Duration() < 500*time.Millisecond {
+		t.Errorf("a new key starts in its first direction:\n%s", s)
+	}
+	press(m, "r")
+	if c := m.calls[m.rows[0]]; c.Duration() > time.Millisecond || !strings.Contains(plain(m), "DUR▲") {
+		t.Errorf("reversed duration order starts with a call of %v", c.Duration())
+	}
+	press(m, "s", "s", "s") // back to time
 	cmd := press(m, "e")
 	if cmd == nil {
 		t.Fatal("e returned no command")
