@@ -10,6 +10,7 @@ import (
 // on screen so that short captures do not waste the width.
 type columns struct {
 	time, client, server, method, status, dur int
+	stream                                    int // 0: not shown
 	up, down, bup, bdown, bytes, flags        int
 	full                                      bool // full method names
 	wide                                      bool // bytes each way
@@ -18,8 +19,9 @@ type columns struct {
 func (m *Model) layout(rows []row) columns {
 	// The least widths are the headings', with room for the sort marker.
 	c := columns{time: 5, status: 7, dur: 4, up: 2, down: 2, bytes: 5, bup: 6, bdown: 6, wide: m.w >= 120}
-	full, short, cl, sv := 7, 7, 6, 6
+	full, short, cl, sv, st := 7, 7, 6, 6, len("STREAM")
 	for _, r := range rows {
+		st = max(st, len(r.stream))
 		c.time = max(c.time, len(r.time))
 		c.status = max(c.status, ansi.StringWidth(r.status))
 		c.dur = max(c.dur, ansi.StringWidth(r.dur))
@@ -46,21 +48,53 @@ func (m *Model) layout(rows []row) columns {
 		fixed += 1 + c.flags
 	}
 	rest := m.w - fixed
-	// The method comes first; then the server, then the client.
+	// The method comes first; then the server and the connection and
+	// stream (which tell apart concurrent calls of one method): the server
+	// first, unless every row on screen has the same one; then the client.
 	want := short
-	if rest >= full+1+2+sv+1+cl+3 {
+	if rest >= full+1+st+1+2+sv+1+cl+3 {
 		want, c.full = full, true
 	}
-	switch {
-	case rest >= want+1+cl+3+sv:
-		c.client, c.server = cl, sv
-		rest -= cl + 3 + sv + 1
-	case rest >= want+1+2+sv:
+	streamFirst := oneServer(rows)
+	if streamFirst && rest >= want+1+st {
+		c.stream = st
+		rest -= st + 1
+	}
+	if rest >= want+1+2+sv {
 		c.server = sv
 		rest -= 2 + sv + 1
 	}
+	if !streamFirst && rest >= want+1+st {
+		c.stream = st
+		rest -= st + 1
+	}
+	if c.server > 0 && rest >= want+1+cl+1 {
+		c.client = cl
+		rest -= cl + 1
+	}
 	c.method = max(min(rest, want), 8)
 	return c
+}
+
+// oneServer reports whether the rows all went to one server (a column of
+// it would say nothing).
+func oneServer(rows []row) bool {
+	for _, r := range rows {
+		if r.server != rows[0].server {
+			return false
+		}
+	}
+	return len(rows) > 1
+}
+
+// fitMethod shortens a method name to w cells from the left, so that what
+// tells methods apart stays: the method whole, and as much of its service
+// as fits ("…Service/StreamingInputCall"), or the end of the method alone.
+func fitMethod(s string, w int) string {
+	if ansi.StringWidth(s) <= w || w < 2 {
+		return s
+	}
+	return "…" + ansi.TruncateLeft(s, ansi.StringWidth(s)-(w-1), "")
 }
 
 // pad cuts or pads s to exactly w cells.
@@ -85,6 +119,9 @@ func (c columns) line(r row, heading bool) string {
 	var b strings.Builder
 	b.WriteString(padLeft(r.time, c.time))
 	b.WriteByte(' ')
+	if c.stream > 0 {
+		b.WriteString(pad(r.stream, c.stream) + " ")
+	}
 	switch {
 	case c.client > 0:
 		b.WriteString(pad(r.client, c.client) + " → " + pad(r.server, c.server) + " ")
@@ -98,6 +135,9 @@ func (c columns) line(r row, heading bool) string {
 	meth := r.short
 	if c.full {
 		meth = r.method
+	}
+	if !heading {
+		meth = fitMethod(meth, c.method)
 	}
 	b.WriteString(pad(meth, c.method))
 	b.WriteByte(' ')

@@ -44,7 +44,7 @@ func (m *Model) renderList() string {
 // heading is the row of column names, the sorted column marked with its
 // direction.
 func (m *Model) heading() row {
-	h := row{time: "TIME", client: "CLIENT", server: "SERVER", method: "METHOD", short: "METHOD",
+	h := row{time: "TIME", stream: "STREAM", client: "CLIENT", server: "SERVER", method: "METHOD", short: "METHOD",
 		status: "STATUS", dur: "DUR", up: "MSGS", bytes: "BYTES", bup: "↑BYTES", bdown: "↓BYTES"}
 	mark := m.sortMarker()
 	switch m.sortBy {

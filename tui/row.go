@@ -12,6 +12,7 @@ import (
 // row is one call's cells, formatted for the list.
 type row struct {
 	time, client, server, method, short, status, dur string
+	stream                                           string // "conn/stream"
 	up, down, bup, bdown, bytes, flags               string
 	code                                             int // status code, -1 without one
 }
@@ -20,6 +21,7 @@ func (m *Model) makeRow(c *grpcframe.Call) row {
 	up, down := grpcframe.WireBytes(c.Requests), grpcframe.WireBytes(c.Responses)
 	r := row{
 		time:   relTime(c.Start.Sub(m.base)),
+		stream: strconv.FormatUint(c.ConnID, 10) + "/" + strconv.FormatUint(uint64(c.StreamID), 10),
 		client: c.Client.String(),
 		server: c.Server.String(),
 		method: c.Method,

@@ -56,8 +56,9 @@ func TestTeatest(t *testing.T) {
 	}
 	expect("8 calls")
 	s := expect("FileController/Write")
-	if n := strings.Count(s, "127.0.0.1:50103"); n != 8 {
-		t.Errorf("%d rows show the server, want 8:\n%s", n, s)
+	// One server for all: the rows show the connection and stream instead.
+	if n := strings.Count(s, " 1/"); n != 8 || strings.Contains(s, "127.0.0.1:50103") {
+		t.Errorf("%d rows show their stream, want 8, and no server column:\n%s", n, s)
 	}
 
 	keys := func(s string) []tea.Msg {
@@ -283,6 +284,28 @@ func TestCutDuration(t *testing.T) {
 	press(m, "enter")
 	if s := plain(m); !strings.Contains(s, "· ≥8.1ms") || !strings.Contains(s, "duration ≥8.1ms") {
 		t.Errorf("detail:\n%s", s)
+	}
+}
+
+// At 80 columns, concurrent calls of one method are told apart by their
+// connection and stream, and a long method keeps its end ("…rvice/
+// StreamingInputCall"), which tells it from the others.
+func TestNarrowColumns(t *testing.T) {
+	s := plain(loaded(t, loadCalls(t, "grpcgo_concurrent.pcap"), 80, 24, "x"))
+	for _, want := range []string{"STREAM", " 1/3 ", " 1/5 ", " 1/7 "} {
+		if !strings.Contains(s, want) {
+			t.Errorf("lacks %q:\n%s", want, s)
+		}
+	}
+	s = plain(loaded(t, loadCalls(t, "grpcgo_interop.pcap"), 80, 24, "x"))
+	if !strings.Contains(s, "/StreamingInputCall ") || strings.Contains(s, "StreamingInp…") {
+		t.Errorf("methods cut at their end:\n%s", s)
+	}
+	// Calls to several servers keep the server column before the stream.
+	calls := loadCalls(t, "grpcgateway.pcap")
+	s = plain(loaded(t, calls, 100, 24, "x"))
+	if !strings.Contains(s, "→ 127.0.0.1:50161") || !strings.Contains(s, "→ 127.0.0.1:50160") {
+		t.Errorf("no server column with two servers:\n%s", s)
 	}
 }
 
