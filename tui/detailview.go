@@ -145,6 +145,29 @@ func (d *detail) rebuild(key string) {
 	d.cursor = min(d.cursor, len(d.items)-1)
 }
 
+// reflow re-flattens the tree for a new width, which re-wraps the text
+// lines: the cursor stays on its line (counted from the nearest line above
+// with a key, which wrapping does not move), and the hex pane and the
+// focus stay as they were.
+func (d *detail) reflow() {
+	anchor, below := "", d.cursor
+	for i := d.cursor; i >= 0; i-- {
+		if d.items[i].key != "" {
+			anchor, below = d.items[i].key, d.cursor-i
+			break
+		}
+	}
+	d.build()
+	at := 0
+	for i := range d.items {
+		if anchor != "" && d.items[i].key == anchor {
+			at = i
+			break
+		}
+	}
+	d.cursor = min(at+below, len(d.items)-1)
+}
+
 // selMsg is the message the cursor is in, or -1.
 func (d *detail) selMsg() int { return d.items[d.cursor].msg }
 

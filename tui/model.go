@@ -104,7 +104,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.clampList()
 		if d := m.detail; d != nil && d.width != m.treeWidth() {
 			d.width = m.treeWidth()
-			d.rebuild("")
+			d.reflow()
 		}
 		return m, nil
 	case batchMsg:

@@ -309,6 +309,26 @@ func TestNarrowColumns(t *testing.T) {
 	}
 }
 
+// Resizing the terminal keeps the detail's cursor, the hex pane's scroll
+// and its focus.
+func TestResizeKeepsDetail(t *testing.T) {
+	m := loaded(t, loadCalls(t, "grpcgo_interop.pcap"), 100, 30, "x")
+	press(m, "j", "enter") // UnaryCall, 271828 bytes each way
+	press(m, "l", "j") // the request, opened, its first field
+	press(m, "tab", "j", "j", "j")
+	d := m.detail
+	field, hexTop := d.items[d.cursor].field, d.hexTop
+	if field == nil || hexTop != 3 || d.focus != 1 {
+		t.Fatalf("setup: cursor on %q, hex at %d, focus %d", d.items[d.cursor].text, hexTop, d.focus)
+	}
+	for _, size := range []tea.WindowSizeMsg{{Width: 80, Height: 24}, {Width: 160, Height: 48}} {
+		m.Update(size)
+		if d.items[d.cursor].field != field || d.hexTop != hexTop || d.focus != 1 {
+			t.Errorf("after %dx%d: cursor on %q, hex at %d, focus %d", size.Width, size.Height, d.items[d.cursor].text, d.hexTop, d.focus)
+		}
+	}
+}
+
 // Counts take the singular for one: "1 call", not "1 calls".
 func TestOneCall(t *testing.T) {
 	m := loaded(t, loadCalls(t, "py_helloworld.pcap")[:1], 80, 24, "x")
