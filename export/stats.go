@@ -144,12 +144,21 @@ func (s *Stats) WriteText(w io.Writer) error {
 	return bw.Flush()
 }
 
-func latency(m *MethodStats, q float64) string {
+func latency(m *MethodStats, q float64) string { return m.LatencyText(q) }
+
+// LatencyText is the q quantile of the method's latency (1 for the
+// maximum), within 2%, or "-" when no call of it had both ends captured.
+func (m *MethodStats) LatencyText(q float64) string {
 	if m.Latency.Count() == 0 {
 		return "-"
 	}
 	return FormatDuration(m.Latency.Quantile(q))
 }
+
+// StatusText lists the calls by status, most frequent first: "OK 2,
+// NOT_FOUND 1". A call without a status is counted by how it ended, in
+// parentheses: "(cut) 1", "(unreadable) 1" when HPACK lost the trailers.
+func (m *MethodStats) StatusText() string { return statusList(m.Statuses) }
 
 func statusList(st map[string]int) string {
 	names := make([]string, 0, len(st))

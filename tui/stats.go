@@ -4,23 +4,12 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/grpcsniff/grpcsniff/export"
 	"github.com/grpcsniff/grpcsniff/grpcframe"
 )
-
-// methodStats aggregates the calls of one method.
-type methodStats struct {
-	name             string
-	calls, errors    int
-	byStatus         map[string]int
-	durs             []time.Duration
-	upMsgs, downMsgs int
-	upB, downB       int64
-}
 
 // connStats aggregates the calls of one connection.
 type connStats struct {
@@ -37,6 +26,7 @@ type statsView struct {
 	top   int
 }
 
+// isError is what --stats counts as an error: a call without the status OK.
 func isError(c *grpcframe.Call) bool { return c.Status == nil || c.Status.Code != 0 }
 
 func (m *Model) openStats() {
@@ -73,80 +63,40 @@ func (m *Model) refreshStats() tea.Cmd {
 }
 
 // computeStats aggregates the listed calls, keeping the scroll position.
+// The figures per method are export.Stats', the same as --stats gives.
 func (m *Model) computeStats() {
-	methods := map[string]*methodStats{}
+	methods := export.NewStats()
 	conns := map[uint64]*connStats{}
 	for _, i := range m.rows {
 		c := m.calls[i]
-		name := c.Method
-		if c.MethodUnknown {
-			name = "(method unknown)"
-		}
-		ms := methods[name]
-		if ms == nil {
-			ms = &methodStats{name: name, byStatus: map[string]int{}}
-			methods[name] = ms
-		}
-		ms.calls++
-		if !c.End.IsZero() && !c.Start.IsZero() {
-			ms.durs = append(ms.durs, c.Duration())
-		}
-		up, down := grpcframe.WireBytes(c.Requests), grpcframe.WireBytes(c.Responses)
-		ms.upMsgs += len(c.Requests)
-		ms.downMsgs += len(c.Responses)
-		ms.upB += up
-		ms.downB += down
+		methods.Call(c)
 		cs := conns[c.ConnID]
 		if cs == nil {
 			cs = &connStats{id: c.ConnID, client: c.Client.String(), server: c.Server.String()}
 			conns[c.ConnID] = cs
 		}
 		cs.calls++
-		cs.upB += up
-		cs.downB += down
+		cs.upB += grpcframe.WireBytes(c.Requests)
+		cs.downB += grpcframe.WireBytes(c.Responses)
 		if isError(c) {
-			ms.errors++
 			cs.errors++
-			st := "no status"
-			if c.Status != nil {
-				st = c.Status.Name
-			}
-			ms.byStatus[st]++
 		}
 	}
 	top := 0
 	if m.stats != nil {
 		top = m.stats.top
 	}
-	m.stats = &statsView{lines: m.statsLines(methods, conns), top: top}
+	m.stats = &statsView{lines: m.statsLines(methods.Methods(), conns), top: top}
 	m.statsAt = m.now()
 }
 
-// percentile is the nearest-rank percentile of sorted durations, "-" when
-// no call of the method has both ends captured.
-func percentile(d []time.Duration, p int) string {
-	if len(d) == 0 {
-		return "-"
-	}
-	k := (p*len(d) + 99) / 100
-	return export.FormatDuration(d[min(max(k-1, 0), len(d)-1)])
-}
-
-func (m *Model) statsLines(methods map[string]*methodStats, conns map[uint64]*connStats) []string {
-	ms := make([]*methodStats, 0, len(methods))
-	nameW := 6
-	for _, s := range methods {
-		ms = append(ms, s)
-		slices.Sort(s.durs)
-	}
-	slices.SortFunc(ms, func(a, b *methodStats) int { return cmp.Or(cmp.Compare(b.calls, a.calls), cmp.Compare(a.name, b.name)) })
+// statsLines renders the methods (as --stats counts them), their traffic
+// when the width has no room for it beside them, and the connections.
+func (m *Model) statsLines(ms []*export.MethodStats, conns map[uint64]*connStats) []string {
 	wide := m.w >= 130
+	nameW := len("METHOD")
 	for _, s := range ms {
-		n := s.name
-		if !wide {
-			n = shortMethod(n)
-		}
-		nameW = max(nameW, len(n))
+		nameW = max(nameW, len(m.statsName(s, wide)))
 	}
 	lat := 5 + 1 + 6 + 4*9
 	traffic := 4*9 + 4
@@ -155,66 +105,63 @@ func (m *Model) statsLines(methods map[string]*methodStats, conns map[uint64]*co
 		avail -= traffic
 	}
 	nameW = min(nameW, max(avail-1, 10))
+	out := m.methodLines(ms, nameW, wide)
+	if !wide {
+		out = append(out, "", styleSection.Render("Traffic"))
+		out = append(out, styleHeader.Render(pad("METHOD", nameW)+"   ↑MSGS  ↑BYTES   ↓MSGS  ↓BYTES"))
+		for _, s := range ms {
+			out = append(out, fmt.Sprintf("%s %7d %7s %7d %7s", pad(m.statsName(s, false), nameW), s.ReqMsgs, export.FormatBytes(s.ReqBytes), s.RespMsgs, export.FormatBytes(s.RespBytes)))
+		}
+	}
+	return append(out, connLines(conns)...)
+}
 
-	var out []string
-	out = append(out, styleSection.Render("Methods"))
+// statsName is a method's name in the statistics: without its package
+// unless the screen is wide.
+func (m *Model) statsName(s *export.MethodStats, wide bool) string {
+	if wide {
+		return s.Method
+	}
+	return shortMethod(s.Method)
+}
+
+// methodLines is the table of methods: calls, errors and latencies (and
+// traffic when wide), each with its statuses below when not all were OK.
+func (m *Model) methodLines(ms []*export.MethodStats, nameW int, wide bool) []string {
+	out := []string{styleSection.Render("Methods")}
 	head := pad("METHOD", nameW) + " CALLS ERRORS      P50      P90      P99      MAX"
 	if wide {
 		head += "   ↑MSGS  ↑BYTES   ↓MSGS  ↓BYTES"
 	}
 	out = append(out, styleHeader.Render(head))
 	for _, s := range ms {
-		n := s.name
-		if !wide {
-			n = shortMethod(n)
-		}
-		l := fmt.Sprintf("%s %5d %6d %8s %8s %8s %8s", pad(n, nameW), s.calls, s.errors,
-			percentile(s.durs, 50), percentile(s.durs, 90), percentile(s.durs, 99), percentile(s.durs, 100))
+		l := fmt.Sprintf("%s %5d %6d %8s %8s %8s %8s", pad(m.statsName(s, wide), nameW), s.Calls, s.Errors,
+			s.LatencyText(0.5), s.LatencyText(0.9), s.LatencyText(0.99), s.LatencyText(1))
 		if wide {
-			l += fmt.Sprintf(" %7d %7s %7d %7s", s.upMsgs, export.FormatBytes(s.upB), s.downMsgs, export.FormatBytes(s.downB))
+			l += fmt.Sprintf(" %7d %7s %7d %7s", s.ReqMsgs, export.FormatBytes(s.ReqBytes), s.RespMsgs, export.FormatBytes(s.RespBytes))
 		}
 		out = append(out, l)
-		if len(s.byStatus) > 0 {
-			out = append(out, "    errors: "+byStatus(s.byStatus))
+		if s.Errors > 0 || len(s.Statuses) > 1 {
+			out = append(out, "    "+s.StatusText())
 		}
 	}
-	if !wide {
-		out = append(out, "", styleSection.Render("Traffic"))
-		out = append(out, styleHeader.Render(pad("METHOD", nameW)+"   ↑MSGS  ↑BYTES   ↓MSGS  ↓BYTES"))
-		for _, s := range ms {
-			out = append(out, fmt.Sprintf("%s %7d %7s %7d %7s", pad(shortMethod(s.name), nameW), s.upMsgs, export.FormatBytes(s.upB), s.downMsgs, export.FormatBytes(s.downB)))
-		}
-	}
+	return out
+}
+
+// connLines is the table of connections.
+func connLines(conns map[uint64]*connStats) []string {
 	cs := make([]*connStats, 0, len(conns))
 	for _, c := range conns {
 		cs = append(cs, c)
 	}
 	slices.SortFunc(cs, func(a, b *connStats) int { return cmp.Compare(a.id, b.id) })
-	out = append(out, "", styleSection.Render("Connections"))
+	out := []string{"", styleSection.Render("Connections")}
 	out = append(out, styleHeader.Render("CONN CLIENT → SERVER                               CALLS ERRORS  ↑BYTES  ↓BYTES"))
 	for _, c := range cs {
 		out = append(out, fmt.Sprintf("%4d %s %5d %6d %7s %7s", c.id, pad(c.client+" → "+c.server, 45),
 			c.calls, c.errors, export.FormatBytes(c.upB), export.FormatBytes(c.downB)))
 	}
 	return out
-}
-
-// byStatus lists error counts, most frequent first: "NOT_FOUND 3, UNAVAILABLE 1".
-func byStatus(m map[string]int) string {
-	type kv struct {
-		k string
-		n int
-	}
-	var l []kv
-	for k, n := range m {
-		l = append(l, kv{k, n})
-	}
-	slices.SortFunc(l, func(a, b kv) int { return cmp.Or(cmp.Compare(b.n, a.n), cmp.Compare(a.k, b.k)) })
-	parts := make([]string, len(l))
-	for i, e := range l {
-		parts[i] = fmt.Sprintf("%s %d", e.k, e.n)
-	}
-	return strings.Join(parts, ", ")
 }
 
 func (m *Model) statsKey(s string) {

@@ -14,6 +14,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 	"github.com/grpcsniff/grpcsniff/capture"
+	"github.com/grpcsniff/grpcsniff/export"
 	"github.com/grpcsniff/grpcsniff/grpcframe"
 	"github.com/grpcsniff/grpcsniff/pbdecode"
 )
@@ -88,7 +89,7 @@ func TestTeatest(t *testing.T) {
 	if !strings.Contains(strings.ReplaceAll(s, "\n", ""), want) {
 		t.Errorf("status line lacks %q:\n%s", want, s)
 	}
-	expect("errors: DEADLINE_EXCEEDED 1", keyMsg("esc"), keyMsg("S"))
+	expect("    DEADLINE_EXCEEDED 1", keyMsg("esc"), keyMsg("S"))
 	expect("quit grpcsniff?", keyMsg("q"), keyMsg("q")) // back from the statistics, then asked
 	tm.Send(keyMsg("y"))
 	fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(probe)
@@ -314,7 +315,7 @@ func TestNarrowColumns(t *testing.T) {
 func TestResizeKeepsDetail(t *testing.T) {
 	m := loaded(t, loadCalls(t, "grpcgo_interop.pcap"), 100, 30, "x")
 	press(m, "j", "enter") // UnaryCall, 271828 bytes each way
-	press(m, "l", "j") // the request, opened, its first field
+	press(m, "l", "j")     // the request, opened, its first field
 	press(m, "tab", "j", "j", "j")
 	d := m.detail
 	field, hexTop := d.items[d.cursor].field, d.hexTop
@@ -325,6 +326,36 @@ func TestResizeKeepsDetail(t *testing.T) {
 		m.Update(size)
 		if d.items[d.cursor].field != field || d.hexTop != hexTop || d.focus != 1 {
 			t.Errorf("after %dx%d: cursor on %q, hex at %d, focus %d", size.Width, size.Height, d.items[d.cursor].text, d.hexTop, d.focus)
+		}
+	}
+}
+
+// The statistics screen counts as --stats does: the same percentiles (within
+// 2%, from one histogram) and the same statuses, a call without one named
+// by how it ended.
+func TestStatsAgreeWithExport(t *testing.T) {
+	for _, name := range []string{"py_helloworld.pcap", "grpcgo_interop.pcap", "py_routeguide_lossy.pcap"} {
+		calls := loadCalls(t, name)
+		want := export.NewStats()
+		for _, c := range calls {
+			want.Call(c)
+		}
+		m := loaded(t, calls, 160, 60, "x")
+		press(m, "S")
+		s := plain(m)
+		for _, ms := range want.Methods() {
+			figures := fmt.Sprintf(" %5d %6d %8s %8s %8s %8s", ms.Calls, ms.Errors,
+				ms.LatencyText(0.5), ms.LatencyText(0.9), ms.LatencyText(0.99), ms.LatencyText(1))
+			found := false
+			for _, l := range strings.Split(s, "\n") {
+				found = found || strings.HasPrefix(strings.TrimSpace(l), ms.Method+" ") && strings.Contains(l, figures)
+			}
+			if !found {
+				t.Errorf("%s: no line for %s with %q:\n%s", name, ms.Method, figures, s)
+			}
+			if (ms.Errors > 0 || len(ms.Statuses) > 1) && !strings.Contains(s, ms.StatusText()) {
+				t.Errorf("%s: no statuses %q:\n%s", name, ms.StatusText(), s)
+			}
 		}
 	}
 }
