@@ -24,6 +24,7 @@
 //	metadata[authorization]               header present (request, response or trailers)
 //	metadata[x-user] == "bob"
 //	req.1 == "you"   resp.1 ~ hello       decoded message fields (see below)
+//	RouteChat   "x-request-id"            a search (see below)
 //
 // Operators are == (also =), !=, ~ (regexp match, case-insensitive), !~,
 // <, <=, >, >=. Values are bare words (up to a space or ")") or quoted with
@@ -34,6 +35,13 @@
 // of k is v; req.1 == "you" when any request message has a field 1 that is
 // "you". != and !~ are the negation of == and ~, so "status != OK" also
 // selects calls without a status, and "metadata[k] != v" those without k.
+//
+// # Search
+//
+// A word that names no field, or quoted text, standing alone where a
+// comparison would (RouteChat, "bearer abc", sayhello and status != OK)
+// matches the calls whose method, or the name or value of any of whose
+// headers, holds it, in any case.
 //
 // # Message fields
 //
@@ -47,8 +55,11 @@
 // Named paths (req.name, resp.feature.location) are parsed now and resolved
 // through [Schema] when one is set with [ParseWith]: the schema maps the
 // names to field numbers for the call's method, and the comparison then runs
-// on the same raw decoding. Without a schema a named path matches nothing,
-// and [Expr.NeedsSchema] says so, so that a user interface can tell the user
+// on the same raw decoding. When the Schema is a [PathChecker] that knows
+// methods, a name no method's type has is a parse error naming the fields
+// there (req.nmae: "fields there: name"). Without a schema (or one that
+// knows no method yet) a named path matches nothing, and [Expr.Warnings]
+// and [Expr.NeedsSchema] say so, so that a user interface can tell the user
 // rather than show an empty list without a reason.
 //
 // # Errors

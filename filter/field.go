@@ -110,8 +110,43 @@ func (p *parser) field(c *cmp, start int) error {
 			}
 			c.nums[i] = int32(n)
 		}
+		if c.nums == nil {
+			return p.checkPath(c, start)
+		}
 	}
 	return nil
+}
+
+// checkPath checks a named message path against the loaded schemas: a
+// name no method's type has is an error, with the names it could be; with
+// no schema loaded yet, the filter stands with a warning (a reflection call
+// in the capture may bring the schema).
+func (p *parser) checkPath(c *cmp, start int) error {
+	pc, ok := p.e.schema.(PathChecker)
+	if !ok {
+		p.e.warnings = append(p.e.warnings, c.name+" names a field, which needs a schema; none is loaded, so it matches nothing (field numbers need none: "+c.name[:strings.IndexByte(c.name, '.')]+".1)")
+		return nil
+	}
+	known, names, hasMethods := pc.PathKnown(c.resp, c.path)
+	switch {
+	case known:
+		return nil
+	case !hasMethods:
+		p.e.warnings = append(p.e.warnings, c.name+" names a field, which needs a schema; none is loaded yet, so it matches nothing until one is (field numbers need none)")
+		return nil
+	}
+	kind := "request"
+	if c.resp {
+		kind = "response"
+	}
+	msg := "no " + kind + " type of the loaded schemas has " + c.name
+	if len(names) > 0 {
+		if len(names) > 8 {
+			names = append(names[:8], "…")
+		}
+		msg += " (fields there: " + strings.Join(names, ", ") + ")"
+	}
+	return p.errAt(start, "%s", msg)
 }
 
 // existsOK says whether the field may stand alone as a presence test.

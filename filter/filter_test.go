@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -207,5 +208,77 @@ func TestCaret(t *testing.T) {
 	got := err.(*Error).Caret("method == x y")
 	if want := "method == x y\n            ^"; got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+// checkedSchema is fakeSchema that also knows which paths exist.
+type checkedSchema struct {
+	fakeSchema
+	methods bool
+}
+
+func (s checkedSchema) PathKnown(response bool, path []string) (bool, []string, bool) {
+	if !s.methods {
+		return false, nil, false
+	}
+	if !response && len(path) == 1 && path[0] == "name" {
+		return true, nil, true
+	}
+	return false, []string{"name"}, true
+}
+
+// A misspelt field name is an error when schemas are loaded, naming the
+// fields there; with no schema at all, the filter stands with a warning.
+func TestNamedPathChecked(t *testing.T) {
+	_, err := ParseWith(`req.nmae == "you"`, Options{Schema: checkedSchema{methods: true}})
+	if err == nil || err.Error() != "col 1: no request type of the loaded schemas has req.nmae (fields there: name)" {
+		t.Errorf("misspelt name: %v", err)
+	}
+	e, err := ParseWith(`req.name == "you"`, Options{Schema: checkedSchema{methods: true}})
+	if err != nil || len(e.Warnings()) != 0 {
+		t.Errorf("a known name: %v, warnings %q", err, e.Warnings())
+	}
+	for _, opt := range []Options{{}, {Schema: checkedSchema{}}} {
+		e, err := ParseWith(`req.name == "you"`, opt)
+		if err != nil || len(e.Warnings()) != 1 || !strings.Contains(e.Warnings()[0], "needs a schema") {
+			t.Errorf("no schema (%T): %v, warnings %q", opt.Schema, err, e.Warnings())
+		}
+	}
+}
+
+// A word that names no field, or quoted text, standing alone searches the
+// method and the metadata, in any case.
+func TestSearchWords(t *testing.T) {
+	calls := testCalls()
+	for _, tc := range []struct {
+		expr string
+		want []int // indexes of testCalls that match
+	}{
+		{"sayhello", []int{0, 2}},
+		{"FileController/Read", []int{1}},
+		{`"bearer x"`, []int{0}},
+		{"x-user", []int{0}},
+		{"sayhello and status == OK", []int{0}},
+		{"not sayhello", []int{1, 3}},
+		{"(read or bob)", []int{0, 1}},
+	} {
+		e, err := Parse(tc.expr)
+		if err != nil {
+			t.Errorf("%q: %v", tc.expr, err)
+			continue
+		}
+		var got []int
+		for i, c := range calls[:4] {
+			if e.Match(c) {
+				got = append(got, i)
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("%q matched %v, want %v", tc.expr, got, tc.want)
+		}
+	}
+	// A misspelt field followed by an operator is still an error.
+	if _, err := Parse("mehtod == x"); err == nil || !strings.Contains(err.Error(), `unknown field "mehtod"`) {
+		t.Errorf("mehtod == x: %v", err)
 	}
 }

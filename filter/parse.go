@@ -9,10 +9,21 @@ import (
 // Expr is a parsed filter. The zero value and nil match every call, as an
 // empty filter does.
 type Expr struct {
-	root   node
-	src    string
-	schema Schema
-	named  bool
+	root     node
+	src      string
+	schema   Schema
+	named    bool
+	warnings []string
+}
+
+// PathChecker is a Schema that can tell whether any method's type has a
+// field path, so that a misspelt name is an error when the filter is
+// parsed rather than a filter that silently matches nothing.
+type PathChecker interface {
+	// PathKnown reports whether the request (response false) or response
+	// type of any known method has path; when not, fields are the names
+	// possible where it failed, and hasMethods whether any method is known.
+	PathKnown(response bool, path []string) (known bool, fields []string, hasMethods bool)
 }
 
 // Schema maps named message-field paths to field numbers; see the package
@@ -80,6 +91,15 @@ func (e *Expr) String() string {
 		return ""
 	}
 	return e.src
+}
+
+// Warnings say what in the filter may match nothing for a reason the user
+// should know: a field named while no schema is loaded yet.
+func (e *Expr) Warnings() []string {
+	if e == nil {
+		return nil
+	}
+	return e.warnings
 }
 
 // NeedsSchema reports whether the filter names message fields by name
@@ -156,8 +176,11 @@ func (p *parser) unary() (node, error) {
 	return p.comparison()
 }
 
-// comparison parses FIELD [OP VALUE].
+// comparison parses FIELD [OP VALUE], or a search term standing alone.
 func (p *parser) comparison() (node, error) {
+	if n, ok, err := p.search(); ok || err != nil {
+		return n, err
+	}
 	p.skipSpace()
 	start := p.pos
 	word := p.peekWord()

@@ -49,8 +49,9 @@ type Summary struct {
 	Capture capture.Stats   // packets, connections, bytes lost
 	Calls   grpcframe.Stats // calls, connection kinds, limits hit, connection notes
 	// Found counts the calls the source held, whether or not Match chose
-	// them.
-	Found int
+	// them; Shown those handed to the sink (with Parter sinks, the parts'
+	// too).
+	Found, Shown int
 	// TLS are the TLS connections that were not (fully) decrypted, the
 	// first MaxTLSNotes of them; MoreTLS counts the others.
 	TLS     []TLSNote
@@ -120,6 +121,7 @@ func (d *Decoder) Run(ctx context.Context, src capture.Source, sink Sink) (Summa
 	}
 	sum.TLS, sum.MoreTLS = notes.notes, notes.more
 	sum.Found += run.tallied()
+	sum.Shown += run.tallied()
 	return sum, err
 }
 
@@ -138,6 +140,7 @@ func (d *Decoder) chain(o *Options, sink Sink, sum *Summary) Sink {
 		sum.Found++
 		switch {
 		case o.Match == nil || o.Match(c):
+			sum.Shown++
 			out.Call(c)
 			if afterSink {
 				Release(c)

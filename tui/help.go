@@ -50,6 +50,7 @@ var keyHelp = [][2]string{
 	{"", "  server == 10.0.0.5:50051   state == reset   messages > 3   bytes > 1KB"},
 	{"", "  metadata[x-user] == bob    req.1 == \"you\"   resp.1 ~ hello"},
 	{"", "  status == none (no status) · and or not && || ! ( )"},
+	{"", "  RouteChat  \"bearer x\"   a word or quoted text alone searches method and metadata"},
 	{"", "Markers"},
 	{"", "  [reset] [refused] [closed] [cut] [pre-capture] [incomplete]: how a call ended"},
 	{"", "  [lost]: bytes of the call were not captured · status ?: trailers unreadable"},

@@ -177,6 +177,9 @@ func (m *Model) statusLines() []string {
 		}
 		return ls
 	}
+	if m.prompt && m.inputWarn != "" {
+		return wrapStatus(m.inputWarn, m.w)
+	}
 	if m.prompt {
 		return []string{hints(m.w, "enter", "keep", "esc", "cancel", "ctrl+u", "clear", "?", "help after enter")}
 	}

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"strings"
 	"unicode/utf8"
 
 	tea "charm.land/bubbletea/v2"
@@ -57,13 +58,16 @@ func (m *Model) promptKey(k tea.KeyPressMsg) {
 	switch k.String() {
 	case "enter":
 		m.prompt = false
-		if m.inputErr != "" {
+		switch {
+		case m.inputErr != "":
 			m.status = "filter not applied: " + m.inputErr
+		case m.inputWarn != "":
+			m.status = m.inputWarn
 		}
-		m.inputErr = ""
+		m.inputErr, m.inputWarn = "", ""
 		return
 	case "esc":
-		m.prompt, m.inputErr = false, ""
+		m.prompt, m.inputErr, m.inputWarn = false, "", ""
 		m.setFilter(m.before)
 		return
 	case "backspace":
@@ -86,6 +90,6 @@ func (m *Model) promptKey(k tea.KeyPressMsg) {
 		m.inputErr = err.Error()
 		return
 	}
-	m.inputErr = ""
+	m.inputErr, m.inputWarn = "", strings.Join(e.Warnings(), "; ")
 	m.setFilter(e)
 }

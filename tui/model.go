@@ -47,7 +47,10 @@ type Model struct {
 	prompt   bool
 	input    string
 	inputErr string
-	before   *filter.Expr
+	// inputWarn is what the filter typed may match nothing for (a field
+	// named without a schema loaded).
+	inputWarn string
+	before    *filter.Expr
 
 	status   string // one-line message (copied command, export result)
 	quitting bool   // q was pressed in the list: the next key decides

@@ -360,6 +360,26 @@ func TestStatsAgreeWithExport(t *testing.T) {
 	}
 }
 
+// In /, a bare word searches the method and metadata; a field named
+// without a schema is said to match nothing, and why.
+func TestPromptSearchAndWarning(t *testing.T) {
+	m := loaded(t, loadCalls(t, "py_helloworld.pcap"), 100, 24, "x")
+	press(m, "/")
+	typeText(m, "Square")
+	if len(m.rows) != 1 || m.inputErr != "" {
+		t.Fatalf("Square: %d rows, error %q", len(m.rows), m.inputErr)
+	}
+	m.promptKey(tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl}) // clear
+	typeText(m, `req.name == you`)
+	if s := plain(m); !strings.Contains(s, "req.name names a field, which needs a schema") {
+		t.Errorf("no warning while typing:\n%s", s)
+	}
+	press(m, "enter")
+	if !strings.Contains(m.status, "needs a schema") {
+		t.Errorf("status after enter: %q", m.status)
+	}
+}
+
 // Counts take the singular for one: "1 call", not "1 calls".
 func TestOneCall(t *testing.T) {
 	m := loaded(t, loadCalls(t, "py_helloworld.pcap")[:1], 80, 24, "x")

@@ -224,6 +224,9 @@ func loadSchemasAndFilter(c *config, stderr io.Writer) (*schema.Registry, *filte
 		}
 		return nil, nil, exitUsage
 	}
+	for _, w := range expr.Warnings() {
+		fmt.Fprintf(stderr, "%s: -Y: %s\n", progName, w)
+	}
 	return reg, expr, exitOK
 }
 

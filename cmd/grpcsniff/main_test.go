@@ -368,6 +368,28 @@ func TestTLS(t *testing.T) {
 	}
 }
 
+// -Y says how many calls it let through; a misspelt field name is an error
+// when schemas are loaded, and a named field without any schema a warning.
+func TestDisplayFilterReports(t *testing.T) {
+	f := "../../testdata/pcaps/py_helloworld.pcap"
+	_, stderr, _ := runCmd(t, nil, "-r", f, "--text", "-Y", "status != OK")
+	if !strings.Contains(stderr, "grpcsniff: 8 calls (2 shown by -Y);") {
+		t.Errorf("summary: %s", stderr)
+	}
+	_, stderr, code := runCmd(t, nil, "-r", f, "--text", "--proto", protoDir+"helloworld.proto", "-Y", `req.nmae == "you"`)
+	if code != exitUsage || !strings.Contains(stderr, "-Y: col 1: no request type of the loaded schemas has req.nmae (fields there: ") {
+		t.Errorf("misspelt field: exit %d, %s", code, stderr)
+	}
+	out, stderr, code := runCmd(t, nil, "-r", f, "--text", "-Y", `req.name == "you"`)
+	if code != exitOK || out != "" || !strings.Contains(stderr, "-Y: req.name names a field, which needs a schema") || !strings.Contains(stderr, "(0 shown by -Y)") {
+		t.Errorf("named field without a schema: exit %d, %q, %s", code, out, stderr)
+	}
+	out, _, _ = runCmd(t, nil, "-r", f, "--text", "-q", "-Y", "Square")
+	if strings.Count(out, "\n") != 1 || !strings.Contains(out, "/helloworld.Greeter/Square") {
+		t.Errorf("a bare word searches the method:\n%s", out)
+	}
+}
+
 // -Y keeps the calls a display filter matches, in text and JSON; named
 // fields resolve through the schemas.
 func TestDisplayFilter(t *testing.T) {

@@ -14,15 +14,20 @@ import (
 const maxConnNotes = 20
 
 // summarize tells the user, on stderr, what was read and what went wrong,
-// naming the flag that changes each limit that was hit.
-func summarize(w io.Writer, sum sniff.Summary, l *limits) {
+// naming the flag that changes each limit that was hit; filtered says how
+// many calls -Y let through.
+func summarize(w io.Writer, sum sniff.Summary, l *limits, filtered bool) {
 	st, cs := sum.Capture, sum.Calls
 	var kinds []string
 	for k, n := range cs.ByKind {
 		kinds = append(kinds, fmt.Sprintf("%d %s", n, k))
 	}
 	sort.Strings(kinds)
-	fmt.Fprintf(w, "%s: %s; %s, %s", progName, export.Count(sum.Found, "call"), export.Count(st.Packets, "packet"), export.Count(st.Connections, "TCP connection"))
+	calls := export.Count(sum.Found, "call")
+	if filtered {
+		calls += fmt.Sprintf(" (%d shown by -Y)", sum.Shown)
+	}
+	fmt.Fprintf(w, "%s: %s; %s, %s", progName, calls, export.Count(st.Packets, "packet"), export.Count(st.Connections, "TCP connection"))
 	if len(kinds) > 0 {
 		fmt.Fprintf(w, " (%s)", strings.Join(kinds, ", "))
 	}
