@@ -27,12 +27,7 @@ func (r *Registry) FieldNumbers(method string, response bool, path []string) ([]
 		if md == nil {
 			return nil, false
 		}
-		var fd protoreflect.FieldDescriptor
-		if n, err := strconv.Atoi(step); err == nil {
-			fd = md.Fields().ByNumber(protoreflect.FieldNumber(n))
-		} else {
-			fd = md.Fields().ByName(protoreflect.Name(step))
-		}
+		fd := fieldByStep(md, step)
 		if fd == nil {
 			return nil, false
 		}
@@ -90,12 +85,7 @@ func fieldsAtFailure(md protoreflect.MessageDescriptor, path []string, names map
 		if md == nil {
 			return false
 		}
-		var fd protoreflect.FieldDescriptor
-		if n, err := strconv.Atoi(step); err == nil {
-			fd = md.Fields().ByNumber(protoreflect.FieldNumber(n))
-		} else {
-			fd = md.Fields().ByName(protoreflect.Name(step))
-		}
+		fd := fieldByStep(md, step)
 		if fd == nil {
 			fs := md.Fields()
 			for i := 0; i < fs.Len(); i++ {
@@ -106,4 +96,13 @@ func fieldsAtFailure(md protoreflect.MessageDescriptor, path []string, names map
 		md = fd.Message()
 	}
 	return true
+}
+
+// fieldByStep is md's field named by one step of a path: its name, or its
+// number written as text; nil when md has no such field.
+func fieldByStep(md protoreflect.MessageDescriptor, step string) protoreflect.FieldDescriptor {
+	if n, err := strconv.Atoi(step); err == nil {
+		return md.Fields().ByNumber(protoreflect.FieldNumber(n))
+	}
+	return md.Fields().ByName(protoreflect.Name(step))
 }
