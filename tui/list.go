@@ -31,6 +31,11 @@ func (m *Model) renderList() string {
 	}
 	if len(m.rows) == 0 {
 		lines = append(lines, styleDim.Render(m.emptyText()))
+		if len(m.calls) == 0 && m.progress.Done {
+			for _, l := range m.emptyNotes() {
+				lines = append(lines, wrapStatus(l, m.w)...)
+			}
+		}
 	}
 	foot := m.statusLines()
 	for len(lines) < m.h-1-len(foot) {
@@ -66,7 +71,7 @@ func (m *Model) emptyText() string {
 	case len(m.calls) == 0 && !m.progress.Done:
 		return "  waiting for calls…"
 	case len(m.calls) == 0:
-		return "  no gRPC calls in this input"
+		return "  no calls (gRPC, gRPC-Web or HTTP) in this input"
 	case m.expr.NeedsSchema():
 		return "  no call matches: field names in req./resp. need a schema; use field numbers (req.1)"
 	}
@@ -96,6 +101,9 @@ func (m *Model) titleBar() string {
 		// Said where the count is, so that nobody takes the list for the
 		// whole capture.
 		n += " · " + export.Count(m.dropped, "older call") + " dropped"
+	}
+	if k := len(m.progress.Notes); k > 0 {
+		n += " · " + export.Count(k, "note") + " (n)"
 	}
 	right := n + " · sort: " + m.sortBy.String() + " " + m.sortMarker()
 	if m.follow && !m.progress.Done {

@@ -37,6 +37,8 @@ func (m *Model) listKey(s string) tea.Cmd {
 		m.status = "sorted by " + m.sortBy.String() + " " + m.sortMarker()
 	case "S":
 		m.openStats()
+	case "n":
+		m.openNotes()
 	case "y":
 		if i := m.selected(); i >= 0 {
 			return m.copyGrpcurl(m.calls[i])

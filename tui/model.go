@@ -16,6 +16,7 @@ const (
 	screenDetail
 	screenStats
 	screenHelp
+	screenNotes
 )
 
 // Model is the UI's state. It is a tea.Model; [Run] is the usual way in,
@@ -60,6 +61,8 @@ type Model struct {
 	detail  *detail
 	stats   *statsView
 	helpTop int
+	// notesTop is the scroll of the notes screen.
+	notesTop int
 
 	// dropped counts the calls forgotten beyond MaxCalls; cut maps the
 	// messages cut to MaxMessageBytes to their full size.
@@ -117,7 +120,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			stats = m.refreshStats()
 		}
 		if msg.progress != nil {
+			notes := m.progress.Notes
 			m.progress = *msg.progress
+			if m.progress.Notes == nil {
+				m.progress.Notes = notes
+			}
 		}
 		if msg.closed {
 			m.closed = true
@@ -158,6 +165,8 @@ func (m *Model) quitKey() tea.Cmd {
 		m.screen = screenList
 	case screenHelp:
 		m.screen = m.back
+	case screenNotes:
+		m.screen = screenList
 	}
 	return nil
 }
@@ -201,6 +210,8 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		m.statsKey(s)
 	case screenHelp:
 		m.helpKey(s)
+	case screenNotes:
+		m.notesKey(s)
 	}
 	return nil
 }
@@ -249,6 +260,8 @@ func (m *Model) Render() string {
 		return m.renderStats()
 	case screenHelp:
 		return m.renderHelp()
+	case screenNotes:
+		return m.renderNotes()
 	}
 	return m.renderList()
 }

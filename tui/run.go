@@ -33,6 +33,11 @@ type Progress struct {
 	// Err is a reading problem to show (a truncated capture); the calls
 	// before it are still shown.
 	Err string
+	// Notes are what the reading noticed beyond the calls, for the notes
+	// screen and an empty list: connections not decoded and why (TLS
+	// without keys, not HTTP/2), bytes lost, limits hit. The last Progress
+	// that has them is kept.
+	Notes []string
 	// Live is set for a capture from an interface: Packets counts what it
 	// captured, KernelDrops and InterfaceDrops what it lost (shown in the
 	// status bar, in red when not 0: calls may be missing or incomplete).

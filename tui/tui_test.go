@@ -380,6 +380,31 @@ func TestPromptSearchAndWarning(t *testing.T) {
 	}
 }
 
+// The capture's notes are counted in the title and listed on the notes
+// screen (n); an empty capture shows them under its empty list.
+func TestNotes(t *testing.T) {
+	notes := []string{"TLS 127.0.0.1:1 ↔ 127.0.0.1:2: TLS 1.3 not decrypted: no key", "give the key log with --keylog FILE"}
+	m, _ := New(nil, Options{Location: time.UTC})
+	m.Update(tea.WindowSizeMsg{Width: 100, Height: 24})
+	m.Update(batchMsg{progress: &Progress{Done: true, Notes: notes}, closed: true})
+	s := plain(m)
+	for _, want := range []string{"no calls (gRPC, gRPC-Web or HTTP) in this input", notes[0], notes[1], "2 notes (n)"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("empty list lacks %q:\n%s", want, s)
+		}
+	}
+	m = loaded(t, loadCalls(t, "py_grpcdemo.pcap"), 100, 24, "x")
+	m.Update(batchMsg{progress: &Progress{Done: true, Notes: notes}})
+	press(m, "n")
+	if s := plain(m); m.screen != screenNotes || !strings.Contains(s, "• "+notes[0]) {
+		t.Errorf("notes screen:\n%s", s)
+	}
+	press(m, "esc")
+	if m.screen != screenList {
+		t.Error("esc did not leave the notes")
+	}
+}
+
 // Counts take the singular for one: "1 call", not "1 calls".
 func TestOneCall(t *testing.T) {
 	m := loaded(t, loadCalls(t, "py_helloworld.pcap")[:1], 80, 24, "x")

@@ -137,7 +137,7 @@ func runBatch(c *config, in *input, reg *schema.Registry, expr *filter.Expr, std
 		if in.live != nil {
 			in.live.summary(std.err)
 		}
-		summarize(std.err, sum, &c.limits, c.filter != "")
+		summarize(std.err, sum, summaryNotes(sum, &c.limits, c.keylog != ""), c.filter != "")
 	}
 	if sum.Found == 0 && status == exitOK && in.live == nil {
 		fmt.Fprintf(std.err, "%s: no calls (gRPC, gRPC-Web or HTTP) found in %s (%s, %s)\n",

@@ -13,10 +13,19 @@ import (
 // maxConnNotes bounds the connection notes printed.
 const maxConnNotes = 20
 
-// summarize tells the user, on stderr, what was read and what went wrong,
-// naming the flag that changes each limit that was hit; filtered says how
-// many calls -Y let through.
-func summarize(w io.Writer, sum sniff.Summary, l *limits, filtered bool) {
+// summarize tells the user, on stderr, what was read and what went wrong:
+// the counts (with how many calls -Y let through when filtered), then the
+// notes.
+func summarize(w io.Writer, sum sniff.Summary, notes []string, filtered bool) {
+	fmt.Fprintf(w, "%s: %s\n", progName, summaryCounts(sum, filtered))
+	for _, n := range notes {
+		fmt.Fprintf(w, "%s: %s\n", progName, n)
+	}
+}
+
+// summaryCounts is the first line of the summary: calls, packets and
+// connections by kind.
+func summaryCounts(sum sniff.Summary, filtered bool) string {
 	st, cs := sum.Capture, sum.Calls
 	var kinds []string
 	for k, n := range cs.ByKind {
@@ -27,55 +36,84 @@ func summarize(w io.Writer, sum sniff.Summary, l *limits, filtered bool) {
 	if filtered {
 		calls += fmt.Sprintf(" (%d shown by -Y)", sum.Shown)
 	}
-	fmt.Fprintf(w, "%s: %s; %s, %s", progName, calls, export.Count(st.Packets, "packet"), export.Count(st.Connections, "TCP connection"))
+	line := fmt.Sprintf("%s; %s, %s", calls, export.Count(st.Packets, "packet"), export.Count(st.Connections, "TCP connection"))
 	if len(kinds) > 0 {
-		fmt.Fprintf(w, " (%s)", strings.Join(kinds, ", "))
+		line += " (" + strings.Join(kinds, ", ") + ")"
 	}
-	fmt.Fprintln(w)
+	return line
+}
+
+// summaryNotes are what the reading noticed beyond the calls, a line each:
+// bytes lost, limits hit (naming the flag that changes each), connections
+// not decoded and why, TLS connections not decrypted (with --keylog's hint
+// when none was given), schemas taken from the capture. The interactive
+// view shows the same lines.
+func summaryNotes(sum sniff.Summary, l *limits, keylog bool) []string {
+	st, cs := sum.Capture, sum.Calls
+	var out []string
+	add := func(format string, a ...any) { out = append(out, fmt.Sprintf(format, a...)) }
 	if st.Gaps > 0 {
-		fmt.Fprintf(w, "%s: %d gaps in TCP streams, %d bytes not captured (%d of them cut by the snap length)\n", progName, st.Gaps, st.GapBytes, st.TruncatedBytes)
+		add("%d gaps in TCP streams, %d bytes not captured (%d of them cut by the snap length)", st.Gaps, st.GapBytes, st.TruncatedBytes)
 	}
 	if st.Malformed > 0 {
-		fmt.Fprintf(w, "%s: %s skipped\n", progName, export.Count(st.Malformed, "malformed packet"))
+		add("%s skipped", export.Count(st.Malformed, "malformed packet"))
 	}
 	if st.Unsupported > 0 {
-		fmt.Fprintf(w, "%s: %d packets of unsupported link types %v skipped\n", progName, st.Unsupported, st.UnsupportedLinkTypes)
+		add("%d packets of unsupported link types %v skipped", st.Unsupported, st.UnsupportedLinkTypes)
 	}
-	limitsHit(w, sum, l)
+	out = append(out, limitsHit(sum, l)...)
 	for i, n := range cs.ConnNotes {
 		if i == maxConnNotes {
-			fmt.Fprintf(w, "%s: … and %d more connection notes\n", progName, len(cs.ConnNotes)-i+cs.MoreConnNotes)
+			add("… and %d more connection notes", len(cs.ConnNotes)-i+cs.MoreConnNotes)
 			break
 		}
-		fmt.Fprintf(w, "%s: %s\n", progName, n.Text)
+		out = append(out, n.Text)
 	}
 	for _, n := range sum.TLS {
-		fmt.Fprintf(w, "%s: TLS %s\n", progName, n)
+		add("TLS %s", n)
 	}
 	if sum.MoreTLS > 0 {
-		fmt.Fprintf(w, "%s: … and %d more TLS connections like these\n", progName, sum.MoreTLS)
+		add("… and %d more TLS connections like these", sum.MoreTLS)
+	}
+	if !keylog && lacksKeys(sum.TLS) {
+		add("the TLS connections decrypt with their session keys: give the key log with --keylog FILE (SSLKEYLOGFILE of curl and browsers, Go's KeyLogWriter, Node's keylog event)")
 	}
 	if sum.Harvested > 0 {
-		fmt.Fprintf(w, "%s: %s taken from reflection calls in the capture\n", progName, export.Count(sum.Harvested, "schema file"))
+		add("%s taken from reflection calls in the capture", export.Count(sum.Harvested, "schema file"))
 	}
+	return out
 }
 
 // limitsHit says which limits the input ran into, and the flag of each.
-func limitsHit(w io.Writer, sum sniff.Summary, l *limits) {
+func limitsHit(sum sniff.Summary, l *limits) []string {
 	st, cs := sum.Capture, sum.Calls
+	var out []string
+	add := func(format string, a ...any) { out = append(out, fmt.Sprintf(format, a...)) }
 	if cs.OverSize > 0 {
-		fmt.Fprintf(w, "%s: %d messages cut at the size limit (%d bytes after decompression; see --max-message-size)\n", progName, cs.OverSize, l.maxMessage)
+		add("%d messages cut at the size limit (%d bytes after decompression; see --max-message-size)", cs.OverSize, l.maxMessage)
 	}
 	if cs.HeaderListCut > 0 {
-		fmt.Fprintf(w, "%s: %d header lists cut at the size limit (%d bytes; see --max-header-list)\n", progName, cs.HeaderListCut, l.maxHeaderList)
+		add("%d header lists cut at the size limit (%d bytes; see --max-header-list)", cs.HeaderListCut, l.maxHeaderList)
 	}
 	if cs.TableOverLimit > 0 {
-		fmt.Fprintf(w, "%s: %d header blocks asked for an HPACK table larger than the limit (%d bytes; see --max-hpack-table)\n", progName, cs.TableOverLimit, l.maxHPACKTable)
+		add("%d header blocks asked for an HPACK table larger than the limit (%d bytes; see --max-hpack-table)", cs.TableOverLimit, l.maxHPACKTable)
 	}
 	if cs.Evicted > 0 {
-		fmt.Fprintf(w, "%s: %s evicted (more than %d open on one connection; see --max-streams)\n", progName, export.Count(cs.Evicted, "stream"), l.maxStreams)
+		add("%s evicted (more than %d open on one connection; see --max-streams)", export.Count(cs.Evicted, "stream"), l.maxStreams)
 	}
 	if st.Evicted > 0 {
-		fmt.Fprintf(w, "%s: %s dropped because more than the connection limit were open (see --max-connections)\n", progName, export.Count(st.Evicted, "connection"))
+		add("%s dropped because more than the connection limit were open (see --max-connections)", export.Count(st.Evicted, "connection"))
 	}
+	return out
+}
+
+// lacksKeys reports whether a TLS connection was left encrypted for want of
+// its key (rather than for a key that did not fit, or lost bytes).
+func lacksKeys(notes []sniff.TLSNote) bool {
+	for _, n := range notes {
+		if !n.Info.Decrypted && strings.Contains(n.Info.Problem, "no key") {
+			return true
+		}
+	}
+	return false
 }

@@ -33,7 +33,8 @@ func runTUI(in *input, reg *schema.Registry, c *config, stderr io.Writer) int {
 	// Messages from the decoding (reflection, TLS) would scribble over the
 	// screen: they are kept and printed after the UI ends.
 	var msgs lineBuffer
-	go decodeForTUI(ctx, in, reg, c, &msgs, updates)
+	var res tuiResult
+	go decodeForTUI(ctx, in, reg, c, &msgs, updates, &res)
 	if in.live != nil {
 		// The live capture ends with the UI.
 		go func() {
@@ -51,19 +52,43 @@ func runTUI(in *input, reg *schema.Registry, c *config, stderr io.Writer) int {
 	for _, l := range msgs.lines {
 		fmt.Fprint(stderr, l)
 	}
-	if in.live != nil && !c.quiet {
-		in.live.summary(stderr)
+	if !c.quiet {
+		if in.live != nil {
+			in.live.summary(stderr)
+		}
+		summarize(stderr, res.sum, res.notes, false)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", progName, err)
 		return exitError
+	}
+	return res.status(in)
+}
+
+// tuiResult is what the decoding behind the view found, read once it is
+// over: the same summary and exit status as the batch outputs give.
+type tuiResult struct {
+	sum     sniff.Summary
+	notes   []string
+	readErr error
+	stopped bool // the user quit before the input was read to its end
+}
+
+// status is the exit status: the batch outputs' for a file read to its
+// end (damaged, or no calls at all), 0 otherwise.
+func (r *tuiResult) status(in *input) int {
+	switch {
+	case r.readErr != nil:
+		return exitDamaged
+	case in.live == nil && !r.stopped && r.sum.Found == 0:
+		return exitNoCalls
 	}
 	return exitOK
 }
 
 // decodeForTUI runs the decoding, sending each call and, every tenth of a
 // second, the progress to the UI; it closes updates when done.
-func decodeForTUI(ctx context.Context, in *input, reg *schema.Registry, c *config, msgs io.Writer, updates chan<- tui.Update) {
+func decodeForTUI(ctx context.Context, in *input, reg *schema.Registry, c *config, msgs io.Writer, updates chan<- tui.Update, res *tuiResult) {
 	defer close(updates)
 	send := func(u tui.Update) {
 		select {
@@ -88,10 +113,11 @@ func decodeForTUI(ctx context.Context, in *input, reg *schema.Registry, c *confi
 			send(tui.Update{Progress: progress(false, "")})
 		}
 	}
-	_, err := sniff.NewDecoder(opts).Run(ctx, in.src, sniff.SinkFunc(func(call *sniff.Call) {
+	sum, err := sniff.NewDecoder(opts).Run(ctx, in.src, sniff.SinkFunc(func(call *sniff.Call) {
 		ncalls.Add(1)
 		send(tui.Update{Call: call})
 	}))
+	*res = tuiResult{sum: sum, notes: summaryNotes(sum, &c.limits, c.keylog != ""), readErr: err, stopped: ctx.Err() != nil}
 	errText := ""
 	if err != nil {
 		errText = err.Error()
@@ -99,7 +125,9 @@ func decodeForTUI(ctx context.Context, in *input, reg *schema.Registry, c *confi
 	if e := in.close(); e != nil && errText == "" {
 		errText = e.Error()
 	}
-	send(tui.Update{Progress: progress(true, errText)})
+	p := progress(true, errText)
+	p.Notes = res.notes
+	send(tui.Update{Progress: p})
 }
 
 // capturePathForTUI is the file "w" in the view reads again for the
