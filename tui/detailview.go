@@ -56,6 +56,8 @@ func (m *Model) detailKey(s string) tea.Cmd {
 		return nil
 	case "y":
 		return m.copyGrpcurl(d.call)
+	case "Y":
+		return m.saveGrpcurl(d.call)
 	case "e":
 		return m.export([]*grpcframe.Call{d.call})
 	case "w":
@@ -226,7 +228,10 @@ func (m *Model) renderDetail() string {
 		lines = append(lines, hex...)
 	}
 	foot := wrapStatus(m.status, m.w)
-	if m.status == "" {
+	switch {
+	case m.save != nil:
+		foot = m.saveLines()
+	case m.status == "":
 		foot = []string{hints(m.w, "enter/l", "expand", "h", "collapse", "tab", "hex pane", "[ ]", "prev/next call", "y", "grpcurl", "e", "export", "w", "pcapng", "esc", "back", "?", "help")}
 	}
 	for len(lines) < m.h-len(foot) {

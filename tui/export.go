@@ -2,11 +2,6 @@ package tui
 
 import (
 	"bufio"
-	"errors"
-	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/grpcsniff/grpcsniff/export"
@@ -17,17 +12,20 @@ import (
 // exportedMsg reports the end of an export.
 type exportedMsg struct{ text string }
 
-// export writes the given calls as NDJSON to a new file in ExportDir. It
-// runs as a command so that a large export does not freeze the screen; the
+// export asks where to write the given calls as NDJSON, then writes them
+// in a command, so that a large export does not freeze the screen; the
 // calls are immutable once delivered, so sharing them is safe.
 func (m *Model) export(calls []*grpcframe.Call) tea.Cmd {
 	if len(calls) == 0 {
 		m.status = "nothing to export"
 		return nil
 	}
-	dir, opt := m.opts.ExportDir, m.opts.Decode
-	m.status = "exporting " + export.Count(len(calls), "call") + "…"
-	return func() tea.Msg { return exportedMsg{exportCalls(dir, calls, opt)} }
+	opt := m.opts.Decode
+	m.askSave("NDJSON of "+export.Count(len(calls), "call"), "ndjson", func(path string) tea.Cmd {
+		m.status = "exporting " + export.Count(len(calls), "call") + "…"
+		return func() tea.Msg { return exportedMsg{exportCalls(path, calls, opt)} }
+	})
+	return nil
 }
 
 // callsOf returns the calls of rows.
@@ -39,23 +37,10 @@ func (m *Model) callsOf(rows []int32) []*grpcframe.Call {
 	return calls
 }
 
-// exportCalls writes calls to the first free grpcsniff-export-N.ndjson in
-// dir and returns the status line. Names are never reused, so an export
-// never overwrites a file.
-func exportCalls(dir string, calls []*grpcframe.Call, opt pbdecode.Options) string {
-	if dir == "" {
-		dir = "."
-	}
-	var f *os.File
-	var err error
-	var name string
-	for n := 1; n < 10000; n++ {
-		name = filepath.Join(dir, fmt.Sprintf("grpcsniff-export-%d.ndjson", n))
-		f, err = os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-		if !errors.Is(err, fs.ErrExist) {
-			break
-		}
-	}
+// exportCalls writes calls to the new file name and returns the status
+// line.
+func exportCalls(name string, calls []*grpcframe.Call, opt pbdecode.Options) string {
+	f, err := createNew(name)
 	if err != nil {
 		return "export failed: " + err.Error()
 	}
@@ -77,9 +62,5 @@ func exportCalls(dir string, calls []*grpcframe.Call, opt pbdecode.Options) stri
 	if err != nil {
 		return "export failed: " + err.Error()
 	}
-	noun := "calls"
-	if len(calls) == 1 {
-		noun = "call"
-	}
-	return fmt.Sprintf("exported %d %s to %s", len(calls), noun, name)
+	return "exported " + export.Count(len(calls), "call") + " to " + name
 }

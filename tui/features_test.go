@@ -36,15 +36,20 @@ func countPackets(t *testing.T, path string) int {
 	}
 }
 
-// TestWritePcapng: w writes the packets of the listed calls' connections
-// to a new pcapng named by the time, in the list and in the detail; a
-// second write never overwrites the first; without a capture file (stdin)
-// the status line says why w is not available.
+// TestWritePcapng: w asks for a file name, offering one by the time, and
+// writes the packets of the listed calls' connections there, in the list
+// and in the detail; the second default does not take the first's name, a
+// name that exists is refused (nothing is overwritten); without a capture
+// file (stdin) the status line says why w is not available.
 func TestWritePcapng(t *testing.T) {
 	calls := loadCalls(t, "py_helloworld.pcap")
 	m := loadedOpts(t, calls, 100, 30, Options{CapturePath: helloPcap})
 	m.now = func() time.Time { return time.Date(2026, 11, 21, 8, 30, 5, 0, time.UTC) }
-	cmd := press(m, "w")
+	press(m, "w")
+	if s := plain(m); !strings.Contains(s, "save the packets of 1 connection as: grpcsniff-20261121-083005.pcapng█") {
+		t.Fatalf("w did not ask for a name:\n%s", s)
+	}
+	cmd := press(m, "enter")
 	if cmd == nil || m.status != "writing the packets of 1 connection…" {
 		t.Fatalf("w: status %q, cmd %v", m.status, cmd)
 	}
@@ -56,10 +61,20 @@ func TestWritePcapng(t *testing.T) {
 	if n := countPackets(t, name); n != 45 {
 		t.Errorf("the pcapng holds %d packets, want 45", n)
 	}
-	press(m, "g", "enter")
-	m.Update(press(m, "w")())
-	if !strings.HasSuffix(m.status, "grpcsniff-20261121-083005-2.pcapng") {
-		t.Errorf("second write: %q", m.status)
+	press(m, "g", "enter", "w")
+	if m.save == nil || m.save.input != "grpcsniff-20261121-083005-2.pcapng" {
+		t.Fatalf("second default name: %+v", m.save)
+	}
+	m.saveKey(tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl})
+	typeText(m, "grpcsniff-20261121-083005.pcapng")
+	if cmd := press(m, "enter"); cmd != nil || m.save == nil || !strings.Contains(plain(m), "exists: give another name") {
+		t.Fatalf("an existing name was not refused:\n%s", plain(m))
+	}
+	m.saveKey(tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl})
+	typeText(m, "mine.pcapng")
+	m.Update(press(m, "enter")())
+	if !strings.HasSuffix(m.status, filepath.Join(m.opts.ExportDir, "mine.pcapng")) {
+		t.Errorf("named write: %q", m.status)
 	}
 
 	m = loadedOpts(t, calls, 100, 30, Options{})
@@ -183,7 +198,7 @@ func TestMaxMessageBytes(t *testing.T) {
 		t.Errorf("the message line does not say it was cut:\n%s", s)
 	}
 	cmd, note := Grpcurl(kept, pbdecodeDefault, nil)
-	if strings.Contains(cmd, " -d ") || note != "-d left out: request 1 is not whole (the UI kept only the first 64 KiB)" {
+	if cmd != "" || note != "cannot build a grpcurl command that repeats the call: request 1 is not whole (the UI kept only the first 64 KiB)" {
 		t.Errorf("grpcurl of a cut request: %s (%s)", cmd, note)
 	}
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 80})

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -22,18 +23,29 @@ var skipHeaders = map[string]bool{
 }
 
 // Grpcurl builds a grpcurl command that repeats the call, and a note on
-// what it could not carry over. With a registry that knows the method, -d
-// holds the requests in protobuf JSON (one document per request message,
-// which grpcurl sends as a stream). Without one the request body can be
-// rebuilt only from plain fields (strings and varints), keyed by field
-// number: grpcurl needs field names, so the note says a schema is needed.
-// -plaintext is given for h2c calls only: a call captured inside TLS is
-// repeated over TLS, with the captured :authority.
-func Grpcurl(c *grpcframe.Call, opt pbdecode.Options, reg *schema.Registry) (cmd, note string) {
+// what it could not carry over; schemaArgs are the grpcurl flags that give
+// it the schemas the view has (-import-path, -proto, -protoset), which it
+// needs when the server offers no reflection. With a registry that knows
+// the method, -d holds the requests in protobuf JSON (one document per
+// request message, which grpcurl sends as a stream). A command that could
+// not repeat the call is refused (cmd is empty) and note says why: the
+// method or a request was not captured whole, or there is no schema for
+// the request's field names (grpcurl takes no field numbers; the note then
+// shows the request keyed by number). -plaintext is given for h2c calls
+// only: a call captured inside TLS is repeated over TLS, with the
+// captured :authority.
+func Grpcurl(c *grpcframe.Call, opt pbdecode.Options, reg *schema.Registry, schemaArgs ...string) (cmd, note string) {
 	if c.MethodUnknown || c.Method == "" {
 		return "", "cannot build a grpcurl command: the method was not captured"
 	}
+	d, notes, refuse := requestData(c, opt, reg)
+	if refuse != "" {
+		return "", "cannot build a grpcurl command that repeats the call: " + refuse
+	}
 	parts := []string{"grpcurl"}
+	for _, a := range schemaArgs {
+		parts = append(parts, shellQuote(a))
+	}
 	tls := c.OverTLS()
 	if !tls {
 		parts = append(parts, "-plaintext")
@@ -60,7 +72,6 @@ func Grpcurl(c *grpcframe.Call, opt pbdecode.Options, reg *schema.Registry) (cmd
 		}
 		parts = append(parts, "-H", shellQuote(h.Name+": "+h.Value))
 	}
-	d, notes := requestData(c, opt, reg)
 	if d != "" {
 		parts = append(parts, "-d", shellQuote(d))
 	}
@@ -71,14 +82,15 @@ func Grpcurl(c *grpcframe.Call, opt pbdecode.Options, reg *schema.Registry) (cmd
 	return strings.Join(parts, " "), strings.Join(notes, "; ")
 }
 
-// requestData is the -d argument ("" to leave it out) and notes on it.
-func requestData(c *grpcframe.Call, opt pbdecode.Options, reg *schema.Registry) (string, []string) {
+// requestData is the -d argument ("" when the call sent no request), notes
+// on it, and why no command can repeat the call, if none can.
+func requestData(c *grpcframe.Call, opt pbdecode.Options, reg *schema.Registry) (data string, notes []string, refuse string) {
 	if len(c.Requests) == 0 {
-		return "", nil
+		return "", nil, ""
 	}
 	for k, r := range c.Requests {
 		if r.Truncated {
-			return "", []string{"-d left out: request " + strconv.Itoa(k+1) + " is not whole (" + r.Err + ")"}
+			return "", nil, "request " + strconv.Itoa(k+1) + " is not whole (" + r.Err + ")"
 		}
 	}
 	if reg != nil {
@@ -86,33 +98,34 @@ func requestData(c *grpcframe.Call, opt pbdecode.Options, reg *schema.Registry) 
 			return schemaData(c, reg)
 		}
 	}
+	why := "grpcurl needs the request's field names, and no schema of " + c.Method + " is loaded (a .proto or descriptor set, or a reflection call in the capture)"
 	var docs []string
 	for _, r := range c.Requests {
 		j, ok := plainJSON(pbdecode.Decode(r.Data, opt))
 		if !ok {
-			return "", []string{"-d left out: the request has fields other than strings and integers, which need a schema to be written as JSON"}
+			return "", nil, why
 		}
 		docs = append(docs, j)
 	}
-	return strings.Join(docs, " "), []string{"-d uses field numbers: field names need a schema"}
+	return "", nil, why + "; by field number the request is " + strings.Join(docs, " ")
 }
 
 // schemaData renders the requests through the schema. A request that does
 // not fit leaves -d out rather than sending something else; fields the
 // schema does not know are not in the JSON, and the note says so.
-func schemaData(c *grpcframe.Call, reg *schema.Registry) (string, []string) {
+func schemaData(c *grpcframe.Call, reg *schema.Registry) (string, []string, string) {
 	var docs, notes []string
 	for k, r := range c.Requests {
 		dec := reg.Decode(c.Method, true, r.Data)
 		if dec.Err != "" {
-			return "", []string{"-d left out: request " + strconv.Itoa(k+1) + " does not fit the schema (" + dec.Err + ")"}
+			return "", nil, "request " + strconv.Itoa(k+1) + " does not fit the schema (" + dec.Err + ")"
 		}
 		docs = append(docs, string(dec.JSON))
 		if len(dec.Unknown) > 0 {
 			notes = append(notes, "request "+strconv.Itoa(k+1)+" has fields the schema does not know, left out of -d: "+strings.Join(dec.Unknown, ", "))
 		}
 	}
-	return strings.Join(docs, " "), notes
+	return strings.Join(docs, " "), notes, ""
 }
 
 // parseTimeout reads a grpc-timeout value: digits and a unit, H M S m u n.
@@ -213,18 +226,54 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// copyGrpcurl puts the call's grpcurl command on the clipboard (OSC 52)
-// and in the status line.
+// copyGrpcurl sends the call's grpcurl command to the clipboard (OSC 52)
+// and shows it in the status line. Whether the terminal let it through
+// cannot be known, so the status says it was sent, and that Y saves it.
 func (m *Model) copyGrpcurl(c *grpcframe.Call) tea.Cmd {
-	cmd, note := Grpcurl(c, m.opts.Decode, m.opts.Registry)
+	cmd, note := Grpcurl(c, m.opts.Decode, m.opts.Registry, m.opts.GrpcurlSchema...)
 	if cmd == "" {
 		m.status = note
 		return nil
 	}
 	m.lastCopy = cmd
-	m.status = "copied: " + cmd
+	m.status = "sent to the clipboard (OSC 52, where the terminal allows it; Y saves it to a file): " + cmd
 	if note != "" {
 		m.status += "  (" + note + ")"
 	}
 	return tea.SetClipboard(cmd)
+}
+
+// saveGrpcurl asks for a file name and writes the call's grpcurl command
+// there as a shell script.
+func (m *Model) saveGrpcurl(c *grpcframe.Call) tea.Cmd {
+	cmd, note := Grpcurl(c, m.opts.Decode, m.opts.Registry, m.opts.GrpcurlSchema...)
+	if cmd == "" {
+		m.status = note
+		return nil
+	}
+	m.askSave("the grpcurl command", "sh", func(path string) tea.Cmd {
+		text := "#!/bin/sh\n# " + c.Method + ", captured " + c.Start.In(m.opts.Location).Format("2006-01-02 15:04:05.000000") + "\n"
+		if note != "" {
+			text += "# " + note + "\n"
+		}
+		text += cmd + "\n"
+		return func() tea.Msg { return exportedMsg{writeScript(path, text)} }
+	})
+	return nil
+}
+
+// writeScript writes an executable script to the new file path.
+func writeScript(path, text string) string {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o755)
+	if err != nil {
+		return "not saved: " + err.Error()
+	}
+	_, err = f.WriteString(text)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "not saved: " + err.Error()
+	}
+	return "wrote the grpcurl command to " + path
 }

@@ -194,6 +194,9 @@ func (m *Model) statusLines() []string {
 	if m.quitting {
 		return []string{styleErr.Render("quit grpcsniff? q or y quits, any other key stays")}
 	}
+	if m.save != nil {
+		return m.saveLines()
+	}
 	if m.status == "" {
 		return []string{hints(m.w, "enter", "open", "/", "filter", "s", "sort", "S", "stats", "y", "grpcurl", "e", "export", "?", "help", "q", "quit", "w", "pcapng")}
 	}

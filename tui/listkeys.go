@@ -43,6 +43,10 @@ func (m *Model) listKey(s string) tea.Cmd {
 		if i := m.selected(); i >= 0 {
 			return m.copyGrpcurl(m.calls[i])
 		}
+	case "Y":
+		if i := m.selected(); i >= 0 {
+			return m.saveGrpcurl(m.calls[i])
+		}
 	case "e":
 		return m.export(m.callsOf(m.rows))
 	case "w":
@@ -72,20 +76,10 @@ func (m *Model) promptKey(k tea.KeyPressMsg) {
 		m.prompt, m.inputErr, m.inputWarn = false, "", ""
 		m.setFilter(m.before)
 		return
-	case "backspace":
-		if m.input != "" {
-			_, n := utf8.DecodeLastRuneInString(m.input)
-			m.input = m.input[:len(m.input)-n]
-		}
-	case "ctrl+u":
-		m.input = ""
-	case "space":
-		m.input += " "
 	default:
-		if k.Text == "" {
+		if !editLine(&m.input, k) {
 			return
 		}
-		m.input += k.Text
 	}
 	e, err := filter.ParseWith(m.input, filter.Options{Schema: m.opts.Schema})
 	if err != nil {
@@ -94,4 +88,27 @@ func (m *Model) promptKey(k tea.KeyPressMsg) {
 	}
 	m.inputErr, m.inputWarn = "", strings.Join(e.Warnings(), "; ")
 	m.setFilter(e)
+}
+
+// editLine applies a key to a line being typed: backspace, ctrl+u (clear),
+// space, or text. It reports whether the line changed.
+func editLine(line *string, k tea.KeyPressMsg) bool {
+	switch k.String() {
+	case "backspace":
+		if *line == "" {
+			return false
+		}
+		_, n := utf8.DecodeLastRuneInString(*line)
+		*line = (*line)[:len(*line)-n]
+	case "ctrl+u":
+		*line = ""
+	case "space":
+		*line += " "
+	default:
+		if k.Text == "" {
+			return false
+		}
+		*line += k.Text
+	}
+	return true
 }

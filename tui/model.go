@@ -53,8 +53,9 @@ type Model struct {
 	inputWarn string
 	before    *filter.Expr
 
-	status   string // one-line message (copied command, export result)
-	quitting bool   // q was pressed in the list: the next key decides
+	status   string  // one-line message (copied command, export result)
+	quitting bool    // q was pressed in the list: the next key decides
+	save     *saving // the prompt for a file name, when open
 	progress Progress
 	closed   bool
 
@@ -179,6 +180,9 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 	if m.prompt {
 		m.promptKey(k)
 		return nil
+	}
+	if m.save != nil {
+		return m.saveKey(k)
 	}
 	s := k.String()
 	if m.quitting {

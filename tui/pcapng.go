@@ -4,14 +4,12 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/netip"
 	"os"
-	"path/filepath"
-	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/grpcsniff/grpcsniff/capture"
+	"github.com/grpcsniff/grpcsniff/export"
 	"github.com/grpcsniff/grpcsniff/grpcframe"
 )
 
@@ -39,40 +37,20 @@ func (m *Model) writePcapng(calls []*grpcframe.Call) tea.Cmd {
 			conns = append(conns, capture.ConnTuple{A: c.Client, B: c.Server})
 		}
 	}
-	path, dir := m.opts.CapturePath, m.opts.ExportDir
-	stamp := m.now().In(m.opts.Location)
-	m.status = fmt.Sprintf("writing the packets of %s…", connWord(len(conns)))
-	return func() tea.Msg { return exportedMsg{writeConns(path, dir, stamp, conns)} }
+	path := m.opts.CapturePath
+	m.askSave("the packets of "+connWord(len(conns)), "pcapng", func(name string) tea.Cmd {
+		m.status = fmt.Sprintf("writing the packets of %s…", connWord(len(conns)))
+		return func() tea.Msg { return exportedMsg{writeConns(path, name, conns)} }
+	})
+	return nil
 }
 
-func connWord(n int) string {
-	if n == 1 {
-		return "1 connection"
-	}
-	return fmt.Sprintf("%d connections", n)
-}
+func connWord(n int) string { return export.Count(n, "connection") }
 
-// writeConns writes the packets of conns to a new grpcsniff-DATE-TIME.pcapng
-// in dir (with -2, -3… when that name is taken: a file is never
-// overwritten) and returns the status line.
-func writeConns(path, dir string, stamp time.Time, conns []capture.ConnTuple) string {
-	if dir == "" {
-		dir = "."
-	}
-	base := "grpcsniff-" + stamp.Format("20060102-150405")
-	var f *os.File
-	var err error
-	var name string
-	for n := 1; n < 1000; n++ {
-		name = filepath.Join(dir, base+".pcapng")
-		if n > 1 {
-			name = filepath.Join(dir, fmt.Sprintf("%s-%d.pcapng", base, n))
-		}
-		f, err = os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-		if !errors.Is(err, fs.ErrExist) {
-			break
-		}
-	}
+// writeConns writes the packets of conns, read again from the capture at
+// path, to the new file name, and returns the status line.
+func writeConns(path, name string, conns []capture.ConnTuple) string {
+	f, err := createNew(name)
 	if err != nil {
 		return "pcapng write failed: " + err.Error()
 	}

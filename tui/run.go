@@ -74,6 +74,10 @@ type Options struct {
 	// dropped, and the title says how many. 0 keeps every call, which suits
 	// a file; a capture that runs for days needs a bound.
 	MaxCalls int
+	// GrpcurlSchema are the grpcurl flags that give it the schemas the
+	// view was given (-import-path DIR -proto FILE, -protoset FILE), put in
+	// the commands y builds.
+	GrpcurlSchema []string
 	// Live is for a capture that goes on while the view is open: the list
 	// starts following the newest call. A file opens at its first call, as
 	// Wireshark and termshark do.

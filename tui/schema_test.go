@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -149,10 +150,15 @@ func TestGrpcurlSchema(t *testing.T) {
 	if want := `grpcurl -authority '127.0.0.1:50103' -H 'x-user: bob' -H 'authorization: Bearer it'\''s' -d '{"name":"you"}' 127.0.0.1:50103 helloworld.Greeter/SayHello`; cmd != want {
 		t.Errorf("TLS:\ngot  %s\nwant %s", cmd, want)
 	}
-	// Without a schema for the method, the field numbers as before.
+	// Without a schema for the method, no command, and why.
 	cmd, note = Grpcurl(hello[0], pbdecodeDefault, registry(t, "demo.proto"))
-	if want := `grpcurl -plaintext -d '{"1":"you"}' 127.0.0.1:50103 helloworld.Greeter/SayHello`; cmd != want || !strings.Contains(note, "need a schema") {
-		t.Errorf("method not in the schema:\ngot  %s (%s)\nwant %s", cmd, note, want)
+	if cmd != "" || !strings.Contains(note, `no schema of /helloworld.Greeter/SayHello is loaded`) || !strings.Contains(note, `{"1":"you"}`) {
+		t.Errorf("method not in the schema:\ngot  %s (%s)", cmd, note)
+	}
+	// The schema flags the view was given go into the command.
+	cmd, _ = Grpcurl(hello[0], pbdecodeDefault, reg, "-import-path", "protos dir", "-proto", "helloworld.proto")
+	if want := `grpcurl '-import-path' 'protos dir' '-proto' 'helloworld.proto' -plaintext -d '{"name":"you"}' 127.0.0.1:50103 helloworld.Greeter/SayHello`; cmd != want {
+		t.Errorf("schema flags:\ngot  %s\nwant %s", cmd, want)
 	}
 }
 
@@ -180,5 +186,29 @@ func TestClipWidth(t *testing.T) {
 		if got := clipWidth(c.s, c.n); got != c.want {
 			t.Errorf("clipWidth(%q, %d) = %q, want %q", c.s, c.n, got, c.want)
 		}
+	}
+}
+
+// Y saves the grpcurl command to a script named as the view's other files.
+func TestSaveGrpcurl(t *testing.T) {
+	m := loadedOpts(t, loadCalls(t, "py_helloworld.pcap"), 120, 30, Options{Registry: registry(t, "helloworld.proto"),
+		GrpcurlSchema: []string{"-proto", "helloworld.proto"}})
+	m.now = func() time.Time { return time.Date(2026, 11, 21, 8, 30, 5, 0, time.UTC) }
+	press(m, "Y")
+	if m.save == nil || m.save.input != "grpcsniff-20261121-083005.sh" {
+		t.Fatalf("Y did not ask for a name: %+v", m.save)
+	}
+	m.Update(press(m, "enter")())
+	path := filepath.Join(m.opts.ExportDir, "grpcsniff-20261121-083005.sh")
+	b, err := os.ReadFile(path)
+	if err != nil || !strings.Contains(m.status, "wrote the grpcurl command to "+path) {
+		t.Fatalf("status %q, %v", m.status, err)
+	}
+	want := `grpcurl '-proto' 'helloworld.proto' -plaintext -d '{"name":"you"}' 127.0.0.1:50103 helloworld.Greeter/SayHello` + "\n"
+	if !strings.HasPrefix(string(b), "#!/bin/sh\n") || !strings.HasSuffix(string(b), want) {
+		t.Errorf("script:\n%s", b)
+	}
+	if st, _ := os.Stat(path); st.Mode()&0o100 == 0 {
+		t.Errorf("the script is not executable: %v", st.Mode())
 	}
 }

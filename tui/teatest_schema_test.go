@@ -2,6 +2,8 @@ package tui
 
 import (
 	"bytes"
+	"encoding/base64"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -46,12 +48,15 @@ func TestTeatestSchema(t *testing.T) {
 	}
 	want := `grpcurl -plaintext -d '{"name":"you"}' 127.0.0.1:50103 helloworld.Greeter/SayHello`
 	s = screen(keyMsg("y"))
-	if !strings.Contains(strings.ReplaceAll(s, "\n", ""), "copied: "+want) {
+	if !strings.Contains(strings.ReplaceAll(s, "\n", ""), "Y saves it to a file): "+want) {
 		t.Errorf("status line lacks the command:\n%s", s)
 	}
 	// w runs as a command; its result arrives as a message of its own.
 	tm.Send(keyMsg("w"))
+	tm.Send(keyMsg("enter")) // the name offered
+	var out bytes.Buffer     // what the terminal got, the clipboard sequence among it
 	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+		out.Write(b)
 		return bytes.Contains(b, []byte("wrote 45 packets"))
 	}, teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
 	tm.Send(keyMsg("q")) // back to the list
@@ -60,6 +65,12 @@ func TestTeatestSchema(t *testing.T) {
 	fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(probe)
 	if fm.lastCopy != want {
 		t.Errorf("copied %q\nwant   %q", fm.lastCopy, want)
+	}
+	// OSC 52: the command went to the terminal's clipboard.
+	rest, _ := io.ReadAll(tm.FinalOutput(t))
+	out.Write(rest)
+	if osc := "\x1b]52;c;" + base64.StdEncoding.EncodeToString([]byte(want)); !bytes.Contains(out.Bytes(), []byte(osc)) {
+		t.Error("no OSC 52 clipboard sequence with the command in the output")
 	}
 	if !strings.HasPrefix(fm.status, "wrote 45 packets of 1 connection to "+dir) {
 		t.Errorf("status %q", fm.status)

@@ -177,3 +177,15 @@ func TestSummarySingular(t *testing.T) {
 		t.Errorf("summary: %q", stderr)
 	}
 }
+
+// The view's grpcurl commands carry the schema flags given, as grpcurl
+// spells them.
+func TestGrpcurlArgs(t *testing.T) {
+	f := schemaFlags{protos: []string{"a.proto"}, imports: []string{"protos"}, protosets: []string{"s.binpb"}}
+	if got := strings.Join(f.grpcurlArgs(), " "); got != "-import-path protos -proto a.proto -protoset s.binpb" {
+		t.Errorf("got %q", got)
+	}
+	if args := (&schemaFlags{reflect: true}).grpcurlArgs(); len(args) != 0 {
+		t.Errorf("with reflection, grpcurl needs no flags: %q", args)
+	}
+}

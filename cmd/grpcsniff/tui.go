@@ -44,7 +44,7 @@ func runTUI(in *input, reg *schema.Registry, c *config, stderr io.Writer) int {
 	}
 	err := tui.Run(ctx, updates, tui.Options{Title: in.name, Filter: c.filter, Schema: reg, Decode: c.limits.rawOptions(),
 		Registry: reg, CapturePath: c.capturePathForTUI(), MaxCalls: c.uiMaxCallsFor(in), MaxMessageBytes: c.uiMaxMessage,
-		Live: in.live != nil})
+		Live: in.live != nil, GrpcurlSchema: c.schema.grpcurlArgs()})
 	cancel()
 	for range updates {
 		// Wait for the decoding to stop (it sees ctx) before reading msgs.
@@ -162,4 +162,21 @@ type lineBuffer struct{ lines []string }
 func (b *lineBuffer) Write(p []byte) (int, error) {
 	b.lines = append(b.lines, string(p))
 	return len(p), nil
+}
+
+// grpcurlArgs are the grpcurl flags that give it the schemas loaded from
+// files, for the commands the view builds (with none, grpcurl asks the
+// server by reflection, as --reflect does).
+func (f *schemaFlags) grpcurlArgs() []string {
+	var args []string
+	for _, d := range f.imports {
+		args = append(args, "-import-path", d)
+	}
+	for _, p := range f.protos {
+		args = append(args, "-proto", p)
+	}
+	for _, p := range f.protosets {
+		args = append(args, "-protoset", p)
+	}
+	return args
 }
