@@ -53,6 +53,14 @@ type Options struct {
 	// the messages of its direction. Call and Message are the ones later
 	// handed to the sink; the callee must not change them.
 	OnMessage func(c *Call, request bool, index int, m *Message)
+	// OnProgress, when set, is told of a call still open each time it
+	// grows: when its request headers are read and when one of its
+	// messages completes. It gets a copy of the call as it stands (its
+	// messages so far in Requests and Responses, State 0), which it may
+	// keep and read from any goroutine until the call itself, handed to the
+	// sink as usual when it ends, is recycled; the copy is not to be
+	// recycled.
+	OnProgress func(c *Call)
 	// KeepPayload, when set, says whether to keep the bytes of a call's
 	// messages; asked at each DATA frame (the request headers are known
 	// by then). A message whose bytes are not kept has its length, flags

@@ -295,4 +295,5 @@ func (a *Assembler) finishMessage(s *stream, side capture.Side, m *Message) {
 		}
 		a.opts.OnMessage(call, s.isClient(side), len(s.got[side])-1, m)
 	}
+	a.progress(s.conn, s)
 }

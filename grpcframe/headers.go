@@ -202,6 +202,7 @@ func (a *Assembler) requestHeaders(c *h2decode.Conn, s *stream, ev *h2decode.Hea
 	if call := s.call; !call.CORSPreflight && !call.MethodUnknown && call.Method != "" && call.Protocol != ProtoGRPC {
 		a.ord.link(call, preflightKey{c.Info.Addr[s.clientSide].Addr(), c.Info.Addr[s.clientSide.Other()], call.Method, call.HTTPMethod})
 	}
+	a.progress(c, s)
 }
 
 // tallyOrOrder decides where a held call goes once its request headers

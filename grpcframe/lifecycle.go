@@ -354,6 +354,29 @@ func clientOf(c *h2decode.Conn, s *stream) (capture.Side, h2decode.ClientEvidenc
 	return guessClientByPort(c.Info.Addr), h2decode.ClientByPort
 }
 
+// progress tells Options.OnProgress of a call still open, as it stands: a
+// copy, since the call goes on changing. Its lists are cut to their length
+// so that what the call appends later is not seen through them.
+func (a *Assembler) progress(c *h2decode.Conn, s *stream) {
+	if a.opts.OnProgress == nil {
+		return
+	}
+	snap := *s.call
+	snap.mem, snap.hdr = nil, nil // never the call's memory: Recycle leaves it alone
+	client, by := clientOf(c, s)
+	snap.ClientBy = by
+	snap.Client, snap.Server = c.Info.Addr[client], c.Info.Addr[client.Other()]
+	req, resp := s.got[client], s.got[client.Other()]
+	snap.Requests, snap.Responses = req[:len(req):len(req)], resp[:len(resp):len(resp)]
+	snap.Notes = snap.Notes[:len(snap.Notes):len(snap.Notes)]
+	snap.Transport = c.Transport()
+	if snap.Status != nil {
+		st := *snap.Status
+		snap.Status = &st
+	}
+	a.opts.OnProgress(&snap)
+}
+
 // finish completes a call and hands it on in order.
 func (a *Assembler) finish(c *h2decode.Conn, s *stream, t time.Time) {
 	cs := a.conn(c)

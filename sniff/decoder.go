@@ -132,9 +132,9 @@ func (d *Decoder) chain(o *Options, sink Sink, sum *Summary) Sink {
 	if len(o.Redact) > 0 {
 		out = export.NewRedactor(o.Redact, sink)
 	}
-	// With OnMessage, the sink has been given messages of calls still
-	// being decoded, and keeps them all.
-	release := o.OnMessage == nil
+	// With OnMessage or OnProgress, the sink has been given messages of
+	// calls still being decoded, and keeps them all.
+	release := o.OnMessage == nil && o.OnProgress == nil
 	afterSink := release && o.ReleaseCalls
 	var next Sink = SinkFunc(func(c *Call) {
 		sum.Found++
@@ -176,7 +176,7 @@ func flusherOf(sink Sink, live bool) func() {
 // and nothing needs the calls in order or whole.
 func partsFor(o *Options, sink Sink) func() Sink {
 	p, ok := sink.(Parter)
-	if !ok || o.Match != nil || len(o.Redact) > 0 || o.ReflectServers || o.OnMessage != nil {
+	if !ok || o.Match != nil || len(o.Redact) > 0 || o.ReflectServers || o.OnMessage != nil || o.OnProgress != nil {
 		return nil
 	}
 	return p.Part

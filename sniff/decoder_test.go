@@ -194,3 +194,50 @@ func TestParter(t *testing.T) {
 		t.Errorf("with Match: %d parts, %d calls in the sink", len(p.parts), p.calls)
 	}
 }
+
+// OnProgress tells of each call as it grows, before the call itself: its
+// request headers, then each message, in the capture's order, the same for
+// any number of workers.
+func TestOnProgress(t *testing.T) {
+	var want []string
+	for _, workers := range []int{Inline, 1, 3} {
+		var got []string
+		opts := Options{Workers: workers, OnProgress: func(c *Call) {
+			got = append(got, "open "+describe(c))
+		}}
+		_, err := NewDecoder(opts).Run(context.Background(), open(t, "../testdata/pcaps/py_grpcdemo.pcap"),
+			SinkFunc(func(c *Call) { got = append(got, "done "+describe(c)) }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want == nil {
+			want = got
+			continue
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("workers %d:\n%s\nwant\n%s", workers, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+	// The bidirectional call: headers, then six messages as the capture has
+	// them (the server's second reply 140 µs before the client's second
+	// request), then the end.
+	var bidi []string
+	for _, l := range want {
+		if strings.Contains(l, "/1/7 ") || strings.Contains(l, " 1/7 ") {
+			bidi = append(bidi, l)
+		}
+	}
+	wantBidi := []string{
+		"open 1/7 /demo.GRPCDemo/BidirectionalStreamingMethod open - ↑0 ↓0",
+		"open 1/7 /demo.GRPCDemo/BidirectionalStreamingMethod open - ↑1 ↓0",
+		"open 1/7 /demo.GRPCDemo/BidirectionalStreamingMethod open - ↑1 ↓1",
+		"open 1/7 /demo.GRPCDemo/BidirectionalStreamingMethod open - ↑1 ↓2",
+		"open 1/7 /demo.GRPCDemo/BidirectionalStreamingMethod open - ↑2 ↓2",
+		"open 1/7 /demo.GRPCDemo/BidirectionalStreamingMethod open - ↑2 ↓3",
+		"open 1/7 /demo.GRPCDemo/BidirectionalStreamingMethod open - ↑3 ↓3",
+		"done 1/7 /demo.GRPCDemo/BidirectionalStreamingMethod complete OK ↑3 ↓3",
+	}
+	if !slices.Equal(bidi, wantBidi) {
+		t.Errorf("the bidirectional call:\n%s\nwant\n%s", strings.Join(bidi, "\n"), strings.Join(wantBidi, "\n"))
+	}
+}

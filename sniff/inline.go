@@ -15,10 +15,13 @@ import (
 // plainest: TCP → TLS → HTTP → calls.
 func (r *runState) inline(src capture.Source, sink Sink, sum *Summary) error {
 	o := r.opts
-	pipe := newPipeline(sink, o.OnMessage, 64, o.Live, r.flush)
+	pipe := newPipeline(sink, o.OnMessage, o.OnProgress, 64, o.Live, r.flush)
 	copts := o.callOptions()
 	if o.OnMessage != nil {
 		copts.OnMessage = pipe.Message
+	}
+	if o.OnProgress != nil {
+		copts.OnProgress = pipe.Progress
 	}
 	calls := grpcframe.NewAssembler(pipe, copts)
 	// TLS is always looked for, keys or not: a TLS connection is then named

@@ -95,6 +95,14 @@ type Options struct {
 	// changed.
 	OnMessage func(c *Call, request bool, index int, m *Message)
 
+	// OnProgress, when set, is told of each call still open as it grows
+	// (its request headers read, a message complete), with a copy of the
+	// call as it stands (grpcframe.Options.OnProgress), from the goroutine
+	// that runs the sink, in capture order. A view of calls in progress
+	// keeps the newest copy of each (by ConnID and StreamID) until the call
+	// itself arrives. The Decoder then releases no call.
+	OnProgress func(c *Call)
+
 	// Progress, when set, is called every few thousand packets and
 	// whenever a live source is idle, from the goroutine reading packets.
 	Progress func()
@@ -138,7 +146,7 @@ func (o *Options) warn(err error) {
 func (o *Options) callOptions() grpcframe.Options {
 	c := o.Calls
 	c.EmitOnFinish = o.Live
-	c.OnMessage, c.Tally, c.TallyMethod = nil, nil, nil
+	c.OnMessage, c.OnProgress, c.Tally, c.TallyMethod = nil, nil, nil, nil
 	c.KeepPayload = nil
 	if o.DropPayloads {
 		c.KeepPayload = needsPayload

@@ -10,6 +10,8 @@ import "github.com/grpcsniff/grpcsniff/grpcframe"
 type pipeline struct {
 	sink      grpcframe.Sink
 	onMessage func(c *grpcframe.Call, request bool, index int, m *grpcframe.Message)
+	// onProgress is told of calls still open (a copy as it stands).
+	onProgress func(c *grpcframe.Call)
 	// flush, when set, runs after each batch: a live capture's output is
 	// flushed then, rather than a system call per line.
 	flush func()
@@ -23,11 +25,13 @@ type pipeline struct {
 	done  chan struct{}
 }
 
-// pipeItem is a finished call, or (msg set) a message of a call in progress.
+// pipeItem is a finished call, (msg set) a message of a call in progress,
+// or (open set) a copy of a call in progress.
 type pipeItem struct {
 	call    *grpcframe.Call
 	msg     *grpcframe.Message
 	request bool
+	open    bool
 	index   int
 }
 
@@ -38,8 +42,9 @@ const pipelineDepth = 64
 // newPipeline starts the sinks' goroutine. batch is how many items travel
 // together at most (fewer channel operations and goroutine wake-ups); with
 // eager, a batch goes as soon as the output goroutine has nothing to do.
-func newPipeline(sink grpcframe.Sink, onMessage func(*grpcframe.Call, bool, int, *grpcframe.Message), batch int, eager bool, flush func()) *pipeline {
-	p := &pipeline{sink: sink, onMessage: onMessage, flush: flush, ch: make(chan []pipeItem, pipelineDepth),
+func newPipeline(sink grpcframe.Sink, onMessage func(*grpcframe.Call, bool, int, *grpcframe.Message), onProgress func(*grpcframe.Call),
+	batch int, eager bool, flush func()) *pipeline {
+	p := &pipeline{sink: sink, onMessage: onMessage, onProgress: onProgress, flush: flush, ch: make(chan []pipeItem, pipelineDepth),
 		size: max(batch, 1), eager: eager, done: make(chan struct{})}
 	go p.run()
 	return p
@@ -50,9 +55,12 @@ func (p *pipeline) run() {
 	for items := range p.ch {
 		for i := range items {
 			it := &items[i]
-			if it.msg != nil {
+			switch {
+			case it.msg != nil:
 				p.onMessage(it.call, it.request, it.index, it.msg)
-			} else {
+			case it.open:
+				p.onProgress(it.call)
+			default:
 				p.sink.Call(it.call)
 			}
 		}
@@ -73,6 +81,9 @@ func (p *pipeline) Message(c *grpcframe.Call, request bool, index int, m *grpcfr
 	snap := *c
 	p.add(pipeItem{call: &snap, msg: m, request: request, index: index})
 }
+
+// Progress passes on a copy of a call in progress (grpcframe made it).
+func (p *pipeline) Progress(c *grpcframe.Call) { p.add(pipeItem{call: c, open: true}) }
 
 func (p *pipeline) add(it pipeItem) {
 	if p.batch == nil {

@@ -243,6 +243,9 @@ func (r *runState) newShardWorker() *shardWorker {
 			w.log.Defer(func() { onMessage(&snap, request, index, m) })
 		}
 	}
+	if onProgress := o.OnProgress; onProgress != nil {
+		opts.OnProgress = func(c *grpcframe.Call) { w.log.Defer(func() { onProgress(c) }) }
+	}
 	w.calls = grpcframe.NewLoggingAssembler(&w.log, opts)
 	w.tls = tlsdecrypt.NewFactory(h2decode.NewFactory(w.calls, o.HTTP), w.keys, r.tlsOptions(w.log.Defer))
 	return w

@@ -96,6 +96,13 @@ func (m *Model) dropOldest() {
 		}
 	}
 	m.rows = rows
+	for key, i := range m.open {
+		if i < int32(k) {
+			delete(m.open, key)
+		} else {
+			m.open[key] = i - int32(k)
+		}
+	}
 	m.dropped += k
 	// An open call stays on screen: the detail holds the call itself.
 	if m.follow {

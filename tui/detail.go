@@ -73,17 +73,7 @@ type detail struct {
 func newDetail(c *grpcframe.Call, m *Model) *detail {
 	d := &detail{call: c, open: map[string]bool{}, opt: m.opts.Decode, loc: m.opts.Location,
 		reg: m.opts.Registry, cut: m.cut, limit: m.opts.MaxMessageBytes, width: m.treeWidth()}
-	for i, r := range c.Requests {
-		d.msgs = append(d.msgs, wireMsg{m: r, n: i + 1})
-	}
-	for i, r := range c.Responses {
-		d.msgs = append(d.msgs, wireMsg{m: r, resp: true, n: i + 1})
-	}
-	// Requests and responses interleaved by the time they completed; a
-	// request first when the times are equal, as it was sent first.
-	slices.SortStableFunc(d.msgs, func(a, b wireMsg) int { return a.m.Time.Compare(b.m.Time) })
-	d.decoded = make([]*pbdecode.Message, len(d.msgs))
-	d.schemas = make([]*msgSchema, len(d.msgs))
+	d.setMessages()
 	d.build()
 	// Start on the first message: that is what a user opens a call for.
 	for i, it := range d.items {
@@ -93,6 +83,41 @@ func newDetail(c *grpcframe.Call, m *Model) *detail {
 		}
 	}
 	return d
+}
+
+// setMessages lists the call's messages in wire order: requests and
+// responses interleaved by the time they completed, a request first when
+// the times are equal, as it was sent first. The decodings already made of
+// messages that were listed before are kept.
+func (d *detail) setMessages() {
+	had := make(map[*grpcframe.Message]int, len(d.msgs))
+	for i, w := range d.msgs {
+		had[w.m] = i
+	}
+	oldDecoded, oldSchemas := d.decoded, d.schemas
+	d.msgs = d.msgs[:0:0]
+	for i, r := range d.call.Requests {
+		d.msgs = append(d.msgs, wireMsg{m: r, n: i + 1})
+	}
+	for i, r := range d.call.Responses {
+		d.msgs = append(d.msgs, wireMsg{m: r, resp: true, n: i + 1})
+	}
+	slices.SortStableFunc(d.msgs, func(a, b wireMsg) int { return a.m.Time.Compare(b.m.Time) })
+	d.decoded = make([]*pbdecode.Message, len(d.msgs))
+	d.schemas = make([]*msgSchema, len(d.msgs))
+	for i, w := range d.msgs {
+		if j, ok := had[w.m]; ok {
+			d.decoded[i], d.schemas[i] = oldDecoded[j], oldSchemas[j]
+		}
+	}
+}
+
+// replaceCall shows a later copy of the call (it is still open, or has
+// ended), its new messages below, the cursor where it was.
+func (d *detail) replaceCall(c *grpcframe.Call) {
+	d.call = c
+	d.setMessages()
+	d.reflow()
 }
 
 func (d *detail) decode(i int) *pbdecode.Message {
@@ -153,7 +178,7 @@ func (d *detail) build() {
 	if c.StartedBeforeCapture {
 		when = "started before the capture; first seen " + c.Start.In(d.loc).Format("15:04:05.000000")
 	}
-	if !c.End.IsZero() {
+	if !c.End.IsZero() || c.State == 0 {
 		when += " · duration " + durationText(c)
 	}
 	if !c.FirstResponse.IsZero() {

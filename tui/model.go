@@ -28,8 +28,11 @@ type Model struct {
 
 	// calls are kept as given; rows indexes the ones the filter selects,
 	// in display order, so that filtering and sorting never copy calls.
-	calls  []*grpcframe.Call
-	rows   []int32
+	calls []*grpcframe.Call
+	rows  []int32
+	// open indexes the calls still open by their key: their later copies
+	// and the calls themselves replace them in calls.
+	open   map[callKey]int32
 	base   time.Time // earliest start seen: the zero of relative times
 	expr   *filter.Expr
 	sortBy sortKey

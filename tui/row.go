@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/grpcsniff/grpcsniff/export"
 	"github.com/grpcsniff/grpcsniff/grpcframe"
@@ -60,9 +61,12 @@ func (m *Model) makeRow(c *grpcframe.Call) row {
 
 // durationText is the call's duration, "≥ X" when the capture shows only
 // part of it (it started before the capture, or the capture ended or the
-// call was evicted before it did), and "-" when it has no end at all.
+// call was evicted before it did, or it is still open: then up to its last
+// message), and "-" when it has no end at all.
 func durationText(c *grpcframe.Call) string {
 	switch {
+	case c.State == 0 && !c.Start.IsZero():
+		return "≥" + export.FormatDuration(lastActivity(c).Sub(c.Start))
 	case c.End.IsZero():
 		return "-"
 	case c.StartedBeforeCapture, c.State == grpcframe.StateCut, c.State == grpcframe.StateEvicted:
@@ -123,4 +127,16 @@ func flags(c *grpcframe.Call) string {
 		f = "[" + f + "]"
 	}
 	return f
+}
+
+// lastActivity is when a call last showed a sign of life: its last message,
+// or its start.
+func lastActivity(c *grpcframe.Call) time.Time {
+	t := c.Start
+	for _, ms := range [][]*grpcframe.Message{c.Requests, c.Responses} {
+		if n := len(ms); n > 0 && ms[n-1].Time.After(t) {
+			t = ms[n-1].Time
+		}
+	}
+	return t
 }

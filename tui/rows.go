@@ -122,21 +122,42 @@ func (m *Model) sortRows() {
 	}
 }
 
+// callKey names a call across the copies of it that arrive while it is
+// open (grpcframe's OnProgress) and the call itself when it ends.
+type callKey struct {
+	conn   uint64
+	stream uint32
+}
+
+func keyOf(c *grpcframe.Call) callKey { return callKey{c.ConnID, c.StreamID} }
+
 // addCalls appends arriving calls and the rows of those the filter keeps.
 // In time order, calls that arrive in order are appended without sorting.
+// A call still open (State 0) is kept by its key; its later copies, and
+// the call itself when it ends, take its place.
 func (m *Model) addCalls(cs []*grpcframe.Call) {
 	if len(cs) == 0 {
 		return
 	}
 	keep := m.selected()
-	sorted := true
+	sorted, replaced := true, false
 	for _, c := range cs {
 		c = m.bound(c)
+		if m.replaceOpen(c) {
+			replaced = true
+			continue
+		}
 		if m.base.IsZero() || !c.Start.IsZero() && c.Start.Before(m.base) {
 			m.base = c.Start
 		}
 		i := int32(len(m.calls))
 		m.calls = append(m.calls, c)
+		if c.State == 0 {
+			if m.open == nil {
+				m.open = map[callKey]int32{}
+			}
+			m.open[keyOf(c)] = i
+		}
 		if !m.expr.Match(c) {
 			continue
 		}
@@ -145,7 +166,10 @@ func (m *Model) addCalls(cs []*grpcframe.Call) {
 		}
 		m.rows = append(m.rows, i)
 	}
-	if !sorted {
+	if replaced && (m.expr.String() != "" || m.sortBy != sortTime) {
+		// A call that grew may now match, or sort, otherwise.
+		m.refilter()
+	} else if !sorted {
 		m.sortRows()
 	}
 	if m.follow {
@@ -156,6 +180,28 @@ func (m *Model) addCalls(cs []*grpcframe.Call) {
 	m.clampList()
 	m.dropOldest()
 }
+
+// replaceOpen puts c in the place of the open call it is a later copy of,
+// and in the detail if that shows it; it reports whether there was one.
+func (m *Model) replaceOpen(c *grpcframe.Call) bool {
+	k := keyOf(c)
+	i, ok := m.open[k]
+	if !ok {
+		return false
+	}
+	old := m.calls[i]
+	m.calls[i] = c
+	if c.State != 0 {
+		delete(m.open, k)
+	}
+	if d := m.detail; d != nil && d.call == old {
+		d.replaceCall(c)
+	}
+	return true
+}
+
+// refilter selects and orders the rows again, keeping the cursor.
+func (m *Model) refilter() { m.setFilter(m.expr) }
 
 // selected returns the index of the call under the cursor, or -1.
 func (m *Model) selected() int32 {

@@ -69,6 +69,9 @@ func (m *Model) computeStats() {
 	conns := map[uint64]*connStats{}
 	for _, i := range m.rows {
 		c := m.calls[i]
+		if c.State == 0 {
+			continue // still open: no outcome to count yet
+		}
 		methods.Call(c)
 		cs := conns[c.ConnID]
 		if cs == nil {
@@ -188,7 +191,10 @@ func (m *Model) statsKey(s string) {
 
 func (m *Model) renderStats() string {
 	v := m.stats
-	scope := export.Count(len(m.rows), "call")
+	scope := export.Count(len(m.rows)-m.openRows(), "call")
+	if n := m.openRows(); n > 0 {
+		scope += fmt.Sprintf(" (and %d open, counted when they end)", n)
+	}
 	if m.expr.String() != "" {
 		scope += " matching " + m.expr.String()
 	}
@@ -202,4 +208,18 @@ func (m *Model) renderStats() string {
 	}
 	lines = append(lines, hints(m.w, "j/k", "scroll", "esc/q", "back", "?", "help"))
 	return fit(lines, m.w)
+}
+
+// openRows counts the listed calls still open.
+func (m *Model) openRows() int {
+	n := 0
+	if len(m.open) == 0 {
+		return 0
+	}
+	for _, i := range m.rows {
+		if m.calls[i].State == 0 {
+			n++
+		}
+	}
+	return n
 }

@@ -405,6 +405,39 @@ func TestNotes(t *testing.T) {
 	}
 }
 
+// A call still open is a row marked open, and grows: its later copies and
+// the call itself when it ends take its place, in the list and in an open
+// detail, whose cursor stays where it was.
+func TestOpenCalls(t *testing.T) {
+	calls := loadCalls(t, "py_grpcdemo.pcap")
+	bidi := calls[3]
+	snap := func(nreq, nresp int) *grpcframe.Call {
+		c := *bidi
+		c.State, c.Status, c.End, c.Trailers = 0, nil, time.Time{}, nil
+		c.Requests, c.Responses = bidi.Requests[:nreq], bidi.Responses[:nresp]
+		return &c
+	}
+	m, _ := New(nil, Options{Location: time.UTC, Live: true})
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+	m.Update(batchMsg{calls: append(calls[:3:3], snap(1, 0))})
+	if s := plain(m); !strings.Contains(s, "BidirectionalStreamingMethod") || !strings.Contains(s, "↑1 ↓0") || !strings.Contains(s, "[open]") {
+		t.Fatalf("open call:\n%s", s)
+	}
+	press(m, "enter")
+	if m.detail == nil || len(m.detail.msgs) != 1 {
+		t.Fatal("the open call's detail")
+	}
+	m.Update(batchMsg{calls: []*grpcframe.Call{snap(1, 1), snap(2, 2)}})
+	if len(m.calls) != 4 || len(m.detail.msgs) != 4 || m.detail.items[m.detail.cursor].kind != kindMessage {
+		t.Fatalf("after two copies: %d calls, %d messages in the detail", len(m.calls), len(m.detail.msgs))
+	}
+	m.Update(batchMsg{calls: []*grpcframe.Call{bidi}})
+	press(m, "esc")
+	if s := plain(m); len(m.calls) != 4 || len(m.open) != 0 || strings.Contains(s, "[open]") || !strings.Contains(s, "↑3 ↓3") {
+		t.Errorf("the call ended: %d calls, %d open:\n%s", len(m.calls), len(m.open), s)
+	}
+}
+
 // Counts take the singular for one: "1 call", not "1 calls".
 func TestOneCall(t *testing.T) {
 	m := loaded(t, loadCalls(t, "py_helloworld.pcap")[:1], 80, 24, "x")

@@ -57,6 +57,8 @@ func (testService) UnaryCall(_ context.Context, r *testpb.SimpleRequest) (*testp
 
 func (testService) StreamingOutputCall(r *testpb.StreamingOutputCallRequest, st testpb.TestService_StreamingOutputCallServer) error {
 	for _, p := range r.GetResponseParameters() {
+		// As the interop server does: wait the interval before each reply.
+		time.Sleep(time.Duration(p.GetIntervalUs()) * time.Microsecond)
 		if err := st.Send(&testpb.StreamingOutputCallResponse{Payload: &testpb.Payload{Body: make([]byte, p.GetSize())}}); err != nil {
 			return err
 		}

@@ -113,6 +113,17 @@ func decodeForTUI(ctx context.Context, in *input, reg *schema.Registry, c *confi
 			send(tui.Update{Progress: progress(false, "")})
 		}
 	}
+	if in.live != nil {
+		// Calls appear while they are open, and grow. A copy that does not
+		// fit in the channel is dropped (the next one, or the call itself,
+		// takes its place) rather than hold the capture back.
+		opts.OnProgress = func(call *sniff.Call) {
+			select {
+			case updates <- tui.Update{Call: call}:
+			default:
+			}
+		}
+	}
 	sum, err := sniff.NewDecoder(opts).Run(ctx, in.src, sniff.SinkFunc(func(call *sniff.Call) {
 		ncalls.Add(1)
 		send(tui.Update{Call: call})
