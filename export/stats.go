@@ -249,3 +249,26 @@ func (h *Histogram) Quantile(q float64) time.Duration {
 	}
 	return h.max
 }
+
+// Spread counts the durations in the ranges that edges cut, ascending: the
+// first range is below edges[0], the last from edges[len-1] up, so there
+// are len(edges)+1 counts. A duration is put in the range of its bucket's
+// lower bound (within 2%).
+func (h *Histogram) Spread(edges []time.Duration) []uint64 {
+	out := make([]uint64, len(edges)+1)
+	for b, n := range h.buckets {
+		if n == 0 {
+			continue
+		}
+		lower := time.Duration(0)
+		if b > 0 {
+			lower = time.Duration(math.Exp(float64(b-1)*logGrowth) * float64(time.Microsecond))
+		}
+		r := 0
+		for r < len(edges) && lower >= edges[r] {
+			r++
+		}
+		out[r] += n
+	}
+	return out
+}

@@ -1,6 +1,7 @@
 package export
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -111,5 +112,17 @@ func TestStatsMerge(t *testing.T) {
 	}
 	if merged.Calls() != 1001 {
 		t.Errorf("Calls() = %d, want 1001", merged.Calls())
+	}
+}
+
+// Spread counts durations in the ranges the edges cut, within 2%.
+func TestHistogramSpread(t *testing.T) {
+	var h Histogram
+	for _, d := range []time.Duration{500 * time.Nanosecond, 50 * time.Microsecond, 900 * time.Microsecond, 2 * time.Millisecond, 3 * time.Second} {
+		h.Add(d)
+	}
+	got := h.Spread([]time.Duration{100 * time.Microsecond, time.Millisecond, time.Second})
+	if fmt.Sprint(got) != "[2 1 1 1]" {
+		t.Errorf("spread %v, want [2 1 1 1]", got)
 	}
 }

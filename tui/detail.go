@@ -205,6 +205,7 @@ func (d *detail) build() {
 	if len(d.msgs) == 0 {
 		d.add(kindText, 1, "(none)")
 	}
+	d.timeline()
 	for i := range d.msgs {
 		d.message(i)
 	}
@@ -437,4 +438,28 @@ func fieldText(f *pbdecode.Field, base int, open bool) string {
 		b.WriteString("  (" + f.Why + ")")
 	}
 	return b.String()
+}
+
+// timeline draws the messages of a streaming call on its time axis, one
+// lane a direction, so that interleaving and stalls show; a call of one
+// message each way has nothing to draw.
+func (d *detail) timeline() {
+	c := d.call
+	if len(c.Requests) <= 1 && len(c.Responses) <= 1 {
+		return
+	}
+	end := lastActivity(c)
+	total := end.Sub(c.Start)
+	width := max(d.width-14, 10)
+	at := func(ms []*grpcframe.Message) []time.Duration {
+		out := make([]time.Duration, len(ms))
+		for i, m := range ms {
+			out[i] = m.Time.Sub(c.Start)
+		}
+		return out
+	}
+	d.items = append(d.items,
+		item{kind: kindText, depth: 1, text: "↑ req  " + lane(at(c.Requests), total, width), msg: -1},
+		item{kind: kindText, depth: 1, text: "↓ resp " + lane(at(c.Responses), total, width), msg: -1},
+		item{kind: kindText, depth: 1, text: "       0" + strings.Repeat(" ", max(width-1-len(export.FormatDuration(total)), 1)) + export.FormatDuration(total), msg: -1})
 }

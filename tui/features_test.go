@@ -218,7 +218,7 @@ func TestMaxMessageBytes(t *testing.T) {
 // statsCalls reads the CALLS column of a method's line on the stats screen.
 func statsCalls(screen, method string) int {
 	for _, l := range strings.Split(screen, "\n") {
-		f := strings.Fields(l)
+		f := strings.Fields(strings.TrimPrefix(l, ">")) // the selected method is marked
 		if len(f) > 1 && f[0] == method {
 			n, _ := strconv.Atoi(f[1])
 			return n

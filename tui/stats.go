@@ -4,10 +4,13 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/grpcsniff/grpcsniff/export"
+	"github.com/grpcsniff/grpcsniff/filter"
 	"github.com/grpcsniff/grpcsniff/grpcframe"
 )
 
@@ -24,6 +27,11 @@ type connStats struct {
 type statsView struct {
 	lines []string
 	top   int
+	// methods are the methods listed, and methodLine the line of each; sel
+	// is the one selected (enter lists its calls).
+	methods    []string
+	methodLine []int
+	sel        int
 }
 
 // isError is what --stats counts as an error: a call without the status OK.
@@ -67,11 +75,13 @@ func (m *Model) refreshStats() tea.Cmd {
 func (m *Model) computeStats() {
 	methods := export.NewStats()
 	conns := map[uint64]*connStats{}
+	var ended []*grpcframe.Call
 	for _, i := range m.rows {
 		c := m.calls[i]
 		if c.State == 0 {
 			continue // still open: no outcome to count yet
 		}
+		ended = append(ended, c)
 		methods.Call(c)
 		cs := conns[c.ConnID]
 		if cs == nil {
@@ -85,17 +95,36 @@ func (m *Model) computeStats() {
 			cs.errors++
 		}
 	}
-	top := 0
-	if m.stats != nil {
-		top = m.stats.top
+	v := &statsView{}
+	if old := m.stats; old != nil {
+		v.top, v.sel = old.top, old.sel
 	}
-	m.stats = &statsView{lines: m.statsLines(methods.Methods(), conns), top: top}
+	ms := methods.Methods()
+	v.lines = m.statsLines(ms, conns, ended)
+	for _, s := range ms {
+		v.methods = append(v.methods, s.Method)
+	}
+	v.methodLine = methodLineIndexes(v.lines, len(ms))
+	v.sel = min(v.sel, max(len(ms)-1, 0))
+	m.stats = v
 	m.statsAt = m.now()
+}
+
+// methodLineIndexes finds the table rows of the n methods: the lines after
+// the Methods heading that are not status lines.
+func methodLineIndexes(lines []string, n int) []int {
+	var at []int
+	for i := 2; i < len(lines) && len(at) < n; i++ {
+		if !strings.HasPrefix(lines[i], "    ") {
+			at = append(at, i)
+		}
+	}
+	return at
 }
 
 // statsLines renders the methods (as --stats counts them), their traffic
 // when the width has no room for it beside them, and the connections.
-func (m *Model) statsLines(ms []*export.MethodStats, conns map[uint64]*connStats) []string {
+func (m *Model) statsLines(ms []*export.MethodStats, conns map[uint64]*connStats, calls []*grpcframe.Call) []string {
 	wide := m.w >= 130
 	nameW := len("METHOD")
 	for _, s := range ms {
@@ -109,6 +138,8 @@ func (m *Model) statsLines(ms []*export.MethodStats, conns map[uint64]*connStats
 	}
 	nameW = min(nameW, max(avail-1, 10))
 	out := m.methodLines(ms, nameW, wide)
+	out = append(out, m.latencyLines(ms, nameW, wide)...)
+	out = append(out, m.timeLines(calls)...)
 	if !wide {
 		out = append(out, "", styleSection.Render("Traffic"))
 		out = append(out, styleHeader.Render(pad("METHOD", nameW)+"   ↑MSGS  ↑BYTES   ↓MSGS  ↓BYTES"))
@@ -174,9 +205,14 @@ func (m *Model) statsKey(s string) {
 	case "esc", "S", "backspace":
 		m.screen = screenList
 	case "j", "down":
-		v.top++
+		m.selectMethod(v.sel + 1)
+		return
 	case "k", "up":
-		v.top--
+		m.selectMethod(v.sel - 1)
+		return
+	case "enter":
+		m.listMethod()
+		return
 	case "ctrl+d", "pgdown", "space":
 		v.top += body - 1
 	case "ctrl+u", "pgup":
@@ -200,13 +236,21 @@ func (m *Model) renderStats() string {
 	}
 	lines := []string{styleTitle.Render(spread(" Statistics", scope+" ", m.w))}
 	body := m.h - 2
+	selLine := -1
+	if v.sel < len(v.methodLine) {
+		selLine = v.methodLine[v.sel]
+	}
 	for i := v.top; i < len(v.lines) && len(lines) <= body; i++ {
+		if i == selLine {
+			lines = append(lines, styleSelected.Render(pad(">"+ansi.Strip(v.lines[i]), m.w)))
+			continue
+		}
 		lines = append(lines, " "+v.lines[i])
 	}
 	for len(lines) < m.h-1 {
 		lines = append(lines, "")
 	}
-	lines = append(lines, hints(m.w, "j/k", "scroll", "esc/q", "back", "?", "help"))
+	lines = append(lines, hints(m.w, "j/k", "method", "enter", "its calls", "pgdn/pgup", "scroll", "esc/q", "back", "?", "help"))
 	return fit(lines, m.w)
 }
 
@@ -222,4 +266,40 @@ func (m *Model) openRows() int {
 		}
 	}
 	return n
+}
+
+// selectMethod selects the i-th method, and scrolls to show it.
+func (m *Model) selectMethod(i int) {
+	v := m.stats
+	if len(v.methods) == 0 {
+		return
+	}
+	v.sel = min(max(i, 0), len(v.methods)-1)
+	line, body := v.methodLine[v.sel], m.h-2
+	if line < v.top {
+		v.top = max(line-2, 0)
+	}
+	if line >= v.top+body {
+		v.top = line - body + 1
+	}
+}
+
+// listMethod goes back to the list, showing the selected method's calls
+// among those the filter showed.
+func (m *Model) listMethod() {
+	v := m.stats
+	if v.sel >= len(v.methods) {
+		return
+	}
+	expr := fmt.Sprintf("method == %q", v.methods[v.sel])
+	if cur := m.expr.String(); cur != "" {
+		expr = "(" + cur + ") and " + expr
+	}
+	e, err := filter.ParseWith(expr, filter.Options{Schema: m.opts.Schema})
+	if err != nil {
+		m.status = "cannot list " + v.methods[v.sel] + ": " + err.Error()
+		return
+	}
+	m.setFilter(e)
+	m.screen = screenList
 }

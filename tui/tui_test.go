@@ -348,6 +348,7 @@ func TestStatsAgreeWithExport(t *testing.T) {
 				ms.LatencyText(0.5), ms.LatencyText(0.9), ms.LatencyText(0.99), ms.LatencyText(1))
 			found := false
 			for _, l := range strings.Split(s, "\n") {
+				l = strings.TrimPrefix(l, ">") // the selected method is marked
 				found = found || strings.HasPrefix(strings.TrimSpace(l), ms.Method+" ") && strings.Contains(l, figures)
 			}
 			if !found {
@@ -435,6 +436,52 @@ func TestOpenCalls(t *testing.T) {
 	press(m, "esc")
 	if s := plain(m); len(m.calls) != 4 || len(m.open) != 0 || strings.Contains(s, "[open]") || !strings.Contains(s, "↑3 ↓3") {
 		t.Errorf("the call ended: %d calls, %d open:\n%s", len(m.calls), len(m.open), s)
+	}
+}
+
+// The statistics draw each method's latencies by decade and the calls over
+// time; j/k select a method and enter lists its calls.
+func TestStatsPictures(t *testing.T) {
+	m := loaded(t, loadCalls(t, "py_helloworld.pcap"), 160, 48, "x")
+	press(m, "S")
+	s := plain(m)
+	for _, want := range []string{"Latency (calls by duration)", "<1ms   <10ms  <100ms", "Over time (calls by start", "calls   █"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("statistics lack %q:\n%s", want, s)
+		}
+	}
+	press(m, "j", "enter")
+	if m.screen != screenList || len(m.rows) != 3 || m.expr.String() != `method == "/muxs.FileController/Read"` {
+		t.Errorf("enter on the second method: screen %d, %d rows, filter %q", m.screen, len(m.rows), m.expr.String())
+	}
+}
+
+// A streaming call's detail draws its messages on its time axis, a lane a
+// direction: the bidirectional call's three requests and three replies,
+// 100 ms apart, each at its place.
+func TestTimeline(t *testing.T) {
+	m := loaded(t, loadCalls(t, "py_grpcdemo.pcap"), 120, 48, "x")
+	press(m, "G", "enter")
+	s := plain(m)
+	var req, resp string
+	for _, l := range strings.Split(s, "\n") {
+		// The lanes, not the message lines below them ("↑ req  1 …").
+		if i := strings.Index(l, "↑ req  ●"); i >= 0 {
+			req = l[i+len("↑ req  "):]
+		}
+		if i := strings.Index(l, "↓ resp ●"); i >= 0 {
+			resp = l[i+len("↓ resp "):]
+		}
+	}
+	if strings.Count(req, "●") != 3 || strings.Count(resp, "●") != 3 || !strings.HasPrefix(req, "●") || !strings.HasPrefix(resp, "●") {
+		t.Fatalf("lanes:\n%s", s)
+	}
+	// The second messages are about halfway along (100 of 202 ms).
+	if cells := []rune(req); cells[len(cells)/2-2] != '●' && cells[len(cells)/2-1] != '●' && cells[len(cells)/2] != '●' {
+		t.Errorf("the second request is not halfway along: %q", req)
+	}
+	if !strings.Contains(s, "202") {
+		t.Errorf("no time scale:\n%s", s)
 	}
 }
 
