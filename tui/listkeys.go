@@ -39,6 +39,10 @@ func (m *Model) listKey(s string) tea.Cmd {
 		m.openStats()
 	case "n":
 		m.openNotes()
+	case "c":
+		if i := m.selected(); i >= 0 {
+			m.openWaterfall(i)
+		}
 	case "y":
 		if i := m.selected(); i >= 0 {
 			return m.copyGrpcurl(m.calls[i])

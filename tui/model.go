@@ -17,6 +17,7 @@ const (
 	screenStats
 	screenHelp
 	screenNotes
+	screenWaterfall
 )
 
 // Model is the UI's state. It is a tea.Model; [Run] is the usual way in,
@@ -67,6 +68,8 @@ type Model struct {
 	helpTop int
 	// notesTop is the scroll of the notes screen.
 	notesTop int
+	// waterfall is the connection shown on its time axis.
+	waterfall *waterfall
 
 	// dropped counts the calls forgotten beyond MaxCalls; cut maps the
 	// messages cut to MaxMessageBytes to their full size.
@@ -169,7 +172,7 @@ func (m *Model) quitKey() tea.Cmd {
 		m.screen = screenList
 	case screenHelp:
 		m.screen = m.back
-	case screenNotes:
+	case screenNotes, screenWaterfall:
 		m.screen = screenList
 	}
 	return nil
@@ -219,6 +222,8 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		m.helpKey(s)
 	case screenNotes:
 		m.notesKey(s)
+	case screenWaterfall:
+		return m.waterfallKey(s)
 	}
 	return nil
 }
@@ -269,6 +274,8 @@ func (m *Model) Render() string {
 		return m.renderHelp()
 	case screenNotes:
 		return m.renderNotes()
+	case screenWaterfall:
+		return m.renderWaterfall()
 	}
 	return m.renderList()
 }

@@ -485,6 +485,32 @@ func TestTimeline(t *testing.T) {
 	}
 }
 
+// c shows the selected call's connection as a waterfall: its calls on its
+// time axis, the long one's bar reaching far right; enter opens a call.
+func TestWaterfall(t *testing.T) {
+	m := loaded(t, loadCalls(t, "py_helloworld.pcap"), 120, 30, "x")
+	press(m, "c")
+	s := plain(m)
+	if m.screen != screenWaterfall || !strings.Contains(s, "Connection 1 · 127.0.0.1:51894 → 127.0.0.1:50103") || !strings.Contains(s, "8 calls over") {
+		t.Fatalf("waterfall:\n%s", s)
+	}
+	// The DEADLINE_EXCEEDED SayHello runs half a second of the 507 ms:
+	// its bar is the longest.
+	var longest string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Count(l, "█") > strings.Count(longest, "█") {
+			longest = l
+		}
+	}
+	if !strings.Contains(longest, " 11 ") || strings.Count(longest, "█") < 40 {
+		t.Errorf("the longest bar is not stream 11's:\n%s", s)
+	}
+	press(m, "j", "enter")
+	if m.screen != screenDetail || m.detail.call.StreamID != 3 {
+		t.Errorf("enter did not open stream 3")
+	}
+}
+
 // Counts take the singular for one: "1 call", not "1 calls".
 func TestOneCall(t *testing.T) {
 	m := loaded(t, loadCalls(t, "py_helloworld.pcap")[:1], 80, 24, "x")
