@@ -14,7 +14,9 @@ import (
 //
 // A damaged capture yields its calls up to the damage, then (nil, err); so
 // does a context cancelled before the end. Breaking out of the loop stops
-// the decoding. Each call is the caller's to keep (or to hand to Release).
+// the decoding of a file (a live source must also be closed, as its Next
+// may be waiting for packets). Each call is the caller's to keep (or to
+// hand to Release).
 // Use a Decoder for the summary (packets, connections, what was lost) and
 // for sinks that need more than one goroutine.
 func Calls(ctx context.Context, src capture.Source, opts Options) iter.Seq2[*Call, error] {

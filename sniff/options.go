@@ -2,6 +2,7 @@ package sniff
 
 import (
 	"runtime"
+	"sync"
 
 	"github.com/grpcsniff/grpcsniff/capture"
 	"github.com/grpcsniff/grpcsniff/grpcframe"
@@ -108,9 +109,9 @@ type Options struct {
 	Progress func()
 	// Warn, when set, is told of problems that do not stop the decoding:
 	// an unreadable reflection response, a server that would not reflect
-	// (schema.ErrNoReflection), a key log line that was skipped. It may be
-	// called from the goroutine reading packets and from the one running
-	// the sink, but never from both at once.
+	// (schema.ErrNoReflection), a key log line that was skipped. It is
+	// called from the goroutine reading packets or the one running the
+	// sink, one call at a time.
 	Warn func(error)
 }
 
@@ -136,11 +137,18 @@ func (o *Options) workers() int {
 	return o.Workers
 }
 
+// warn passes err to Warn, one call at a time: the key log's warnings come
+// from the goroutine reading packets, the schemas' from the sink's.
 func (o *Options) warn(err error) {
 	if o.Warn != nil {
+		warnMu.Lock()
+		defer warnMu.Unlock()
 		o.Warn(err)
 	}
 }
+
+// warnMu serialises the calls of Options.Warn.
+var warnMu sync.Mutex
 
 // callOptions are the options of one assembler.
 func (o *Options) callOptions() grpcframe.Options {
