@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/grpcsniff/grpcsniff/capture"
-	"golang.org/x/sys/unix"
 )
 
 var (
@@ -36,22 +35,33 @@ var (
 	// a smaller one may work.
 	ErrRingRefused = errors.New("the kernel refused a capture ring of that size")
 
+	// ErrNotSupported is matched by the error Open returns on a platform
+	// this build has no live capture for. Reading capture files works
+	// everywhere.
+	ErrNotSupported = errors.New("live capture is not supported on this platform")
+
 	// ErrPromiscuous is matched by the error Open returns when the
 	// interface could not be put into promiscuous mode
 	// (Config.NoPromiscuous leaves it alone).
 	ErrPromiscuous = errors.New("could not turn on promiscuous mode")
 )
 
-// PermissionError reports that the kernel refused a packet socket: on Linux
-// that takes CAP_NET_RAW, which root has and ordinary users do not.
+// PermissionError reports that the system refused to open the capture
+// device; its message says what the platform asks for (Linux: CAP_NET_RAW,
+// macOS and the BSDs: read access to /dev/bpf*, Windows: Npcap's
+// administrator-only mode).
 type PermissionError struct {
 	Interface string
-	Err       error // the system call's error, EPERM or EACCES
+	Err       error // the system call's error, such as EPERM or EACCES
 }
 
 func (e *PermissionError) Error() string {
-	return fmt.Sprintf("capturing on %s needs the CAP_NET_RAW capability (and CAP_NET_ADMIN for promiscuous mode)", e.Interface)
+	return fmt.Sprintf("capturing on %s needs %s", e.Interface, permissionNeeded)
 }
+
+// Remedy says how to get the permission on this platform, as a command
+// line tool would tell its user.
+func (e *PermissionError) Remedy() string { return permissionRemedy }
 
 // Is makes errors.Is(err, ErrPermission) true.
 func (e *PermissionError) Is(target error) bool { return target == ErrPermission }
@@ -77,16 +87,3 @@ func (e *NoInterfaceError) Error() string {
 
 // Is makes errors.Is(err, ErrNoInterface) true.
 func (e *NoInterfaceError) Is(target error) bool { return target == ErrNoInterface }
-
-// socketError turns the error of the system call that created or set up the
-// packet socket into one that tells the user what to do, when there is
-// something they can do.
-func socketError(iface string, err error) error {
-	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
-		return &PermissionError{Interface: iface, Err: err}
-	}
-	if errors.Is(err, unix.EAFNOSUPPORT) {
-		return fmt.Errorf("capturing on %s: this kernel has no AF_PACKET sockets (CONFIG_PACKET): %w", iface, err)
-	}
-	return fmt.Errorf("capturing on %s: %w", iface, err)
-}

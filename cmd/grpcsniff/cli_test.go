@@ -1,12 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/grpcsniff/grpcsniff/capture/live"
-	"golang.org/x/sys/unix"
 )
 
 const demo = "../../testdata/pcaps/py_grpcdemo.pcap"
@@ -155,12 +155,14 @@ func TestCompletion(t *testing.T) {
 // The capture library says what went wrong; the command adds what to do
 // about it on its command line.
 func TestLiveErrorHints(t *testing.T) {
+	perm := &live.PermissionError{Interface: "lo", Err: errors.New("operation not permitted")}
 	for _, tc := range []struct {
 		err  error
 		want string
 	}{
 		{&live.NoInterfaceError{Interface: "eth9", Available: []string{"lo", "any"}}, `no interface "eth9"; grpcsniff -D lists the interfaces (this system has lo, any)`},
-		{&live.PermissionError{Interface: "lo", Err: unix.EPERM}, "needs the CAP_NET_RAW capability (and CAP_NET_ADMIN for promiscuous mode): run as root, or grant it once with: sudo setcap cap_net_raw,cap_net_admin+eip $(which grpcsniff)"},
+		{perm, perm.Error() + ": " + perm.Remedy()},
+		{fmt.Errorf("capturing on lo: %w (plan9)", live.ErrNotSupported), "; grpcsniff reads capture files here (-r FILE)"},
 		{fmt.Errorf("capturing on lo: %w (32 MiB): no memory", live.ErrRingRefused), "; a smaller ring (-B) may work"},
 		{fmt.Errorf("capturing on eth0: %w: %w", live.ErrPromiscuous, &live.PermissionError{Interface: "eth0"}), "; -p leaves promiscuous mode off"},
 	} {

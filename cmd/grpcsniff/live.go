@@ -336,8 +336,12 @@ func liveError(err error) string {
 		return msg
 	}
 	msg := err.Error()
-	if errors.Is(err, live.ErrPermission) {
-		msg += ": run as root, or grant it once with: sudo setcap cap_net_raw,cap_net_admin+eip $(which grpcsniff)"
+	var pe *live.PermissionError
+	if errors.As(err, &pe) {
+		msg += ": " + pe.Remedy()
+	}
+	if errors.Is(err, live.ErrNotSupported) {
+		msg += "; grpcsniff reads capture files here (-r FILE), such as those tcpdump -w or Wireshark write"
 	}
 	if errors.Is(err, live.ErrRingRefused) {
 		msg += "; a smaller ring (-B) may work"
