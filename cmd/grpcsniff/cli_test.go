@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -81,6 +82,18 @@ func TestVersion(t *testing.T) {
 	out, _, code := runCmd(t, nil, "--version")
 	if code != exitOK || !strings.HasPrefix(out, "grpcsniff ") || !strings.Contains(out, "go1.") {
 		t.Errorf("--version: exit %d, %q", code, out)
+	}
+}
+
+// A version stamped at link time (-ldflags "-X main.buildVersion=...")
+// wins over the build info, and Go and the platform follow it.
+func TestVersionStamped(t *testing.T) {
+	defer func(v string) { buildVersion = v }(buildVersion)
+	buildVersion = "v1.2.3"
+	out, _, code := runCmd(t, nil, "--version")
+	want := fmt.Sprintf("grpcsniff v1.2.3 (%s %s/%s)\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	if code != exitOK || out != want {
+		t.Errorf("--version: exit %d, %q, want %q", code, out, want)
 	}
 }
 

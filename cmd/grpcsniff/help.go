@@ -150,33 +150,52 @@ func writeSubHelp(cmd *cobra.Command) {
 	(&cobra.Command{}).HelpFunc()(cmd, nil)
 }
 
-// version names the build: the module version when installed with go
-// install, else the commit it was built from (with "+dirty" when the tree
-// had changes), then Go and the platform.
+// buildVersion is the version stamped at link time by a release build:
+//
+//	go build -ldflags "-X main.buildVersion=v1.2.3" ./cmd/grpcsniff
+//
+// When set it wins over what the build info says.
+var buildVersion string
+
+// version names the build: the version stamped at link time if any, else
+// the module version when installed with go install, else the commit it
+// was built from (with "+dirty" when the tree had changes), then Go and
+// the platform.
 func version() string {
+	v := buildVersion
+	if v == "" {
+		v = buildInfoVersion()
+	}
+	return fmt.Sprintf("%s (%s %s/%s)", v, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+// buildInfoVersion is the version the build info gives: the module's, or
+// "devel" and the commit for a pseudo-version or a build in the tree.
+func buildInfoVersion() string {
 	v := "(devel)"
 	info, ok := debug.ReadBuildInfo()
 	if ok && info.Main.Version != "" {
 		v = info.Main.Version
 	}
-	if ok && (v == "(devel)" || strings.HasPrefix(v, "v0.0.0-")) {
-		var rev, dirty string
-		for _, s := range info.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				rev = s.Value
-			case "vcs.modified":
-				if s.Value == "true" {
-					dirty = "+dirty"
-				}
+	if !ok || (v != "(devel)" && !strings.HasPrefix(v, "v0.0.0-")) {
+		return v
+	}
+	var rev, dirty string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+dirty"
 			}
 		}
-		if len(rev) > 12 {
-			rev = rev[:12]
-		}
-		if rev != "" {
-			v = "devel " + rev + dirty
-		}
 	}
-	return fmt.Sprintf("%s (%s %s/%s)", v, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if rev != "" {
+		v = "devel " + rev + dirty
+	}
+	return v
 }
