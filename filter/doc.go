@@ -62,6 +62,14 @@
 // and [Expr.NeedsSchema] say so, so that a user interface can tell the user
 // rather than show an empty list without a reason.
 //
+// # Summaries
+//
+// A view of millions of calls keeps a [Summary] of each rather than the
+// call. [Expr.Summarizable] says whether a filter reads only what a
+// summary holds (everything but metadata, message fields and searches),
+// and [Expr.MatchSummary] then decides it on the summary, as Match would
+// on the call.
+//
 // # Errors
 //
 // Parse errors are [*Error] values whose text starts with the 1-based column:

@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -21,17 +22,10 @@ func (c *cmp) match(call *grpcframe.Call, e *Expr) bool {
 		}
 		return c.text(s)
 	case kAddr:
-		ap := call.Client
 		if c.name == "server" {
-			ap = call.Server
+			return c.addr(call.Server)
 		}
-		if c.isRegex {
-			return c.text(ap.String())
-		}
-		if c.noPort {
-			return c.eqNeg(ap.Addr().String() == strings.Trim(c.str, "[]"))
-		}
-		return c.eqNeg(ap.String() == c.str)
+		return c.addr(call.Client)
 	case kNumber:
 		return c.order(c.number(call))
 	case kBytes:
@@ -116,18 +110,37 @@ func (c *cmp) order(v int64) bool {
 	return false
 }
 
+// addr compares a client or server address.
+func (c *cmp) addr(ap netip.AddrPort) bool {
+	if c.isRegex {
+		return c.text(ap.String())
+	}
+	if c.noPort {
+		return c.eqNeg(ap.Addr().String() == strings.Trim(c.str, "[]"))
+	}
+	return c.eqNeg(ap.String() == c.str)
+}
+
 func (c *cmp) status(call *grpcframe.Call) bool {
+	if call.Status == nil {
+		return c.statusOf(false, 0, call.StatusUnknown)
+	}
+	return c.statusOf(true, call.Status.Code, call.StatusUnknown)
+}
+
+// statusOf compares a status: code when has, else none (or unrecovered).
+func (c *cmp) statusOf(has bool, code int, unknown bool) bool {
 	switch c.special {
 	case statusNone:
-		return c.eqNeg(call.Status == nil)
+		return c.eqNeg(!has)
 	case statusUnrecovered:
-		return c.eqNeg(call.Status == nil && call.StatusUnknown)
+		return c.eqNeg(!has && unknown)
 	}
-	if call.Status == nil {
+	if !has {
 		// No status is "not OK" but neither greater nor less than a code.
 		return c.op == "!="
 	}
-	return c.order(int64(call.Status.Code))
+	return c.order(int64(code))
 }
 
 func (c *cmp) metadata(call *grpcframe.Call) bool {

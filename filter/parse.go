@@ -45,6 +45,8 @@ type Options struct {
 // node is one part of the expression tree.
 type node interface {
 	match(c *grpcframe.Call, e *Expr) bool
+	matchSummary(s *Summary) bool
+	summarizable() bool
 }
 
 type andNode struct{ l, r node }
