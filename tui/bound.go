@@ -89,6 +89,7 @@ func (m *Model) dropOldest() {
 	// the array is next reallocated.
 	clear(m.calls[:k])
 	m.calls = m.calls[k:]
+	m.recs = m.recs[k:]
 	rows := m.rows[:0]
 	for _, i := range m.rows {
 		if i >= int32(k) {

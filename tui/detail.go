@@ -179,7 +179,7 @@ func (d *detail) build() {
 		when = "started before the capture; first seen " + c.Start.In(d.loc).Format("15:04:05.000000")
 	}
 	if !c.End.IsZero() || c.State == 0 {
-		when += " · duration " + durationText(c)
+		when += " · duration " + callDurationText(c)
 	}
 	if !c.FirstResponse.IsZero() {
 		when += " · first response after " + export.FormatDuration(c.FirstResponse.Sub(c.Start))

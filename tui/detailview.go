@@ -182,7 +182,7 @@ func (m *Model) renderDetail() string {
 	} else if c.StatusUnknown {
 		st = "?"
 	}
-	right := st + " · " + durationText(c) + " "
+	right := st + " · " + callDurationText(c) + " "
 	if c.End.IsZero() {
 		right = st + " "
 	}

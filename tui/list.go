@@ -14,7 +14,7 @@ func (m *Model) renderList() string {
 	end := min(m.top+h, len(m.rows))
 	rows := make([]row, 0, end-m.top)
 	for _, i := range m.rows[m.top:end] {
-		rows = append(rows, m.makeRow(m.calls[i]))
+		rows = append(rows, m.makeRow(i))
 	}
 	cols := m.layout(rows)
 	heading := m.heading()

@@ -31,6 +31,10 @@ type Model struct {
 	// in display order, so that filtering and sorting never copy calls.
 	calls []*grpcframe.Call
 	rows  []int32
+	// recs holds the record of each call, what the list shows, sorts and
+	// filters by; in interns its strings.
+	recs []rec
+	in   interner
 	// open indexes the calls still open by their key: their later copies
 	// and the calls themselves replace them in calls.
 	open   map[callKey]int32

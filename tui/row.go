@@ -18,61 +18,72 @@ type row struct {
 	code                                             int // status code, -1 without one
 }
 
-func (m *Model) makeRow(c *grpcframe.Call) row {
-	up, down := grpcframe.WireBytes(c.Requests), grpcframe.WireBytes(c.Responses)
+// makeRow formats the cells of call i.
+func (m *Model) makeRow(i int32) row {
+	c, in := &m.recs[i], &m.in
 	r := row{
-		time:   relTime(c.Start.Sub(m.base)),
-		stream: strconv.FormatUint(c.ConnID, 10) + "/" + strconv.FormatUint(uint64(c.StreamID), 10),
-		client: c.Client.String(),
-		server: c.Server.String(),
-		method: c.Method,
-		short:  shortMethod(c.Method),
+		time:   relTime(time.Duration(c.start - m.base.UnixNano())),
+		stream: strconv.FormatUint(c.conn, 10) + "/" + strconv.FormatUint(uint64(c.stream), 10),
+		client: in.addrs[c.client].String(),
+		server: in.addrs[c.server].String(),
+		method: in.strs[c.method],
+		short:  shortMethod(in.strs[c.method]),
 		status: "-",
 		code:   -1,
 		dur:    durationText(c),
-		up:     fmt.Sprintf("↑%d", len(c.Requests)),
-		down:   fmt.Sprintf("↓%d", len(c.Responses)),
-		bup:    "↑" + export.FormatBytes(up),
-		bdown:  "↓" + export.FormatBytes(down),
-		bytes:  export.FormatBytes(up + down),
+		up:     fmt.Sprintf("↑%d", c.reqs),
+		down:   fmt.Sprintf("↓%d", c.resps),
+		bup:    "↑" + export.FormatBytes(int64(c.bup)),
+		bdown:  "↓" + export.FormatBytes(int64(c.bdown)),
+		bytes:  export.FormatBytes(int64(c.bup + c.bdown)),
 		flags:  flags(c),
 	}
-	if c.MethodUnknown {
+	if !c.has(fStarted) {
+		r.time = relTime(-time.Duration(m.base.UnixNano()))
+	}
+	if c.has(fMethodUnknown) {
 		r.method, r.short = "(method unknown)", "(method unknown)"
 	}
-	if c.StatusUnknown {
+	if c.has(fStatusUnknown) {
 		r.status = "?"
 	}
-	if c.Status != nil {
-		r.status, r.code = c.Status.Name, c.Status.Code
+	if c.code >= 0 {
+		r.status, r.code = in.strs[c.status], int(c.code)
 	}
-	if c.Protocol == grpcframe.ProtoHTTP {
+	if c.proto == grpcframe.ProtoHTTP {
 		// A REST or other HTTP call: "GET /path", status "404".
-		if c.HTTPMethod != "" {
-			r.method = c.HTTPMethod + " " + r.method
-			r.short = c.HTTPMethod + " " + r.short
+		if verb := in.strs[c.httpVerb]; verb != "" {
+			r.method = verb + " " + r.method
+			r.short = verb + " " + r.short
 		}
-		if c.HTTPStatus != 0 {
-			r.status = strconv.Itoa(c.HTTPStatus)
+		if c.httpStatus != 0 {
+			r.status = strconv.Itoa(int(c.httpStatus))
 		}
 	}
 	return r
+}
+
+// callDurationText is durationText of a call.
+func callDurationText(c *grpcframe.Call) string {
+	var in interner
+	r := in.recOf(c)
+	return durationText(&r)
 }
 
 // durationText is the call's duration, "≥ X" when the capture shows only
 // part of it (it started before the capture, or the capture ended or the
 // call was evicted before it did, or it is still open: then up to its last
 // message), and "-" when it has no end at all.
-func durationText(c *grpcframe.Call) string {
+func durationText(c *rec) string {
 	switch {
-	case c.State == 0 && !c.Start.IsZero():
-		return "≥" + export.FormatDuration(lastActivity(c).Sub(c.Start))
-	case c.End.IsZero():
+	case c.state == 0 && c.has(fStarted):
+		return "≥" + export.FormatDuration(time.Duration(c.dur))
+	case !c.has(fEnded):
 		return "-"
-	case c.StartedBeforeCapture, c.State == grpcframe.StateCut, c.State == grpcframe.StateEvicted:
-		return "≥" + export.FormatDuration(c.Duration())
+	case c.has(fBeforeCapture), c.state == grpcframe.StateCut, c.state == grpcframe.StateEvicted:
+		return "≥" + export.FormatDuration(time.Duration(c.dur))
 	}
-	return export.FormatDuration(c.Duration())
+	return export.FormatDuration(time.Duration(c.dur))
 }
 
 // relTime prints an offset from the first call, in seconds like tshark's
@@ -103,22 +114,22 @@ func shortMethod(m string) string {
 // flags marks calls that did not end normally, in one word each (the
 // detail screen says more): reset, refused, closed, cut, pre-capture,
 // incomplete, and "lost" when bytes were not captured.
-func flags(c *grpcframe.Call) string {
+func flags(c *rec) string {
 	var f string
-	switch c.State {
+	switch c.state {
 	case grpcframe.StateComplete:
 	case grpcframe.StateStartedBeforeCapture:
 		f = "pre-capture"
 	default:
-		f = c.State.String()
+		f = c.state.String()
 	}
-	if c.LostBytes && c.State != grpcframe.StateIncomplete {
+	if c.has(fLost) && c.state != grpcframe.StateIncomplete {
 		f = strings.TrimPrefix(f+",lost", ",")
 	}
-	if c.Protocol != grpcframe.ProtoGRPC {
-		p := c.Protocol.String()
+	if c.proto != grpcframe.ProtoGRPC {
+		p := c.proto.String()
 		// gRPC-Web and plain HTTP calls say so; gRPC is the default.
-		if c.CORSPreflight {
+		if c.has(fPreflight) {
 			p += ",preflight"
 		}
 		f = strings.TrimSuffix(p+","+f, ",")

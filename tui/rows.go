@@ -2,6 +2,7 @@ package tui
 
 import (
 	"cmp"
+	"math"
 	"slices"
 
 	"github.com/grpcsniff/grpcsniff/filter"
@@ -35,39 +36,11 @@ func (m *Model) sortMarker() string {
 	return "▲"
 }
 
-// statusRank orders statuses: by code, calls without one last.
-func statusRank(c *grpcframe.Call) int {
-	if c.Status == nil {
-		return 1 << 20
-	}
-	return c.Status.Code
-}
-
 // compare orders two calls by the sort key, then by start time, then by
 // arrival, so that the order is total and deterministic.
 func (m *Model) compare(a, b int32) int {
-	ca, cb := m.calls[a], m.calls[b]
-	var r int
-	switch m.sortBy {
-	case sortTime:
-		r = ca.Start.Compare(cb.Start)
-	case sortDuration:
-		r = -cmp.Compare(ca.Duration(), cb.Duration()) // slowest first
-	case sortMethod:
-		r = cmp.Compare(ca.Method, cb.Method)
-	case sortStatus:
-		r = -cmp.Compare(statusRank(ca), statusRank(cb)) // errors first
-	}
-	if m.sortRev {
-		r = -r
-	}
-	if r == 0 {
-		r = ca.Start.Compare(cb.Start)
-	}
-	if r == 0 {
-		r = cmp.Compare(a, b)
-	}
-	return r
+	ka, kb := m.sortEnt(a), m.sortEnt(b)
+	return cmp.Or(cmp.Compare(ka.k, kb.k), cmp.Compare(ka.t, kb.t), cmp.Compare(a, b))
 }
 
 // sortEnt is a row with its sort keys computed once, so that sorting
@@ -81,36 +54,17 @@ type sortEnt struct {
 // (the same order as compare).
 func (m *Model) sortRows() {
 	ents := make([]sortEnt, len(m.rows))
-	var rank map[string]int64
+	var rank []int64 // by interned method
 	if m.sortBy == sortMethod {
-		rank = map[string]int64{}
-		for _, i := range m.rows {
-			rank[m.calls[i].Method] = 0
-		}
-		names := make([]string, 0, len(rank))
-		for n := range rank {
-			names = append(names, n)
-		}
-		slices.Sort(names)
-		for r, n := range names {
-			rank[n] = int64(r)
-		}
+		rank = m.methodRanks()
 	}
 	for j, i := range m.rows {
-		c := m.calls[i]
-		e := sortEnt{t: c.Start.UnixNano(), i: i}
-		switch m.sortBy {
-		case sortTime:
-			e.k = e.t
-		case sortDuration:
-			e.k = -int64(c.Duration())
-		case sortMethod:
-			e.k = rank[c.Method]
-		case sortStatus:
-			e.k = -int64(statusRank(c))
-		}
-		if m.sortRev {
-			e.k = -e.k
+		e := m.sortEnt(i)
+		if rank != nil {
+			e.k = rank[m.recs[i].method]
+			if m.sortRev {
+				e.k = -e.k
+			}
 		}
 		ents[j] = e
 	}
@@ -120,6 +74,56 @@ func (m *Model) sortRows() {
 	for j := range ents {
 		m.rows[j] = ents[j].i
 	}
+}
+
+// sortEnt returns the sort keys of call i; for sortMethod, k is left for
+// the caller (see methodRanks) except when comparing two calls alone.
+func (m *Model) sortEnt(i int32) sortEnt {
+	r := &m.recs[i]
+	e := sortEnt{t: r.startKey(), i: i}
+	switch m.sortBy {
+	case sortTime:
+		e.k = e.t
+	case sortDuration:
+		e.k = -r.durKey() // slowest first
+		if e.k == math.MinInt64 {
+			e.k = math.MaxInt64 // -MinInt64 overflows: no end sorts last
+		}
+	case sortMethod:
+		e.k = int64(m.methodRank(r.method))
+	case sortStatus:
+		e.k = -int64(r.statusRank()) // errors first
+	}
+	if m.sortRev {
+		e.k = -e.k
+	}
+	return e
+}
+
+// methodRanks returns the rank of each interned string as a method name in
+// sorted order, for sorting by method.
+func (m *Model) methodRanks() []int64 {
+	idx := make([]int32, len(m.in.strs))
+	for k := range idx {
+		idx[k] = int32(k)
+	}
+	slices.SortFunc(idx, func(a, b int32) int { return cmp.Compare(m.in.strs[a], m.in.strs[b]) })
+	rank := make([]int64, len(idx))
+	for r, k := range idx {
+		rank[k] = int64(r)
+	}
+	return rank
+}
+
+// methodRank is the rank of one method among the interned strings.
+func (m *Model) methodRank(s uint32) int {
+	name, n := m.in.strs[s], 0
+	for _, o := range m.in.strs {
+		if o < name {
+			n++
+		}
+	}
+	return n
 }
 
 // callKey names a call across the copies of it that arrive while it is
@@ -152,13 +156,14 @@ func (m *Model) addCalls(cs []*grpcframe.Call) {
 		}
 		i := int32(len(m.calls))
 		m.calls = append(m.calls, c)
+		m.recs = append(m.recs, m.in.recOf(c))
 		if c.State == 0 {
 			if m.open == nil {
 				m.open = map[callKey]int32{}
 			}
 			m.open[keyOf(c)] = i
 		}
-		if !m.expr.Match(c) {
+		if !m.matches(i) {
 			continue
 		}
 		if n := len(m.rows); n > 0 && (m.sortBy != sortTime || m.compare(m.rows[n-1], i) > 0) {
@@ -191,6 +196,7 @@ func (m *Model) replaceOpen(c *grpcframe.Call) bool {
 	}
 	old := m.calls[i]
 	m.calls[i] = c
+	m.recs[i] = m.in.recOf(c)
 	if c.State != 0 {
 		delete(m.open, k)
 	}
@@ -198,6 +204,16 @@ func (m *Model) replaceOpen(c *grpcframe.Call) bool {
 		d.replaceCall(c)
 	}
 	return true
+}
+
+// matches reports whether the filter selects call i: on its record when
+// the filter reads nothing else, which spares the call's memory.
+func (m *Model) matches(i int32) bool {
+	if m.expr.Summarizable() {
+		s := m.in.summary(&m.recs[i])
+		return m.expr.MatchSummary(&s)
+	}
+	return m.expr.Match(m.calls[i])
 }
 
 // refilter selects and orders the rows again, keeping the cursor.
@@ -227,8 +243,8 @@ func (m *Model) setFilter(e *filter.Expr) {
 	keep := m.selected()
 	m.expr = e
 	m.rows = m.rows[:0]
-	for i, c := range m.calls {
-		if e.Match(c) {
+	for i := range m.recs {
+		if m.matches(int32(i)) {
 			m.rows = append(m.rows, int32(i))
 		}
 	}

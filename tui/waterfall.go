@@ -124,5 +124,5 @@ func bar(c *grpcframe.Call, first time.Time, total time.Duration, width int) str
 	if c.Status != nil && c.Status.Code != 0 || c.Status == nil && c.State != grpcframe.StateComplete && c.State != 0 {
 		run = styleErr.Render(run)
 	}
-	return strings.Repeat(" ", from) + run + strings.Repeat(" ", width-to-1) + " " + durationText(c)
+	return strings.Repeat(" ", from) + run + strings.Repeat(" ", width-to-1) + " " + callDurationText(c)
 }

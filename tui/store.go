@@ -1,0 +1,183 @@
+package tui
+
+import (
+	"math"
+	"net/netip"
+	"time"
+
+	"github.com/grpcsniff/grpcsniff/filter"
+	"github.com/grpcsniff/grpcsniff/grpcframe"
+)
+
+// rec is one call as the list keeps it: a fixed-size record of numbers,
+// with its strings and addresses interned, so that a capture of millions
+// of calls is listed, sorted and filtered without holding the calls. The
+// full call (headers, messages) is kept beside it while the budget allows,
+// and is otherwise read again from the capture when it is opened.
+type rec struct {
+	start int64 // Unix nanoseconds; valid with fStarted
+	// dur is what the duration column shows: the call's duration, or for
+	// an open call the time up to its last message.
+	dur         int64
+	conn        uint64
+	bup, bdown  uint64 // wire bytes sent by the client and by the server
+	stream      uint32
+	reqs, resps uint32
+	method      uint32 // interned Method
+	inferred    uint32 // interned MethodInferred
+	status      uint32 // interned Status.Name
+	client      uint32 // interned Client
+	server      uint32 // interned Server
+	code        int32  // grpc-status, -1 without one
+	httpStatus  uint16
+	httpVerb    uint8 // interned HTTPMethod (few: GET, POST, …)
+	state       grpcframe.State
+	proto       grpcframe.Protocol
+	flags       recFlags
+}
+
+// recFlags are a call's yes/no facts.
+type recFlags uint16
+
+const (
+	fStarted        recFlags = 1 << iota // Start is known
+	fEnded                               // End is known
+	fMethodUnknown                       // Call.MethodUnknown
+	fStatusUnknown                       // Call.StatusUnknown
+	fLost                                // Call.LostBytes
+	fBeforeCapture                       // Call.StartedBeforeCapture
+	fPreflight                           // Call.CORSPreflight
+	fRequestHeaders                      // the request headers were captured
+)
+
+// interner numbers the distinct strings and addresses of the records.
+type interner struct {
+	strs   []string
+	strIdx map[string]uint32
+	addrs  []netip.AddrPort
+	addrIx map[netip.AddrPort]uint32
+}
+
+func (n *interner) str(s string) uint32 {
+	if i, ok := n.strIdx[s]; ok {
+		return i
+	}
+	if n.strIdx == nil {
+		n.strIdx = map[string]uint32{}
+	}
+	i := uint32(len(n.strs))
+	n.strs = append(n.strs, s)
+	n.strIdx[s] = i
+	return i
+}
+
+func (n *interner) addr(a netip.AddrPort) uint32 {
+	if i, ok := n.addrIx[a]; ok {
+		return i
+	}
+	if n.addrIx == nil {
+		n.addrIx = map[netip.AddrPort]uint32{}
+	}
+	i := uint32(len(n.addrs))
+	n.addrs = append(n.addrs, a)
+	n.addrIx[a] = i
+	return i
+}
+
+// recOf makes the record of c.
+func (n *interner) recOf(c *grpcframe.Call) rec {
+	r := rec{
+		conn: c.ConnID, stream: c.StreamID,
+		bup: uint64(grpcframe.WireBytes(c.Requests)), bdown: uint64(grpcframe.WireBytes(c.Responses)),
+		reqs: uint32(len(c.Requests)), resps: uint32(len(c.Responses)),
+		method: n.str(c.Method), inferred: n.str(c.MethodInferred), status: n.str(""),
+		client: n.addr(c.Client), server: n.addr(c.Server),
+		code: -1, httpStatus: uint16(c.HTTPStatus), httpVerb: uint8(n.str(c.HTTPMethod)),
+		state: c.State, proto: c.Protocol, dur: int64(c.Duration()),
+	}
+	if c.Status != nil {
+		r.code, r.status = int32(max(min(c.Status.Code, math.MaxInt32), math.MinInt32+1)), n.str(c.Status.Name)
+	}
+	if !c.Start.IsZero() {
+		r.start = c.Start.UnixNano()
+		r.flags |= fStarted
+	}
+	if !c.End.IsZero() {
+		r.flags |= fEnded
+	} else if c.State == 0 && !c.Start.IsZero() {
+		r.dur = int64(lastActivity(c).Sub(c.Start))
+	}
+	r.flags |= flagsOf(c)
+	return r
+}
+
+// flagsOf returns the yes/no facts of c but fStarted and fEnded.
+func flagsOf(c *grpcframe.Call) recFlags {
+	var f recFlags
+	for _, x := range []struct {
+		on   bool
+		flag recFlags
+	}{
+		{c.MethodUnknown, fMethodUnknown}, {c.StatusUnknown, fStatusUnknown}, {c.LostBytes, fLost},
+		{c.StartedBeforeCapture, fBeforeCapture}, {c.CORSPreflight, fPreflight},
+		{len(c.RequestHeaders) > 0, fRequestHeaders},
+	} {
+		if x.on {
+			f |= x.flag
+		}
+	}
+	return f
+}
+
+func (r *rec) has(f recFlags) bool { return r.flags&f != 0 }
+
+// startTime is the call's start, the zero time when unknown.
+func (r *rec) startTime() time.Time {
+	if !r.has(fStarted) {
+		return time.Time{}
+	}
+	return time.Unix(0, r.start)
+}
+
+// startKey orders by start, unknown starts first.
+func (r *rec) startKey() int64 {
+	if !r.has(fStarted) {
+		return math.MinInt64
+	}
+	return r.start
+}
+
+// durKey is Call.Duration as time.Time.Sub gives it, saturated for a
+// missing start or end, so that sorting by duration orders records as it
+// ordered the calls.
+func (r *rec) durKey() int64 {
+	started, ended := r.has(fStarted), r.has(fEnded)
+	switch {
+	case !started && !ended:
+		return 0
+	case !ended:
+		return math.MinInt64
+	case !started:
+		return math.MaxInt64
+	}
+	return r.dur
+}
+
+// statusRank orders statuses: by code, calls without one last.
+func (r *rec) statusRank() int {
+	if r.code < 0 {
+		return 1 << 20
+	}
+	return int(r.code)
+}
+
+// summary is the record as the filter reads it.
+func (n *interner) summary(r *rec) filter.Summary {
+	return filter.Summary{
+		ConnID: r.conn, StreamID: r.stream, Method: n.strs[r.method], Protocol: r.proto,
+		Client: n.addrs[r.client], Server: n.addrs[r.server],
+		HasStatus: r.code >= 0, Code: int(r.code), StatusUnknown: r.has(fStatusUnknown),
+		State: r.state, Ended: r.has(fEnded), Duration: time.Duration(r.dur),
+		Requests: int(r.reqs), Responses: int(r.resps), Bytes: int64(r.bup + r.bdown),
+	}
+}
