@@ -40,39 +40,68 @@ func NewStats() *Stats { return &Stats{methods: map[string]*MethodStats{}} }
 
 // Call adds a call; it implements grpcframe.Sink.
 func (s *Stats) Call(c *grpcframe.Call) {
-	s.calls++
-	name := c.Method
+	f := FactsOf(c)
+	s.Add(&f)
+}
+
+// CallFacts is what the statistics count of a call. A view that keeps
+// records rather than calls adds those (Add), and so counts as Call does.
+type CallFacts struct {
+	// Method is the name the call is counted under: its method, the
+	// method inferred for it ("… (inferred)"), or "(method unknown)".
+	Method string
+	// Status is the status name, "(unreadable)" when the trailers were
+	// lost, or the state in parentheses when there was no status.
+	Status string
+	// Latency is the duration; Timed says it counts (a call whose request
+	// headers were not captured has no known start).
+	Latency             time.Duration
+	Timed               bool
+	ReqMsgs, RespMsgs   int
+	ReqBytes, RespBytes int64
+}
+
+// FactsOf returns what the statistics count of c.
+func FactsOf(c *grpcframe.Call) CallFacts {
+	f := CallFacts{
+		Method: c.Method, Latency: c.Duration(), Timed: len(c.RequestHeaders) > 0 && !c.StartedBeforeCapture,
+		ReqMsgs: len(c.Requests), RespMsgs: len(c.Responses),
+		ReqBytes: grpcframe.WireBytes(c.Requests), RespBytes: grpcframe.WireBytes(c.Responses),
+	}
 	switch {
 	case !c.MethodUnknown:
 	case c.MethodInferred != "":
-		name = c.MethodInferred + " (inferred)"
+		f.Method = c.MethodInferred + " (inferred)"
 	default:
-		name = "(method unknown)"
+		f.Method = "(method unknown)"
 	}
-	m := s.method(name)
-	m.Calls++
-	status := ""
 	switch {
 	case c.Status != nil:
-		status = c.Status.Name
+		f.Status = c.Status.Name
 	case c.StatusUnknown:
-		status = "(unreadable)"
+		f.Status = "(unreadable)"
 	default:
-		status = "(" + c.State.String() + ")"
+		f.Status = "(" + c.State.String() + ")"
 	}
-	m.Statuses[status]++
-	if status != "OK" {
+	return f
+}
+
+// Add counts a call by its facts.
+func (s *Stats) Add(f *CallFacts) {
+	s.calls++
+	m := s.method(f.Method)
+	m.Calls++
+	m.Statuses[f.Status]++
+	if f.Status != "OK" {
 		m.Errors++
 	}
-	// A call whose request headers were not captured has no known start:
-	// its duration would be a guess, so it stays out of the percentiles.
-	if len(c.RequestHeaders) > 0 && !c.StartedBeforeCapture {
-		m.Latency.Add(c.Duration())
+	if f.Timed {
+		m.Latency.Add(f.Latency)
 	}
-	m.ReqMsgs += len(c.Requests)
-	m.RespMsgs += len(c.Responses)
-	m.ReqBytes += grpcframe.WireBytes(c.Requests)
-	m.RespBytes += grpcframe.WireBytes(c.Responses)
+	m.ReqMsgs += f.ReqMsgs
+	m.RespMsgs += f.RespMsgs
+	m.ReqBytes += f.ReqBytes
+	m.RespBytes += f.RespBytes
 }
 
 // method returns the summary of the method called name, made on first use.

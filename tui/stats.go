@@ -11,7 +11,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/grpcsniff/grpcsniff/export"
 	"github.com/grpcsniff/grpcsniff/filter"
-	"github.com/grpcsniff/grpcsniff/grpcframe"
 )
 
 // connStats aggregates the calls of one connection.
@@ -34,8 +33,34 @@ type statsView struct {
 	sel        int
 }
 
+// factsOf is what the statistics count of a record, as
+// export.FactsOf reads them from a call.
+func (m *Model) factsOf(r *rec) export.CallFacts {
+	f := export.CallFacts{
+		Method: m.in.strs[r.method], Latency: time.Duration(r.durKey()),
+		Timed:   r.has(fRequestHeaders) && !r.has(fBeforeCapture),
+		ReqMsgs: int(r.reqs), RespMsgs: int(r.resps), ReqBytes: int64(r.bup), RespBytes: int64(r.bdown),
+	}
+	switch inferred := m.in.strs[r.inferred]; {
+	case !r.has(fMethodUnknown):
+	case inferred != "":
+		f.Method = inferred + " (inferred)"
+	default:
+		f.Method = "(method unknown)"
+	}
+	switch {
+	case r.code >= 0:
+		f.Status = m.in.strs[r.status]
+	case r.has(fStatusUnknown):
+		f.Status = "(unreadable)"
+	default:
+		f.Status = "(" + r.state.String() + ")"
+	}
+	return f
+}
+
 // isError is what --stats counts as an error: a call without the status OK.
-func isError(c *grpcframe.Call) bool { return c.Status == nil || c.Status.Code != 0 }
+func isError(r *rec) bool { return r.code != 0 }
 
 func (m *Model) openStats() {
 	m.stats = nil
@@ -75,23 +100,24 @@ func (m *Model) refreshStats() tea.Cmd {
 func (m *Model) computeStats() {
 	methods := export.NewStats()
 	conns := map[uint64]*connStats{}
-	var ended []*grpcframe.Call
+	var ended []int32
 	for _, i := range m.rows {
-		c := m.calls[i]
-		if c.State == 0 {
+		r := &m.recs[i]
+		if r.state == 0 {
 			continue // still open: no outcome to count yet
 		}
-		ended = append(ended, c)
-		methods.Call(c)
-		cs := conns[c.ConnID]
+		ended = append(ended, i)
+		f := m.factsOf(r)
+		methods.Add(&f)
+		cs := conns[r.conn]
 		if cs == nil {
-			cs = &connStats{id: c.ConnID, client: c.Client.String(), server: c.Server.String()}
-			conns[c.ConnID] = cs
+			cs = &connStats{id: r.conn, client: m.in.addrs[r.client].String(), server: m.in.addrs[r.server].String()}
+			conns[r.conn] = cs
 		}
 		cs.calls++
-		cs.upB += grpcframe.WireBytes(c.Requests)
-		cs.downB += grpcframe.WireBytes(c.Responses)
-		if isError(c) {
+		cs.upB += int64(r.bup)
+		cs.downB += int64(r.bdown)
+		if isError(r) {
 			cs.errors++
 		}
 	}
@@ -124,7 +150,7 @@ func methodLineIndexes(lines []string, n int) []int {
 
 // statsLines renders the methods (as --stats counts them), their traffic
 // when the width has no room for it beside them, and the connections.
-func (m *Model) statsLines(ms []*export.MethodStats, conns map[uint64]*connStats, calls []*grpcframe.Call) []string {
+func (m *Model) statsLines(ms []*export.MethodStats, conns map[uint64]*connStats, calls []int32) []string {
 	wide := m.w >= 130
 	nameW := len("METHOD")
 	for _, s := range ms {
@@ -261,7 +287,7 @@ func (m *Model) openRows() int {
 		return 0
 	}
 	for _, i := range m.rows {
-		if m.calls[i].State == 0 {
+		if m.recs[i].state == 0 {
 			n++
 		}
 	}

@@ -2,11 +2,11 @@ package tui
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
 	"github.com/grpcsniff/grpcsniff/export"
-	"github.com/grpcsniff/grpcsniff/grpcframe"
 )
 
 // latencyEdges cut latencies into decades for the statistics' histogram.
@@ -44,39 +44,35 @@ func (m *Model) latencyLines(ms []*export.MethodStats, nameW int, wide bool) []s
 
 // timeLines draws the listed calls over the capture's time, by start: how
 // many started in each stretch, and how many of those failed.
-func (m *Model) timeLines(calls []*grpcframe.Call) []string {
+func (m *Model) timeLines(calls []int32) []string {
 	width := max(m.w-14, 10)
-	var first, last time.Time
-	for _, c := range calls {
-		if c.Start.IsZero() {
-			continue
-		}
-		if first.IsZero() || c.Start.Before(first) {
-			first = c.Start
-		}
-		if c.Start.After(last) {
-			last = c.Start
+	first, last := int64(math.MaxInt64), int64(math.MinInt64)
+	for _, i := range calls {
+		if r := &m.recs[i]; r.has(fStarted) {
+			first, last = min(first, r.start), max(last, r.start)
 		}
 	}
-	if first.IsZero() {
+	if first > last {
 		return nil
 	}
-	total := last.Sub(first)
+	total := time.Duration(last - first)
 	all, errs := make([]uint64, width), make([]uint64, width)
-	for _, c := range calls {
-		if c.Start.IsZero() {
+	for _, i := range calls {
+		r := &m.recs[i]
+		if !r.has(fStarted) {
 			continue
 		}
-		i := cellOf(c.Start.Sub(first), total, width)
-		all[i]++
-		if isError(c) {
-			errs[i]++
+		k := cellOf(time.Duration(r.start-first), total, width)
+		all[k]++
+		if isError(r) {
+			errs[k]++
 		}
 	}
 	step := total / time.Duration(width)
 	out := []string{"", styleSection.Render(fmt.Sprintf("Over time (calls by start, %s a column)", export.FormatDuration(max(step, time.Microsecond))))}
 	out = append(out, "calls   "+sparkline(all), "errors  "+styleErr.Render(sparkline(errs)))
-	from, to := relTime(first.Sub(m.base)), relTime(last.Sub(m.base))+" s"
+	base := m.base.UnixNano()
+	from, to := relTime(time.Duration(first-base)), relTime(time.Duration(last-base))+" s"
 	out = append(out, "        "+from+strings.Repeat(" ", max(width-len(from)-len(to), 1))+to)
 	return out
 }
