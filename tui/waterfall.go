@@ -1,7 +1,9 @@
 package tui
 
 import (
+	"cmp"
 	"fmt"
+	"math"
 
 	"slices"
 	"strings"
@@ -28,14 +30,14 @@ type waterfall struct {
 
 // openWaterfall shows the connection of call i.
 func (m *Model) openWaterfall(i int32) {
-	conn := m.calls[i].ConnID
+	conn := m.recs[i].conn
 	w := &waterfall{conn: conn}
-	for j, c := range m.calls {
-		if c.ConnID == conn {
+	for j := range m.recs {
+		if m.recs[j].conn == conn {
 			w.calls = append(w.calls, int32(j))
 		}
 	}
-	slices.SortStableFunc(w.calls, func(a, b int32) int { return m.calls[a].Start.Compare(m.calls[b].Start) })
+	slices.SortStableFunc(w.calls, func(a, b int32) int { return cmp.Compare(m.recs[a].startKey(), m.recs[b].startKey()) })
 	w.cursor = max(slices.Index(w.calls, i), 0)
 	m.waterfall, m.screen = w, screenWaterfall
 }
@@ -64,20 +66,19 @@ func (m *Model) waterfallKey(s string) tea.Cmd {
 }
 
 // span is the time the connection's calls cover: from the first start to
-// the last end (or last sign of life of a call still open).
-func (m *Model) span(idx []int32) (first, last time.Time) {
+// the last end (or last sign of life of a call still open), in Unix
+// nanoseconds.
+func (m *Model) span(idx []int32) (first, last int64) {
+	first, last = math.MaxInt64, math.MinInt64
 	for _, i := range idx {
-		c := m.calls[i]
-		end := c.End
-		if end.IsZero() {
-			end = lastActivity(c)
+		r := &m.recs[i]
+		if !r.has(fStarted) {
+			continue
 		}
-		if first.IsZero() || c.Start.Before(first) {
-			first = c.Start
-		}
-		if end.After(last) {
-			last = end
-		}
+		first, last = min(first, r.start), max(last, r.start+r.dur)
+	}
+	if first > last {
+		return 0, 0
 	}
 	return first, last
 }
@@ -85,17 +86,17 @@ func (m *Model) span(idx []int32) (first, last time.Time) {
 func (m *Model) renderWaterfall() string {
 	w := m.waterfall
 	first, last := m.span(w.calls)
-	total := last.Sub(first)
-	c0 := m.calls[w.calls[0]]
-	title := fmt.Sprintf(" Connection %d · %s → %s", w.conn, c0.Client, c0.Server)
+	total := time.Duration(last - first)
+	c0 := &m.recs[w.calls[0]]
+	title := fmt.Sprintf(" Connection %d · %s → %s", w.conn, m.in.addrs[c0.client], m.in.addrs[c0.server])
 	lines := []string{styleTitle.Render(spread(title, export.Count(len(w.calls), "call")+" over "+export.FormatDuration(total)+" ", m.w))}
 	nameW := min(30, max(m.w/4, 12))
 	barW := max(m.w-nameW-12-10, 10) // and room for the duration
 	lines = append(lines, styleHeader.Render(pad("  STREAM METHOD", nameW+9)+" "+pad("0", barW/2)+padLeft(export.FormatDuration(total), barW-barW/2)))
 	body := m.h - 4
 	for k := w.top; k < len(w.calls) && k < w.top+body; k++ {
-		c := m.calls[w.calls[k]]
-		line := fmt.Sprintf("%6d %s %s", c.StreamID, pad(fitMethod(shortMethod(c.Method), nameW), nameW), bar(c, first, total, barW))
+		r := &m.recs[w.calls[k]]
+		line := fmt.Sprintf("%6d %s %s", r.stream, pad(fitMethod(shortMethod(m.in.strs[r.method]), nameW), nameW), bar(r, first, total, barW))
 		if k == w.cursor {
 			lines = append(lines, styleSelected.Render(pad("> "+line, m.w)))
 		} else {
@@ -112,17 +113,16 @@ func (m *Model) renderWaterfall() string {
 // bar draws a call on the connection's time axis: blank before its start,
 // then its run, marked open (▒) when it has not ended, its status at the
 // end of the line.
-func bar(c *grpcframe.Call, first time.Time, total time.Duration, width int) string {
-	from := cellOf(c.Start.Sub(first), total, width)
-	end := c.End
+func bar(r *rec, first int64, total time.Duration, width int) string {
+	from := cellOf(time.Duration(r.start-first), total, width)
 	fill := '█'
-	if end.IsZero() {
-		end, fill = lastActivity(c), '▒'
+	if !r.has(fEnded) {
+		fill = '▒'
 	}
-	to := max(cellOf(end.Sub(first), total, width), from)
+	to := max(cellOf(time.Duration(r.start+r.dur-first), total, width), from)
 	run := strings.Repeat(string(fill), to-from+1)
-	if c.Status != nil && c.Status.Code != 0 || c.Status == nil && c.State != grpcframe.StateComplete && c.State != 0 {
+	if r.code > 0 || r.code < 0 && r.state != grpcframe.StateComplete && r.state != 0 {
 		run = styleErr.Render(run)
 	}
-	return strings.Repeat(" ", from) + run + strings.Repeat(" ", width-to-1) + " " + callDurationText(c)
+	return strings.Repeat(" ", from) + run + strings.Repeat(" ", width-to-1) + " " + durationText(r)
 }
