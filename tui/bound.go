@@ -78,13 +78,22 @@ func (m *Model) dropOldest() {
 		return
 	}
 	keep := m.selected()
-	for _, c := range m.calls[:k] {
-		for _, ms := range [][]*grpcframe.Message{c.Requests, c.Responses} {
-			for _, msg := range ms {
-				delete(m.cut, msg)
-			}
+	for j := range int32(k) {
+		if m.calls[j] == nil {
+			m.released-- // it is gone for good now
+			continue
+		}
+		m.keptBytes = max(m.keptBytes-callSize(m.calls[j]), 0)
+		m.release(j)
+		m.released--
+	}
+	reloaded := m.reloadedIdx[:0]
+	for _, i := range m.reloadedIdx {
+		if i >= int32(k) {
+			reloaded = append(reloaded, i-int32(k))
 		}
 	}
+	m.reloadedIdx = reloaded
 	// Clearing the dropped pointers lets the calls be freed now, not when
 	// the array is next reallocated.
 	clear(m.calls[:k])

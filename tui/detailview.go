@@ -5,16 +5,21 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/grpcsniff/grpcsniff/capture"
 	"github.com/grpcsniff/grpcsniff/grpcframe"
 )
 
 // openDetail shows call i. Following stops, so that the list is where the
 // user left it when they come back.
+// A call that was let go is read again first (m.next).
 func (m *Model) openDetail(i int32) {
 	m.follow = false
-	m.detail = newDetail(m.calls[i], m)
-	m.screen = screenDetail
-	m.status = ""
+	m.next = m.withCall(i, func(c *grpcframe.Call) tea.Cmd {
+		m.detail = newDetail(c, m)
+		m.screen = screenDetail
+		m.status = ""
+		return nil
+	})
 }
 
 // treeWidth is the width of the detail tree pane.
@@ -59,9 +64,9 @@ func (m *Model) detailKey(s string) tea.Cmd {
 	case "Y":
 		return m.saveGrpcurl(d.call)
 	case "e":
-		return m.export([]*grpcframe.Call{d.call})
+		return m.export(func() ([]*grpcframe.Call, error) { return []*grpcframe.Call{d.call}, nil }, 1)
 	case "w":
-		return m.writePcapng([]*grpcframe.Call{d.call})
+		return m.writePcapng([]capture.ConnTuple{{A: d.call.Client, B: d.call.Server}})
 	case "]", "n":
 		m.moveCursor(1)
 		if i := m.selected(); i >= 0 {

@@ -12,29 +12,26 @@ import (
 // exportedMsg reports the end of an export.
 type exportedMsg struct{ text string }
 
-// export asks where to write the given calls as NDJSON, then writes them
-// in a command, so that a large export does not freeze the screen; the
-// calls are immutable once delivered, so sharing them is safe.
-func (m *Model) export(calls []*grpcframe.Call) tea.Cmd {
-	if len(calls) == 0 {
+// export asks where to write n calls as NDJSON, then writes them in a
+// command, so that a large export (and reading calls that were let go from
+// the capture again) does not freeze the screen; calls gives them.
+func (m *Model) export(calls func() ([]*grpcframe.Call, error), n int) tea.Cmd {
+	if n == 0 {
 		m.status = "nothing to export"
 		return nil
 	}
 	opt := m.opts.Decode
-	m.askSave("NDJSON of "+export.Count(len(calls), "call"), "ndjson", func(path string) tea.Cmd {
-		m.status = "exporting " + export.Count(len(calls), "call") + "…"
-		return func() tea.Msg { return exportedMsg{exportCalls(path, calls, opt)} }
+	m.askSave("NDJSON of "+export.Count(n, "call"), "ndjson", func(path string) tea.Cmd {
+		m.status = "exporting " + export.Count(n, "call") + "…"
+		return func() tea.Msg {
+			cs, err := calls()
+			if err != nil {
+				return exportedMsg{"export failed: " + err.Error()}
+			}
+			return exportedMsg{exportCalls(path, cs, opt)}
+		}
 	})
 	return nil
-}
-
-// callsOf returns the calls of rows.
-func (m *Model) callsOf(rows []int32) []*grpcframe.Call {
-	calls := make([]*grpcframe.Call, len(rows))
-	for k, i := range rows {
-		calls[k] = m.calls[i]
-	}
-	return calls
 }
 
 // exportCalls writes calls to the new file name and returns the status

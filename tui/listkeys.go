@@ -45,16 +45,16 @@ func (m *Model) listKey(s string) tea.Cmd {
 		}
 	case "y":
 		if i := m.selected(); i >= 0 {
-			return m.copyGrpcurl(m.calls[i])
+			return m.withCall(i, m.copyGrpcurl)
 		}
 	case "Y":
 		if i := m.selected(); i >= 0 {
-			return m.saveGrpcurl(m.calls[i])
+			return m.withCall(i, m.saveGrpcurl)
 		}
 	case "e":
-		return m.export(m.callsOf(m.rows))
+		return m.export(m.callsOf(m.rows), len(m.rows))
 	case "w":
-		return m.writePcapng(m.callsOf(m.rows))
+		return m.writePcapng(m.connsOf(m.rows))
 	case "esc":
 		m.status = ""
 	}
@@ -75,6 +75,9 @@ func (m *Model) promptKey(k tea.KeyPressMsg) {
 			m.status = m.inputWarn
 		}
 		m.inputErr, m.inputWarn = "", ""
+		if m.needsReading(m.expr) {
+			m.next = m.filterByReading(m.expr)
+		}
 		return
 	case "esc":
 		m.prompt, m.inputErr, m.inputWarn = false, "", ""
@@ -91,7 +94,11 @@ func (m *Model) promptKey(k tea.KeyPressMsg) {
 		return
 	}
 	m.inputErr, m.inputWarn = "", strings.Join(e.Warnings(), "; ")
-	m.setFilter(e)
+	m.applyFilter(e)
+	if m.needsReading(e) {
+		// Read the capture once, on enter, not at every key.
+		m.status = "this filter reads headers or messages: enter runs it over the whole capture"
+	}
 }
 
 // editLine applies a key to a line being typed: backspace, ctrl+u (clear),

@@ -35,6 +35,16 @@ type Model struct {
 	// filters by; in interns its strings.
 	recs []rec
 	in   interner
+	// keptBytes estimates the memory of the calls kept in full; released
+	// counts those let go (nil in calls), reloadedIdx those read again
+	// (oldest first); filtering is a filter being run over the capture.
+	keptBytes   int64
+	released    int
+	reloadedIdx []int32
+	filtering   *filter.Expr
+	// next is a command a handler left to run after it (reading the
+	// capture again); Update returns it.
+	next tea.Cmd
 	// open indexes the calls still open by their key: their later copies
 	// and the calls themselves replace them in calls.
 	open   map[callKey]int32
@@ -110,6 +120,16 @@ func New(updates <-chan Update, opts Options) (*Model, error) {
 	return &Model{opts: opts, updates: updates, expr: expr, follow: opts.Live, w: 80, h: 24, now: time.Now}, nil
 }
 
+// takeNext returns cmd and the command a handler left in m.next.
+func (m *Model) takeNext(cmd tea.Cmd) tea.Cmd {
+	next := m.next
+	m.next = nil
+	if next == nil {
+		return cmd
+	}
+	return tea.Batch(cmd, next)
+}
+
 // Init starts reading the feed.
 func (m *Model) Init() tea.Cmd { return waitUpdates(m.updates) }
 
@@ -152,13 +172,18 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case exportedMsg:
 		m.status = msg.text
 		return m, nil
+	case reloadedMsg:
+		return m, m.reloaded(msg)
+	case filteredMsg:
+		m.filtered(msg)
+		return m, nil
 	case tea.MouseWheelMsg:
 		return m, m.wheel(msg)
 	case tea.MouseClickMsg:
 		m.click(msg.Mouse())
-		return m, nil
+		return m, m.takeNext(nil)
 	case tea.KeyPressMsg:
-		return m, m.key(msg)
+		return m, m.takeNext(m.key(msg))
 	}
 	return m, nil
 }

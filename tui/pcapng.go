@@ -4,13 +4,11 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"net/netip"
 	"os"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/grpcsniff/grpcsniff/capture"
 	"github.com/grpcsniff/grpcsniff/export"
-	"github.com/grpcsniff/grpcsniff/grpcframe"
 )
 
 // writePcapng writes the packets of the calls' connections (whole
@@ -19,23 +17,14 @@ import (
 // HPACK history anyway) to a new pcapng in ExportDir. The UI holds calls,
 // not packets, so the capture file is read again, in a command, so that
 // the screen stays live meanwhile.
-func (m *Model) writePcapng(calls []*grpcframe.Call) tea.Cmd {
+func (m *Model) writePcapng(conns []capture.ConnTuple) tea.Cmd {
 	if m.opts.CapturePath == "" {
 		m.status = "w is not available: the capture came from standard input, which cannot be read again (save it to a file and use -r FILE)"
 		return nil
 	}
-	if len(calls) == 0 {
+	if len(conns) == 0 {
 		m.status = "nothing to write"
 		return nil
-	}
-	seen := map[[2]netip.AddrPort]bool{}
-	var conns []capture.ConnTuple
-	for _, c := range calls {
-		k := [2]netip.AddrPort{c.Client, c.Server}
-		if !seen[k] {
-			seen[k] = true
-			conns = append(conns, capture.ConnTuple{A: c.Client, B: c.Server})
-		}
 	}
 	path := m.opts.CapturePath
 	m.askSave("the packets of "+connWord(len(conns)), "pcapng", func(name string) tea.Cmd {
@@ -43,6 +32,21 @@ func (m *Model) writePcapng(calls []*grpcframe.Call) tea.Cmd {
 		return func() tea.Msg { return exportedMsg{writeConns(path, name, conns)} }
 	})
 	return nil
+}
+
+// connsOf returns the connections of rows, each once, in order.
+func (m *Model) connsOf(rows []int32) []capture.ConnTuple {
+	seen := map[[2]uint32]bool{}
+	var conns []capture.ConnTuple
+	for _, i := range rows {
+		r := &m.recs[i]
+		k := [2]uint32{r.client, r.server}
+		if !seen[k] {
+			seen[k] = true
+			conns = append(conns, capture.ConnTuple{A: m.in.addrs[r.client], B: m.in.addrs[r.server]})
+		}
+	}
+	return conns
 }
 
 func connWord(n int) string { return export.Count(n, "connection") }

@@ -163,7 +163,9 @@ func (m *Model) addCalls(cs []*grpcframe.Call) {
 			}
 			m.open[keyOf(c)] = i
 		}
-		if !m.matches(i) {
+		matched := m.matches(i)
+		m.keepOrRelease(i)
+		if !matched {
 			continue
 		}
 		if n := len(m.rows); n > 0 && (m.sortBy != sortTime || m.compare(m.rows[n-1], i) > 0) {
@@ -199,6 +201,7 @@ func (m *Model) replaceOpen(c *grpcframe.Call) bool {
 	m.recs[i] = m.in.recOf(c)
 	if c.State != 0 {
 		delete(m.open, k)
+		m.keepOrRelease(i)
 	}
 	if d := m.detail; d != nil && d.call == old {
 		d.replaceCall(c)
@@ -213,7 +216,8 @@ func (m *Model) matches(i int32) bool {
 		s := m.in.summary(&m.recs[i])
 		return m.expr.MatchSummary(&s)
 	}
-	return m.expr.Match(m.calls[i])
+	c := m.calls[i]
+	return c != nil && m.expr.Match(c) // the others: filterByReading
 }
 
 // refilter selects and orders the rows again, keeping the cursor.
@@ -238,8 +242,24 @@ func (m *Model) reselect(i int32) {
 }
 
 // setFilter re-selects the rows for a new filter, keeping the cursor on the
-// same call when it is still shown.
+// same call when it is still shown. When the filter reads what records do
+// not hold and calls were let go, the rows are those of the kept calls
+// until the capture has been read again (a command left in m.next).
 func (m *Model) setFilter(e *filter.Expr) {
+	m.applyFilter(e)
+	if m.needsReading(e) {
+		m.next = m.filterByReading(e)
+	}
+}
+
+// needsReading reports whether e can only be decided by reading the
+// capture again: it reads what records do not hold, and calls were let go.
+func (m *Model) needsReading(e *filter.Expr) bool {
+	return !e.Summarizable() && m.released > 0 && m.opts.Reload != nil
+}
+
+// applyFilter selects the rows of e among the records and the kept calls.
+func (m *Model) applyFilter(e *filter.Expr) {
 	keep := m.selected()
 	m.expr = e
 	m.rows = m.rows[:0]
@@ -256,6 +276,7 @@ func (m *Model) setFilter(e *filter.Expr) {
 		m.cursor = len(m.rows) - 1
 		m.clampList()
 	}
+	m.filtering = nil
 }
 
 // cycleSort moves to the next sort key, in its first direction.

@@ -87,6 +87,15 @@ type Options struct {
 	// cannot hold the memory. 0 means DefaultMaxMessageBytes; a negative
 	// value keeps every byte.
 	MaxMessageBytes int
+	// Reload reads calls from the capture again. With it, the view keeps
+	// a record of every call but the full calls only up to KeepBytes, and
+	// reads the others again when they are opened, copied or exported;
+	// without it (standard input, live capture) every call is kept, up to
+	// MaxCalls.
+	Reload Reloader
+	// KeepBytes bounds the estimated memory of the calls kept in full when
+	// Reload is set; 0 means DefaultKeepBytes, negative keeps every call.
+	KeepBytes int64
 
 	// Input and Output replace the terminal (tests); nil means stdin and
 	// stdout.
