@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/grpcsniff/grpcsniff/capture"
 	"github.com/grpcsniff/grpcsniff/pbdecode/schema"
 	"github.com/grpcsniff/grpcsniff/sniff"
 	"github.com/grpcsniff/grpcsniff/tui"
@@ -44,7 +45,7 @@ func runTUI(in *input, reg *schema.Registry, c *config, stderr io.Writer) int {
 	}
 	err := tui.Run(ctx, updates, tui.Options{Title: in.name, Filter: c.filter, Schema: reg, Decode: c.limits.rawOptions(),
 		Registry: reg, CapturePath: c.capturePathForTUI(), MaxCalls: c.uiMaxCallsFor(in), MaxMessageBytes: c.uiMaxMessage,
-		Live: in.live != nil, GrpcurlSchema: c.schema.grpcurlArgs()})
+		Live: in.live != nil, GrpcurlSchema: c.schema.grpcurlArgs(), Reload: reloaderFor(c, in, reg)})
 	cancel()
 	for range updates {
 		// Wait for the decoding to stop (it sees ctx) before reading msgs.
@@ -139,6 +140,39 @@ func decodeForTUI(ctx context.Context, in *input, reg *schema.Registry, c *confi
 	p := progress(true, errText)
 	p.Notes = res.notes
 	send(tui.Update{Progress: p})
+}
+
+// reloaderFor reads the capture file again for the view, with the same
+// settings, so that it need not keep every call of a large capture (see
+// tui.Reloader); nil for standard input, which cannot be read twice, and
+// for a live capture, whose view keeps its calls up to --ui-max-calls.
+func reloaderFor(c *config, in *input, reg *schema.Registry) tui.Reloader {
+	if in.live != nil || c.read == "-" {
+		return nil
+	}
+	return func(ctx context.Context, want, found func(*sniff.Call) bool) error {
+		src, err := capture.OpenFile(c.read)
+		if err != nil {
+			return err
+		}
+		defer src.Close()
+		opts := c.sniffOptions(in, reg, io.Discard)
+		opts.ReflectServers = false // the first reading fetched what they had
+		opts.Match = want
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		stopped := false
+		_, err = sniff.NewDecoder(opts).Run(ctx, src, sniff.SinkFunc(func(call *sniff.Call) {
+			if !stopped && !found(call) {
+				stopped = true
+				cancel()
+			}
+		}))
+		if stopped {
+			return nil
+		}
+		return err
+	}
 }
 
 // capturePathForTUI is the file "w" in the view reads again for the
