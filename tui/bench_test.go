@@ -1,8 +1,10 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
+	"runtime"
 	"testing"
 	"time"
 
@@ -133,5 +135,58 @@ func BenchmarkSchemaDetail(b *testing.B) {
 		press(m, "enter", "enter")
 		_ = m.View()
 		press(m, "esc")
+	}
+}
+
+// benchModelMillion is a view of 1,000,000 calls that keeps none in full,
+// as it does for a capture file of that size.
+func benchModelMillion(b *testing.B) *Model {
+	m, _ := New(nil, Options{Location: time.UTC, KeepBytes: 1,
+		Reload: func(context.Context, func(*grpcframe.Call) bool, func(*grpcframe.Call) bool) error { return nil }})
+	m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
+	calls := synthetic(1_000_000)
+	for k := 0; k < len(calls); k += 10_000 {
+		m.Update(batchMsg{calls: calls[k : k+10_000]})
+	}
+	return m
+}
+
+// BenchmarkFilterMillion: a filter typed over 1,000,000 records, and the
+// frame. The target is 300 ms.
+func BenchmarkFilterMillion(b *testing.B) {
+	m := benchModelMillion(b)
+	press(m, "/")
+	typeText(m, "status != O")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		press(m, "K")
+		_ = m.View()
+		press(m, "backspace")
+	}
+}
+
+// BenchmarkSortMillion: sorting 1,000,000 records by the next key, and the
+// frame. The target is 300 ms.
+func BenchmarkSortMillion(b *testing.B) {
+	m := benchModelMillion(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		press(m, "s")
+		_ = m.View()
+	}
+}
+
+// BenchmarkHeldPerCall reports the bytes the view holds per call once the
+// calls are let go: records, rows and interned strings (the target is 100).
+func BenchmarkHeldPerCall(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		m := benchModelMillion(b)
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/1e6, "B/call")
+		runtime.KeepAlive(m)
 	}
 }

@@ -35,6 +35,10 @@ type Model struct {
 	// filters by; in interns its strings.
 	recs []rec
 	in   interner
+	// scratch is the summary the filter reads a record through; sortBuf
+	// the sort keys, kept for the next sort.
+	scratch filter.Summary
+	sortBuf []sortEnt
 	// keptBytes estimates the memory of the calls kept in full; released
 	// counts those let go (nil in calls), reloadedIdx those read again
 	// (oldest first); filtering is a filter being run over the capture.

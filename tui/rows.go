@@ -39,7 +39,7 @@ func (m *Model) sortMarker() string {
 // compare orders two calls by the sort key, then by start time, then by
 // arrival, so that the order is total and deterministic.
 func (m *Model) compare(a, b int32) int {
-	ka, kb := m.sortEnt(a), m.sortEnt(b)
+	ka, kb := m.sortEnt(a, nil), m.sortEnt(b, nil)
 	return cmp.Or(cmp.Compare(ka.k, kb.k), cmp.Compare(ka.t, kb.t), cmp.Compare(a, b))
 }
 
@@ -53,32 +53,32 @@ type sortEnt struct {
 // sortRows orders the rows by the sort key, then start time, then arrival
 // (the same order as compare).
 func (m *Model) sortRows() {
-	ents := make([]sortEnt, len(m.rows))
+	ents := slices.Grow(m.sortBuf[:0], len(m.rows))[:len(m.rows)]
+	m.sortBuf = ents
 	var rank []int64 // by interned method
 	if m.sortBy == sortMethod {
 		rank = m.methodRanks()
 	}
 	for j, i := range m.rows {
-		e := m.sortEnt(i)
-		if rank != nil {
-			e.k = rank[m.recs[i].method]
-			if m.sortRev {
-				e.k = -e.k
-			}
-		}
-		ents[j] = e
+		ents[j] = m.sortEnt(i, rank)
 	}
 	slices.SortFunc(ents, func(a, b sortEnt) int {
-		return cmp.Or(cmp.Compare(a.k, b.k), cmp.Compare(a.t, b.t), cmp.Compare(a.i, b.i))
+		switch {
+		case a.k != b.k:
+			return cmp.Compare(a.k, b.k)
+		case a.t != b.t:
+			return cmp.Compare(a.t, b.t)
+		}
+		return cmp.Compare(a.i, b.i)
 	})
 	for j := range ents {
 		m.rows[j] = ents[j].i
 	}
 }
 
-// sortEnt returns the sort keys of call i; for sortMethod, k is left for
-// the caller (see methodRanks) except when comparing two calls alone.
-func (m *Model) sortEnt(i int32) sortEnt {
+// sortEnt returns the sort keys of call i; rank is methodRanks for
+// sortMethod, or nil to rank the one method alone.
+func (m *Model) sortEnt(i int32, rank []int64) sortEnt {
 	r := &m.recs[i]
 	e := sortEnt{t: r.startKey(), i: i}
 	switch m.sortBy {
@@ -90,7 +90,11 @@ func (m *Model) sortEnt(i int32) sortEnt {
 			e.k = math.MaxInt64 // -MinInt64 overflows: no end sorts last
 		}
 	case sortMethod:
-		e.k = int64(m.methodRank(r.method))
+		if rank != nil {
+			e.k = rank[r.method]
+		} else {
+			e.k = int64(m.methodRank(r.method))
+		}
 	case sortStatus:
 		e.k = -int64(r.statusRank()) // errors first
 	}
@@ -212,9 +216,14 @@ func (m *Model) replaceOpen(c *grpcframe.Call) bool {
 // matches reports whether the filter selects call i: on its record when
 // the filter reads nothing else, which spares the call's memory.
 func (m *Model) matches(i int32) bool {
+	if m.expr.String() == "" {
+		return true
+	}
 	if m.expr.Summarizable() {
-		s := m.in.summary(&m.recs[i])
-		return m.expr.MatchSummary(&s)
+		// One summary, filled in place: a million filled afresh would be
+		// a million allocations.
+		m.in.fillSummary(&m.scratch, &m.recs[i])
+		return m.expr.MatchSummary(&m.scratch)
 	}
 	c := m.calls[i]
 	return c != nil && m.expr.Match(c) // the others: filterByReading

@@ -171,9 +171,9 @@ func (r *rec) statusRank() int {
 	return int(r.code)
 }
 
-// summary is the record as the filter reads it.
-func (n *interner) summary(r *rec) filter.Summary {
-	return filter.Summary{
+// fillSummary sets s to the record as the filter reads it.
+func (n *interner) fillSummary(s *filter.Summary, r *rec) {
+	*s = filter.Summary{
 		ConnID: r.conn, StreamID: r.stream, Method: n.strs[r.method], Protocol: r.proto,
 		Client: n.addrs[r.client], Server: n.addrs[r.server],
 		HasStatus: r.code >= 0, Code: int(r.code), StatusUnknown: r.has(fStatusUnknown),
