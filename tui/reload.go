@@ -60,18 +60,19 @@ func (m *Model) keepBudget() int64 {
 
 // keepOrRelease keeps call i in full if the budget allows, and otherwise
 // lets it go: its record stays. Open calls are always kept (they are
-// replaced as they grow).
-func (m *Model) keepOrRelease(i int32) {
+// replaced as they grow). It reports whether it let the call go.
+func (m *Model) keepOrRelease(i int32) bool {
 	c := m.calls[i]
 	if c == nil || c.State == 0 {
-		return
+		return false
 	}
 	size, budget := callSize(c), m.keepBudget()
 	if budget < 0 || m.keptBytes+size <= budget {
 		m.keptBytes += size
-		return
+		return false
 	}
 	m.release(i)
+	return true
 }
 
 // release lets call i go, with what the UI kept about its messages.

@@ -149,8 +149,8 @@ func (m *Model) addCalls(cs []*grpcframe.Call) {
 	}
 	keep := m.selected()
 	sorted, replaced := true, false
-	for _, c := range cs {
-		c = m.bound(c)
+	for _, given := range cs {
+		c := m.bound(given)
 		if m.replaceOpen(c) {
 			replaced = true
 			continue
@@ -168,7 +168,11 @@ func (m *Model) addCalls(cs []*grpcframe.Call) {
 			m.open[keyOf(c)] = i
 		}
 		matched := m.matches(i)
-		m.keepOrRelease(i)
+		if m.keepOrRelease(i) && c == given && m.opts.Recycle != nil {
+			// Nothing but the list has seen it: its memory can serve the
+			// calls still to come.
+			m.opts.Recycle(c)
+		}
 		if !matched {
 			continue
 		}

@@ -93,6 +93,10 @@ type Options struct {
 	// without it (standard input, live capture) every call is kept, up to
 	// MaxCalls.
 	Reload Reloader
+	// Recycle, when set, is given each call the view lets go as it
+	// arrives, which nothing else has seen (sniff.Release), so that its
+	// memory serves the calls still to come.
+	Recycle func(*grpcframe.Call)
 	// KeepBytes bounds the estimated memory of the calls kept in full when
 	// Reload is set; 0 means DefaultKeepBytes, negative keeps every call.
 	KeepBytes int64

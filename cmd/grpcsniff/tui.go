@@ -45,7 +45,7 @@ func runTUI(in *input, reg *schema.Registry, c *config, stderr io.Writer) int {
 	}
 	err := tui.Run(ctx, updates, tui.Options{Title: in.name, Filter: c.filter, Schema: reg, Decode: c.limits.rawOptions(),
 		Registry: reg, CapturePath: c.capturePathForTUI(), MaxCalls: c.uiMaxCallsFor(in), MaxMessageBytes: c.uiMaxMessage,
-		Live: in.live != nil, GrpcurlSchema: c.schema.grpcurlArgs(), Reload: reloaderFor(c, in, reg)})
+		Live: in.live != nil, GrpcurlSchema: c.schema.grpcurlArgs(), Reload: reloaderFor(c, in, reg), Recycle: sniff.Release})
 	cancel()
 	for range updates {
 		// Wait for the decoding to stop (it sees ctx) before reading msgs.
