@@ -22,3 +22,26 @@ func TestMessagePrefixOver2GiB(t *testing.T) {
 		}
 	}
 }
+
+// satAdd saturates at the largest uint32 however large the count; the
+// counts of 2 GiB or more below overflow an int on a 32-bit platform,
+// where the sum used to wrap.
+func TestSatAdd(t *testing.T) {
+	for _, c := range []struct {
+		l    uint32
+		n    int64
+		want uint32
+	}{
+		{0, 0, 0},
+		{5, 1 << 31, 1<<31 + 5},
+		{1<<31 + 10, 1 << 31, 1<<32 - 1},
+		{1, 1<<32 - 2, 1<<32 - 1},
+		{1, 1<<32 - 1, 1<<32 - 1},
+		{1 << 20, 1 << 62, 1<<32 - 1},
+		{1 << 20, 1<<63 - 1, 1<<32 - 1},
+	} {
+		if got := satAdd(c.l, c.n); got != c.want {
+			t.Errorf("satAdd(%d, %d) = %d, want %d", c.l, c.n, got, c.want)
+		}
+	}
+}
