@@ -11,6 +11,11 @@ import (
 	"time"
 )
 
+// emulated says the tests run under user-mode emulation of another
+// architecture (qemu-user through go test -exec), as .ci/run's arm64 and
+// s390x runs do: GRPCSNIFF_EMULATED=1.
+func emulated() bool { return os.Getenv("GRPCSNIFF_EMULATED") == "1" }
+
 // terminal runs the command in a real terminal (a tmux session), to test
 // what the interactive view shows and what the command does after it.
 type terminal struct {
@@ -24,6 +29,10 @@ var terminals atomic.Int64
 // session; its standard error and exit status go to files the test reads.
 func newTerminal(t *testing.T, w, h int, args ...string) (term *terminal, stderr, status string) {
 	t.Helper()
+	if emulated() {
+		t.Skip("GRPCSNIFF_EMULATED=1: the tests of the view in a terminal start this test binary from tmux, " +
+			"and the host cannot run a binary of the emulated architecture by itself (no binfmt_misc)")
+	}
 	if _, err := exec.LookPath("tmux"); err != nil {
 		if os.Getenv("GRPCSNIFF_NO_LIVE") == "1" {
 			t.Skip("GRPCSNIFF_NO_LIVE=1 and no tmux: the tests of the view in a terminal are skipped")
