@@ -11,11 +11,6 @@ import (
 	"time"
 )
 
-// emulated says the tests run under user-mode emulation of another
-// architecture (qemu-user through go test -exec), as .ci/run's arm64 and
-// s390x runs do: GRPCSNIFF_EMULATED=1.
-func emulated() bool { return os.Getenv("GRPCSNIFF_EMULATED") == "1" }
-
 // terminal runs the command in a real terminal (a tmux session), to test
 // what the interactive view shows and what the command does after it.
 type terminal struct {
