@@ -67,10 +67,12 @@ func (r *pcapRecords) next() (data []byte, ci gopacket.CaptureInfo, ok bool) {
 	if capLen > r.maxCapture || capLen > length {
 		return nil, ci, false
 	}
-	n := pcapRecordHeaderLen + int(capLen)
-	if br.Buffered() < n {
+	// Compared as uint64 before n is formed: on a 32-bit platform
+	// pcapRecordHeaderLen+int(capLen) wraps for a claim near 4 GiB.
+	if uint64(capLen) > uint64(br.Buffered()-pcapRecordHeaderLen) {
 		return nil, ci, false
 	}
+	n := pcapRecordHeaderLen + int(capLen)
 	rec, err := br.Peek(n)
 	if err != nil {
 		return nil, ci, false

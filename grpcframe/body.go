@@ -199,7 +199,7 @@ func (a *Assembler) bodyData(s *stream, side capture.Side, b []byte, t time.Time
 		w.body[side] = m
 	}
 	m.Time = t
-	m.Length = satAdd(m.Length, len(b))
+	m.Length = satAdd(m.Length, int64(len(b)))
 	if room := a.opts.MaxMessageSize - len(m.Data); room > 0 && !w.bodyHole[side] {
 		take := min(len(b), room)
 		if m.Data == nil {
@@ -217,15 +217,17 @@ func (a *Assembler) bodyLost(s *stream, side capture.Side, n int64, t time.Time)
 	a.bodyData(s, side, nil, t)
 	m := s.web.body[side]
 	if n > 0 {
-		m.Length = satAdd(m.Length, int(min(n, 1<<31)))
+		m.Length = satAdd(m.Length, n)
 	}
 	m.Truncated, m.why = true, h2decode.NoteLostBytes
 	m.Err = "bytes of this body were not captured: only those before the first hole are kept"
 	s.web.bodyHole[side] = true
 }
 
-func satAdd(l uint32, n int) uint32 {
-	if v := int64(l) + int64(n); v < 1<<32 {
+// satAdd adds n (>= 0) to l, stopping at the largest uint32. n is an int64
+// so that a count of 2 GiB or more stays positive on 32-bit platforms too.
+func satAdd(l uint32, n int64) uint32 {
+	if v := int64(l) + min(n, 1<<32); v < 1<<32 {
 		return uint32(v)
 	}
 	return 1<<32 - 1

@@ -131,8 +131,13 @@ func (r *msgReader) feed(b []byte, t time.Time, maxKeep int, done func(*Message)
 				m.Err = fmt.Sprintf("message flags 0x%02x: reserved bits set", r.hdr[0])
 			}
 			r.cur, r.need = m, length
-			r.keep = min(int(length), limit)
-			if r.keep < int(length) && !m.discarded {
+			// length is compared as uint64: int(length) is negative on a
+			// 32-bit platform for a prefix of 2 GiB or more.
+			r.keep = limit
+			if uint64(length) < uint64(limit) {
+				r.keep = int(length)
+			}
+			if uint64(r.keep) < uint64(length) && !m.discarded {
 				m.Truncated, m.why = true, h2decode.NoteLimit
 				m.Err = fmt.Sprintf("message of %d bytes: only the first %d kept (message size limit)", length, r.keep)
 			}

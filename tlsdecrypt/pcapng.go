@@ -88,11 +88,13 @@ func (k *KeyLog) KeysFromPcapng(r io.Reader) (int, error) {
 		if order.Uint32(hdr[8:]) != pcapngTLSKeyLog || len(body) < 4 {
 			continue
 		}
-		l := int(order.Uint32(body[:4]))
-		if l > len(body)-4 {
+		// Compared as uint64: int(l) is negative on a 32-bit platform for
+		// a claim of 2 GiB or more.
+		l := order.Uint32(body[:4])
+		if uint64(l) > uint64(len(body)-4) {
 			return n, fmt.Errorf("pcapng decryption secrets block: %d bytes of secrets in a %d-byte block", l, size)
 		}
-		part, err := ParseKeyLog(bytes.NewReader(body[4 : 4+l]))
+		part, err := ParseKeyLog(bytes.NewReader(body[4 : 4+int(l)]))
 		if err != nil {
 			return n, err
 		}

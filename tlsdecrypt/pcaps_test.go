@@ -1,6 +1,8 @@
 package tlsdecrypt
 
 import (
+	"bytes"
+	"encoding/binary"
 	"io"
 	"path/filepath"
 	"sort"
@@ -302,5 +304,38 @@ func TestTLS13KeyUpdateCapture(t *testing.T) {
 	}
 	if info == nil || info.Version != "TLS 1.3" || info.SNI != "keyupdate.test" || !info.Decrypted || info.Problem != "" {
 		t.Errorf("info %+v", info)
+	}
+}
+
+// A Decryption Secrets Block whose secrets length claims more than the
+// block holds is an error in either byte order, also for a claim of 2 GiB
+// or more, which is a negative int on a 32-bit platform (it used to slice
+// out of range there).
+func TestPcapngSecretsLengthClaims(t *testing.T) {
+	for _, order := range []binary.AppendByteOrder{binary.LittleEndian, binary.BigEndian} {
+		for _, claim := range []uint32{13, 1 << 31, 0xFFFFFFF0} {
+			var b []byte
+			// Section header block: type, length, byte-order magic,
+			// version 1.0, section length -1, trailing length.
+			b = order.AppendUint32(b, pcapngSHB)
+			b = order.AppendUint32(b, 28)
+			b = order.AppendUint32(b, pcapngByteMagic)
+			b = order.AppendUint16(b, 1)
+			b = order.AppendUint16(b, 0)
+			b = order.AppendUint64(b, ^uint64(0))
+			b = order.AppendUint32(b, 28)
+			// Decryption secrets block with 8 bytes of secrets room.
+			b = order.AppendUint32(b, pcapngDSB)
+			b = order.AppendUint32(b, 28)
+			b = order.AppendUint32(b, pcapngTLSKeyLog)
+			b = order.AppendUint32(b, claim)
+			b = append(b, "CLIENT_R"...)
+			b = order.AppendUint32(b, 28)
+			var k KeyLog
+			n, err := k.KeysFromPcapng(bytes.NewReader(b))
+			if err == nil || !strings.Contains(err.Error(), "bytes of secrets in a 28-byte block") {
+				t.Errorf("%v, claim %d: %d blocks, %v", order, claim, n, err)
+			}
+		}
 	}
 }

@@ -12,7 +12,8 @@ import (
 // TestAllCaptures opens every call of every shipped capture, expands every
 // message and field, and checks that each screen fits the terminal: no
 // line wider than the width, no more lines than the height. Half the sizes
-// run with the schemas of the shipped services loaded.
+// run with the schemas of the shipped services loaded; -short (the runs
+// under emulation) takes the two smallest sizes.
 func TestAllCaptures(t *testing.T) {
 	names, _ := filepath.Glob(filepath.Join("..", "testdata", "pcaps", "*.pcap*"))
 	reg := registry(t, "helloworld.proto", "muxs.proto", "demo.proto", "route_guide.proto")
@@ -24,6 +25,9 @@ func TestAllCaptures(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			calls := loadCalls(t, name)
 			for k, size := range [][2]int{{80, 24}, {200, 60}, {400, 100}, {40, 12}} {
+				if testing.Short() && (k == 1 || k == 2) {
+					continue // the small ones, one without schemas and one with
+				}
 				// Every other size with the schemas, so that the named
 				// trees are walked as well.
 				o := Options{Title: name}

@@ -4,6 +4,7 @@ package bpffilter
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"net"
 	"syscall"
@@ -11,25 +12,24 @@ import (
 	"unsafe"
 
 	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
 )
 
-// sockFprog is struct sock_fprog.
-type sockFprog struct {
-	len    uint16
-	filter *bpf.RawInstruction
-}
-
+// attach sets prog as fd's socket filter. unix.SetsockoptSockFprog goes
+// through setsockopt on every architecture, also where there is no
+// SYS_SETSOCKOPT (linux/386 multiplexes it through socketcall).
 func attach(fd int, prog []bpf.RawInstruction) error {
-	fp := sockFprog{len: uint16(len(prog)), filter: &prog[0]}
-	_, _, errno := syscall.Syscall6(syscall.SYS_SETSOCKOPT, uintptr(fd), syscall.SOL_SOCKET, syscall.SO_ATTACH_FILTER,
-		uintptr(unsafe.Pointer(&fp)), unsafe.Sizeof(fp), 0)
-	if errno != 0 {
-		return errno
-	}
-	return nil
+	fp := unix.SockFprog{Len: uint16(len(prog)), Filter: (*unix.SockFilter)(unsafe.Pointer(&prog[0]))}
+	return unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, &fp)
 }
 
-func htons(v uint16) uint16 { return v<<8 | v>>8 }
+// htons turns v into network byte order as the host stores a uint16: a
+// swap on a little-endian host, nothing on a big-endian one.
+func htons(v uint16) uint16 {
+	var b [2]byte
+	binary.BigEndian.PutUint16(b[:], v)
+	return binary.NativeEndian.Uint16(b[:])
+}
 
 // packetSocket opens an AF_PACKET socket that receives nothing until it is
 // bound, or skips the test when that needs privileges we do not have.

@@ -126,6 +126,15 @@ func readCapture(t *testing.T, name string) (string, []byte) {
 	return in, raw
 }
 
+// seeds is how many seeds a damage test tries: n, or a quarter of them
+// under -short (the runs under emulation).
+func seeds(n uint64) uint64 {
+	if testing.Short() {
+		return max(n/4, 1)
+	}
+	return n
+}
+
 // A capture whose packets are all there but some out of order (5%, and a
 // harsh 20%) decodes exactly as the clean one: every call, its messages,
 // status and state, and nothing marked lost.
@@ -134,7 +143,7 @@ func TestLossyReorderOnly(t *testing.T) {
 		in, raw := readCapture(t, name)
 		clean := decodeCalls(t, in)
 		for _, reorder := range []float64{5, 20} {
-			for seed := uint64(1); seed <= 8; seed++ {
+			for seed := uint64(1); seed <= seeds(8); seed++ {
 				t.Run(fmt.Sprintf("%s/reorder%v/seed%d", name, reorder, seed), func(t *testing.T) {
 					path, st := damage(t, raw, name, lossy.Options{Reorder: reorder, Seed: seed})
 					got := decodeCalls(t, path)
@@ -213,7 +222,7 @@ func TestLossyCaptures(t *testing.T) {
 	for _, name := range lossyCaptures {
 		in, raw := readCapture(t, name)
 		clean := decodeCalls(t, in)
-		for seed := uint64(1); seed <= 12; seed++ {
+		for seed := uint64(1); seed <= seeds(12); seed++ {
 			t.Run(fmt.Sprintf("%s/seed%d", name, seed), func(t *testing.T) {
 				path, st := damage(t, raw, name, lossy.Options{Drop: 1, Reorder: 5, Seed: seed})
 				got := decodeCalls(t, path)

@@ -48,7 +48,11 @@ func TestWorkersSameOutput(t *testing.T) {
 				if mode[0] == "--json" && wantCode == exitOK && strings.Count(want, "\n") == 0 {
 					t.Fatalf("no calls: %s", wantErr)
 				}
-				for _, n := range []int{2, 3, 5} {
+				workers := []int{2, 3, 5}
+				if testing.Short() {
+					workers = workers[1:2] // the runs under emulation
+				}
+				for _, n := range workers {
 					got, gotErr, code := runCmd(t, nil, append(base, "--workers", fmt.Sprint(n))...)
 					if code != wantCode || got != want || gotErr != wantErr {
 						t.Fatalf("%v with %d workers: exit %d (want %d); output differs at %s\nstderr:\n%s\nwant:\n%s",
@@ -91,7 +95,11 @@ func TestStatsWithoutPayloads(t *testing.T) {
 func TestRecycledCallsNotReadAgain(t *testing.T) {
 	for name, args := range shardCases(t) {
 		t.Run(name, func(t *testing.T) {
-			for _, mode := range [][]string{{"--json"}, {"--text"}, {"--stats"}, {"--json", "--workers", "0"}, {"--text", "--workers", "0"}, {"--json", "-Y", "status != 0"}} {
+			modes := [][]string{{"--json"}, {"--text"}, {"--stats"}, {"--json", "--workers", "0"}, {"--text", "--workers", "0"}, {"--json", "-Y", "status != 0"}}
+			if testing.Short() {
+				modes = [][]string{{"--json"}, {"--text", "--workers", "0"}} // the runs under emulation
+			}
+			for _, mode := range modes {
 				cmd := append(append([]string{}, args...), mode...)
 				want, wantErr, wantCode := runCmd(t, nil, cmd...)
 				grpcframe.PoisonRecycledForTesting(true)

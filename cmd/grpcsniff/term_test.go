@@ -24,6 +24,10 @@ var terminals atomic.Int64
 // session; its standard error and exit status go to files the test reads.
 func newTerminal(t *testing.T, w, h int, args ...string) (term *terminal, stderr, status string) {
 	t.Helper()
+	if emulated() {
+		t.Skip("GRPCSNIFF_EMULATED=1: the tests of the view in a terminal start this test binary from tmux, " +
+			"and the host cannot run a binary of the emulated architecture by itself (no binfmt_misc)")
+	}
 	if _, err := exec.LookPath("tmux"); err != nil {
 		if os.Getenv("GRPCSNIFF_NO_LIVE") == "1" {
 			t.Skip("GRPCSNIFF_NO_LIVE=1 and no tmux: the tests of the view in a terminal are skipped")
