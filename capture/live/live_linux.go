@@ -8,6 +8,7 @@ import (
 	"net"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -74,6 +75,12 @@ func Open(cfg Config) (*Source, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
+	}
+	if strconv.IntSize == 32 {
+		// gopacket's afpacket.TPacket keeps 64-bit counters that it updates
+		// atomically without the alignment 32-bit platforms need: the first
+		// packet would crash the program.
+		return nil, fmt.Errorf("capturing on %s: %w (32-bit Linux: the AF_PACKET ring library crashes there)", cfg.Interface, ErrNotSupported)
 	}
 	s := &Source{iface: cfg.Interface, snaplen: cfg.Snaplen, pollWait: cfg.PollTimeout}
 	spec := programSpec{snaplen: cfg.Snaplen}
