@@ -8,9 +8,14 @@
 // quits or the context ends; the caller feeds the channel from its pipeline
 // and closes it when the input is exhausted.
 //
-// Rendering is O(visible rows): the list keeps the calls as given plus an
-// index slice of the ones the filter selects in the chosen order, and only
-// the rows on screen are formatted, so 100,000 calls stay responsive.
+// Rendering is O(visible rows): the list keeps a fixed-size record of each
+// call (numbers, with its strings and addresses interned) plus an index
+// slice of the ones the filter selects in the chosen order, and only the
+// rows on screen are formatted. Sorting and most filters read the records
+// alone, so a million calls stay responsive. With [Options.Reload] (a
+// capture file) the full calls are kept only up to [Options.KeepBytes] and
+// read from the file again when opened, copied or exported; a filter on
+// headers or messages then runs over the file again.
 //
 // With a schema registry ([Options.Registry]) messages are shown with their
 // type and JSON, and the field tree names each field next to its number;
