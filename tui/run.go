@@ -142,6 +142,10 @@ type batchMsg struct {
 const maxBatch = 8192
 
 // waitUpdates blocks for one update, then takes whatever else is ready.
+// batchWait is how long a batch gathers the updates that follow its
+// first: about a frame at 60 per second.
+const batchWait = 15 * time.Millisecond
+
 func waitUpdates(ch <-chan Update) tea.Cmd {
 	if ch == nil {
 		return nil
@@ -154,6 +158,11 @@ func waitUpdates(ch <-chan Update) tea.Cmd {
 			return b
 		}
 		b.add(u)
+		// Gather for about a frame: the view is drawn after every batch,
+		// and batches of whatever was waiting would draw it thousands of
+		// times a second while a file loads.
+		gather := time.NewTimer(batchWait)
+		defer gather.Stop()
 		for len(b.calls) < maxBatch {
 			select {
 			case u, ok := <-ch:
@@ -162,7 +171,7 @@ func waitUpdates(ch <-chan Update) tea.Cmd {
 					return b
 				}
 				b.add(u)
-			default:
+			case <-gather.C:
 				return b
 			}
 		}
