@@ -94,8 +94,11 @@ func (m *Model) titleBar() string {
 		left += " · " + m.opts.Title
 	}
 	n := export.Count(len(m.calls), "call")
-	if m.expr.String() != "" {
+	if m.expr.String() != "" || m.window != nil {
 		n = fmt.Sprintf("%d of %s", len(m.rows), n)
+	}
+	if m.window != nil {
+		n += " in " + m.window.text(m.base.UnixNano())
 	}
 	if m.dropped > 0 {
 		// Said where the count is, so that nobody takes the list for the

@@ -56,7 +56,9 @@ func (m *Model) listKey(s string) tea.Cmd {
 	case "w":
 		return m.writePcapng(m.connsOf(m.rows))
 	case "esc":
-		m.status = ""
+		if !m.clearTime() {
+			m.status = ""
+		}
 	}
 	return nil
 }

@@ -35,6 +35,9 @@ type Model struct {
 	// filters by; in interns its strings.
 	recs []rec
 	in   interner
+	// window, when set, shows only the calls that started in a stretch of
+	// the capture chosen on the statistics' chart.
+	window *timeWindow
 	// scratch is the summary the filter reads a record through; sortBuf
 	// the sort keys, kept for the next sort.
 	scratch filter.Summary

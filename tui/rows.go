@@ -220,6 +220,9 @@ func (m *Model) replaceOpen(c *grpcframe.Call) bool {
 // matches reports whether the filter selects call i: on its record when
 // the filter reads nothing else, which spares the call's memory.
 func (m *Model) matches(i int32) bool {
+	if m.window != nil && !m.window.has(&m.recs[i]) {
+		return false
+	}
 	if m.expr.String() == "" {
 		return true
 	}

@@ -31,6 +31,13 @@ type statsView struct {
 	methods    []string
 	methodLine []int
 	sel        int
+	// axis is how the chart over time cut the time, axisLine the line of
+	// its time labels; while timeOn, that line shows cursor, the stretch
+	// of columns enter lists the calls of (timerange.go).
+	axis     timeAxis
+	axisLine int
+	cursor   timeWindow
+	timeOn   bool
 }
 
 // factsOf is what the statistics count of a record, as
@@ -123,10 +130,14 @@ func (m *Model) computeStats() {
 	}
 	v := &statsView{}
 	if old := m.stats; old != nil {
-		v.top, v.sel = old.top, old.sel
+		v.top, v.sel, v.cursor, v.timeOn = old.top, old.sel, old.cursor, old.timeOn
 	}
 	ms := methods.Methods()
-	v.lines = m.statsLines(ms, conns, ended)
+	v.lines, v.axis, v.axisLine = m.statsLines(ms, conns, ended)
+	if v.axis.width == 0 {
+		v.timeOn = false
+	}
+	v.cursor.axis = v.axis
 	for _, s := range ms {
 		v.methods = append(v.methods, s.Method)
 	}
@@ -150,7 +161,7 @@ func methodLineIndexes(lines []string, n int) []int {
 
 // statsLines renders the methods (as --stats counts them), their traffic
 // when the width has no room for it beside them, and the connections.
-func (m *Model) statsLines(ms []*export.MethodStats, conns map[uint64]*connStats, calls []int32) []string {
+func (m *Model) statsLines(ms []*export.MethodStats, conns map[uint64]*connStats, calls []int32) ([]string, timeAxis, int) {
 	wide := m.w >= 130
 	nameW := len("METHOD")
 	for _, s := range ms {
@@ -165,7 +176,9 @@ func (m *Model) statsLines(ms []*export.MethodStats, conns map[uint64]*connStats
 	nameW = min(nameW, max(avail-1, 10))
 	out := m.methodLines(ms, nameW, wide)
 	out = append(out, m.latencyLines(ms, nameW, wide)...)
-	out = append(out, m.timeLines(calls)...)
+	chart, axis := m.timeLines(calls)
+	axisLine := len(out) + len(chart) - 1
+	out = append(out, chart...)
 	if !wide {
 		out = append(out, "", styleSection.Render("Traffic"))
 		out = append(out, styleHeader.Render(pad("METHOD", nameW)+"   ↑MSGS  ↑BYTES   ↓MSGS  ↓BYTES"))
@@ -173,7 +186,7 @@ func (m *Model) statsLines(ms []*export.MethodStats, conns map[uint64]*connStats
 			out = append(out, fmt.Sprintf("%s %7d %7s %7d %7s", pad(m.statsName(s, false), nameW), s.ReqMsgs, export.FormatBytes(s.ReqBytes), s.RespMsgs, export.FormatBytes(s.RespBytes)))
 		}
 	}
-	return append(out, connLines(conns)...)
+	return append(out, connLines(conns)...), axis, axisLine
 }
 
 // statsName is a method's name in the statistics: without its package
@@ -227,8 +240,15 @@ func connLines(conns map[uint64]*connStats) []string {
 func (m *Model) statsKey(s string) {
 	v := m.stats
 	body := m.h - 2
+	if m.timeKey(s) {
+		return
+	}
 	switch s {
 	case "esc", "S", "backspace":
+		if s == "esc" && v.timeOn {
+			v.timeOn = false
+			return
+		}
 		m.screen = screenList
 	case "j", "down":
 		m.selectMethod(v.sel + 1)
@@ -237,7 +257,11 @@ func (m *Model) statsKey(s string) {
 		m.selectMethod(v.sel - 1)
 		return
 	case "enter":
-		m.listMethod()
+		if v.timeOn {
+			m.listTime()
+		} else {
+			m.listMethod()
+		}
 		return
 	case "ctrl+d", "pgdown", "space":
 		v.top += body - 1
@@ -260,6 +284,9 @@ func (m *Model) renderStats() string {
 	if m.expr.String() != "" {
 		scope += " matching " + m.expr.String()
 	}
+	if m.window != nil {
+		scope += " in " + m.window.text(m.base.UnixNano())
+	}
 	lines := []string{styleTitle.Render(spread(" Statistics", scope+" ", m.w))}
 	body := m.h - 2
 	selLine := -1
@@ -267,6 +294,10 @@ func (m *Model) renderStats() string {
 		selLine = v.methodLine[v.sel]
 	}
 	for i := v.top; i < len(v.lines) && len(lines) <= body; i++ {
+		if i == v.axisLine && v.timeOn {
+			lines = append(lines, " "+m.timeCursorLine())
+			continue
+		}
 		if i == selLine {
 			lines = append(lines, styleSelected.Render(pad(">"+ansi.Strip(v.lines[i]), m.w)))
 			continue
@@ -276,7 +307,7 @@ func (m *Model) renderStats() string {
 	for len(lines) < m.h-1 {
 		lines = append(lines, "")
 	}
-	lines = append(lines, hints(m.w, "j/k", "method", "enter", "its calls", "pgdn/pgup", "scroll", "esc/q", "back", "?", "help"))
+	lines = append(lines, hints(m.w, "j/k", "method", "h/l", "time", "enter", "calls", "pgdn/pgup", "scroll", "esc/q", "back", "?", "help"))
 	return fit(lines, m.w)
 }
 

@@ -44,7 +44,7 @@ func (m *Model) latencyLines(ms []*export.MethodStats, nameW int, wide bool) []s
 
 // timeLines draws the listed calls over the capture's time, by start: how
 // many started in each stretch, and how many of those failed.
-func (m *Model) timeLines(calls []int32) []string {
+func (m *Model) timeLines(calls []int32) ([]string, timeAxis) {
 	width := max(m.w-14, 10)
 	first, last := int64(math.MaxInt64), int64(math.MinInt64)
 	for _, i := range calls {
@@ -53,7 +53,7 @@ func (m *Model) timeLines(calls []int32) []string {
 		}
 	}
 	if first > last {
-		return nil
+		return nil, timeAxis{}
 	}
 	total := time.Duration(last - first)
 	all, errs := make([]uint64, width), make([]uint64, width)
@@ -74,5 +74,5 @@ func (m *Model) timeLines(calls []int32) []string {
 	base := m.base.UnixNano()
 	from, to := relTime(time.Duration(first-base)), relTime(time.Duration(last-base))+" s"
 	out = append(out, "        "+from+strings.Repeat(" ", max(width-len(from)-len(to), 1))+to)
-	return out
+	return out, timeAxis{first: first, total: total, width: width}
 }

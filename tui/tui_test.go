@@ -669,3 +669,34 @@ func TestDetailShowsTLS(t *testing.T) {
 		t.Fatalf("no TLS line in the detail:\n%s", s)
 	}
 }
+
+// A stretch of the statistics' chart over time lists the calls that
+// started in it, with their own statistics; esc in the list shows them
+// all again.
+func TestTimeRange(t *testing.T) {
+	m := loaded(t, loadCalls(t, "py_helloworld.pcap"), 100, 40, "x")
+	press(m, "S", "l")
+	if s := plain(m); !strings.Contains(s, "▲ time 0.000000–") || !strings.Contains(s, "6 calls, 1 error") {
+		t.Fatalf("no cursor on the chart's first column:\n%s", s)
+	}
+	press(m, "enter")
+	if m.screen != screenList || len(m.rows) != 6 || !strings.Contains(plain(m), "6 of 8 calls in time 0.000000–") {
+		t.Fatalf("the first stretch lists %d calls:\n%s", len(m.rows), plain(m))
+	}
+	press(m, "S")
+	if s := plain(m); !strings.Contains(s, "6 calls in time 0.000000–") {
+		t.Errorf("the statistics are not of the stretch:\n%s", s)
+	}
+	press(m, "esc", "esc")
+	if len(m.rows) != 8 || strings.Contains(plain(m), " in time ") {
+		t.Errorf("esc in the list left %d rows:\n%s", len(m.rows), plain(m))
+	}
+	press(m, "S", "l", "L")
+	for range 200 {
+		press(m, "L") // widened to the last column, and no further
+	}
+	press(m, "enter")
+	if len(m.rows) != 8 {
+		t.Errorf("the whole chart lists %d calls", len(m.rows))
+	}
+}
