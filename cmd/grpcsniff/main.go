@@ -14,14 +14,17 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"runtime/pprof"
 	"strings"
+	"time"
 
 	"github.com/grpcsniff/grpcsniff/capture"
 	"github.com/grpcsniff/grpcsniff/capture/bpffilter"
@@ -44,7 +47,7 @@ const (
 
 func main() {
 	tuneGC()
-	fileGC = tuneFileGC
+	fileGC, viewGC = tuneFileGC, true
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
@@ -65,6 +68,9 @@ func tuneGC() {
 // that call run keep the test binary's settings).
 var fileGC = func() {}
 
+// viewGC says to run tuneViewGC for the view of a file (main sets it).
+var viewGC = false
+
 // tuneFileGC, for a capture file, collects only when the heap nears the
 // soft limit: a file is read in seconds, and every collection before that
 // costs time (measured on a 174 MB capture: --json 0.66 → 0.54 s, --stats
@@ -73,6 +79,44 @@ var fileGC = func() {}
 func tuneFileGC() {
 	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetGCPercent(-1)
+	}
+}
+
+// viewMemoryLimit is the soft memory limit while the interactive view
+// reads a file, and viewHeadroom what tuneViewGC keeps above the live heap:
+// the view keeps a record of every call besides what the decoding holds,
+// and under tuneGC's 192 MiB a 600,000-call capture collected without
+// pause (load 21 s beside --json's 9 s).
+const (
+	viewMemoryLimit = 256 << 20
+	viewHeadroom    = 96 << 20
+)
+
+// tuneViewGC raises the soft memory limit for the view of a file, and
+// keeps it viewHeadroom above the live heap as records pile up, so that a
+// capture of millions of calls does not spend its time collecting while
+// the memory grows with the records alone. It returns when ctx ends. GOGC
+// or GOMEMLIMIT set by the user win.
+func tuneViewGC(ctx context.Context) {
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	limit := int64(viewMemoryLimit)
+	debug.SetMemoryLimit(limit)
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		metrics.Read(sample)
+		if want := int64(sample[0].Value.Uint64()) + viewHeadroom; want > limit {
+			limit = want
+			debug.SetMemoryLimit(limit)
+		}
 	}
 }
 

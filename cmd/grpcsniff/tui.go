@@ -36,6 +36,9 @@ func runTUI(in *input, reg *schema.Registry, c *config, stderr io.Writer) int {
 	var msgs lineBuffer
 	var res tuiResult
 	go decodeForTUI(ctx, in, reg, c, &msgs, updates, &res)
+	if in.file != nil && viewGC {
+		go tuneViewGC(ctx)
+	}
 	if in.live != nil {
 		// The live capture ends with the UI.
 		go func() {
