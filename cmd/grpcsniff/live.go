@@ -39,7 +39,7 @@ type liveFlags struct {
 }
 
 func (l *liveFlags) register(fs *pflag.FlagSet) {
-	fs.StringVarP(&l.iface, "interface", "i", "", "capture live from `IFACE` (\"any\" for all; see -D)")
+	fs.StringVarP(&l.iface, "interface", "i", "", "capture live from `IFACE` (\"any\" for all on Linux; see -D)")
 	fs.BoolVarP(&l.list, "list-interfaces", "D", false, "list the interfaces -i can capture from, with their addresses and state")
 	fs.StringVarP(&l.bpf, "capture-filter", "f", "", "live: capture only what matches the tcpdump filter `EXPR` (run in the kernel; default \"tcp\")")
 	fs.StringVarP(&l.write, "write", "w", "", "live: also write the packets to the pcapng `FILE` (with --keylog, the TLS secrets too)")
