@@ -234,6 +234,31 @@ func TestDecodeOtherAndUnsupported(t *testing.T) {
 	}
 }
 
+// TestDecodeNullFamilies checks that Null and Loop frames are read with
+// every AF_INET6 a BSD uses (and Linux's), in either byte order: a live
+// capture gets them in the capturing host's order, and a file may come
+// from a host of the other order.
+func TestDecodeNullFamilies(t *testing.T) {
+	ip4 := ipTCPBytes(t, tcpSpec{src: cli, dst: srv, seq: 1, flags: "A", payload: []byte("4")})
+	ip6 := ipTCPBytes(t, tcpSpec{src: cli6, dst: srv6, seq: 1, flags: "A", payload: []byte("6")})
+	cases := []struct {
+		af uint32
+		ip []byte
+	}{{2, ip4}, {10, ip6}, {24, ip6}, {28, ip6}, {30, ip6}}
+	for _, lt := range []layers.LinkType{layers.LinkTypeNull, layers.LinkTypeLoop} {
+		for _, order := range []binary.AppendByteOrder{binary.LittleEndian, binary.BigEndian} {
+			for _, c := range cases {
+				var seg Segment
+				data := append(order.AppendUint32(nil, c.af), c.ip...)
+				res, reason := DecodePacket(Packet{Data: data, LinkType: lt}, &seg)
+				if res != DecodedTCP || string(seg.Payload) != string(c.ip[len(c.ip)-1:]) {
+					t.Errorf("%v family %d (%v): %v %s", lt, c.af, order, res, reason)
+				}
+			}
+		}
+	}
+}
+
 func TestDecodeMPLSAndPPPoE(t *testing.T) {
 	ip := ipTCPBytes(t, tcpSpec{src: cli, dst: srv, seq: 5, flags: "A", payload: []byte("m")})
 	eth := func(et uint16, rest ...byte) []byte {

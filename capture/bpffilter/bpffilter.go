@@ -2,8 +2,10 @@
 // 50051 and host 10.0.0.1") into classic BPF programs, in pure Go.
 //
 // Why it exists: live capture attaches the filter in the kernel with
-// setsockopt(SO_ATTACH_FILTER) on an AF_PACKET socket, so that packets the
-// user did not ask for are dropped before they are copied to user space.
+// setsockopt(SO_ATTACH_FILTER) on an AF_PACKET socket on Linux, and with
+// ioctl(BIOCSETF) on a /dev/bpf device on macOS and the BSDs, so that
+// packets the user did not ask for are dropped before they are copied to
+// user space.
 // The usual way to obtain such a program is libpcap's pcap_compile, but that
 // needs cgo, and grpcsniff is a pure-Go, statically linked binary. This
 // package implements the commonly used part of pcap-filter(7) and refuses
@@ -53,14 +55,25 @@
 // packet), a load past its end rejects the packet. libpcap's optimizer
 // sometimes proves a load irrelevant and drops it ("port 80 or udp" never
 // reads the ports of a UDP packet), so tcpdump may accept such a packet
-// where this package's program rejects it. On complete packets the
+// where this package's program rejects it. On Null and Loop frames,
+// libpcap also leaves the IPv6 alternatives of "port 80 or 443" unmerged
+// while this package merges them, which changes the order of loads and so,
+// again, only the verdicts on truncated packets. On complete packets the
 // verdicts are the same.
+//
+// Link types (see LinkType and ForLinkType): Ethernet; RawIP, for packets
+// that start at the IP header under a Linux socket filter; and for the
+// BPF devices of macOS and the BSDs, Null and Loop (loopback, utun) and
+// RawIPVersion (tun), whose programs read packet bytes only.
 package bpffilter
 
 import (
+	"encoding/binary"
 	"fmt"
+	"runtime"
 	"strings"
 
+	"github.com/gopacket/gopacket/layers"
 	"golang.org/x/net/bpf"
 )
 
@@ -90,8 +103,27 @@ const (
 	// yields skb->protocol, the EtherType in host byte order. This is what
 	// libpcap itself installs for cooked sockets (it rewrites its loads of
 	// the cooked header's protocol field into SKF_AD_PROTOCOL), so the
-	// verdicts are the same as tcpdump's on "-i any".
+	// verdicts are the same as tcpdump's on "-i any". Linux only: other
+	// kernels have no ancillary loads; see RawIPVersion.
 	RawIP
+	// Null frames (DLT_NULL: BSD loopback, macOS utun) start with a 4-byte
+	// address family in the byte order of the host that captured them,
+	// followed by the network header. AF_INET is 2 everywhere, but the BSDs
+	// numbered AF_INET6 independently (24 on NetBSD and OpenBSD, 28 on
+	// FreeBSD and DragonFly, 30 on macOS), so "ip6" accepts all three, as
+	// libpcap's gencode does. The program compares the word with the
+	// family in the byte order of the host Compile runs on: compile on the
+	// host that captures.
+	Null
+	// Loop frames (DLT_LOOP: OpenBSD's loopback) are Null frames whose
+	// address family is in network byte order.
+	Loop
+	// RawIPVersion packets start at the network header, like RawIP, but
+	// the protocol is read from the IP version nibble of the first byte,
+	// as libpcap does for DLT_RAW: the kernel of the BSDs runs the filter
+	// on the packet bytes alone (tun devices). Only IPv4 and IPv6 can be
+	// told apart that way: "arp" matches nothing.
+	RawIPVersion
 )
 
 func (lt LinkType) String() string {
@@ -100,8 +132,38 @@ func (lt LinkType) String() string {
 		return "Ethernet"
 	case RawIP:
 		return "RawIP"
+	case Null:
+		return "Null"
+	case Loop:
+		return "Loop"
+	case RawIPVersion:
+		return "RawIPVersion"
 	}
 	return fmt.Sprintf("LinkType(%d)", int(lt))
+}
+
+// ForLinkType returns the link type to compile a filter for, to run in
+// this host's kernel on packets of the capture link type lt (what a live
+// capture reports): Ethernet for Ethernet, Null and Loop for the BSD
+// loopback framings, and for packets that start at the IP header (raw),
+// RawIP on Linux, whose socket filters read the protocol from the packet's
+// metadata (that also tells ARP from IP), RawIPVersion elsewhere. Other
+// link types have no filter here: the error names them.
+func ForLinkType(lt layers.LinkType) (LinkType, error) {
+	switch lt {
+	case layers.LinkTypeEthernet:
+		return Ethernet, nil
+	case layers.LinkTypeNull:
+		return Null, nil
+	case layers.LinkTypeLoop:
+		return Loop, nil
+	case layers.LinkTypeRaw, layers.LinkTypeIPv4, layers.LinkTypeIPv6:
+		if runtime.GOOS == "linux" {
+			return RawIP, nil
+		}
+		return RawIPVersion, nil
+	}
+	return 0, &Error{Msg: fmt.Sprintf("no capture filter for link type %v (%d)", lt, int(lt))}
 }
 
 // Error is a filter compilation error. Pos is the 1-based column (in bytes)
@@ -134,7 +196,13 @@ const supportedList = "supported: host, net, port, portrange, tcp, udp, sctp, ic
 // yields a program that accepts every packet; pass Default to capture only
 // TCP. Errors are of type *Error.
 func Compile(expr string, lt LinkType, snaplen int) ([]bpf.RawInstruction, error) {
-	if lt != Ethernet && lt != RawIP {
+	return compile(expr, lt, snaplen, binary.NativeEndian)
+}
+
+// compile is Compile with the byte order of Null's address family given,
+// so that tests can compile for the byte order of a recorded file.
+func compile(expr string, lt LinkType, snaplen int, order binary.ByteOrder) ([]bpf.RawInstruction, error) {
+	if lt < Ethernet || lt > RawIPVersion {
 		return nil, &Error{Msg: fmt.Sprintf("unsupported link type %v", lt)}
 	}
 	if snaplen <= 0 {
@@ -147,7 +215,14 @@ func Compile(expr string, lt LinkType, snaplen int) ([]bpf.RawInstruction, error
 	if err != nil {
 		return nil, err
 	}
-	prog := generate(n.cond(layoutFor(lt)), uint32(snaplen))
+	c := n.cond(layoutFor(lt, order))
+	if c == cConst(false) {
+		// Only link types that carry nothing but IP fold a whole filter to
+		// false ("arp" on Null). tcpdump refuses such a filter too, rather
+		// than capture nothing without a word.
+		return nil, &Error{Msg: fmt.Sprintf("expression rejects all packets: link type %v carries only IPv4 and IPv6", lt)}
+	}
+	prog := generate(c, uint32(snaplen))
 	if len(prog) > MaxInstructions {
 		return nil, &Error{Msg: fmt.Sprintf("program too large: %d instructions, the kernel limit is %d", len(prog), MaxInstructions)}
 	}

@@ -131,6 +131,15 @@ func ldMasked(off uint32, mask uint32) load {
 	return l
 }
 
+// ldByteMasked loads the byte at off and ands it with mask (libpcap's
+// test of the IP version nibble on raw packets).
+func ldByteMasked(off uint32, mask uint32) load {
+	l := ldAbs(sizeB, off)
+	l.ins = append(l.ins, bpf.RawInstruction{Op: clsALU | aluAND | srcK, K: mask})
+	l.key += fmt.Sprintf("&%#x", mask)
+	return l
+}
+
 // ldInd loads [X+off] after setting X to the IPv4 header length of the
 // header at ihlOff (libpcap's "ldxb 4*([14]&0xf)").
 func ldInd(size uint16, ihlOff, off uint32) load {

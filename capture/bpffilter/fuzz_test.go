@@ -5,10 +5,11 @@ import (
 	"testing"
 )
 
-// FuzzCompile feeds arbitrary expressions to Compile: it must not panic,
-// errors must be *Error with a column inside the expression, and every
-// program it returns must be valid classic BPF (known opcodes, jumps in
-// range, final ret, at most 4096 instructions) that runs to a ret.
+// FuzzCompile feeds arbitrary expressions to Compile for every link type:
+// it must not panic, errors must be *Error with a column inside the
+// expression, and every program it returns must be valid classic BPF
+// (known opcodes, jumps in range, final ret, at most 4096 instructions)
+// that runs to a ret.
 //
 //	go test ./capture/bpffilter -run '^$' -fuzz FuzzCompile -fuzztime 1m
 func FuzzCompile(f *testing.F) {
@@ -27,7 +28,7 @@ func FuzzCompile(f *testing.F) {
 		ethFrame(etherARP, arpPacket(1, "10.0.0.1", "10.0.0.2")),
 	}
 	f.Fuzz(func(t *testing.T, expr string) {
-		for _, lt := range []LinkType{Ethernet, RawIP} {
+		for _, lt := range []LinkType{Ethernet, RawIP, Null, Loop, RawIPVersion} {
 			prog, err := Compile(expr, lt, 262144)
 			if err != nil {
 				var fe *Error
@@ -44,8 +45,11 @@ func FuzzCompile(f *testing.F) {
 			}
 			for _, p := range pkts {
 				data, proto := p, uint32(0)
-				if lt == RawIP && len(p) >= 14 {
+				if lt != Ethernet && len(p) >= 14 {
 					data, proto = p[14:], uint32(p[12])<<8|uint32(p[13])
+				}
+				if lt == Null || lt == Loop {
+					data = append([]byte{0, 0, 0, 2}, data...)
 				}
 				if _, err := run(prog, data, proto); err != nil {
 					t.Fatalf("Compile(%q, %v): %v", expr, lt, err)

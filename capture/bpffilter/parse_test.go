@@ -1,11 +1,15 @@
 package bpffilter
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/gopacket/gopacket/layers"
 	"golang.org/x/net/bpf"
 )
 
@@ -281,5 +285,123 @@ func TestSizeLimit(t *testing.T) {
 	_, err = Compile(strings.Join(parts, " or "), Ethernet, 262144)
 	if err == nil || !strings.Contains(err.Error(), "program too large") {
 		t.Errorf("got %v, want a size error", err)
+	}
+}
+
+// TestBSDLinkTypesReadOnlyPacketBytes checks that the programs for the
+// link types of the BSDs never use Linux's ancillary loads, which their
+// kernels do not have (BIOCSETF would refuse the program), and that Null
+// and Loop start with the address family word.
+func TestBSDLinkTypesReadOnlyPacketBytes(t *testing.T) {
+	for _, lt := range []LinkType{Null, Loop, RawIPVersion} {
+		for _, e := range allExprs() {
+			p, err := Compile(e, lt, 262144)
+			if err != nil {
+				if !strings.Contains(err.Error(), "rejects all packets") {
+					t.Errorf("Compile(%q, %v): %v", e, lt, err)
+				}
+				continue
+			}
+			for i, in := range p {
+				cls, mode := in.Op&0x07, in.Op&0xe0
+				if (cls == clsLD || cls == clsLDX) && mode == modeABS && in.K >= skfAdOff {
+					t.Fatalf("Compile(%q, %v): ancillary load at pc %d: %+v", e, lt, i, in)
+				}
+			}
+		}
+	}
+}
+
+// TestNullFamilyByteOrder checks the address family constants: Null
+// compares in the byte order it is compiled for (the capturing host's for
+// Compile), Loop always in network order.
+func TestNullFamilyByteOrder(t *testing.T) {
+	wantK := func(order binary.ByteOrder, af uint32) uint32 {
+		var b [4]byte
+		order.PutUint32(b[:], af)
+		return binary.BigEndian.Uint32(b[:])
+	}
+	for _, c := range []struct {
+		lt    LinkType
+		order binary.ByteOrder
+		want  binary.ByteOrder
+	}{
+		{Null, binary.LittleEndian, binary.LittleEndian},
+		{Null, binary.BigEndian, binary.BigEndian},
+		{Null, binary.NativeEndian, binary.NativeEndian},
+		{Loop, binary.LittleEndian, binary.BigEndian},
+	} {
+		p, err := compile("ip or ip6", c.lt, 100, c.order)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ks []uint32
+		for _, in := range p {
+			if in.Op&0x07 == clsJMP && in.Op&0xf0 == jEQ {
+				ks = append(ks, in.K)
+			}
+		}
+		want := []uint32{wantK(c.want, 2), wantK(c.want, 30), wantK(c.want, 24), wantK(c.want, 28)}
+		if !slices.Equal(ks, want) {
+			t.Errorf("%v in %v: compares %#x, want %#x", c.lt, c.order, ks, want)
+		}
+	}
+	// Compile is compile in the host's order.
+	a, _ := Compile("tcp", Null, 100)
+	b, _ := compile("tcp", Null, 100, binary.NativeEndian)
+	if !slices.Equal(a, b) {
+		t.Error("Compile(Null) does not use the host's byte order")
+	}
+}
+
+// TestIPOnlyLinkTypesRefuseOtherProtocols checks that a filter that can
+// match nothing on a link type carrying only IP is refused, as tcpdump
+// refuses it, while one that can still match compiles.
+func TestIPOnlyLinkTypesRefuseOtherProtocols(t *testing.T) {
+	for _, lt := range []LinkType{Null, Loop, RawIPVersion} {
+		for _, e := range []string{"arp", "rarp host 10.0.0.1", "arp[6:2] = 1", "arp and tcp"} {
+			if _, err := Compile(e, lt, 100); err == nil || !strings.Contains(err.Error(), "rejects all packets") {
+				t.Errorf("Compile(%q, %v) = %v, want a refusal", e, lt, err)
+			}
+		}
+		for _, e := range []string{"arp or tcp", "not arp", "host 10.0.0.1"} {
+			if _, err := Compile(e, lt, 100); err != nil {
+				t.Errorf("Compile(%q, %v): %v", e, lt, err)
+			}
+		}
+	}
+	// Ethernet and RawIP carry ARP: no refusal there.
+	for _, lt := range []LinkType{Ethernet, RawIP} {
+		if _, err := Compile("arp", lt, 100); err != nil {
+			t.Errorf("Compile(arp, %v): %v", lt, err)
+		}
+	}
+}
+
+func TestForLinkType(t *testing.T) {
+	raw := RawIPVersion
+	if runtime.GOOS == "linux" {
+		raw = RawIP
+	}
+	for _, c := range []struct {
+		in   layers.LinkType
+		want LinkType
+	}{
+		{layers.LinkTypeEthernet, Ethernet},
+		{layers.LinkTypeNull, Null},
+		{layers.LinkTypeLoop, Loop},
+		{layers.LinkTypeRaw, raw},
+		{layers.LinkTypeIPv4, raw},
+		{layers.LinkTypeIPv6, raw},
+	} {
+		got, err := ForLinkType(c.in)
+		if err != nil || got != c.want {
+			t.Errorf("ForLinkType(%v) = %v, %v; want %v", c.in, got, err, c.want)
+		}
+	}
+	_, err := ForLinkType(layers.LinkTypeIEEE802_11)
+	var fe *Error
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "link type") {
+		t.Errorf("ForLinkType(802.11) = %v, want an *Error naming the link type", err)
 	}
 }

@@ -1,6 +1,7 @@
 package bpffilter
 
 import (
+	"encoding/binary"
 	"fmt"
 	"strings"
 )
@@ -76,25 +77,84 @@ const (
 	ipv6HeaderLen = 40
 )
 
-// layout describes where the network layer starts for a link type.
+// Address families in the 4-byte header of Null and Loop frames. AF_INET
+// is the same everywhere; the BSDs each picked their own AF_INET6.
+const (
+	afInet          = 2
+	afInet6BSD      = 24 // NetBSD, OpenBSD, BSD/OS
+	afInet6FreeBSD  = 28 // FreeBSD, DragonFly
+	afInet6Darwin   = 30 // macOS, iOS
+	nullHeaderBytes = 4
+)
+
+// protoSource is where a program finds the network protocol of a packet.
+type protoSource int
+
+const (
+	fromEtherType protoSource = iota // the Ethernet header's EtherType
+	fromSkb                          // Linux's SKF_AD_PROTOCOL (skb->protocol)
+	fromFamily                       // a Null/Loop address family word
+	fromVersion                      // the IP version nibble
+)
+
+// layout describes where the network layer starts for a link type and how
+// its protocol is told.
 type layout struct {
-	raw bool   // protocol comes from SKF_AD_PROTOCOL, not an Ethernet header
-	nl  uint32 // offset of the network-layer header
+	proto protoSource
+	nl    uint32 // offset of the network-layer header
+	// order is the byte order of the address family of fromFamily.
+	order binary.ByteOrder
 }
 
-func layoutFor(lt LinkType) layout {
-	if lt == RawIP {
-		return layout{raw: true, nl: 0}
+func layoutFor(lt LinkType, order binary.ByteOrder) layout {
+	switch lt {
+	case RawIP:
+		return layout{proto: fromSkb}
+	case Null:
+		return layout{proto: fromFamily, nl: nullHeaderBytes, order: order}
+	case Loop:
+		return layout{proto: fromFamily, nl: nullHeaderBytes, order: binary.BigEndian}
+	case RawIPVersion:
+		return layout{proto: fromVersion}
 	}
 	return layout{nl: 14}
 }
 
-// ether tests the network-layer protocol (EtherType).
+// ether tests the network-layer protocol (an EtherType). Null, Loop and
+// RawIPVersion frames can only say IPv4 or IPv6: any other protocol is
+// known not to match without loading anything.
 func (l layout) ether(t uint32) cond {
-	if l.raw {
+	switch l.proto {
+	case fromSkb:
 		return atom{ld: ldProto(), op: jEQ, k: t}
+	case fromFamily:
+		switch t {
+		case etherIP:
+			return l.family(afInet)
+		case etherIP6:
+			// libpcap's order: Darwin, then NetBSD/OpenBSD, then FreeBSD.
+			return or(or(l.family(afInet6Darwin), l.family(afInet6BSD)), l.family(afInet6FreeBSD))
+		}
+		return cConst(false)
+	case fromVersion:
+		switch t {
+		case etherIP:
+			return atom{ld: ldByteMasked(0, 0xf0), op: jEQ, k: 0x40}
+		case etherIP6:
+			return atom{ld: ldByteMasked(0, 0xf0), op: jEQ, k: 0x60}
+		}
+		return cConst(false)
 	}
 	return atom{ld: ldAbs(sizeH, 12), op: jEQ, k: t}
+}
+
+// family tests the address family word of a Null or Loop frame. BPF loads
+// words in network byte order, so a family stored in little-endian order
+// reads as af<<24.
+func (l layout) family(af uint32) cond {
+	var b [4]byte
+	l.order.PutUint32(b[:], af)
+	return atom{ld: ldAbs(sizeW, 0), op: jEQ, k: binary.BigEndian.Uint32(b[:])}
 }
 
 // field compares a field of the network header (at l.nl+off) with k.

@@ -9,10 +9,19 @@
 //     Ethernet frames, while "any" (every interface) and devices without an
 //     Ethernet header (tun, WireGuard, PPP, ...) are read through a
 //     SOCK_DGRAM socket and give raw IP packets (layers.LinkTypeRaw).
+//   - macOS, FreeBSD, NetBSD, OpenBSD and DragonFly: a BPF device
+//     (/dev/bpf, or the first free /dev/bpfN on macOS) attached to one
+//     interface, read with golang.org/x/sys/unix and the syscall package's
+//     BPF ioctls. Ethernet and Wi-Fi give Ethernet frames, lo0 and utun
+//     give DLT_NULL frames (layers.LinkTypeNull; OpenBSD's lo0 gives
+//     layers.LinkTypeLoop), tun devices raw IP. There is no "any": one
+//     interface at a time. Opening needs read access to /dev/bpf* (root,
+//     or on macOS the access_bpf group of Wireshark's ChmodBPF).
 //   - Elsewhere, until a backend exists, Open fails with ErrNotSupported;
 //     capture files are read on every platform by package capture.
 //
-// Call LinkTypeOf before Open to know what a filter must be compiled for.
+// Call LinkTypeOf before Open to know what a filter must be compiled for
+// (bpffilter.ForLinkType maps it to the filter compiler's link type).
 //
 // The package also holds what a capture command needs around the device:
 // Interfaces for listing devices (-D), DropPrivileges for giving up root once

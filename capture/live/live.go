@@ -18,7 +18,8 @@ const (
 
 // Config says what to capture. The zero value of each field picks a default.
 type Config struct {
-	// Interface is the interface name, or "any" for all interfaces.
+	// Interface is the interface name, or "any" for all interfaces
+	// (Linux only: a BPF device reads one interface).
 	Interface string
 	// Snaplen is the most bytes kept of each packet; 0 means
 	// DefaultSnaplen, and more than MaxSnaplen means MaxSnaplen. With a
@@ -26,12 +27,16 @@ type Config struct {
 	// (bpffilter.Compile builds them from the snaplen it is given).
 	Snaplen int
 	// RingBytes is the size of the ring shared with the kernel (tcpdump
-	// -B); 0 means DefaultRingBytes. Packets arriving while the ring is full
+	// -B); 0 means DefaultRingBytes. On the BSDs it is the BPF device's
+	// buffer, which the kernel caps (512 KiB by default on macOS and
+	// FreeBSD: sysctl debug.bpf_maxbufsize, net.bpf.maxbufsize). Packets arriving while the ring is full
 	// are dropped and counted in Stats.KernelDrops.
 	RingBytes int
 	// Filter is a classic BPF program run by the kernel on every packet,
-	// compiled for LinkTypeOf(Interface): Ethernet, or RawIP when the
-	// packets start at the IP header. nil accepts every packet.
+	// compiled for LinkTypeOf(Interface) (bpffilter.ForLinkType: Ethernet,
+	// RawIP when the packets start at the IP header on Linux, Null, Loop
+	// or RawIPVersion on the BSDs). nil accepts every packet. The BSDs
+	// refuse programs of more than 512 instructions.
 	Filter []bpf.RawInstruction
 	// NoPromiscuous leaves the interface out of promiscuous mode (tcpdump
 	// -p). Promiscuous mode is never used on "any" and loopback devices. It
@@ -54,11 +59,13 @@ type Stats struct {
 	// ring full (ps_drop): the reader is too slow; a larger RingBytes
 	// absorbs bursts.
 	KernelDrops uint64
-	// QueueFreezes counts the times the ring filled up (tp_freeze_q_cnt).
+	// QueueFreezes counts the times the ring filled up (tp_freeze_q_cnt;
+	// Linux only).
 	QueueFreezes uint64
 	// InterfaceDrops counts the packets the interface (all of them for
 	// "any") dropped before any capture could see them: the growth of
 	// /sys/class/net/IFACE/statistics/rx_dropped since Open (ps_ifdrop).
+	// Always 0 on the BSDs, which have no such counter for BPF to read.
 	InterfaceDrops uint64
 }
 

@@ -12,7 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gopacket/gopacket/layers"
 	"github.com/grpcsniff/grpcsniff/capture"
 	"github.com/grpcsniff/grpcsniff/capture/bpffilter"
 	"github.com/grpcsniff/grpcsniff/capture/live"
@@ -83,9 +82,9 @@ func openLive(f *liveFlags, stderr io.Writer) (*liveInput, error) {
 	if strings.TrimSpace(expr) == "" {
 		expr = bpffilter.Default
 	}
-	flt := bpffilter.Ethernet
-	if lt != layers.LinkTypeEthernet {
-		flt = bpffilter.RawIP
+	flt, err := bpffilter.ForLinkType(lt)
+	if err != nil {
+		return nil, fmt.Errorf("-i %s: %w", f.iface, err)
 	}
 	prog, err := bpffilter.Compile(expr, flt, f.snaplen)
 	if err != nil {
