@@ -152,7 +152,7 @@ func DecodePacket(p Packet, seg *Segment) (DecodeResult, string) {
 		switch fam {
 		case 2:
 			et = etherTypeIPv4
-		case 10, 24, 28, 30: // AF_INET6 on Linux, Net/OpenBSD, FreeBSD, Darwin
+		case 10, 23, 24, 28, 30: // AF_INET6 on Linux, Windows (older Npcap loopback), Net/OpenBSD, FreeBSD, Darwin
 			et = etherTypeIPv6
 		default:
 			return DecodedOther, ""

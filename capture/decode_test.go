@@ -10,7 +10,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 )
 
-var allKinds = []string{"eth", "vlan", "qinq", "sll", "sll2", "null", "null-be", "loop", "raw", "raw12", "raw14", "ipv4", "ipv6"}
+var allKinds = []string{"eth", "vlan", "qinq", "sll", "sll2", "null", "null-win", "null-be", "loop", "raw", "raw12", "raw14", "ipv4", "ipv6"}
 
 func TestDecodeLinkTypes(t *testing.T) {
 	for _, kind := range allKinds {
@@ -45,6 +45,9 @@ func checkAgainstGopacket(t *testing.T, kind string, lt layers.LinkType, b []byt
 	switch lt {
 	case linkTypeRaw12, linkTypeRaw14, layers.LinkTypeIPv4, layers.LinkTypeIPv6:
 		return
+	}
+	if kind == "null-win" {
+		return // gopacket does not know Windows' AF_INET6, 23
 	}
 	p := gopacket.NewPacket(b, lt, gopacket.Default)
 	tcp, _ := p.Layer(layers.LayerTypeTCP).(*layers.TCP)

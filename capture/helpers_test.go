@@ -129,6 +129,14 @@ func frame(t testing.TB, kind string, s tcpSpec) (layers.LinkType, []byte) {
 			fam = layers.ProtocolFamilyIPv6BSD
 		}
 		return layers.LinkTypeNull, serialize(&layers.Loopback{Family: fam})
+	case "null-win":
+		// Npcap's loopback device before 1.x: little-endian, with
+		// Windows' AF_INET6 (23).
+		fam := uint32(2)
+		if et == layers.EthernetTypeIPv6 {
+			fam = 23
+		}
+		return layers.LinkTypeNull, append(binary.LittleEndian.AppendUint32(nil, fam), ip...)
 	case "null-be", "loop":
 		fam := uint32(2)
 		if et == layers.EthernetTypeIPv6 {

@@ -61,8 +61,23 @@ func (i Interface) String() string {
 }
 
 // Interfaces lists the system's interfaces in index order, followed by the
-// pseudo-interfaces of the platform ("any" on Linux). Listing needs no privilege.
+// pseudo-interfaces of the platform ("any" on Linux). Listing needs no
+// privilege. On Windows it lists Npcap's capture devices instead, by the
+// names -i takes, in the order of the numbers -i takes too.
 func Interfaces() ([]Interface, error) {
+	if platformInterfaces != nil {
+		return platformInterfaces()
+	}
+	return netInterfaces()
+}
+
+// platformInterfaces, when set, is Interfaces on a platform whose capture
+// devices are not the interfaces of package net (Windows and Npcap).
+var platformInterfaces func() ([]Interface, error)
+
+// netInterfaces lists the interfaces of package net and the
+// pseudo-interfaces, with the link type of each.
+func netInterfaces() ([]Interface, error) {
 	ifs, err := net.Interfaces()
 	if err != nil {
 		return nil, err

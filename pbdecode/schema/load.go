@@ -149,23 +149,20 @@ func compile(files, importPaths []string, loaded *protoregistry.Files) ([]*descr
 }
 
 // protoNames turns the command-line file names into names relative to an
-// import path, and returns the import paths to use.
+// import path, and returns the import paths to use. The names are
+// protocompile's, with forward slashes on every system; the paths are the
+// system's (C:\protos on Windows).
 func protoNames(files, importPaths []string) (names, paths []string) {
 	paths = append(paths, importPaths...)
 	for _, f := range files {
-		name := ""
-		for _, ip := range importPaths {
-			if rel, err := filepath.Rel(ip, f); err == nil && !strings.HasPrefix(rel, "..") {
-				name = filepath.ToSlash(rel)
-				break
-			}
-		}
-		if name == "" && len(importPaths) > 0 {
+		name, ok := underImportPath(f, importPaths)
+		if !ok && len(importPaths) > 0 && !filepath.IsAbs(f) {
 			// Not under any import path: protoc refuses this; accept it
 			// as a name relative to an import path (e.g. -I dir x.proto).
-			name = filepath.ToSlash(f)
+			name, ok = filepath.ToSlash(f), true
 		}
-		if name == "" {
+		if !ok {
+			// No import path has it: its own directory is one.
 			dir := filepath.Dir(f)
 			if !contains(paths, dir) {
 				paths = append(paths, dir)
@@ -175,6 +172,28 @@ func protoNames(files, importPaths []string) (names, paths []string) {
 		names = append(names, name)
 	}
 	return names, paths
+}
+
+// underImportPath returns the name of file f relative to the first import
+// path that holds it. Both are made absolute first, so that a relative -I
+// and an absolute file name (or the reverse) still match.
+func underImportPath(f string, importPaths []string) (string, bool) {
+	af, err := filepath.Abs(f)
+	if err != nil {
+		return "", false
+	}
+	for _, ip := range importPaths {
+		aip, err := filepath.Abs(ip)
+		if err != nil {
+			continue
+		}
+		rel, err := filepath.Rel(aip, af)
+		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			continue
+		}
+		return filepath.ToSlash(rel), true
+	}
+	return "", false
 }
 
 func contains(ss []string, s string) bool {
