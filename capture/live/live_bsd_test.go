@@ -48,8 +48,8 @@ func TestBPFLayoutMatchesSystem(t *testing.T) {
 	}
 }
 
-// loopbackName returns the loopback interface, or skips.
-func loopbackName(t *testing.T) string {
+// bsdLoopback returns the loopback interface, or skips.
+func bsdLoopback(t *testing.T) string {
 	ifs, err := net.Interfaces()
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +81,7 @@ func openOrSkip(t *testing.T, cfg Config) *Source {
 // reads them back through the device, once each, with the link type of
 // lo0, then checks the idle timeout, Stats and Close.
 func TestBPFLoopbackCapture(t *testing.T) {
-	lo := loopbackName(t)
+	lo := bsdLoopback(t)
 	s := openOrSkip(t, Config{Interface: lo, PollTimeout: 200 * time.Millisecond})
 	if want := map[bool]layers.LinkType{true: layers.LinkTypeLoop, false: layers.LinkTypeNull}[runtime.GOOS == "openbsd"]; s.LinkType() != want {
 		t.Errorf("link type %v, want %v", s.LinkType(), want)
