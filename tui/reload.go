@@ -114,7 +114,7 @@ func (m *Model) withCall(i int32, then func(*grpcframe.Call) tea.Cmd) tea.Cmd {
 	return func() tea.Msg {
 		msg := reloadedMsg{i: i, dropped: dropped, then: then}
 		msg.err = reload(context.Background(), func(c *grpcframe.Call) bool {
-			return c.ConnID == r.conn && c.StreamID == r.stream
+			return c.ConnID == uint64(r.conn) && c.StreamID == r.stream
 		}, func(c *grpcframe.Call) bool {
 			msg.call = c
 			return false
@@ -159,7 +159,7 @@ func (m *Model) callsOf(rows []int32) func() ([]*grpcframe.Call, error) {
 	for k, i := range rows {
 		if calls[k] = m.calls[i]; calls[k] == nil {
 			r := &m.recs[i]
-			missing[callKey{r.conn, r.stream}] = k
+			missing[callKey{uint64(r.conn), r.stream}] = k
 		}
 	}
 	reload := m.opts.Reload
@@ -224,7 +224,7 @@ func (m *Model) filtered(msg filteredMsg) {
 	m.rows = m.rows[:0]
 	for i := range m.recs {
 		r := &m.recs[i]
-		if c := m.calls[i]; c != nil && c.State == 0 && m.expr.Match(c) || msg.keys[callKey{r.conn, r.stream}] {
+		if c := m.calls[i]; c != nil && c.State == 0 && m.expr.Match(c) || msg.keys[callKey{uint64(r.conn), r.stream}] {
 			m.rows = append(m.rows, int32(i))
 		}
 	}

@@ -21,9 +21,10 @@ type row struct {
 // makeRow formats the cells of call i.
 func (m *Model) makeRow(i int32) row {
 	c, in := &m.recs[i], &m.in
+	up, down := in.bytesOf(c)
 	r := row{
 		time:   relTime(time.Duration(c.start - m.base.UnixNano())),
-		stream: strconv.FormatUint(c.conn, 10) + "/" + strconv.FormatUint(uint64(c.stream), 10),
+		stream: strconv.FormatUint(uint64(c.conn), 10) + "/" + strconv.FormatUint(uint64(c.stream), 10),
 		client: in.addrs[c.client].String(),
 		server: in.addrs[c.server].String(),
 		method: in.strs[c.method],
@@ -33,9 +34,9 @@ func (m *Model) makeRow(i int32) row {
 		dur:    durationText(c),
 		up:     fmt.Sprintf("↑%d", c.reqs),
 		down:   fmt.Sprintf("↓%d", c.resps),
-		bup:    "↑" + export.FormatBytes(int64(c.bup)),
-		bdown:  "↓" + export.FormatBytes(int64(c.bdown)),
-		bytes:  export.FormatBytes(int64(c.bup + c.bdown)),
+		bup:    "↑" + export.FormatBytes(up),
+		bdown:  "↓" + export.FormatBytes(down),
+		bytes:  export.FormatBytes(up + down),
 		flags:  flags(c),
 	}
 	if !c.has(fStarted) {
@@ -48,11 +49,11 @@ func (m *Model) makeRow(i int32) row {
 		r.status = "?"
 	}
 	if c.code >= 0 {
-		r.status, r.code = in.strs[c.status], int(c.code)
+		r.status, r.code = in.names[c.status], int(c.code)
 	}
 	if c.proto == grpcframe.ProtoHTTP {
 		// A REST or other HTTP call: "GET /path", status "404".
-		if verb := in.strs[c.httpVerb]; verb != "" {
+		if verb := in.names[c.httpVerb]; verb != "" {
 			r.method = verb + " " + r.method
 			r.short = verb + " " + r.short
 		}

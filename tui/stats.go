@@ -46,8 +46,9 @@ func (m *Model) factsOf(r *rec) export.CallFacts {
 	f := export.CallFacts{
 		Method: m.in.strs[r.method], Latency: time.Duration(r.durKey()),
 		Timed:   r.has(fRequestHeaders) && !r.has(fBeforeCapture),
-		ReqMsgs: int(r.reqs), RespMsgs: int(r.resps), ReqBytes: int64(r.bup), RespBytes: int64(r.bdown),
+		ReqMsgs: int(r.reqs), RespMsgs: int(r.resps),
 	}
+	f.ReqBytes, f.RespBytes = m.in.bytesOf(r)
 	switch inferred := m.in.strs[r.inferred]; {
 	case !r.has(fMethodUnknown):
 	case inferred != "":
@@ -57,7 +58,7 @@ func (m *Model) factsOf(r *rec) export.CallFacts {
 	}
 	switch {
 	case r.code >= 0:
-		f.Status = m.in.strs[r.status]
+		f.Status = m.in.names[r.status]
 	case r.has(fStatusUnknown):
 		f.Status = "(unreadable)"
 	default:
@@ -116,14 +117,15 @@ func (m *Model) computeStats() {
 		ended = append(ended, i)
 		f := m.factsOf(r)
 		methods.Add(&f)
-		cs := conns[r.conn]
+		cs := conns[uint64(r.conn)]
 		if cs == nil {
-			cs = &connStats{id: r.conn, client: m.in.addrs[r.client].String(), server: m.in.addrs[r.server].String()}
-			conns[r.conn] = cs
+			cs = &connStats{id: uint64(r.conn), client: m.in.addrs[r.client].String(), server: m.in.addrs[r.server].String()}
+			conns[uint64(r.conn)] = cs
 		}
 		cs.calls++
-		cs.upB += int64(r.bup)
-		cs.downB += int64(r.bdown)
+		up, down := m.in.bytesOf(r)
+		cs.upB += up
+		cs.downB += down
 		if isError(r) {
 			cs.errors++
 		}

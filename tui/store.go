@@ -18,22 +18,24 @@ type rec struct {
 	start int64 // Unix nanoseconds; valid with fStarted
 	// dur is what the duration column shows: the call's duration, or for
 	// an open call the time up to its last message.
-	dur         int64
-	conn        uint64
-	bup, bdown  uint64 // wire bytes sent by the client and by the server
+	dur int64
+	// bup and bdown are the wire bytes sent by the client and by the
+	// server, up to 4 GiB; beyond, fBigBytes says the interner has them.
+	bup, bdown  uint32
+	conn        uint32 // connection numbers stay far below 2³²
 	stream      uint32
 	reqs, resps uint32
 	method      uint32 // interned Method
 	inferred    uint32 // interned MethodInferred
-	status      uint32 // interned Status.Name
 	client      uint32 // interned Client
 	server      uint32 // interned Server
 	code        int32  // grpc-status, -1 without one
+	status      uint16 // Status.Name, by interner.name
 	httpStatus  uint16
-	httpVerb    uint8 // interned HTTPMethod (few: GET, POST, …)
+	flags       recFlags
+	httpVerb    uint8 // HTTPMethod, by interner.name
 	state       grpcframe.State
 	proto       grpcframe.Protocol
-	flags       recFlags
 }
 
 // recFlags are a call's yes/no facts.
@@ -48,6 +50,7 @@ const (
 	fBeforeCapture                       // Call.StartedBeforeCapture
 	fPreflight                           // Call.CORSPreflight
 	fRequestHeaders                      // the request headers were captured
+	fBigBytes                            // a direction sent 4 GiB or more
 )
 
 // interner numbers the distinct strings and addresses of the records.
@@ -56,6 +59,37 @@ type interner struct {
 	strIdx map[string]uint32
 	addrs  []netip.AddrPort
 	addrIx map[netip.AddrPort]uint32
+	// big holds the byte counts of the calls too big for a record.
+	big map[callKey][2]uint64
+	// names are the few-valued strings, status names and HTTP methods,
+	// numbered apart so that their indexes stay small (see name).
+	names   []string
+	nameIdx map[string]uint16
+}
+
+// maxNames bounds the distinct status names and HTTP methods; beyond it
+// (hostile input), a new one reads as "…". HTTP methods must fit a byte.
+const maxNames = 255
+
+// name numbers a status name or HTTP method.
+func (n *interner) name(s string) uint16 {
+	if i, ok := n.nameIdx[s]; ok {
+		return i
+	}
+	if n.nameIdx == nil {
+		n.nameIdx = map[string]uint16{"…": 0}
+		n.names = []string{"…"}
+		if s == "…" {
+			return 0
+		}
+	}
+	if len(n.names) >= maxNames {
+		return 0
+	}
+	i := uint16(len(n.names))
+	n.names = append(n.names, s)
+	n.nameIdx[s] = i
+	return i
 }
 
 func (n *interner) str(s string) uint32 {
@@ -87,17 +121,17 @@ func (n *interner) addr(a netip.AddrPort) uint32 {
 // recOf makes the record of c.
 func (n *interner) recOf(c *grpcframe.Call) rec {
 	r := rec{
-		conn: c.ConnID, stream: c.StreamID,
-		bup: uint64(grpcframe.WireBytes(c.Requests)), bdown: uint64(grpcframe.WireBytes(c.Responses)),
+		conn: uint32(min(c.ConnID, math.MaxUint32)), stream: c.StreamID,
 		reqs: uint32(len(c.Requests)), resps: uint32(len(c.Responses)),
-		method: n.str(c.Method), inferred: n.str(c.MethodInferred), status: n.str(""),
+		method: n.str(c.Method), inferred: n.str(c.MethodInferred), status: n.name(""),
 		client: n.addr(c.Client), server: n.addr(c.Server),
-		code: -1, httpStatus: uint16(c.HTTPStatus), httpVerb: uint8(n.str(c.HTTPMethod)),
+		code: -1, httpStatus: uint16(c.HTTPStatus), httpVerb: uint8(n.name(c.HTTPMethod)),
 		state: c.State, proto: c.Protocol, dur: int64(c.Duration()),
 	}
 	if c.Status != nil {
-		r.code, r.status = int32(max(min(c.Status.Code, math.MaxInt32), math.MinInt32+1)), n.str(c.Status.Name)
+		r.code, r.status = int32(max(min(c.Status.Code, math.MaxInt32), math.MinInt32+1)), n.name(c.Status.Name)
 	}
+	n.setBytes(&r, c)
 	if !c.Start.IsZero() {
 		r.start = c.Start.UnixNano()
 		r.flags |= fStarted
@@ -109,6 +143,30 @@ func (n *interner) recOf(c *grpcframe.Call) rec {
 	}
 	r.flags |= flagsOf(c)
 	return r
+}
+
+// setBytes puts the wire bytes of c in r, or in big when they do not fit.
+func (n *interner) setBytes(r *rec, c *grpcframe.Call) {
+	up, down := uint64(grpcframe.WireBytes(c.Requests)), uint64(grpcframe.WireBytes(c.Responses))
+	if up <= math.MaxUint32 && down <= math.MaxUint32 {
+		r.bup, r.bdown = uint32(up), uint32(down)
+		return
+	}
+	if n.big == nil {
+		n.big = map[callKey][2]uint64{}
+	}
+	n.big[callKey{c.ConnID, c.StreamID}] = [2]uint64{up, down}
+	r.bup, r.bdown = math.MaxUint32, math.MaxUint32
+	r.flags |= fBigBytes
+}
+
+// bytesOf returns the wire bytes of r's call each way.
+func (n *interner) bytesOf(r *rec) (up, down int64) {
+	if r.has(fBigBytes) {
+		b := n.big[callKey{uint64(r.conn), r.stream}]
+		return int64(b[0]), int64(b[1])
+	}
+	return int64(r.bup), int64(r.bdown)
 }
 
 // flagsOf returns the yes/no facts of c but fStarted and fEnded.
@@ -174,10 +232,12 @@ func (r *rec) statusRank() int {
 // fillSummary sets s to the record as the filter reads it.
 func (n *interner) fillSummary(s *filter.Summary, r *rec) {
 	*s = filter.Summary{
-		ConnID: r.conn, StreamID: r.stream, Method: n.strs[r.method], Protocol: r.proto,
+		ConnID: uint64(r.conn), StreamID: r.stream, Method: n.strs[r.method], Protocol: r.proto,
 		Client: n.addrs[r.client], Server: n.addrs[r.server],
 		HasStatus: r.code >= 0, Code: int(r.code), StatusUnknown: r.has(fStatusUnknown),
 		State: r.state, Ended: r.has(fEnded), Duration: time.Duration(r.dur),
-		Requests: int(r.reqs), Responses: int(r.resps), Bytes: int64(r.bup + r.bdown),
+		Requests: int(r.reqs), Responses: int(r.resps),
 	}
+	up, down := n.bytesOf(r)
+	s.Bytes = up + down
 }

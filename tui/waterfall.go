@@ -31,7 +31,7 @@ type waterfall struct {
 // openWaterfall shows the connection of call i.
 func (m *Model) openWaterfall(i int32) {
 	conn := m.recs[i].conn
-	w := &waterfall{conn: conn}
+	w := &waterfall{conn: uint64(conn)}
 	for j := range m.recs {
 		if m.recs[j].conn == conn {
 			w.calls = append(w.calls, int32(j))
