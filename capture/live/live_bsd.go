@@ -9,7 +9,6 @@ import (
 	"net"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gopacket/gopacket/layers"
@@ -23,23 +22,17 @@ import (
 // (/dev/bpf*). Its methods may be called from several goroutines; in
 // particular Close may stop a Next blocked in another goroutine.
 type Source struct {
-	iface    string
+	sourceCommon
 	linkType layers.LinkType
-	snaplen  int
-	pollWait time.Duration // <0: forever
 	layout   bpfHdrLayout
-
-	closed atomic.Bool
 
 	mu      sync.Mutex // held by Next and Close; guards the fields below
 	fd      int
 	rbuf    []byte // the read buffer: exactly the device's buffer size
 	pending []byte // the records of the last read not returned yet
 
-	// infoMu guards the fields below, and s.fd against Close for Stats.
-	infoMu   sync.Mutex
-	warnings []string
-	stats    Stats
+	// sourceCommon.infoMu guards stats, and s.fd against Close for Stats.
+	stats Stats
 }
 
 // Open starts a capture. The device is open, attached and filtered before
@@ -68,7 +61,7 @@ func Open(cfg Config) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Source{iface: cfg.Interface, snaplen: cfg.Snaplen, pollWait: cfg.PollTimeout, layout: layout, fd: fd}
+	s := &Source{sourceCommon: sourceCommon{iface: cfg.Interface, snaplen: cfg.Snaplen, pollWait: cfg.PollTimeout}, layout: layout, fd: fd}
 	if err := s.setUp(cfg, ni, prog); err != nil {
 		unix.Close(fd)
 		return nil, err
@@ -126,9 +119,6 @@ func (s *Source) setUp(cfg Config, ni *net.Interface, prog []bpf.RawInstruction)
 	return nil
 }
 
-// Interface returns the name of the interface captured on.
-func (s *Source) Interface() string { return s.iface }
-
 // CapturedInterfaces returns the interface captured on: a BPF device reads
 // one.
 func (s *Source) CapturedInterfaces() []string { return []string{s.iface} }
@@ -139,17 +129,6 @@ func (s *Source) CapturedInterfaces() []string { return []string{s.iface} }
 // order) or layers.LinkTypeRaw (tun: the IP header).
 func (s *Source) LinkType() layers.LinkType { return s.linkType }
 
-// Snaplen returns the snap length in effect.
-func (s *Source) Snaplen() int { return s.snaplen }
-
-// Warnings returns conditions worth telling the user that do not stop the
-// capture, such as the interface being down.
-func (s *Source) Warnings() []string {
-	s.infoMu.Lock()
-	defer s.infoMu.Unlock()
-	return append([]string(nil), s.warnings...)
-}
-
 // Next returns the next packet. Packet.Data points into the read buffer and
 // is valid until the following call to Next. Next returns ErrIdle when
 // PollTimeout passes without a packet, and io.EOF once Close has been
@@ -157,10 +136,7 @@ func (s *Source) Warnings() []string {
 func (s *Source) Next() (capture.Packet, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var deadline time.Time
-	if s.pollWait > 0 {
-		deadline = time.Now().Add(s.pollWait)
-	}
+	deadline := s.deadline()
 	for {
 		if s.closed.Load() {
 			return capture.Packet{}, io.EOF

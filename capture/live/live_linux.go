@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gopacket/gopacket/afpacket"
@@ -45,24 +44,17 @@ const (
 // from several goroutines; in particular Close may stop a Next blocked in
 // another goroutine.
 type Source struct {
-	iface    string
+	sourceCommon
 	ifindex  int // 0 for "any"
 	linkType layers.LinkType
-	snaplen  int
-	pollWait time.Duration // <0: forever
-
-	closed atomic.Bool
 
 	mu  sync.Mutex // held by Next and Close; guards the fields below
 	tp  *afpacket.TPacket
 	fd  int
 	buf []byte // Packet.Data of the last Next: a copy out of the ring
 
-	// infoMu guards the fields below, and s.fd against Close for Stats. It
-	// is separate from mu so that Stats and Warnings do not wait for a
-	// blocked Next.
-	infoMu    sync.Mutex
-	warnings  []string
+	// sourceCommon.infoMu guards the fields below, and s.fd against Close
+	// for Stats.
 	downNoted bool // a warning says the interface is down
 	stats     Stats
 	dropsBase map[string]uint64 // rx_dropped per interface at Open
@@ -82,7 +74,7 @@ func Open(cfg Config) (*Source, error) {
 		// packet would crash the program.
 		return nil, fmt.Errorf("capturing on %s: %w (32-bit Linux: the AF_PACKET ring library crashes there)", cfg.Interface, ErrNotSupported)
 	}
-	s := &Source{iface: cfg.Interface, snaplen: cfg.Snaplen, pollWait: cfg.PollTimeout}
+	s := &Source{sourceCommon: sourceCommon{iface: cfg.Interface, snaplen: cfg.Snaplen, pollWait: cfg.PollTimeout}}
 	spec := programSpec{snaplen: cfg.Snaplen}
 	promisc, err := s.useInterface(cfg, &spec)
 	if err != nil {
@@ -283,9 +275,6 @@ func loopbackIndex() int {
 	return 0
 }
 
-// Interface returns the name of the interface captured on ("any" included).
-func (s *Source) Interface() string { return s.iface }
-
 // CapturedInterfaces returns the interfaces whose drop counters
 // Stats.InterfaceDrops adds up: the one captured on, or for "any" those
 // that existed at Open, sorted by name.
@@ -304,27 +293,13 @@ func (s *Source) CapturedInterfaces() []string {
 // layers.LinkTypeRaw for an IPv4 or IPv6 header.
 func (s *Source) LinkType() layers.LinkType { return s.linkType }
 
-// Snaplen returns the snap length in effect.
-func (s *Source) Snaplen() int { return s.snaplen }
-
-// Warnings returns conditions worth telling the user that do not stop the
-// capture, such as the interface being down.
-func (s *Source) Warnings() []string {
-	s.infoMu.Lock()
-	defer s.infoMu.Unlock()
-	return append([]string(nil), s.warnings...)
-}
-
 // Next returns the next packet. Packet.Data is a copy out of the ring, valid
 // until the following call to Next. Next returns ErrIdle when PollTimeout
 // passes without a packet, and io.EOF once Close has been called.
 func (s *Source) Next() (capture.Packet, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var deadline time.Time
-	if s.pollWait > 0 {
-		deadline = time.Now().Add(s.pollWait)
-	}
+	deadline := s.deadline()
 	for {
 		if s.closed.Load() {
 			return capture.Packet{}, io.EOF

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gopacket/gopacket/layers"
@@ -30,25 +29,19 @@ const readTimeout = 50 * time.Millisecond
 // from several goroutines; in particular Close may stop a Next blocked in
 // another goroutine.
 type Source struct {
-	iface   string
+	sourceCommon
 	framing npfFraming
-	snaplen int
-	// pollWait is Config.PollTimeout; <0: forever.
-	pollWait time.Duration
-
-	closed atomic.Bool
 
 	mu  sync.Mutex // held by Next and Close: Close must not free what Next reads
 	h   *pcap.Handle
 	buf []byte // Packet.Data of the last Next: a copy out of Npcap's buffer
 
-	// infoMu guards the fields below, and h against Close for Stats.
-	infoMu   sync.Mutex
-	warnings []string
-	stats    Stats
-	recv     counter32
-	drop     counter32
-	ifdrop   counter32
+	// sourceCommon.infoMu guards the fields below, and h against Close for
+	// Stats.
+	stats  Stats
+	recv   counter32
+	drop   counter32
+	ifdrop counter32
 }
 
 // Open starts a capture through Npcap. The device is open and filtered
@@ -66,7 +59,7 @@ func Open(cfg Config) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Source{iface: cfg.Interface, snaplen: cfg.Snaplen, pollWait: cfg.PollTimeout, h: h}
+	s := &Source{sourceCommon: sourceCommon{iface: cfg.Interface, snaplen: cfg.Snaplen, pollWait: cfg.PollTimeout}, h: h}
 	if err := s.useLinkType(dev, cfg.Filter); err != nil {
 		h.Close()
 		return nil, err
@@ -170,9 +163,6 @@ func LinkTypeOf(iface string) (layers.LinkType, error) {
 	return f.out, nil
 }
 
-// Interface returns the name of the interface captured on, as given.
-func (s *Source) Interface() string { return s.iface }
-
 // CapturedInterfaces returns the interface captured on: Stats counts the
 // drops of that device only.
 func (s *Source) CapturedInterfaces() []string { return []string{s.iface} }
@@ -181,17 +171,6 @@ func (s *Source) CapturedInterfaces() []string { return []string{s.iface} }
 // layers.LinkTypeRaw (IPv4 or IPv6 header; also for the loopback device).
 func (s *Source) LinkType() layers.LinkType { return s.framing.out }
 
-// Snaplen returns the snap length in effect.
-func (s *Source) Snaplen() int { return s.snaplen }
-
-// Warnings returns conditions worth telling the user that do not stop the
-// capture, such as the adapter having no link.
-func (s *Source) Warnings() []string {
-	s.infoMu.Lock()
-	defer s.infoMu.Unlock()
-	return append([]string(nil), s.warnings...)
-}
-
 // Next returns the next packet. Packet.Data is a copy out of Npcap's
 // buffer, valid until the following call to Next. Next returns ErrIdle
 // when PollTimeout passes without a packet, and io.EOF once Close has been
@@ -199,10 +178,7 @@ func (s *Source) Warnings() []string {
 func (s *Source) Next() (capture.Packet, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var deadline time.Time
-	if s.pollWait > 0 {
-		deadline = time.Now().Add(s.pollWait)
-	}
+	deadline := s.deadline()
 	for {
 		if s.closed.Load() {
 			return capture.Packet{}, io.EOF
