@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The interactive view on a capture, driven in a real terminal (tmux), side
 # by side with --json on the same file: how long until the whole list is
-# loaded (the title says "done"), how long a filter typed into / takes to
-# be applied, the peak RSS of each, and the same for --json.
+# loaded (the title says "done"), how long a key (j) pressed while it loads
+# takes to move the cursor (key_ms, with tmux's own polling in it), how
+# long a filter typed into / takes to be applied, the peak RSS of each, and
+# the same for --json.
 #
 #   scripts/bench/view.sh [-b BINARY] [-f FILTER] FILE...
 #
@@ -54,7 +56,7 @@ waitfor() {
 	done
 }
 
-printf '%-28s %10s %8s %10s %10s %8s\n' file json_s json_MB view_load_s filter_s view_MB
+printf '%-28s %10s %8s %10s %10s %8s %8s\n' file json_s json_MB view_load_s filter_s view_MB key_ms
 for f in "$@"; do
 	js=$(now)
 	/usr/bin/time -f %M -o "$work/json.rss" "$BIN" -q -r "$f" --json >/dev/null
@@ -62,6 +64,13 @@ for f in "$@"; do
 	tmux kill-session -t grpcsniff-view-bench 2>/dev/null || true
 	s=$(now)
 	tmux new-session -d -s grpcsniff-view-bench -x 200 -y 50 "/usr/bin/time -f %M -o $work/view.rss $BIN -r '$f' -q; sleep 1"
+	# A key while the file loads: from sending j to the cursor (">") on
+	# the second row, the third line of the screen.
+	waitfor '^> '
+	ks=$(now)
+	tmux send-keys -t grpcsniff-view-bench j
+	until tmux capture-pane -p -t grpcsniff-view-bench | sed -n 4p | grep -q '^> '; do :; done
+	ke=$(now)
 	waitfor ' · done'
 	loaded=$(now)
 	tmux send-keys -t grpcsniff-view-bench / "$FILTER"
@@ -72,7 +81,7 @@ for f in "$@"; do
 	fe=$(now)
 	tmux send-keys -t grpcsniff-view-bench q q
 	while tmux has-session -t grpcsniff-view-bench 2>/dev/null && [ ! -s "$work/view.rss" ]; do sleep 0.1; done
-	printf '%-28s %10.2f %8d %10.2f %10.2f %8d\n' "$(basename "$f")" "$(secs "$js" "$je")" "$(($(cat "$work/json.rss") / 1024))" \
-		"$(secs "$s" "$loaded")" "$(secs "$fs" "$fe")" "$(($(cat "$work/view.rss") / 1024))"
+	printf '%-28s %10.2f %8d %10.2f %10.2f %8d %8.0f\n' "$(basename "$f")" "$(secs "$js" "$je")" "$(($(cat "$work/json.rss") / 1024))" \
+		"$(secs "$s" "$loaded")" "$(secs "$fs" "$fe")" "$(($(cat "$work/view.rss") / 1024))" "$(echo "($ke - $ks) * 1000" | bc)"
 	rm -f "$work/view.rss"
 done
