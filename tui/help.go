@@ -86,6 +86,10 @@ func (m *Model) helpLines() [][2]string {
 	if m.opts.MaxCalls > 0 {
 		ls = append(ls, [2]string{"", "  counts them: N older calls dropped"})
 	}
+	if b := m.keepBudget(); b >= 0 {
+		ls = append(ls, [2]string{"", fmt.Sprintf("  in full: up to %d MiB of calls; the others are a record each,", b>>20)},
+			[2]string{"", "  read from the capture again when opened, copied or exported"})
+	}
 	ls = append(ls, [2]string{"", msg})
 	if m.opts.MaxMessageBytes > 0 {
 		ls = append(ls, [2]string{"", "  a longer message's line says (" + keptText(m.opts.MaxMessageBytes) + " kept)"})

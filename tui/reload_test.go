@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,5 +124,19 @@ func TestKeepBudgetFilterAndExport(t *testing.T) {
 	n, errN := os.ReadFile(files[1])
 	if errA != nil || errN != nil || len(a) == 0 || string(a) != string(n) {
 		t.Errorf("the exports differ (%v, %v): %d and %d bytes", errA, errN, len(a), len(n))
+	}
+}
+
+// The help screen says how many calls are kept in full.
+func TestKeepBudgetInHelp(t *testing.T) {
+	var readings int
+	m := budgeted(t, "py_helloworld.pcap", &readings)
+	m.opts.KeepBytes = 0 // the default
+	press(m, "?")
+	for range 80 {
+		press(m, "j")
+	}
+	if s := plain(m); !strings.Contains(s, "in full: up to 64 MiB of calls") {
+		t.Errorf("the help does not give the budget:\n%s", s)
 	}
 }
