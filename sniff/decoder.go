@@ -104,7 +104,7 @@ func (t *tlsNotes) add(ci *capture.ConnInfo, info *capture.TLSInfo) {
 func (d *Decoder) Run(ctx context.Context, src capture.Source, sink Sink) (Summary, error) {
 	o := d.opts
 	var sum Summary
-	if fs, ok := src.(*capture.FileSource); ok {
+	if fs, ok := src.(secretsSource); ok {
 		o.Keys = secretsFrom(fs, o.Keys, o.warn)
 	} else if o.Keys == nil {
 		o.Keys = &tlsdecrypt.KeyLog{}

@@ -5,9 +5,16 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/grpcsniff/grpcsniff/capture"
 	"github.com/grpcsniff/grpcsniff/tlsdecrypt"
 )
+
+// secretsSource is a capture file that may hold decryption secrets: a
+// *capture.FileSource, or one narrowed (capture.ConnOnly).
+type secretsSource interface {
+	Format() string
+	Name() string
+	OnSecrets(func(secretsType uint32, data []byte))
+}
 
 // secretsFrom adds the Decryption Secrets Blocks of a pcapng capture
 // (editcap --inject-secrets) to keys as the capture is read, as Wireshark
@@ -19,7 +26,7 @@ import (
 // (grpcsniff -i -w --keylog) has a block when its keys were learnt, a
 // little after the handshake that needs them, and the first block (written
 // before any packet) says that more may come.
-func secretsFrom(src *capture.FileSource, keys *tlsdecrypt.KeyLog, warn func(error)) *tlsdecrypt.KeyLog {
+func secretsFrom(src secretsSource, keys *tlsdecrypt.KeyLog, warn func(error)) *tlsdecrypt.KeyLog {
 	if keys == nil {
 		keys = &tlsdecrypt.KeyLog{}
 	}

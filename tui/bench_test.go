@@ -147,7 +147,9 @@ func BenchmarkSchemaDetail(b *testing.B) {
 // as it does for a capture file of that size.
 func benchModelMillion(b *testing.B) *Model {
 	m, _ := New(nil, Options{Location: time.UTC, KeepBytes: 1,
-		Reload: func(context.Context, func(*grpcframe.Call) bool, func(*grpcframe.Call) bool) error { return nil }})
+		Reload: func(context.Context, *Scope, func(*grpcframe.Call) bool, func(*grpcframe.Call) bool) error {
+			return nil
+		}})
 	m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
 	calls := synthetic(1_000_000)
 	for k := 0; k < len(calls); k += 10_000 {

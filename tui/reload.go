@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"net/netip"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -21,8 +22,13 @@ import (
 // Reloader decodes the capture again, with the settings of the first
 // decoding, and calls found with each call want accepts, in the same order
 // and with the same connection numbers, until found returns false or the
-// capture ends.
-type Reloader func(ctx context.Context, want func(*grpcframe.Call) bool, found func(*grpcframe.Call) bool) error
+// capture ends. With a scope, it may decode only the packets of that
+// connection: much faster, but the connections are then numbered anew, so
+// want must tell the call otherwise (by stream and start).
+type Reloader func(ctx context.Context, scope *Scope, want, found func(*grpcframe.Call) bool) error
+
+// Scope names the connection a Reloader may narrow its reading to.
+type Scope struct{ Client, Server netip.AddrPort }
 
 // DefaultKeepBytes is the default of Options.KeepBytes.
 const DefaultKeepBytes = 64 << 20
@@ -110,17 +116,40 @@ func (m *Model) withCall(i int32, then func(*grpcframe.Call) tea.Cmd) tea.Cmd {
 		return nil
 	}
 	r, reload, dropped := m.recs[i], m.opts.Reload, m.dropped
+	scope := &Scope{Client: m.in.addrs[r.client], Server: m.in.addrs[r.server]}
 	m.status = fmt.Sprintf("reading call %d/%d from the capture again…", r.conn, r.stream)
 	return func() tea.Msg {
 		msg := reloadedMsg{i: i, dropped: dropped, then: then}
-		msg.err = reload(context.Background(), func(c *grpcframe.Call) bool {
-			return c.ConnID == uint64(r.conn) && c.StreamID == r.stream
-		}, func(c *grpcframe.Call) bool {
-			msg.call = c
-			return false
-		})
+		msg.call, msg.err = reloadOne(reload, scope, &r)
 		return msg
 	}
+}
+
+// reloadOne reads the call of record r again: from its connection's
+// packets alone, and if it is not found so (the decoding of the whole
+// capture can differ, when it hit its limits), from the whole capture.
+func reloadOne(reload Reloader, scope *Scope, r *rec) (*grpcframe.Call, error) {
+	var got *grpcframe.Call
+	found := func(c *grpcframe.Call) bool { got = c; return false }
+	sameStart := func(c *grpcframe.Call) bool {
+		if !r.has(fStarted) {
+			return c.Start.IsZero()
+		}
+		return c.Start.UnixNano() == r.start
+	}
+	err := reload(context.Background(), scope, func(c *grpcframe.Call) bool {
+		return c.StreamID == r.stream && sameStart(c)
+	}, found)
+	if got != nil || err != nil {
+		if got != nil {
+			got.ConnID = uint64(r.conn) // numbered anew in the narrowed reading
+		}
+		return got, err
+	}
+	err = reload(context.Background(), nil, func(c *grpcframe.Call) bool {
+		return c.ConnID == uint64(r.conn) && c.StreamID == r.stream
+	}, found)
+	return got, err
 }
 
 // reloaded puts a call read again in its place and runs what waited for it.
@@ -171,7 +200,7 @@ func (m *Model) callsOf(rows []int32) func() ([]*grpcframe.Call, error) {
 			return nil, fmt.Errorf("%d of the calls are no longer kept", len(missing))
 		}
 		left := len(missing)
-		err := reload(context.Background(), func(c *grpcframe.Call) bool {
+		err := reload(context.Background(), nil, func(c *grpcframe.Call) bool {
 			_, ok := missing[keyOf(c)]
 			return ok
 		}, func(c *grpcframe.Call) bool {
@@ -202,7 +231,7 @@ func (m *Model) filterByReading(e *filter.Expr) tea.Cmd {
 	m.filtering = e
 	return func() tea.Msg {
 		msg := filteredMsg{expr: e, keys: map[callKey]bool{}}
-		msg.err = reload(context.Background(), e.Match, func(c *grpcframe.Call) bool {
+		msg.err = reload(context.Background(), nil, e.Match, func(c *grpcframe.Call) bool {
 			msg.keys[keyOf(c)] = true
 			return true
 		})

@@ -16,9 +16,12 @@ import (
 // reloaderOf decodes the shipped capture name again at each call, as the
 // command's Reloader does, counting the readings.
 func reloaderOf(t *testing.T, name string, readings *int) Reloader {
-	return func(_ context.Context, want, found func(*grpcframe.Call) bool) error {
+	return func(_ context.Context, scope *Scope, want, found func(*grpcframe.Call) bool) error {
 		*readings++
 		for _, c := range loadCalls(t, name) {
+			if scope != nil && (c.Client != scope.Client || c.Server != scope.Server) {
+				continue
+			}
 			if want(c) && !found(c) {
 				break
 			}

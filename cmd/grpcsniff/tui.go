@@ -153,12 +153,16 @@ func reloaderFor(c *config, in *input, reg *schema.Registry) tui.Reloader {
 	if in.live != nil || c.read == "-" {
 		return nil
 	}
-	return func(ctx context.Context, want, found func(*sniff.Call) bool) error {
-		src, err := capture.OpenFile(c.read)
+	return func(ctx context.Context, scope *tui.Scope, want, found func(*sniff.Call) bool) error {
+		fs, err := capture.OpenFile(c.read)
 		if err != nil {
 			return err
 		}
-		defer src.Close()
+		defer fs.Close()
+		var src capture.Source = fs
+		if scope != nil {
+			src = capture.NewConnOnly(fs, scope.Client, scope.Server)
+		}
 		opts := c.sniffOptions(in, reg, io.Discard)
 		opts.ReflectServers = false // the first reading fetched what they had
 		opts.Match = want
