@@ -105,12 +105,16 @@ func (m *Model) helpKey(s string) {
 		m.helpTop++
 	case "k", "up":
 		m.helpTop--
+	case "g", "home":
+		m.helpTop = 0
+	case "G", "end":
+		m.helpTop = len(m.helpLines())
 	}
 	m.helpTop = min(max(m.helpTop, 0), max(len(m.helpLines())-(m.h-2), 0))
 }
 
 func (m *Model) renderHelp() string {
-	lines := []string{styleTitle.Render(spread(" Keys", "j/k scroll · esc or ? to close ", m.w))}
+	lines := []string{styleTitle.Render(spread(" Keys", "j/k g/G scroll · esc or ? to close ", m.w))}
 	help := m.helpLines()
 	for i := m.helpTop; i < len(help) && len(lines) < m.h-1; i++ {
 		k, v := help[i][0], help[i][1]

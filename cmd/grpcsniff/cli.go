@@ -13,6 +13,7 @@ import (
 	"github.com/grpcsniff/grpcsniff/grpcframe"
 	"github.com/grpcsniff/grpcsniff/pbdecode"
 	"github.com/grpcsniff/grpcsniff/sniff"
+	"github.com/grpcsniff/grpcsniff/tui"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -26,6 +27,7 @@ type config struct {
 	redact                []string // header names; nil when --redact was not given
 	uiMaxCalls            int      // -1: the default for the input
 	uiMaxMessage          int
+	uiKeepBytes           int64
 	filter                string
 	keylog                string
 	cpuProfile            string
@@ -93,6 +95,7 @@ func (c *config) register() []flagGroup {
 	f.Lookup("redact").NoOptDefVal = " " // given alone: the credential headers only
 	f.IntVar(&c.uiMaxCalls, "ui-max-calls", -1, "interactive view: keep at most `N` calls, dropping the oldest (0: no limit; default: no limit for files, 100000 live)")
 	f.IntVar(&c.uiMaxMessage, "ui-max-message-bytes", 64<<10, "interactive view: keep at most `BYTES` of each message (-1: all)")
+	f.Int64Var(&c.uiKeepBytes, "ui-keep-bytes", tui.DefaultKeepBytes, "interactive view of a file (or of a live capture with -w): keep about `BYTES` of calls whole, and read the others from the file again when opened (-1: keep every call)")
 
 	c.schema.register(sch.flags)
 	c.limits.registerDecoding(lim.flags)
@@ -215,6 +218,7 @@ func (c *config) checkRanges() error {
 		{"--workers", int64(c.workers), 0, "a number of goroutines"},
 		{"--ui-max-calls", int64(c.uiMaxCalls), -1, "a number of calls (0: no limit)"},
 		{"--ui-max-message-bytes", int64(c.uiMaxMessage), -1, "a number of bytes (-1: all)"},
+		{"--ui-keep-bytes", c.uiKeepBytes, -1, "a number of bytes (-1: every call)"},
 	}
 	checks = append(checks, c.limits.decodingRanges()...)
 	checks = append(checks, c.limits.outputRanges()...)

@@ -48,7 +48,7 @@ func runTUI(in *input, reg *schema.Registry, c *config, stderr io.Writer) int {
 	}
 	err := tui.Run(ctx, updates, tui.Options{Title: in.name, Filter: c.filter, Schema: reg, Decode: c.limits.rawOptions(),
 		Registry: reg, CapturePath: c.capturePathForTUI(), MaxCalls: c.uiMaxCallsFor(in), MaxMessageBytes: c.uiMaxMessage,
-		Live: in.live != nil, GrpcurlSchema: c.schema.grpcurlArgs(), Reload: reloaderFor(c, in, reg), Recycle: sniff.Release})
+		Live: in.live != nil, GrpcurlSchema: c.schema.grpcurlArgs(), Reload: reloaderFor(c, in, reg), Recycle: recycler(in), KeepBytes: keepBytes(c.uiKeepBytes)})
 	cancel()
 	for range updates {
 		// Wait for the decoding to stop (it sees ctx) before reading msgs.
@@ -147,14 +147,24 @@ func decodeForTUI(ctx context.Context, in *input, reg *schema.Registry, c *confi
 
 // reloaderFor reads the capture file again for the view, with the same
 // settings, so that it need not keep every call of a large capture (see
-// tui.Reloader); nil for standard input, which cannot be read twice, and
-// for a live capture, whose view keeps its calls up to --ui-max-calls.
+// tui.Reloader): the -r file, or for a live capture its -w file, where
+// the packets of calls that ended a while ago are (it is flushed whenever
+// the network is quiet). nil for standard input, which cannot be read
+// twice, and for a live capture without -w: its view keeps its calls up to
+// --ui-max-calls.
 func reloaderFor(c *config, in *input, reg *schema.Registry) tui.Reloader {
-	if in.live != nil || c.read == "-" {
+	path := c.read
+	if in.live != nil {
+		path = c.live.write
+		// The file is read as a file: the live options (following the key
+		// log, flushing when idle) are not for it; the keys are shared.
+		in = &input{keys: in.live.keys}
+	}
+	if path == "" || path == "-" {
 		return nil
 	}
 	return func(ctx context.Context, scope *tui.Scope, want, found func(*sniff.Call) bool) error {
-		fs, err := capture.OpenFile(c.read)
+		fs, err := capture.OpenFile(path)
 		if err != nil {
 			return err
 		}
@@ -180,6 +190,26 @@ func reloaderFor(c *config, in *input, reg *schema.Registry) tui.Reloader {
 		}
 		return err
 	}
+}
+
+// keepBytes is tui.Options.KeepBytes for --ui-keep-bytes, whose 0 keeps
+// no call whole (the view's 0 means its default).
+func keepBytes(n int64) int64 {
+	if n == 0 {
+		return 1
+	}
+	return n
+}
+
+// recycler is what the view hands the calls it lets go on arrival:
+// sniff.Release for a file. A live capture's calls may have been shown as
+// copies while open (sniff.Options.OnProgress), which share their parts;
+// they are left to the collector.
+func recycler(in *input) func(*sniff.Call) {
+	if in.live != nil {
+		return nil
+	}
+	return sniff.Release
 }
 
 // capturePathForTUI is the file "w" in the view reads again for the
