@@ -13,19 +13,9 @@ import (
 func (c *cmp) match(call *grpcframe.Call, e *Expr) bool {
 	switch c.kind {
 	case kString:
-		s := call.Method
-		switch c.name {
-		case "service":
-			s = Service(call.Method)
-		case "protocol":
-			s = call.Protocol.String() // grpc, grpc-web, grpc-web-text, http
-		}
-		return c.text(s)
+		return c.methodOrProtocol(call.Method, call.Protocol)
 	case kAddr:
-		if c.name == "server" {
-			return c.addr(call.Server)
-		}
-		return c.addr(call.Client)
+		return c.clientOrServer(call.Client, call.Server)
 	case kNumber:
 		return c.order(c.number(call))
 	case kBytes:
@@ -108,6 +98,26 @@ func (c *cmp) order(v int64) bool {
 		return v >= c.num
 	}
 	return false
+}
+
+// methodOrProtocol compares the method, its service or the protocol
+// (grpc, grpc-web, grpc-web-text, http), as the comparison names.
+func (c *cmp) methodOrProtocol(method string, p grpcframe.Protocol) bool {
+	switch c.name {
+	case "service":
+		return c.text(Service(method))
+	case "protocol":
+		return c.text(p.String())
+	}
+	return c.text(method)
+}
+
+// clientOrServer compares the address the comparison names.
+func (c *cmp) clientOrServer(client, server netip.AddrPort) bool {
+	if c.name == "server" {
+		return c.addr(server)
+	}
+	return c.addr(client)
 }
 
 // addr compares a client or server address.

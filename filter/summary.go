@@ -89,19 +89,9 @@ func (searchNode) matchSummary(*Summary) bool  { return false }
 func (c *cmp) matchSummary(s *Summary) bool {
 	switch c.kind {
 	case kString:
-		v := s.Method
-		switch c.name {
-		case "service":
-			v = Service(s.Method)
-		case "protocol":
-			v = s.Protocol.String()
-		}
-		return c.text(v)
+		return c.methodOrProtocol(s.Method, s.Protocol)
 	case kAddr:
-		if c.name == "server" {
-			return c.addr(s.Server)
-		}
-		return c.addr(s.Client)
+		return c.clientOrServer(s.Client, s.Server)
 	case kNumber:
 		return c.order(c.summaryNumber(s))
 	case kBytes:
