@@ -180,3 +180,23 @@ func BenchmarkHeldPerCall(b *testing.B) {
 		runtime.KeepAlive(m)
 	}
 }
+
+// BenchmarkLoadBatch: taking in one batch of calls (as many as a batch
+// holds at most) into a view of a file that already lists 600,000; a key
+// pressed while a file loads waits at most this long, plus a frame, to be
+// handled. The target for the key is 50 ms.
+func BenchmarkLoadBatch(b *testing.B) {
+	m, _ := New(nil, Options{Location: time.UTC, KeepBytes: 1,
+		Reload: func(context.Context, *Scope, func(*grpcframe.Call) bool, func(*grpcframe.Call) bool) error { return nil }})
+	m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
+	calls := synthetic(600_000 + maxBatch*b.N)
+	for k := 0; k < 600_000; k += maxBatch {
+		m.Update(batchMsg{calls: calls[k:min(k+maxBatch, 600_000)]})
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		k := 600_000 + i*maxBatch
+		m.Update(batchMsg{calls: calls[k : k+maxBatch]})
+		_ = m.View()
+	}
+}
