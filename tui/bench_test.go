@@ -187,7 +187,9 @@ func BenchmarkHeldPerCall(b *testing.B) {
 // handled. The target for the key is 50 ms.
 func BenchmarkLoadBatch(b *testing.B) {
 	m, _ := New(nil, Options{Location: time.UTC, KeepBytes: 1,
-		Reload: func(context.Context, *Scope, func(*grpcframe.Call) bool, func(*grpcframe.Call) bool) error { return nil }})
+		Reload: func(context.Context, *Scope, func(*grpcframe.Call) bool, func(*grpcframe.Call) bool) error {
+			return nil
+		}})
 	m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
 	calls := synthetic(600_000 + maxBatch*b.N)
 	for k := 0; k < 600_000; k += maxBatch {
