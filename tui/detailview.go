@@ -191,7 +191,7 @@ func (m *Model) renderDetail() string {
 	if c.End.IsZero() {
 		right = st + " "
 	}
-	meth := c.Method
+	meth := printable(c.Method)
 	if c.MethodUnknown {
 		meth = "(method unknown)"
 	} else if ansi.StringWidth(meth)+ansi.StringWidth(right)+2 > m.w {
