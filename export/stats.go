@@ -158,11 +158,11 @@ func (s *Stats) WriteText(w io.Writer) error {
 	ms := s.Methods()
 	width := len("METHOD")
 	for _, m := range ms {
-		width = max(width, len(m.Method))
+		width = max(width, len(Printable(m.Method)))
 	}
 	fmt.Fprintf(bw, "%-*s %7s %7s %9s %9s %9s %9s %7s %9s %7s %9s\n", width, "METHOD", "CALLS", "ERRORS", "P50", "P90", "P99", "MAX", "↑MSGS", "↑BYTES", "↓MSGS", "↓BYTES")
 	for _, m := range ms {
-		fmt.Fprintf(bw, "%-*s %7d %7d %9s %9s %9s %9s %7d %9s %7d %9s\n", width, m.Method, m.Calls, m.Errors,
+		fmt.Fprintf(bw, "%-*s %7d %7d %9s %9s %9s %9s %7d %9s %7d %9s\n", width, Printable(m.Method), m.Calls, m.Errors,
 			latency(m, 0.5), latency(m, 0.9), latency(m, 0.99), latency(m, 1),
 			m.ReqMsgs, FormatBytes(m.ReqBytes), m.RespMsgs, FormatBytes(m.RespBytes))
 		if m.Errors > 0 || len(m.Statuses) > 1 {

@@ -86,7 +86,7 @@ func FormatLine(c *grpcframe.Call, loc *time.Location) string {
 		}
 	}
 	line := fmt.Sprintf("%s %s → %s %s %s %s ↑%d %s ↓%d %s",
-		c.Start.In(loc).Format("15:04:05.000000"), c.Client, c.Server, method, status,
+		c.Start.In(loc).Format("15:04:05.000000"), c.Client, c.Server, Printable(method), status,
 		FormatDuration(c.Duration()), len(c.Requests), FormatBytes(grpcframe.WireBytes(c.Requests)),
 		len(c.Responses), FormatBytes(grpcframe.WireBytes(c.Responses)))
 	if c.Protocol != grpcframe.ProtoGRPC {

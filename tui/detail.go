@@ -155,7 +155,7 @@ func (d *detail) build() {
 	}
 	d.add(kindText, 1, line)
 	if c.Protocol == grpcframe.ProtoHTTP && c.HTTPMethod != "" {
-		line := printable(c.HTTPMethod + " " + c.Method)
+		line := export.Printable(c.HTTPMethod + " " + c.Method)
 		if c.HTTPStatus != 0 {
 			line += " → " + strconv.Itoa(c.HTTPStatus)
 		}
@@ -229,7 +229,7 @@ func headerText(h *h2decode.HeaderField) string {
 	if h.ValueUnknown {
 		value = "(unknown value " + h.Ref.String() + ")"
 	}
-	s := printable(name) + ": " + printable(value)
+	s := export.Printable(name) + ": " + export.Printable(value)
 	if !h.ValueUnknown && name == "grpc-status" {
 		if n, err := strconv.Atoi(value); err == nil {
 			s += " (" + grpcframe.CodeName(n) + ")"

@@ -6,6 +6,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/grpcsniff/grpcsniff/capture"
+	"github.com/grpcsniff/grpcsniff/export"
 	"github.com/grpcsniff/grpcsniff/grpcframe"
 )
 
@@ -191,7 +192,7 @@ func (m *Model) renderDetail() string {
 	if c.End.IsZero() {
 		right = st + " "
 	}
-	meth := printable(c.Method)
+	meth := export.Printable(c.Method)
 	if c.MethodUnknown {
 		meth = "(method unknown)"
 	} else if ansi.StringWidth(meth)+ansi.StringWidth(right)+2 > m.w {

@@ -195,9 +195,9 @@ func (m *Model) statsLines(ms []*export.MethodStats, conns map[uint64]*connStats
 // unless the screen is wide.
 func (m *Model) statsName(s *export.MethodStats, wide bool) string {
 	if wide {
-		return printable(s.Method)
+		return export.Printable(s.Method)
 	}
-	return printable(shortMethod(s.Method))
+	return export.Printable(shortMethod(s.Method))
 }
 
 // methodLines is the table of methods: calls, errors and latencies (and

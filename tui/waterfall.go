@@ -96,7 +96,7 @@ func (m *Model) renderWaterfall() string {
 	body := m.h - 4
 	for k := w.top; k < len(w.calls) && k < w.top+body; k++ {
 		r := &m.recs[w.calls[k]]
-		line := fmt.Sprintf("%6d %s %s", r.stream, pad(fitMethod(printable(shortMethod(m.in.strs[r.method])), nameW), nameW), bar(r, first, total, barW))
+		line := fmt.Sprintf("%6d %s %s", r.stream, pad(fitMethod(export.Printable(shortMethod(m.in.strs[r.method])), nameW), nameW), bar(r, first, total, barW))
 		if k == w.cursor {
 			lines = append(lines, styleSelected.Render(pad("> "+line, m.w)))
 		} else {

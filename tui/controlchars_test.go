@@ -9,22 +9,6 @@ import (
 	"github.com/grpcsniff/grpcsniff/h2decode"
 )
 
-func TestPrintable(t *testing.T) {
-	for in, want := range map[string]string{
-		"plain":               "plain",
-		"héllo, 世界":           "héllo, 世界",
-		"a\x1b[2Jb":           `a\x1b[2Jb`,
-		"bell\x07 tab\t nl\n": `bell\x07 tab\t nl\n`,
-		"del\x7f":             `del\x7f`,
-		"c1\u009b31m":         `c1\x9b31m`,
-		"bad\xff\xfeutf8":     `bad\xff\xfeutf8`,
-	} {
-		if got := printable(in); got != want {
-			t.Errorf("printable(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // Control characters a capture put in a method or a header reach the
 // screen escaped, never as themselves.
 func TestControlCharactersShownEscaped(t *testing.T) {

@@ -1,4 +1,4 @@
-package tui
+package export
 
 import (
 	"fmt"
@@ -6,12 +6,12 @@ import (
 	"unicode/utf8"
 )
 
-// printable shows a string from a capture as text a terminal takes
+// Printable shows a string from a capture as text a terminal takes
 // literally: control characters (C0, DEL, C1) and bytes that are not UTF-8
 // become \xNN, \t, \n or \r, so that an escape sequence in a header value
 // is seen for what it is (\x1b[2J) rather than cleared from the screen or
 // obeyed. A string without any is returned as it is.
-func printable(s string) string {
+func Printable(s string) string {
 	if !needsEscape(s) {
 		return s
 	}
@@ -43,7 +43,8 @@ func needsEscape(s string) bool {
 			return true
 		}
 	}
-	return !utf8.ValidString(s) || hasC1(s)
+	// A C1 control is encoded as 0xc2 0x80-0x9f.
+	return !utf8.ValidString(s) || strings.IndexByte(s, 0xc2) >= 0 && hasC1(s)
 }
 
 // hasC1 reports whether s holds a C1 control (U+0080 to U+009F), which
