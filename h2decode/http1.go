@@ -569,7 +569,7 @@ func (d *dirState) h1Response(line, rest []byte, t time.Time) {
 		if proto == "" {
 			proto = "a tunnel"
 		}
-		d.c.note(NoteNotDecoded, "the connection switched to %s (HTTP %d); the rest is not decoded", proto, status)
+		d.c.note(NoteNotDecoded, "the connection switched to %q (HTTP %d); the rest is not decoded", proto, status)
 		for s := range d.c.dirs {
 			dd := &d.c.dirs[s]
 			dd.h1().phase, dd.h1().stream = h1Tunnel, 0

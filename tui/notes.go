@@ -20,7 +20,7 @@ func (m *Model) openNotes() {
 func (m *Model) notesLines() []string {
 	var out []string
 	for _, n := range m.progress.Notes {
-		for i, l := range wrapStatus(n, m.w-4) {
+		for i, l := range wrapStatus(export.Printable(n), m.w-4) {
 			prefix := "  • "
 			if i > 0 {
 				prefix = "    "
@@ -67,7 +67,7 @@ func (m *Model) renderNotes() string {
 func (m *Model) emptyNotes() []string {
 	var out []string
 	for _, n := range m.progress.Notes {
-		out = append(out, "  "+strings.TrimSpace(n))
+		out = append(out, "  "+export.Printable(strings.TrimSpace(n)))
 	}
 	return out
 }

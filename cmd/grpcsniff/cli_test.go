@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/grpcsniff/grpcsniff/capture/live"
+	"github.com/grpcsniff/grpcsniff/sniff"
 )
 
 const demo = "../../testdata/pcaps/py_grpcdemo.pcap"
@@ -205,5 +206,14 @@ func TestGrpcurlArgs(t *testing.T) {
 	}
 	if args := (&schemaFlags{reflect: true}).grpcurlArgs(); len(args) != 0 {
 		t.Errorf("with reflection, grpcurl needs no flags: %q", args)
+	}
+}
+
+// A note quoting what a capture said reaches standard error escaped.
+func TestSummaryNotesEscaped(t *testing.T) {
+	var b strings.Builder
+	summarize(&b, sniff.Summary{}, []string{"1.2.3.4:5 → 6.7.8.9:10: switched to \x1b[2J"}, false)
+	if strings.Contains(b.String(), "\x1b") || !strings.Contains(b.String(), `switched to \x1b[2J`) {
+		t.Errorf("the note is not escaped: %q", b.String())
 	}
 }

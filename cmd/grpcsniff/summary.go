@@ -19,7 +19,9 @@ const maxConnNotes = 20
 func summarize(w io.Writer, sum sniff.Summary, notes []string, filtered bool) {
 	fmt.Fprintf(w, "%s: %s\n", progName, summaryCounts(sum, filtered))
 	for _, n := range notes {
-		fmt.Fprintf(w, "%s: %s\n", progName, n)
+		// A note can quote what a capture said (an Upgrade header's
+		// protocol); a terminal must not obey it.
+		fmt.Fprintf(w, "%s: %s\n", progName, export.Printable(n))
 	}
 }
 
