@@ -36,13 +36,6 @@ func (m *Model) sortMarker() string {
 	return "▲"
 }
 
-// compare orders two calls by the sort key, then by start time, then by
-// arrival, so that the order is total and deterministic.
-func (m *Model) compare(a, b int32) int {
-	ka, kb := m.sortEnt(a, nil), m.sortEnt(b, nil)
-	return cmp.Or(cmp.Compare(ka.k, kb.k), cmp.Compare(ka.t, kb.t), cmp.Compare(a, b))
-}
-
 // sortEnt is a row with its sort keys computed once, so that sorting
 // 100,000 rows compares integers rather than chasing calls and strings.
 type sortEnt struct {
@@ -50,8 +43,8 @@ type sortEnt struct {
 	i    int32
 }
 
-// sortRows orders the rows by the sort key, then start time, then arrival
-// (the same order as compare).
+// sortRows orders the rows by the sort key, then start time, then arrival,
+// so that the order is total and deterministic.
 func (m *Model) sortRows() {
 	ents := slices.Grow(m.sortBuf[:0], len(m.rows))[:len(m.rows)]
 	m.sortBuf = ents
@@ -76,8 +69,8 @@ func (m *Model) sortRows() {
 	}
 }
 
-// sortEnt returns the sort keys of call i; rank is methodRanks for
-// sortMethod, or nil to rank the one method alone.
+// sortEnt returns the sort keys of call i; rank is methodRanks when
+// sorting by method.
 func (m *Model) sortEnt(i int32, rank []int64) sortEnt {
 	r := &m.recs[i]
 	e := sortEnt{t: r.startKey(), i: i}
@@ -90,11 +83,7 @@ func (m *Model) sortEnt(i int32, rank []int64) sortEnt {
 			e.k = math.MaxInt64 // -MinInt64 overflows: no end sorts last
 		}
 	case sortMethod:
-		if rank != nil {
-			e.k = rank[r.method]
-		} else {
-			e.k = int64(m.methodRank(r.method))
-		}
+		e.k = rank[r.method]
 	case sortStatus:
 		e.k = -int64(r.statusRank()) // errors first
 	}
@@ -119,15 +108,11 @@ func (m *Model) methodRanks() []int64 {
 	return rank
 }
 
-// methodRank is the rank of one method among the interned strings.
-func (m *Model) methodRank(s uint32) int {
-	name, n := m.in.strs[s], 0
-	for _, o := range m.in.strs {
-		if o < name {
-			n++
-		}
-	}
-	return n
+// follows reports whether call i, appended after call prev, keeps the rows
+// in order without sorting: in ascending time order, when it did not
+// start before prev (arrival breaks ties).
+func (m *Model) follows(prev, i int32) bool {
+	return m.sortBy == sortTime && !m.sortRev && m.recs[prev].startKey() <= m.recs[i].startKey()
 }
 
 // callKey names a call across the copies of it that arrive while it is
@@ -176,7 +161,7 @@ func (m *Model) addCalls(cs []*grpcframe.Call) {
 		if !matched {
 			continue
 		}
-		if n := len(m.rows); n > 0 && (m.sortBy != sortTime || m.compare(m.rows[n-1], i) > 0) {
+		if n := len(m.rows); n > 0 && !m.follows(m.rows[n-1], i) {
 			sorted = false
 		}
 		m.rows = append(m.rows, i)

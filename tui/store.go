@@ -189,14 +189,6 @@ func flagsOf(c *grpcframe.Call) recFlags {
 
 func (r *rec) has(f recFlags) bool { return r.flags&f != 0 }
 
-// startTime is the call's start, the zero time when unknown.
-func (r *rec) startTime() time.Time {
-	if !r.has(fStarted) {
-		return time.Time{}
-	}
-	return time.Unix(0, r.start)
-}
-
 // startKey orders by start, unknown starts first.
 func (r *rec) startKey() int64 {
 	if !r.has(fStarted) {
