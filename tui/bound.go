@@ -57,6 +57,18 @@ func (m *Model) cutMessages(ms []*grpcframe.Message, limit int) ([]*grpcframe.Me
 	return out, true
 }
 
+// shiftIndexes drops the indexes below k and lowers the others by k, in
+// place: the calls before k were dropped.
+func shiftIndexes(idx []int32, k int32) []int32 {
+	out := idx[:0]
+	for _, i := range idx {
+		if i >= k {
+			out = append(out, i-k)
+		}
+	}
+	return out
+}
+
 // keptText says how much of a cut message the UI kept: "first 64 KiB".
 func keptText(limit int) string {
 	if limit%1024 == 0 {
@@ -78,34 +90,23 @@ func (m *Model) dropOldest() {
 		return
 	}
 	keep := m.selected()
-	for j := range int32(k) {
-		if m.calls[j] == nil {
+	for _, c := range m.calls[:k] {
+		if c == nil {
 			m.released-- // it is gone for good now
 			continue
 		}
-		m.keptBytes = max(m.keptBytes-callSize(m.calls[j]), 0)
-		m.release(j)
-		m.released--
-	}
-	reloaded := m.reloadedIdx[:0]
-	for _, i := range m.reloadedIdx {
-		if i >= int32(k) {
-			reloaded = append(reloaded, i-int32(k))
+		if m.keepBudget() >= 0 {
+			m.keptBytes = max(m.keptBytes-callSize(c), 0)
 		}
+		m.forgetCut(c)
 	}
-	m.reloadedIdx = reloaded
+	m.reloadedIdx = shiftIndexes(m.reloadedIdx, int32(k))
 	// Clearing the dropped pointers lets the calls be freed now, not when
 	// the array is next reallocated.
 	clear(m.calls[:k])
 	m.calls = m.calls[k:]
 	m.recs = m.recs[k:]
-	rows := m.rows[:0]
-	for _, i := range m.rows {
-		if i >= int32(k) {
-			rows = append(rows, i-int32(k))
-		}
-	}
-	m.rows = rows
+	m.rows = shiftIndexes(m.rows, int32(k))
 	for key, i := range m.open {
 		if i < int32(k) {
 			delete(m.open, key)

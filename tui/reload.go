@@ -68,12 +68,11 @@ func (m *Model) keepBudget() int64 {
 // lets it go: its record stays. Open calls are always kept (they are
 // replaced as they grow). It reports whether it let the call go.
 func (m *Model) keepOrRelease(i int32) bool {
-	c := m.calls[i]
-	if c == nil || c.State == 0 {
+	c, budget := m.calls[i], m.keepBudget()
+	if c == nil || c.State == 0 || budget < 0 {
 		return false
 	}
-	size, budget := callSize(c), m.keepBudget()
-	if budget < 0 || m.keptBytes+size <= budget {
+	if size := callSize(c); m.keptBytes+size <= budget {
 		m.keptBytes += size
 		return false
 	}
@@ -87,13 +86,21 @@ func (m *Model) release(i int32) {
 	if c == nil {
 		return
 	}
+	m.forgetCut(c)
+	m.calls[i] = nil
+	m.released++
+}
+
+// forgetCut forgets what the UI kept about c's cut messages.
+func (m *Model) forgetCut(c *grpcframe.Call) {
+	if len(m.cut) == 0 {
+		return
+	}
 	for _, ms := range [][]*grpcframe.Message{c.Requests, c.Responses} {
 		for _, msg := range ms {
 			delete(m.cut, msg)
 		}
 	}
-	m.calls[i] = nil
-	m.released++
 }
 
 // reloadedMsg brings a call read again from the capture.
