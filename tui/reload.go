@@ -167,7 +167,7 @@ func (m *Model) reloaded(msg reloadedMsg) tea.Cmd {
 		m.status = "could not read the call from the capture again: " + msg.err.Error()
 		return nil
 	case msg.call == nil:
-		m.status = "the call is not in the capture any more (was the file changed?)"
+		m.status = "the call was not found in the capture file again: has the file changed? (a live capture writes -w when the network is quiet: try again in a moment)"
 		return nil
 	case i < 0 || int(i) >= len(m.calls):
 		m.status = "the call was dropped meanwhile"
@@ -216,7 +216,7 @@ func (m *Model) callsOf(rows []int32) func() ([]*grpcframe.Call, error) {
 			return left > 0
 		})
 		if err == nil && left > 0 {
-			err = fmt.Errorf("%d of the calls are not in the capture any more (was the file changed?)", left)
+			err = fmt.Errorf("%d of the calls were not found in the capture file again: has the file changed? (a live capture writes -w when the network is quiet: try again in a moment)", left)
 		}
 		return calls, err
 	}
