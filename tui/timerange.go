@@ -62,25 +62,29 @@ func (m *Model) timeKey(s string) bool {
 	if v.axis.width == 0 {
 		return false
 	}
-	c := &v.cursor
-	switch s {
-	case "h", "left":
-		c.lo, c.hi = c.lo-1, c.hi-1
-	case "l", "right":
-		c.lo, c.hi = c.lo+1, c.hi+1
-	case "H":
-		c.hi--
-	case "L":
-		c.hi++
-	default:
+	c, last := &v.cursor, v.axis.width-1
+	if s != "h" && s != "left" && s != "l" && s != "right" && s != "H" && s != "L" {
 		return false
 	}
 	if !v.timeOn {
+		// The first of these keys puts the cursor on the first column.
 		v.timeOn, c.lo, c.hi = true, 0, 0
+		c.axis = v.axis
+		return true
+	}
+	switch {
+	case (s == "h" || s == "left") && c.lo > 0:
+		c.lo, c.hi = c.lo-1, c.hi-1
+	case (s == "l" || s == "right") && c.hi < last:
+		c.lo, c.hi = c.lo+1, c.hi+1
+	case s == "H" && c.hi > c.lo:
+		c.hi--
+	case s == "L" && c.hi < last:
+		c.hi++
 	}
 	c.axis = v.axis
-	c.hi = min(max(c.hi, c.lo), v.axis.width-1)
-	c.lo = min(max(c.lo, 0), c.hi)
+	c.hi = min(c.hi, last) // the axis may have narrowed as calls arrived
+	c.lo = min(c.lo, c.hi)
 	return true
 }
 
