@@ -47,7 +47,7 @@ const (
 
 func main() {
 	tuneGC()
-	fileGC, viewGC = tuneFileGC, true
+	fileGC, viewGC = tuneFileGC, tuneViewGC
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
@@ -68,8 +68,10 @@ func tuneGC() {
 // that call run keep the test binary's settings).
 var fileGC = func() {}
 
-// viewGC says to run tuneViewGC for the view of a file (main sets it).
-var viewGC = false
+// viewGC runs while the view shows a capture file, until ctx ends (main
+// sets it to tuneViewGC; tests that call run keep the test binary's
+// settings).
+var viewGC = func(ctx context.Context) {}
 
 // tuneFileGC, for a capture file, collects only when the heap nears the
 // soft limit: a file is read in seconds, and every collection before that

@@ -36,8 +36,8 @@ func runTUI(in *input, reg *schema.Registry, c *config, stderr io.Writer) int {
 	var msgs lineBuffer
 	var res tuiResult
 	go decodeForTUI(ctx, in, reg, c, &msgs, updates, &res)
-	if in.file != nil && viewGC {
-		go tuneViewGC(ctx)
+	if in.file != nil {
+		go viewGC(ctx)
 	}
 	if in.live != nil {
 		// The live capture ends with the UI.
