@@ -102,7 +102,9 @@ func sameFilterLayout(a, b layers.LinkType) bool {
 
 // npfProgram turns prog, compiled for f.out, into the program Npcap's
 // driver runs on the device's own packets. An Ethernet program runs as it
-// is. A raw IP program asks Linux for the packet's EtherType
+// is. A raw IP program that reads the IP version from the packet
+// (bpffilter.RawIPVersion, what grpcsniff compiles on Windows) runs as one
+// copy. One compiled for Linux asks for the packet's EtherType
 // (SKF_AD_PROTOCOL), which Npcap's BPF machine does not have; so it is
 // made into two copies, one for IPv4 packets and one for IPv6, in which
 // that load is the EtherType as a constant, behind a prologue that picks
@@ -119,6 +121,15 @@ func npfProgram(prog []bpf.RawInstruction, f npfFraming) ([]bpf.RawInstruction, 
 			return nil, errors.New("the capture filter was compiled for raw IP packets but the device gives Ethernet frames")
 		}
 		return prog, nil
+	}
+	if !usesExtensions(prog) {
+		// A program that tells IPv4 from IPv6 by the version nibble
+		// (bpffilter.RawIPVersion, what bpffilter.ForLinkType compiles
+		// off Linux) runs as one copy, past the header Next strips.
+		if len(prog) > npfMaxInstructions {
+			return nil, fmt.Errorf("the capture filter is too long for Npcap (%d instructions, at most %d)", len(prog), npfMaxInstructions)
+		}
+		return withEtherType(prog, 0, f.strip)
 	}
 	v4, err := withEtherType(prog, etherTypeIPv4, f.strip)
 	if err != nil {

@@ -117,13 +117,22 @@ var npfFilters = []string{
 // Ethernet program of the same filter accepts on the same packets framed
 // as Ethernet, which needs no Linux extension and runs in x/net/bpf's VM.
 func TestNpfProgramVerdicts(t *testing.T) {
+	for _, lt := range []bpffilter.LinkType{bpffilter.RawIP, bpffilter.RawIPVersion} {
+		t.Run(lt.String(), func(t *testing.T) { testNpfProgramVerdicts(t, lt) })
+	}
+}
+
+// testNpfProgramVerdicts is TestNpfProgramVerdicts for raw IP programs of
+// link type lt: Linux's (the EtherType asked of the kernel), and the one
+// grpcsniff compiles on Windows (the IP version read from the packet).
+func testNpfProgramVerdicts(t *testing.T, lt bpffilter.LinkType) {
 	pkts := testPackets(t)
 	for _, expr := range npfFilters {
 		eth, err := bpffilter.Compile(expr, bpffilter.Ethernet, 65535)
 		if err != nil {
 			t.Fatal(err)
 		}
-		raw, err := bpffilter.Compile(expr, bpffilter.RawIP, 65535)
+		raw, err := bpffilter.Compile(expr, lt, 65535)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -282,6 +291,8 @@ func TestNpfProgramLong(t *testing.T) {
 	for i := range huge {
 		huge[i] = bpf.RawInstruction{Op: bpfClassRET | bpfRetSrcK}
 	}
+	// Linux's form, which asks for the EtherType: the one made into two.
+	huge[0] = bpf.RawInstruction{Op: bpfClassLD | bpfSizeW | bpfModeABS, K: skfAdProtocol}
 	if _, err := npfProgram(huge, null); err == nil {
 		t.Error("a program too long for Npcap once doubled was accepted")
 	}
