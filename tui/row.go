@@ -66,8 +66,8 @@ func (m *Model) makeRow(i int32) row {
 
 // callDurationText is durationText of a call.
 func callDurationText(c *grpcframe.Call) string {
-	var in interner
-	r := in.recOf(c)
+	var r rec
+	setTiming(&r, c)
 	return durationText(&r)
 }
 

@@ -126,12 +126,21 @@ func (n *interner) recOf(c *grpcframe.Call) rec {
 		method: n.str(c.Method), inferred: n.str(c.MethodInferred), status: n.name(""),
 		client: n.addr(c.Client), server: n.addr(c.Server),
 		code: -1, httpStatus: uint16(c.HTTPStatus), httpVerb: uint8(n.name(c.HTTPMethod)),
-		state: c.State, proto: c.Protocol, dur: int64(c.Duration()),
+		proto: c.Protocol,
 	}
 	if c.Status != nil {
 		r.code, r.status = int32(max(min(c.Status.Code, math.MaxInt32), math.MinInt32+1)), n.name(c.Status.Name)
 	}
 	n.setBytes(&r, c)
+	setTiming(&r, c)
+	r.flags |= flagsOf(c)
+	return r
+}
+
+// setTiming puts in r what c's duration is shown from: its state, start,
+// end and duration (for an open call, up to its last message).
+func setTiming(r *rec, c *grpcframe.Call) {
+	r.state, r.dur = c.State, int64(c.Duration())
 	if !c.Start.IsZero() {
 		r.start = c.Start.UnixNano()
 		r.flags |= fStarted
@@ -141,8 +150,9 @@ func (n *interner) recOf(c *grpcframe.Call) rec {
 	} else if c.State == 0 && !c.Start.IsZero() {
 		r.dur = int64(lastActivity(c).Sub(c.Start))
 	}
-	r.flags |= flagsOf(c)
-	return r
+	if c.StartedBeforeCapture {
+		r.flags |= fBeforeCapture
+	}
 }
 
 // setBytes puts the wire bytes of c in r, or in big when they do not fit.
@@ -169,7 +179,8 @@ func (n *interner) bytesOf(r *rec) (up, down int64) {
 	return int64(r.bup), int64(r.bdown)
 }
 
-// flagsOf returns the yes/no facts of c but fStarted and fEnded.
+// flagsOf returns the yes/no facts of c but those of its timing
+// (setTiming).
 func flagsOf(c *grpcframe.Call) recFlags {
 	var f recFlags
 	for _, x := range []struct {
@@ -177,7 +188,7 @@ func flagsOf(c *grpcframe.Call) recFlags {
 		flag recFlags
 	}{
 		{c.MethodUnknown, fMethodUnknown}, {c.StatusUnknown, fStatusUnknown}, {c.LostBytes, fLost},
-		{c.StartedBeforeCapture, fBeforeCapture}, {c.CORSPreflight, fPreflight},
+		{c.CORSPreflight, fPreflight},
 		{len(c.RequestHeaders) > 0, fRequestHeaders},
 	} {
 		if x.on {
