@@ -14,6 +14,9 @@ type Expr struct {
 	schema   Schema
 	named    bool
 	warnings []string
+	// needsCall: the filter reads what a Summary does not hold (decided
+	// once, as views ask for every call).
+	needsCall bool
 }
 
 // PathChecker is a Schema that can tell whether any method's type has a
@@ -76,6 +79,7 @@ func ParseWith(expr string, opt Options) (*Expr, error) {
 		return nil, p.errAt(p.pos, "expected and, or or the end of the filter, found %q", rest(p.s[p.pos:]))
 	}
 	e.root = root
+	e.needsCall = !root.summarizable()
 	return e, nil
 }
 

@@ -53,9 +53,7 @@ func SummaryOf(c *grpcframe.Call) Summary {
 
 // Summarizable reports whether MatchSummary can decide the filter: it
 // reads no metadata, message field or search term.
-func (e *Expr) Summarizable() bool {
-	return e == nil || e.root == nil || e.root.summarizable()
-}
+func (e *Expr) Summarizable() bool { return e == nil || !e.needsCall }
 
 // MatchSummary reports whether a call of summary s satisfies the filter.
 // It is only meaningful when Summarizable: the parts it cannot decide
