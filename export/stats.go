@@ -68,22 +68,34 @@ func FactsOf(c *grpcframe.Call) CallFacts {
 		ReqMsgs: len(c.Requests), RespMsgs: len(c.Responses),
 		ReqBytes: grpcframe.WireBytes(c.Requests), RespBytes: grpcframe.WireBytes(c.Responses),
 	}
-	switch {
-	case !c.MethodUnknown:
-	case c.MethodInferred != "":
-		f.Method = c.MethodInferred + " (inferred)"
-	default:
-		f.Method = "(method unknown)"
-	}
-	switch {
-	case c.Status != nil:
+	f.Method = StatsMethod(c.Method, c.MethodUnknown, c.MethodInferred)
+	if c.Status != nil {
 		f.Status = c.Status.Name
-	case c.StatusUnknown:
-		f.Status = "(unreadable)"
-	default:
-		f.Status = "(" + c.State.String() + ")"
+	} else {
+		f.Status = NoStatus(c.StatusUnknown, c.State)
 	}
 	return f
+}
+
+// StatsMethod is the name a call is counted under: its method, the method
+// inferred for it ("… (inferred)"), or "(method unknown)".
+func StatsMethod(method string, unknown bool, inferred string) string {
+	switch {
+	case !unknown:
+		return method
+	case inferred != "":
+		return inferred + " (inferred)"
+	}
+	return "(method unknown)"
+}
+
+// NoStatus is what the statistics count a call without a status as:
+// "(unreadable)" when its trailers were lost, else its state.
+func NoStatus(unreadable bool, state grpcframe.State) string {
+	if unreadable {
+		return "(unreadable)"
+	}
+	return "(" + state.String() + ")"
 }
 
 // Add counts a call by its facts.

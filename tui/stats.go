@@ -49,20 +49,11 @@ func (m *Model) factsOf(r *rec) export.CallFacts {
 		ReqMsgs: int(r.reqs), RespMsgs: int(r.resps),
 	}
 	f.ReqBytes, f.RespBytes = m.in.bytesOf(r)
-	switch inferred := m.in.strs[r.inferred]; {
-	case !r.has(fMethodUnknown):
-	case inferred != "":
-		f.Method = inferred + " (inferred)"
-	default:
-		f.Method = "(method unknown)"
-	}
-	switch {
-	case r.code >= 0:
+	f.Method = export.StatsMethod(f.Method, r.has(fMethodUnknown), m.in.strs[r.inferred])
+	if r.code >= 0 {
 		f.Status = m.in.names[r.status]
-	case r.has(fStatusUnknown):
-		f.Status = "(unreadable)"
-	default:
-		f.Status = "(" + r.state.String() + ")"
+	} else {
+		f.Status = export.NoStatus(r.has(fStatusUnknown), r.state)
 	}
 	return f
 }
