@@ -156,7 +156,7 @@ func (a *Assembler) sideMode(s *stream, side capture.Side) bodyMode {
 	ct := s.ctype[side]
 	if s.ctypeKnown[side] {
 		proto = protocolOf(ct)
-		if proto == ProtoHTTP && call.Protocol.overHTTP() {
+		if proto == ProtoHTTP && call.Protocol.OverHTTP() {
 			// A Connect or Twirp unary body (application/proto, or
 			// JSON), or the JSON of an error: not gRPC, and not plain
 			// HTTP either.
@@ -309,7 +309,7 @@ func (a *Assembler) finishMessage(s *stream, side capture.Side, m *Message) {
 		a.stats.OverSize++
 		s.call.note(h2decode.NoteLimit, fmt.Sprintf("a message was larger than the %d-byte limit (after decompression); only its first bytes were kept", a.opts.MaxMessageSize))
 	}
-	if m.Body && s.call.Protocol.overHTTP() && a.rpcBody(s, side, m) {
+	if m.Body && s.call.Protocol.OverHTTP() && a.rpcBody(s, side, m) {
 		return
 	}
 	s.got[side] = append(s.got[side], m)

@@ -253,7 +253,7 @@ func (a *Assembler) serverFirstBlock(c *h2decode.Conn, s *stream, ev *h2decode.H
 	web := call.Protocol == ProtoGRPCWeb || call.Protocol == ProtoGRPCWebText
 	// Connect and Twirp responses are never trailers: a block ending the
 	// stream is a response with an empty body.
-	rpc := call.Protocol.overHTTP()
+	rpc := call.Protocol.OverHTTP()
 	if !rpc && ((ev.EndStream && call.Protocol != ProtoHTTP) || (hasStatus && (ev.EndStream || web))) {
 		call.TrailersOnly = true
 		call.Trailers = a.keepFields(c, call, sharedTrailers, ev)
@@ -294,7 +294,7 @@ func (f *blockFacts) encoding(call *Call) string {
 	switch {
 	case call.Protocol == ProtoConnect && connectStreaming(f.contentType):
 		return strings.ToLower(strings.TrimSpace(f.connectEncoding))
-	case call.Protocol == ProtoHTTP || call.Protocol.overHTTP():
+	case call.Protocol == ProtoHTTP || call.Protocol.OverHTTP():
 		return strings.ToLower(strings.TrimSpace(f.contentEncoding))
 	}
 	return f.grpcEncoding

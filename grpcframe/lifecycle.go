@@ -313,7 +313,7 @@ func (a *Assembler) Close() {
 func (a *Assembler) endSide(c *h2decode.Conn, s *stream, side capture.Side, t time.Time) {
 	s.ended[side] = true
 	a.endBody(s, side)
-	if s.call.Protocol.overHTTP() {
+	if s.call.Protocol.OverHTTP() {
 		a.rpcSideEnded(s, side, t)
 	}
 	if s.call.State == StateReset {

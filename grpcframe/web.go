@@ -98,9 +98,10 @@ func protocolOf(ct string) Protocol {
 	return ProtoHTTP
 }
 
-// overHTTP reports whether p carries calls as plain HTTP requests and
-// responses, whose bodies are messages or errors: Connect and Twirp.
-func (p Protocol) overHTTP() bool { return p == ProtoConnect || p == ProtoTwirp }
+// OverHTTP reports whether p carries calls as plain HTTP requests and
+// responses, whose bodies are messages or errors: Connect and Twirp. Their
+// HTTP method matters (a Connect GET is a call too).
+func (p Protocol) OverHTTP() bool { return p == ProtoConnect || p == ProtoTwirp }
 
 // formatOf says how the messages or body of a content-type are shown.
 func formatOf(ct string, proto Protocol) Format {

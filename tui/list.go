@@ -201,7 +201,7 @@ func (m *Model) statusLines() []string {
 		return m.saveLines()
 	}
 	if m.status == "" {
-		return []string{hints(m.w, "enter", "open", "/", "filter", "s", "sort", "S", "stats", "y", "grpcurl", "e", "export", "?", "help", "q", "quit", "w", "pcapng")}
+		return []string{hints(m.w, "enter", "open", "/", "filter", "s", "sort", "S", "stats", "y", "replay", "e", "export", "?", "help", "q", "quit", "w", "pcapng")}
 	}
 	return wrapStatus(m.status, m.w)
 }
