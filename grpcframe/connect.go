@@ -50,7 +50,10 @@ type rpcRequest struct {
 
 // rpcOverHTTP decides whether a request that its content-type alone does not
 // show as gRPC is a Connect or Twirp call, and if so sets the call's
-// protocol and its method: the path without its query.
+// protocol and its method: the path's last two segments, "/pkg.Service/
+// Method", as gRPC's :path would be, without the query or a prefix the
+// server is mounted under (Twirp's /twirp): the method is what schemas,
+// statistics and filters know it by, and the :path header keeps the rest.
 func rpcOverHTTP(call *Call, ct string, req rpcRequest) {
 	path, query, _ := strings.Cut(call.Method, "?")
 	if !rpcPath(path) {
@@ -68,7 +71,14 @@ func rpcOverHTTP(call *Call, ct string, req rpcRequest) {
 	default:
 		return
 	}
-	call.Method = path
+	call.Method = path[lastSegments(path):]
+}
+
+// lastSegments is where the last two segments of a path start (at their
+// slash): the method of a Connect or Twirp path.
+func lastSegments(path string) int {
+	i := strings.LastIndexByte(path, '/')
+	return max(strings.LastIndexByte(path[:max(i, 0)], '/'), 0)
 }
 
 // rpcPath reports whether a path ends in "/Service/Method", as every

@@ -113,7 +113,9 @@ func TestConnectUnaryJSONAndGzip(t *testing.T) {
 		return buf.Bytes()
 	}
 	c := connectCase{
-		req:      post("/svc.v1.Svc/Say", "application/json", "connect-protocol-version", "1", "content-encoding", "gzip"),
+		// A server mounted under a prefix: the method is the last two
+		// segments.
+		req:      post("/api/svc.v1.Svc/Say", "application/json", "connect-protocol-version", "1", "content-encoding", "gzip"),
 		reqBody:  gz(`{"sentence":"hi"}`),
 		resp:     []string{":status", "200", "content-type", "application/json", "content-encoding", "gzip"},
 		respBody: gz(`{"sentence":"hello"}`),
@@ -280,7 +282,7 @@ func TestTwirp(t *testing.T) {
 		resp:     []string{":status", "200", "content-type", "application/protobuf"},
 		respBody: []byte("\x08\x0c\x12\x03red"),
 	}.play(t)
-	checkCall(t, c, ProtoTwirp, "/twirp/example.Haberdasher/MakeHat", []string{"\x08\x0c"}, []string{"\x08\x0c\x12\x03red"}, 0)
+	checkCall(t, c, ProtoTwirp, "/example.Haberdasher/MakeHat", []string{"\x08\x0c"}, []string{"\x08\x0c\x12\x03red"}, 0)
 
 	c = connectCase{
 		req:      post("/custom/prefix/example.Haberdasher/MakeHat", "application/protobuf"),
@@ -288,7 +290,7 @@ func TestTwirp(t *testing.T) {
 		resp:     []string{":status", "400", "content-type", "application/json"},
 		respBody: []byte(`{"code":"invalid_argument","msg":"inches must be positive","meta":{"b":"2","a":"1"}}`),
 	}.play(t)
-	checkCall(t, c, ProtoTwirp, "/custom/prefix/example.Haberdasher/MakeHat", []string{"\x08\x00"}, nil, 3)
+	checkCall(t, c, ProtoTwirp, "/example.Haberdasher/MakeHat", []string{"\x08\x00"}, nil, 3)
 	if c.Status.Message != "inches must be positive" || len(c.Trailers) != 2 || c.Trailers[0].Name != "a" {
 		t.Fatalf("status %+v trailers %v", c.Status, c.Trailers)
 	}
@@ -299,7 +301,7 @@ func TestTwirp(t *testing.T) {
 		resp:     []string{":status", "404", "content-type", "application/json"},
 		respBody: []byte(`{"code":"bad_route","msg":"no handler"}`),
 	}.play(t)
-	checkCall(t, c, ProtoTwirp, "/twirp/example.Haberdasher/MakeHat", []string{`{"inches":10}`}, nil, 12)
+	checkCall(t, c, ProtoTwirp, "/example.Haberdasher/MakeHat", []string{`{"inches":10}`}, nil, 12)
 	if c.Status.ProtocolCode != "bad_route" || c.Requests[0].Format != FormatJSON {
 		t.Fatalf("status %+v", c.Status)
 	}

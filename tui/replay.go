@@ -110,8 +110,19 @@ func bufCurl(c *grpcframe.Call, opt pbdecode.Options, reg *schema.Registry, grpc
 	if unknown > 0 {
 		notes = append(notes, strconv.Itoa(unknown)+" header(s) not recovered")
 	}
-	parts = append(parts, shellQuote(baseURL(c)+c.Method))
+	parts = append(parts, shellQuote(baseURL(c)+urlPath(c)))
 	return strings.Join(parts, " "), strings.Join(notes, "; ")
+}
+
+// urlPath is the path the call was sent to, without its query: a Connect or
+// Twirp server may be mounted under a prefix (Twirp's /twirp), which the
+// method leaves out.
+func urlPath(c *grpcframe.Call) string {
+	if p, ok := grpcframe.Header(c.RequestHeaders, ":path"); ok {
+		p, _, _ = strings.Cut(p, "?")
+		return p
+	}
+	return c.Method
 }
 
 // bufSchema turns grpcurl's schema flags into buf curl's --schema values:
@@ -206,7 +217,7 @@ func twirpCurl(c *grpcframe.Call, opt pbdecode.Options, reg *schema.Registry) (s
 	parts := []string{"curl", "-sS", "-X", "POST", "-H", shellQuote("Content-Type: application/json")}
 	hs, unknown := headerArgs(c)
 	parts = append(parts, hs...)
-	parts = append(parts, "-d", shellQuote(d), shellQuote(baseURL(c)+c.Method))
+	parts = append(parts, "-d", shellQuote(d), shellQuote(baseURL(c)+urlPath(c)))
 	if unknown > 0 {
 		notes = append(notes, strconv.Itoa(unknown)+" header(s) not recovered")
 	}

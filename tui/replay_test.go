@@ -52,10 +52,10 @@ func TestReplayConnectAndTwirp(t *testing.T) {
 		{"connect GET is its URL", connectCall("/a.B/C", "GET", "/a.B/C?connect=v1&encoding=proto&base64=1&message=CAE", grpcframe.ProtoConnect, h2decode.TransportHTTP1, nil,
 			"connect-protocol-version", "1"),
 			`curl -sS -H 'Connect-Protocol-Version: 1' 'http://127.0.0.1:8080/a.B/C?connect=v1&encoding=proto&base64=1&message=CAE'`},
-		{"twirp JSON", connectCall("/twirp/ex.Hat/Make", "POST", "/twirp/ex.Hat/Make", grpcframe.ProtoTwirp, h2decode.TransportHTTP1, jsonReq,
+		{"twirp JSON", connectCall("/ex.Hat/Make", "POST", "/twirp/ex.Hat/Make", grpcframe.ProtoTwirp, h2decode.TransportHTTP1, jsonReq,
 			"content-type", "application/json"),
 			`curl -sS -X POST -H 'Content-Type: application/json' -d '{"sentence":"hi"}' 'http://127.0.0.1:8080/twirp/ex.Hat/Make'`},
-		{"twirp empty message", connectCall("/twirp/ex.Hat/Make", "POST", "/twirp/ex.Hat/Make", grpcframe.ProtoTwirp, h2decode.TransportHTTP1, &grpcframe.Message{}),
+		{"twirp empty message", connectCall("/ex.Hat/Make", "POST", "/twirp/ex.Hat/Make", grpcframe.ProtoTwirp, h2decode.TransportHTTP1, &grpcframe.Message{}),
 			`curl -sS -X POST -H 'Content-Type: application/json' -d '{}' 'http://127.0.0.1:8080/twirp/ex.Hat/Make'`},
 	} {
 		if cmd, note := Replay(tc.call, pbdecodeDefault, nil); cmd != tc.want || note != "" {
