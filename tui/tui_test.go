@@ -389,7 +389,7 @@ func TestNotes(t *testing.T) {
 	m.Update(tea.WindowSizeMsg{Width: 100, Height: 24})
 	m.Update(batchMsg{progress: &Progress{Done: true, Notes: notes}, closed: true})
 	s := plain(m)
-	for _, want := range []string{"no calls (gRPC, gRPC-Web or HTTP) in this input", notes[0], notes[1], "2 notes (n)"} {
+	for _, want := range []string{"no calls (gRPC, gRPC-Web, Connect, Twirp or HTTP) in this input", notes[0], notes[1], "2 notes (n)"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("empty list lacks %q:\n%s", want, s)
 		}

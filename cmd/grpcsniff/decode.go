@@ -140,7 +140,7 @@ func runBatch(c *config, in *input, reg *schema.Registry, expr *filter.Expr, std
 		summarize(std.err, sum, summaryNotes(sum, &c.limits, c.keylog != ""), c.filter != "")
 	}
 	if sum.Found == 0 && status == exitOK && in.live == nil {
-		fmt.Fprintf(std.err, "%s: no calls (gRPC, gRPC-Web or HTTP) found in %s (%s, %s)\n",
+		fmt.Fprintf(std.err, "%s: no calls (gRPC, gRPC-Web, Connect, Twirp or HTTP) found in %s (%s, %s)\n",
 			progName, in.name, export.Count(sum.Capture.Packets, "packet"), export.Count(sum.Capture.Connections, "TCP connection"))
 		status = exitNoCalls
 	}
