@@ -19,6 +19,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -193,8 +194,14 @@ func (s *sniffer) errText() string {
 // waits until it says it is capturing.
 func startSniffer(t *testing.T, args ...string) *sniffer {
 	t.Helper()
-	s := &sniffer{done: make(chan struct{})}
-	s.cmd = exec.Command(os.Args[0], args...)
+	return startCommand(t, exec.Command(os.Args[0], args...))
+}
+
+// startCommand is startSniffer for a command made ready to run (another
+// copy of this binary, another user).
+func startCommand(t *testing.T, cmd *exec.Cmd) *sniffer {
+	t.Helper()
+	s := &sniffer{done: make(chan struct{}), cmd: cmd}
 	s.cmd.Env = append(os.Environ(), "GRPCSNIFF_RUN_MAIN=1")
 	s.cmd.Stdout = &s.stdout
 	pr, pw := io.Pipe()
@@ -441,27 +448,32 @@ func TestLiveTLSKeylogFollowed(t *testing.T) {
 	}
 }
 
-// -Z drops root once the input is open: the live capture goes on as
-// "nobody", whose -w file it creates; reading a file, what is read after
-// the capture (the key log) is read as "nobody" too.
+// -Z drops root once the input is open: the capture runs on as "nobody"
+// (its user and group ids, and no supplementary group of root's) and
+// still sees the calls made after the drop, and it creates its -w file as
+// "nobody"; reading a file, what is read after the capture (the key log)
+// is read as "nobody" too.
 func TestDropPrivileges(t *testing.T) {
 	requireLive(t)
 	if os.Geteuid() != 0 {
 		t.Fatal("-Z needs root to test; set GRPCSNIFF_NO_LIVE=1 to skip the live tests")
 	}
-	dir := t.TempDir()
-	// nobody must reach the directory: t.TempDir's parent is private.
-	os.Chmod(filepath.Dir(dir), 0o755)
-	os.Chmod(dir, 0o777)
+	dir := sharedTempDir(t)
 	secret := filepath.Join(dir, "root-only.keys")
 	os.WriteFile(secret, []byte("# root's\n"), 0o600)
+	addr, port := startTestServer(t)
 
-	sn := startSniffer(t, "-i", "lo", "-f", "tcp port 9", "--json", "-Z", "nobody", "-w", filepath.Join(dir, "as-nobody.pcapng"))
-	sn.stop(t, os.Interrupt)
-	if code := sn.cmd.ProcessState.ExitCode(); code != exitOK {
-		t.Fatalf("live with -Z nobody: exit %d: %s", code, sn.errText())
+	pcap := filepath.Join(dir, "as-nobody.pcapng")
+	sn := startSniffer(t, "-i", "lo", "-f", fmt.Sprintf("tcp port %d", port), "--json", "-Z", "nobody", "-w", pcap)
+	ids := procIDs(t, sn.cmd.Process.Pid)
+	if ids["Uid"] != "65534 65534 65534 65534" || ids["Gid"] != nobodyGid(t)+" "+nobodyGid(t)+" "+nobodyGid(t)+" "+nobodyGid(t) || strings.Contains(" "+ids["Groups"]+" ", " 0 ") {
+		t.Errorf("after -Z nobody the capture runs with %v", ids)
 	}
-	fi, err := os.Stat(filepath.Join(dir, "as-nobody.pcapng"))
+	callAndStop(t, sn, addr)
+	if n := len(liveCalls(t, sn.stdout.String())); n != 4 {
+		t.Errorf("%d calls captured after -Z, want the 4 made:\n%s", n, sn.stdout.String())
+	}
+	fi, err := os.Stat(pcap)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -475,6 +487,94 @@ func TestDropPrivileges(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "permission denied") {
 		t.Errorf("a root-only key log was read after -Z nobody: %v\n%s", err, out)
 	}
+}
+
+// The README's way to capture without root: a copy of the binary given
+// cap_net_raw and cap_net_admin by setcap, run by an unprivileged user,
+// captures the calls of the loopback.
+func TestFileCapabilities(t *testing.T) {
+	requireLive(t)
+	setcap, err := exec.LookPath("setcap")
+	if os.Geteuid() != 0 || err != nil {
+		t.Fatalf("this test needs root and setcap (Debian: libcap2-bin): euid %d, %v; set GRPCSNIFF_NO_LIVE=1 to skip the live tests", os.Geteuid(), err)
+	}
+	dir := sharedTempDir(t)
+	bin := filepath.Join(dir, "grpcsniff")
+	self, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, self, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(setcap, "cap_net_raw,cap_net_admin+eip", bin).CombinedOutput(); err != nil {
+		t.Fatalf("setcap: %v: %s", err, out)
+	}
+	addr, port := startTestServer(t)
+	cmd := exec.Command(bin, "-i", "lo", "-f", fmt.Sprintf("tcp port %d", port), "--json")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534, Groups: []uint32{}}}
+	sn := startCommand(t, cmd)
+	if ids := procIDs(t, sn.cmd.Process.Pid); !strings.HasPrefix(ids["Uid"], "65534 ") {
+		t.Errorf("the capture runs with %v, not as nobody", ids)
+	}
+	callAndStop(t, sn, addr)
+	if n := len(liveCalls(t, sn.stdout.String())); n != 4 {
+		t.Errorf("%d calls captured by an unprivileged user with file capabilities, want 4:\n%s\n%s", n, sn.stdout.String(), sn.errText())
+	}
+}
+
+// sharedTempDir is a temporary directory that "nobody" may use: t.TempDir's
+// parent is private.
+func sharedTempDir(t *testing.T) string {
+	dir := t.TempDir()
+	os.Chmod(filepath.Dir(dir), 0o755)
+	os.Chmod(dir, 0o777)
+	return dir
+}
+
+// callAndStop makes the four kinds of call to addr, and stops the capture
+// with Ctrl-C once their last segments had time to reach it; it must exit
+// cleanly.
+func callAndStop(t *testing.T, sn *sniffer, addr string) {
+	t.Helper()
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fourKinds(t, conn)
+	conn.Close()
+	time.Sleep(300 * time.Millisecond)
+	sn.stop(t, os.Interrupt)
+	if code := sn.cmd.ProcessState.ExitCode(); code != exitOK {
+		t.Fatalf("exit %d: %s", code, sn.errText())
+	}
+}
+
+// procIDs reads the user, group and supplementary group ids a process runs
+// with from /proc.
+func procIDs(t *testing.T, pid int) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		name, v, ok := strings.Cut(line, ":")
+		if ok && (name == "Uid" || name == "Gid" || name == "Groups") {
+			ids[name] = strings.Join(strings.Fields(v), " ")
+		}
+	}
+	return ids
+}
+
+// nobodyGid is the primary group id of the user nobody.
+func nobodyGid(t *testing.T) string {
+	u, err := user.Lookup("nobody")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Gid
 }
 
 // wait waits for the command to exit by itself.
