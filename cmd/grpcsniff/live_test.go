@@ -417,13 +417,7 @@ func TestLiveTLSKeylogFollowed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fourKinds(t, conn)
-	conn.Close()
-	time.Sleep(500 * time.Millisecond)
-	sn.stop(t, syscall.SIGTERM)
-	if code := sn.cmd.ProcessState.ExitCode(); code != exitOK {
-		t.Fatalf("exit %d: %s", code, sn.errText())
-	}
+	callAndStop(t, sn, conn, syscall.SIGTERM)
 	live := liveCalls(t, sn.stdout.String())
 	if len(live) != 4 {
 		t.Fatalf("%d calls decrypted live, want 4:\n%s\n%s", len(live), sn.stdout.String(), sn.errText())
@@ -469,7 +463,7 @@ func TestDropPrivileges(t *testing.T) {
 	if ids["Uid"] != "65534 65534 65534 65534" || ids["Gid"] != nobodyGid(t)+" "+nobodyGid(t)+" "+nobodyGid(t)+" "+nobodyGid(t) || strings.Contains(" "+ids["Groups"]+" ", " 0 ") {
 		t.Errorf("after -Z nobody the capture runs with %v", ids)
 	}
-	callAndStop(t, sn, addr)
+	plainCallAndStop(t, sn, addr)
 	if n := len(liveCalls(t, sn.stdout.String())); n != 4 {
 		t.Errorf("%d calls captured after -Z, want the 4 made:\n%s", n, sn.stdout.String())
 	}
@@ -517,7 +511,7 @@ func TestFileCapabilities(t *testing.T) {
 	if ids := procIDs(t, sn.cmd.Process.Pid); !strings.HasPrefix(ids["Uid"], "65534 ") {
 		t.Errorf("the capture runs with %v, not as nobody", ids)
 	}
-	callAndStop(t, sn, addr)
+	plainCallAndStop(t, sn, addr)
 	if n := len(liveCalls(t, sn.stdout.String())); n != 4 {
 		t.Errorf("%d calls captured by an unprivileged user with file capabilities, want 4:\n%s\n%s", n, sn.stdout.String(), sn.errText())
 	}
@@ -532,19 +526,26 @@ func sharedTempDir(t *testing.T) string {
 	return dir
 }
 
-// callAndStop makes the four kinds of call to addr, and stops the capture
-// with Ctrl-C once their last segments had time to reach it; it must exit
-// cleanly.
-func callAndStop(t *testing.T, sn *sniffer, addr string) {
+// plainCallAndStop is callAndStop over a new cleartext connection to addr,
+// stopped with Ctrl-C.
+func plainCallAndStop(t *testing.T, sn *sniffer, addr string) {
 	t.Helper()
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
+	callAndStop(t, sn, conn, os.Interrupt)
+}
+
+// callAndStop makes the four kinds of call through conn, and stops the
+// capture with sig once their last segments had time to reach it; it must
+// exit cleanly.
+func callAndStop(t *testing.T, sn *sniffer, conn *grpc.ClientConn, sig os.Signal) {
+	t.Helper()
 	fourKinds(t, conn)
 	conn.Close()
-	time.Sleep(300 * time.Millisecond)
-	sn.stop(t, os.Interrupt)
+	time.Sleep(500 * time.Millisecond)
+	sn.stop(t, sig)
 	if code := sn.cmd.ProcessState.ExitCode(); code != exitOK {
 		t.Fatalf("exit %d: %s", code, sn.errText())
 	}
