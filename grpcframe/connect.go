@@ -46,6 +46,7 @@ func connectStreaming(ct string) bool {
 // content-type.
 type rpcRequest struct {
 	connectVersion bool // a Connect-Protocol-Version header
+	twirpVersion   bool // a Twirp-Version header (Twirp's Go clients send it)
 }
 
 // rpcOverHTTP decides whether a request that its content-type alone does not
@@ -66,7 +67,10 @@ func rpcOverHTTP(call *Call, ct string, req rpcRequest) {
 		call.setProtocol(ProtoConnect)
 	case call.HTTPMethod == "GET" && connectQuery(query):
 		call.setProtocol(ProtoConnect)
-	case call.HTTPMethod == "POST" && (mt == "application/protobuf" || (mt == "application/json" && strings.Contains(path, "/twirp/"))):
+	case req.twirpVersion || strings.HasSuffix(path[:lastSegments(path)], "/twirp") || (call.HTTPMethod == "POST" && mt == "application/protobuf"):
+		// Twirp's own header, or its route prefix (a request of another
+		// method there is a Twirp call too, which the server refuses as
+		// bad_route), or its protobuf content-type.
 		call.setProtocol(ProtoTwirp)
 	default:
 		return
@@ -83,14 +87,27 @@ func lastSegments(path string) int {
 
 // rpcPath reports whether a path ends in "/Service/Method", as every
 // Connect and Twirp path does (the service usually package-qualified, and
-// Twirp's after a prefix such as /twirp).
+// Twirp's after a prefix such as /twirp); a method's name is a protobuf
+// identifier, which a file's name (page.html) is not.
 func rpcPath(path string) bool {
 	i := strings.LastIndexByte(path, '/')
-	if i <= 0 || i == len(path)-1 {
+	if i <= 0 || !identifier(path[i+1:]) {
 		return false
 	}
 	j := strings.LastIndexByte(path[:i], '/')
 	return j >= 0 && j < i-1
+}
+
+// identifier reports whether s is a protobuf identifier: a letter or
+// underscore, then letters, digits and underscores.
+func identifier(s string) bool {
+	for i, c := range []byte(s) {
+		letter := c == '_' || (c|0x20 >= 'a' && c|0x20 <= 'z')
+		if !letter && (i == 0 || c < '0' || c > '9') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // connectQuery reports whether a GET's query is a Connect unary request's:
@@ -166,7 +183,9 @@ func (a *Assembler) rpcSideEnded(s *stream, side capture.Side, t time.Time) {
 	}
 	client := s.isClient(side)
 	switch {
-	case client && call.HTTPMethod == "GET":
+	case client && call.HTTPMethod != "POST":
+		// A Connect GET's request came in its query; a request of another
+		// method carries none.
 	case len(s.got[side]) == 0 && (client || call.HTTPStatus == 200):
 		a.sideMode(s, side)
 		m := s.msgs[side].newMessage()

@@ -208,6 +208,7 @@ func TestNotConnect(t *testing.T) {
 	for _, req := range [][]string{
 		{":method", "GET", ":path", "/v1/users?id=1"},
 		{":method", "GET", ":path", "/static/app.js"},
+		{":method", "GET", ":path", "/docs/twirp/intro/page.html"},
 		post("/v1/users", "application/json"),
 		post("/api/thing/do", "application/json"),
 		post("/", "application/protobuf"),
@@ -294,6 +295,23 @@ func TestTwirp(t *testing.T) {
 	if c.Status.Message != "inches must be positive" || len(c.Trailers) != 2 || c.Trailers[0].Name != "a" {
 		t.Fatalf("status %+v trailers %v", c.Status, c.Trailers)
 	}
+
+	// JSON to another prefix, told by Twirp's own header.
+	c = connectCase{
+		req:      post("/rpc/example.Haberdasher/MakeHat", "application/json", "twirp-version", "v8.1.3"),
+		reqBody:  []byte(`{"inches":10}`),
+		resp:     []string{":status", "200", "content-type", "application/json"},
+		respBody: []byte(`{"inches":10,"color":"red"}`),
+	}.play(t)
+	checkCall(t, c, ProtoTwirp, "/example.Haberdasher/MakeHat", []string{`{"inches":10}`}, []string{`{"inches":10,"color":"red"}`}, 0)
+
+	// A GET to a Twirp route: refused, and no request message.
+	c = connectCase{
+		req:      []string{":method", "GET", ":path", "/twirp/example.Haberdasher/MakeHat"},
+		resp:     []string{":status", "404", "content-type", "application/json"},
+		respBody: []byte(`{"code":"bad_route","msg":"unsupported method \"GET\""}`),
+	}.play(t)
+	checkCall(t, c, ProtoTwirp, "/example.Haberdasher/MakeHat", nil, nil, 12)
 
 	c = connectCase{
 		req:      post("/twirp/example.Haberdasher/MakeHat", "application/json"),

@@ -368,6 +368,8 @@ func (a *Assembler) readRequestHeaders(call *Call, fs []h2decode.HeaderField) {
 			acrm = true
 		case "connect-protocol-version":
 			rpc.connectVersion = true
+		case "twirp-version":
+			rpc.twirpVersion = true
 		}
 	}
 	if !ctSeen && !anyUnknown {
