@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -323,6 +324,8 @@ func readDetails(st *Status, ds []wireDetail) {
 func (a *Assembler) statusFromHTTP(call *Call, why string) {
 	code := httpToCode(call.HTTPStatus, call.Protocol == ProtoTwirp)
 	st := call.setStatus(code, "")
+	// The message the protocol's clients make up for it.
+	st.Message = strings.TrimSpace(fmt.Sprintf("HTTP status %d %s", call.HTTPStatus, http.StatusText(call.HTTPStatus)))
 	text := fmt.Sprintf("status %s taken from HTTP status %d, as %s clients do", st.Name, call.HTTPStatus, call.Protocol)
 	if why != "" {
 		text = why + "; " + text
