@@ -3,6 +3,7 @@ module github.com/grpcsniff/grpcsniff/testdata/gen/go
 go 1.26.0
 
 require (
+	connectrpc.com/connect v1.21.1
 	github.com/grpc-ecosystem/grpc-gateway/v2 v2.30.0
 	github.com/improbable-eng/grpc-web v0.15.0
 	golang.org/x/net v0.62.0
