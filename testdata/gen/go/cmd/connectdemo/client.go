@@ -4,14 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
 	"connectrpc.com/connect"
+
+	"github.com/grpcsniff/grpcsniff/testdata/gen/go/peer"
 )
 
 // clientConfig is how one call's client is set up.
@@ -68,15 +68,11 @@ func runClient(addr, httpVersion, calls, truthFile string) error {
 	if err != nil {
 		return err
 	}
-	out := io.Writer(os.Stdout)
-	if truthFile != "" {
-		f, err := os.Create(truthFile)
-		if err != nil {
-			return fmt.Errorf("create truth file: %w", err)
-		}
-		defer f.Close()
-		out = f
+	out, closeTruth, err := peer.Truth(truthFile)
+	if err != nil {
+		return err
 	}
+	defer closeTruth()
 	rec := &recorder{}
 	hc, err := httpClient(httpVersion, rec)
 	if err != nil {

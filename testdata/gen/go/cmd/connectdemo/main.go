@@ -19,8 +19,8 @@ package main
 
 import (
 	"flag"
-	"log"
-	"os"
+
+	"github.com/grpcsniff/grpcsniff/testdata/gen/go/peer"
 )
 
 func main() {
@@ -30,16 +30,7 @@ func main() {
 	calls := flag.String("calls", "full", "client call list: full (every Connect case) or mixed (Connect, gRPC and gRPC-Web)")
 	truth := flag.String("truth", "", "client: file to write one JSON line per call to (default standard output)")
 	flag.Parse()
-	log.SetFlags(log.Lmicroseconds)
-	switch *mode {
-	case "server":
-		serve(*addr)
-	case "client":
-		if err := runClient(*addr, *httpVersion, *calls, *truth); err != nil {
-			log.Fatal(err)
-		}
-	default:
-		log.Printf("unknown -mode %q: give -mode=server or -mode=client", *mode)
-		os.Exit(2)
-	}
+	peer.Run(*mode, func() { serve(*addr) }, func() error {
+		return runClient(*addr, *httpVersion, *calls, *truth)
+	})
 }

@@ -7,15 +7,13 @@ import (
 	"io"
 	"log"
 	"net/http"
-	"os"
-	"os/signal"
-	"strconv"
-	"syscall"
 	"time"
 
 	"connectrpc.com/connect"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
+
+	"github.com/grpcsniff/grpcsniff/testdata/gen/go/peer"
 )
 
 // Procedures of grpc.testing.TestService served here.
@@ -32,13 +30,10 @@ const (
 // negotiated, and the captures should hold both kinds.
 const compressMinBytes = 256
 
-// Request headers the server reacts to.
 const (
 	// headerEcho asks for its value back as response header
 	// x-echo-initial and trailer x-echo-trailing.
 	headerEcho = "X-Echo-Metadata"
-	// headerSleep asks UnaryCall to wait this many milliseconds first.
-	headerSleep = "X-Sleep-Ms"
 )
 
 func serve(addr string) {
@@ -48,16 +43,8 @@ func serve(addr string) {
 	srv.Protocols = new(http.Protocols)
 	srv.Protocols.SetHTTP1(true)
 	srv.Protocols.SetUnencryptedHTTP2(true)
-	go func() {
-		sig := make(chan os.Signal, 1)
-		signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-		<-sig
-		_ = srv.Close()
-	}()
 	log.Printf("connect-go server (Connect, gRPC, gRPC-Web; HTTP/1.1 and h2c) on %s", addr)
-	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
-		log.Fatal(err)
-	}
+	peer.Serve(srv)
 }
 
 func register(mux *http.ServeMux) {
@@ -74,10 +61,7 @@ func emptyCall(_ context.Context, _ *connect.Request[testpb.Empty]) (*connect.Re
 	return connect.NewResponse(&testpb.Empty{}), nil
 }
 
-func unaryCall(ctx context.Context, req *connect.Request[testpb.SimpleRequest]) (*connect.Response[testpb.SimpleResponse], error) {
-	if err := sleepAsked(ctx, req.Header()); err != nil {
-		return nil, err
-	}
+func unaryCall(_ context.Context, req *connect.Request[testpb.SimpleRequest]) (*connect.Response[testpb.SimpleResponse], error) {
 	if st := req.Msg.GetResponseStatus(); st.GetCode() != 0 {
 		return nil, statusError(st)
 	}
@@ -90,14 +74,6 @@ func unaryCall(ctx context.Context, req *connect.Request[testpb.SimpleRequest]) 
 		res.Trailer().Set("X-Echo-Trailing", v)
 	}
 	return res, nil
-}
-
-func sleepAsked(ctx context.Context, h http.Header) error {
-	ms, err := strconv.Atoi(h.Get(headerSleep))
-	if err != nil || ms <= 0 {
-		return nil
-	}
-	return wait(ctx, time.Duration(ms)*time.Millisecond)
 }
 
 // wait sleeps for d, or less if ctx ends first (then its error as a
