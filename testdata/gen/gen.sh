@@ -910,7 +910,9 @@ connect_run() {
 	srv=$BGPID
 	wait_port $port
 	cap_start "$OUT/$name.pcap" $port
-	"$BIN/connectdemo" -mode=client -addr=127.0.0.1:$port -http="$httpv" -calls="$calls" \
+	# timeout: the client sets no deadline on most calls (so that they carry
+	# no Connect-Timeout-Ms); a server that stops answering must not hang us
+	timeout 120 "$BIN/connectdemo" -mode=client -addr=127.0.0.1:$port -http="$httpv" -calls="$calls" \
 		-truth="$OUT/$name.truth.ndjson" >"$LOGS/${name}_client.log" 2>&1 ||
 		die "connectdemo client failed: $(cat "$LOGS/${name}_client.log")"
 	cap_stop

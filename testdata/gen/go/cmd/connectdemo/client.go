@@ -93,9 +93,9 @@ func runCase(c callCase, base, httpVersion string, hc *http.Client, rec *recorde
 		c.setup(&cfg)
 	}
 	rec.reset()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	callErr := c.run(ctx, base, hc, cfg.options(rec))
+	// No deadline unless the case sets one: a deadline is sent as
+	// Connect-Timeout-Ms, which only unary_timeout should carry.
+	callErr := c.run(context.Background(), base, hc, cfg.options(rec))
 	line := rec.line(c, cfg, callErr)
 	log.Printf("%s: %s %s %s -> %s %q", c.name, line.Protocol, line.Method, line.Procedure, line.Code, line.Message)
 	// Let the call's last frames reach the wire before the next call starts,
