@@ -154,10 +154,15 @@ func (c sizeCodec) marshal(m any, deterministic bool) ([]byte, error) {
 }
 
 func (c sizeCodec) Unmarshal(b []byte, m any) error {
-	c.rec.received(len(b))
 	msg, ok := m.(proto.Message)
 	if !ok {
 		return errors.New("sizeCodec: not a proto.Message")
+	}
+	// connect-go's gRPC and gRPC-Web clients read grpc-status-details-bin
+	// with the codec too (into its own copy of google.rpc.Status, named
+	// grpc.status.v1.Status); that is a trailer, not a response message.
+	if name := msg.ProtoReflect().Descriptor().FullName(); name != "grpc.status.v1.Status" && name != "google.rpc.Status" {
+		c.rec.received(len(b))
 	}
 	if c.json {
 		return protojson.Unmarshal(b, msg)
