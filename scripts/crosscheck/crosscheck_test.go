@@ -187,6 +187,40 @@ func TestCompare(t *testing.T) {
 		}
 	}
 
+	// Connect and Twirp calls, which tshark sees as plain HTTP: path, and
+	// the bytes the messages took against the body lengths.
+	for _, c := range []struct {
+		name      string
+		g         sniffCall
+		path      string
+		req, resp int64
+		want      verdict
+	}{
+		{"unary agrees", sniffCall{Protocol: "connect", GRPC: true, Method: str("/a.B/C"), HTTPMethod: "POST", HTTPStatus: 200,
+			Requests: []message{{Length: 7}}, Responses: []message{{Length: 9}}}, "/api/a.B/C", 7, 9, agree},
+		{"unary body differs", sniffCall{Protocol: "twirp", GRPC: true, Method: str("/a.B/C"), HTTPStatus: 200,
+			Requests: []message{{Length: 7}}, Responses: []message{{Length: 9}}}, "/twirp/a.B/C", 7, 10, differ},
+		{"path differs", sniffCall{Protocol: "twirp", GRPC: true, Method: str("/a.B/C"), HTTPStatus: 200,
+			Requests: []message{{Length: 7}}, Responses: []message{{Length: 9}}}, "/twirp/a.B/D", 7, 9, differ},
+		{"stream with its end-of-stream message", sniffCall{Protocol: "connect", GRPC: true, Method: str("/a.B/C"), HTTPStatus: 200,
+			ContentType: "application/connect+proto", RespContentType: "application/connect+proto",
+			Requests: []message{{Length: 2}}, Responses: []message{{Length: 3}, {Length: 4}}}, "/a.B/C", 7, 17 + 7, agree},
+		{"stream body short", sniffCall{Protocol: "connect", GRPC: true, Method: str("/a.B/C"), HTTPStatus: 200,
+			ContentType: "application/connect+proto", RespContentType: "application/connect+proto",
+			Requests: []message{{Length: 2}}, Responses: []message{{Length: 3}}}, "/a.B/C", 7, 7, differ},
+		{"GET and an error", sniffCall{Protocol: "connect", GRPC: true, Method: str("/a.B/C"), HTTPMethod: "GET", HTTPStatus: 404,
+			Requests: []message{{Length: 2}}}, "/a.B/C?connect=v1&message=CAE", 0, 80, agree},
+	} {
+		g := c.g
+		st := &tsStream{path: c.path, httpMethod: g.HTTPMethod, bodyKnown: [2]bool{true, true}, body: [2]int64{c.req, c.resp}}
+		tc := &tsCall{key: key, st: st, conn: conn, http: true}
+		g.key = key
+		r := compare([]*sniffCall{&g}, &tsView{calls: []*tsCall{tc}}).results[0]
+		if r.verdict != c.want {
+			t.Errorf("%s: verdict %d, want %d (diffs %q, notes %q)", c.name, r.verdict, c.want, r.diffs, r.notes)
+		}
+	}
+
 	// A call only tshark sees fails the file; one only grpcsniff sees does not.
 	tc := &tsCall{key: key, st: st, conn: conn, MethodKnown: true, Method: "/a.B/C"}
 	if compare(nil, &tsView{calls: []*tsCall{tc}}).ok() {
