@@ -151,6 +151,9 @@ var schemaGoldens = []struct {
 	{"h2c_upgrade.pcap", []string{"helloworld.proto"}},
 	// :path unknown for methods first called before the capture: inferred.
 	{"grpcgo_midstream.pcap", []string{"helloworld.proto", "muxs.proto"}},
+	// Connect (proto and JSON, GETs, errors with details) and Twirp.
+	{"connect_node.pcap", []string{"greet.proto"}},
+	{"twirp.pcap", []string{"notes.proto"}},
 }
 
 func TestGoldenWithSchemas(t *testing.T) {
