@@ -59,8 +59,8 @@ type liveInput struct {
 	out      *os.File
 	w        *live.PcapngWriter
 	written  int64
-	limit    int64 // -c; 0 none
-	seen     int64
+	limit    int64        // -c; 0 none
+	seen     atomic.Int64 // packets read; read from other goroutines (status)
 	wErr     error
 	stopped  atomic.Bool
 	once     sync.Once
@@ -142,7 +142,7 @@ func (e *filterError) Unwrap() error { return e.err }
 
 // Next implements capture.Source.
 func (in *liveInput) Next() (capture.Packet, error) {
-	if in.limit > 0 && in.seen >= in.limit {
+	if in.limit > 0 && in.seen.Load() >= in.limit {
 		in.Stop()
 		return capture.Packet{}, io.EOF
 	}
@@ -157,7 +157,7 @@ func (in *liveInput) Next() (capture.Packet, error) {
 		}
 		return p, err
 	}
-	in.seen++
+	in.seen.Add(1)
 	if in.w != nil && in.wErr == nil {
 		in.writeSecrets()
 		if in.wErr == nil {
@@ -261,7 +261,7 @@ func (in *liveInput) stopOn(d time.Duration, stderr io.Writer) func() {
 // summary says, like tcpdump at its end, what was captured and lost.
 func (in *liveInput) summary(w io.Writer) {
 	st := in.src.Stats()
-	fmt.Fprintf(w, "%s: %s captured on %s", progName, export.Count(in.seen, "packet"), in.iface)
+	fmt.Fprintf(w, "%s: %s captured on %s", progName, export.Count(in.seen.Load(), "packet"), in.iface)
 	if in.w != nil {
 		fmt.Fprintf(w, ", %d written to %s", in.written, in.out.Name())
 	}
@@ -315,7 +315,7 @@ func (in *liveInput) followKeys(keylog string, stderr io.Writer) {
 // progress is the status bar's view of the capture.
 func (in *liveInput) progress() *tui.Progress {
 	st := in.src.Stats()
-	return &tui.Progress{Live: true, Packets: in.seen, KernelDrops: int64(st.KernelDrops), InterfaceDrops: int64(st.InterfaceDrops)}
+	return &tui.Progress{Live: true, Packets: in.seen.Load(), KernelDrops: int64(st.KernelDrops), InterfaceDrops: int64(st.InterfaceDrops)}
 }
 
 // describe says what is being captured, for the line that starts it.

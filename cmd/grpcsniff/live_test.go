@@ -21,6 +21,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -707,5 +708,36 @@ func TestLiveTUI(t *testing.T) {
 			t.Fatalf("q did not end the capture:\n%s", screen())
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// SIGUSR1 asks a running capture how it is doing, as tcpdump's does: a
+// line with packets, drops, goroutines and heap, and the capture goes on.
+func TestStatusSignal(t *testing.T) {
+	requireLive(t)
+	addr, port := startTestServer(t)
+	sn := startSniffer(t, "-i", "lo", "-f", fmt.Sprintf("tcp port %d", port), "--json")
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fourKinds(t, conn)
+	time.Sleep(300 * time.Millisecond)
+	sn.cmd.Process.Signal(syscall.SIGUSR1)
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(sn.errText(), "goroutines, heap") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	line := sn.errText()
+	if !regexp.MustCompile(`[1-9]\d* packets captured on lo, 0 dropped by the kernel, 0 by the interface; \d+ goroutines, heap \S+ in use`).MatchString(line) {
+		t.Fatalf("no status line after SIGUSR1:\n%s", line)
+	}
+	fourKinds(t, conn) // still capturing
+	conn.Close()
+	time.Sleep(300 * time.Millisecond)
+	sn.stop(t, os.Interrupt)
+	if n := len(liveCalls(t, sn.stdout.String())); n != 8 {
+		t.Errorf("%d calls, want the 8 made before and after the status:\n%s", n, sn.errText())
 	}
 }
