@@ -54,14 +54,16 @@ func (l *liveFlags) register(fs *pflag.FlagSet) {
 // liveInput is a running live capture: the interface's packets, written to
 // -w as they pass, until -c, --duration, a signal or the user stops it.
 type liveInput struct {
-	src      *live.Source
-	iface    string
-	out      *os.File
-	w        *live.PcapngWriter
-	written  int64
-	limit    int64        // -c; 0 none
-	seen     atomic.Int64 // packets read; read from other goroutines (status)
-	wErr     error
+	src     *live.Source
+	iface   string
+	out     *os.File
+	w       *live.PcapngWriter
+	written int64
+	limit   int64        // -c; 0 none
+	seen    atomic.Int64 // packets read; read from other goroutines (status)
+	wErr    error
+	// warn says a problem while capturing (a -w write that failed).
+	warn     func(string)
 	stopped  atomic.Bool
 	once     sync.Once
 	keys     *tlsdecrypt.KeyLog
@@ -105,7 +107,8 @@ func openLive(f *liveFlags, stderr io.Writer) (*liveInput, error) {
 	if err != nil {
 		return nil, err
 	}
-	in := &liveInput{src: src, iface: f.iface, limit: f.count, filter: expr, snaplen: f.snaplen}
+	in := &liveInput{src: src, iface: f.iface, limit: f.count, filter: expr, snaplen: f.snaplen,
+		warn: func(s string) { fmt.Fprintf(stderr, "%s: %s\n", progName, s) }}
 	if f.user != "" {
 		if err := live.DropPrivileges(f.user); err != nil {
 			src.Close()
@@ -152,7 +155,7 @@ func (in *liveInput) Next() (capture.Packet, error) {
 			// A quiet moment: what was written becomes readable.
 			in.writeSecrets()
 			if in.wErr == nil {
-				in.wErr = in.w.Flush()
+				in.writeFailed(in.w.Flush())
 			}
 		}
 		return p, err
@@ -161,12 +164,25 @@ func (in *liveInput) Next() (capture.Packet, error) {
 	if in.w != nil && in.wErr == nil {
 		in.writeSecrets()
 		if in.wErr == nil {
-			if in.wErr = in.w.WritePacket(p); in.wErr == nil {
+			if err := in.w.WritePacket(p); err != nil {
+				in.writeFailed(err)
+			} else {
 				in.written++
 			}
 		}
 	}
 	return p, nil
+}
+
+// writeFailed stops writing -w after err (a full disk, say), and says so
+// at once: the capture and its decoding go on, and the file keeps the
+// packets written before, readable up to its last whole block.
+func (in *liveInput) writeFailed(err error) {
+	if err == nil || in.wErr != nil {
+		return
+	}
+	in.wErr = err
+	in.warn(fmt.Sprintf("-w %s: %v; no more packets are written to it (it holds the %d written before), the capture goes on", in.out.Name(), err, in.written))
 }
 
 // writeSecrets writes the key log lines added since the last time to -w.
@@ -187,7 +203,7 @@ func (in *liveInput) writeSecrets() {
 		lines = []byte("# grpcsniff: TLS secrets follow as they are logged\n")
 	}
 	if len(lines) > 0 {
-		in.wErr = in.w.WriteDecryptionSecrets(lines)
+		in.writeFailed(in.w.WriteDecryptionSecrets(lines))
 	}
 }
 

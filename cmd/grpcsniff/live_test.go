@@ -741,3 +741,74 @@ func TestStatusSignal(t *testing.T) {
 		t.Errorf("%d calls, want the 8 made before and after the status:\n%s", n, sn.errText())
 	}
 }
+
+// A capture killed outright (SIGKILL: no chance to close its file) leaves
+// a -w file readable up to its last flush, which a quiet moment makes:
+// the calls made before the kill decode from it.
+func TestWriteSurvivesKill(t *testing.T) {
+	requireLive(t)
+	addr, port := startTestServer(t)
+	pcap := filepath.Join(t.TempDir(), "killed.pcapng")
+	sn := startSniffer(t, "-i", "lo", "-f", fmt.Sprintf("tcp port %d", port), "--json", "-w", pcap)
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fourKinds(t, conn)
+	conn.Close()
+	time.Sleep(time.Second) // quiet: the file is flushed
+	sn.stop(t, syscall.SIGKILL)
+	out, stderr, code := runCmd(t, nil, "-r", pcap, "--json", "-q")
+	if code != exitOK {
+		t.Fatalf("reading the killed capture's file: exit %d: %s", code, stderr)
+	}
+	calls := liveCalls(t, out)
+	if len(calls) != 4 {
+		t.Fatalf("%d calls in the file of a killed capture, want 4:\n%s", len(calls), out)
+	}
+	for _, c := range calls {
+		if c["state"] != "complete" {
+			t.Errorf("%v: state %v", c["method"], c["state"])
+		}
+	}
+}
+
+// A full disk under -w (a 256 KiB tmpfs) is said once, at once; the
+// capture goes on decoding every call, the file keeps what was written
+// before and still decodes, and the exit status says the file is not
+// whole.
+func TestWriteDiskFull(t *testing.T) {
+	requireLive(t)
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Fatalf("mounting a small tmpfs needs root: %v: %s; set GRPCSNIFF_NO_LIVE=1 to skip the live tests", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", dir).Run() })
+	addr, port := startTestServer(t)
+	pcap := filepath.Join(dir, "full.pcapng")
+	sn := startSniffer(t, "-i", "lo", "-f", fmt.Sprintf("tcp port %d", port), "--json", "-w", pcap)
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 6 { // about 100 KB of packets each
+		fourKinds(t, conn)
+	}
+	conn.Close()
+	time.Sleep(500 * time.Millisecond)
+	sn.stop(t, os.Interrupt)
+	stderr := sn.errText()
+	if n := strings.Count(stderr, "no space left on device; no more packets are written"); n != 1 {
+		t.Errorf("the full disk said %d times, want once:\n%s", n, stderr)
+	}
+	if code := sn.cmd.ProcessState.ExitCode(); code != exitError {
+		t.Errorf("exit %d, want %d: the -w file is not whole", code, exitError)
+	}
+	if n := len(liveCalls(t, sn.stdout.String())); n != 24 {
+		t.Errorf("%d calls decoded live, want all 24 made:\n%s", n, stderr)
+	}
+	out, _, _ := runCmd(t, nil, "-r", pcap, "--json", "-q")
+	if n := len(liveCalls(t, out)); n == 0 {
+		t.Errorf("no call decodes from the file written until the disk was full")
+	}
+}
