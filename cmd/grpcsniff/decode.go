@@ -116,6 +116,7 @@ func runBatch(c *config, in *input, reg *schema.Registry, expr *filter.Expr, std
 	if in.live != nil {
 		defer in.live.stopOn(c.live.duration, std.err)()
 		defer in.live.reportOn(std.err)()
+		defer in.live.watchLink()()
 		// Like tcpdump's "listening on": the capture runs from here.
 		fmt.Fprintf(std.err, "%s: %s\n", progName, in.live.describe())
 	}

@@ -812,3 +812,97 @@ func TestWriteDiskFull(t *testing.T) {
 		t.Errorf("no call decodes from the file written until the disk was full")
 	}
 }
+
+// A live test's server in another network namespace is this binary run
+// there with GRPCSNIFF_TEST_SERVE=ADDR: it serves testService on ADDR until
+// killed.
+func init() {
+	addr := os.Getenv("GRPCSNIFF_TEST_SERVE")
+	if addr == "" {
+		return
+	}
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	srv := grpc.NewServer()
+	testpb.RegisterTestServiceServer(srv, testService{})
+	fmt.Println("serving")
+	srv.Serve(lis)
+	os.Exit(0)
+}
+
+// vethPair makes a veth pair whose far end is in a network namespace of its
+// own, where this binary serves testService; it returns the near end's
+// name and the server's address. All of it is removed when the test ends.
+func vethPair(t *testing.T) (iface, addr string) {
+	t.Helper()
+	id := strconv.Itoa(os.Getpid() % 100000)
+	ns, near, far := "gsn"+id, "gsa"+id, "gsb"+id
+	ip := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %s: %v: %s (the live tests need root and iproute2)", strings.Join(args, " "), err, out)
+		}
+	}
+	ip("netns", "add", ns)
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+	ip("link", "add", near, "type", "veth", "peer", "name", far)
+	t.Cleanup(func() { exec.Command("ip", "link", "del", near).Run() })
+	ip("link", "set", far, "netns", ns)
+	ip("addr", "add", "10.213.7.1/24", "dev", near)
+	ip("link", "set", near, "up")
+	ip("-n", ns, "addr", "add", "10.213.7.2/24", "dev", far)
+	ip("-n", ns, "link", "set", far, "up")
+	addr = "10.213.7.2:50051"
+	srv := exec.Command("ip", "netns", "exec", ns, os.Args[0])
+	srv.Env = append(os.Environ(), "GRPCSNIFF_TEST_SERVE="+addr)
+	out, _ := srv.StdoutPipe()
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
+	if line, _ := bufio.NewReader(out).ReadString('\n'); line != "serving\n" {
+		t.Fatalf("the server in %s did not start: %q", ns, line)
+	}
+	return near, addr
+}
+
+// An interface that goes down while it is captured on is said at once, and
+// again when it is back; the capture goes on, and sees the calls made after
+// as it saw those before.
+func TestInterfaceDownAndUp(t *testing.T) {
+	requireLive(t)
+	iface, addr := vethPair(t)
+	sn := startSniffer(t, "-i", iface, "-f", "tcp port 50051", "--json")
+	call := func() {
+		conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fourKinds(t, conn)
+		conn.Close()
+	}
+	waitFor := func(text string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !strings.Contains(sn.errText(), text) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %q within 10 s:\n%s", text, sn.errText())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	call()
+	exec.Command("ip", "link", "set", iface, "down").Run()
+	waitFor("interface " + iface + " went down: nothing is captured until it is back")
+	exec.Command("ip", "link", "set", iface, "up").Run()
+	waitFor("interface " + iface + " is up again after")
+	call()
+	time.Sleep(300 * time.Millisecond)
+	sn.stop(t, os.Interrupt)
+	if n := len(liveCalls(t, sn.stdout.String())); n != 8 {
+		t.Errorf("%d calls, want the 4 made before the interface went down and the 4 after:\n%s", n, sn.errText())
+	}
+}
