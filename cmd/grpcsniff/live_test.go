@@ -906,3 +906,72 @@ func TestInterfaceDownAndUp(t *testing.T) {
 		t.Errorf("%d calls, want the 4 made before the interface went down and the 4 after:\n%s", n, sn.errText())
 	}
 }
+
+// loopbackNoise sends unrelated traffic over the loopback until the test
+// ends: a TCP stream as fast as it goes, and UDP datagrams, as other
+// programs on the machine do while the live tests run.
+func loopbackNoise(t *testing.T) {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	udp, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done); lis.Close(); udp.Close() })
+	go func() {
+		for {
+			c, err := lis.Accept()
+			if err != nil {
+				return
+			}
+			go io.Copy(io.Discard, c)
+		}
+	}()
+	go func() {
+		c, err := net.Dial("tcp", lis.Addr().String())
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		u, _ := net.Dial("udp", udp.LocalAddr().String())
+		buf := make([]byte, 64<<10)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			c.Write(buf)
+			if u != nil {
+				u.Write(buf[:1200])
+			}
+		}
+	}()
+}
+
+// The live tests look only at their own traffic: beside a loopback
+// saturated with other TCP and UDP, a capture filtered to the test
+// server's port sees its calls, exactly, and no other connection.
+func TestLiveBesideNoise(t *testing.T) {
+	requireLive(t)
+	loopbackNoise(t)
+	addr, port := startTestServer(t)
+	sn := startSniffer(t, "-i", "lo", "-f", fmt.Sprintf("tcp port %d", port), "--json")
+	plainCallAndStop(t, sn, addr)
+	calls := liveCalls(t, sn.stdout.String())
+	if len(calls) != 4 {
+		t.Fatalf("%d calls beside the noise, want 4:\n%s", len(calls), sn.errText())
+	}
+	for key := range calls {
+		if !strings.Contains(key, fmt.Sprintf(":%d ", port)) {
+			t.Errorf("a call not on the test port: %s", key)
+		}
+	}
+	if !strings.Contains(sn.errText(), "1 TCP connection") {
+		t.Errorf("connections other than the test's were decoded:\n%s", sn.errText())
+	}
+}
