@@ -107,14 +107,14 @@ func (c *config) exportOptions(reg *schema.Registry) export.Options {
 
 // runBatch decodes the input to text, NDJSON or the per-method summary,
 // then reports what was read on stderr.
-func runBatch(c *config, in *input, reg *schema.Registry, expr *filter.Expr, std stdio) int {
+func runBatch(c *config, in *input, reg *schema.Registry, expr *filter.Expr, sigs *stopSignals, std stdio) int {
 	opts := c.sniffOptions(in, reg, std.err)
 	out := c.output(&opts, reg, expr, std.out, in.live != nil)
 	if c.filter != "" {
 		opts.Match = expr.Match
 	}
 	if in.live != nil {
-		defer in.live.stopOn(c.live.duration, std.err)()
+		defer in.live.stopOn(sigs, c.live.duration, std.err)()
 		defer in.live.reportOn(std.err)()
 		defer in.live.watchLink()()
 		// Like tcpdump's "listening on": the capture runs from here.

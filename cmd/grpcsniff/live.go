@@ -241,21 +241,39 @@ func (in *liveInput) finish() error {
 	return nil
 }
 
-// stopOn stops the capture at SIGINT or SIGTERM and after d (when not 0).
-// A second signal exits at once. The returned function undoes it.
-func (in *liveInput) stopOn(d time.Duration, stderr io.Writer) func() {
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+// stopSignals are caught from the moment a live capture is asked for,
+// before the interface is opened (which may take a while): a Ctrl-C then
+// must not be lost, nor end the process halfway. stopOn takes them over
+// once the capture runs; a signal that came meanwhile stops it at once.
+type stopSignals struct{ ch chan os.Signal }
+
+func catchStopSignals() *stopSignals {
+	s := &stopSignals{ch: make(chan os.Signal, 2)}
+	signal.Notify(s.ch, os.Interrupt, syscall.SIGTERM)
+	return s
+}
+
+// pending reports whether a signal came before the capture started; it
+// stops catching them (the interactive view reads Ctrl-C as a key).
+func (s *stopSignals) release() (pending bool) {
+	signal.Stop(s.ch)
+	return len(s.ch) > 0
+}
+
+// stopOn stops the capture at SIGINT or SIGTERM (those sigs caught, one of
+// which may have come already) and after d (when not 0). A second signal
+// exits at once. The returned function undoes it.
+func (in *liveInput) stopOn(sigs *stopSignals, d time.Duration, stderr io.Writer) func() {
 	done := make(chan struct{})
 	go func() {
 		select {
-		case <-sigs:
+		case <-sigs.ch:
 		case <-done:
 			return
 		}
 		in.Stop()
 		select {
-		case <-sigs:
+		case <-sigs.ch:
 			fmt.Fprintf(stderr, "%s: interrupted again: exiting without finishing\n", progName)
 			os.Exit(130)
 		case <-done:
@@ -266,7 +284,7 @@ func (in *liveInput) stopOn(d time.Duration, stderr io.Writer) func() {
 		timer = time.AfterFunc(d, in.Stop)
 	}
 	return func() {
-		signal.Stop(sigs)
+		sigs.release()
 		close(done)
 		if timer != nil {
 			timer.Stop()

@@ -975,3 +975,37 @@ func TestLiveBesideNoise(t *testing.T) {
 		t.Errorf("connections other than the test's were decoded:\n%s", sn.errText())
 	}
 }
+
+// A capture that sees nothing at all still stops at the first Ctrl-C, and
+// at the end of --duration, at once: the wait for a first packet never
+// holds the signal or the timer up.
+func TestStopWithoutPackets(t *testing.T) {
+	requireLive(t)
+	for _, tc := range []struct {
+		name string
+		args []string
+		stop func(*sniffer)
+	}{
+		{"Ctrl-C", nil, func(sn *sniffer) { sn.cmd.Process.Signal(os.Interrupt) }},
+		{"duration", []string{"--duration", "700ms"}, func(*sniffer) {}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, view := range [][]string{{"--json"}, {"--text"}, {"--stats"}} {
+				args := append([]string{"-i", "lo", "-f", "tcp port 9 and udp"}, append(tc.args, view...)...)
+				sn := startSniffer(t, args...)
+				start := time.Now()
+				tc.stop(sn)
+				sn.wait(t)
+				if d := time.Since(start); d > 3*time.Second {
+					t.Errorf("%v: stopped %v after being asked, want at once", view, d.Round(time.Millisecond))
+				}
+				if code := sn.cmd.ProcessState.ExitCode(); code != exitOK {
+					t.Errorf("%v: exit %d: %s", view, code, sn.errText())
+				}
+				if !strings.Contains(sn.errText(), "0 packets captured on lo") {
+					t.Errorf("%v: no summary of an empty capture:\n%s", view, sn.errText())
+				}
+			}
+		})
+	}
+}
