@@ -3,6 +3,7 @@ package h2decode
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"unsafe"
 
 	"github.com/grpcsniff/grpcsniff/capture"
@@ -136,6 +137,19 @@ type hpackDecoder struct {
 	// block is the id of the kept block the last decodeBlock returned the
 	// fields of (HeadersEvent.Block), 0 if it kept none.
 	block uint64
+
+	// reached is set when a field referred to an entry past the known
+	// ones since the state was last lost: its TableRef names an entry of
+	// that epoch, which a resumed table (see resume) would not.
+	reached bool
+}
+
+// savedTable is a decoder's table state, kept across a gap.
+type savedTable struct {
+	entries         []hpackEntry
+	size            uint32
+	complete        bool
+	epoch, inserted uint32
 }
 
 // cachedBlock is a header block and the fields it decoded to at table
@@ -185,11 +199,44 @@ func (d *hpackDecoder) setSettingsMax(n uint32) {
 // make every position unknowable, so a new epoch of unknown entries begins.
 func (d *hpackDecoder) lose() {
 	d.gen++
+	d.reached = false
 	d.entries = d.entries[:0]
 	d.size = 0
 	d.inserted = 0
 	d.complete = false
 	d.epoch++
+}
+
+// saveTable returns a copy of the table's state, for resume.
+func (d *hpackDecoder) saveTable() *savedTable {
+	return &savedTable{entries: slices.Clone(d.entries), size: d.size, complete: d.complete, epoch: d.epoch, inserted: d.inserted}
+}
+
+// resume puts back the table s saved before a gap, now proven to have
+// held no header block; epoch is the one the gap began. The saved entries
+// are older than every entry inserted since, so they go behind them, and
+// those that no longer fit are evicted. It reports whether it did; it does
+// not when the state was lost again since, or a field referred past the
+// known entries (and so carries a TableRef of the gap's epoch).
+func (d *hpackDecoder) resume(s *savedTable, epoch uint32) bool {
+	if d.epoch != epoch || d.reached {
+		return false
+	}
+	d.gen++
+	if d.complete {
+		// A size update to 0 or an entry larger than the table emptied it
+		// since: none of the saved entries is left.
+		return true
+	}
+	d.entries = append(s.entries, d.entries...)
+	d.size += s.size
+	d.inserted += s.inserted
+	d.epoch, d.complete = s.epoch, s.complete
+	d.evict()
+	if uint32(len(d.entries)) < d.inserted {
+		d.complete = true // a known entry was evicted: no unknown one is left
+	}
+	return true
 }
 
 func (d *hpackDecoder) setMaxSize(n uint32) error {
@@ -270,6 +317,7 @@ func (d *hpackDecoder) lookup(i uint64) (HeaderField, error) {
 		return HeaderField{}, errHPACKIndex
 	}
 	ref := TableRef{Conn: d.conn, Side: d.side, Epoch: d.epoch, Entry: uint32(p - uint64(d.inserted))}
+	d.reached = true
 	return HeaderField{NameUnknown: true, ValueUnknown: true, Ref: ref}, nil
 }
 
