@@ -1011,7 +1011,10 @@ func (d *dirState) gap(n int64, t time.Time) {
 		d.c.note(NoteLostBytes, "%s: part of the upgraded request body was not captured", d.sideName())
 		d.startSync(t)
 	default:
-		d.proof = nil
+		// A gap while looking for a frame boundary only adds to the lost
+		// region: a proof under way counts its candidates when the
+		// boundary is found, after all of it.
+		//
 		// Bytes before the gap can't chain with bytes after it.
 		d.buf = d.buf[:0]
 		d.chunkStarts = d.chunkStarts[:0]
