@@ -924,6 +924,9 @@ func (d *dirState) endBlockFrom(block []byte) {
 	if d.c.streams != nil {
 		d.trackFinal(d.blockStream, fields)
 	}
+	if d.proof != nil && d.proof.opening == d.blockStream {
+		d.proofOpens(fields)
+	}
 	if err != nil {
 		kind := NoteMalformed
 		if errors.Is(err, ErrTableSizeOverLimit) {

@@ -2,6 +2,7 @@ package h2decode
 
 import (
 	"slices"
+	"strings"
 
 	"golang.org/x/net/http2"
 )
@@ -26,8 +27,9 @@ import (
 //   - a client only on a stream it has opened and not ended (trailers,
 //     which end it; a later HEADERS or DATA frame on it shows none was
 //     lost), or on a new stream, whose id is above every id it opened
-//     before: a new stream whose id is the next after them shows none was
-//     opened in between.
+//     before: a request header block (it holds pseudo-header fields, which
+//     trailers never do) on the next id after them shows none was opened
+//     in between.
 //
 // Which streams the client had opened when the server sent the lost bytes
 // comes from the capture's causal order: the server's bytes after the gap
@@ -85,9 +87,12 @@ type gapProof struct {
 	// them.
 	waiting []uint32
 	// newStreams is set while the side (a client) may have opened a stream
-	// in the lost bytes: until its next new stream is lastOpened+2.
+	// in the lost bytes: until a request header block opens lastOpened+2.
 	newStreams bool
 	lastOpened uint32
+	// opening is lastOpened+2 once a HEADERS frame came on it: whether its
+	// block opens the stream is known once it is decoded (proofOpens).
+	opening uint32
 }
 
 // role is 0 for the client's direction, 1 for the server's.
@@ -282,13 +287,29 @@ func (d *dirState) proofSees(typ http2.FrameType, id uint32) {
 	if i := slices.Index(p.waiting, id); i >= 0 {
 		p.waiting = slices.Delete(p.waiting, i, i+1)
 	} else if p.newStreams && id > p.lastOpened {
-		if typ != http2.FrameHeaders || id != p.lastOpened+2 {
+		if typ != http2.FrameHeaders || id != p.lastOpened+2 || p.opening != 0 {
 			d.dropProof() // a stream may have been opened in the lost bytes
 			return
 		}
-		p.newStreams = false
+		p.opening = id
+		return
 	}
 	d.settleProof()
+}
+
+// proofOpens reads the decoded block of the HEADERS frame on stream
+// opening: if it is a request's (a known pseudo-header field), it opened
+// the stream, so the lost bytes opened none; if not, it may be the
+// trailers of a stream they opened.
+func (d *dirState) proofOpens(fields []HeaderField) {
+	for i := range fields {
+		if f := &fields[i]; !f.NameUnknown && strings.HasPrefix(f.Name, ":") {
+			d.proof.newStreams, d.proof.opening = false, 0
+			d.settleProof()
+			return
+		}
+	}
+	d.dropProof()
 }
 
 // settleProof puts the table back once nothing is left to rule out.

@@ -1,12 +1,16 @@
 package h2decode
 
 import (
+	"bytes"
+	"math/rand"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/grpcsniff/grpcsniff/capture"
 	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
 )
 
 // gapScript writes a connection frame by frame with real encoders; frames
@@ -223,5 +227,304 @@ func TestGapProofClient(t *testing.T) {
 		if hasNote(notes, recoveredNote) {
 			t.Fatalf("recovered past a skipped stream id: %q", notes)
 		}
+	}
+}
+
+// genConn writes a random connection that keeps HTTP/2's stream rules:
+// calls opened by the client, answered (sometimes with a 1xx block first,
+// sometimes trailers-only) by the server, DATA and trailers, header blocks
+// sometimes split into CONTINUATION frames, from encoders whose table size
+// changes now and then and whose fields are sometimes never indexed. Every
+// header block starts with a never-indexed x-seq field naming it.
+type genConn struct {
+	rnd      *rand.Rand
+	peers    [2]*peer
+	frames   []genFrame
+	truth    map[string][]hpack.HeaderField // by x-seq
+	calls    []genCall
+	nextID   uint32
+	pushOK   bool   // the client allows push
+	nextPush uint32 // the last promised stream id
+	// maxLive bounds the calls under way at once: 1 for a client that
+	// makes one call after another, up to 8.
+	maxLive int
+}
+
+// genFrame is one frame of the connection.
+type genFrame struct {
+	side capture.Side
+	b    []byte
+}
+
+// genCall is a call, its stream id given when it is opened, and where it
+// is: phase[0] for the client (0 not opened, 1
+// open, 2 ended), phase[1] for the server (0 nothing sent, 1 final
+// headers sent, 2 ended).
+type genCall struct {
+	id    uint32
+	phase [2]int
+}
+
+func newGenConn(seed int64) *genConn {
+	g := &genConn{rnd: rand.New(rand.NewSource(seed)), peers: [2]*peer{newPeer(), newPeer()}, truth: map[string][]hpack.HeaderField{}, nextID: 1}
+	g.maxLive = 1 + g.rnd.Intn(8)
+	cl := g.peers[0]
+	cl.buf.WriteString(clientPreface)
+	if g.pushOK = g.rnd.Intn(4) == 0; g.pushOK {
+		cl.fr.WriteSettings()
+	} else {
+		cl.fr.WriteSettings(http2.Setting{ID: http2.SettingEnablePush, Val: 0})
+	}
+	g.take(0)
+	g.peers[1].fr.WriteSettings()
+	g.take(1)
+	return g
+}
+
+func (g *genConn) take(side capture.Side) {
+	g.frames = append(g.frames, genFrame{side, g.peers[side].take()})
+}
+
+// pick returns one of vs.
+func (g *genConn) pick(vs ...string) string { return vs[g.rnd.Intn(len(vs))] }
+
+// value returns a header value: mostly from a few, which the table then
+// holds; sometimes long enough to evict entries from a small table.
+func (g *genConn) value() string {
+	if g.rnd.Intn(8) == 0 {
+		return strings.Repeat(g.pick("v", "w"), 20+g.rnd.Intn(200))
+	}
+	return g.pick("a", "b", "c", "d")
+}
+
+// fields returns base followed by up to three custom fields.
+func (g *genConn) fields(base ...string) []hpack.HeaderField {
+	var fs []hpack.HeaderField
+	for i := 0; i < len(base); i += 2 {
+		fs = append(fs, hpack.HeaderField{Name: base[i], Value: base[i+1]})
+	}
+	for n := g.rnd.Intn(4); n > 0; n-- {
+		fs = append(fs, hpack.HeaderField{Name: "x-k" + strconv.Itoa(g.rnd.Intn(5)), Value: g.value(), Sensitive: g.rnd.Intn(10) == 0})
+	}
+	return fs
+}
+
+// block writes a header block of side on stream id with fields fs (after
+// the x-seq field), in one HEADERS frame or split into CONTINUATION.
+func (g *genConn) block(side capture.Side, id uint32, end bool, fs []hpack.HeaderField) {
+	p := g.peers[side]
+	b := g.encode(side, fs)
+	cut := len(b)
+	if g.rnd.Intn(5) == 0 {
+		cut = g.rnd.Intn(len(b) + 1)
+	}
+	p.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: b[:cut], EndStream: end, EndHeaders: cut == len(b)})
+	g.take(side)
+	if cut < len(b) {
+		p.fr.WriteContinuation(id, true, b[cut:])
+		g.take(side)
+	}
+}
+
+// encode returns the header block of side's fields fs after the x-seq
+// field, now and then changing the encoder's table size first.
+func (g *genConn) encode(side capture.Side, fs []hpack.HeaderField) []byte {
+	p := g.peers[side]
+	if g.rnd.Intn(6) == 0 {
+		sizes := []uint32{0, 40, 100, 300, 1000, 4096}
+		p.enc.SetMaxDynamicTableSize(sizes[g.rnd.Intn(len(sizes))])
+	}
+	seq := strconv.Itoa(len(g.truth))
+	all := append([]hpack.HeaderField{{Name: "x-seq", Value: seq, Sensitive: true}}, fs...)
+	g.truth[seq] = all
+	p.hb.Reset()
+	for _, f := range all {
+		p.enc.WriteField(f)
+	}
+	return bytes.Clone(p.hb.Bytes())
+}
+
+// push promises a pushed response on c's stream, when the client allows
+// push; the pushed stream is then a call of its own that the client has
+// nothing to send on.
+func (g *genConn) push(c *genCall) {
+	g.nextPush += 2
+	b := g.encode(1, g.fields(":method", "GET", ":scheme", "http", ":path", g.pick("/p", "/q"), ":authority", "h:1"))
+	g.peers[1].fr.WritePushPromise(http2.PushPromiseParam{StreamID: c.id, PromiseID: g.nextPush, BlockFragment: b, EndHeaders: true})
+	g.take(1)
+	g.calls = append(g.calls, genCall{id: g.nextPush, phase: [2]int{2, 0}})
+}
+
+func (g *genConn) data(side capture.Side, id uint32, end bool) {
+	g.peers[side].fr.WriteData(id, end, []byte("payload"))
+	g.take(side)
+}
+
+// reset ends c on side's part with RST_STREAM (the other side may go on
+// sending what it had under way).
+func (g *genConn) reset(side capture.Side, c *genCall) {
+	g.peers[side].fr.WriteRSTStream(c.id, http2.ErrCodeCancel)
+	g.take(side)
+	c.phase[side] = 2
+}
+
+// step writes the next frame of a random call, or opens a new one.
+func (g *genConn) step() {
+	var live []int
+	for i := range g.calls {
+		if c := &g.calls[i]; c.phase[0] < 2 || c.phase[1] < 2 {
+			live = append(live, i)
+		}
+	}
+	if len(live) == 0 || (len(live) < g.maxLive && g.rnd.Intn(3) == 0) {
+		g.calls = append(g.calls, genCall{})
+		live = append(live, len(g.calls)-1)
+	}
+	c := &g.calls[live[g.rnd.Intn(len(live))]]
+	if c.phase[0] < 2 && (c.phase[0] == 0 || c.phase[1] == 2 || g.rnd.Intn(2) == 0) {
+		g.clientStep(c)
+	} else {
+		g.serverStep(c)
+	}
+}
+
+func (g *genConn) clientStep(c *genCall) {
+	switch r := g.rnd.Intn(10); {
+	case c.phase[0] == 0:
+		// Stream ids go up in the order streams are opened.
+		c.id, g.nextID = g.nextID, g.nextID+2
+		end := r < 5
+		g.block(0, c.id, end, g.fields(":method", "POST", ":scheme", "http", ":path", g.pick("/a.S/A", "/a.S/B", "/b.T/C"),
+			":authority", "h:1", "content-type", "application/grpc", "te", "trailers"))
+		c.phase[0] = map[bool]int{false: 1, true: 2}[end]
+	case r == 0:
+		g.block(0, c.id, true, g.fields())
+		c.phase[0] = 2
+	case r == 9:
+		g.reset(0, c)
+	default:
+		end := r < 4
+		g.data(0, c.id, end)
+		if end {
+			c.phase[0] = 2
+		}
+	}
+}
+
+func (g *genConn) serverStep(c *genCall) {
+	switch r := g.rnd.Intn(20); {
+	case c.phase[1] == 0 && r == 0:
+		g.block(1, c.id, false, g.fields(":status", "103", "link", g.value()))
+	case c.phase[1] == 0 && r < 4:
+		g.block(1, c.id, true, g.fields(":status", "200", "content-type", "application/grpc", "grpc-status", g.pick("0", "5", "13")))
+		c.phase[1] = 2
+	case c.phase[1] == 0:
+		g.block(1, c.id, false, g.fields(":status", "200", "content-type", "application/grpc"))
+		c.phase[1] = 1
+	case r < 8:
+		g.block(1, c.id, true, g.fields("grpc-status", g.pick("0", "5", "13"), "grpc-message", g.pick("", "boom")))
+		c.phase[1] = 2
+	case r == 8:
+		g.reset(1, c)
+	case r == 9 && g.pushOK && c.id%2 == 1:
+		g.push(c)
+	default:
+		g.data(1, c.id, r == 19)
+		if r == 19 {
+			c.phase[1] = 2
+		}
+	}
+}
+
+// truthRecorder checks each header event against the fields its block was
+// written with: every field that is reported known must be the truth.
+type truthRecorder struct {
+	blockRecorder
+	t       *testing.T
+	seed    int64
+	truth   map[string][]hpack.HeaderField
+	checked int
+}
+
+func (r *truthRecorder) Headers(c *Conn, ev *HeadersEvent) {
+	if len(ev.Fields) == 0 || ev.Fields[0].Unknown() || ev.Fields[0].Name != "x-seq" {
+		r.t.Fatalf("seed %d: header event without a known x-seq first: %s", r.seed, fieldsText(ev.Fields))
+	}
+	want := r.truth[ev.Fields[0].Value]
+	if len(ev.Fields) > len(want) || (len(ev.Fields) < len(want) && ev.Err == nil) {
+		r.t.Fatalf("seed %d: block %s decoded to %d fields, written with %d", r.seed, ev.Fields[0].Value, len(ev.Fields), len(want))
+	}
+	for i, f := range ev.Fields {
+		if (!f.NameUnknown && f.Name != want[i].Name) || (!f.ValueUnknown && f.Value != want[i].Value) {
+			r.t.Fatalf("seed %d: block %s field %d reported as %s, written as %s=%s", r.seed, ev.Fields[0].Value, i, fieldsText(ev.Fields[i:i+1]), want[i].Name, want[i].Value)
+		}
+		r.checked++
+	}
+}
+
+// runLossy feeds g to a connection with the lost frames (a run of one
+// side's) replaced by one gap, as the capture reports it, where the first
+// of them was; it returns the connection.
+func runLossy(r *truthRecorder, g *genConn, lost map[int]bool) *Conn {
+	f := NewFactory(r, Options{})
+	c := f.NewConn(&capture.ConnInfo{ID: 1, Addr: testAddrs, SYNSeen: true}).(*Conn)
+	ts := time.Unix(1, 0)
+	gapped := false
+	for i, fr := range g.frames {
+		switch {
+		case !lost[i]:
+			c.Data(fr.side, fr.b, ts)
+		case !gapped:
+			n := 0
+			for j := range lost {
+				n += len(g.frames[j].b)
+			}
+			c.Gap(fr.side, int64(n), ts)
+			gapped = true
+		}
+	}
+	c.End(capture.EndFIN, ts)
+	return c
+}
+
+// lostRun picks up to three consecutive frames of one side past the
+// SETTINGS (none, now and then).
+func lostRun(g *genConn) map[int]bool {
+	lost := map[int]bool{}
+	if g.rnd.Intn(10) == 0 {
+		return lost
+	}
+	first := 2 + g.rnd.Intn(len(g.frames)-2)
+	side := g.frames[first].side
+	for i, n := first, 1+g.rnd.Intn(3); i < len(g.frames) && n > 0; i++ {
+		if g.frames[i].side == side {
+			lost[i] = true
+			n--
+		}
+	}
+	return lost
+}
+
+// For random connections with a random run of one side's frames lost,
+// every header field reported as known is the one written; and the table
+// is recovered in a fair share of them.
+func TestGapProofRandom(t *testing.T) {
+	recovered, runs := 0, 3000
+	checked := 0
+	for seed := int64(0); seed < int64(runs); seed++ {
+		g := newGenConn(seed)
+		for n := 10 + g.rnd.Intn(40); n > 0; n-- {
+			g.step()
+		}
+		r := &truthRecorder{t: t, seed: seed, truth: g.truth}
+		c := runLossy(r, g, lostRun(g))
+		checked += r.checked
+		if hasNote(noteLines(c.Notes), recoveredNote) {
+			recovered++
+		}
+	}
+	t.Logf("%d of %d connections recovered the table; %d fields checked", recovered, runs, checked)
+	if recovered < runs/40 {
+		t.Fatalf("only %d of %d connections recovered the table", recovered, runs)
 	}
 }
