@@ -462,25 +462,39 @@ func (r *truthRecorder) Headers(c *Conn, ev *HeadersEvent) {
 	}
 }
 
-// runLossy feeds g to a connection with the lost frames (a run of one
-// side's) replaced by one gap, as the capture reports it, where the first
-// of them was; it returns the connection.
-func runLossy(r *truthRecorder, g *genConn, lost map[int]bool) *Conn {
+// lossPlan is what a capture of a genConn lost: a run of one side's
+// frames, save the first head bytes of the first of them and the last tail
+// bytes of the last, which were captured.
+type lossPlan struct {
+	frames     map[int]bool
+	first      int // the first lost frame, -1 when none was lost
+	last       int
+	head, tail int
+}
+
+// runLossy feeds g to a connection with the lost bytes replaced by one gap,
+// as the capture reports it; it returns the connection.
+func runLossy(r *truthRecorder, g *genConn, plan lossPlan) *Conn {
 	f := NewFactory(r, Options{})
 	c := f.NewConn(&capture.ConnInfo{ID: 1, Addr: testAddrs, SYNSeen: true}).(*Conn)
 	ts := time.Unix(1, 0)
-	gapped := false
 	for i, fr := range g.frames {
-		switch {
-		case !lost[i]:
+		if !plan.frames[i] {
 			c.Data(fr.side, fr.b, ts)
-		case !gapped:
-			n := 0
-			for j := range lost {
+			continue
+		}
+		if i == plan.first {
+			n := -plan.head - plan.tail
+			for j := range plan.frames {
 				n += len(g.frames[j].b)
 			}
+			if plan.head > 0 {
+				c.Data(fr.side, fr.b[:plan.head], ts)
+			}
 			c.Gap(fr.side, int64(n), ts)
-			gapped = true
+		}
+		if i == plan.last && plan.tail > 0 {
+			c.Data(fr.side, fr.b[len(fr.b)-plan.tail:], ts)
 		}
 	}
 	c.End(capture.EndFIN, ts)
@@ -488,21 +502,31 @@ func runLossy(r *truthRecorder, g *genConn, lost map[int]bool) *Conn {
 }
 
 // lostRun picks up to three consecutive frames of one side past the
-// SETTINGS (none, now and then).
-func lostRun(g *genConn) map[int]bool {
-	lost := map[int]bool{}
+// SETTINGS (none, now and then), and now and then captured bytes at
+// either end of the run, so that the gap starts or ends inside a frame.
+func lostRun(g *genConn) lossPlan {
+	plan := lossPlan{frames: map[int]bool{}, first: -1}
 	if g.rnd.Intn(10) == 0 {
-		return lost
+		return plan
 	}
-	first := 2 + g.rnd.Intn(len(g.frames)-2)
-	side := g.frames[first].side
-	for i, n := first, 1+g.rnd.Intn(3); i < len(g.frames) && n > 0; i++ {
+	plan.first = 2 + g.rnd.Intn(len(g.frames)-2)
+	side := g.frames[plan.first].side
+	for i, n := plan.first, 1+g.rnd.Intn(3); i < len(g.frames) && n > 0; i++ {
 		if g.frames[i].side == side {
-			lost[i] = true
+			plan.frames[i], plan.last = true, i
 			n--
 		}
 	}
-	return lost
+	if g.rnd.Intn(3) == 0 {
+		plan.head = g.rnd.Intn(len(g.frames[plan.first].b))
+	}
+	if room := len(g.frames[plan.last].b) - 1; g.rnd.Intn(3) == 0 && room > 0 {
+		plan.tail = g.rnd.Intn(room)
+		if plan.first == plan.last {
+			plan.tail = min(plan.tail, room-plan.head)
+		}
+	}
+	return plan
 }
 
 // For random connections with a random run of one side's frames lost,
