@@ -225,12 +225,16 @@ func (d *dirState) trackSettings(f *http2.SettingsFrame) {
 
 // startProof is called at a gap that costs frame sync, before the state is
 // lost: when the lost bytes may prove to have held no header block, it
-// returns a proof to follow, holding the table as it was. Only a first
-// loss of frames on the connection qualifies: after one, streams may have
-// been opened unseen.
+// returns a proof to follow, holding the table as it was.
+//
+// The streams the client opened must all be known: a loss of its frames
+// that no proof has cleared may have opened some unseen, which would then
+// be missing from the candidates of either side. A server's own unproven
+// losses only make it look as if it had more to send, which can keep a
+// proof from completing but never completes a wrong one.
 func (d *dirState) startProof() *gapProof {
 	st := d.tracks()
-	if st == nil || d.framesLost || d.peer().framesLost || d.blockOpen {
+	if st == nil || !d.clientStreamsKnown() || d.blockOpen {
 		return nil
 	}
 	if t := d.fh.Type; d.inFrame && (t == http2.FrameHeaders || t == http2.FrameContinuation || t == http2.FramePushPromise) {
@@ -243,6 +247,16 @@ func (d *dirState) startProof() *gapProof {
 	return &gapProof{table: hp.saveTable()}
 }
 
+// clientStreamsKnown reports, for the client's direction, whether every
+// stream it opened was seen: no loss of its frames is left unproven. At a
+// gap of its own it is asked before the gap counts.
+func (d *dirState) clientStreamsKnown() bool {
+	if d.role() != 0 {
+		return d.peer().clientStreamsKnown()
+	}
+	return !d.unproven
+}
+
 // dropProof gives up the proof: the table stays lost.
 func (d *dirState) dropProof() { d.proof = nil }
 
@@ -251,7 +265,7 @@ func (d *dirState) dropProof() { d.proof = nil }
 func (d *dirState) armProof() {
 	p := d.proof
 	st := d.tracks()
-	if st == nil || d.peer().framesLost || (d.role() == 1 && st.push != pushOff) {
+	if st == nil || (d.role() == 1 && (!d.peer().clientStreamsKnown() || st.push != pushOff)) {
 		d.dropProof()
 		return
 	}
@@ -320,6 +334,7 @@ func (d *dirState) settleProof() {
 	}
 	d.proof = nil
 	if d.hp.resume(p.table, p.epoch) {
+		d.unproven = false
 		d.c.note(NoteInferred, "%s: HPACK table state recovered after the lost bytes: every stream it could have sent a header block on in them has sent frames since", d.sideName())
 	}
 }
