@@ -51,8 +51,11 @@ const maxTrackedStreams = 512
 // streamTrack follows the streams of an HTTP/2 connection seen from its
 // start: what each side may still send on them.
 type streamTrack struct {
-	open       []openStream // streams not yet ended by both sides
-	lastOpened uint32       // the highest stream id the client opened
+	open []openStream // streams not yet ended by both sides
+	// few holds open while it fits: most connections have a call or two
+	// under way at a time, and then tracking costs one allocation.
+	few        [4]openStream
+	lastOpened uint32 // the highest stream id the client opened
 	push       pushState
 	broken     bool // too many open streams: no proofs on this connection
 }
@@ -113,6 +116,7 @@ func (d *dirState) tracks() *streamTrack {
 	}
 	if c.streams == nil {
 		c.streams = &streamTrack{}
+		c.streams.open = c.streams.few[:0]
 	}
 	if c.streams.broken {
 		return nil
@@ -186,7 +190,7 @@ func (d *dirState) trackFinal(id uint32, fields []HeaderField) {
 		return
 	}
 	i := st.find(id)
-	if i < 0 {
+	if i < 0 || st.open[i].final {
 		return
 	}
 	for j := range fields {
