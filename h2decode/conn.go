@@ -255,11 +255,6 @@ type dirState struct {
 	hpLazy hpFlags
 	synced bool // has been in frame sync at least once
 	gapped bool // bytes of this direction were lost at some point
-	// unproven is set while frames of this direction may have gone unseen:
-	// frame sync was lost after it had been found, and no gap proof has
-	// shown since that the lost bytes held no header block. A loss while
-	// it is set ends the proof under way, so it then stays set.
-	unproven bool
 
 	maxFrame uint32 // largest frame this side may send, from the peer's SETTINGS
 
@@ -925,6 +920,7 @@ func (d *dirState) endBlockFrom(block []byte) {
 	}
 	if d.c.streams != nil {
 		d.trackFinal(d.blockStream, fields)
+		d.trackRequest(d.blockStream, fields)
 	}
 	if d.proof != nil && d.proof.opening == d.blockStream {
 		d.proofOpens(fields)

@@ -58,7 +58,16 @@ type streamTrack struct {
 	lastOpened uint32 // the highest stream id the client opened
 	push       pushState
 	broken     bool // too many open streams: no proofs on this connection
+	// unsure is set while streams the client opened may be unknown: it
+	// lost frames, and neither a gap proof nor a request on a new stream
+	// (see trackRequest) has bounded what they opened since.
+	unsure bool
 }
+
+// maxUnsureStreams bounds the stream ids a request after a loss of the
+// client's frames leaves as possibly opened in it; past it, tracking is
+// given up.
+const maxUnsureStreams = 16
 
 // openStream is one stream the client opened that a side has not ended.
 type openStream struct {
@@ -155,15 +164,66 @@ func (d *dirState) trackHeaders(id uint32, end bool) {
 		st.push = pushOn // a pushed response
 	}
 	if d.role() == 0 && id > st.lastOpened {
-		st.lastOpened = id
-		if len(st.open) >= maxTrackedStreams {
-			st.broken, st.open = true, nil
-			return
+		if st.unsure {
+			return // whether it opens the stream: trackRequest
 		}
-		st.open = append(st.open, openStream{id: id})
+		st.openStream(id)
 	}
 	if end {
 		d.trackEnd(id)
+	}
+}
+
+// openStream records that the client opened stream id, the highest yet.
+func (st *streamTrack) openStream(id uint32) {
+	st.lastOpened = id
+	if len(st.open) >= maxTrackedStreams {
+		st.broken, st.open = true, nil
+		return
+	}
+	st.open = append(st.open, openStream{id: id})
+}
+
+// trackRequest reads the decoded block of a client's HEADERS frame on a
+// stream above those it opened, after frames it lost may have opened some:
+// a request (see isRequest) opens this stream, so the lost frames can only
+// have opened streams with the ids in between, which are tracked from now
+// on as possibly open (a side ended them only once it is seen to).
+func (d *dirState) trackRequest(id uint32, fields []HeaderField) {
+	st := d.c.streams
+	if !st.unsure || st.broken || d.role() != 0 || id <= st.lastOpened || !isRequest(fields) {
+		return
+	}
+	if (id-st.lastOpened)/2 > maxUnsureStreams {
+		st.broken, st.open = true, nil
+		return
+	}
+	for maybe := st.lastOpened + 2; maybe < id; maybe += 2 {
+		st.openStream(maybe)
+	}
+	st.openStream(id)
+	st.unsure = false
+	if d.blockEnd {
+		d.trackEnd(id)
+	}
+}
+
+// isRequest reports whether fields are a request's header block: they hold
+// a known pseudo-header field, which trailers never do.
+func isRequest(fields []HeaderField) bool {
+	for i := range fields {
+		if f := &fields[i]; !f.NameUnknown && strings.HasPrefix(f.Name, ":") {
+			return true
+		}
+	}
+	return false
+}
+
+// framesLost records that this direction lost frame sync after it had
+// been found: a client's frames may have opened streams unseen.
+func (d *dirState) framesLost() {
+	if st := d.tracks(); st != nil && d.role() == 0 {
+		st.unsure = true
 	}
 }
 
@@ -231,11 +291,11 @@ func (d *dirState) trackSettings(f *http2.SettingsFrame) {
 // lost: when the lost bytes may prove to have held no header block, it
 // returns a proof to follow, holding the table as it was.
 //
-// The streams the client opened must all be known: a loss of its frames
-// that no proof has cleared may have opened some unseen, which would then
-// be missing from the candidates of either side. A server's own unproven
-// losses only make it look as if it had more to send, which can keep a
-// proof from completing but never completes a wrong one.
+// The streams the client opened must be known (streamTrack.unsure unset):
+// streams opened unseen would be missing from the candidates of either
+// side. A server's own earlier losses only make it look as if it had more
+// to send, which can keep a proof from completing but never completes a
+// wrong one.
 func (d *dirState) startProof() *gapProof {
 	st := d.tracks()
 	if st == nil || !d.clientStreamsKnown() || d.blockOpen {
@@ -251,14 +311,12 @@ func (d *dirState) startProof() *gapProof {
 	return &gapProof{table: hp.saveTable()}
 }
 
-// clientStreamsKnown reports, for the client's direction, whether every
-// stream it opened was seen: no loss of its frames is left unproven. At a
-// gap of its own it is asked before the gap counts.
+// clientStreamsKnown reports whether every stream the client opened is
+// tracked, at worst as possibly open. At a gap of the client's it is asked
+// before the gap counts.
 func (d *dirState) clientStreamsKnown() bool {
-	if d.role() != 0 {
-		return d.peer().clientStreamsKnown()
-	}
-	return !d.unproven
+	st := d.c.streams
+	return st != nil && !st.unsure
 }
 
 // dropProof gives up the proof: the table stays lost.
@@ -269,7 +327,7 @@ func (d *dirState) dropProof() { d.proof = nil }
 func (d *dirState) armProof() {
 	p := d.proof
 	st := d.tracks()
-	if st == nil || (d.role() == 1 && (!d.peer().clientStreamsKnown() || st.push != pushOff)) {
+	if st == nil || (d.role() == 1 && (!d.clientStreamsKnown() || st.push != pushOff)) {
 		d.dropProof()
 		return
 	}
@@ -316,18 +374,15 @@ func (d *dirState) proofSees(typ http2.FrameType, id uint32) {
 }
 
 // proofOpens reads the decoded block of the HEADERS frame on stream
-// opening: if it is a request's (a known pseudo-header field), it opened
-// the stream, so the lost bytes opened none; if not, it may be the
-// trailers of a stream they opened.
+// opening: if it is a request's, it opened the stream, so the lost bytes
+// opened none; if not, it may be the trailers of a stream they opened.
 func (d *dirState) proofOpens(fields []HeaderField) {
-	for i := range fields {
-		if f := &fields[i]; !f.NameUnknown && strings.HasPrefix(f.Name, ":") {
-			d.proof.newStreams, d.proof.opening = false, 0
-			d.settleProof()
-			return
-		}
+	if !isRequest(fields) {
+		d.dropProof()
+		return
 	}
-	d.dropProof()
+	d.proof.newStreams, d.proof.opening = false, 0
+	d.settleProof()
 }
 
 // settleProof puts the table back once nothing is left to rule out.
@@ -338,7 +393,9 @@ func (d *dirState) settleProof() {
 	}
 	d.proof = nil
 	if d.hp.resume(p.table, p.epoch) {
-		d.unproven = false
+		if d.role() == 0 {
+			d.c.streams.unsure = false // the lost bytes opened no stream
+		}
 		d.c.note(NoteInferred, "%s: HPACK table state recovered after the lost bytes: every stream it could have sent a header block on in them has sent frames since", d.sideName())
 	}
 }

@@ -200,10 +200,11 @@ func TestGapProofLateResolution(t *testing.T) {
 	}
 }
 
-// A stream the client opened in bytes the capture lost, and that no proof
-// showed to hold no header block, is unknown: the server's lost bytes may
-// hold its response, so the server's table is not recovered either.
-func TestGapProofNotAfterUnprovenClientLoss(t *testing.T) {
+// lostRequest writes a unary call, then the client's request on stream 3,
+// lost, and its request on stream 5; the server answers stream 3. The
+// request on stream 5 bounds what the lost bytes can have opened to stream
+// 3, which is tracked from then on.
+func lostRequest() *gapScript {
 	s := newGapScript(true)
 	s.call(1, "/a.S/One")
 	req := []string{":method", "POST", ":path", "/a.S/One", "content-type", "application/grpc"}
@@ -211,6 +212,14 @@ func TestGapProofNotAfterUnprovenClientLoss(t *testing.T) {
 	s.take(0, true)
 	s.headers(0, 5, true, req...)
 	s.headers(1, 3, false, ":status", "200", "content-type", "application/grpc")
+	return s
+}
+
+// Stream 3, opened in lost client bytes, has its trailers in bytes the
+// server loses: the server's table stays lost, since nothing the server
+// sends later on stream 3 shows that they were not there.
+func TestGapProofNotAfterClientLoss(t *testing.T) {
+	s := lostRequest()
 	s.headers(1, 5, false, ":status", "200", "content-type", "application/grpc")
 	s.data(1, 5, false, false, "m1")
 	s.peers[1].headers(3, true, "grpc-status", "2", "x-b", "lost")
@@ -221,6 +230,23 @@ func TestGapProofNotAfterUnprovenClientLoss(t *testing.T) {
 	checkEvents(t, got[len(got)-1:], []string{"headers side=1 stream=5 end=true [?=c1/b/e1/2]"})
 	if hasNote(notes, recoveredNote) {
 		t.Fatalf("recovered: %q", notes)
+	}
+}
+
+// Stream 3, opened in lost client bytes, is ended by the server before it
+// loses DATA frames of stream 5: no candidate then, and the table is
+// recovered.
+func TestGapProofAfterBoundedClientLoss(t *testing.T) {
+	s := lostRequest()
+	s.headers(1, 3, true, "grpc-status", "2", "x-b", "seen")
+	s.headers(1, 5, false, ":status", "200", "content-type", "application/grpc")
+	s.data(1, 5, false, true, "m1")
+	s.data(1, 5, false, false, "m2")
+	s.headers(1, 5, true, "grpc-status", "0", "x-b", "seen")
+	got, notes := s.run()
+	checkEvents(t, got[len(got)-1:], []string{"headers side=1 stream=5 end=true [grpc-status=0 x-b=seen]"})
+	if !hasNote(notes, "server: "+recoveredNote) {
+		t.Fatalf("no recovery note: %q", notes)
 	}
 }
 

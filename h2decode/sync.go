@@ -10,7 +10,7 @@ import "time"
 // of its header blocks is lost with frame sync.
 func (d *dirState) startSync(t time.Time) {
 	if d.synced {
-		d.unproven = true
+		d.framesLost()
 	}
 	d.proof = nil
 	d.mode = modeSync
