@@ -39,10 +39,14 @@ import (
 // sync is found again. The candidates are counted then.
 //
 // When every candidate is ruled out, the saved table is put back behind the
-// entries inserted since the gap (hpackDecoder.resume). Anything that breaks
-// the reasoning gives the proof up and leaves the table lost: a header block
-// cut by the gap, a stream not followed, server push, a second gap, or a
-// reference into the unknown part of the table before the proof was done.
+// entries inserted since the gap (hpackDecoder.resume); blocks decoded
+// before that keep their unknown fields. Anything that breaks the reasoning
+// gives the proof up and leaves the table lost: a header block cut by the
+// gap, server push, a stream that no later frame can rule out (one the
+// server had not answered may have had 1xx headers lost), another loss of
+// frame sync before the proof is done, or streams the client may have
+// opened unseen (after a loss of its frames that no proof cleared, until a
+// request on a new stream bounds them: trackRequest).
 
 // maxTrackedStreams bounds the open streams a connection follows for gap
 // proofs; past it, its gaps are not recovered.
@@ -167,7 +171,7 @@ func (d *dirState) trackHeaders(id uint32, end bool) {
 		if st.unsure {
 			return // whether it opens the stream: trackRequest
 		}
-		st.openStream(id)
+		st.opened(id)
 	}
 	if end {
 		d.trackEnd(id)
@@ -175,7 +179,7 @@ func (d *dirState) trackHeaders(id uint32, end bool) {
 }
 
 // openStream records that the client opened stream id, the highest yet.
-func (st *streamTrack) openStream(id uint32) {
+func (st *streamTrack) opened(id uint32) {
 	st.lastOpened = id
 	if len(st.open) >= maxTrackedStreams {
 		st.broken, st.open = true, nil
@@ -199,9 +203,9 @@ func (d *dirState) trackRequest(id uint32, fields []HeaderField) {
 		return
 	}
 	for maybe := st.lastOpened + 2; maybe < id; maybe += 2 {
-		st.openStream(maybe)
+		st.opened(maybe)
 	}
-	st.openStream(id)
+	st.opened(id)
 	st.unsure = false
 	if d.blockEnd {
 		d.trackEnd(id)
@@ -396,6 +400,6 @@ func (d *dirState) settleProof() {
 		if d.role() == 0 {
 			d.c.streams.unsure = false // the lost bytes opened no stream
 		}
-		d.c.note(NoteInferred, "%s: HPACK table state recovered after the lost bytes: every stream it could have sent a header block on in them has sent frames since", d.sideName())
+		d.c.note(NoteInferred, "%s: HPACK table state recovered: HTTP/2's stream rules show that the lost bytes held no header block", d.sideName())
 	}
 }
