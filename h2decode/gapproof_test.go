@@ -620,3 +620,15 @@ func TestGapProofRandom(t *testing.T) {
 		t.Fatalf("only %d of %d connections recovered the table", recovered, runs)
 	}
 }
+
+// The fuzz targets' seed of a recovered gap recovers it when fed as they
+// feed it.
+func TestGapProofFuzzSeed(t *testing.T) {
+	r := &recorder{}
+	c := newTestConn(r, true)
+	data, cuts := streamLoss(true).cuts()
+	feedCuts(c, data, cuts)
+	if !hasNote(noteLines(c.Notes), "server: "+recoveredNote) {
+		t.Fatalf("no recovery note: %q\n%s", noteLines(c.Notes), strings.Join(r.log, "\n"))
+	}
+}
