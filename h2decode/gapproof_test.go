@@ -8,9 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/grpcsniff/grpcsniff/capture"
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
+
+	"github.com/grpcsniff/grpcsniff/capture"
 )
 
 // gapScript writes a connection frame by frame with real encoders; frames
