@@ -136,6 +136,9 @@ type Conn struct {
 
 	up *upgradeState
 	h1 *h1Conn // set once the connection is found to be HTTP/1.x
+	// streams follows the streams of a connection seen from its start,
+	// for recovering the HPACK table after a gap (gapproof.go).
+	streams *streamTrack
 }
 
 type factory struct {
@@ -281,6 +284,9 @@ type dirState struct {
 	// only described by hpLazy and hpSettingsMax (hpDue set): a fresh decoder
 	// that hpack makes on demand.
 	hp *hpackDecoder
+	// proof, when set, is what must still be seen before the bytes lost at
+	// this direction's gap are proven to have held no header block.
+	proof *gapProof
 
 	// buf holds bytes not yet consumed in detection, HTTP/1 and sync modes.
 	buf []byte
@@ -610,6 +616,12 @@ func (d *dirState) startFrame(h []byte, t time.Time) {
 	d.skip, d.damaged = false, false
 	d.payload = d.payload[:0]
 	d.padKnown, d.padLen, d.pos = false, 0, 0
+	if d.proof != nil {
+		d.proofSees(d.fh.Type, d.fh.StreamID)
+	}
+	if d.c.Kind == KindH2 {
+		d.trackFrame()
+	}
 	if d.blockOpen && d.fh.Type != http2.FrameContinuation {
 		d.c.note(NoteMalformed, "%s: header block on stream %d ended by a %v frame instead of CONTINUATION", d.sideName(), d.blockStream, d.fh.Type)
 		d.dropBlock()
@@ -741,6 +753,7 @@ func (d *dirState) settingsFrame(f *http2.SettingsFrame) {
 	if f.IsAck() {
 		return
 	}
+	d.trackSettings(f)
 	f.ForeachSetting(func(s http2.Setting) error {
 		switch s.ID {
 		case http2.SettingHeaderTableSize:
@@ -905,6 +918,13 @@ func (d *dirState) endBlockFrom(block []byte) {
 	if d.blockPush {
 		return
 	}
+	if d.c.streams != nil {
+		d.trackFinal(d.blockStream, fields)
+		d.trackRequest(d.blockStream, fields)
+	}
+	if d.proof != nil && d.proof.opening == d.blockStream {
+		d.proofOpens(fields)
+	}
 	if err != nil {
 		kind := NoteMalformed
 		if errors.Is(err, ErrTableSizeOverLimit) {
@@ -979,15 +999,23 @@ func (d *dirState) gap(n int64, t time.Time) {
 			d.c.f.h.Data(d.c, &DataEvent{Side: d.side, StreamID: d.fh.StreamID, Lost: -1, Time: t})
 		}
 		d.c.note(NoteLostBytes, "%s: %s not captured; frame sync lost until the next frame boundary, and with it the HPACK table state", d.sideName(), sizeText(n))
+		proof := d.startProof()
 		d.inFrame, d.nhdr = false, 0
 		d.block = d.block[:0]
 		d.blockOpen = false
 		d.startSync(t)
+		if proof != nil {
+			proof.epoch, d.proof = d.hp.epoch, proof
+		}
 		d.c.f.h.Lost(d.c, d.side, t)
 	case modeUpgradeBody:
 		d.c.note(NoteLostBytes, "%s: part of the upgraded request body was not captured", d.sideName())
 		d.startSync(t)
 	default:
+		// A gap while looking for a frame boundary only adds to the lost
+		// region: a proof under way counts its candidates when the
+		// boundary is found, after all of it.
+		//
 		// Bytes before the gap can't chain with bytes after it.
 		d.buf = d.buf[:0]
 		d.chunkStarts = d.chunkStarts[:0]

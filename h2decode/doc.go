@@ -19,7 +19,9 @@
 //     was, stable across later insertions.
 //   - A gap inside a DATA frame's payload is reported on that stream only and
 //     frame sync is kept; a gap that swallows a frame header costs frame sync
-//     (and the HPACK state of that direction) until the next frame boundary.
+//     until the next frame boundary, and the HPACK state of that direction
+//     until HTTP/2's stream rules prove that the lost bytes held no header
+//     block, when the table as it was comes back (see gapproof.go).
 //
 // HTTP/1.x connections (found by their request or status lines, on any
 // port, also when an h2c Upgrade is declined) produce the same events: each

@@ -3,6 +3,7 @@ package h2decode
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"unsafe"
 
 	"github.com/grpcsniff/grpcsniff/capture"
@@ -32,8 +33,10 @@ func (f *HeaderField) Unknown() bool { return f.NameUnknown || f.ValueUnknown }
 // TableRef names a dynamic-table entry that was in the table before decoding
 // could begin: Entry counts back from the newest such entry (0 is the last one
 // inserted before the capture began or, after a gap, before the gap). Epoch
-// counts the times the table's state was lost on that side of the connection.
-// Two fields with equal TableRefs carry the same name and value.
+// numbers the states of that side's table: a new one begins each time the
+// state is lost (and an earlier one comes back when a gap proves harmless,
+// see gapproof.go). Two fields with equal TableRefs carry the same name and
+// value.
 type TableRef struct {
 	Conn  uint64
 	Side  capture.Side
@@ -111,6 +114,7 @@ type hpackDecoder struct {
 	// entry is known and a reference past them is an error in the stream.
 	complete bool
 	epoch    uint32
+	epochs   uint32 // the epochs begun: the next loss begins epoch epochs+1
 	inserted uint32 // entries inserted since the epoch began
 
 	// settingsMax is the receiver's SETTINGS_HEADER_TABLE_SIZE, the largest
@@ -136,6 +140,14 @@ type hpackDecoder struct {
 	// block is the id of the kept block the last decodeBlock returned the
 	// fields of (HeadersEvent.Block), 0 if it kept none.
 	block uint64
+}
+
+// savedTable is a decoder's table state, kept across a gap.
+type savedTable struct {
+	entries         []hpackEntry
+	size            uint32
+	complete        bool
+	epoch, inserted uint32
 }
 
 // cachedBlock is a header block and the fields it decoded to at table
@@ -189,7 +201,82 @@ func (d *hpackDecoder) lose() {
 	d.size = 0
 	d.inserted = 0
 	d.complete = false
-	d.epoch++
+	d.epochs++
+	d.epoch = d.epochs
+}
+
+// saveTable returns a copy of the table's state, for resume.
+func (d *hpackDecoder) saveTable() *savedTable {
+	return &savedTable{entries: slices.Clone(d.entries), size: d.size, complete: d.complete, epoch: d.epoch, inserted: d.inserted}
+}
+
+// resume puts back the table s saved before a gap, now proven to have
+// held no header block; epoch is the one the gap began. The saved entries
+// are older than every entry inserted since, so they go behind them, and
+// those that no longer fit are evicted. It reports whether it did; it does
+// not when the state was lost again since.
+//
+// Entries inserted since the gap with a name taken from the unknown part
+// of the table get the name it now shows. Fields already handed out keep
+// their TableRefs of the gap's epoch, which no later field reuses.
+func (d *hpackDecoder) resume(s *savedTable, epoch uint32) bool {
+	if d.epoch != epoch || !d.nameSince(s) {
+		return false
+	}
+	d.gen++
+	if d.complete {
+		// A size update to 0 or an entry larger than the table emptied it
+		// since: none of the saved entries is left.
+		return true
+	}
+	d.entries = append(s.entries, d.entries...)
+	d.size += s.size
+	d.inserted += s.inserted
+	d.epoch, d.complete = s.epoch, s.complete
+	d.evict()
+	if uint32(len(d.entries)) < d.inserted {
+		d.complete = true // a known entry was evicted: no unknown one is left
+	}
+	return true
+}
+
+// nameSince gives the entries inserted since the gap whose names were
+// unknown the names of the saved table's entries they referred to, with
+// no entry inserted in the gap. It reports false, changing nothing, when
+// one cannot be given (a reference past a complete table, or a field held
+// in full).
+func (d *hpackDecoder) nameSince(s *savedTable) bool {
+	known := uint32(len(s.entries))
+	for i := range d.entries {
+		e := &d.entries[i]
+		if e.nameUnknown && (e.full != nil || (s.complete && e.nameRef >= known)) {
+			return false
+		}
+	}
+	for i := range d.entries {
+		e := &d.entries[i]
+		if !e.nameUnknown {
+			continue
+		}
+		if e.nameRef >= known {
+			// An entry from before the saved epoch began: still unknown,
+			// numbered as a lookup in that epoch numbers it (an incomplete
+			// table has lost none of its known entries, so known is the
+			// number inserted).
+			e.nameRef -= known
+			continue
+		}
+		src := &s.entries[known-1-e.nameRef]
+		name, unknown, ref := src.name, src.nameUnknown, src.nameRef
+		if src.full != nil {
+			name, unknown, ref = src.full.Name, src.full.NameUnknown, src.full.Ref.Entry
+		}
+		old := e.size
+		e.name, e.nameUnknown, e.nameRef = name, unknown, ref
+		e.size = uint32(len(e.name)+len(e.value)) + 32
+		d.size += e.size - old
+	}
+	return true
 }
 
 func (d *hpackDecoder) setMaxSize(n uint32) error {

@@ -239,6 +239,8 @@ func FuzzConnBlocks(f *testing.F) {
 	}
 	f.Add(conn, []byte{})
 	f.Add(conn, []byte{byte(len(clientPreface)+9+15+13) << 1, 0x80 | 3<<1})
+	data, cuts := streamLoss(true).cuts() // a gap recovered (TestGapProofFuzzSeed)
+	f.Add(data, cuts)
 	f.Fuzz(func(t *testing.T, data, cuts []byte) {
 		var logs, notes [2][]string
 		for i, keepNone := range []bool{false, true} {

@@ -27,8 +27,9 @@ const (
 	// call needed: its method, its status.
 	NoteHeadersUnknown
 	// NoteInferred: framing was found again after bytes were skipped or
-	// lost, or responses were paired with requests by their order: what
-	// follows rests on an inference.
+	// lost, the HPACK table after lost bytes that HTTP/2's stream rules
+	// show held no header block, or responses were paired with requests
+	// by their order: what follows rests on an inference.
 	NoteInferred
 	// NoteNotDecoded: a connection, a direction or a body is left as it
 	// was: not HTTP/2, TLS not decrypted, a switch to another protocol, a

@@ -9,6 +9,10 @@ import "time"
 // startSync makes the direction look for a frame boundary; the HPACK state
 // of its header blocks is lost with frame sync.
 func (d *dirState) startSync(t time.Time) {
+	if d.synced {
+		d.framesLost()
+	}
+	d.proof = nil
 	d.mode = modeSync
 	d.startHPACK(false)
 }
@@ -36,6 +40,9 @@ func (d *dirState) sync(t time.Time) ([]byte, bool) {
 			}
 			if !d.synced && d.c.Kind == KindUnknown {
 				d.c.Kind = KindMidH2
+			}
+			if d.proof != nil {
+				d.armProof()
 			}
 			return d.enterFrames(off), true
 		}
