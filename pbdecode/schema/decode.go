@@ -3,9 +3,12 @@ package schema
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 
+	"github.com/grpcsniff/grpcsniff/pbdecode"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/dynamicpb"
@@ -76,6 +79,10 @@ func (r *Registry) DecodeAny(typeURL string, value []byte) Decoded {
 // decode parses data as md and renders it; r.mu is read-locked.
 func (r *Registry) decode(md protoreflect.MessageDescriptor, data []byte) (d Decoded) {
 	d.Type = string(md.FullName())
+	if n := countFields(md, data, pbdecode.DefaultMaxFields, 0); n > pbdecode.DefaultMaxFields {
+		d.Err = fmt.Sprintf("schema_error: more than %d fields: not decoded with the schema (the decoding limit; raw shows the message)", pbdecode.DefaultMaxFields)
+		return d
+	}
 	types := r.types
 	msg := dynamicpb.NewMessage(md)
 	uo := proto.UnmarshalOptions{Resolver: types, RecursionLimit: maxDepth}
@@ -100,6 +107,32 @@ func (r *Registry) decode(md protoreflect.MessageDescriptor, data []byte) (d Dec
 	d.JSON = buf.Bytes()
 	d.Unknown = unknownFields(msg.ProtoReflect(), types, "", nil, 0)
 	return d
+}
+
+// countFields counts the fields of data read as md, and of the messages
+// in it, stopping past limit: the schema decoding builds a value for
+// each, and a message of millions of tiny fields must not cost millions
+// of values. Bytes that do not parse end the count (the decoding then
+// says what is wrong with them).
+func countFields(md protoreflect.MessageDescriptor, data []byte, limit, depth int) int {
+	n := 0
+	for len(data) > 0 && n <= limit {
+		num, typ, tl := protowire.ConsumeTag(data)
+		if tl < 0 {
+			return n
+		}
+		vl := protowire.ConsumeFieldValue(num, typ, data[tl:])
+		if vl < 0 {
+			return n
+		}
+		n++
+		if fd := md.Fields().ByNumber(num); fd != nil && typ == protowire.BytesType && fd.Message() != nil && depth < maxDepth {
+			v, _ := protowire.ConsumeBytes(data[tl:])
+			n += countFields(fd.Message(), v, limit-n, depth+1)
+		}
+		data = data[tl+vl:]
+	}
+	return n
 }
 
 // maxDepth bounds the nesting of messages (protobuf's own default), so that

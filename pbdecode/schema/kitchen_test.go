@@ -1,10 +1,13 @@
 package schema
 
 import (
+	"bytes"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
+	"github.com/grpcsniff/grpcsniff/pbdecode"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -164,5 +167,27 @@ func TestMethodWithoutServices(t *testing.T) {
 		t.Error("services not noted after loading .proto files")
 	} else if _, _, ok := r.Method("/helloworld.Greeter/SayHello"); !ok {
 		t.Error("SayHello not found")
+	}
+}
+
+// A message of more fields than the decoding limit, at any depth, is not
+// built through the schema (a value per field): it is a schema_error, and
+// the raw reading shows it. One field fewer is decoded.
+func TestFieldLimit(t *testing.T) {
+	r := loadKitchen(t)
+	inner := kitchenBytes(t, r, `{"items":[{"label":"x"}]}`) // items (4) holding Inner{label}
+	for _, tc := range []struct {
+		name   string
+		fields int // in all: each item and its label
+		fail   bool
+	}{
+		{"at the limit", pbdecode.DefaultMaxFields, false},
+		{"over it", pbdecode.DefaultMaxFields + 2, true},
+	} {
+		b := bytes.Repeat(inner, tc.fields/2)
+		d := r.Decode(wash, true, b)
+		if got := d.Err != ""; got != tc.fail || (tc.fail && !strings.Contains(d.Err, "more than 100000 fields")) {
+			t.Errorf("%s (%d fields): err %q", tc.name, tc.fields, d.Err)
+		}
 	}
 }
