@@ -902,8 +902,8 @@ func TestInterfaceDownAndUp(t *testing.T) {
 	call()
 	time.Sleep(300 * time.Millisecond)
 	sn.stop(t, os.Interrupt)
-	if n := len(liveCalls(t, sn.stdout.String())); n != 8 {
-		t.Errorf("%d calls, want the 4 made before the interface went down and the 4 after:\n%s", n, sn.errText())
+	if calls := liveCalls(t, sn.stdout.String()); len(calls) != 8 {
+		t.Errorf("%d calls, want the 4 made before the interface went down and the 4 after:\n%s\n%s", len(calls), sn.errText(), sn.stdout.String())
 	}
 }
 
