@@ -485,13 +485,25 @@ func appendHeaderValue(b []byte, f *h2decode.HeaderField) []byte {
 		return append(b, '}')
 	}
 	if strings.HasSuffix(f.Name, "-bin") && !f.NameUnknown {
-		// Binary metadata: show the decoded bytes in canonical base64 so
-		// that unpadded senders and padded ones read alike.
-		if b, ok := appendBinHeader(b, f.Value); ok {
-			return b
-		}
+		return appendBinValue(b, f.Value)
 	}
 	return appendString(b, f.Value)
+}
+
+// appendBinValue appends a binary header's value, losslessly: its bytes in
+// canonical base64, so that unpadded senders, padded ones and the C core's
+// true-binary form (a 0x00, then the bytes) read alike; and a value that is
+// none of those as {"not_base64": the bytes it holds, in base64}.
+func appendBinValue(b []byte, v string) []byte {
+	if raw, ok := grpcframe.TrueBinary(v); ok {
+		return appendBase64(b, raw)
+	}
+	if b, ok := appendBinHeader(b, v); ok {
+		return b
+	}
+	b = append(b, `{"not_base64":`...)
+	b = appendBase64(b, []byte(v))
+	return append(b, '}')
 }
 
 // appendBinHeader appends the value of a binary header in canonical base64:

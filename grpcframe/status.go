@@ -67,10 +67,26 @@ func percentDecode(s string) string {
 	return string(b)
 }
 
-// DecodeBinHeader decodes a "-bin" metadata value: base64, padded or not.
+// DecodeBinHeader decodes a "-bin" metadata value: base64, padded or not,
+// as gRPC's HTTP/2 protocol sends it; or the value's own bytes after a
+// leading 0x00 byte, the "true binary" form gRPC's C core sends between
+// peers that both announced it (a 0x00 is never base64, so the two cannot
+// be confused).
 func DecodeBinHeader(v string) ([]byte, error) {
+	if raw, ok := TrueBinary(v); ok {
+		return raw, nil
+	}
 	v = strings.TrimRight(v, "=")
 	return base64.RawStdEncoding.DecodeString(v)
+}
+
+// TrueBinary returns the bytes of a "-bin" value sent in gRPC's C core's
+// true-binary form (a 0x00 byte, then the bytes), and whether it is one.
+func TrueBinary(v string) ([]byte, bool) {
+	if len(v) == 0 || v[0] != 0 {
+		return nil, false
+	}
+	return []byte(v[1:]), true
 }
 
 // parseStatusDetails reads a google.rpc.Status message into st.Details.

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -229,6 +230,9 @@ func headerText(h *h2decode.HeaderField) string {
 	if h.ValueUnknown {
 		value = "(unknown value " + h.Ref.String() + ")"
 	}
+	if !h.ValueUnknown && !h.NameUnknown && strings.HasSuffix(name, "-bin") {
+		value = binText(value)
+	}
 	s := export.Printable(name) + ": " + export.Printable(value)
 	if !h.ValueUnknown && name == "grpc-status" {
 		if n, err := strconv.Atoi(value); err == nil {
@@ -239,6 +243,19 @@ func headerText(h *h2decode.HeaderField) string {
 		s += "  (never indexed)"
 	}
 	return s
+}
+
+// binText shows a binary header's bytes in hex (with how they came: the
+// C core's true-binary form, or base64 that did not decode, is said).
+func binText(v string) string {
+	raw, err := grpcframe.DecodeBinHeader(v)
+	switch {
+	case err != nil:
+		return hex.EncodeToString([]byte(v)) + " (not base64; its bytes in hex)"
+	case len(v) > 0 && v[0] == 0:
+		return hex.EncodeToString(raw) + " (true binary)"
+	}
+	return hex.EncodeToString(raw)
 }
 
 func (d *detail) status() {
