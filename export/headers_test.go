@@ -76,6 +76,23 @@ func TestAppendBinHeader(t *testing.T) {
 	}
 }
 
+// A -bin value reads the same however it was sent: base64 padded or not,
+// or the C core's true-binary form (a 0x00, then the bytes); a value that
+// is none of them keeps its bytes, marked.
+func TestAppendBinValue(t *testing.T) {
+	for v, want := range map[string]string{
+		"AQID":             `"AQID"`,
+		"AQI":              `"AQI="`,
+		"\x00\x01\x02\x03": `"AQID"`,
+		"\x00":             `""`,
+		"\xff\xfe!":        `{"not_base64":"//4h"}`,
+	} {
+		if got := string(appendBinValue(nil, v)); got != want {
+			t.Errorf("%q: %s, want %s", v, got, want)
+		}
+	}
+}
+
 // TestAppendCallConcurrent encodes calls from several goroutines at once,
 // as a parallel export will, and compares with encoding them one by one
 // (run with -race).

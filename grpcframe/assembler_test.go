@@ -243,11 +243,20 @@ func TestTrailersOnlyWithDetails(t *testing.T) {
 	st = protowire.AppendString(st, "文件不存在")
 	st = protowire.AppendTag(st, 3, protowire.BytesType)
 	st = protowire.AppendBytes(st, any)
+	// As base64, and in the C core's true-binary form (a 0x00, then the
+	// bytes) that peers which both announced it send.
+	for _, details := range []string{base64.RawStdEncoding.EncodeToString(st), "\x00" + string(st)} {
+		checkTrailersOnlyDetails(t, details)
+	}
+}
+
+func checkTrailersOnlyDetails(t *testing.T, details string) {
+	t.Helper()
 	h := newHarness(t, Options{})
 	h.request(1)
 	h.data(cli, 1, frame(0, nil), true)
 	h.headers(srv, 1, true, ":status", "200", "content-type", "application/grpc", "grpc-status", "5",
-		"grpc-message", "%E6%96%87%E4%BB%B6%E4%B8%8D%E5%AD%98%E5%9C%A8 100%", "grpc-status-details-bin", base64.RawStdEncoding.EncodeToString(st))
+		"grpc-message", "%E6%96%87%E4%BB%B6%E4%B8%8D%E5%AD%98%E5%9C%A8 100%", "grpc-status-details-bin", details)
 	c := h.end()[0]
 	if !c.TrailersOnly || c.Status == nil || c.Status.Name != "NOT_FOUND" || c.Status.Message != "文件不存在 100%" {
 		t.Fatalf("status %+v trailers-only %v", c.Status, c.TrailersOnly)
