@@ -94,8 +94,8 @@ const (
 	ReadingString                // UTF-8 text
 	ReadingMessage               // a nested message, in Field.Sub
 	ReadingPacked                // packed varints, in Field.Packed
-	ReadingPackedFixed32         // packed 4-byte values (floats), raw bits in Field.Packed
-	ReadingPackedFixed64         // packed 8-byte values (doubles), raw bits in Field.Packed
+	ReadingPackedFixed32         // packed 4-byte values (floats, or integers: Field.PackedInts), raw bits in Field.Packed
+	ReadingPackedFixed64         // packed 8-byte values (doubles, or integers: Field.PackedInts), raw bits in Field.Packed
 	ReadingEmpty                 // zero-length payload
 )
 
@@ -135,6 +135,7 @@ type Field struct {
 	Why         string         // short reason when the choice was ambiguous or limited
 	Sub         *Message       // when As == ReadingMessage (also for groups)
 	Packed      []uint64       // when As is a packed reading (raw bits for the fixed readings)
+	PackedInts  bool           // the fixed-size packed values read as integers, not floats
 	plain       bool           // a string that is its own JSON (textInfo)
 }
 
