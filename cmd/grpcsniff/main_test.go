@@ -151,6 +151,8 @@ var schemaGoldens = []struct {
 	{"h2c_upgrade.pcap", []string{"helloworld.proto"}},
 	// :path unknown for methods first called before the capture: inferred.
 	{"grpcgo_midstream.pcap", []string{"helloworld.proto", "muxs.proto"}},
+	{"grpcgo_packed.pcap", []string{"packed.proto"}},
+	{"node_packed.pcap", []string{"packed.proto"}},
 }
 
 func TestGoldenWithSchemas(t *testing.T) {
@@ -287,7 +289,7 @@ func TestBadInput(t *testing.T) {
 // grpcsniff infer writes .proto files that compile and decode the capture
 // they came from with no schema error and no unknown field.
 func TestInferRoundTrip(t *testing.T) {
-	for _, name := range []string{"py_helloworld.pcap", "py_grpcdemo.pcap", "py_routeguide.pcap", "grpcgo_interop.pcap", "node_grpcjs.pcap", "grpcgo_concurrent.pcap"} {
+	for _, name := range []string{"py_helloworld.pcap", "py_grpcdemo.pcap", "py_routeguide.pcap", "grpcgo_interop.pcap", "node_grpcjs.pcap", "grpcgo_concurrent.pcap", "grpcgo_packed.pcap", "node_packed.pcap"} {
 		t.Run(name, func(t *testing.T) {
 			f := "../../testdata/pcaps/" + name
 			dir := t.TempDir()

@@ -40,6 +40,8 @@ PORTS = {
     # REST side (HTTP/1.1) on 50160, the gateway's gRPC calls on 50161
     "grpcgateway.pcap": (50160, "http"),
     "grpcgo_json.pcap": (50170, "http2"),
+    "grpcgo_packed.pcap": (50190, "http2"),
+    "node_packed.pcap": (50191, "http2"),
 }
 
 # further "decode as" for files with more than one port
