@@ -52,9 +52,19 @@ const (
 )
 
 // classify chooses the reading of the LEN payload f.Bytes, found in a message
-// at the given depth. It runs in time linear in len(f.Bytes) plus the time to
-// decode the payload when it is read as a message.
-func (d *decoder) classify(f *Field, depth int) {
+// at the given depth, whose field's hint (nil: none) is fh. It runs in time
+// linear in len(f.Bytes) plus the time to decode the payload when it is read
+// as a message.
+func (d *decoder) classify(f *Field, depth int, fh *FieldHint) {
+	d.classifyAlone(f, depth, fh.sub())
+	if fh != nil && len(f.Bytes) > 0 && fh.overrules(f.As) {
+		d.follow(f, fh, depth)
+	}
+}
+
+// classifyAlone is classify from the payload's own evidence; the hints of
+// a message reading's fields are sub.
+func (d *decoder) classifyAlone(f *Field, depth int, sub *Hints) {
 	p := f.Bytes
 	if len(p) == 0 {
 		f.As = ReadingEmpty
@@ -85,7 +95,7 @@ func (d *decoder) classify(f *Field, depth int) {
 				// Printable bytes mostly explained by nested strings
 				// or messages: a message with long text fields, e.g.
 				// "\n(" and 40 characters is {1: "<40 characters>"}.
-				d.setMessage(f, subDepth, sc.nfields)
+				d.setMessage(f, subDepth, sc.nfields, sub)
 				f.Also = alsoString
 				f.Why = whyMessageOverString
 			} else {
@@ -103,7 +113,7 @@ func (d *decoder) classify(f *Field, depth int) {
 			d.classifyPacked(f, true)
 			return
 		default:
-			d.setMessage(f, subDepth, sc.nfields)
+			d.setMessage(f, subDepth, sc.nfields, sub)
 			return
 		}
 	}
@@ -130,9 +140,9 @@ func (d *decoder) classify(f *Field, depth int) {
 	}
 }
 
-func (d *decoder) setMessage(f *Field, depth, nfields int) {
+func (d *decoder) setMessage(f *Field, depth, nfields int, sub *Hints) {
 	f.As = ReadingMessage
-	f.Sub, _, _ = d.parse(f.Bytes, depth, 0, nfields)
+	f.Sub, _, _ = d.parse(f.Bytes, depth, 0, nfields, sub)
 }
 
 // classifyPacked chooses between the packed readings and bytes for a payload

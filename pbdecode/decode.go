@@ -30,6 +30,11 @@ type Options struct {
 	// error at the field beyond it, the rest kept unparsed. 0 means
 	// DefaultMaxFields; negative, no limit.
 	MaxFields int
+	// Hints, when not nil, are the readings other messages of the same
+	// type gave their fields (see [Tally]): a payload that parses as its
+	// field's hinted reading is read so, the reading it would have had
+	// alone going to Also, with Why saying so.
+	Hints *Hints
 }
 
 // DefaultMaxFields is the field count used when Options.MaxFields is 0: a
@@ -143,7 +148,7 @@ type Field struct {
 // never fails: bytes that don't parse are kept in the result with the offset
 // where parsing broke. The result aliases b.
 func Decode(b []byte, opt Options) *Message {
-	d := decoder{maxDepth: opt.maxDepth(), fieldsLeft: opt.maxFields()}
+	d := decoder{maxDepth: opt.maxDepth(), fieldsLeft: opt.maxFields(), hints: opt.Hints}
 	return d.decode(b)
 }
 
@@ -153,7 +158,7 @@ func Decode(b []byte, opt Options) *Message {
 // safe for concurrent use.
 func AppendDecodeJSON(dst, b []byte, opt Options) []byte {
 	d := decoderPool.Get().(*decoder)
-	d.maxDepth, d.fieldsLeft = opt.maxDepth(), opt.maxFields()
+	d.maxDepth, d.fieldsLeft, d.hints = opt.maxDepth(), opt.maxFields(), opt.Hints
 	dst = d.decode(b).AppendJSON(dst)
 	// Clearing what was used drops the tree's references to b (the
 	// pool would otherwise keep the caller's buffers alive) and gives
@@ -161,6 +166,7 @@ func AppendDecodeJSON(dst, b []byte, opt Options) []byte {
 	d.fields.reset()
 	d.msgs.reset()
 	d.words.reset()
+	d.hints = nil
 	decoderPool.Put(d)
 	return dst
 }
@@ -170,7 +176,7 @@ func AppendDecodeJSON(dst, b []byte, opt Options) []byte {
 var decoderPool = sync.Pool{New: func() any { return new(decoder) }}
 
 func (d *decoder) decode(b []byte) *Message {
-	m, _, _ := d.parse(b, 0, 0, min(scan(b, d.maxDepth).nfields, d.fieldsLeft))
+	m, _, _ := d.parse(b, 0, 0, min(scan(b, d.maxDepth).nfields, d.fieldsLeft), d.hints)
 	return m
 }
 
@@ -179,7 +185,8 @@ func (d *decoder) decode(b []byte) *Message {
 // costs a logarithmic number of allocations rather than a few per message.
 type decoder struct {
 	maxDepth   int
-	fieldsLeft int // Options.MaxFields minus the fields decoded so far
+	fieldsLeft int    // Options.MaxFields minus the fields decoded so far
+	hints      *Hints // Options.Hints
 
 	fields slab[Field]
 	msgs   slab[Message]
@@ -296,7 +303,7 @@ func varintErr(n int) string {
 // function of its own costs 20 instructions more per field, 3% of decoding
 // a small message. Groups, which are rare, are parsed by parseGroup, and
 // the texts of the errors are made by functions of their own.
-func (d *decoder) parse(b []byte, depth int, group protowire.Number, hint int) (m *Message, contentEnd, end int) {
+func (d *decoder) parse(b []byte, depth int, group protowire.Number, hint int, hints *Hints) (m *Message, contentEnd, end int) {
 	m = d.newMessage()
 	m.Fields = d.newFields(hint)
 	off := 0
@@ -353,7 +360,7 @@ func (d *decoder) parse(b []byte, depth int, group protowire.Number, hint int) (
 			f.ValueOffset = off
 			off += int(l)
 			f.Bytes = b[f.ValueOffset:off:off]
-			d.classify(&f, depth)
+			d.classify(&f, depth, hints.field(f.Number))
 		case protowire.StartGroupType:
 			if off = d.parseGroup(m, b, &f, depth); m.Err != "" {
 				return m, off, off
@@ -391,7 +398,7 @@ func (d *decoder) parseGroup(m *Message, b []byte, f *Field, depth int) (end int
 	content := b[f.ValueOffset:]
 	// No field-count hint here: scanning ahead at every level
 	// would make deeply nested groups quadratic.
-	sub, cEnd, gEnd := d.parse(content, depth+1, protowire.Number(num), 0)
+	sub, cEnd, gEnd := d.parse(content, depth+1, protowire.Number(num), 0, nil)
 	f.As = ReadingMessage
 	f.Sub = sub
 	f.Bytes = content[:cEnd:cEnd]

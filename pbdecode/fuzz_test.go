@@ -54,6 +54,16 @@ func FuzzDecode(f *testing.F) {
 		if js3 := AppendDecodeJSON(nil, b, opt); string(js3) != string(js) {
 			t.Fatalf("AppendDecodeJSON differs from Decode and AppendJSON:\n%s\n%s", js3, js)
 		}
+		// Hints, here those the message itself teaches, keep the tree
+		// whole and the readings consistent.
+		var tally Tally
+		tally.Add(m)
+		opt.Hints = tally.Hints()
+		mh := Decode(b, opt)
+		checkTree(t, mh, b, len(b), "")
+		if js4, js5 := mh.AppendJSON(nil), AppendDecodeJSON(nil, b, opt); !json.Valid(js4) || string(js4) != string(js5) {
+			t.Fatalf("with hints: invalid JSON, or AppendDecodeJSON differs:\n%s\n%s", js4, js5)
+		}
 	})
 }
 
@@ -89,26 +99,12 @@ func FuzzPackedReadings(f *testing.F) {
 			if slices.Contains(offered[:i], r) {
 				t.Fatalf("%v offered twice: %v", r, offered)
 			}
-			if !parsesAs(p, r) {
+			if !parsesExactly(p, r, fd) {
 				t.Fatalf("%v offered for bytes that do not parse as it: % x", r, p)
 			}
 		}
 		checkPackedValues(t, fd)
 	})
-}
-
-// parsesAs reports whether p parses exactly as the packed reading r; other
-// readings are not checked here.
-func parsesAs(p []byte, r Reading) bool {
-	switch r {
-	case ReadingPacked:
-		return wholeVarints(p)
-	case ReadingPackedFixed32:
-		return len(p)%4 == 0
-	case ReadingPackedFixed64:
-		return len(p)%8 == 0
-	}
-	return true
 }
 
 // checkPackedValues checks f's packed values against its reading and
