@@ -9,8 +9,10 @@ import (
 )
 
 // TestPackedCapturesReadFirst decodes without a schema the messages of the
-// two captures of packed.Samples, grpc-go's and grpc-js's, and checks with
-// packed.proto that every packed field's true reading comes first: packed
+// two captures of packed.Samples, grpc-go's and grpc-js's, with the hints
+// learnt from all of them (as grpcsniff --json does with a file), and
+// checks with packed.proto that every packed field's true reading comes
+// first: packed
 // varints for int32, uint64 and sint64, fixed-size integers for fixed32 and
 // sfixed64, floats and doubles for float and double; and that an sfixed32
 // is not offered as a float, its values (-5, -1, 100) being NaN or
@@ -26,17 +28,29 @@ func TestPackedCapturesReadFirst(t *testing.T) {
 	}
 	for _, pcap := range []string{"grpcgo_packed.pcap", "node_packed.pcap"} {
 		calls := readCalls(t, pcap)
-		if len(calls) != 3 {
-			t.Fatalf("%s: %d calls, want 3", pcap, len(calls))
+		if len(calls) != 4 {
+			t.Fatalf("%s: %d calls, want 4", pcap, len(calls))
 		}
-		packed := 0
+		var msgs [][]byte
+		var tally pbdecode.Tally
 		for _, c := range calls {
 			for _, m := range append(c.Requests, c.Responses...) {
-				packed += checkPackedFirst(t, pcap, in, pbdecode.Decode(m.Data, pbdecode.Options{}))
+				msgs = append(msgs, m.Data)
+				tally.Add(pbdecode.Decode(m.Data, pbdecode.Options{}))
 			}
 		}
-		if packed != 2*3*7 {
-			t.Errorf("%s: %d packed fields checked, want 42 (7 in each of 6 messages)", pcap, packed)
+		packed := 0
+		for _, b := range msgs {
+			packed += checkPackedFirst(t, pcap, in, pbdecode.Decode(b, pbdecode.Options{Hints: tally.Hints()}))
+		}
+		if packed != 2*(3*7+6) {
+			t.Errorf("%s: %d packed fields checked, want 54 (7 in each of 6 messages, 6 in 2)", pcap, packed)
+		}
+		// Alone, the fourth sample's values [122] and ids [104, 105]
+		// read as the text "z" and "hi".
+		fourth := pbdecode.Decode(calls[3].Requests[0].Data, pbdecode.Options{})
+		if f := fourth.Fields[1]; f.As != pbdecode.ReadingString || string(f.Bytes) != "z" {
+			t.Errorf("%s: fourth sample's values alone read as %v %q, want the string \"z\"", pcap, f.As, f.Bytes)
 		}
 	}
 }

@@ -76,9 +76,9 @@
 #   50170 grpcgo_json.pcap           application/grpc+json: grpc-go client and
 #                                    server with a JSON codec (go/cmd/jsongreet)
 #   50190 grpcgo_packed.pcap         grpc-go packed.Samples client and server
-#                                    (go/cmd/packedsamples): three unary calls
+#                                    (go/cmd/packedsamples): four unary calls
 #                                    whose repeated scalars are packed
-#   50191 node_packed.pcap           the same three samples from @grpc/grpc-js
+#   50191 node_packed.pcap           the same four samples from @grpc/grpc-js
 #                                    (node/packed.js), client and server
 set -euo pipefail
 
@@ -879,7 +879,7 @@ gen_grpcgo_json() {
 }
 
 # Packed repeated fields (packed.proto) from two implementations, the same
-# three samples each: grpc-go, then @grpc/grpc-js.
+# four samples each: grpc-go, then @grpc/grpc-js.
 gen_grpcgo_packed() {
 	local port=50190 srv
 	bg packedsamples_server "$BIN/packedsamples" -mode=server -addr=127.0.0.1:$port

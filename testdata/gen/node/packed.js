@@ -1,5 +1,5 @@
 // @grpc/grpc-js packed.Samples server and client (node_packed.pcap): the
-// client records the same three samples as go/cmd/packedsamples, whose
+// client records the same four samples as go/cmd/packedsamples, whose
 // repeated fields are packed (int32 with negatives, uint64 up to 2^64-1,
 // sint64, fixed32, double, float, sfixed64), and the server echoes each
 // back with its count of values. One channel.
@@ -32,6 +32,11 @@ const SAMPLES = [
     deltas: ['-500'], counters: [7, 8],
     readings: [-1.5], ratios: [0.5, 0.25],
     offset: 100, level: -2.5, stamps: ['1700000180']},
+  // Alone, values [122] reads as the text "z" and ids [104, 105] as "hi":
+  // the other samples say they are packed.
+  {name: 'fourth', values: [122], ids: ['104', '105'],
+    deltas: [], counters: [5, 6], readings: [2.5], ratios: [0.125],
+    offset: 7, level: 3, stamps: ['1700000240']},
 ];
 
 const REPEATED = ['values', 'ids', 'deltas', 'counters', 'readings', 'ratios', 'stamps'];

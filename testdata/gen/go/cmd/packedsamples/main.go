@@ -1,5 +1,5 @@
 // Command packedsamples is a grpc-go packed.Samples server and client: the
-// client records three samples whose repeated fields are packed (int32 with
+// client records four samples whose repeated fields are packed (int32 with
 // negatives, uint64 up to 2^64-1, sint64, fixed32, double, float, sfixed64)
 // and the server echoes each back with its count of values. Plain h2c, one
 // connection. Used for the capture grpcgo_packed.
@@ -53,6 +53,11 @@ func theSamples() []*pb.Sample {
 			Deltas: []int64{-500}, Counters: []uint32{7, 8},
 			Readings: []float64{-1.5}, Ratios: []float32{0.5, 0.25},
 			Offset: 100, Level: -2.5, Stamps: []int64{1700000180}},
+		// Alone, values [122] reads as the text "z" and ids [104, 105]
+		// as "hi": the other samples say they are packed.
+		{Name: "fourth", Values: []int32{122}, Ids: []uint64{104, 105},
+			Counters: []uint32{5, 6}, Readings: []float64{2.5}, Ratios: []float32{0.125},
+			Offset: 7, Level: 3, Stamps: []int64{1700000240}},
 	}
 }
 
