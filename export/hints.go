@@ -10,6 +10,12 @@ import (
 // without end. Later ones are read without hints.
 const maxHintedDirections = 1 << 12
 
+// maxHintMessages bounds the messages of one method, one way, that a
+// ReadingHints learns from: a few hundred settle every field that the
+// messages settle at all, and decoding a million of them again would
+// double the time of the first pass.
+const maxHintMessages = 256
+
 // ReadingHints learns, from the calls of a capture, how each method's
 // messages read their length-delimited fields, so that the schema-less
 // decoding reads a field the same way in every message of the method
@@ -18,8 +24,15 @@ const maxHintedDirections = 1 << 12
 // so, and its "why" says that. Add every call, then Finish, then read.
 type ReadingHints struct {
 	raw     pbdecode.Options
-	tallies map[methodDirection]*pbdecode.Tally
+	tallies map[methodDirection]*directionTally
 	hints   map[methodDirection]*pbdecode.Hints
+}
+
+// directionTally is the Tally of one method's messages one way, with their
+// count.
+type directionTally struct {
+	pbdecode.Tally
+	messages int
 }
 
 // methodDirection names the messages of one method one way.
@@ -32,7 +45,7 @@ type methodDirection struct {
 // decoded with raw (its Hints are ignored).
 func NewReadingHints(raw pbdecode.Options) *ReadingHints {
 	raw.Hints = nil
-	return &ReadingHints{raw: raw, tallies: map[methodDirection]*pbdecode.Tally{}}
+	return &ReadingHints{raw: raw, tallies: map[methodDirection]*directionTally{}}
 }
 
 // Add learns from the protobuf messages of c that are whole and readable.
@@ -55,9 +68,13 @@ func (h *ReadingHints) addMessages(k methodDirection, ms []*grpcframe.Message) {
 			if len(h.tallies) >= maxHintedDirections {
 				return
 			}
-			t = &pbdecode.Tally{}
+			t = &directionTally{}
 			h.tallies[k] = t
 		}
+		if t.messages >= maxHintMessages {
+			return
+		}
+		t.messages++
 		t.Add(pbdecode.Decode(m.Data, h.raw))
 	}
 }

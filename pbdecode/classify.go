@@ -74,6 +74,7 @@ func (d *decoder) classifyAlone(f *Field, depth int, sub *Hints) {
 		// Field number 0 rules out a message, NUL rules out text, and a
 		// run of zero values is not worth listing: padding or a zeroed body.
 		f.As = ReadingBytes
+		f.zeros = true
 		return
 	}
 	subDepth := depth + 1
@@ -150,14 +151,15 @@ func (d *decoder) setMessage(f *Field, depth, nfields int, sub *Hints) {
 // as a message, which is then listed first in Also.
 func (d *decoder) classifyPacked(f *Field, isMsg bool) {
 	ev := packedEvidence(f.Bytes)
-	first := ev.first()
+	ranked := ev.ranked()
+	first := ev.first(ranked)
 	var also [4]Reading
 	na := 0
 	if isMsg {
 		also[na] = ReadingMessage
 		na++
 	}
-	for _, r := range ev.ranked() {
+	for _, r := range ranked {
 		if r != first {
 			also[na] = r
 			na++
@@ -196,10 +198,9 @@ func packedEvidence(p []byte) packedFacts {
 	return ev
 }
 
-// first returns the reading the evidence ranks first: bytes when no packed
-// reading is plausible.
-func (ev packedFacts) first() Reading {
-	r := ev.ranked()
+// first returns the reading first among r, the readings ranked by the
+// evidence: bytes when no packed reading is plausible.
+func (ev packedFacts) first(r []Reading) Reading {
 	if len(r) == 0 || r[0] == ReadingPacked && !ev.varints.plausible {
 		return ReadingBytes
 	}
@@ -306,29 +307,27 @@ func smallInts(p []byte, size int) bool {
 		// enums: 1, 0, 0, 0.
 		return false
 	}
-	small, nonzero := 0, false
+	shift, ones := uint64(24), uint64(0xff) // the top byte of 4
+	if size == 8 {
+		shift, ones = 48, 0xffff // the top two bytes of 8
+	}
+	large, nonzero := 0, false
 	for i := 0; i+size <= len(p); i += size {
-		var top uint64
+		var u uint64
 		if size == 4 {
-			u := binary.LittleEndian.Uint32(p[i:])
-			nonzero = nonzero || u != 0
-			top = uint64(u >> 24)
-			if top == 0xff {
-				top = 0
-			}
+			u = uint64(binary.LittleEndian.Uint32(p[i:]))
 		} else {
-			u := binary.LittleEndian.Uint64(p[i:])
-			nonzero = nonzero || u != 0
-			top = u >> 48
-			if top == 0xffff {
-				top = 0
-			}
+			u = binary.LittleEndian.Uint64(p[i:])
 		}
-		if top == 0 {
-			small++
+		nonzero = nonzero || u != 0
+		if top := u >> shift; top != 0 && top != ones {
+			// Random bytes stop here within a value or two.
+			if large++; large*4 > n {
+				return false
+			}
 		}
 	}
-	return nonzero && small*4 >= n*3
+	return nonzero
 }
 
 // allZero reports whether every byte of p is zero.

@@ -142,6 +142,7 @@ type Field struct {
 	Packed      []uint64       // when As is a packed reading (raw bits for the fixed readings)
 	PackedInts  bool           // the fixed-size packed values read as integers, not floats
 	plain       bool           // a string that is its own JSON (textInfo)
+	zeros       bool           // a payload of zero bytes only (classify)
 }
 
 // Decode reads b as a protobuf message without a schema. It never panics and

@@ -146,7 +146,7 @@ const maxShortFit = 8
 // would otherwise list packed_varint, and a zeroed body every reading.
 func (f *Field) Fits() []Reading {
 	p := f.Bytes
-	if f.Wire != protowire.BytesType || len(p) == 0 || len(p) > maxShortFit && (f.As == ReadingString || f.As == ReadingMessage || allZero(p)) {
+	if f.Wire != protowire.BytesType || len(p) == 0 || len(p) > maxShortFit && (f.As == ReadingString || f.As == ReadingMessage || f.zeros) {
 		return nil
 	}
 	var fits []Reading
