@@ -3,6 +3,7 @@ package pbdecode
 import (
 	"bytes"
 	"encoding/binary"
+	"slices"
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -151,7 +152,8 @@ func (d *decoder) setMessage(f *Field, depth, nfields int, sub *Hints) {
 // as a message, which is then listed first in Also.
 func (d *decoder) classifyPacked(f *Field, isMsg bool) {
 	ev := packedEvidence(f.Bytes)
-	ranked := ev.ranked()
+	rk := ev.ranked()
+	ranked := rk.list[:rk.n]
 	first := ev.first(ranked)
 	var also [4]Reading
 	na := 0
@@ -218,29 +220,50 @@ func (ev packedFacts) first(r []Reading) Reading {
 // fixed-size integers too) or every varint is one byte and most are not 0
 // (booleans and enums). The varint reading is listed when it is plausible,
 // or weakly so when nothing else is.
-func (ev packedFacts) ranked() []Reading {
-	var out []Reading
+func (ev packedFacts) ranked() (out readings) {
 	switch {
 	case ev.f64 && (!ev.f32 || ev.lowHalvesZero):
-		out = append(out, ReadingPackedFixed64)
+		out.add(ReadingPackedFixed64)
 		if ev.f32 {
-			out = append(out, ReadingPackedFixed32)
+			out.add(ReadingPackedFixed32)
 		}
 	case ev.f32:
-		out = append(out, ReadingPackedFixed32)
+		out.add(ReadingPackedFixed32)
 		if ev.f64 {
-			out = append(out, ReadingPackedFixed64)
+			out.add(ReadingPackedFixed64)
 		}
 	}
 	ints := ev.fixedInts()
 	if !ev.varints.long && !ev.varints.tiny {
-		out = append(out, ints...)
+		out.addAll(ints)
 		ints = nil
 	}
-	if ev.varints.plausible || ev.varints.weak && len(out) == 0 {
-		out = append(out, ReadingPacked)
+	if ev.varints.plausible || ev.varints.weak && out.n == 0 {
+		out.add(ReadingPacked)
 	}
-	return append(out, ints...)
+	out.addAll(ints)
+	return out
+}
+
+// readings is a short list of readings, kept off the heap.
+type readings struct {
+	list [4]Reading
+	n    int
+}
+
+// add appends r unless it is listed already: a fixed-size reading may
+// be plausible both as floats and as integers.
+func (rs *readings) add(r Reading) {
+	if !slices.Contains(rs.list[:rs.n], r) {
+		rs.list[rs.n] = r
+		rs.n++
+	}
+}
+
+func (rs *readings) addAll(list []Reading) {
+	for _, r := range list {
+		rs.add(r)
+	}
 }
 
 // fixedInts lists the fixed-size readings whose values are small integers.
@@ -251,16 +274,24 @@ func (ev packedFacts) ranked() []Reading {
 func (ev packedFacts) fixedInts() []Reading {
 	switch {
 	case ev.i64 && ev.i32 && ev.signExtended:
-		return []Reading{ReadingPackedFixed64, ReadingPackedFixed32}
+		return ints64Then32
 	case ev.i64 && ev.i32:
-		return []Reading{ReadingPackedFixed32, ReadingPackedFixed64}
+		return ints32Then64
 	case ev.i64:
-		return []Reading{ReadingPackedFixed64}
+		return ints64
 	case ev.i32:
-		return []Reading{ReadingPackedFixed32}
+		return ints32
 	}
 	return nil
 }
+
+// The lists fixedInts returns, shared.
+var (
+	ints64Then32 = []Reading{ReadingPackedFixed64, ReadingPackedFixed32}
+	ints32Then64 = []Reading{ReadingPackedFixed32, ReadingPackedFixed64}
+	ints64       = []Reading{ReadingPackedFixed64}
+	ints32       = []Reading{ReadingPackedFixed32}
+)
 
 // setPacked gives f the reading r with its values and the reason for it.
 func (d *decoder) setPacked(f *Field, r Reading, ev packedFacts) {

@@ -149,17 +149,30 @@ func (f *Field) Fits() []Reading {
 	if f.Wire != protowire.BytesType || len(p) == 0 || len(p) > maxShortFit && (f.As == ReadingString || f.As == ReadingMessage || f.zeros) {
 		return nil
 	}
-	var fits []Reading
-	add := func(r Reading, ok bool) {
-		if ok && r != f.As && !slices.Contains(f.Also, r) {
-			fits = append(fits, r)
+	set := 0
+	for i, r := range fitsOrder {
+		if r != f.As && !slices.Contains(f.Also, r) && parsesExactly(p, r, f) {
+			set |= 1 << i
 		}
 	}
-	add(ReadingPacked, wholeVarints(p))
-	add(ReadingPackedFixed32, len(p)%4 == 0)
-	add(ReadingPackedFixed64, len(p)%8 == 0)
-	return fits
+	return fitsSets[set]
 }
+
+// fitsOrder are the readings Fits lists, in its order.
+var fitsOrder = [3]Reading{ReadingPacked, ReadingPackedFixed32, ReadingPackedFixed64}
+
+// fitsSets holds every list Fits returns, by the set of fitsOrder's
+// indexes it holds, so that listing them costs no allocation.
+var fitsSets = func() (sets [8][]Reading) {
+	for set := 1; set < len(sets); set++ {
+		for i, r := range fitsOrder {
+			if set&(1<<i) != 0 {
+				sets[set] = append(sets[set], r)
+			}
+		}
+	}
+	return sets
+}()
 
 // wholeVarints reports whether p is a whole sequence of minimally encoded
 // varints.
