@@ -236,9 +236,13 @@ func appendMethodInference(b []byte, c *grpcframe.Call) []byte {
 }
 
 // appendHTTPKeys adds the keys of calls other than plain gRPC: for plain
-// HTTP, http_method and path; for every protocol beside gRPC, http_status;
+// HTTP, http_method and path; for Connect and Twirp, http_method; for every protocol beside gRPC, http_status;
 // and the CORS preflight keys, cors_preflight and preflight.
 func appendHTTPKeys(b []byte, c *grpcframe.Call) []byte {
+	if c.Protocol.OverHTTP() && c.HTTPMethod != "" {
+		b = appendKey(b, "http_method")
+		b = appendString(b, c.HTTPMethod)
+	}
 	if c.Protocol == grpcframe.ProtoHTTP {
 		b = appendKey(b, "http_method")
 		b = appendString(b, c.HTTPMethod)
@@ -336,6 +340,10 @@ func appendStatus(b []byte, s *grpcframe.Status, opt Options) []byte {
 	b = appendString(b, s.Name)
 	b = appendKey(b, "message")
 	b = appendString(b, s.Message)
+	if s.ProtocolCode != "" {
+		b = appendKey(b, "protocol_code")
+		b = appendString(b, s.ProtocolCode)
+	}
 	if len(s.Details) > 0 {
 		b = appendKey(b, "details")
 		b = append(b, '[')

@@ -18,13 +18,21 @@ import (
 // and statuses, not with the number of calls, so it suits captures of any
 // size.
 type Stats struct {
-	methods map[string]*MethodStats
+	methods map[methodKey]*MethodStats
 	calls   int
 }
 
-// MethodStats is the summary of one method's calls.
+// methodKey is what calls are grouped by: the same path called over gRPC
+// and over Connect is two rows, as their failures and latencies differ.
+type methodKey struct {
+	method string
+	proto  grpcframe.Protocol
+}
+
+// MethodStats is the summary of one method's calls over one protocol.
 type MethodStats struct {
 	Method    string
+	Protocol  grpcframe.Protocol
 	Calls     int
 	Errors    int            // calls that ended with a non-OK status or no status
 	Statuses  map[string]int // status name (or state, when there was none) → calls
@@ -36,7 +44,16 @@ type MethodStats struct {
 }
 
 // NewStats returns an empty summary.
-func NewStats() *Stats { return &Stats{methods: map[string]*MethodStats{}} }
+func NewStats() *Stats { return &Stats{methods: map[methodKey]*MethodStats{}} }
+
+// Label is the row's name: the method, followed by its protocol in
+// brackets when that is not gRPC ("/a.B/C [connect]").
+func (m *MethodStats) Label() string {
+	if m.Protocol == grpcframe.ProtoGRPC {
+		return m.Method
+	}
+	return m.Method + " [" + m.Protocol.String() + "]"
+}
 
 // Call adds a call; it implements grpcframe.Sink.
 func (s *Stats) Call(c *grpcframe.Call) {
@@ -49,7 +66,8 @@ func (s *Stats) Call(c *grpcframe.Call) {
 type CallFacts struct {
 	// Method is the name the call is counted under: its method, the
 	// method inferred for it ("… (inferred)"), or "(method unknown)".
-	Method string
+	Method   string
+	Protocol grpcframe.Protocol
 	// Status is the status name, "(unreadable)" when the trailers were
 	// lost, or the state in parentheses when there was no status.
 	Status string
@@ -64,7 +82,7 @@ type CallFacts struct {
 // FactsOf returns what the statistics count of c.
 func FactsOf(c *grpcframe.Call) CallFacts {
 	f := CallFacts{
-		Method: c.Method, Latency: c.Duration(), Timed: len(c.RequestHeaders) > 0 && !c.StartedBeforeCapture,
+		Method: c.Method, Protocol: c.Protocol, Latency: c.Duration(), Timed: len(c.RequestHeaders) > 0 && !c.StartedBeforeCapture,
 		ReqMsgs: len(c.Requests), RespMsgs: len(c.Responses),
 		ReqBytes: grpcframe.WireBytes(c.Requests), RespBytes: grpcframe.WireBytes(c.Responses),
 	}
@@ -101,7 +119,7 @@ func NoStatus(unreadable bool, state grpcframe.State) string {
 // Add counts a call by its facts.
 func (s *Stats) Add(f *CallFacts) {
 	s.calls++
-	m := s.method(f.Method)
+	m := s.method(methodKey{f.Method, f.Protocol})
 	m.Calls++
 	m.Statuses[f.Status]++
 	if f.Status != "OK" {
@@ -116,12 +134,13 @@ func (s *Stats) Add(f *CallFacts) {
 	m.RespBytes += f.RespBytes
 }
 
-// method returns the summary of the method called name, made on first use.
-func (s *Stats) method(name string) *MethodStats {
-	m := s.methods[name]
+// method returns the summary of the method and protocol k names, made on
+// first use.
+func (s *Stats) method(k methodKey) *MethodStats {
+	m := s.methods[k]
 	if m == nil {
-		m = &MethodStats{Method: name, Statuses: map[string]int{}}
-		s.methods[name] = m
+		m = &MethodStats{Method: k.method, Protocol: k.proto, Statuses: map[string]int{}}
+		s.methods[k] = m
 	}
 	return m
 }
@@ -134,8 +153,8 @@ func (s *Stats) Calls() int { return s.calls }
 // whatever the order.
 func (s *Stats) Merge(o *Stats) {
 	s.calls += o.calls
-	for name, om := range o.methods {
-		m := s.method(name)
+	for k, om := range o.methods {
+		m := s.method(k)
 		m.Calls += om.Calls
 		m.Errors += om.Errors
 		for st, n := range om.Statuses {
@@ -159,7 +178,10 @@ func (s *Stats) Methods() []*MethodStats {
 		if out[i].Calls != out[j].Calls {
 			return out[i].Calls > out[j].Calls
 		}
-		return out[i].Method < out[j].Method
+		if out[i].Method != out[j].Method {
+			return out[i].Method < out[j].Method
+		}
+		return out[i].Protocol < out[j].Protocol
 	})
 	return out
 }
@@ -170,11 +192,11 @@ func (s *Stats) WriteText(w io.Writer) error {
 	ms := s.Methods()
 	width := len("METHOD")
 	for _, m := range ms {
-		width = max(width, len(Printable(m.Method)))
+		width = max(width, len(Printable(m.Label())))
 	}
 	fmt.Fprintf(bw, "%-*s %7s %7s %9s %9s %9s %9s %7s %9s %7s %9s\n", width, "METHOD", "CALLS", "ERRORS", "P50", "P90", "P99", "MAX", "↑MSGS", "↑BYTES", "↓MSGS", "↓BYTES")
 	for _, m := range ms {
-		fmt.Fprintf(bw, "%-*s %7d %7d %9s %9s %9s %9s %7d %9s %7d %9s\n", width, Printable(m.Method), m.Calls, m.Errors,
+		fmt.Fprintf(bw, "%-*s %7d %7d %9s %9s %9s %9s %7d %9s %7d %9s\n", width, Printable(m.Label()), m.Calls, m.Errors,
 			latency(m, 0.5), latency(m, 0.9), latency(m, 0.99), latency(m, 1),
 			m.ReqMsgs, FormatBytes(m.ReqBytes), m.RespMsgs, FormatBytes(m.RespBytes))
 		if m.Errors > 0 || len(m.Statuses) > 1 {

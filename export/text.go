@@ -90,7 +90,11 @@ func FormatLine(c *grpcframe.Call, loc *time.Location) string {
 		FormatDuration(c.Duration()), len(c.Requests), FormatBytes(grpcframe.WireBytes(c.Requests)),
 		len(c.Responses), FormatBytes(grpcframe.WireBytes(c.Responses)))
 	if c.Protocol != grpcframe.ProtoGRPC {
-		line += " [" + c.Protocol.String() + "]"
+		line += " [" + c.Protocol.String()
+		if c.Protocol.OverHTTP() && c.HTTPMethod != "" && c.HTTPMethod != "POST" {
+			line += " " + Printable(c.HTTPMethod) // a Connect GET
+		}
+		line += "]"
 	}
 	if c.CORSPreflight {
 		line += " [CORS preflight]"

@@ -11,7 +11,7 @@
 //
 //	method ~ Greeter                      regexp, case-insensitive
 //	method == "/helloworld.Greeter/SayHello"
-//	protocol == grpc-web                  grpc, grpc-web, grpc-web-text, http (REST and other HTTP)
+//	protocol == grpc-web                  grpc, grpc-web, grpc-web-text, connect, twirp, http (REST and other HTTP)
 //	status != OK                          by name (NOT_FOUND, not_found) or number
 //	status == none                        no grpc-status seen (reset, cut, …)
 //	status == unrecovered                 trailers seen, status lost to HPACK

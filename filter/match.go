@@ -101,7 +101,7 @@ func (c *cmp) order(v int64) bool {
 }
 
 // methodOrProtocol compares the method, its service or the protocol
-// (grpc, grpc-web, grpc-web-text, http), as the comparison names.
+// (grpc, grpc-web, grpc-web-text, connect, twirp, http), as the comparison names.
 func (c *cmp) methodOrProtocol(method string, p grpcframe.Protocol) bool {
 	switch c.name {
 	case "service":

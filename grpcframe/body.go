@@ -156,6 +156,12 @@ func (a *Assembler) sideMode(s *stream, side capture.Side) bodyMode {
 	ct := s.ctype[side]
 	if s.ctypeKnown[side] {
 		proto = protocolOf(ct)
+		if proto == ProtoHTTP && call.Protocol.OverHTTP() {
+			// A Connect or Twirp unary body (application/proto, or
+			// JSON), or the JSON of an error: not gRPC, and not plain
+			// HTTP either.
+			proto = call.Protocol
+		}
 		if proto == ProtoHTTP && call.Protocol != ProtoHTTP {
 			call.note(h2decode.NoteNotDecoded, fmt.Sprintf("the %s body is not gRPC (content-type %q): kept whole", a.sideRole(s, side), ct))
 		}
@@ -168,17 +174,32 @@ func (a *Assembler) sideMode(s *stream, side capture.Side) bodyMode {
 		}
 	}
 	s.format[side] = formatOf(ct, proto)
-	switch proto {
-	case ProtoHTTP:
+	switch {
+	case proto == ProtoHTTP || proto == ProtoTwirp || (proto == ProtoConnect && !connectStreaming(ct)):
 		s.mode[side] = modeRaw
-	case ProtoGRPCWebText:
+	case proto == ProtoGRPCWebText:
 		s.mode[side] = modeText
-		s.msgs[side].web = !s.sideKnown || side != s.clientSide
+		s.msgs[side].endFlag = s.responseFlag(side, webTrailerFlag)
 	default:
 		s.mode[side] = modeFramed
-		s.msgs[side].web = proto == ProtoGRPCWeb && (!s.sideKnown || side != s.clientSide)
+		switch proto {
+		case ProtoGRPCWeb:
+			s.msgs[side].endFlag = s.responseFlag(side, webTrailerFlag)
+		case ProtoConnect:
+			s.msgs[side].endFlag = s.responseFlag(side, connectEndStream)
+		}
 	}
 	return s.mode[side]
+}
+
+// responseFlag is flag when side is the call's server as far as the
+// stream shows (or nothing shows which side is which), else 0: only a
+// response ends with trailers in a message.
+func (s *stream) responseFlag(side capture.Side, flag byte) byte {
+	if s.sideKnown && side == s.clientSide {
+		return 0
+	}
+	return flag
 }
 
 func (a *Assembler) sideRole(s *stream, side capture.Side) string {
@@ -246,7 +267,11 @@ func (a *Assembler) endBody(s *stream, side capture.Side) {
 
 func (a *Assembler) finishMessage(s *stream, side capture.Side, m *Message) {
 	if m.trailer {
-		a.webTrailers(s, m)
+		if s.call.Protocol == ProtoConnect {
+			a.connectEndStream(s, side, m)
+		} else {
+			a.webTrailers(s, m)
+		}
 		return
 	}
 	if !m.Body {
@@ -283,6 +308,9 @@ func (a *Assembler) finishMessage(s *stream, side capture.Side, m *Message) {
 	if over {
 		a.stats.OverSize++
 		s.call.note(h2decode.NoteLimit, fmt.Sprintf("a message was larger than the %d-byte limit (after decompression); only its first bytes were kept", a.opts.MaxMessageSize))
+	}
+	if m.Body && s.call.Protocol.OverHTTP() && a.rpcBody(s, side, m) {
+		return
 	}
 	s.got[side] = append(s.got[side], m)
 	if a.opts.OnMessage != nil {

@@ -105,7 +105,8 @@ type Preflight struct {
 	HTTPStatus int // 0 when no response was seen
 }
 
-// Call is one gRPC call: an HTTP/2 stream.
+// Call is one call: an HTTP/2 stream, or an HTTP/1.1 request and its
+// response.
 type Call struct {
 	ConnID uint64
 	// Client opened the stream; Server answered. ClientBy says what showed
@@ -135,11 +136,12 @@ type Call struct {
 	// inferences, never facts; grpcframe itself does not guess.
 	MethodInferred   string
 	MethodCandidates []string
-	// GRPC is false for streams whose content-type says they are not gRPC
-	// (Protocol "http": their bodies are then not split into messages).
+	// GRPC is false for streams whose content-type says they are not a
+	// call of any RPC protocol (Protocol "http": their bodies are then not
+	// read as messages).
 	GRPC bool
-	// Protocol is ProtoGRPC, ProtoGRPCWeb, ProtoGRPCWebText or ProtoHTTP,
-	// from the request's content-type (the response's when the request was
+	// Protocol is ProtoGRPC, ProtoGRPCWeb, ProtoGRPCWebText, ProtoConnect,
+	// ProtoTwirp or ProtoHTTP, from the request's content-type and headers (the response's when the request was
 	// not captured; ProtoGRPC, the zero value, when neither content-type
 	// could be read).
 	Protocol Protocol

@@ -12,8 +12,11 @@
 // the same 5-byte framing, and a response frame with flag 0x80 holds the
 // trailers as "name: value" lines), ProtoGRPCWebText (the body is base64,
 // decoded incrementally; a body may be several padded base64 runs one
-// after the other) or ProtoHTTP for anything else: a REST call, a CORS
-// preflight, a web page. An HTTP body is kept whole as one Message with
+// after the other), ProtoConnect and ProtoTwirp (told by their
+// content-types, Connect-Protocol-Version, a Connect GET's query or a
+// Twirp path; their unary bodies are one message each, an error response's
+// JSON body is the status, and connect.go says the rest) or ProtoHTTP for
+// anything else: a REST call, a CORS preflight, a web page. An HTTP body is kept whole as one Message with
 // Body set (bounded by Options.MaxMessageSize, decompressed per
 // content-encoding). Message.Format says whether the bytes are protobuf,
 // JSON (application/grpc+json, application/json, …), text or other bytes.

@@ -2,6 +2,7 @@ package grpcframe
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -74,6 +75,66 @@ func FuzzGRPCWeb(f *testing.F) {
 			}
 			if len(c.Trailers) > maxWebTrailers {
 				t.Fatalf("%d trailer fields", len(c.Trailers))
+			}
+		}
+	})
+}
+
+// FuzzConnect feeds arbitrary Connect and Twirp exchanges: a GET whose
+// query is the input, unary bodies read as messages or as error JSON, and
+// streaming bodies whose envelopes may end the stream (0x02, compressed or
+// not) with arbitrary JSON, cut arbitrarily and with losses: never a
+// panic, never more kept than the limits, and never a POST of theirs read
+// as plain HTTP.
+func FuzzConnect(f *testing.F) {
+	end := frame(2, []byte(`{"error":{"code":"not_found","message":"x","details":[{"type":"a.B","value":"CAE"}]},"metadata":{"k":["v"]}}`))
+	f.Add(append(frame(0, []byte("\x08\x01")), end...), "connect=v1&encoding=proto&base64=1&message=CAE", []byte{3, 200}, uint8(0), uint16(200))
+	f.Add([]byte(`{"code":"bad_route","msg":"no","meta":{"a":"b"}}`), "", []byte{9}, uint8(3), uint16(404))
+	f.Add([]byte(`{"code":"unavailable","message":"down","details":[{"type":"t","value":"!!"}]}`), "message=%ZZ", []byte{0xff, 2}, uint8(1), uint16(503))
+	f.Add(frame(3, []byte("\x1f\x8b\x08\x00")), "encoding=json&message=%7B%7D&compression=gzip", []byte{}, uint8(2), uint16(200))
+	kinds := [][]string{
+		{":method", "POST", ":path", "/a.v1.S/M", "content-type", "application/proto", "connect-protocol-version", "1", "content-encoding", "gzip"},
+		{":method", "GET", ":path", "/a.v1.S/M?"},
+		{":method", "POST", ":path", "/a.v1.S/M", "content-type", "application/connect+json", "connect-content-encoding", "gzip"},
+		{":method", "POST", ":path", "/twirp/a.v1.S/M", "content-type", "application/json"},
+	}
+	f.Fuzz(func(t *testing.T, body []byte, query string, cuts []byte, kind uint8, status uint16) {
+		const limit = 1 << 12
+		h := newHarness(t, Options{MaxMessageSize: limit})
+		req := slices.Clone(kinds[int(kind)%len(kinds)])
+		if req[1] == "GET" {
+			req[3] += query
+		}
+		h.headers(cli, 1, req[1] == "GET", req...)
+		if req[1] != "GET" {
+			h.data(cli, 1, []byte("\x08\x01"), true)
+		}
+		get := req[1] == "GET"
+		ct := "application/json" // a GET's response, or an error
+		if !get && (status == 200 || connectStreaming(req[5])) {
+			ct = req[5]
+		}
+		h.headers(srv, 1, false, ":status", strconv.Itoa(int(status%600)), "content-type", ct)
+		for _, c := range cuts {
+			n := min(int(c), len(body))
+			if c == 0xff {
+				h.a.Data(h.c, &h2decode.DataEvent{Side: srv, StreamID: 1, Lost: int64(len(cuts)) - 3, Time: h.tick()})
+			}
+			h.data(srv, 1, body[:n], false)
+			body = body[n:]
+		}
+		h.data(srv, 1, body, true)
+		for _, c := range h.end() {
+			for _, m := range append(c.Requests, c.Responses...) {
+				if len(m.Data) > limit {
+					t.Fatalf("kept %d bytes over the %d limit", len(m.Data), limit)
+				}
+			}
+			if len(c.Trailers) > maxWebTrailers {
+				t.Fatalf("%d trailer fields", len(c.Trailers))
+			}
+			if c.Protocol == ProtoHTTP && !get {
+				t.Fatalf("a %s call read as plain HTTP", req[5])
 			}
 		}
 	})

@@ -31,6 +31,7 @@ type blockFacts struct {
 	httpStatus      int    // status as a number (0 when it is not one)
 	grpcEncoding    string
 	contentEncoding string
+	connectEncoding string // Connect-Content-Encoding
 }
 
 // Bits of blockFacts.seen.
@@ -40,6 +41,7 @@ const (
 	factGRPCStatus
 	factGRPCEncoding
 	factContentEncoding
+	factConnectEncoding
 )
 
 // factSlots is how many blocks' facts a connection keeps, by block id: a
@@ -74,6 +76,8 @@ func readFacts(f *blockFacts, fs []h2decode.HeaderField) {
 			bit = factGRPCEncoding
 		case "content-encoding":
 			bit = factContentEncoding
+		case "connect-content-encoding":
+			bit = factConnectEncoding
 		default:
 			continue
 		}
@@ -91,6 +95,8 @@ func readFacts(f *blockFacts, fs []h2decode.HeaderField) {
 			f.grpcEncoding = h.Value
 		case factContentEncoding:
 			f.contentEncoding = h.Value
+		case factConnectEncoding:
+			f.connectEncoding = h.Value
 		}
 	}
 }
@@ -192,6 +198,10 @@ func (a *Assembler) requestHeaders(c *h2decode.Conn, s *stream, ev *h2decode.Hea
 		call.note(h2decode.NoteMalformed, "request headers after request data")
 	}
 	a.readRequestHeaders(call, ev.Fields)
+	if call.Protocol == ProtoConnect && call.HTTPMethod == "GET" {
+		path, _ := Header(ev.Fields, ":path")
+		a.connectGetRequest(s, ev.Side, path, ev.Time)
+	}
 	if s.held {
 		a.tallyOrOrder(s)
 	}
@@ -241,13 +251,19 @@ func (a *Assembler) serverFirstBlock(c *h2decode.Conn, s *stream, ev *h2decode.H
 	// (gRPC-Web) it cannot end the stream by itself: an empty body
 	// follows it.
 	web := call.Protocol == ProtoGRPCWeb || call.Protocol == ProtoGRPCWebText
-	if (ev.EndStream && call.Protocol != ProtoHTTP) || (hasStatus && (ev.EndStream || web)) {
+	// Connect and Twirp responses are never trailers: a block ending the
+	// stream is a response with an empty body.
+	rpc := call.Protocol.OverHTTP()
+	if !rpc && ((ev.EndStream && call.Protocol != ProtoHTTP) || (hasStatus && (ev.EndStream || web))) {
 		call.TrailersOnly = true
 		call.Trailers = a.keepFields(c, call, sharedTrailers, ev)
 		a.readTrailers(call, ev.Fields)
 	} else {
 		call.ResponseHeaders = a.keepFields(c, call, sharedResponse, ev)
 		s.encoding[ev.Side] = facts.encoding(call)
+	}
+	if call.Protocol == ProtoConnect {
+		connectUnaryTrailers(call, ev.Fields)
 	}
 }
 
@@ -271,9 +287,14 @@ func (f *blockFacts) interim() bool {
 }
 
 // encoding is the compression of the messages of the side that sent the
-// block: grpc-encoding for gRPC, content-encoding for an HTTP body.
+// block: grpc-encoding for gRPC and gRPC-Web, Connect-Content-Encoding for
+// Connect's streams, content-encoding for an HTTP body (a Connect or
+// Twirp unary message is one).
 func (f *blockFacts) encoding(call *Call) string {
-	if call.Protocol == ProtoHTTP {
+	switch {
+	case call.Protocol == ProtoConnect && connectStreaming(f.contentType):
+		return strings.ToLower(strings.TrimSpace(f.connectEncoding))
+	case call.Protocol == ProtoHTTP || call.Protocol.OverHTTP():
 		return strings.ToLower(strings.TrimSpace(f.contentEncoding))
 	}
 	return f.grpcEncoding
@@ -317,6 +338,8 @@ func (c *Call) setProtocol(p Protocol) {
 
 func (a *Assembler) readRequestHeaders(call *Call, fs []h2decode.HeaderField) {
 	ctSeen, anyUnknown, acrm := false, false, false
+	var ct string
+	var rpc rpcRequest
 	for i := range fs {
 		f := &fs[i]
 		if f.Unknown() {
@@ -338,11 +361,15 @@ func (a *Assembler) readRequestHeaders(call *Call, fs []h2decode.HeaderField) {
 			}
 		case "content-type":
 			if !f.ValueUnknown {
-				ctSeen = true
+				ctSeen, ct = true, f.Value
 				call.setProtocol(protocolOf(f.Value))
 			}
 		case "access-control-request-method":
 			acrm = true
+		case "connect-protocol-version":
+			rpc.connectVersion = true
+		case "twirp-version":
+			rpc.twirpVersion = true
 		}
 	}
 	if !ctSeen && !anyUnknown {
@@ -351,6 +378,9 @@ func (a *Assembler) readRequestHeaders(call *Call, fs []h2decode.HeaderField) {
 		call.setProtocol(ProtoHTTP)
 	}
 	call.CORSPreflight = acrm && call.HTTPMethod == "OPTIONS" && !ctSeen
+	if call.Protocol == ProtoHTTP || call.Protocol == ProtoConnect {
+		rpcOverHTTP(call, ct, rpc)
+	}
 	if call.Method == "" {
 		call.MethodUnknown = true
 		for i := range fs {
@@ -391,13 +421,7 @@ func (a *Assembler) readTrailers(call *Call, fs []h2decode.HeaderField) {
 		call.note(h2decode.NoteMalformed, fmt.Sprintf("grpc-status %q is not a number", code))
 		return
 	}
-	// The call's own memory, but for a second status (trailers after
-	// trailers): a status once handed out (Options.OnMessage) never
-	// changes.
-	st := &call.status
-	if call.Status != nil {
-		st = new(Status)
-	}
+	st := call.newStatus()
 	*st = Status{Code: n, Name: CodeName(n)}
 	if m, ok := Header(fs, "grpc-message"); ok {
 		st.Message = percentDecode(m)

@@ -313,6 +313,9 @@ func (a *Assembler) Close() {
 func (a *Assembler) endSide(c *h2decode.Conn, s *stream, side capture.Side, t time.Time) {
 	s.ended[side] = true
 	a.endBody(s, side)
+	if s.call.Protocol.OverHTTP() {
+		a.rpcSideEnded(s, side, t)
+	}
 	if s.call.State == StateReset {
 		if s.ended[side.Other()] {
 			a.finish(c, s, t)
@@ -426,7 +429,7 @@ func (a *Assembler) finish(c *h2decode.Conn, s *stream, t time.Time) {
 		}
 	}
 	if call.GRPC && call.Status == nil && !call.StatusUnknown && call.State == StateComplete {
-		call.note(h2decode.NoteMalformed, "the server ended the stream without grpc-status")
+		call.note(h2decode.NoteMalformed, missingStatus(call.Protocol))
 	}
 	if call.CORSPreflight {
 		m, _ := Header(call.RequestHeaders, "access-control-request-method")
@@ -440,6 +443,15 @@ func (a *Assembler) finish(c *h2decode.Conn, s *stream, t time.Time) {
 		return
 	}
 	a.ord.finish(call)
+}
+
+// missingStatus says what a call of protocol p whose server ended it
+// without a status lacked.
+func missingStatus(p Protocol) string {
+	if p == ProtoConnect {
+		return "the server ended the stream without Connect's end-of-stream message"
+	}
+	return "the server ended the stream without grpc-status"
 }
 
 func (a *Assembler) pruneClosed(cs *connState, newest uint32) {

@@ -30,8 +30,11 @@ type msgReader struct {
 	// no longer known in this direction.
 	desync   bool
 	resynced bool // the next message completed is the first after a resync
-	// web: gRPC-Web framing, where flag 0x80 marks the trailer frame.
-	web bool
+	// endFlag is the envelope flag that marks the message ending the
+	// stream, whose payload is trailers rather than a message: 0x80 in
+	// gRPC-Web's response frames, 0x02 in Connect's streaming responses;
+	// 0 for gRPC, where no flag does.
+	endFlag byte
 	// cand collects a DATA frame's payload while desync, to test whether
 	// messages start with it (see resync).
 	cand    []byte
@@ -65,7 +68,7 @@ func (r *msgReader) resync(b []byte, frameStart bool, frameLen int, compressOK b
 	}
 	frame := r.cand[:r.candLen]
 	r.candLen = 0
-	if !wholeMessages(frame, compressOK, r.web) {
+	if !wholeMessages(frame, compressOK, r.endFlag) {
 		return false
 	}
 	r.desync = false
@@ -74,20 +77,23 @@ func (r *msgReader) resync(b []byte, frameStart bool, frameLen int, compressOK b
 	return true
 }
 
-func wholeMessages(b []byte, compressOK, web bool) bool {
+func wholeMessages(b []byte, compressOK bool, endFlag byte) bool {
 	if len(b) == 5 && b[0] == 0 && binary.BigEndian.Uint32(b[1:]) == 0 {
 		return true
 	}
 	for len(b) > 0 {
 		flags := b[0]
-		if web && flags == 0x80 {
-			flags = 0
+		end := endFlag != 0 && flags&endFlag != 0
+		if end {
+			flags &^= endFlag
 		}
 		if len(b) < 5 || flags > 1 || (flags == 1 && !compressOK) {
 			return false
 		}
 		n := binary.BigEndian.Uint32(b[1:])
-		if (n == 0 && b[0] != 0x80) || uint64(n) > uint64(len(b)-5) {
+		// An empty message fills a frame alone (above); an empty
+		// end-of-stream frame may close a run.
+		if (n == 0 && !end) || uint64(n) > uint64(len(b)-5) {
 			return false
 		}
 		b = b[5+n:]
@@ -118,15 +124,8 @@ func (r *msgReader) feed(b []byte, t time.Time, maxKeep int, done func(*Message)
 			if maxKeep < 0 {
 				limit, m.discarded = 0, true
 			}
-			if r.web && r.hdr[0]&0x80 != 0 {
-				m.trailer, m.discarded = true, false
-				limit = maxWebTrailers
-				if maxKeep >= 0 {
-					limit = min(maxKeep, maxWebTrailers)
-				}
-				if r.hdr[0]&^0x80 != 0 {
-					m.Err = fmt.Sprintf("trailer frame flags 0x%02x: reserved bits set", r.hdr[0])
-				}
+			if r.endFlag != 0 && r.hdr[0]&r.endFlag != 0 {
+				limit = r.endMessage(m, maxKeep)
 			} else if r.hdr[0]&^1 != 0 {
 				m.Err = fmt.Sprintf("message flags 0x%02x: reserved bits set", r.hdr[0])
 			}
@@ -166,6 +165,32 @@ func (r *msgReader) feed(b []byte, t time.Time, maxKeep int, done func(*Message)
 		}
 	}
 }
+
+// endMessage marks m, whose prefix r.hdr holds, as the message that ends
+// the stream, and returns how many of its bytes to keep: its trailers are
+// read even when messages are not kept. The compressed flag may go with
+// Connect's end-of-stream flag, never with gRPC-Web's trailer flag.
+func (r *msgReader) endMessage(m *Message, maxKeep int) (limit int) {
+	m.trailer, m.discarded = true, false
+	limit = maxWebTrailers
+	if maxKeep >= 0 {
+		limit = min(maxKeep, maxWebTrailers)
+	}
+	allowed := r.endFlag
+	if r.endFlag == connectEndStream {
+		allowed |= 1
+	}
+	if r.hdr[0]&^allowed != 0 {
+		m.Err = fmt.Sprintf("end-of-stream frame flags 0x%02x: reserved bits set", r.hdr[0])
+	}
+	return limit
+}
+
+// The envelope flags that end a stream.
+const (
+	webTrailerFlag   = 0x80
+	connectEndStream = 0x02
+)
 
 func (r *msgReader) finish(t time.Time, done func(*Message)) {
 	m := r.cur

@@ -32,8 +32,13 @@ type Status struct {
 	Message string // grpc-message, percent-decoded
 	// Details come from grpc-status-details-bin (a google.rpc.Status).
 	Details []Any
-	// DetailsErr says why grpc-status-details-bin could not be read.
+	// DetailsErr says why grpc-status-details-bin (or a Connect error's
+	// details) could not be read.
 	DetailsErr string
+	// ProtocolCode is the code as Connect or Twirp spelt it ("not_found",
+	// "bad_route"), when the call is one of theirs and said one; Code is
+	// the gRPC code it stands for.
+	ProtocolCode string
 }
 
 // Any is a google.protobuf.Any from a status's details.

@@ -20,10 +20,12 @@ const (
 	ProtoGRPCWeb                     // "grpc-web": application/grpc-web, +proto, +json
 	ProtoGRPCWebText                 // "grpc-web-text": application/grpc-web-text, base64 bodies
 	ProtoHTTP                        // "http": any other HTTP request or response
+	ProtoConnect                     // "connect": the Connect protocol, unary and streaming
+	ProtoTwirp                       // "twirp": Twirp
 )
 
 // String is the protocol's name in the output: "grpc", "grpc-web",
-// "grpc-web-text" or "http"; a value that names no protocol is
+// "grpc-web-text", "connect", "twirp" or "http"; a value that names no protocol is
 // "protocol(N)".
 func (p Protocol) String() string {
 	switch p {
@@ -35,6 +37,10 @@ func (p Protocol) String() string {
 		return "grpc-web-text"
 	case ProtoHTTP:
 		return "http"
+	case ProtoConnect:
+		return "connect"
+	case ProtoTwirp:
+		return "twirp"
 	}
 	return "protocol(" + strconv.Itoa(int(p)) + ")"
 }
@@ -82,16 +88,29 @@ func protocolOf(ct string) Protocol {
 		return ProtoGRPCWeb
 	case mt == "application/grpc" || strings.HasPrefix(mt, "application/grpc+"):
 		return ProtoGRPC
+	case strings.HasPrefix(mt, "application/connect+") || mt == "application/proto":
+		// Connect's streaming content-types, and its unary protobuf one,
+		// which nothing else uses; its unary JSON is application/json,
+		// told apart from other JSON by the request's other headers
+		// (rpcOverHTTP).
+		return ProtoConnect
 	}
 	return ProtoHTTP
 }
+
+// OverHTTP reports whether p carries calls as plain HTTP requests and
+// responses, whose bodies are messages or errors: Connect and Twirp. Their
+// HTTP method matters (a Connect GET is a call too).
+func (p Protocol) OverHTTP() bool { return p == ProtoConnect || p == ProtoTwirp }
 
 // formatOf says how the messages or body of a content-type are shown.
 func formatOf(ct string, proto Protocol) Format {
 	mt := mediaType(ct)
 	if proto != ProtoHTTP {
-		// application/grpc+json, application/grpc-web+json: JSON messages.
-		if strings.HasSuffix(mt, "+json") {
+		// application/grpc+json, application/grpc-web+json,
+		// application/connect+json, and Connect's and Twirp's unary
+		// application/json: JSON messages.
+		if strings.HasSuffix(mt, "+json") || mt == "application/json" {
 			return FormatJSON
 		}
 		return FormatProto

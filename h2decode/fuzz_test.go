@@ -92,6 +92,12 @@ func FuzzHTTP1(f *testing.F) {
 	f.Add([]byte(h1KeepAliveClient), []byte(h1KeepAliveServer), []byte{20, 3, 0x85, 40})
 	f.Add([]byte("POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab"), []byte("HTTP/1.1 200 OK\r\n\r\nbody"), []byte{0x81})
 	f.Add([]byte("GET / HTTP/1.1\r\nUpgrade: h2c\r\nContent-Length: 3\r\n\r\nabc"), []byte("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 101 OK\r\n\r\n"), []byte{1, 2, 3})
+	// Connect: a streaming response in chunks (envelopes, then the
+	// end-of-stream one), and a GET whose query is the request.
+	f.Add([]byte("POST /a.v1.S/M HTTP/1.1\r\nContent-Type: application/connect+proto\r\nConnect-Protocol-Version: 1\r\nContent-Length: 7\r\n\r\n\x00\x00\x00\x00\x02\x08\x01"),
+		[]byte("HTTP/1.1 200 OK\r\nContent-Type: application/connect+proto\r\nTransfer-Encoding: chunked\r\n\r\n7\r\n\x00\x00\x00\x00\x02\x08\x02\r\n7\r\n\x02\x00\x00\x00\x02{}\r\n0\r\n\r\n"), []byte{9, 40, 3})
+	f.Add([]byte("GET /a.v1.S/M?connect=v1&encoding=proto&base64=1&message=CAE HTTP/1.1\r\nHost: x\r\n\r\n"),
+		[]byte("HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n{\"code\":\"unimplemented\",\"message\":\"\"}"), []byte{2, 7})
 	f.Fuzz(func(t *testing.T, client, server, cuts []byte) {
 		r := &countingHandler{}
 		c := NewFactory(r, Options{}).NewConn(&capture.ConnInfo{ID: 1, Addr: testAddrs, SYNSeen: len(cuts)%2 == 0}).(*Conn)

@@ -5,7 +5,7 @@
 // interface from capture/live) goes through TCP reassembly (capture), TLS
 // decryption when keys are given (tlsdecrypt), HTTP/2 and HTTP/1.1
 // (h2decode) and call assembly (grpcframe); what comes out is a Call per
-// gRPC, gRPC-Web or HTTP request, with its headers, messages both ways,
+// gRPC, gRPC-Web, Connect, Twirp or HTTP request, with its headers, messages both ways,
 // trailers, status and timings. Messages stay bytes: pbdecode and export
 // render them, with or without a schema.
 //

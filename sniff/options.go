@@ -11,7 +11,7 @@ import (
 	"github.com/grpcsniff/grpcsniff/tlsdecrypt"
 )
 
-// Call is one decoded call: a gRPC, gRPC-Web or HTTP request with its
+// Call is one decoded call: a gRPC, gRPC-Web, Connect, Twirp or HTTP request with its
 // response (see grpcframe.Call).
 type Call = grpcframe.Call
 

@@ -154,7 +154,7 @@ func (d *detail) build() {
 		line += " · " + c.Protocol.String()
 	}
 	d.add(kindText, 1, line)
-	if c.Protocol == grpcframe.ProtoHTTP && c.HTTPMethod != "" {
+	if (c.Protocol == grpcframe.ProtoHTTP || c.Protocol.OverHTTP()) && c.HTTPMethod != "" {
 		line := export.Printable(c.HTTPMethod + " " + c.Method)
 		if c.HTTPStatus != 0 {
 			line += " → " + strconv.Itoa(c.HTTPStatus)
@@ -250,6 +250,9 @@ func (d *detail) status() {
 		if c.Status.Message != "" {
 			s += "  " + strconv.Quote(c.Status.Message)
 		}
+		if pc := c.Status.ProtocolCode; pc != "" {
+			s += fmt.Sprintf("  (%s code %q)", c.Protocol, pc)
+		}
 		d.add(kindText, 1, s)
 		for _, a := range c.Status.Details {
 			d.add(kindText, 1, fmt.Sprintf("detail %s (%d bytes) %s", a.TypeURL, len(a.Value), d.detailText(a.TypeURL, a.Value)))
@@ -261,6 +264,8 @@ func (d *detail) status() {
 		d.add(kindText, 1, "? trailers were seen but HPACK could not recover them")
 	case c.Protocol == grpcframe.ProtoHTTP && c.HTTPStatus != 0:
 		d.add(kindText, 1, fmt.Sprintf("HTTP %d (not a gRPC call: no grpc-status)", c.HTTPStatus))
+	case c.Protocol.OverHTTP():
+		d.add(kindText, 1, "none: the response's end was not seen")
 	default:
 		d.add(kindText, 1, "none: no grpc-status was seen")
 	}

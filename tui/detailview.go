@@ -238,7 +238,7 @@ func (m *Model) renderDetail() string {
 	case m.save != nil:
 		foot = m.saveLines()
 	case m.status == "":
-		foot = []string{hints(m.w, "enter/l", "expand", "h", "collapse", "tab", "hex pane", "[ ]", "prev/next call", "y", "grpcurl", "e", "export", "w", "pcapng", "esc", "back", "?", "help")}
+		foot = []string{hints(m.w, "enter/l", "expand", "h", "collapse", "tab", "hex pane", "[ ]", "prev/next call", "y", "replay", "e", "export", "w", "pcapng", "esc", "back", "?", "help")}
 	}
 	for len(lines) < m.h-len(foot) {
 		lines = append(lines, "")

@@ -226,11 +226,11 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// copyGrpcurl sends the call's grpcurl command to the clipboard (OSC 52)
-// and shows it in the status line. Whether the terminal let it through
+// copyGrpcurl sends the command that repeats the call (Replay: grpcurl
+// for gRPC) to the clipboard (OSC 52) and shows it in the status line. Whether the terminal let it through
 // cannot be known, so the status says it was sent, and that Y saves it.
 func (m *Model) copyGrpcurl(c *grpcframe.Call) tea.Cmd {
-	cmd, note := Grpcurl(c, m.opts.Decode, m.opts.Registry, m.opts.GrpcurlSchema...)
+	cmd, note := Replay(c, m.opts.Decode, m.opts.Registry, m.opts.GrpcurlSchema...)
 	if cmd == "" {
 		m.status = note
 		return nil
@@ -243,27 +243,37 @@ func (m *Model) copyGrpcurl(c *grpcframe.Call) tea.Cmd {
 	return tea.SetClipboard(cmd)
 }
 
-// saveGrpcurl asks for a file name and writes the call's grpcurl command
-// there as a shell script.
+// saveGrpcurl asks for a file name and writes the command that repeats
+// the call there as a shell script.
 func (m *Model) saveGrpcurl(c *grpcframe.Call) tea.Cmd {
-	cmd, note := Grpcurl(c, m.opts.Decode, m.opts.Registry, m.opts.GrpcurlSchema...)
+	cmd, note := Replay(c, m.opts.Decode, m.opts.Registry, m.opts.GrpcurlSchema...)
 	if cmd == "" {
 		m.status = note
 		return nil
 	}
-	m.askSave("the grpcurl command", "sh", func(path string) tea.Cmd {
+	what := "the " + toolOf(cmd) + " command"
+	m.askSave(what, "sh", func(path string) tea.Cmd {
 		text := "#!/bin/sh\n# " + c.Method + ", captured " + c.Start.In(m.opts.Location).Format("2006-01-02 15:04:05.000000") + "\n"
 		if note != "" {
 			text += "# " + note + "\n"
 		}
 		text += cmd + "\n"
-		return func() tea.Msg { return exportedMsg{writeScript(path, text)} }
+		return func() tea.Msg { return exportedMsg{writeScript(path, what, text)} }
 	})
 	return nil
 }
 
+// toolOf names the tool a command runs: "grpcurl", "buf curl" or "curl".
+func toolOf(cmd string) string {
+	if strings.HasPrefix(cmd, "buf curl ") {
+		return "buf curl"
+	}
+	tool, _, _ := strings.Cut(cmd, " ")
+	return tool
+}
+
 // writeScript writes an executable script to the new file path.
-func writeScript(path, text string) string {
+func writeScript(path, what, text string) string {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o755)
 	if err != nil {
 		return "not saved: " + err.Error()
@@ -275,5 +285,5 @@ func writeScript(path, text string) string {
 	if err != nil {
 		return "not saved: " + err.Error()
 	}
-	return "wrote the grpcurl command to " + path
+	return "wrote " + what + " to " + path
 }

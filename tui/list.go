@@ -71,7 +71,7 @@ func (m *Model) emptyText() string {
 	case len(m.calls) == 0 && !m.progress.Done:
 		return "  waiting for calls…"
 	case len(m.calls) == 0:
-		return "  no calls (gRPC, gRPC-Web or HTTP) in this input"
+		return "  no calls (gRPC, gRPC-Web, Connect, Twirp or HTTP) in this input"
 	case m.expr.NeedsSchema():
 		return "  no call matches: field names in req./resp. need a schema; use field numbers (req.1)"
 	}
@@ -201,7 +201,7 @@ func (m *Model) statusLines() []string {
 		return m.saveLines()
 	}
 	if m.status == "" {
-		return []string{hints(m.w, "enter", "open", "/", "filter", "s", "sort", "S", "stats", "y", "grpcurl", "e", "export", "?", "help", "q", "quit", "w", "pcapng")}
+		return []string{hints(m.w, "enter", "open", "/", "filter", "s", "sort", "S", "stats", "y", "replay", "e", "export", "?", "help", "q", "quit", "w", "pcapng")}
 	}
 	return wrapStatus(m.status, m.w)
 }

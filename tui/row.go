@@ -37,7 +37,7 @@ func (m *Model) makeRow(i int32) row {
 		bup:    "↑" + export.FormatBytes(up),
 		bdown:  "↓" + export.FormatBytes(down),
 		bytes:  export.FormatBytes(up + down),
-		flags:  flags(c),
+		flags:  flags(c, in.names[c.httpVerb]),
 	}
 	if !c.has(fStarted) {
 		r.time = relTime(-time.Duration(m.base.UnixNano()))
@@ -114,8 +114,10 @@ func shortMethod(m string) string {
 
 // flags marks calls that did not end normally, in one word each (the
 // detail screen says more): reset, refused, closed, cut, pre-capture,
-// incomplete, and "lost" when bytes were not captured.
-func flags(c *rec) string {
+// incomplete, and "lost" when bytes were not captured; and the protocol
+// when it is not gRPC, with "GET" for a Connect GET (verb is the call's
+// HTTP method).
+func flags(c *rec, verb string) string {
 	var f string
 	switch c.state {
 	case grpcframe.StateComplete:
@@ -129,9 +131,13 @@ func flags(c *rec) string {
 	}
 	if c.proto != grpcframe.ProtoGRPC {
 		p := c.proto.String()
-		// gRPC-Web and plain HTTP calls say so; gRPC is the default.
+		// gRPC-Web, Connect, Twirp and plain HTTP calls say so; gRPC is
+		// the default. A Connect GET says it is one.
 		if c.has(fPreflight) {
 			p += ",preflight"
+		}
+		if c.proto.OverHTTP() && verb == "GET" {
+			p += ",GET"
 		}
 		f = strings.TrimSuffix(p+","+f, ",")
 	}

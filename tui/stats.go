@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/grpcsniff/grpcsniff/export"
 	"github.com/grpcsniff/grpcsniff/filter"
+	"github.com/grpcsniff/grpcsniff/grpcframe"
 )
 
 // connStats aggregates the calls of one connection.
@@ -28,7 +29,7 @@ type statsView struct {
 	top   int
 	// methods are the methods listed, and methodLine the line of each; sel
 	// is the one selected (enter lists its calls).
-	methods    []string
+	methods    []methodRow
 	methodLine []int
 	sel        int
 	// axis is how the chart over time cut the time, axisLine the line of
@@ -44,7 +45,7 @@ type statsView struct {
 // export.FactsOf reads them from a call.
 func (m *Model) factsOf(r *rec) export.CallFacts {
 	f := export.CallFacts{
-		Method: m.in.strs[r.method], Latency: time.Duration(r.durKey()),
+		Method: m.in.strs[r.method], Protocol: r.proto, Latency: time.Duration(r.durKey()),
 		Timed:   r.has(fRequestHeaders) && !r.has(fBeforeCapture),
 		ReqMsgs: int(r.reqs), RespMsgs: int(r.resps),
 	}
@@ -132,12 +133,31 @@ func (m *Model) computeStats() {
 	}
 	v.cursor.axis = v.axis
 	for _, s := range ms {
-		v.methods = append(v.methods, s.Method)
+		v.methods = append(v.methods, methodRow{s.Method, s.Protocol})
 	}
 	v.methodLine = methodLineIndexes(v.lines, len(ms))
 	v.sel = min(v.sel, max(len(ms)-1, 0))
 	m.stats = v
 	m.statsAt = m.now()
+}
+
+// methodRow is what a row of the methods table counts: a method's calls
+// over one protocol.
+type methodRow struct {
+	method string
+	proto  grpcframe.Protocol
+}
+
+// overSeveral reports whether the method has a row for more than one
+// protocol, so that listing one row's calls must name its protocol.
+func (v *statsView) overSeveral(method string) bool {
+	n := 0
+	for _, r := range v.methods {
+		if r.method == method {
+			n++
+		}
+	}
+	return n > 1
 }
 
 // methodLineIndexes finds the table rows of the n methods: the lines after
@@ -185,10 +205,14 @@ func (m *Model) statsLines(ms []*export.MethodStats, conns map[uint64]*connStats
 // statsName is a method's name in the statistics: without its package
 // unless the screen is wide.
 func (m *Model) statsName(s *export.MethodStats, wide bool) string {
-	if wide {
-		return export.Printable(s.Method)
+	name := s.Method
+	if !wide {
+		name = shortMethod(name)
 	}
-	return export.Printable(shortMethod(s.Method))
+	if s.Protocol != grpcframe.ProtoGRPC {
+		name += " [" + s.Protocol.String() + "]"
+	}
+	return export.Printable(name)
 }
 
 // methodLines is the table of methods: calls, errors and latencies (and
@@ -341,13 +365,17 @@ func (m *Model) listMethod() {
 	if v.sel >= len(v.methods) {
 		return
 	}
-	expr := fmt.Sprintf("method == %q", v.methods[v.sel])
+	row := v.methods[v.sel]
+	expr := fmt.Sprintf("method == %q", row.method)
+	if v.overSeveral(row.method) {
+		expr += fmt.Sprintf(" and protocol == %q", row.proto)
+	}
 	if cur := m.expr.String(); cur != "" {
 		expr = "(" + cur + ") and " + expr
 	}
 	e, err := filter.ParseWith(expr, filter.Options{Schema: m.opts.Schema})
 	if err != nil {
-		m.status = "cannot list " + v.methods[v.sel] + ": " + err.Error()
+		m.status = "cannot list " + row.method + ": " + err.Error()
 		return
 	}
 	m.setFilter(e)

@@ -349,7 +349,7 @@ func TestStatsAgreeWithExport(t *testing.T) {
 			found := false
 			for _, l := range strings.Split(s, "\n") {
 				l = strings.TrimPrefix(l, ">") // the selected method is marked
-				found = found || strings.HasPrefix(strings.TrimSpace(l), ms.Method+" ") && strings.Contains(l, figures)
+				found = found || strings.HasPrefix(strings.TrimSpace(l), ms.Label()+" ") && strings.Contains(l, figures)
 			}
 			if !found {
 				t.Errorf("%s: no line for %s with %q:\n%s", name, ms.Method, figures, s)
@@ -389,7 +389,7 @@ func TestNotes(t *testing.T) {
 	m.Update(tea.WindowSizeMsg{Width: 100, Height: 24})
 	m.Update(batchMsg{progress: &Progress{Done: true, Notes: notes}, closed: true})
 	s := plain(m)
-	for _, want := range []string{"no calls (gRPC, gRPC-Web or HTTP) in this input", notes[0], notes[1], "2 notes (n)"} {
+	for _, want := range []string{"no calls (gRPC, gRPC-Web, Connect, Twirp or HTTP) in this input", notes[0], notes[1], "2 notes (n)"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("empty list lacks %q:\n%s", want, s)
 		}
@@ -535,7 +535,7 @@ func TestWheelAndHelp(t *testing.T) {
 		t.Errorf("wheel up: cursor %d, want 0", m.cursor)
 	}
 	press(m, "?")
-	if !strings.Contains(plain(m), "copy the call as a grpcurl command") {
+	if !strings.Contains(plain(m), "copy a command repeating the call") {
 		t.Error("help does not list y")
 	}
 	press(m, "?")

@@ -19,11 +19,8 @@ import (
 // and has Wireshark's tools read it back.
 func TestPcapngLiveWithTshark(t *testing.T) {
 	requireLive(t)
-	s, err := Open(Config{Interface: "lo", PollTimeout: 200 * time.Millisecond, RingBytes: 2 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	ln := listenLoopback(t, "tcp4")
+	s := openLoopback(t, Config{PollTimeout: 200 * time.Millisecond, RingBytes: 2 << 20}, ln)
 	path := filepath.Join(t.TempDir(), "live.pcapng")
 	f, err := os.Create(path)
 	if err != nil {
@@ -38,7 +35,7 @@ func TestPcapngLiveWithTshark(t *testing.T) {
 		t.Fatal(err)
 	}
 	markers := newMarkers(5)
-	sendTCP(t, "tcp4", markers)
+	sendTCPTo(t, ln, markers)
 	n := 0
 	for {
 		p, err := s.Next()

@@ -38,11 +38,8 @@ func TestHelperProcess(t *testing.T) {
 		os.Stdout.WriteString("ERROR: " + err.Error() + "\n")
 	case "drop":
 		// Running as root: open, drop to nobody, and keep capturing.
-		s, err := Open(Config{Interface: "lo", PollTimeout: 200 * time.Millisecond, RingBytes: 2 << 20})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
+		ln := listenLoopback(t, "tcp4")
+		s := openLoopback(t, Config{PollTimeout: 200 * time.Millisecond, RingBytes: 2 << 20}, ln)
 		if err := DropPrivileges("nobody"); err != nil {
 			t.Fatal(err)
 		}
@@ -52,7 +49,7 @@ func TestHelperProcess(t *testing.T) {
 		}
 		markers := newMarkers(10)
 		from := time.Now()
-		sendTCP(t, "tcp4", markers)
+		sendTCPTo(t, ln, markers)
 		counts := countPayloads(t, s, markers, from, time.Now())
 		for _, m := range markers {
 			if counts[string(m)] != 1 {
@@ -62,7 +59,7 @@ func TestHelperProcess(t *testing.T) {
 		if st := s.Stats(); st.Received == 0 {
 			t.Fatalf("stats after dropping privileges: %+v", st)
 		}
-		_, err = Open(Config{Interface: "lo"})
+		_, err := Open(Config{Interface: "lo"})
 		if !errors.Is(err, ErrPermission) {
 			t.Fatalf("Open after dropping privileges: %v, want ErrPermission", err)
 		}

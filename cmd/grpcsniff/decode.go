@@ -107,7 +107,7 @@ func (c *config) exportOptions(reg *schema.Registry) export.Options {
 
 // runBatch decodes the input to text, NDJSON or the per-method summary,
 // then reports what was read on stderr.
-func runBatch(c *config, in *input, reg *schema.Registry, expr *filter.Expr, std stdio) int {
+func runBatch(c *config, in *input, reg *schema.Registry, expr *filter.Expr, sigs *stopSignals, std stdio) int {
 	opts := c.sniffOptions(in, reg, std.err)
 	if c.wantsHints(in) {
 		c.hints = learnReadings(c, in)
@@ -117,7 +117,9 @@ func runBatch(c *config, in *input, reg *schema.Registry, expr *filter.Expr, std
 		opts.Match = expr.Match
 	}
 	if in.live != nil {
-		defer in.live.stopOn(c.live.duration, std.err)()
+		defer in.live.stopOn(sigs, c.live.duration, std.err)()
+		defer in.live.reportOn(std.err)()
+		defer in.live.watchLink()()
 		// Like tcpdump's "listening on": the capture runs from here.
 		fmt.Fprintf(std.err, "%s: %s\n", progName, in.live.describe())
 	}
@@ -143,7 +145,7 @@ func runBatch(c *config, in *input, reg *schema.Registry, expr *filter.Expr, std
 		summarize(std.err, sum, summaryNotes(sum, &c.limits, c.keylog != ""), c.filter != "")
 	}
 	if sum.Found == 0 && status == exitOK && in.live == nil {
-		fmt.Fprintf(std.err, "%s: no calls (gRPC, gRPC-Web or HTTP) found in %s (%s, %s)\n",
+		fmt.Fprintf(std.err, "%s: no calls (gRPC, gRPC-Web, Connect, Twirp or HTTP) found in %s (%s, %s)\n",
 			progName, in.name, export.Count(sum.Capture.Packets, "packet"), export.Count(sum.Capture.Connections, "TCP connection"))
 		status = exitNoCalls
 	}

@@ -77,7 +77,7 @@ func runInfer(f *inferFlags, std stdio) int {
 	sch := infer.New()
 	used, skipped := 0, 0
 	_, readErr := sniff.NewDecoder(opts).Run(context.Background(), src, sniff.SinkFunc(func(c *sniff.Call) {
-		if c.MethodUnknown || !c.GRPC {
+		if c.MethodUnknown || !c.GRPC || !protobufMessages(c) {
 			skipped++
 			return
 		}
@@ -101,7 +101,7 @@ func runInfer(f *inferFlags, std stdio) int {
 	if !f.quiet {
 		fmt.Fprintf(std.err, "%s: inferred from %s", progName, export.Count(used, "call"))
 		if skipped > 0 {
-			fmt.Fprintf(std.err, " (%s without a known method or not gRPC left out)", export.Count(skipped, "call"))
+			fmt.Fprintf(std.err, " (%s without a known method, or not protobuf, left out)", export.Count(skipped, "call"))
 		}
 		fmt.Fprintln(std.err)
 	}
@@ -109,6 +109,20 @@ func runInfer(f *inferFlags, std stdio) int {
 }
 
 // payloads keeps the messages whose bytes are whole and readable.
+// protobufMessages reports whether a call's messages are protobuf (not
+// JSON: a gRPC+JSON, Connect or Twirp call may send either), the only
+// ones a schema can be inferred from.
+func protobufMessages(c *sniff.Call) bool {
+	for _, ms := range [][]*grpcframe.Message{c.Requests, c.Responses} {
+		for _, m := range ms {
+			if m.Format != grpcframe.FormatProto {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 func payloads(ms []*grpcframe.Message) [][]byte {
 	var out [][]byte
 	for _, m := range ms {

@@ -54,14 +54,16 @@ func (l *liveFlags) register(fs *pflag.FlagSet) {
 // liveInput is a running live capture: the interface's packets, written to
 // -w as they pass, until -c, --duration, a signal or the user stops it.
 type liveInput struct {
-	src      *live.Source
-	iface    string
-	out      *os.File
-	w        *live.PcapngWriter
-	written  int64
-	limit    int64 // -c; 0 none
-	seen     int64
-	wErr     error
+	src     *live.Source
+	iface   string
+	out     *os.File
+	w       *live.PcapngWriter
+	written int64
+	limit   int64        // -c; 0 none
+	seen    atomic.Int64 // packets read; read from other goroutines (status)
+	wErr    error
+	// warn says a problem while capturing (a -w write that failed).
+	warn     func(string)
 	stopped  atomic.Bool
 	once     sync.Once
 	keys     *tlsdecrypt.KeyLog
@@ -105,7 +107,8 @@ func openLive(f *liveFlags, stderr io.Writer) (*liveInput, error) {
 	if err != nil {
 		return nil, err
 	}
-	in := &liveInput{src: src, iface: f.iface, limit: f.count, filter: expr, snaplen: f.snaplen}
+	in := &liveInput{src: src, iface: f.iface, limit: f.count, filter: expr, snaplen: f.snaplen,
+		warn: func(s string) { fmt.Fprintf(stderr, "%s: %s\n", progName, s) }}
 	if f.user != "" {
 		if err := live.DropPrivileges(f.user); err != nil {
 			src.Close()
@@ -142,7 +145,7 @@ func (e *filterError) Unwrap() error { return e.err }
 
 // Next implements capture.Source.
 func (in *liveInput) Next() (capture.Packet, error) {
-	if in.limit > 0 && in.seen >= in.limit {
+	if in.limit > 0 && in.seen.Load() >= in.limit {
 		in.Stop()
 		return capture.Packet{}, io.EOF
 	}
@@ -152,21 +155,34 @@ func (in *liveInput) Next() (capture.Packet, error) {
 			// A quiet moment: what was written becomes readable.
 			in.writeSecrets()
 			if in.wErr == nil {
-				in.wErr = in.w.Flush()
+				in.writeFailed(in.w.Flush())
 			}
 		}
 		return p, err
 	}
-	in.seen++
+	in.seen.Add(1)
 	if in.w != nil && in.wErr == nil {
 		in.writeSecrets()
 		if in.wErr == nil {
-			if in.wErr = in.w.WritePacket(p); in.wErr == nil {
+			if err := in.w.WritePacket(p); err != nil {
+				in.writeFailed(err)
+			} else {
 				in.written++
 			}
 		}
 	}
 	return p, nil
+}
+
+// writeFailed stops writing -w after err (a full disk, say), and says so
+// at once: the capture and its decoding go on, and the file keeps the
+// packets written before, readable up to its last whole block.
+func (in *liveInput) writeFailed(err error) {
+	if err == nil || in.wErr != nil {
+		return
+	}
+	in.wErr = err
+	in.warn(fmt.Sprintf("-w %s: %v; no more packets are written to it (it holds the %d written before), the capture goes on", in.out.Name(), err, in.written))
 }
 
 // writeSecrets writes the key log lines added since the last time to -w.
@@ -187,7 +203,7 @@ func (in *liveInput) writeSecrets() {
 		lines = []byte("# grpcsniff: TLS secrets follow as they are logged\n")
 	}
 	if len(lines) > 0 {
-		in.wErr = in.w.WriteDecryptionSecrets(lines)
+		in.writeFailed(in.w.WriteDecryptionSecrets(lines))
 	}
 }
 
@@ -225,21 +241,39 @@ func (in *liveInput) finish() error {
 	return nil
 }
 
-// stopOn stops the capture at SIGINT or SIGTERM and after d (when not 0).
-// A second signal exits at once. The returned function undoes it.
-func (in *liveInput) stopOn(d time.Duration, stderr io.Writer) func() {
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+// stopSignals are caught from the moment a live capture is asked for,
+// before the interface is opened (which may take a while): a Ctrl-C then
+// must not be lost, nor end the process halfway. stopOn takes them over
+// once the capture runs; a signal that came meanwhile stops it at once.
+type stopSignals struct{ ch chan os.Signal }
+
+func catchStopSignals() *stopSignals {
+	s := &stopSignals{ch: make(chan os.Signal, 2)}
+	signal.Notify(s.ch, os.Interrupt, syscall.SIGTERM)
+	return s
+}
+
+// pending reports whether a signal came before the capture started; it
+// stops catching them (the interactive view reads Ctrl-C as a key).
+func (s *stopSignals) release() (pending bool) {
+	signal.Stop(s.ch)
+	return len(s.ch) > 0
+}
+
+// stopOn stops the capture at SIGINT or SIGTERM (those sigs caught, one of
+// which may have come already) and after d (when not 0). A second signal
+// exits at once. The returned function undoes it.
+func (in *liveInput) stopOn(sigs *stopSignals, d time.Duration, stderr io.Writer) func() {
 	done := make(chan struct{})
 	go func() {
 		select {
-		case <-sigs:
+		case <-sigs.ch:
 		case <-done:
 			return
 		}
 		in.Stop()
 		select {
-		case <-sigs:
+		case <-sigs.ch:
 			fmt.Fprintf(stderr, "%s: interrupted again: exiting without finishing\n", progName)
 			os.Exit(130)
 		case <-done:
@@ -250,7 +284,7 @@ func (in *liveInput) stopOn(d time.Duration, stderr io.Writer) func() {
 		timer = time.AfterFunc(d, in.Stop)
 	}
 	return func() {
-		signal.Stop(sigs)
+		sigs.release()
 		close(done)
 		if timer != nil {
 			timer.Stop()
@@ -261,7 +295,7 @@ func (in *liveInput) stopOn(d time.Duration, stderr io.Writer) func() {
 // summary says, like tcpdump at its end, what was captured and lost.
 func (in *liveInput) summary(w io.Writer) {
 	st := in.src.Stats()
-	fmt.Fprintf(w, "%s: %s captured on %s", progName, export.Count(in.seen, "packet"), in.iface)
+	fmt.Fprintf(w, "%s: %s captured on %s", progName, export.Count(in.seen.Load(), "packet"), in.iface)
 	if in.w != nil {
 		fmt.Fprintf(w, ", %d written to %s", in.written, in.out.Name())
 	}
@@ -315,7 +349,7 @@ func (in *liveInput) followKeys(keylog string, stderr io.Writer) {
 // progress is the status bar's view of the capture.
 func (in *liveInput) progress() *tui.Progress {
 	st := in.src.Stats()
-	return &tui.Progress{Live: true, Packets: in.seen, KernelDrops: int64(st.KernelDrops), InterfaceDrops: int64(st.InterfaceDrops)}
+	return &tui.Progress{Live: true, Packets: in.seen.Load(), KernelDrops: int64(st.KernelDrops), InterfaceDrops: int64(st.InterfaceDrops)}
 }
 
 // describe says what is being captured, for the line that starts it.

@@ -19,7 +19,9 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -193,8 +195,14 @@ func (s *sniffer) errText() string {
 // waits until it says it is capturing.
 func startSniffer(t *testing.T, args ...string) *sniffer {
 	t.Helper()
-	s := &sniffer{done: make(chan struct{})}
-	s.cmd = exec.Command(os.Args[0], args...)
+	return startCommand(t, exec.Command(os.Args[0], args...))
+}
+
+// startCommand is startSniffer for a command made ready to run (another
+// copy of this binary, another user).
+func startCommand(t *testing.T, cmd *exec.Cmd) *sniffer {
+	t.Helper()
+	s := &sniffer{done: make(chan struct{}), cmd: cmd}
 	s.cmd.Env = append(os.Environ(), "GRPCSNIFF_RUN_MAIN=1")
 	s.cmd.Stdout = &s.stdout
 	pr, pw := io.Pipe()
@@ -410,13 +418,7 @@ func TestLiveTLSKeylogFollowed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fourKinds(t, conn)
-	conn.Close()
-	time.Sleep(500 * time.Millisecond)
-	sn.stop(t, syscall.SIGTERM)
-	if code := sn.cmd.ProcessState.ExitCode(); code != exitOK {
-		t.Fatalf("exit %d: %s", code, sn.errText())
-	}
+	callAndStop(t, sn, conn, syscall.SIGTERM)
 	live := liveCalls(t, sn.stdout.String())
 	if len(live) != 4 {
 		t.Fatalf("%d calls decrypted live, want 4:\n%s\n%s", len(live), sn.stdout.String(), sn.errText())
@@ -441,27 +443,32 @@ func TestLiveTLSKeylogFollowed(t *testing.T) {
 	}
 }
 
-// -Z drops root once the input is open: the live capture goes on as
-// "nobody", whose -w file it creates; reading a file, what is read after
-// the capture (the key log) is read as "nobody" too.
+// -Z drops root once the input is open: the capture runs on as "nobody"
+// (its user and group ids, and no supplementary group of root's) and
+// still sees the calls made after the drop, and it creates its -w file as
+// "nobody"; reading a file, what is read after the capture (the key log)
+// is read as "nobody" too.
 func TestDropPrivileges(t *testing.T) {
 	requireLive(t)
 	if os.Geteuid() != 0 {
 		t.Fatal("-Z needs root to test; set GRPCSNIFF_NO_LIVE=1 to skip the live tests")
 	}
-	dir := t.TempDir()
-	// nobody must reach the directory: t.TempDir's parent is private.
-	os.Chmod(filepath.Dir(dir), 0o755)
-	os.Chmod(dir, 0o777)
+	dir := sharedTempDir(t)
 	secret := filepath.Join(dir, "root-only.keys")
 	os.WriteFile(secret, []byte("# root's\n"), 0o600)
+	addr, port := startTestServer(t)
 
-	sn := startSniffer(t, "-i", "lo", "-f", "tcp port 9", "--json", "-Z", "nobody", "-w", filepath.Join(dir, "as-nobody.pcapng"))
-	sn.stop(t, os.Interrupt)
-	if code := sn.cmd.ProcessState.ExitCode(); code != exitOK {
-		t.Fatalf("live with -Z nobody: exit %d: %s", code, sn.errText())
+	pcap := filepath.Join(dir, "as-nobody.pcapng")
+	sn := startSniffer(t, "-i", "lo", "-f", fmt.Sprintf("tcp port %d", port), "--json", "-Z", "nobody", "-w", pcap)
+	ids := procIDs(t, sn.cmd.Process.Pid)
+	if ids["Uid"] != "65534 65534 65534 65534" || ids["Gid"] != nobodyGid(t)+" "+nobodyGid(t)+" "+nobodyGid(t)+" "+nobodyGid(t) || strings.Contains(" "+ids["Groups"]+" ", " 0 ") {
+		t.Errorf("after -Z nobody the capture runs with %v", ids)
 	}
-	fi, err := os.Stat(filepath.Join(dir, "as-nobody.pcapng"))
+	plainCallAndStop(t, sn, addr)
+	if n := len(liveCalls(t, sn.stdout.String())); n != 4 {
+		t.Errorf("%d calls captured after -Z, want the 4 made:\n%s", n, sn.stdout.String())
+	}
+	fi, err := os.Stat(pcap)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -475,6 +482,101 @@ func TestDropPrivileges(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "permission denied") {
 		t.Errorf("a root-only key log was read after -Z nobody: %v\n%s", err, out)
 	}
+}
+
+// The README's way to capture without root: a copy of the binary given
+// cap_net_raw and cap_net_admin by setcap, run by an unprivileged user,
+// captures the calls of the loopback.
+func TestFileCapabilities(t *testing.T) {
+	requireLive(t)
+	setcap, err := exec.LookPath("setcap")
+	if os.Geteuid() != 0 || err != nil {
+		t.Fatalf("this test needs root and setcap (Debian: libcap2-bin): euid %d, %v; set GRPCSNIFF_NO_LIVE=1 to skip the live tests", os.Geteuid(), err)
+	}
+	dir := sharedTempDir(t)
+	bin := filepath.Join(dir, "grpcsniff")
+	self, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, self, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(setcap, "cap_net_raw,cap_net_admin+eip", bin).CombinedOutput(); err != nil {
+		t.Fatalf("setcap: %v: %s", err, out)
+	}
+	addr, port := startTestServer(t)
+	cmd := exec.Command(bin, "-i", "lo", "-f", fmt.Sprintf("tcp port %d", port), "--json")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534, Groups: []uint32{}}}
+	sn := startCommand(t, cmd)
+	if ids := procIDs(t, sn.cmd.Process.Pid); !strings.HasPrefix(ids["Uid"], "65534 ") {
+		t.Errorf("the capture runs with %v, not as nobody", ids)
+	}
+	plainCallAndStop(t, sn, addr)
+	if n := len(liveCalls(t, sn.stdout.String())); n != 4 {
+		t.Errorf("%d calls captured by an unprivileged user with file capabilities, want 4:\n%s\n%s", n, sn.stdout.String(), sn.errText())
+	}
+}
+
+// sharedTempDir is a temporary directory that "nobody" may use: t.TempDir's
+// parent is private.
+func sharedTempDir(t *testing.T) string {
+	dir := t.TempDir()
+	os.Chmod(filepath.Dir(dir), 0o755)
+	os.Chmod(dir, 0o777)
+	return dir
+}
+
+// plainCallAndStop is callAndStop over a new cleartext connection to addr,
+// stopped with Ctrl-C.
+func plainCallAndStop(t *testing.T, sn *sniffer, addr string) {
+	t.Helper()
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	callAndStop(t, sn, conn, os.Interrupt)
+}
+
+// callAndStop makes the four kinds of call through conn, and stops the
+// capture with sig once their last segments had time to reach it; it must
+// exit cleanly.
+func callAndStop(t *testing.T, sn *sniffer, conn *grpc.ClientConn, sig os.Signal) {
+	t.Helper()
+	fourKinds(t, conn)
+	conn.Close()
+	time.Sleep(500 * time.Millisecond)
+	sn.stop(t, sig)
+	if code := sn.cmd.ProcessState.ExitCode(); code != exitOK {
+		t.Fatalf("exit %d: %s", code, sn.errText())
+	}
+}
+
+// procIDs reads the user, group and supplementary group ids a process runs
+// with from /proc.
+func procIDs(t *testing.T, pid int) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		name, v, ok := strings.Cut(line, ":")
+		if ok && (name == "Uid" || name == "Gid" || name == "Groups") {
+			ids[name] = strings.Join(strings.Fields(v), " ")
+		}
+	}
+	return ids
+}
+
+// nobodyGid is the primary group id of the user nobody.
+func nobodyGid(t *testing.T) string {
+	u, err := user.Lookup("nobody")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Gid
 }
 
 // wait waits for the command to exit by itself.
@@ -606,5 +708,304 @@ func TestLiveTUI(t *testing.T) {
 			t.Fatalf("q did not end the capture:\n%s", screen())
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// SIGUSR1 asks a running capture how it is doing, as tcpdump's does: a
+// line with packets, drops, goroutines and heap, and the capture goes on.
+func TestStatusSignal(t *testing.T) {
+	requireLive(t)
+	addr, port := startTestServer(t)
+	sn := startSniffer(t, "-i", "lo", "-f", fmt.Sprintf("tcp port %d", port), "--json")
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fourKinds(t, conn)
+	time.Sleep(300 * time.Millisecond)
+	sn.cmd.Process.Signal(syscall.SIGUSR1)
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(sn.errText(), "goroutines, heap") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	line := sn.errText()
+	if !regexp.MustCompile(`[1-9]\d* packets captured on lo, 0 dropped by the kernel, 0 by the interface; \d+ goroutines, heap \S+ in use`).MatchString(line) {
+		t.Fatalf("no status line after SIGUSR1:\n%s", line)
+	}
+	fourKinds(t, conn) // still capturing
+	conn.Close()
+	time.Sleep(300 * time.Millisecond)
+	sn.stop(t, os.Interrupt)
+	if n := len(liveCalls(t, sn.stdout.String())); n != 8 {
+		t.Errorf("%d calls, want the 8 made before and after the status:\n%s", n, sn.errText())
+	}
+}
+
+// A capture killed outright (SIGKILL: no chance to close its file) leaves
+// a -w file readable up to its last flush, which a quiet moment makes:
+// the calls made before the kill decode from it.
+func TestWriteSurvivesKill(t *testing.T) {
+	requireLive(t)
+	addr, port := startTestServer(t)
+	pcap := filepath.Join(t.TempDir(), "killed.pcapng")
+	sn := startSniffer(t, "-i", "lo", "-f", fmt.Sprintf("tcp port %d", port), "--json", "-w", pcap)
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fourKinds(t, conn)
+	conn.Close()
+	time.Sleep(time.Second) // quiet: the file is flushed
+	sn.stop(t, syscall.SIGKILL)
+	out, stderr, code := runCmd(t, nil, "-r", pcap, "--json", "-q")
+	if code != exitOK {
+		t.Fatalf("reading the killed capture's file: exit %d: %s", code, stderr)
+	}
+	calls := liveCalls(t, out)
+	if len(calls) != 4 {
+		t.Fatalf("%d calls in the file of a killed capture, want 4:\n%s", len(calls), out)
+	}
+	for _, c := range calls {
+		if c["state"] != "complete" {
+			t.Errorf("%v: state %v", c["method"], c["state"])
+		}
+	}
+}
+
+// A full disk under -w (a 256 KiB tmpfs) is said once, at once; the
+// capture goes on decoding every call, the file keeps what was written
+// before and still decodes, and the exit status says the file is not
+// whole.
+func TestWriteDiskFull(t *testing.T) {
+	requireLive(t)
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Fatalf("mounting a small tmpfs needs root: %v: %s; set GRPCSNIFF_NO_LIVE=1 to skip the live tests", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", dir).Run() })
+	addr, port := startTestServer(t)
+	pcap := filepath.Join(dir, "full.pcapng")
+	sn := startSniffer(t, "-i", "lo", "-f", fmt.Sprintf("tcp port %d", port), "--json", "-w", pcap)
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 6 { // about 100 KB of packets each
+		fourKinds(t, conn)
+	}
+	conn.Close()
+	time.Sleep(500 * time.Millisecond)
+	sn.stop(t, os.Interrupt)
+	stderr := sn.errText()
+	if n := strings.Count(stderr, "no space left on device; no more packets are written"); n != 1 {
+		t.Errorf("the full disk said %d times, want once:\n%s", n, stderr)
+	}
+	if code := sn.cmd.ProcessState.ExitCode(); code != exitError {
+		t.Errorf("exit %d, want %d: the -w file is not whole", code, exitError)
+	}
+	if n := len(liveCalls(t, sn.stdout.String())); n != 24 {
+		t.Errorf("%d calls decoded live, want all 24 made:\n%s", n, stderr)
+	}
+	out, _, _ := runCmd(t, nil, "-r", pcap, "--json", "-q")
+	if n := len(liveCalls(t, out)); n == 0 {
+		t.Errorf("no call decodes from the file written until the disk was full")
+	}
+}
+
+// A live test's server in another network namespace is this binary run
+// there with GRPCSNIFF_TEST_SERVE=ADDR: it serves testService on ADDR until
+// killed.
+func init() {
+	addr := os.Getenv("GRPCSNIFF_TEST_SERVE")
+	if addr == "" {
+		return
+	}
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	srv := grpc.NewServer()
+	testpb.RegisterTestServiceServer(srv, testService{})
+	fmt.Println("serving")
+	srv.Serve(lis)
+	os.Exit(0)
+}
+
+// vethPair makes a veth pair whose far end is in a network namespace of its
+// own, where this binary serves testService; it returns the near end's
+// name and the server's address. All of it is removed when the test ends.
+func vethPair(t *testing.T) (iface, addr string) {
+	t.Helper()
+	id := strconv.Itoa(os.Getpid() % 100000)
+	ns, near, far := "gsn"+id, "gsa"+id, "gsb"+id
+	ip := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %s: %v: %s (the live tests need root and iproute2)", strings.Join(args, " "), err, out)
+		}
+	}
+	ip("netns", "add", ns)
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+	ip("link", "add", near, "type", "veth", "peer", "name", far)
+	t.Cleanup(func() { exec.Command("ip", "link", "del", near).Run() })
+	ip("link", "set", far, "netns", ns)
+	ip("addr", "add", "10.213.7.1/24", "dev", near)
+	ip("link", "set", near, "up")
+	ip("-n", ns, "addr", "add", "10.213.7.2/24", "dev", far)
+	ip("-n", ns, "link", "set", far, "up")
+	addr = "10.213.7.2:50051"
+	srv := exec.Command("ip", "netns", "exec", ns, os.Args[0])
+	srv.Env = append(os.Environ(), "GRPCSNIFF_TEST_SERVE="+addr)
+	out, _ := srv.StdoutPipe()
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
+	if line, _ := bufio.NewReader(out).ReadString('\n'); line != "serving\n" {
+		t.Fatalf("the server in %s did not start: %q", ns, line)
+	}
+	return near, addr
+}
+
+// An interface that goes down while it is captured on is said at once, and
+// again when it is back; the capture goes on, and sees the calls made after
+// as it saw those before.
+func TestInterfaceDownAndUp(t *testing.T) {
+	requireLive(t)
+	iface, addr := vethPair(t)
+	sn := startSniffer(t, "-i", iface, "-f", "tcp port 50051", "--json")
+	call := func() {
+		conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fourKinds(t, conn)
+		conn.Close()
+	}
+	waitFor := func(text string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !strings.Contains(sn.errText(), text) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %q within 10 s:\n%s", text, sn.errText())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	call()
+	exec.Command("ip", "link", "set", iface, "down").Run()
+	waitFor("interface " + iface + " went down: nothing is captured until it is back")
+	exec.Command("ip", "link", "set", iface, "up").Run()
+	waitFor("interface " + iface + " is up again after")
+	call()
+	time.Sleep(300 * time.Millisecond)
+	sn.stop(t, os.Interrupt)
+	if n := len(liveCalls(t, sn.stdout.String())); n != 8 {
+		t.Errorf("%d calls, want the 4 made before the interface went down and the 4 after:\n%s", n, sn.errText())
+	}
+}
+
+// loopbackNoise sends unrelated traffic over the loopback until the test
+// ends: a TCP stream as fast as it goes, and UDP datagrams, as other
+// programs on the machine do while the live tests run.
+func loopbackNoise(t *testing.T) {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	udp, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done); lis.Close(); udp.Close() })
+	go func() {
+		for {
+			c, err := lis.Accept()
+			if err != nil {
+				return
+			}
+			go io.Copy(io.Discard, c)
+		}
+	}()
+	go func() {
+		c, err := net.Dial("tcp", lis.Addr().String())
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		u, _ := net.Dial("udp", udp.LocalAddr().String())
+		buf := make([]byte, 64<<10)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			c.Write(buf)
+			if u != nil {
+				u.Write(buf[:1200])
+			}
+		}
+	}()
+}
+
+// The live tests look only at their own traffic: beside a loopback
+// saturated with other TCP and UDP, a capture filtered to the test
+// server's port sees its calls, exactly, and no other connection.
+func TestLiveBesideNoise(t *testing.T) {
+	requireLive(t)
+	loopbackNoise(t)
+	addr, port := startTestServer(t)
+	sn := startSniffer(t, "-i", "lo", "-f", fmt.Sprintf("tcp port %d", port), "--json")
+	plainCallAndStop(t, sn, addr)
+	calls := liveCalls(t, sn.stdout.String())
+	if len(calls) != 4 {
+		t.Fatalf("%d calls beside the noise, want 4:\n%s", len(calls), sn.errText())
+	}
+	for key := range calls {
+		if !strings.Contains(key, fmt.Sprintf(":%d ", port)) {
+			t.Errorf("a call not on the test port: %s", key)
+		}
+	}
+	if !strings.Contains(sn.errText(), "1 TCP connection") {
+		t.Errorf("connections other than the test's were decoded:\n%s", sn.errText())
+	}
+}
+
+// A capture that sees nothing at all still stops at the first Ctrl-C, and
+// at the end of --duration, at once: the wait for a first packet never
+// holds the signal or the timer up.
+func TestStopWithoutPackets(t *testing.T) {
+	requireLive(t)
+	for _, tc := range []struct {
+		name string
+		args []string
+		stop func(*sniffer)
+	}{
+		{"Ctrl-C", nil, func(sn *sniffer) { sn.cmd.Process.Signal(os.Interrupt) }},
+		{"duration", []string{"--duration", "700ms"}, func(*sniffer) {}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, view := range [][]string{{"--json"}, {"--text"}, {"--stats"}} {
+				args := append([]string{"-i", "lo", "-f", "tcp port 9 and udp"}, append(tc.args, view...)...)
+				sn := startSniffer(t, args...)
+				start := time.Now()
+				tc.stop(sn)
+				sn.wait(t)
+				if d := time.Since(start); d > 3*time.Second {
+					t.Errorf("%v: stopped %v after being asked, want at once", view, d.Round(time.Millisecond))
+				}
+				if code := sn.cmd.ProcessState.ExitCode(); code != exitOK {
+					t.Errorf("%v: exit %d: %s", view, code, sn.errText())
+				}
+				if !strings.Contains(sn.errText(), "0 packets captured on lo") {
+					t.Errorf("%v: no summary of an empty capture:\n%s", view, sn.errText())
+				}
+			}
+		})
 	}
 }

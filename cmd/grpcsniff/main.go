@@ -194,8 +194,15 @@ func runMain(c *config, std stdio) int {
 		return exitError
 	}
 	defer stop(std.err)
+	var sigs *stopSignals
+	if c.live.iface != "" {
+		sigs = catchStopSignals()
+	}
 	in, code := openInput(c, std)
 	if in == nil {
+		if sigs != nil {
+			sigs.release()
+		}
 		return code
 	}
 	defer in.closeFile()
@@ -205,9 +212,13 @@ func runMain(c *config, std stdio) int {
 		return code
 	}
 	if !c.json && !c.text && !c.stats && isTerminal(std.out) {
+		if sigs != nil && sigs.release() {
+			in.close()
+			return exitOK // asked to stop before the capture began
+		}
 		return runTUI(in, reg, c, std.err)
 	}
-	return runBatch(c, in, reg, expr, std)
+	return runBatch(c, in, reg, expr, sigs, std)
 }
 
 // openInput opens the capture file or the interface, and the TLS keys for

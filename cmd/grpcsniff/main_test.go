@@ -151,6 +151,9 @@ var schemaGoldens = []struct {
 	{"h2c_upgrade.pcap", []string{"helloworld.proto"}},
 	// :path unknown for methods first called before the capture: inferred.
 	{"grpcgo_midstream.pcap", []string{"helloworld.proto", "muxs.proto"}},
+	// Connect (proto and JSON, GETs, errors with details) and Twirp.
+	{"connect_node.pcap", []string{"greet.proto"}},
+	{"twirp.pcap", []string{"notes.proto"}},
 	{"grpcgo_packed.pcap", []string{"packed.proto"}},
 	{"node_packed.pcap", []string{"packed.proto"}},
 }
@@ -251,7 +254,7 @@ func TestBadInput(t *testing.T) {
 		{"missing file", []string{"-r", filepath.Join(dir, "nope.pcap")}, exitError, "nope.pcap", 0},
 		{"not a capture", []string{"-r", notCapture}, exitError, "not a pcap or pcapng capture", 0},
 		{"truncated", []string{"-r", truncated, "--json"}, exitDamaged, "truncated", 3},
-		{"no calls", []string{"-r", "../../testdata/pcaps/tls/tls12.pcap"}, exitNoCalls, "no calls (gRPC, gRPC-Web or HTTP) found", 0},
+		{"no calls", []string{"-r", "../../testdata/pcaps/tls/tls12.pcap"}, exitNoCalls, "no calls (gRPC, gRPC-Web, Connect, Twirp or HTTP) found", 0},
 		{"HTTP only", []string{"-r", "../../testdata/pcaps/http1_only.pcap"}, exitOK, "2 calls", 2},
 		{"other protocols beside gRPC", []string{"-r", "../../testdata/pcaps/mixed_ports.pcap"}, exitOK, "starts with a5 4d ca 18", 2},
 		{"proto that does not parse", []string{"-r", truncated, "--proto", "testdata/bad.proto"}, exitError, "bad.proto:3:1: syntax error", 0},

@@ -98,7 +98,7 @@ func (term *terminal) waitFile(path string) string {
 func TestViewExplainsNothingDecoded(t *testing.T) {
 	term, stderr, status := newTerminal(t, 120, 30, "-r", "../../testdata/pcaps/tls/tls13.pcap")
 	s := term.wait("the notes", func(s string) bool { return strings.Contains(s, "--keylog FILE") })
-	for _, want := range []string{"no calls (gRPC, gRPC-Web or HTTP) in this input", "TLS 1.3 TLS_AES_128_GCM_SHA256", "not decrypted: no key for client random", "notes (n)"} {
+	for _, want := range []string{"no calls (gRPC, gRPC-Web, Connect, Twirp or HTTP) in this input", "TLS 1.3 TLS_AES_128_GCM_SHA256", "not decrypted: no key for client random", "notes (n)"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("the view lacks %q:\n%s", want, s)
 		}

@@ -122,9 +122,12 @@ func compare(gs []*sniffCall, ts *tsView) *report {
 		}
 		used[t] = true
 		res.t = t
-		if g.isHTTP() && t.http {
+		switch {
+		case g.isHTTP() && t.http:
 			compareHTTP(res, g, t)
-		} else {
+		case g.overHTTP() && t.http:
+			compareOverHTTP(res, g, t)
+		default:
 			compareCall(res, g, t)
 		}
 		rep.results = append(rep.results, res)
@@ -545,6 +548,63 @@ func compareHTTP(res *result, g *sniffCall, t *tsCall) {
 	if len(res.diffs) > 0 {
 		res.verdict = differ
 	}
+}
+
+// compareOverHTTP compares a Connect or Twirp call with tshark's view of
+// it as plain HTTP: the request method and response status; the path,
+// whose last two segments (its query and any prefix left out) must be
+// grpcsniff's method; and each body's length, which must be what
+// grpcsniff's messages took on the wire: a unary message's length, or
+// for a Connect stream each message with its 5-byte prefix (a response
+// also holds the end-of-stream message, which is not one of the call's
+// messages: its body is only checked to be longer). A response that is an
+// error holds no message; its body is not compared.
+func compareOverHTTP(res *result, g *sniffCall, t *tsCall) {
+	compareHTTPHead(res, g, t, false)
+	path, _, _ := strings.Cut(t.st.path, "?")
+	if m := g.Method; m != nil && path != "" && !strings.HasSuffix(path, *m) {
+		res.diffs = append(res.diffs, fmt.Sprintf("path: tshark %q does not end in grpcsniff's method %q", t.st.path, *m))
+	}
+	cs, ss := t.conn.client, 1-t.conn.client
+	for _, d := range []struct {
+		what      string
+		ms        []message
+		side      int
+		streaming bool
+	}{
+		{"request body", g.Requests, cs, strings.HasPrefix(g.ContentType, "application/connect+")},
+		{"response body", g.Responses, ss, strings.HasPrefix(g.RespContentType, "application/connect+")},
+	} {
+		want, trunc := wireBytes(d.ms, d.streaming)
+		got := t.st.body[d.side]
+		switch {
+		case !t.st.bodyKnown[d.side] || (d.side == cs && g.HTTPMethod == "GET"):
+		case d.side == ss && len(d.ms) == 0 && g.HTTPStatus != 200:
+			res.notes = append(res.notes, fmt.Sprintf("%s: an error of %d bytes, not a message", d.what, got))
+		case trunc || g.LostBytes:
+			res.notes = append(res.notes, fmt.Sprintf("%s: grpcsniff %d bytes of messages (truncated or lost), tshark %d bytes", d.what, want, got))
+		case d.streaming && d.side == ss && got > want+5:
+		case got != want:
+			res.diffs = append(res.diffs, fmt.Sprintf("%s: grpcsniff's messages took %d bytes, tshark's body is %d bytes", d.what, want, got))
+		}
+	}
+	if len(res.diffs) > 0 {
+		res.verdict = differ
+	}
+}
+
+// wireBytes is the bytes messages took on the wire: their lengths, each
+// with its 5-byte prefix when enveloped; trunc when one of them is not
+// whole.
+func wireBytes(ms []message, enveloped bool) (n int64, trunc bool) {
+	for _, m := range ms {
+		n += int64(m.Length)
+		if enveloped {
+			n += 5
+		}
+		trunc = trunc || m.Truncated
+	}
+	return n, trunc
 }
 
 // compareHTTPHead compares the HTTP request method, path and response

@@ -187,6 +187,40 @@ func TestCompare(t *testing.T) {
 		}
 	}
 
+	// Connect and Twirp calls, which tshark sees as plain HTTP: path, and
+	// the bytes the messages took against the body lengths.
+	for _, c := range []struct {
+		name      string
+		g         sniffCall
+		path      string
+		req, resp int64
+		want      verdict
+	}{
+		{"unary agrees", sniffCall{Protocol: "connect", GRPC: true, Method: str("/a.B/C"), HTTPMethod: "POST", HTTPStatus: 200,
+			Requests: []message{{Length: 7}}, Responses: []message{{Length: 9}}}, "/api/a.B/C", 7, 9, agree},
+		{"unary body differs", sniffCall{Protocol: "twirp", GRPC: true, Method: str("/a.B/C"), HTTPStatus: 200,
+			Requests: []message{{Length: 7}}, Responses: []message{{Length: 9}}}, "/twirp/a.B/C", 7, 10, differ},
+		{"path differs", sniffCall{Protocol: "twirp", GRPC: true, Method: str("/a.B/C"), HTTPStatus: 200,
+			Requests: []message{{Length: 7}}, Responses: []message{{Length: 9}}}, "/twirp/a.B/D", 7, 9, differ},
+		{"stream with its end-of-stream message", sniffCall{Protocol: "connect", GRPC: true, Method: str("/a.B/C"), HTTPStatus: 200,
+			ContentType: "application/connect+proto", RespContentType: "application/connect+proto",
+			Requests: []message{{Length: 2}}, Responses: []message{{Length: 3}, {Length: 4}}}, "/a.B/C", 7, 17 + 7, agree},
+		{"stream body short", sniffCall{Protocol: "connect", GRPC: true, Method: str("/a.B/C"), HTTPStatus: 200,
+			ContentType: "application/connect+proto", RespContentType: "application/connect+proto",
+			Requests: []message{{Length: 2}}, Responses: []message{{Length: 3}}}, "/a.B/C", 7, 7, differ},
+		{"GET and an error", sniffCall{Protocol: "connect", GRPC: true, Method: str("/a.B/C"), HTTPMethod: "GET", HTTPStatus: 404,
+			Requests: []message{{Length: 2}}}, "/a.B/C?connect=v1&message=CAE", 0, 80, agree},
+	} {
+		g := c.g
+		st := &tsStream{path: c.path, httpMethod: g.HTTPMethod, bodyKnown: [2]bool{true, true}, body: [2]int64{c.req, c.resp}}
+		tc := &tsCall{key: key, st: st, conn: conn, http: true}
+		g.key = key
+		r := compare([]*sniffCall{&g}, &tsView{calls: []*tsCall{tc}}).results[0]
+		if r.verdict != c.want {
+			t.Errorf("%s: verdict %d, want %d (diffs %q, notes %q)", c.name, r.verdict, c.want, r.diffs, r.notes)
+		}
+	}
+
 	// A call only tshark sees fails the file; one only grpcsniff sees does not.
 	tc := &tsCall{key: key, st: st, conn: conn, MethodKnown: true, Method: "/a.B/C"}
 	if compare(nil, &tsView{calls: []*tsCall{tc}}).ok() {
@@ -479,6 +513,70 @@ func TestParsePDMLHTTP2Plain(t *testing.T) {
 	g := &sniffCall{key: c.key, Protocol: "http", HTTPMethod: "PUT", Path: "/up", HTTPStatus: 201, Requests: []message{{Length: 7}}}
 	if r := compare([]*sniffCall{g}, &tsView{calls: []*tsCall{c}}).results[0]; r.verdict != agree {
 		t.Errorf("verdict %d diffs %q notes %q", r.verdict, r.diffs, r.notes)
+	}
+}
+
+// What a DATA frame carries on the wire is its header's length less any
+// padding, not http2.data.data: on the frame that ends a stream tshark puts
+// there the body it reassembled from all the stream's DATA frames, and on a
+// gzip Content-Encoding body the decoded bytes (as in connect_h2c.pcap).
+func TestParsePDMLHTTP2DataLength(t *testing.T) {
+	frame := func(body string) string {
+		return `<proto name="http2"><field name="http2.stream" show="">
+      <field name="http2.type" show="0"/><field name="http2.streamid" show="7"/>` + body + `
+    </field></proto>`
+	}
+	hdrs := `<proto name="http2"><field name="http2.stream" show="">
+      <field name="http2.type" show="1"/><field name="http2.streamid" show="7"/>
+      <field name="http2.header" show=""><field name="http2.header.name" show=":status"/><field name="http2.header.value" show="200"/></field>
+    </field></proto>`
+	req := `<proto name="http2"><field name="http2.stream" show="">
+      <field name="http2.type" show="1"/><field name="http2.streamid" show="7"/>
+      <field name="http2.header" show=""><field name="http2.header.name" show=":method"/><field name="http2.header.value" show="POST"/></field>
+      <field name="http2.header" show=""><field name="http2.header.name" show=":path"/><field name="http2.header.value" show="/a"/></field>
+    </field></proto>`
+	calls, _ := tsharkCalls(t,
+		// request: gzip body, 58 bytes on the wire, 1009 decoded
+		pdmlPkt(1, 40000, req+frame(`<field name="http2.length" show="58"/><field name="http2.pad_length" size="0" show="0"/>
+      <field name="" show="Content-encoded entity body (gzip): 58 bytes -&gt; 1009 bytes" size="58">
+        <field name="http2.data.data" showname="Data: 10e807" size="1009"/></field>`)),
+		// response: a padded frame (19 bytes of data, 4 of padding, 1 of pad length),
+		// then the END_STREAM frame of length 0 with the reassembled body
+		pdmlPkt(2, 8080, hdrs+frame(`<field name="http2.length" show="24"/><field name="http2.pad_length" size="1" show="4"/>
+      <field name="http2.data.data" showname="Data: 00" size="19"/>`)),
+		pdmlPkt(3, 8080, frame(`<field name="http2.length" show="0"/><field name="http2.pad_length" size="0" show="0"/>
+      <field name="http2.body.fragments" show=""/><field name="http2.data.data" showname="Data: 00" size="19"/>`)))
+	c := calls[7]
+	if c == nil || c.st.body != [2]int64{58, 19} || c.st.bodyKnown != [2]bool{true, true} {
+		t.Fatalf("calls %v; want bodies 58 and 19 bytes, got stream %+v", calls, c.st)
+	}
+}
+
+// An HTTP/1.1 body with Content-Encoding: gzip is its encoded length;
+// tshark's http.file_data is the decoded body.
+func TestParsePDMLHTTP1ContentEncoded(t *testing.T) {
+	req := pdmlPkt(1, 40000, `<proto name="http">
+    <field name="" show="POST /a HTTP/1.1\r\n">
+      <field name="http.request.method" show="POST"/><field name="http.request.uri" show="/a"/>
+    </field>
+    <field name="http.content_type" show="application/proto"/>
+    <field name="" show="Content-encoded entity body (gzip): 58 bytes -&gt; 1009 bytes" size="58"/>
+    <field name="http.file_data" showname="File Data: 1009 bytes" size="1009" show=""/>
+  </proto>`)
+	resp := pdmlPkt(2, 8080, `<proto name="http">
+    <field name="" show="HTTP/1.1 200 OK\r\n"><field name="http.response.code" show="200"/></field>
+    <field name="http.content_type" show="application/proto"/>
+    <field name="http.file_data" showname="File Data: 37 bytes" size="37" show=""/>
+  </proto>`)
+	calls, _ := tsharkCalls(t, req, resp)
+	c := calls[1]
+	if c == nil || c.st.body != [2]int64{58, 37} {
+		t.Fatalf("calls %v; want bodies 58 and 37 bytes", calls)
+	}
+	for _, bad := range []string{"Content-encoded entity body (gzip)", "Content-encoded entity body (gzip): x bytes", "File Data: 3 bytes"} {
+		if n, ok := contentEncodedLen(bad); ok {
+			t.Errorf("contentEncodedLen(%q) = %d, true", bad, n)
+		}
 	}
 }
 

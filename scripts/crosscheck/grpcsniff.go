@@ -67,7 +67,14 @@ type sniffCall struct {
 	// else the response's :status (0 when unknown).
 	HTTPMethod, Path string
 	HTTPStatus       int
+	// ContentType and RespContentType: the request's and the response's
+	// content-type headers ("" when absent).
+	ContentType, RespContentType string
 }
+
+// overHTTP: a Connect or Twirp call, which tshark, not knowing those
+// protocols, sees as plain HTTP.
+func (g *sniffCall) overHTTP() bool { return g.Protocol == "connect" || g.Protocol == "twirp" }
 
 // isHTTP: grpcsniff reports a plain HTTP call (protocol "http"), or a
 // non-gRPC stream (grpc:false) from before the protocol key.
@@ -82,7 +89,7 @@ type sniffJSON struct {
 	StreamID             uint32  `json:"stream_id"`
 	Method               *string `json:"method"`
 	GRPC                 *bool   `json:"grpc"`     // before the "protocol" key
-	Protocol             string  `json:"protocol"` // grpc, grpc-web, grpc-web-text, http
+	Protocol             string  `json:"protocol"` // grpc, grpc-web, grpc-web-text, connect, twirp, http
 	State                string  `json:"state"`
 	StartedBeforeCapture bool    `json:"started_before_capture"`
 	LostBytes            bool    `json:"lost_bytes"`
@@ -177,6 +184,7 @@ func parseSniff(out []byte) ([]*sniffCall, error) {
 			c.Status = &code
 		}
 		c.HTTPMethod, c.Path = firstHeader(j.ReqHeaders, ":method"), firstHeader(j.ReqHeaders, ":path")
+		c.ContentType, c.RespContentType = firstHeader(j.ReqHeaders, "content-type"), firstHeader(j.RespHeaders, "content-type")
 		if j.HTTPMethod != nil {
 			c.HTTPMethod = *j.HTTPMethod
 		}

@@ -20,6 +20,12 @@
 // gRPC content-type, message or grpc-status in tshark's view) is compared
 // on request method, path, response status code and the body length each
 // way (tshark: the de-chunked http.file_data, or the HTTP/2 DATA payloads).
+// A Connect or Twirp call (protocols tshark does not know, so it sees plain
+// HTTP) is compared on request method, response status, its path (whose
+// last two segments are grpcsniff's method) and each body's length against
+// the bytes grpcsniff's messages took (see compareOverHTTP); their message
+// counts, sizes and statuses are checked against what the peers logged
+// (testdata/pcaps/NAME.truth.ndjson, by cmd/grpcsniff's TestPeerTruth).
 //
 // A capture passes when every call tshark sees is also reported by
 // grpcsniff and agrees with it, apart from the tshark limitations explained

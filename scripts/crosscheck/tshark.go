@@ -607,7 +607,7 @@ func (v *tsView) apply(c *tcpConn, p *pdmlPacket) {
 				st.bodyKnown[s] = true
 			}
 			if f.dataKnown {
-				st.body[s] += f.dataLen
+				st.body[s] += f.payloadLen()
 			} else {
 				st.bodyKnown[s] = false
 			}
@@ -921,6 +921,23 @@ type h2frame struct {
 	msgs      []*tsMsg
 	dataLen   int64 // DATA payload bytes (http2.data.data), padding excluded
 	dataKnown bool
+	// The frame header's payload length (http2.length) and padding
+	// (http2.pad_length, when the frame is padded): what the DATA frame
+	// carries on the wire. http2.data.data is not: tshark shows there the
+	// body it reassembled from the stream's DATA frames (on the frame with
+	// END_STREAM), or the body after undoing a Content-Encoding.
+	length, padding int64
+	lengthKnown     bool
+}
+
+// payloadLen is the DATA frame's payload size on the wire, padding
+// excluded: from the frame header when tshark showed it, else from
+// http2.data.data.
+func (f *h2frame) payloadLen() int64 {
+	if f.lengthKnown {
+		return max(f.length-f.padding, 0)
+	}
+	return f.dataLen
 }
 
 type header struct{ name, value string }
@@ -933,8 +950,12 @@ type h1msg struct {
 	upgrade           string
 	grpcStatus        string // a Grpc-Status response header line (Trailers-Only)
 	bodyLen           int64  // http.file_data: the de-chunked body
-	body              []byte
-	msgs              []*tsMsg
+	// encodedLen is the body's length before tshark undid its
+	// Content-Encoding (gzip): http.file_data is then the decoded body.
+	encodedLen int64
+	encoded    bool
+	body       []byte
+	msgs       []*tsMsg
 }
 
 type pnode struct {
@@ -1109,6 +1130,18 @@ func handleField(pkt *pdmlPacket, n *pnode, at fieldAttrs,
 		if f := curFrame(); f != nil {
 			f.dataLen, f.dataKnown = sizeFrom(at.showname, at.size)
 		}
+	case "http2.length":
+		if f := curFrame(); f != nil {
+			f.length, _ = strconv.ParseInt(show, 10, 64)
+			f.lengthKnown = true
+		}
+	case "http2.pad_length":
+		// Shown with size 0 on a frame without the PADDED flag; a padded
+		// frame spends one byte on the pad length itself.
+		if f := curFrame(); f != nil && at.size == "1" {
+			n, _ := strconv.ParseInt(show, 10, 64)
+			f.padding = n + 1
+		}
 	case "http2.fake.header.count":
 		if f := curFrame(); f != nil {
 			f.fake = true
@@ -1153,8 +1186,17 @@ func handleField(pkt *pdmlPacket, n *pnode, at fieldAttrs,
 		case "http.file_data":
 			h.bodyLen, _ = sizeFrom(at.showname, at.size)
 			h.body, _ = hex.DecodeString(at.value)
+			if h.encoded {
+				h.bodyLen = h.encodedLen
+			}
 		}
 	case "":
+		if n, ok := contentEncodedLen(show); ok && innerProto() == "http" {
+			if hn := nearest(func(x *pnode) bool { return x.h1 != nil }); hn != nil {
+				hn.h1.encodedLen, hn.h1.encoded = n, true
+			}
+			return
+		}
 		// A text line of the data-text-lines inside a gRPC-Web trailer
 		// frame ("grpc-status: 0\r\n").
 		if innerProto() != "data-text-lines" {
@@ -1184,6 +1226,25 @@ func handleField(pkt *pdmlPacket, n *pnode, at fieldAttrs,
 			mn.msg.malformed = true
 		}
 	}
+}
+
+// contentEncodedLen reads the encoded size from tshark's line before a body
+// it decoded: "Content-encoded entity body (gzip): 58 bytes -> 1009 bytes".
+func contentEncodedLen(show string) (int64, bool) {
+	rest, ok := strings.CutPrefix(show, "Content-encoded entity body (")
+	if !ok {
+		return 0, false
+	}
+	_, rest, ok = strings.Cut(rest, "): ")
+	if !ok {
+		return 0, false
+	}
+	num, _, ok := strings.Cut(rest, " bytes")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	return n, err == nil
 }
 
 // parseGRPCShowname reads "GRPC Message: /pkg.Svc/Method, Request".

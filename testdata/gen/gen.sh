@@ -75,11 +75,24 @@
 #                                    grpc-go server behind it (go/cmd/gateway)
 #   50170 grpcgo_json.pcap           application/grpc+json: grpc-go client and
 #                                    server with a JSON codec (go/cmd/jsongreet)
+#   50180 connect_h1.pcap            Connect protocol, HTTP/1.1: connect-go
+#                                    client + server (go/cmd/connectdemo)
+#   50181 connect_h2c.pcap           the same calls over h2c, plus bidi
+#   50182 connect_mixed.pcap         one connect-go server port answering
+#                                    Connect, gRPC and gRPC-Web clients (h2c)
+#   50183 connect_node.pcap          connect-node client + server
+#   50185                            (node/connectgreet.js): h2c on 50183,
+#                                    HTTP/1.1 on 50185
+#   50184 twirp.pcap                 Twirp (protoc-gen-twirp) client + server,
+#                                    HTTP/1.1 (go/cmd/twirpdemo)
 #   50190 grpcgo_packed.pcap         grpc-go packed.Samples client and server
 #                                    (go/cmd/packedsamples): four unary calls
 #                                    whose repeated scalars are packed
 #   50191 node_packed.pcap           the same four samples from @grpc/grpc-js
 #                                    (node/packed.js), client and server
+# Each Connect/Twirp capture NAME.pcap has NAME.truth.ndjson beside it: one
+# JSON line per call as the client logged it (protocol, HTTP method,
+# procedure, message counts and serialized sizes, code, message).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -196,6 +209,7 @@ build_go() {
 		go build -o "$BIN/protoc-gen-go" google.golang.org/protobuf/cmd/protoc-gen-go
 		go build -o "$BIN/protoc-gen-go-grpc" google.golang.org/grpc/cmd/protoc-gen-go-grpc
 		go build -o "$BIN/protoc-gen-grpc-gateway" github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-grpc-gateway
+		go build -o "$BIN/protoc-gen-twirp" github.com/twitchtv/twirp/protoc-gen-twirp
 		# Regenerate the committed Go stubs (no-op unless the .proto changed).
 		protoc -I "$HERE/proto" \
 			--plugin=protoc-gen-go="$BIN/protoc-gen-go" --plugin=protoc-gen-go-grpc="$BIN/protoc-gen-go-grpc" \
@@ -212,6 +226,12 @@ build_go() {
 			--grpc-gateway_out=. --grpc-gateway_opt=module=github.com/grpcsniff/grpcsniff/testdata/gen/go \
 			--grpc-gateway_opt=grpc_api_configuration="$HERE/proto/echo_gateway.yaml" \
 			echo.proto
+		# notes.proto: Twirp server and clients (protoc-gen-twirp)
+		protoc -I "$HERE/proto" \
+			--plugin=protoc-gen-go="$BIN/protoc-gen-go" --plugin=protoc-gen-twirp="$BIN/protoc-gen-twirp" \
+			--go_out=. --go_opt=module=github.com/grpcsniff/grpcsniff/testdata/gen/go \
+			--twirp_out=. --twirp_opt=module=github.com/grpcsniff/grpcsniff/testdata/gen/go \
+			notes.proto
 		go build -o "$BIN/interop_server" google.golang.org/grpc/interop/server
 		go build -o "$BIN/interop_client" google.golang.org/grpc/interop/client
 		go build -o "$BIN/gzipinterop" ./cmd/gzipinterop
@@ -223,6 +243,8 @@ build_go() {
 		go build -o "$BIN/webclient" ./cmd/webclient
 		go build -o "$BIN/gateway" ./cmd/gateway
 		go build -o "$BIN/jsongreet" ./cmd/jsongreet
+		go build -o "$BIN/connectdemo" ./cmd/connectdemo
+		go build -o "$BIN/twirpdemo" ./cmd/twirpdemo
 		go build -o "$BIN/packedsamples" ./cmd/packedsamples
 	)
 }
@@ -242,7 +264,11 @@ build_node() {
 		else
 			npm install --no-audit --no-fund >"$LOGS/npm.log" 2>&1
 		fi
-	) || die "npm failed, see $LOGS/npm.log"
+		# Regenerate the committed connect-node code (no-op unless the .proto
+		# changed).
+		protoc -I "$HERE/proto" --plugin=protoc-gen-es=node_modules/.bin/protoc-gen-es \
+			--es_out=gen --es_opt=target=js,js_import_style=legacy_commonjs greet.proto >>"$LOGS/npm.log" 2>&1
+	) || die "npm or protoc-gen-es failed, see $LOGS/npm.log"
 }
 
 # env execs python, so the PID of a background "${PYRUN[@]}" is python's own.
@@ -878,6 +904,78 @@ gen_grpcgo_json() {
 	stop "$srv"
 }
 
+# ---------------------------------------------------------------- Connect and Twirp
+# Each client writes $OUT/NAME.truth.ndjson: one JSON line per call.
+
+# connect_run NAME PORT HTTP CALLS: go/cmd/connectdemo server on PORT, its
+# client with -http=HTTP (1.1 or h2c) and -calls=CALLS (full or mixed),
+# captured into NAME.pcap.
+connect_run() {
+	local name=$1 port=$2 httpv=$3 calls=$4 srv
+	bg "${name}_server" "$BIN/connectdemo" -mode=server -addr=127.0.0.1:$port
+	srv=$BGPID
+	wait_port $port
+	cap_start "$OUT/$name.pcap" $port
+	# timeout: the client sets no deadline on most calls (so that they carry
+	# no Connect-Timeout-Ms); a server that stops answering must not hang us
+	timeout 120 "$BIN/connectdemo" -mode=client -addr=127.0.0.1:$port -http="$httpv" -calls="$calls" \
+		-truth="$OUT/$name.truth.ndjson" >"$LOGS/${name}_client.log" 2>&1 ||
+		die "connectdemo client failed: $(cat "$LOGS/${name}_client.log")"
+	cap_stop
+	stop "$srv"
+}
+
+# Connect protocol over HTTP/1.1 (go/cmd/connectdemo: connect-go server and
+# client, Go net/http with HTTP/2 off): unary proto/JSON, errors with
+# details, headers and trailers, timeout, GET (proto, JSON, empty, gzip,
+# error), gzip, server/client streaming, and a bidi call that connect-go
+# rejects over HTTP/1.1 (505). Calls in README.md.
+gen_connect_h1() {
+	connect_run connect_h1 50180 1.1 full
+}
+
+# The same calls over h2c (prior knowledge, one connection), the rejected
+# bidi call replaced by two bidi calls (one ending with an error).
+gen_connect_h2c() {
+	connect_run connect_h2c 50181 h2c full
+}
+
+# One connect-go server port, h2c, answering a connect-go client in each of
+# its three protocols: Connect, gRPC (WithGRPC) and gRPC-Web (WithGRPCWeb).
+gen_connect_mixed() {
+	connect_run connect_mixed 50182 h2c mixed
+}
+
+# connect-node (node/connectgreet.js): the server listens with h2c on 50183
+# and HTTP/1.1 on 50185 (Node cannot serve both on one plaintext port).
+gen_connect_node() {
+	local port=50183 h1port=50185 srv
+	bg connect_node_server node "$HERE/node/connectgreet.js" server $port $h1port
+	srv=$BGPID
+	wait_port $port
+	wait_port $h1port
+	cap_start "$OUT/connect_node.pcap" "$port or tcp port $h1port"
+	node "$HERE/node/connectgreet.js" client $port $h1port "$OUT/connect_node.truth.ndjson" \
+		>"$LOGS/connect_node_client.log" 2>&1 || die "connect-node client failed: $(cat "$LOGS/connect_node_client.log")"
+	cap_stop
+	stop "$srv"
+}
+
+# Twirp over HTTP/1.1 (go/cmd/twirpdemo, protoc-gen-twirp v8.1.3 code for
+# proto/notes.proto), one keep-alive connection: protobuf and JSON calls,
+# errors with meta, bad routes, a malformed body, and the /rpc prefix.
+gen_twirp() {
+	local port=50184 srv
+	bg twirp_server "$BIN/twirpdemo" -mode=server -addr=127.0.0.1:$port
+	srv=$BGPID
+	wait_port $port
+	cap_start "$OUT/twirp.pcap" $port
+	"$BIN/twirpdemo" -mode=client -addr=127.0.0.1:$port -truth="$OUT/twirp.truth.ndjson" \
+		>"$LOGS/twirp_client.log" 2>&1 || die "twirpdemo client failed: $(cat "$LOGS/twirp_client.log")"
+	cap_stop
+	stop "$srv"
+}
+
 # Packed repeated fields (packed.proto) from two implementations, the same
 # four samples each: grpc-go, then @grpc/grpc-js.
 gen_grpcgo_packed() {
@@ -907,7 +1005,8 @@ gen_node_packed() {
 ALL=(http1_only mixed_ports grpcgo_interop grpcgo_cut_midmessage grpcgo_interop_gzip py_helloworld py_grpcdemo py_grpcdemo_gzip
 	py_routeguide py_routeguide_lossy node_grpcjs h2c_upgrade grpcgo_midstream grpcgo_concurrent any_sll2 ipv6_helloworld
 	grpcgo_reflection tls13 tls12 tls13_hrr tls13_keyupdate node_grpcjs_tls tls12_cbc tls12_cbc_etm
-	grpcweb_h1 grpcweb_h2c grpcweb_json grpcgateway grpcgo_json grpcgo_packed node_packed)
+	grpcweb_h1 grpcweb_h2c grpcweb_json grpcgateway grpcgo_json
+	connect_h1 connect_h2c connect_mixed connect_node twirp grpcgo_packed node_packed)
 
 main() {
 	local todo=("$@") t

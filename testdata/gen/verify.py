@@ -40,6 +40,13 @@ PORTS = {
     # REST side (HTTP/1.1) on 50160, the gateway's gRPC calls on 50161
     "grpcgateway.pcap": (50160, "http"),
     "grpcgo_json.pcap": (50170, "http2"),
+    # Connect and Twirp: tshark 4.0 has no dissector for either; it shows
+    # the HTTP/1.1 or HTTP/2 beneath (and gRPC / gRPC-Web in connect_mixed)
+    "connect_h1.pcap": (50180, "http"),
+    "connect_h2c.pcap": (50181, "http2"),
+    "connect_mixed.pcap": (50182, "http2"),
+    "connect_node.pcap": (50183, "http2"),
+    "twirp.pcap": (50184, "http"),
     "grpcgo_packed.pcap": (50190, "http2"),
     "node_packed.pcap": (50191, "http2"),
 }
@@ -47,6 +54,7 @@ PORTS = {
 # further "decode as" for files with more than one port
 EXTRA_DECODE = {
     "grpcgateway.pcap": [(50161, "http2")],
+    "connect_node.pcap": [(50185, "http")],
 }
 
 REPR_SHORT = {

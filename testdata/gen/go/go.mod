@@ -3,8 +3,10 @@ module github.com/grpcsniff/grpcsniff/testdata/gen/go
 go 1.26.0
 
 require (
+	connectrpc.com/connect v1.21.1
 	github.com/grpc-ecosystem/grpc-gateway/v2 v2.30.0
 	github.com/improbable-eng/grpc-web v0.15.0
+	github.com/twitchtv/twirp v8.1.3+incompatible
 	golang.org/x/net v0.62.0
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1
 	google.golang.org/grpc v1.85.0
@@ -23,6 +25,7 @@ require (
 	github.com/go-jose/go-jose/v4 v4.1.4 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/klauspost/compress v1.11.7 // indirect
+	github.com/pkg/errors v0.9.1 // indirect
 	github.com/planetscale/vtprotobuf v0.6.1-0.20240319094008-0393e58bdf10 // indirect
 	github.com/rs/cors v1.7.0 // indirect
 	github.com/spiffe/go-spiffe/v2 v2.8.1 // indirect
@@ -38,6 +41,7 @@ require (
 
 tool (
 	github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-grpc-gateway
+	github.com/twitchtv/twirp/protoc-gen-twirp
 	google.golang.org/grpc/cmd/protoc-gen-go-grpc
 	google.golang.org/grpc/interop/client
 	google.golang.org/grpc/interop/server
