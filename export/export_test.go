@@ -56,7 +56,7 @@ func TestCallJSON(t *testing.T) {
 		`"start":"2026-11-21T07:00:00.123456789Z","first_response":null,"end":"2026-11-21T07:00:00.124956789Z","duration_us":1500,"status":null,"status_unknown":true,` +
 		`"request_headers":{":method":["POST"],"(unknown)":[{"unknown":"hpack","entry":"c3/a/e0/9"},{"unknown":"hpack","entry":"c3/a/e0/0","value":"4999912u"}],"x-trace-bin":["AAEC"],"x-dup":["1","2"]},` +
 		`"response_headers":{},"trailers":{"(unknown)":[{"unknown":"hpack","entry":"c3/b/e0/1"}]},` +
-		`"requests":[{"length":5,"compressed":false,"time":"2026-11-21T07:00:00.123456789Z","data":"CgN5b3U=","raw":{"fields":[{"field":1,"wire":"len","offset":0,"end":5,"length":3,"as":"string","string":"you"}]}}],"responses":[]}`
+		`"requests":[{"length":5,"compressed":false,"time":"2026-11-21T07:00:00.123456789Z","data":"CgN5b3U=","raw":{"fields":[{"field":1,"wire":"len","offset":0,"end":5,"length":3,"as":"string","string":"you","fits":["packed_varint"]}]}}],"responses":[]}`
 	if string(b) != want {
 		t.Fatalf("got\n%s\nwant\n%s", b, want)
 	}

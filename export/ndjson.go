@@ -37,6 +37,9 @@ type Options struct {
 	// MaxCallBytesHint, when set, ends that note: how the reader may raise
 	// the limit (the command line says "see --max-call-bytes").
 	MaxCallBytesHint string
+	// Hints, when set, are the readings of each method's fields learnt
+	// from the whole capture: the schema-less decoding follows them.
+	Hints *ReadingHints
 }
 
 // DefaultMaxCallBytes is the default of Options.MaxCallBytes.
@@ -586,8 +589,10 @@ func appendMessages(b []byte, c *grpcframe.Call, requests bool, opt Options, u *
 					if method := decodeMethod(c); opt.Schema != nil && method != "" && !m.Truncated && !m.Body {
 						b = appendDecoded(b, opt.Schema.Decode(method, requests, m.Data))
 					}
+					raw := opt.Raw
+					raw.Hints = opt.Hints.For(decodeMethod(c), requests)
 					b = appendKey(b, "raw")
-					b = pbdecode.AppendDecodeJSON(b, m.Data, opt.Raw)
+					b = pbdecode.AppendDecodeJSON(b, m.Data, raw)
 				case grpcframe.FormatJSON:
 					b = appendJSONValue(b, m.Data, m.Truncated)
 				case grpcframe.FormatText:

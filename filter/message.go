@@ -171,8 +171,16 @@ func fieldNumbers(f *pbdecode.Field) []number {
 		case pbdecode.ReadingPacked:
 			ns = append(ns, intNumber(p, int64(p))...)
 		case pbdecode.ReadingPackedFixed32:
+			if f.PackedInts {
+				ns = append(ns, intNumber(p, int64(int32(uint32(p))))...)
+				continue
+			}
 			ns = append(ns, number{f: float64(math.Float32frombits(uint32(p)))})
 		case pbdecode.ReadingPackedFixed64:
+			if f.PackedInts {
+				ns = append(ns, intNumber(p, int64(p))...)
+				continue
+			}
 			ns = append(ns, number{f: math.Float64frombits(p)})
 		}
 	}

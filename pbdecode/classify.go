@@ -3,6 +3,7 @@ package pbdecode
 import (
 	"bytes"
 	"encoding/binary"
+	"slices"
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -17,6 +18,9 @@ const (
 	whyFloats            = "every 4-byte value is a plausible float"
 	whyDoubles           = "every 8-byte value is a plausible double"
 	whyWeakVarints       = "also a sequence of varints, but of mixed lengths as in random bytes"
+	whyVarints           = "a whole sequence of varints, mostly short, of one length or with a negative value"
+	whyInts32            = "most 4-byte values are integers of small magnitude (top byte 00 or ff)"
+	whyInts64            = "most 8-byte values are integers of small magnitude (top two bytes 0000 or ffff)"
 )
 
 // Shared Also slices for the common cases, so that ambiguity costs no
@@ -49,9 +53,19 @@ const (
 )
 
 // classify chooses the reading of the LEN payload f.Bytes, found in a message
-// at the given depth. It runs in time linear in len(f.Bytes) plus the time to
-// decode the payload when it is read as a message.
-func (d *decoder) classify(f *Field, depth int) {
+// at the given depth, whose field's hint (nil: none) is fh. It runs in time
+// linear in len(f.Bytes) plus the time to decode the payload when it is read
+// as a message.
+func (d *decoder) classify(f *Field, depth int, fh *FieldHint) {
+	d.classifyAlone(f, depth, fh.sub())
+	if fh != nil && len(f.Bytes) > 0 && fh.overrules(f.As) {
+		d.follow(f, fh, depth)
+	}
+}
+
+// classifyAlone is classify from the payload's own evidence; the hints of
+// a message reading's fields are sub.
+func (d *decoder) classifyAlone(f *Field, depth int, sub *Hints) {
 	p := f.Bytes
 	if len(p) == 0 {
 		f.As = ReadingEmpty
@@ -61,6 +75,7 @@ func (d *decoder) classify(f *Field, depth int) {
 		// Field number 0 rules out a message, NUL rules out text, and a
 		// run of zero values is not worth listing: padding or a zeroed body.
 		f.As = ReadingBytes
+		f.zeros = true
 		return
 	}
 	subDepth := depth + 1
@@ -82,7 +97,7 @@ func (d *decoder) classify(f *Field, depth int) {
 				// Printable bytes mostly explained by nested strings
 				// or messages: a message with long text fields, e.g.
 				// "\n(" and 40 characters is {1: "<40 characters>"}.
-				d.setMessage(f, subDepth, sc.nfields)
+				d.setMessage(f, subDepth, sc.nfields, sub)
 				f.Also = alsoString
 				f.Why = whyMessageOverString
 			} else {
@@ -100,7 +115,7 @@ func (d *decoder) classify(f *Field, depth int) {
 			d.classifyPacked(f, true)
 			return
 		default:
-			d.setMessage(f, subDepth, sc.nfields)
+			d.setMessage(f, subDepth, sc.nfields, sub)
 			return
 		}
 	}
@@ -127,60 +142,32 @@ func (d *decoder) classify(f *Field, depth int) {
 	}
 }
 
-func (d *decoder) setMessage(f *Field, depth, nfields int) {
+func (d *decoder) setMessage(f *Field, depth, nfields int, sub *Hints) {
 	f.As = ReadingMessage
-	f.Sub, _, _ = d.parse(f.Bytes, depth, 0, nfields)
+	f.Sub, _, _ = d.parse(f.Bytes, depth, 0, nfields, sub)
 }
 
 // classifyPacked chooses between the packed readings and bytes for a payload
 // that is neither read as a message nor as text; isMsg says whether it parses
 // as a message, which is then listed first in Also.
 func (d *decoder) classifyPacked(f *Field, isMsg bool) {
-	p := f.Bytes
-	f32 := len(p)%4 == 0 && plausibleFloats(p)
-	f64 := len(p)%8 == 0 && plausibleDoubles(p)
-	nvar, vok, vweak := scanVarints(p)
-
-	var also [3]Reading
+	ev := packedEvidence(f.Bytes)
+	rk := ev.ranked()
+	ranked := rk.list[:rk.n]
+	first := ev.first(ranked)
+	var also [4]Reading
 	na := 0
 	if isMsg {
 		also[na] = ReadingMessage
 		na++
 	}
-	switch {
-	case f64 && (!f32 || lowHalvesZero(p)):
-		// Round doubles (1.0, 0.5, 100) have all-zero low halves; read
-		// as floats they alternate 0 and a plausible value.
-		f.As = ReadingPackedFixed64
-		f.Packed = d.fixedValues(p, 8)
-		f.Why = whyDoubles
-		if f32 {
-			also[na] = ReadingPackedFixed32
+	for _, r := range ranked {
+		if r != first {
+			also[na] = r
 			na++
 		}
-	case f32:
-		f.As = ReadingPackedFixed32
-		f.Packed = d.fixedValues(p, 4)
-		f.Why = whyFloats
-		if f64 {
-			also[na] = ReadingPackedFixed64
-			na++
-		}
-	case vok:
-		f.As = ReadingPacked
-		f.Packed = d.varintValues(p, nvar)
-		vok = false // not an alternative to itself
-	default:
-		f.As = ReadingBytes
-		if vweak {
-			f.Why = whyWeakVarints
-			vok = true // listed in Also
-		}
 	}
-	if vok {
-		also[na] = ReadingPacked
-		na++
-	}
+	d.setPacked(f, first, ev)
 	switch {
 	case na == 0:
 		f.Why = ""
@@ -189,6 +176,189 @@ func (d *decoder) classifyPacked(f *Field, isMsg bool) {
 	default:
 		f.Also = append([]Reading(nil), also[:na]...)
 	}
+}
+
+// packedFacts is what the packed readings of a payload have for them.
+type packedFacts struct {
+	f32, f64      bool // every value is a plausible float (double)
+	i32, i64      bool // most values are small integers of that size
+	lowHalvesZero bool // the low 32 bits of every 8-byte value are 0
+	signExtended  bool // every 8-byte value is an int32 sign-extended
+	varints       varintScan
+}
+
+// packedEvidence tests the payload p against every packed reading.
+func packedEvidence(p []byte) packedFacts {
+	var ev packedFacts
+	ev.f32 = len(p)%4 == 0 && plausibleFloats(p)
+	ev.f64 = len(p)%8 == 0 && plausibleDoubles(p)
+	ev.i32 = !ev.f32 && len(p)%4 == 0 && smallInts(p, 4)
+	ev.i64 = !ev.f64 && len(p)%8 == 0 && smallInts(p, 8)
+	ev.lowHalvesZero = ev.f64 && lowHalvesZero(p)
+	ev.signExtended = ev.i64 && ev.i32 && signExtended(p)
+	ev.varints = scanVarints(p)
+	return ev
+}
+
+// first returns the reading first among r, the readings ranked by the
+// evidence: bytes when no packed reading is plausible.
+func (ev packedFacts) first(r []Reading) Reading {
+	if len(r) == 0 || r[0] == ReadingPacked && !ev.varints.plausible {
+		return ReadingBytes
+	}
+	return r[0]
+}
+
+// ranked lists the plausible packed readings, best first. Floats come
+// before integers (round floats are valid varints, while small integers are
+// never plausible floats); doubles before floats only when every low half is
+// zero (round doubles read as floats alternate 0 and a plausible value);
+// small fixed-size integers before varints (small varints rarely put a zero
+// or a continuation byte at every fourth position, while 1, 2, 3 as fixed32
+// are the varints 1, 0, 0, 0, 2, 0, 0, 0, …) unless a varint is ten bytes
+// long (negative varints are runs of ff bytes, which read as small negative
+// fixed-size integers too) or every varint is one byte and most are not 0
+// (booleans and enums). The varint reading is listed when it is plausible,
+// or weakly so when nothing else is.
+func (ev packedFacts) ranked() (out readings) {
+	switch {
+	case ev.f64 && (!ev.f32 || ev.lowHalvesZero):
+		out.add(ReadingPackedFixed64)
+		if ev.f32 {
+			out.add(ReadingPackedFixed32)
+		}
+	case ev.f32:
+		out.add(ReadingPackedFixed32)
+		if ev.f64 {
+			out.add(ReadingPackedFixed64)
+		}
+	}
+	ints := ev.fixedInts()
+	if !ev.varints.long && !ev.varints.tiny {
+		out.addAll(ints)
+		ints = nil
+	}
+	if ev.varints.plausible || ev.varints.weak && out.n == 0 {
+		out.add(ReadingPacked)
+	}
+	out.addAll(ints)
+	return out
+}
+
+// readings is a short list of readings, kept off the heap.
+type readings struct {
+	list [4]Reading
+	n    int
+}
+
+// add appends r unless it is listed already: a fixed-size reading may
+// be plausible both as floats and as integers.
+func (rs *readings) add(r Reading) {
+	if !slices.Contains(rs.list[:rs.n], r) {
+		rs.list[rs.n] = r
+		rs.n++
+	}
+}
+
+func (rs *readings) addAll(list []Reading) {
+	for _, r := range list {
+		rs.add(r)
+	}
+}
+
+// fixedInts lists the fixed-size readings whose values are small integers.
+// When both fit, the wider comes first only if the high half of every 8-byte
+// value extends the sign of its low half: small int64 values read as int32
+// values alternate with 0 and -1, while pairs of small int32 values make
+// int64 values of 2^32 and more.
+func (ev packedFacts) fixedInts() []Reading {
+	switch {
+	case ev.i64 && ev.i32 && ev.signExtended:
+		return ints64Then32
+	case ev.i64 && ev.i32:
+		return ints32Then64
+	case ev.i64:
+		return ints64
+	case ev.i32:
+		return ints32
+	}
+	return nil
+}
+
+// The lists fixedInts returns, shared.
+var (
+	ints64Then32 = []Reading{ReadingPackedFixed64, ReadingPackedFixed32}
+	ints32Then64 = []Reading{ReadingPackedFixed32, ReadingPackedFixed64}
+	ints64       = []Reading{ReadingPackedFixed64}
+	ints32       = []Reading{ReadingPackedFixed32}
+)
+
+// setPacked gives f the reading r with its values and the reason for it.
+func (d *decoder) setPacked(f *Field, r Reading, ev packedFacts) {
+	p := f.Bytes
+	f.As = r
+	switch r {
+	case ReadingPackedFixed64:
+		f.Packed = d.fixedValues(p, 8)
+		f.PackedInts = !ev.f64
+		f.Why = pick(f.PackedInts, whyInts64, whyDoubles)
+	case ReadingPackedFixed32:
+		f.Packed = d.fixedValues(p, 4)
+		f.PackedInts = !ev.f32
+		f.Why = pick(f.PackedInts, whyInts32, whyFloats)
+	case ReadingPacked:
+		f.Packed = d.varintValues(p, ev.varints.count)
+		f.Why = whyVarints
+	default:
+		f.Why = ""
+		if ev.varints.weak {
+			f.Why = whyWeakVarints
+		}
+	}
+}
+
+// pick returns a when cond holds, else b.
+func pick(cond bool, a, b string) string {
+	if cond {
+		return a
+	}
+	return b
+}
+
+// smallInts reports whether p (len(p)%size == 0) reads as size-byte
+// integers of small magnitude: two values or more for 4 bytes, not all
+// zero, and at least three in four
+// whose top byte (for 8 bytes, top two bytes) is a sign extension, all 0 or
+// all 1 bits. Random bytes pass that with a probability of 1/128 (1/32768)
+// per value.
+func smallInts(p []byte, size int) bool {
+	n := len(p) / size
+	if n < 2 && size == 4 {
+		// One small value is too often a few packed booleans or
+		// enums: 1, 0, 0, 0.
+		return false
+	}
+	shift, ones := uint64(24), uint64(0xff) // the top byte of 4
+	if size == 8 {
+		shift, ones = 48, 0xffff // the top two bytes of 8
+	}
+	large, nonzero := 0, false
+	for i := 0; i+size <= len(p); i += size {
+		var u uint64
+		if size == 4 {
+			u = uint64(binary.LittleEndian.Uint32(p[i:]))
+		} else {
+			u = binary.LittleEndian.Uint64(p[i:])
+		}
+		nonzero = nonzero || u != 0
+		if top := u >> shift; top != 0 && top != ones {
+			// Random bytes stop here within a value or two.
+			if large++; large*4 > n {
+				return false
+			}
+		}
+	}
+	return nonzero
 }
 
 // allZero reports whether every byte of p is zero.
@@ -327,37 +497,53 @@ func textInfo(p []byte) (printable, mostly, plain bool) {
 	return controls == 0, controls*8 <= runes, plain
 }
 
-// scanVarints reports how many varints p holds and how plausible it is as a
-// packed varint payload. Both levels require a whole sequence of minimally
-// encoded varints, not all zero. plausible further requires that at least
-// three in four are one byte long or that all have the same length; weak
-// only that all lengths are within one byte of each other. Random binary data
-// (hashes, ids) has geometrically distributed varint lengths and rarely passes
-// the first test, while real packed values are mostly small or of similar
-// size; values of mixed magnitudes (5, 300, 800) pass only the second.
-func scanVarints(p []byte) (count int, plausible, weak bool) {
-	single, minLen, maxLen, nonzero := 0, 10, 0, false
+// varintScan is what scanVarints learns of a payload read as varints.
+type varintScan struct {
+	count     int  // varints, when the payload is a whole run of them
+	long      bool // one of them is ten bytes long
+	plausible bool // see scanVarints
+	weak      bool // see scanVarints
+	tiny      bool // every varint is one byte long, and fewer than half are 0
+}
+
+// scanVarints reads p as packed varints. Both levels of plausibility
+// require a whole sequence of minimally encoded varints, not all zero.
+// plausible further requires that at least three in four are one byte
+// long, that all have the same length, or that one is ten bytes long; weak
+// only that all lengths are within one byte of each other. Random binary
+// data (hashes, ids) has geometrically distributed varint lengths and
+// rarely passes the first test, while real packed values are mostly small
+// or of similar size. A ten-byte varint is a negative int32 or int64, or a
+// uint64 of 2^63 or more: random bytes make one (nine bytes with the top
+// bit set, then exactly 01) about once in 2^17 tries, so one is evidence
+// enough even among values of mixed magnitudes (7, -1, 150000). Values of
+// mixed magnitudes without one (5, 300, 800) pass only the weak test.
+func scanVarints(p []byte) varintScan {
+	var sc varintScan
+	single, zeros, minLen, maxLen := 0, 0, 10, 0
 	for i := 0; i < len(p); {
 		n := skipVarint(p[i:])
 		if n < 0 || n > 1 && p[i+n-1] == 0 {
-			return 0, false, false
+			return varintScan{}
 		}
 		if n == 1 {
 			single++
-			if p[i] != 0 {
-				nonzero = true
+			if p[i] == 0 {
+				zeros++
 			}
-		} else {
-			nonzero = true // minimally encoded multi-byte varints are non-zero
 		}
 		minLen, maxLen = min(minLen, n), max(maxLen, n)
-		count++
+		sc.count++
 		i += n
 	}
-	if !nonzero {
-		return count, false, false
+	if zeros == sc.count {
+		return varintScan{count: sc.count}
 	}
-	return count, single*4 >= count*3 || minLen == maxLen, maxLen-minLen <= 1
+	sc.long = maxLen == 10
+	sc.plausible = single*4 >= sc.count*3 || minLen == maxLen || sc.long
+	sc.weak = maxLen-minLen <= 1
+	sc.tiny = single == sc.count && zeros*2 < sc.count
+	return sc
 }
 
 // plausibleFloats reports whether p (len(p)%4 == 0) reads as floats: every
@@ -406,6 +592,18 @@ func plausibleDoubles(p []byte) bool {
 func lowHalvesZero(p []byte) bool {
 	for i := 0; i+8 <= len(p); i += 8 {
 		if binary.LittleEndian.Uint32(p[i:]) != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// signExtended reports whether every 8-byte value of p is an int32's sign
+// extension: its high 32 bits are all 0 or all 1, matching its bit 31.
+func signExtended(p []byte) bool {
+	for i := 0; i+8 <= len(p); i += 8 {
+		u := binary.LittleEndian.Uint64(p[i:])
+		if uint64(int64(int32(uint32(u)))) != u {
 			return false
 		}
 	}

@@ -30,6 +30,11 @@ type Options struct {
 	// error at the field beyond it, the rest kept unparsed. 0 means
 	// DefaultMaxFields; negative, no limit.
 	MaxFields int
+	// Hints, when not nil, are the readings other messages of the same
+	// type gave their fields (see [Tally]): a payload that parses as its
+	// field's hinted reading is read so, the reading it would have had
+	// alone going to Also, with Why saying so.
+	Hints *Hints
 }
 
 // DefaultMaxFields is the field count used when Options.MaxFields is 0: a
@@ -94,8 +99,8 @@ const (
 	ReadingString                // UTF-8 text
 	ReadingMessage               // a nested message, in Field.Sub
 	ReadingPacked                // packed varints, in Field.Packed
-	ReadingPackedFixed32         // packed 4-byte values (floats), raw bits in Field.Packed
-	ReadingPackedFixed64         // packed 8-byte values (doubles), raw bits in Field.Packed
+	ReadingPackedFixed32         // packed 4-byte values (floats, or integers: Field.PackedInts), raw bits in Field.Packed
+	ReadingPackedFixed64         // packed 8-byte values (doubles, or integers: Field.PackedInts), raw bits in Field.Packed
 	ReadingEmpty                 // zero-length payload
 )
 
@@ -135,14 +140,16 @@ type Field struct {
 	Why         string         // short reason when the choice was ambiguous or limited
 	Sub         *Message       // when As == ReadingMessage (also for groups)
 	Packed      []uint64       // when As is a packed reading (raw bits for the fixed readings)
+	PackedInts  bool           // the fixed-size packed values read as integers, not floats
 	plain       bool           // a string that is its own JSON (textInfo)
+	zeros       bool           // a payload of zero bytes only (classify)
 }
 
 // Decode reads b as a protobuf message without a schema. It never panics and
 // never fails: bytes that don't parse are kept in the result with the offset
 // where parsing broke. The result aliases b.
 func Decode(b []byte, opt Options) *Message {
-	d := decoder{maxDepth: opt.maxDepth(), fieldsLeft: opt.maxFields()}
+	d := decoder{maxDepth: opt.maxDepth(), fieldsLeft: opt.maxFields(), hints: opt.Hints}
 	return d.decode(b)
 }
 
@@ -152,7 +159,7 @@ func Decode(b []byte, opt Options) *Message {
 // safe for concurrent use.
 func AppendDecodeJSON(dst, b []byte, opt Options) []byte {
 	d := decoderPool.Get().(*decoder)
-	d.maxDepth, d.fieldsLeft = opt.maxDepth(), opt.maxFields()
+	d.maxDepth, d.fieldsLeft, d.hints = opt.maxDepth(), opt.maxFields(), opt.Hints
 	dst = d.decode(b).AppendJSON(dst)
 	// Clearing what was used drops the tree's references to b (the
 	// pool would otherwise keep the caller's buffers alive) and gives
@@ -160,6 +167,7 @@ func AppendDecodeJSON(dst, b []byte, opt Options) []byte {
 	d.fields.reset()
 	d.msgs.reset()
 	d.words.reset()
+	d.hints = nil
 	decoderPool.Put(d)
 	return dst
 }
@@ -169,7 +177,7 @@ func AppendDecodeJSON(dst, b []byte, opt Options) []byte {
 var decoderPool = sync.Pool{New: func() any { return new(decoder) }}
 
 func (d *decoder) decode(b []byte) *Message {
-	m, _, _ := d.parse(b, 0, 0, min(scan(b, d.maxDepth).nfields, d.fieldsLeft))
+	m, _, _ := d.parse(b, 0, 0, min(scan(b, d.maxDepth).nfields, d.fieldsLeft), d.hints)
 	return m
 }
 
@@ -178,7 +186,8 @@ func (d *decoder) decode(b []byte) *Message {
 // costs a logarithmic number of allocations rather than a few per message.
 type decoder struct {
 	maxDepth   int
-	fieldsLeft int // Options.MaxFields minus the fields decoded so far
+	fieldsLeft int    // Options.MaxFields minus the fields decoded so far
+	hints      *Hints // Options.Hints
 
 	fields slab[Field]
 	msgs   slab[Message]
@@ -295,7 +304,7 @@ func varintErr(n int) string {
 // function of its own costs 20 instructions more per field, 3% of decoding
 // a small message. Groups, which are rare, are parsed by parseGroup, and
 // the texts of the errors are made by functions of their own.
-func (d *decoder) parse(b []byte, depth int, group protowire.Number, hint int) (m *Message, contentEnd, end int) {
+func (d *decoder) parse(b []byte, depth int, group protowire.Number, hint int, hints *Hints) (m *Message, contentEnd, end int) {
 	m = d.newMessage()
 	m.Fields = d.newFields(hint)
 	off := 0
@@ -352,7 +361,7 @@ func (d *decoder) parse(b []byte, depth int, group protowire.Number, hint int) (
 			f.ValueOffset = off
 			off += int(l)
 			f.Bytes = b[f.ValueOffset:off:off]
-			d.classify(&f, depth)
+			d.classify(&f, depth, hints.field(f.Number))
 		case protowire.StartGroupType:
 			if off = d.parseGroup(m, b, &f, depth); m.Err != "" {
 				return m, off, off
@@ -390,7 +399,7 @@ func (d *decoder) parseGroup(m *Message, b []byte, f *Field, depth int) (end int
 	content := b[f.ValueOffset:]
 	// No field-count hint here: scanning ahead at every level
 	// would make deeply nested groups quadratic.
-	sub, cEnd, gEnd := d.parse(content, depth+1, protowire.Number(num), 0)
+	sub, cEnd, gEnd := d.parse(content, depth+1, protowire.Number(num), 0, nil)
 	f.As = ReadingMessage
 	f.Sub = sub
 	f.Bytes = content[:cEnd:cEnd]

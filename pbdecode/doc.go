@@ -70,18 +70,30 @@
 //
 //   - packed_fixed32 when the length is a multiple of 4 and every value is
 //     a plausible float: ±0 or a binary exponent within ±32 (about 2e-10 to
-//     9e9), at least one value non-zero, and two values or more unless the
-//     single value is round (its low 16 mantissa bits are zero, as for 1.0 or
-//     2.5). Random bytes pass this with a probability of about 1/4 per value.
+//     9e9; never NaN, an infinity or a denormal), at least one value
+//     non-zero, and two values or more unless the single value is round
+//     (its low 16 mantissa bits are zero, as for 1.0 or 2.5). Random bytes
+//     pass this with a probability of about 1/4 per value.
 //   - packed_fixed64 likewise for doubles (exponent within ±64, round
 //     meaning a zero low 32 bits); it is preferred over packed_fixed32 when
 //     both fit only if every low half is zero (round doubles such as 1.0
 //     read as floats alternate 0 and a plausible float).
+//   - packed_fixed32 or packed_fixed64 read as integers ([Field.PackedInts])
+//     when at least three in four values are small: the top byte of a
+//     4-byte value, the top two bytes of an 8-byte value, all 0 or all 1
+//     bits (fixed32, sfixed32, fixed64, sfixed64 ids, counts and offsets;
+//     random bytes pass with a probability of 1/128 and 1/32768 per value).
+//     Two values at least for 4 bytes: 01 00 00 00 is as often four packed
+//     booleans. When both sizes fit, 8 bytes come first only if every
+//     8-byte value is a sign-extended int32.
 //   - packed_varint when the payload is a whole sequence of minimally
 //     encoded varints, not all zero, of which at least three in four are one
-//     byte long or all have the same length. This admits enums, booleans,
-//     small integers, negative int32s (ten bytes each) and runs of ids or
-//     timestamps of similar size, and rejects most random binary data
+//     byte long, or all have the same length, or one is ten bytes long. This
+//     admits enums, booleans, small integers, runs of ids or timestamps of
+//     similar size, and any run holding a negative int32 or int64 or a
+//     uint64 of 2^63 or more (7, -1, 150000): a ten-byte varint is nine
+//     bytes with the top bit set and then exactly 01, which random bytes
+//     make about once in 2^17 tries. It rejects most random binary data
 //     (hashes, keys, trace ids, compressed data), whose varints come in
 //     geometrically distributed lengths: random payloads of 8, 16 and 32
 //     bytes are read as packed varints about 9%, 3% and 1% of the time.
@@ -91,9 +103,19 @@
 //     (about 20% of 8-byte payloads) for it to decide.
 //   - bytes otherwise.
 //
-// The float readings win over packed_varint when both fit: round floats are
-// also valid varints (1.0f is 00 00 80 3f, the varints 0, 0, 8064), while
-// small integers are never plausible floats.
+// The readings that pass are ranked: floats before integers (round floats
+// are also valid varints, 1.0f is 00 00 80 3f, the varints 0, 0, 8064,
+// while small integers are never plausible floats); small fixed-size
+// integers before varints (1, 2, 3 as fixed32 are the varints 1, 0, 0, 0,
+// 2, …), unless a varint is ten bytes long (negative varints are runs of ff
+// bytes, small negative fixed-size integers too) or every varint is one byte
+// and fewer than half are 0 (booleans and enums). The first is the reading,
+// the others are listed in Also, and Why gives the reason for the first.
+//
+// A packed_varint reading is the wire's: the values are shown as int64
+// (negative when the top bit is set), and the JSON gives the uint64 and the
+// zigzag (sint32, sint64) readings beside them. Nothing in one payload tells
+// int64 from sint64 from uint64.
 //
 // When MaxDepth stops a payload from being expanded as a message, it is a
 // string (when mostly printable) or bytes, and if it would have parsed Also
@@ -104,6 +126,29 @@
 // of one-byte varints); it lists only readings that passed their own
 // plausibility test, or the weaker packed_varint test above. The slices in
 // Also may be shared and must not be modified.
+//
+// [Field.Fits] lists, after those, the packed readings the payload parses
+// as exactly without being plausible: a whole run of varints, a length that
+// is a multiple of 4 or 8. A reading that fits but is implausible is thus
+// still offered, ranked below the plausible ones. Fits leaves out text,
+// messages and runs of zeros longer than 8 bytes, which any ASCII text and
+// many messages would otherwise fill with packed_varint: packed integers
+// below 128 are printable ASCII about three times in four, so a printable
+// payload of up to 8 bytes is a run of such integers one time in ten or
+// more, and a longer one hardly ever.
+//
+// # Readings across messages
+//
+// One payload alone is often ambiguous: a packed field holding the single
+// value 122 is the text "z". A [Tally] learns, from messages of one type
+// decoded alone, the reading each length-delimited field had in most of
+// them, among those every one of its payloads parses as; decoding with the
+// resulting [Hints] (Options.Hints) reads a payload that parses as its
+// field's hinted reading that way, puts the reading it had alone first in
+// Also, and says so in Why ("the reading of this field in 3 of 4 messages of
+// its type; alone it reads as string"). A hint that is not the reading of
+// more than half of the payloads replaces only bytes, or a reading that some
+// other payload of the field does not parse as. See [FieldHint].
 //
 // # JSON
 //
@@ -132,24 +177,31 @@
 //   - varint: "value" (the uint64 value), "int" (the int64 reading, only
 //     when negative) and "sint" (the zigzag reading, always).
 //   - i32: "value" (uint32), "int" (only when negative as an int32) and
-//     "float".
+//     "float" (only when zero or a normal number: NaN, the infinities and
+//     denormals are what integers look like as floats, -5 is a NaN, and are
+//     not offered).
 //   - i64: "value" (uint64), "int" (only when negative as an int64) and
-//     "double".
+//     "double" (only when zero or a normal number).
 //   - len: "length" and "as" (string, message, bytes, packed_varint,
 //     packed_fixed32, packed_fixed64 or empty), then the reading: "string"
 //     (the text), "message" (a nested object of this same shape), "bytes"
-//     (base64) or "packed" (an array); no value for empty. Then "also" (an
-//     array of reading names) and "why" when the choice was ambiguous.
+//     (base64) or, for the packed readings, "packed_as" (int, float or
+//     double: how each value reads) and "packed" (an array); no value for
+//     empty. Packed integers also have "packed_uint" (the values unsigned,
+//     when one of them is negative) and, for varints, "packed_sint" (the
+//     zigzag reading). Then "also" (an array of reading names) and "why"
+//     when the choice was ambiguous, and "fits" (an array of reading names,
+//     [Field.Fits]) when other packed readings parse.
 //   - group: "message", a nested object of this same shape.
 //
 // Integers above 2^53 in magnitude are written as JSON strings so that no
 // precision is lost in readers that use doubles. Floats use the shortest
 // representation that reads back exactly; NaN and the infinities are written
-// as the strings "NaN", "Infinity" and "-Infinity". packed_varint values are
-// written as int64 when the top bit is set (negative int32 and int64 values
-// are encoded that way), as uint64 otherwise; packed_fixed32 and
-// packed_fixed64 values are written as floats and doubles, since that is what
-// selected those readings ([Field.Packed] holds the raw bits).
+// as the strings "NaN", "Infinity" and "-Infinity" (a packed float reading
+// never holds them). In "packed", integers are written as int64 (int32 for
+// packed_fixed32) when the top bit is set, negative int32 and int64 values
+// being encoded that way, as unsigned otherwise; floats and doubles as
+// numbers ([Field.Packed] holds the raw bits).
 //
 // A varint has no "bool" key: a human reading 08 01 sees "value":1 and knows
 // what a boolean would be, and a key present only for 0 and 1 would repeat

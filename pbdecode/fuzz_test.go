@@ -2,6 +2,8 @@ package pbdecode
 
 import (
 	"encoding/json"
+	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -24,6 +26,8 @@ func FuzzDecode(f *testing.F) {
 		{0x0b, 0x0b, 0x0b, 0x0c},
 		{0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f},
 		{0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01},
+		cat(lenf(6, packedVarints(7, math.MaxUint64, 150000)), lenf(9, packedFixed32(10, 20, 30000, 4000000000)),
+			lenf(14, packedFixed64(1700000000, math.MaxUint64)), fix32(12, 0xfffffffb)),
 	}
 	for _, s := range seeds {
 		f.Add(s, int8(0))
@@ -50,5 +54,87 @@ func FuzzDecode(f *testing.F) {
 		if js3 := AppendDecodeJSON(nil, b, opt); string(js3) != string(js) {
 			t.Fatalf("AppendDecodeJSON differs from Decode and AppendJSON:\n%s\n%s", js3, js)
 		}
+		// Hints, here those the message itself teaches, keep the tree
+		// whole and the readings consistent.
+		var tally Tally
+		tally.Add(m)
+		opt.Hints = tally.Hints()
+		mh := Decode(b, opt)
+		checkTree(t, mh, b, len(b), "")
+		if js4, js5 := mh.AppendJSON(nil), AppendDecodeJSON(nil, b, opt); !json.Valid(js4) || string(js4) != string(js5) {
+			t.Fatalf("with hints: invalid JSON, or AppendDecodeJSON differs:\n%s\n%s", js4, js5)
+		}
 	})
+}
+
+// FuzzPackedReadings reads the fuzzed bytes as the payload of a
+// length-delimited field and checks the packed readings offered: each one
+// listed as the reading, in Also or in Fits is one the bytes parse as
+// exactly, none is listed twice, PackedInts goes only with a fixed-size
+// reading, no float reading holds NaN, an infinity or a denormal, and the
+// JSON's packed arrays hold one value per packed value.
+func FuzzPackedReadings(f *testing.F) {
+	for _, s := range [][]byte{
+		packedVarints(7, math.MaxUint64, 150000),
+		packedVarints(1, 300, math.MaxUint64),
+		packedVarints(5, 10, 0, 1, 2000000, 4),
+		packedFixed32(10, 20, 30000, 4000000000),
+		packedFixed64(1700000000, math.MaxUint64),
+		packedFloats(0.25, 1.5, -0.1),
+		packedDoubles(21.5, -3.25, 1013.25),
+		[]byte("name"),
+		{0x08, 0x01},
+		{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01},
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, p []byte) {
+		m := Decode(lenf(1, p), Options{})
+		if len(m.Fields) != 1 {
+			t.Fatalf("%d fields for one payload", len(m.Fields))
+		}
+		fd := &m.Fields[0]
+		offered := append(append([]Reading{fd.As}, fd.Also...), fd.Fits()...)
+		for i, r := range offered {
+			if slices.Contains(offered[:i], r) {
+				t.Fatalf("%v offered twice: %v", r, offered)
+			}
+			if !parsesExactly(p, r, fd) {
+				t.Fatalf("%v offered for bytes that do not parse as it: % x", r, p)
+			}
+		}
+		checkPackedValues(t, fd)
+	})
+}
+
+// checkPackedValues checks f's packed values against its reading and
+// their JSON.
+func checkPackedValues(t *testing.T, f *Field) {
+	t.Helper()
+	isFixed := f.As == ReadingPackedFixed32 || f.As == ReadingPackedFixed64
+	if f.PackedInts && !isFixed {
+		t.Fatalf("PackedInts with reading %v", f.As)
+	}
+	for _, v := range f.Packed {
+		if f.As == ReadingPackedFixed32 && !f.PackedInts && !OffersFloat32(uint32(v)) ||
+			f.As == ReadingPackedFixed64 && !f.PackedInts && !OffersFloat64(v) {
+			t.Fatalf("float reading holds %#x", v)
+		}
+	}
+	var js struct {
+		Fields []map[string]json.RawMessage `json:"fields"`
+	}
+	if err := json.Unmarshal(Decode(lenf(1, f.Bytes), Options{}).AppendJSON(nil), &js); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"packed", "packed_uint", "packed_sint"} {
+		raw, ok := js.Fields[0][key]
+		if !ok {
+			continue
+		}
+		var vs []json.RawMessage
+		if err := json.Unmarshal(raw, &vs); err != nil || len(vs) != len(f.Packed) {
+			t.Fatalf("%s: %s holds %d values, want %d (%v)", key, raw, len(vs), len(f.Packed), err)
+		}
+	}
 }

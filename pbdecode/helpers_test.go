@@ -63,6 +63,22 @@ func packedVarints(vs ...uint64) []byte {
 	return b
 }
 
+func packedFixed32(vs ...uint32) []byte {
+	var b []byte
+	for _, v := range vs {
+		b = protowire.AppendFixed32(b, v)
+	}
+	return b
+}
+
+func packedFixed64(vs ...uint64) []byte {
+	var b []byte
+	for _, v := range vs {
+		b = protowire.AppendFixed64(b, v)
+	}
+	return b
+}
+
 func packedFloats(vs ...float32) []byte {
 	var b []byte
 	for _, v := range vs {

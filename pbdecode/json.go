@@ -69,8 +69,10 @@ func (f *Field) appendJSON(dst []byte) []byte {
 			dst = append(dst, `,"int":`...)
 			dst = strconv.AppendInt(dst, int64(int32(f.Fixed)), 10)
 		}
-		dst = append(dst, `,"float":`...)
-		dst = appendFloat(dst, float64(math.Float32frombits(uint32(f.Fixed))), 32)
+		if OffersFloat32(uint32(f.Fixed)) {
+			dst = append(dst, `,"float":`...)
+			dst = appendFloat(dst, float64(math.Float32frombits(uint32(f.Fixed))), 32)
+		}
 	case protowire.Fixed64Type:
 		dst = append(dst, `,"value":`...)
 		dst = appendUint(dst, f.Fixed)
@@ -78,8 +80,10 @@ func (f *Field) appendJSON(dst []byte) []byte {
 			dst = append(dst, `,"int":`...)
 			dst = appendInt(dst, int64(f.Fixed))
 		}
-		dst = append(dst, `,"double":`...)
-		dst = appendFloat(dst, math.Float64frombits(f.Fixed), 64)
+		if OffersFloat64(f.Fixed) {
+			dst = append(dst, `,"double":`...)
+			dst = appendFloat(dst, math.Float64frombits(f.Fixed), 64)
+		}
 	case protowire.BytesType:
 		dst = append(dst, `,"length":`...)
 		dst = strconv.AppendInt(dst, int64(len(f.Bytes)), 10)
@@ -104,8 +108,7 @@ func (f *Field) appendJSON(dst []byte) []byte {
 			dst = AppendBase64(dst, f.Bytes)
 			dst = append(dst, '"')
 		case ReadingPacked, ReadingPackedFixed32, ReadingPackedFixed64:
-			dst = append(dst, `,"packed":`...)
-			dst = appendPackedJSON(dst, f.As, f.Packed)
+			dst = f.appendPackedJSON(dst)
 		}
 		if len(f.Also) > 0 {
 			dst = append(dst, `,"also":`...)
@@ -115,6 +118,10 @@ func (f *Field) appendJSON(dst []byte) []byte {
 			dst = append(dst, `,"why":`...)
 			dst = AppendJSONString(dst, f.Why)
 		}
+		if fits := f.Fits(); len(fits) > 0 {
+			dst = append(dst, `,"fits":`...)
+			dst = appendReadingsJSON(dst, fits)
+		}
 	case protowire.StartGroupType:
 		dst = append(dst, `,"message":`...)
 		dst = f.Sub.AppendJSON(dst)
@@ -122,29 +129,26 @@ func (f *Field) appendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
-// appendPackedJSON appends the values of a packed reading as a JSON array:
-// varints as integers (those of 2^63 and above as the negative int64 they
-// encode), fixed-size values as floats.
-func appendPackedJSON(dst []byte, as Reading, values []uint64) []byte {
-	dst = append(dst, '[')
-	for i, v := range values {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		switch as {
-		case ReadingPacked:
-			if int64(v) < 0 {
-				dst = appendInt(dst, int64(v))
-			} else {
-				dst = appendUint(dst, v)
-			}
-		case ReadingPackedFixed32:
-			dst = appendFloat(dst, float64(math.Float32frombits(uint32(v))), 32)
-		default:
-			dst = appendFloat(dst, math.Float64frombits(v), 64)
-		}
+// appendPackedJSON appends the keys of a packed reading: "packed_as" (the
+// reading of each value: int, float or double), "packed" (the values in that
+// reading: integers, those whose top bit is set as the negative number they
+// encode), "packed_uint" when one of the integers is negative (the same
+// values unsigned) and, for varints, "packed_sint" (the zigzag reading).
+func (f *Field) appendPackedJSON(dst []byte) []byte {
+	kind := f.packedKind()
+	dst = append(dst, `,"packed_as":"`...)
+	dst = append(dst, kind.String()...)
+	dst = append(dst, `","packed":`...)
+	dst = f.appendValues(dst, viewSigned, jsonValues)
+	if kind == kindInt && f.anyNegative() {
+		dst = append(dst, `,"packed_uint":`...)
+		dst = f.appendValues(dst, viewUnsigned, jsonValues)
 	}
-	return append(dst, ']')
+	if f.As == ReadingPacked {
+		dst = append(dst, `,"packed_sint":`...)
+		dst = f.appendValues(dst, viewZigzag, jsonValues)
+	}
+	return dst
 }
 
 // appendReadingsJSON appends the names of readings as a JSON array.

@@ -82,7 +82,7 @@ func (m *Message) appendText(dst []byte, depth int) []byte {
 				dst = appendCString(dst, f.Bytes, true)
 				dst = appendAlso(dst, f, false)
 			case ReadingPacked, ReadingPackedFixed32, ReadingPackedFixed64:
-				dst = appendPackedText(dst, f.As, f.Packed)
+				dst = f.appendValues(dst, viewSigned, textValues)
 				dst = appendAlso(dst, f, true)
 			default: // bytes, empty
 				dst = appendCString(dst, f.Bytes, false)
@@ -95,31 +95,6 @@ func (m *Message) appendText(dst []byte, depth int) []byte {
 		dst = m.appendErrorText(dst, depth)
 	}
 	return dst
-}
-
-// appendPackedText appends the values of a packed reading as `[1, 2, 3]`:
-// varints as integers (those of 2^63 and above as the negative int64 they
-// encode), fixed-size values as floats.
-func appendPackedText(dst []byte, as Reading, values []uint64) []byte {
-	dst = append(dst, '[')
-	for i, v := range values {
-		if i > 0 {
-			dst = append(dst, ',', ' ')
-		}
-		switch as {
-		case ReadingPacked:
-			if int64(v) < 0 {
-				dst = strconv.AppendInt(dst, int64(v), 10)
-			} else {
-				dst = strconv.AppendUint(dst, v, 10)
-			}
-		case ReadingPackedFixed32:
-			dst = appendFloat(dst, float64(math.Float32frombits(uint32(v))), 32)
-		default:
-			dst = appendFloat(dst, math.Float64frombits(v), 64)
-		}
-	}
-	return append(dst, ']')
 }
 
 // appendErrorText appends, indented to depth, the comments on where m

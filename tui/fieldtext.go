@@ -40,8 +40,14 @@ func fieldValue(f *pbdecode.Field, open bool) (v, extra string) {
 		}
 		return strconv.FormatUint(f.Varint, 10), extra
 	case protowire.Fixed32Type:
+		if !pbdecode.OffersFloat32(uint32(f.Fixed)) {
+			return "0x" + strconv.FormatUint(f.Fixed, 16), "int " + strconv.Itoa(int(int32(uint32(f.Fixed))))
+		}
 		return "0x" + strconv.FormatUint(f.Fixed, 16), "float " + strconv.FormatFloat(float64(math.Float32frombits(uint32(f.Fixed))), 'g', -1, 32)
 	case protowire.Fixed64Type:
+		if !pbdecode.OffersFloat64(f.Fixed) {
+			return "0x" + strconv.FormatUint(f.Fixed, 16), "int " + strconv.FormatInt(int64(f.Fixed), 10)
+		}
 		return "0x" + strconv.FormatUint(f.Fixed, 16), "double " + strconv.FormatFloat(math.Float64frombits(f.Fixed), 'g', -1, 64)
 	}
 	switch f.As {
@@ -57,10 +63,14 @@ func fieldValue(f *pbdecode.Field, open bool) (v, extra string) {
 	case pbdecode.ReadingPacked, pbdecode.ReadingPackedFixed32, pbdecode.ReadingPackedFixed64:
 		parts := make([]string, 0, len(f.Packed))
 		for _, v := range f.Packed {
-			switch f.As {
-			case pbdecode.ReadingPackedFixed32:
+			switch {
+			case f.PackedInts && f.As == pbdecode.ReadingPackedFixed32:
+				parts = append(parts, strconv.Itoa(int(int32(uint32(v)))))
+			case f.PackedInts:
+				parts = append(parts, strconv.FormatInt(int64(v), 10))
+			case f.As == pbdecode.ReadingPackedFixed32:
 				parts = append(parts, strconv.FormatFloat(float64(math.Float32frombits(uint32(v))), 'g', -1, 32))
-			case pbdecode.ReadingPackedFixed64:
+			case f.As == pbdecode.ReadingPackedFixed64:
 				parts = append(parts, strconv.FormatFloat(math.Float64frombits(v), 'g', -1, 64))
 			default:
 				parts = append(parts, strconv.FormatUint(v, 10))

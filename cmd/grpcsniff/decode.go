@@ -102,13 +102,16 @@ func (c *config) output(o *sniff.Options, reg *schema.Registry, expr *filter.Exp
 
 func (c *config) exportOptions(reg *schema.Registry) export.Options {
 	return export.Options{Schema: reg, Raw: c.limits.rawOptions(), MaxCallBytes: c.limits.maxCallBytes,
-		MaxCallBytesHint: "see --max-call-bytes"}
+		MaxCallBytesHint: "see --max-call-bytes", Hints: c.hints}
 }
 
 // runBatch decodes the input to text, NDJSON or the per-method summary,
 // then reports what was read on stderr.
 func runBatch(c *config, in *input, reg *schema.Registry, expr *filter.Expr, sigs *stopSignals, std stdio) int {
 	opts := c.sniffOptions(in, reg, std.err)
+	if c.wantsHints(in) {
+		c.hints = learnReadings(c, in)
+	}
 	out := c.output(&opts, reg, expr, std.out, in.live != nil)
 	if c.filter != "" {
 		opts.Match = expr.Match

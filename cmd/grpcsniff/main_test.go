@@ -154,6 +154,8 @@ var schemaGoldens = []struct {
 	// Connect (proto and JSON, GETs, errors with details) and Twirp.
 	{"connect_node.pcap", []string{"greet.proto"}},
 	{"twirp.pcap", []string{"notes.proto"}},
+	{"grpcgo_packed.pcap", []string{"packed.proto"}},
+	{"node_packed.pcap", []string{"packed.proto"}},
 }
 
 func TestGoldenWithSchemas(t *testing.T) {
@@ -290,7 +292,7 @@ func TestBadInput(t *testing.T) {
 // grpcsniff infer writes .proto files that compile and decode the capture
 // they came from with no schema error and no unknown field.
 func TestInferRoundTrip(t *testing.T) {
-	for _, name := range []string{"py_helloworld.pcap", "py_grpcdemo.pcap", "py_routeguide.pcap", "grpcgo_interop.pcap", "node_grpcjs.pcap", "grpcgo_concurrent.pcap"} {
+	for _, name := range []string{"py_helloworld.pcap", "py_grpcdemo.pcap", "py_routeguide.pcap", "grpcgo_interop.pcap", "node_grpcjs.pcap", "grpcgo_concurrent.pcap", "grpcgo_packed.pcap", "node_packed.pcap"} {
 		t.Run(name, func(t *testing.T) {
 			f := "../../testdata/pcaps/" + name
 			dir := t.TempDir()

@@ -51,15 +51,19 @@ type fieldObs struct {
 	// I32 / I64
 	notFloat, notDouble bool
 	fixedSeen           int
+	smallNegative       bool // a value of small magnitude with its top bit set
 	// LEN
 	lenSeen     int
 	nonEmpty    int
 	allUTF8     bool
-	allMessage  bool // every non-empty payload parses as a message
-	strAsRead   int  // payloads the raw decoding read as text
-	msgAsRead   int  // payloads the raw decoding read as a message
-	packAsRead  int  // payloads the raw decoding read as packed varints
-	allPacked   bool // every non-empty payload is a run of varints
+	allMessage  bool          // every non-empty payload parses as a message
+	strAsRead   int           // payloads the raw decoding read as text
+	msgAsRead   int           // payloads the raw decoding read as a message
+	packAsRead  int           // payloads the raw decoding read as packed varints
+	allPacked   bool          // every non-empty payload is a run of varints
+	notLen4     bool          // a non-empty payload's length is not a multiple of 4
+	notLen8     bool          // likewise of 8
+	fixedAsRead [2]fixedReads // payloads read as packed fixed32 [0] and fixed64 [1]
 	sub         *msgObs
 	examples    []string
 	maxExamples int
@@ -132,11 +136,13 @@ func (fo *fieldObs) add(f *pbdecode.Field, depth int) {
 		if !pbdecode.PlausibleFloat32(uint32(f.Fixed)) {
 			fo.notFloat = true
 		}
+		fo.smallNegative = fo.smallNegative || f.Fixed>>24 == 0xff
 	case protowire.Fixed64Type:
 		fo.fixedSeen++
 		if !pbdecode.PlausibleFloat64(f.Fixed) {
 			fo.notDouble = true
 		}
+		fo.smallNegative = fo.smallNegative || f.Fixed>>48 == 0xffff
 	case protowire.BytesType:
 		fo.lenSeen++
 		p := f.Bytes
@@ -154,6 +160,16 @@ func (fo *fieldObs) add(f *pbdecode.Field, depth int) {
 			fo.msgAsRead++
 		case pbdecode.ReadingPacked:
 			fo.packAsRead++
+		case pbdecode.ReadingPackedFixed32:
+			fo.fixedAsRead[0].add(f, 4)
+		case pbdecode.ReadingPackedFixed64:
+			fo.fixedAsRead[1].add(f, 8)
+		}
+		if len(p)%4 != 0 {
+			fo.notLen4 = true
+		}
+		if len(p)%8 != 0 {
+			fo.notLen8 = true
 		}
 		if fo.allPacked && !isVarints(p) {
 			fo.allPacked = false
@@ -185,4 +201,43 @@ func isVarints(p []byte) bool {
 		p = p[n:]
 	}
 	return true
+}
+
+// fixedReads counts the payloads of a field read as packed fixed-size
+// values of one size.
+type fixedReads struct {
+	payloads int
+	ints     int  // read as integers rather than floats
+	negative bool // an integer of small magnitude with its top bit set
+}
+
+func (fr *fixedReads) add(f *pbdecode.Field, size int) {
+	fr.payloads++
+	if !f.PackedInts {
+		return
+	}
+	fr.ints++
+	for _, v := range f.Packed {
+		// A small negative number, its top byte (two bytes) all ones;
+		// 4000000000 as a fixed32 is a large unsigned number.
+		if size == 4 && v>>24 == 0xff || size == 8 && v>>48 == 0xffff {
+			fr.negative = true
+		}
+	}
+}
+
+// typeName is the proto3 element type of packed values of the given size
+// (4 or 8) read fr's way: float or double, else fixed, or sfixed when a
+// value was a small negative number.
+func (fr *fixedReads) typeName(size int) string {
+	bits := map[int]string{4: "32", 8: "64"}[size]
+	switch {
+	case fr.ints*2 <= fr.payloads && size == 4:
+		return "float"
+	case fr.ints*2 <= fr.payloads:
+		return "double"
+	case fr.negative:
+		return "sfixed" + bits
+	}
+	return "fixed" + bits
 }

@@ -1,6 +1,7 @@
 package infer
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -53,4 +54,47 @@ func TestInferredTypes(t *testing.T) {
 	if len(files) != 1 || strings.Contains(got, "bad-name") {
 		t.Errorf("files %v", files)
 	}
+}
+
+// TestInferredPacked checks the types inferred for packed fixed-size
+// fields: doubles, floats, fixed32 (4000000000 is a large unsigned value,
+// not a negative one), sfixed64 (-1), and sfixed32 for a scalar of -5.
+func TestInferredPacked(t *testing.T) {
+	s := New()
+	for i := range 3 {
+		b := protowire.AppendTag(nil, 1, protowire.BytesType)
+		b = protowire.AppendBytes(b, fixedValues(8, math.Float64bits(21.5), math.Float64bits(-3.25+float64(i))))
+		b = protowire.AppendTag(b, 2, protowire.BytesType)
+		b = protowire.AppendBytes(b, fixedValues(4, uint64(math.Float32bits(0.25)), uint64(math.Float32bits(1.5))))
+		b = protowire.AppendTag(b, 3, protowire.BytesType)
+		b = protowire.AppendBytes(b, fixedValues(4, 10, 20, 30000, 4000000000))
+		b = protowire.AppendTag(b, 4, protowire.BytesType)
+		b = protowire.AppendBytes(b, fixedValues(8, 1700000000, math.MaxUint64))
+		b = protowire.AppendTag(b, 5, protowire.Fixed32Type)
+		b = protowire.AppendFixed32(b, uint32(0xfffffffb))
+		s.AddCall("/p.S/M", [][]byte{b}, nil)
+	}
+	got := s.Files()["p.proto"]
+	for _, want := range []string{
+		"repeated double field_1 = 1;", "repeated float field_2 = 2;",
+		"repeated fixed32 field_3 = 3;", "repeated sfixed64 field_4 = 4;",
+		"sfixed32 field_5 = 5;",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in:\n%s", want, got)
+		}
+	}
+}
+
+// fixedValues packs vs as fixed-size values of size bytes (4 or 8).
+func fixedValues(size int, vs ...uint64) []byte {
+	var b []byte
+	for _, v := range vs {
+		if size == 4 {
+			b = protowire.AppendFixed32(b, uint32(v))
+		} else {
+			b = protowire.AppendFixed64(b, v)
+		}
+	}
+	return b
 }

@@ -183,11 +183,17 @@ func (fo *fieldObs) choose() (typ string, sub *msgObs, notes []string) {
 	case protowire.VarintType:
 		return "int64", nil, append(notes, fo.varintNote())
 	case protowire.Fixed32Type:
+		if fo.notFloat && fo.smallNegative {
+			return "sfixed32", nil, append(notes, "not all values read as floats; small negative values seen")
+		}
 		if fo.notFloat {
 			return "fixed32", nil, append(notes, "not all values read as floats")
 		}
 		return "float", nil, notes
 	case protowire.Fixed64Type:
+		if fo.notDouble && fo.smallNegative {
+			return "sfixed64", nil, append(notes, "not all values read as doubles; small negative values seen")
+		}
 		if fo.notDouble {
 			return "fixed64", nil, append(notes, "not all values read as doubles")
 		}
@@ -245,6 +251,10 @@ func (fo *fieldObs) chooseLen(notes []string) (string, *msgObs, []string) {
 		return fo.asString(notes)
 	case fo.allPacked && fo.packAsRead > half && !fo.repeated:
 		return "repeated int64", nil, append(notes, "packed varints in every message; could be bytes")
+	case !fo.notLen8 && fo.fixedAsRead[1].payloads > half && !fo.repeated:
+		return "repeated " + fo.fixedAsRead[1].typeName(8), nil, append(notes, "packed 8-byte values in most messages; could be bytes")
+	case !fo.notLen4 && fo.fixedAsRead[0].payloads > half && !fo.repeated:
+		return "repeated " + fo.fixedAsRead[0].typeName(4), nil, append(notes, "packed 4-byte values in most messages; could be bytes")
 	}
 	return "bytes", nil, notes
 }

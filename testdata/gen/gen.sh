@@ -85,6 +85,11 @@
 #                                    HTTP/1.1 on 50185
 #   50184 twirp.pcap                 Twirp (protoc-gen-twirp) client + server,
 #                                    HTTP/1.1 (go/cmd/twirpdemo)
+#   50190 grpcgo_packed.pcap         grpc-go packed.Samples client and server
+#                                    (go/cmd/packedsamples): four unary calls
+#                                    whose repeated scalars are packed
+#   50191 node_packed.pcap           the same four samples from @grpc/grpc-js
+#                                    (node/packed.js), client and server
 # Each Connect/Twirp capture NAME.pcap has NAME.truth.ndjson beside it: one
 # JSON line per call as the client logged it (protocol, HTTP method,
 # procedure, message counts and serialized sizes, code, message).
@@ -210,7 +215,7 @@ build_go() {
 			--plugin=protoc-gen-go="$BIN/protoc-gen-go" --plugin=protoc-gen-go-grpc="$BIN/protoc-gen-go-grpc" \
 			--go_out=. --go_opt=module=github.com/grpcsniff/grpcsniff/testdata/gen/go \
 			--go-grpc_out=. --go-grpc_opt=module=github.com/grpcsniff/grpcsniff/testdata/gen/go \
-			helloworld.proto muxs.proto
+			helloworld.proto muxs.proto packed.proto
 		# echo.proto + its REST gateway; the HTTP rules come from
 		# echo_gateway.yaml (no google/api/annotations.proto needed).
 		protoc -I "$HERE/proto" \
@@ -240,6 +245,7 @@ build_go() {
 		go build -o "$BIN/jsongreet" ./cmd/jsongreet
 		go build -o "$BIN/connectdemo" ./cmd/connectdemo
 		go build -o "$BIN/twirpdemo" ./cmd/twirpdemo
+		go build -o "$BIN/packedsamples" ./cmd/packedsamples
 	)
 }
 
@@ -970,11 +976,37 @@ gen_twirp() {
 	stop "$srv"
 }
 
+# Packed repeated fields (packed.proto) from two implementations, the same
+# four samples each: grpc-go, then @grpc/grpc-js.
+gen_grpcgo_packed() {
+	local port=50190 srv
+	bg packedsamples_server "$BIN/packedsamples" -mode=server -addr=127.0.0.1:$port
+	srv=$BGPID
+	wait_port $port
+	cap_start "$OUT/grpcgo_packed.pcap" $port
+	"$BIN/packedsamples" -mode=client -addr=127.0.0.1:$port >"$LOGS/packedsamples_client.log" 2>&1 ||
+		die "packedsamples client failed: $(cat "$LOGS/packedsamples_client.log")"
+	cap_stop
+	stop "$srv"
+}
+
+gen_node_packed() {
+	local port=50191 srv
+	bg node_packed_server node "$HERE/node/packed.js" server $port
+	srv=$BGPID
+	wait_port $port
+	cap_start "$OUT/node_packed.pcap" $port
+	node "$HERE/node/packed.js" client $port >"$LOGS/node_packed_client.log" 2>&1 ||
+		die "node packed client failed: $(cat "$LOGS/node_packed_client.log")"
+	cap_stop
+	stop "$srv"
+}
+
 ALL=(http1_only mixed_ports grpcgo_interop grpcgo_cut_midmessage grpcgo_interop_gzip py_helloworld py_grpcdemo py_grpcdemo_gzip
 	py_routeguide py_routeguide_lossy node_grpcjs h2c_upgrade grpcgo_midstream grpcgo_concurrent any_sll2 ipv6_helloworld
 	grpcgo_reflection tls13 tls12 tls13_hrr tls13_keyupdate node_grpcjs_tls tls12_cbc tls12_cbc_etm
 	grpcweb_h1 grpcweb_h2c grpcweb_json grpcgateway grpcgo_json
-	connect_h1 connect_h2c connect_mixed connect_node twirp)
+	connect_h1 connect_h2c connect_mixed connect_node twirp grpcgo_packed node_packed)
 
 main() {
 	local todo=("$@") t

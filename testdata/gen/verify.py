@@ -47,6 +47,8 @@ PORTS = {
     "connect_mixed.pcap": (50182, "http2"),
     "connect_node.pcap": (50183, "http2"),
     "twirp.pcap": (50184, "http"),
+    "grpcgo_packed.pcap": (50190, "http2"),
+    "node_packed.pcap": (50191, "http2"),
 }
 
 # further "decode as" for files with more than one port
