@@ -93,7 +93,7 @@ func (c *config) register() []flagGroup {
 	f.StringVarP(&c.filter, "display-filter", "Y", "", "show only the calls that match the display filter `EXPR` (e.g. 'status != OK and method ~ Greeter')")
 	f.BoolVarP(&c.quiet, "quiet", "q", false, "no summary on standard error")
 	f.BoolVar(&c.live.partial, "partial", false, "live, with --json: also write a line for each message as it arrives, before its call ends")
-	f.BoolVar(&c.rawAlone, "raw-alone", false, "with --json and a file: read each message's raw fields from its own bytes alone, in one pass (by default the file is read twice, first to learn how each method's fields read, so that a field reads the same in all of them)")
+	f.BoolVar(&c.rawAlone, "raw-alone", false, "with --json and a file: read each message's raw fields from its own bytes alone, in one pass (by default the file's first 20,000 calls are read first, to learn how each method's fields read, so that a field reads the same in all of them)")
 	f.Var(&redactFlag{c: c}, "redact", "mask the values of authorization, proxy-authorization, cookie, set-cookie and of the metadata `NAMES` (comma-separated) in every output")
 	f.Lookup("redact").NoOptDefVal = " " // given alone: the credential headers only
 	f.IntVar(&c.uiMaxCalls, "ui-max-calls", -1, "interactive view: keep at most `N` calls, dropping the oldest (0: no limit; default: no limit for files, 100000 live)")
