@@ -167,7 +167,12 @@ func (d *decoder) classifyPacked(f *Field, isMsg bool) {
 			na++
 		}
 	}
-	d.setPacked(f, first, ev)
+	if !d.setPacked(f, first, ev) {
+		// Over the field limit: bytes, and the reading it would have had
+		// among the others.
+		f.Also = append([]Reading{first}, also[:na]...)
+		return
+	}
 	switch {
 	case na == 0:
 		f.Why = ""
@@ -294,8 +299,18 @@ var (
 )
 
 // setPacked gives f the reading r with its values and the reason for it.
-func (d *decoder) setPacked(f *Field, r Reading, ev packedFacts) {
+// Packed values count against the decoding's field limit (Options.
+// MaxFields), as fields do: a run of one-byte varints would otherwise take
+// eight times the message's size. Past the limit the payload stays bytes,
+// and setPacked reports false.
+func (d *decoder) setPacked(f *Field, r Reading, ev packedFacts) bool {
 	p := f.Bytes
+	n := packedCount(p, r, ev)
+	if n > d.fieldsLeft {
+		f.As, f.Why = ReadingBytes, whyPackedOverLimit
+		return false
+	}
+	d.fieldsLeft -= n
 	f.As = r
 	switch r {
 	case ReadingPackedFixed64:
@@ -315,7 +330,25 @@ func (d *decoder) setPacked(f *Field, r Reading, ev packedFacts) {
 			f.Why = whyWeakVarints
 		}
 	}
+	return true
 }
+
+// packedCount is how many values reading r makes of p.
+func packedCount(p []byte, r Reading, ev packedFacts) int {
+	switch r {
+	case ReadingPackedFixed64:
+		return len(p) / 8
+	case ReadingPackedFixed32:
+		return len(p) / 4
+	case ReadingPacked:
+		return ev.varints.count
+	}
+	return 0
+}
+
+// whyPackedOverLimit says why a payload that reads as packed values is
+// shown as bytes.
+const whyPackedOverLimit = "its packed values would pass the decoding's field limit: shown as bytes"
 
 // pick returns a when cond holds, else b.
 func pick(cond bool, a, b string) string {
