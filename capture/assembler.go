@@ -306,7 +306,7 @@ func (a *Assembler) end(c *conn, reason EndReason, t time.Time) {
 	a.releaseAll(&c.dir[1])
 	c.dir[0].q, c.dir[1].q = nil, nil
 	a.live.remove(c)
-	c.last = t
+	c.last = t.UnixNano()
 	a.closed.pushFront(c)
 	if c.h != nil {
 		c.h.End(reason, t)

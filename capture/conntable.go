@@ -151,14 +151,16 @@ func (a *Assembler) lookup(seg *Segment) *conn {
 //
 // Every segment of a capture with many connections comes to a conn the
 // cache has lost, so the fields are in the order that puts what a segment
-// reads (down to info.Addr) in 4 of the 5 cache lines of the 320-byte size
-// class, leaving the rest of info (ID, Start, TLS) in the last.
+// reads (down to info.Addr) in the first 4 cache lines of the 288-byte
+// size class, leaving the rest of info (ID, Start, TLS) in the last half
+// line. last is nanoseconds rather than a time.Time (24 bytes) to fit that
+// class: a table of 65,536 connections is 2 MiB smaller.
 type conn struct {
 	h          ConnHandler // nil: ignored
 	closed     bool
 	rst        *earlyRST // a RST that came ahead of bytes it follows
 	prev, next *conn
-	last       time.Time
+	last       int64  // the time of its last segment or end, in Unix nanoseconds
 	touch      uint64 // when it was last active: see lruHeap
 	dir        [2]half
 	hnext      *conn // the next connection with the same hash
@@ -250,7 +252,7 @@ func (a *Assembler) newConn(seg *Segment) *conn {
 		a.makeRoom(seg.Time)
 	}
 	a.nextID++
-	c := &conn{last: seg.Time}
+	c := &conn{last: seg.Time.UnixNano()}
 	c.info.ID = a.nextID
 	c.info.Start = seg.Time
 	if seg.SYN && seg.ACK {
@@ -342,14 +344,14 @@ func (a *Assembler) quietReason(c *conn) EndReason {
 }
 
 func (a *Assembler) expire(now time.Time) {
-	cutoff := now.Add(-a.opt.IdleTimeout)
-	for c := a.idlest(); c != nil && c.last.Before(cutoff); c = a.idlest() {
+	cutoff := now.Add(-a.opt.IdleTimeout).UnixNano()
+	for c := a.idlest(); c != nil && c.last < cutoff; c = a.idlest() {
 		a.stats.IdleEnded++
 		a.flush(c, now)
 		a.end(c, a.quietReason(c), now)
 		a.drop(c)
 	}
-	for c := a.closed.back(); c != nil && c.last.Before(cutoff); c = a.closed.back() {
+	for c := a.closed.back(); c != nil && c.last < cutoff; c = a.closed.back() {
 		a.drop(c)
 	}
 }

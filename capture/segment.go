@@ -57,7 +57,7 @@ func seqAfter(a, b uint32) bool { return int32(a-b) > 0 }
 func (a *Assembler) segment(c *conn, seg *Segment) {
 	s := c.sideOf(seg)
 	t := seg.Time
-	c.last = t
+	c.last = t.UnixNano()
 	if a.hooks.strictLRU {
 		a.live.toFront(c)
 	} else {
