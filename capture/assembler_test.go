@@ -1288,3 +1288,35 @@ func TestMidStreamStartBeforePureAck(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 }
+
+// Without the SYN-ACK, the client's first acknowledgement after its SYN
+// says where the server's stream starts, so client bytes sent after the
+// server's first ones wait for them (tls12_cbc_etm with its SYN-ACK
+// dropped: the client's Finished overtook the ServerHello).
+func TestSYNACKLostClientDataWaits(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{})
+	a.Add(c2s(1000, 0, "S", "", 0))
+	a.Add(c2s(1001, 5001, "A", "", 1))
+	a.Add(c2s(1001, 5001, "PA", "hello", 2))
+	a.Add(c2s(1006, 5004, "PA", "fin", 3)) // after the server's "abc"
+	a.Add(s2c(5001, 1006, "PA", "abc", 4))
+	a.Close(t0.Add(time.Second))
+	expectEvents(t, r.events, `1 A data "hello"`, `1 B data "abc"`, `1 A data "fin"`, `1 end capture_end`)
+}
+
+// Bytes held for the other direction that have waited out the window
+// first give up that direction's hole before them, so the layer above
+// learns of the loss before bytes sent after it.
+func TestHeldWaitGivesUpOtherHoleFirst(t *testing.T) {
+	r := &recorder{}
+	a := NewAssembler(r, Options{})
+	handshake(a)
+	a.Add(s2c(5001, 1004, "A", "", 3))     // the server has "req"
+	a.Add(s2c(5004, 1001, "PA", "def", 4)) // "abc" before it is lost
+	a.Add(c2s(1001, 5007, "PA", "req", 5)) // sent after "def": held
+	a.Tick(t0.Add(100 * time.Millisecond)) // within the window
+	expectEvents(t, r.events)
+	a.Tick(t0.Add(300 * time.Millisecond))
+	expectEvents(t, r.events, `1 B gap 3`, `1 B data "def"`, `1 A data "req"`)
+}

@@ -68,6 +68,9 @@ func (a *Assembler) segment(c *conn, seg *Segment) {
 		a.reset(c, s, seg)
 		return
 	}
+	if seg.ACK && !o.init && h.synSeen && !seg.SYN && h.next == h.start {
+		a.startFromHandshake(c, s, seg)
+	}
 	if seg.ACK && o.init && (!o.ackValid || seqAfter(seg.Ack, o.acked)) {
 		o.acked, o.ackValid = seg.Ack, true
 		if seqAfter(seg.Ack, o.next) && c.h != nil && !o.done {
@@ -117,6 +120,18 @@ func (a *Assembler) segment(c *conn, seg *Segment) {
 		return
 	}
 	a.data(c, s, start, seg.Payload, seg.Missing, seg.FIN, seg.Ack, seg.ACK, t)
+}
+
+// startFromHandshake starts the other direction's stream where the first
+// acknowledgement of s after its SYN says, when the SYN-ACK was not
+// captured (or not yet): that acknowledgement answers the SYN-ACK, so
+// data s sends after receiving the other side's first bytes waits for
+// them rather than overtaking them. Were bytes acknowledged with it, they
+// are put in front when captured, as long as nothing was delivered after
+// them (startsEarlier).
+func (a *Assembler) startFromHandshake(c *conn, s Side, seg *Segment) {
+	o := &c.dir[s.Other()]
+	o.init, o.next, o.start = true, seg.Ack, seg.Ack
 }
 
 // reset handles RST segment seg, sent by s on the live connection c: it
