@@ -406,3 +406,18 @@ func TestLossyCaptures(t *testing.T) {
 		}
 	}
 }
+
+// --reorder-window 0 --reorder-segments 0 give a hole up as soon as an
+// acknowledgement covers it, as the TCP layer once did: on a reordered
+// capture that invents gaps, which the defaults do not.
+func TestReorderWindowFlags(t *testing.T) {
+	in, raw := readCapture(t, "py_routeguide.pcap")
+	_, cleanGaps := decodeCallsGaps(t, in)
+	path, _ := damage(t, raw, "py_routeguide.pcap", lossy.Options{Reorder: 20, Seed: 1})
+	if _, gaps := decodeCallsGaps(t, path); gaps != cleanGaps {
+		t.Errorf("default window: %d gaps, want %d", gaps, cleanGaps)
+	}
+	if _, gaps := decodeCallsGaps(t, path, "--reorder-window", "0", "--reorder-segments", "0"); gaps <= cleanGaps {
+		t.Errorf("no window: %d gaps; the reordered capture should lose bytes without one", gaps)
+	}
+}
