@@ -69,7 +69,12 @@ func (a *Assembler) segment(c *conn, seg *Segment) {
 		return
 	}
 	if seg.ACK && !o.init && h.synSeen && !seg.SYN && h.next == h.start {
-		a.startFromHandshake(c, s, seg)
+		// The first acknowledgement after s's SYN answers the SYN-ACK,
+		// which was not captured (or not yet): the other stream starts
+		// there, so data s sends after receiving its first bytes waits
+		// for them rather than overtaking them. Bytes acknowledged with
+		// it are put in front when captured (startsEarlier).
+		o.startAt(seg.Ack)
 	}
 	if seg.ACK && o.init && (!o.ackValid || seqAfter(seg.Ack, o.acked)) {
 		o.acked, o.ackValid = seg.Ack, true
@@ -90,22 +95,7 @@ func (a *Assembler) segment(c *conn, seg *Segment) {
 	}
 	start := seg.Seq
 	if seg.SYN || !h.init {
-		next := h.next
-		start = h.noteStart(seg)
-		if seg.SYN && seg.ACK && !o.init {
-			// A SYN-ACK captured before the SYN it answers says where
-			// the other stream starts: bytes of it acknowledged by a
-			// later segment are then known to be missing, and data
-			// sent after them waits for them.
-			o.init, o.next, o.start = true, seg.Ack, seg.Ack
-		}
-		if seg.SYN && h.next != next && h.ackValid && seqAfter(h.acked, h.next) && c.h != nil {
-			// The stream now starts before bytes the receiver had
-			// already acknowledged: a hole, as if the ACK came now.
-			x := a.holeState(c, s)
-			x.ackTime, x.ackN = t, a.stats.TCPSegments
-			a.settle(h)
-		}
+		start = a.noteStart(c, s, seg)
 	}
 	if c.h == nil {
 		if seg.FIN {
@@ -122,16 +112,31 @@ func (a *Assembler) segment(c *conn, seg *Segment) {
 	a.data(c, s, start, seg.Payload, seg.Missing, seg.FIN, seg.Ack, seg.ACK, t)
 }
 
-// startFromHandshake starts the other direction's stream where the first
-// acknowledgement of s after its SYN says, when the SYN-ACK was not
-// captured (or not yet): that acknowledgement answers the SYN-ACK, so
-// data s sends after receiving the other side's first bytes waits for
-// them rather than overtaking them. Were bytes acknowledged with it, they
-// are put in front when captured, as long as nothing was delivered after
-// them (startsEarlier).
-func (a *Assembler) startFromHandshake(c *conn, s Side, seg *Segment) {
-	o := &c.dir[s.Other()]
-	o.init, o.next, o.start = true, seg.Ack, seg.Ack
+// noteStart records where the stream of s starts (h.noteStart), and what a
+// SYN says besides: a SYN-ACK captured before the SYN it answers says
+// where the other stream starts, so that bytes of it acknowledged later
+// are known to be missing and data sent after them waits for them; a SYN
+// that moved the stream's start back puts bytes the receiver had already
+// acknowledged in a hole, as if the ACK came now.
+func (a *Assembler) noteStart(c *conn, s Side, seg *Segment) uint32 {
+	h, o := &c.dir[s], &c.dir[s.Other()]
+	next := h.next
+	start := h.noteStart(seg)
+	if seg.SYN && seg.ACK && !o.init {
+		o.startAt(seg.Ack)
+	}
+	if seg.SYN && h.next != next && h.ackValid && seqAfter(h.acked, h.next) && c.h != nil {
+		x := a.holeState(c, s)
+		x.ackTime, x.ackN = seg.Time, a.stats.TCPSegments
+		a.settle(h)
+	}
+	return start
+}
+
+// startAt starts h's stream at seq, known from the other side's
+// acknowledgement rather than from h's own SYN or segments.
+func (h *half) startAt(seq uint32) {
+	h.init, h.next, h.start = true, seq, seq
 }
 
 // reset handles RST segment seg, sent by s on the live connection c: it
