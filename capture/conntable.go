@@ -227,12 +227,16 @@ func startsNew(c *conn, seg *Segment) bool {
 	if h.synSeen && seg.Seq == h.isn {
 		return false // the same SYN again
 	}
-	if !h.synSeen && h.init && !c.closed && seg.Seq+1 == h.start {
-		// This side's SYN, captured after the first bytes it sent (the
-		// capture reordered it): the connection it opened.
+	o := &c.dir[s.Other()]
+	if !h.synSeen && h.init && !c.closed && (seg.Seq+1 == h.start ||
+		(seg.ACK && o.synSeen && seg.Ack == o.start && h.startsEarlier(seg.Seq+1, h.start))) {
+		// This side's SYN, captured after the first bytes it sent, or
+		// the SYN-ACK of the captured SYN, captured after a segment
+		// without data from further on (the capture reordered it): the
+		// connection it opened.
 		return false
 	}
-	if o := &c.dir[s.Other()]; !h.init && !c.closed && o.init &&
+	if !h.init && !c.closed && o.init &&
 		((seg.ACK && seg.Ack == o.start) || (o.firstAckOK && seg.Seq+1 == o.firstAck)) {
 		// A SYN-ACK for the stream the other side has been sending, or
 		// the SYN the other side's first segment acknowledged, captured
@@ -244,7 +248,7 @@ func startsNew(c *conn, seg *Segment) bool {
 	}
 	// This side's first segment completes the handshake the other side
 	// started; after a connection picked up in mid-stream it is a new one.
-	return !c.dir[s.Other()].synSeen
+	return !o.synSeen
 }
 
 func (a *Assembler) newConn(seg *Segment) *conn {

@@ -42,9 +42,13 @@
 //   - causal order across directions: a segment that acknowledges bytes of
 //     the other direction not delivered yet was sent after them, so it is
 //     held until they are (or are given up), and a response never reaches
-//     the layer above before the request it answers; a RST captured ahead
-//     of bytes it follows ends the connection once they are in, and a SYN
-//     captured after the first bytes of its side belongs to the connection;
+//     the layer above before the request it answers; when such held bytes
+//     have waited out the reorder window, the other direction's holes
+//     before them are given up first, so the loss still comes before them;
+//     a RST captured ahead of bytes it follows (its own, or the other
+//     direction's that its sender acknowledged in any earlier segment)
+//     ends the connection once they are in, and a SYN or SYN-ACK captured
+//     after the first segments of its side belongs to the connection;
 //   - per-chunk timestamps: every Data call carries the capture time of
 //     the packet that brought those bytes, even when they were held out of
 //     order, so latencies are measured from the wire;
@@ -71,8 +75,11 @@
 // A connection is keyed by its unordered pair of endpoints and starts with
 // its first captured segment (a lone RST starts none). SideA is the SYN's
 // sender when the handshake was captured (ConnInfo.SYNSeen), else the
-// sender of the first captured segment. Without a SYN, the first segment
-// seen in a direction sets where its stream starts. A SYN with a new
+// sender of the first captured segment. Without a SYN, a direction's
+// stream starts where the other side's first acknowledgement after its
+// own SYN says (that answers the SYN-ACK), or else at the first segment
+// seen in it; bytes captured late right before that start are put in
+// front while nothing of the stream has been delivered. A SYN with a new
 // initial sequence number on the same endpoints, or any SYN after the
 // connection ended, starts a new connection and ends the old one.
 //

@@ -161,7 +161,8 @@ func (c *fuzzChecker) End(EndReason, time.Time) { c.ended++ }
 
 // FuzzReassembly feeds one connection a random sequence of segments cut
 // from one client stream: out of order, overlapping, duplicated, lost,
-// truncated, with acknowledgements, a FIN or a RST. Whatever the order,
+// truncated, with acknowledgements, a FIN or a RST, the server's SYN-ACK
+// late or missing (the top bit of maxBuf). Whatever the order,
 // the client's Data must match the stream at the right offsets, and Data
 // plus Gap must cover exactly the sequence space the segments spanned.
 func FuzzReassembly(f *testing.F) {
@@ -169,6 +170,7 @@ func FuzzReassembly(f *testing.F) {
 	f.Add(uint32(1), uint16(40), uint16(500), []byte{0, 0, 100, 60, 5, 1, 0, 0, 0, 1, 144, 80, 6, 0, 0, 0})
 	f.Add(uint32(0xFFFFFFFF), uint16(10), uint16(64), []byte{1, 0, 30, 20, 7, 0, 0, 0, 5, 0, 64, 0, 3, 0, 0, 40})
 	f.Add(uint32(77), uint16(0), uint16(1000), []byte{2, 0, 200, 99, 9, 0, 0, 0, 4, 0, 0, 255, 5, 3, 232, 0})
+	f.Add(uint32(9), uint16(0x8000), uint16(200), []byte{0, 0, 50, 40, 0x19, 0, 0, 0, 0, 0, 0, 49, 4, 0, 90, 0})
 	f.Fuzz(func(t *testing.T, isn uint32, maxBuf uint16, length uint16, ops []byte) {
 		L := int(length)%4096 + 1
 		chk := &fuzzChecker{t: t}
@@ -184,7 +186,10 @@ func FuzzReassembly(f *testing.F) {
 		ms := 0
 		at := func() time.Time { ms++; return t0.Add(time.Duration(ms) * time.Millisecond) }
 		a.Add(&Segment{Src: cli, Dst: srv, Seq: isn, SYN: true, Time: at()})
-		a.Add(&Segment{Src: srv, Dst: cli, Seq: 5000, Ack: stream.base, SYN: true, ACK: true, Time: at()})
+		if maxBuf&0x8000 == 0 {
+			// Otherwise the SYN-ACK comes late (op 9), or never.
+			a.Add(&Segment{Src: srv, Dst: cli, Seq: 5000, Ack: stream.base, SYN: true, ACK: true, Time: at()})
+		}
 		var (
 			span  int64 // the furthest point the sequence space reached
 			ended bool
@@ -254,7 +259,11 @@ func (f fuzzStream) segment(b []byte, last *Segment) (seg *Segment, reach int64)
 		}
 		return &Segment{Src: srv, Dst: cli, Seq: 5001, RST: true}, -1
 	}
-	// 9: a segment before the stream: a retransmitted SYN
+	// 9: a segment before the stream: a retransmitted SYN, or the
+	// server's SYN-ACK (late, or again)
+	if op&0x10 != 0 {
+		return &Segment{Src: srv, Dst: cli, Seq: 5000, Ack: base, SYN: true, ACK: true}, -1
+	}
 	return &Segment{Src: cli, Dst: srv, Seq: isn, SYN: true}, -1
 }
 

@@ -173,11 +173,20 @@ func (a *Assembler) resolve(c *conn, s Side, now time.Time) {
 		var holeEnd uint32
 		switch {
 		case len(h.pend()) > 0 && !seqAfter(h.pend()[0].seq, h.next):
-			// No hole: held bytes waiting for the other direction,
-			// which waits for these (a retransmission carrying a later
-			// acknowledgement can make such a cycle). They have waited
-			// long enough.
-			a.drain(c, s, true)
+			// No hole: held bytes waiting for the other direction.
+			// They have waited long enough, so what they wait for is
+			// lost: the other direction's holes before it are given up
+			// first, so that the layer above still learns of the loss
+			// before bytes sent after it. What is still missing then
+			// waits for these (a retransmission carrying a later
+			// acknowledgement can make such a cycle).
+			if p := &h.pend()[0]; p.hasAck {
+				a.catchUp(c, s.Other(), p.ack, now)
+			}
+			before := h.next
+			if a.drain(c, s, false); h.next == before {
+				a.drain(c, s, true)
+			}
 			a.settle(h)
 			continue
 		case len(h.pend()) > 0:
@@ -208,6 +217,26 @@ func (a *Assembler) resolve(c *conn, s Side, now time.Time) {
 		a.ungate(c, s, now)
 		a.ungate(c, s.Other(), now)
 	}
+}
+
+// catchUp gives up the holes of s before seq, delivering the bytes held
+// between them, as far as they do not wait for the other direction.
+func (a *Assembler) catchUp(c *conn, s Side, seq uint32, t time.Time) {
+	h := &c.dir[s]
+	for !h.done && seqAfter(seq, h.next) && seq-h.next < maxTrailingGap {
+		end := seq
+		if p := h.pend(); len(p) > 0 && seqAfter(end, p[0].seq) {
+			end = p[0].seq
+		}
+		before := h.next
+		a.skipTo(c, s, end, a.gapTime(h, t))
+		a.drain(c, s, false)
+		if h.next == before {
+			break
+		}
+	}
+	a.settle(h)
+	a.checkFin(c, s, t)
 }
 
 // flush delivers everything held for c, reporting holes as gaps, up to the

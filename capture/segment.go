@@ -68,6 +68,14 @@ func (a *Assembler) segment(c *conn, seg *Segment) {
 		a.reset(c, s, seg)
 		return
 	}
+	if seg.ACK && !o.init && h.synSeen && !seg.SYN && h.next == h.start {
+		// The first acknowledgement after s's SYN answers the SYN-ACK,
+		// which was not captured (or not yet): the other stream starts
+		// there, so data s sends after receiving its first bytes waits
+		// for them rather than overtaking them. Bytes acknowledged with
+		// it are put in front when captured (startsEarlier).
+		o.startAt(seg.Ack)
+	}
 	if seg.ACK && o.init && (!o.ackValid || seqAfter(seg.Ack, o.acked)) {
 		o.acked, o.ackValid = seg.Ack, true
 		if seqAfter(seg.Ack, o.next) && c.h != nil && !o.done {
@@ -87,7 +95,7 @@ func (a *Assembler) segment(c *conn, seg *Segment) {
 	}
 	start := seg.Seq
 	if seg.SYN || !h.init {
-		start = h.noteStart(seg)
+		start = a.noteStart(c, s, seg)
 	}
 	if c.h == nil {
 		if seg.FIN {
@@ -104,13 +112,40 @@ func (a *Assembler) segment(c *conn, seg *Segment) {
 	a.data(c, s, start, seg.Payload, seg.Missing, seg.FIN, seg.Ack, seg.ACK, t)
 }
 
+// noteStart records where the stream of s starts (h.noteStart), and what a
+// SYN says besides: a SYN-ACK captured before the SYN it answers says
+// where the other stream starts, so that bytes of it acknowledged later
+// are known to be missing and data sent after them waits for them; a SYN
+// that moved the stream's start back puts bytes the receiver had already
+// acknowledged in a hole, as if the ACK came now.
+func (a *Assembler) noteStart(c *conn, s Side, seg *Segment) uint32 {
+	h, o := &c.dir[s], &c.dir[s.Other()]
+	next := h.next
+	start := h.noteStart(seg)
+	if seg.SYN && seg.ACK && !o.init {
+		o.startAt(seg.Ack)
+	}
+	if seg.SYN && h.next != next && h.ackValid && seqAfter(h.acked, h.next) && c.h != nil {
+		x := a.holeState(c, s)
+		x.ackTime, x.ackN = seg.Time, a.stats.TCPSegments
+		a.settle(h)
+	}
+	return start
+}
+
+// startAt starts h's stream at seq, known from the other side's
+// acknowledgement rather than from h's own SYN or segments.
+func (h *half) startAt(seq uint32) {
+	h.init, h.next, h.start = true, seq, seq
+}
+
 // reset handles RST segment seg, sent by s on the live connection c: it
 // ends c, unless bytes the RST follows have not been captured yet.
 func (a *Assembler) reset(c *conn, s Side, seg *Segment) {
 	h := &c.dir[s]
 	t := seg.Time
 	early := (h.init && !h.done && seqAfter(seg.Seq, h.next) && seg.Seq-h.next < maxTrailingGap) ||
-		(seg.ACK && a.waits(c, s, seg.Ack))
+		(seg.ACK && a.waits(c, s, seg.Ack)) || a.ackedBefore(c, s)
 	if c.h != nil && early {
 		// Bytes it follows have not been captured yet: end the
 		// connection when they have been, or when it is clear they
@@ -137,12 +172,33 @@ func (h *half) noteStart(seg *Segment) uint32 {
 			h.init, h.synSeen, h.isn, h.next, h.start = true, true, seg.Seq, seg.Seq+1, seg.Seq+1
 		} else if !h.synSeen && seg.Seq+1 == h.start {
 			h.synSeen, h.isn = true, seg.Seq
+		} else if h.startsEarlier(seg.Seq+1, h.start) {
+			// Captured after a segment without data from further on
+			// (startsNew checked that it is this connection's SYN).
+			h.synSeen, h.isn, h.start, h.next = true, seg.Seq, seg.Seq+1, seg.Seq+1
 		}
 		start++
 	} else if !h.init {
 		h.init, h.next, h.start = true, seg.Seq, seg.Seq
 	}
 	return start
+}
+
+// startsEarlier reports whether the bytes [start, end) come right before
+// where h's stream was taken to start, and can still be put in front of
+// it: no SYN was seen, the start came from a segment without data and
+// nothing has been delivered since, and the bytes reach up to it.
+func (h *half) startsEarlier(start, end uint32) bool {
+	return !h.synSeen && h.next == h.start && seqAfter(h.start, start) &&
+		!seqAfter(h.start, end) && h.start-start <= maxMissing
+}
+
+// ackedBefore reports whether s acknowledged bytes of the other direction
+// that have not been delivered yet. A RST from s is the last segment s
+// sends, so it came after them even when it carries no acknowledgement.
+func (a *Assembler) ackedBefore(c *conn, s Side) bool {
+	o := &c.dir[s.Other()]
+	return o.ackValid && a.waits(c, s, o.acked)
 }
 
 // checkRST ends c for its early RST once the streams have reached it, or
@@ -152,7 +208,8 @@ func (h *half) noteStart(seg *Segment) uint32 {
 func (a *Assembler) checkRST(c *conn, now time.Time) {
 	r := c.rst
 	h := &c.dir[r.side]
-	reached := (h.done || !seqAfter(r.seq, h.next)) && !(r.hasAck && a.waits(c, r.side, r.ack))
+	reached := (h.done || !seqAfter(r.seq, h.next)) && !(r.hasAck && a.waits(c, r.side, r.ack)) &&
+		!a.ackedBefore(c, r.side)
 	if reached || a.due(r.t, r.n, now) {
 		a.flush(c, now)
 		a.end(c, EndRST, now)
@@ -172,6 +229,12 @@ func (a *Assembler) data(c *conn, s Side, start uint32, payload []byte, missing 
 	end := start + n
 	if fin && !h.fin {
 		h.fin, h.finSeq = true, end
+	}
+	if n > 0 && h.startsEarlier(start, end) {
+		// Sent before the segment the stream was taken to start at, and
+		// captured after it: the capture began mid-connection, with a
+		// reordered first segment.
+		h.start, h.next = start, start
 	}
 	if n > 0 {
 		switch {

@@ -49,6 +49,8 @@ type limits struct {
 	maxDepth, maxFields               int
 	maxCallBytes                      int
 	idleTimeout                       time.Duration
+	reorderWindow                     time.Duration
+	reorderSegments                   int
 }
 
 // schemaFlags are the options that give message schemas.
@@ -84,6 +86,7 @@ func (c *config) register() []flagGroup {
 	f.StringVarP(&c.read, "read", "r", "", "read packets from `FILE` (pcap or pcapng, optionally gzip-compressed; - for standard input)")
 	c.live.register(f)
 	f.DurationVar(&c.limits.idleTimeout, "idle-timeout", 15*time.Minute, "live: end connections quiet for `D`, releasing their memory (their open calls are shown as closed)")
+	c.limits.registerReorder(f)
 	f.StringVar(&c.keylog, "keylog", "", "decrypt TLS with the NSS key log in `FILE` (SSLKEYLOGFILE: curl, browsers, Go's KeyLogWriter, Node's keylog event)")
 
 	f = out.flags
@@ -109,6 +112,13 @@ func (c *config) register() []flagGroup {
 	f.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to `FILE` (go tool pprof)")
 	f.StringVar(&c.memProfile, "memprofile", "", "write a profile of the run's allocations to `FILE` (go tool pprof -sample_index=alloc_space)")
 	return []flagGroup{in, out, sch, lim, run}
+}
+
+// registerReorder defines how long a hole that the receiver acknowledged
+// stays open for bytes the capture recorded late.
+func (l *limits) registerReorder(fs *pflag.FlagSet) {
+	fs.DurationVar(&l.reorderWindow, "reorder-window", capture.DefaultReorderWindow, "keep a hole the receiver acknowledged open for `D` of capture time, in case the capture recorded its bytes after the acknowledgement (0: no wait)")
+	fs.IntVar(&l.reorderSegments, "reorder-segments", capture.DefaultReorderSegments, "and until `N` more TCP segments were captured after the acknowledgement (0: no count)")
 }
 
 // registerDecoding defines the limits of the decoding itself.
@@ -233,6 +243,8 @@ func (c *config) checkRanges() error {
 		return usagef("--duration %v: expected a positive time such as 30s or 5m", c.live.duration)
 	case c.limits.idleTimeout <= 0:
 		return usagef("--idle-timeout %v: expected a positive time such as 15m", c.limits.idleTimeout)
+	case c.limits.reorderWindow < 0:
+		return usagef("--reorder-window %v: expected a time such as 200ms, or 0 not to wait", c.limits.reorderWindow)
 	}
 	return nil
 }
@@ -243,6 +255,7 @@ func (l *limits) decodingRanges() []rangeCheck {
 		{"--max-buffered", int64(l.maxBuffered), 1, "a number of bytes"},
 		{"--max-buffered-total", int64(l.maxBufferedTotal), 1, "a number of bytes"},
 		{"--max-connections", int64(l.maxConns), 1, "a number of connections"},
+		{"--reorder-segments", int64(l.reorderSegments), 0, "a number of segments (0: no count)"},
 		{"--max-streams", int64(l.maxStreams), 1, "a number of calls"},
 		{"--max-header-list", int64(l.maxHeaderList), 1, "a number of bytes"},
 		{"--max-hpack-table", int64(l.maxHPACKTable), 0, "a number of bytes"},

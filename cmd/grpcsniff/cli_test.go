@@ -28,6 +28,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"-r", demo, "--max-message-size", "0"}, "--max-message-size 0: expected a number of bytes, at least 1"},
 		{[]string{"-r", demo, "--max-depth=abc"}, `invalid argument "abc" for "--max-depth"`},
 		{[]string{"-r", demo, "--idle-timeout", "0s"}, "--idle-timeout 0s: expected a positive time"},
+		{[]string{"-r", demo, "--reorder-window", "-1s"}, "--reorder-window -1s: expected a time such as 200ms, or 0 not to wait"},
+		{[]string{"-r", demo, "--reorder-segments", "-1"}, "--reorder-segments -1: expected a number of segments (0: no count), at least 0"},
 		{[]string{"-r"}, "flag needs an argument"},
 		{[]string{"-D", "-r", demo}, "-D lists the interfaces; it takes no other input"},
 		{[]string{"-r", demo, "--redact", "x-secret"}, "name them in --redact=NAME,NAME"},

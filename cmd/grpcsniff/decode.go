@@ -20,8 +20,7 @@ import (
 func (c *config) sniffOptions(in *input, reg *schema.Registry, stderr io.Writer) sniff.Options {
 	l := &c.limits
 	o := sniff.Options{
-		TCP: capture.Options{MaxBufferedPerDirection: l.maxBuffered, MaxBufferedTotal: l.maxBufferedTotal,
-			MaxConnections: l.maxConns, IdleTimeout: l.idleTimeout},
+		TCP:             l.tcpOptions(),
 		HTTP:            h2decode.Options{MaxHeaderListSize: l.maxHeaderList, MaxTableSize: uint32(l.maxHPACKTable)},
 		Calls:           grpcframe.Options{MaxMessageSize: l.maxMessage, MaxOpenStreams: l.maxStreams},
 		Keys:            in.keys,
@@ -37,6 +36,22 @@ func (c *config) sniffOptions(in *input, reg *schema.Registry, stderr io.Writer)
 	}
 	if in.live != nil {
 		in.live.options(&o)
+	}
+	return o
+}
+
+// tcpOptions are the reassembly's options. On the command line 0 turns a
+// reorder condition off, which capture.Options spells as a negative value
+// (its zero selects the default).
+func (l *limits) tcpOptions() capture.Options {
+	o := capture.Options{MaxBufferedPerDirection: l.maxBuffered, MaxBufferedTotal: l.maxBufferedTotal,
+		MaxConnections: l.maxConns, IdleTimeout: l.idleTimeout,
+		ReorderWindow: l.reorderWindow, ReorderSegments: l.reorderSegments}
+	if l.reorderWindow == 0 {
+		o.ReorderWindow = -1
+	}
+	if l.reorderSegments == 0 {
+		o.ReorderSegments = -1
 	}
 	return o
 }

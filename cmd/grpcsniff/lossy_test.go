@@ -7,10 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/grpcsniff/grpcsniff/capture"
 	"github.com/grpcsniff/grpcsniff/scripts/lossy/lossy"
 )
 
@@ -81,11 +84,33 @@ func (c *lossyCall) sameButEnd(clean *lossyCall) bool {
 
 func decodeCalls(t *testing.T, path string) map[string]*lossyCall {
 	t.Helper()
-	out, stderr, code := runCmd(t, nil, "-r", path, "--json", "-q")
-	if code != exitOK {
+	calls, _ := decodeCallsGaps(t, path)
+	return calls
+}
+
+// gapsLine is the summary's count of gaps in the TCP streams.
+var gapsLine = regexp.MustCompile(`(\d+) gaps in TCP streams`)
+
+// noteTime is a time in a note: when frames were lost, which reordering
+// moves.
+var noteTime = regexp.MustCompile(` at \d{4}-\d\d-\d\dT[0-9:.]+Z`)
+
+// decodeCallsGaps decodes the capture at path with the flags args, and
+// returns its calls and the gaps the summary counts in its TCP streams.
+func decodeCallsGaps(t *testing.T, path string, args ...string) (map[string]*lossyCall, int) {
+	t.Helper()
+	out, stderr, code := runCmd(t, nil, append([]string{"-r", path, "--json"}, args...)...)
+	if code != exitOK && code != exitNoCalls {
 		t.Fatalf("%s: exit %d: %s", path, code, stderr)
 	}
+	gaps := 0
+	if m := gapsLine.FindStringSubmatch(stderr); m != nil {
+		gaps, _ = strconv.Atoi(m[1])
+	}
 	calls := map[string]*lossyCall{}
+	if out == "" {
+		return calls, gaps
+	}
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		c := &lossyCall{}
 		if err := json.Unmarshal([]byte(line), c); err != nil {
@@ -94,9 +119,12 @@ func decodeCalls(t *testing.T, path string) map[string]*lossyCall {
 		if calls[c.key()] != nil {
 			t.Fatalf("%s: two calls %s", path, c.key())
 		}
+		for i, n := range c.Notes {
+			c.Notes[i] = noteTime.ReplaceAllString(n, " at (time)")
+		}
 		calls[c.key()] = c
 	}
-	return calls
+	return calls, gaps
 }
 
 var lossyCaptures = []string{"grpcgo_interop.pcap", "py_routeguide.pcap"}
@@ -137,26 +165,36 @@ func seeds(n uint64) uint64 {
 
 // A capture whose packets are all there but some out of order (5%, and a
 // harsh 20%) decodes exactly as the clean one: every call, its messages,
-// status and state, and nothing marked lost.
+// status and state, nothing marked lost, and no gap in the TCP streams that
+// the clean capture does not have. Every shipped capture, the TLS ones
+// decrypted, 20 seeds each.
+//
+// In a capture that begins mid-connection the stream of each direction is
+// taken to start at its first captured segment, so a reordered first
+// segment there can cost what it carried; such a call may differ, but
+// only marked, and no gap may be invented.
 func TestLossyReorderOnly(t *testing.T) {
-	for _, name := range lossyCaptures {
-		in, raw := readCapture(t, name)
-		clean := decodeCalls(t, in)
+	for _, lc := range reorderCaptures(t) {
+		clean, cleanGaps := decodeCallsGaps(t, lc.path, lc.args...)
 		for _, reorder := range []float64{5, 20} {
-			for seed := uint64(1); seed <= seeds(8); seed++ {
-				t.Run(fmt.Sprintf("%s/reorder%v/seed%d", name, reorder, seed), func(t *testing.T) {
-					path, st := damage(t, raw, name, lossy.Options{Reorder: reorder, Seed: seed})
-					got := decodeCalls(t, path)
+			for seed := uint64(1); seed <= seeds(20); seed++ {
+				t.Run(fmt.Sprintf("%s/reorder%v/seed%d", lc.name, reorder, seed), func(t *testing.T) {
+					path, st := damage(t, lc.raw, lc.name, lossy.Options{Reorder: reorder, Seed: seed})
+					got, gaps := decodeCallsGaps(t, path, lc.args...)
+					if gaps != cleanGaps {
+						t.Errorf("%d gaps in the TCP streams, the clean capture has %d", gaps, cleanGaps)
+					}
 					intact := 0
 					for k, want := range clean {
 						c := got[k]
 						switch {
 						case c == nil:
 							t.Errorf("call %s is missing", k)
-						case !c.same(want):
-							t.Errorf("call %s differs from the clean capture's:\n got %+v\nwant %+v", k, c, want)
-						default:
+						case c.same(want):
 							intact++
+						case lc.midConnection && c.marked(want) && !c.LostBytes:
+						default:
+							t.Errorf("call %s differs from the clean capture's:\n got %+v\nwant %+v", k, c, want)
 						}
 					}
 					for k := range got {
@@ -169,6 +207,86 @@ func TestLossyReorderOnly(t *testing.T) {
 			}
 		}
 	}
+}
+
+// dropCaptures are the captures TestLossyCaptures damages: every one
+// shipped when it was written but grpcweb_h1, whose calls after lost
+// HTTP/1.1 framing say nothing of it (only the connection's notes do),
+// which is the HTTP/1.1 decoder's to do. A capture added later joins the
+// reorder test at once, and this list once it passes.
+var dropCaptures = map[string]bool{
+	"any_sll2.pcap": true, "grpcgateway.pcap": true, "grpcgo_concurrent.pcap": true,
+	"grpcgo_cut_midmessage.pcap": true, "grpcgo_interop.pcap": true, "grpcgo_interop_gzip.pcapng": true,
+	"grpcgo_json.pcap": true, "grpcgo_midstream.pcap": true, "grpcgo_reflection.pcap": true,
+	"grpcweb_h2c.pcap": true, "grpcweb_json.pcap": true, "h2c_upgrade.pcap": true,
+	"http1_only.pcap": true, "ipv6_helloworld.pcap": true, "mixed_ports.pcap": true,
+	"node_grpcjs.pcap": true, "py_grpcdemo.pcap": true, "py_grpcdemo_gzip.pcap": true,
+	"py_helloworld.pcap": true, "py_routeguide.pcap": true, "py_routeguide_lossy.pcap": true,
+	"node_grpcjs_tls.pcap": true, "tls12.pcap": true, "tls12_cbc.pcap": true,
+	"tls12_cbc_etm.pcap": true, "tls13.pcap": true, "tls13_hrr.pcap": true,
+	"tls13_keyupdate.pcap": true, "tls13_secrets.pcapng": true,
+}
+
+// lossyCapture is a shipped capture for the loss tests.
+type lossyCapture struct {
+	name, path string
+	raw        []byte
+	args       []string // what decodes it besides -r: its key log
+	// midConnection is set for the captures that begin mid-connection.
+	midConnection bool
+}
+
+// reorderCaptures returns every shipped capture, the TLS ones with their
+// key logs (a key log inside a pcapng is written to a file, since the
+// damaged copy is a pcap).
+func reorderCaptures(t *testing.T) []lossyCapture {
+	t.Helper()
+	files := captures(t)
+	tls, _ := filepath.Glob("../../testdata/pcaps/tls/*.pcap*")
+	var out []lossyCapture
+	for _, path := range append(files, tls...) {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := filepath.Base(path)
+		lc := lossyCapture{name: name, path: path, raw: raw,
+			midConnection: name == "grpcgo_midstream.pcap" || name == "grpcgo_cut_midmessage.pcap"}
+		keys := strings.TrimSuffix(path, filepath.Ext(path)) + ".keys"
+		if _, err := os.Stat(keys); err == nil {
+			lc.args = []string{"--keylog", keys}
+		} else if keys := embeddedKeys(t, path); keys != "" {
+			lc.args = []string{"--keylog", keys}
+		}
+		out = append(out, lc)
+	}
+	return out
+}
+
+// embeddedKeys writes the TLS key log a pcapng carries to a file and
+// returns its name, or "" when it carries none.
+func embeddedKeys(t *testing.T, path string) string {
+	t.Helper()
+	src, err := capture.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var keys []byte
+	src.OnSecrets(func(_ uint32, data []byte) { keys = append(keys, data...) })
+	for {
+		if _, err := src.Next(); err != nil {
+			break
+		}
+	}
+	if len(keys) == 0 {
+		return ""
+	}
+	name := filepath.Join(t.TempDir(), "keys")
+	if err := os.WriteFile(name, keys, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return name
 }
 
 // damageOf says what the dropped packets can have done to a call of the
@@ -217,15 +335,21 @@ func damageTo(c *lossyCall, dropped []lossy.DroppedPacket) damageOf {
 // were all captured (see damageTo) decodes exactly as in the clean capture;
 // the others are intact or marked with the reason (a state that says so,
 // a note, or lost bytes), every message whose bytes differ is marked
-// (truncated, resynced, an error), and no call is invented.
+// (truncated, resynced, an error), and no call is invented. In a capture
+// that begins mid-connection a call may differ marked (see
+// TestLossyReorderOnly).
+//
+// The captures of dropCaptures, 20 seeds each.
 func TestLossyCaptures(t *testing.T) {
-	for _, name := range lossyCaptures {
-		in, raw := readCapture(t, name)
-		clean := decodeCalls(t, in)
-		for seed := uint64(1); seed <= seeds(12); seed++ {
-			t.Run(fmt.Sprintf("%s/seed%d", name, seed), func(t *testing.T) {
-				path, st := damage(t, raw, name, lossy.Options{Drop: 1, Reorder: 5, Seed: seed})
-				got := decodeCalls(t, path)
+	for _, lc := range reorderCaptures(t) {
+		if !dropCaptures[lc.name] {
+			continue
+		}
+		clean, _ := decodeCallsGaps(t, lc.path, lc.args...)
+		for seed := uint64(1); seed <= seeds(20); seed++ {
+			t.Run(fmt.Sprintf("%s/seed%d", lc.name, seed), func(t *testing.T) {
+				path, st := damage(t, lc.raw, lc.name, lossy.Options{Drop: 1, Reorder: 5, Seed: seed})
+				got, _ := decodeCallsGaps(t, path, lc.args...)
 				var full, intact, marked, payloadDrops int
 				for _, d := range st.DroppedPackets {
 					if d.Payload() {
@@ -239,7 +363,7 @@ func TestLossyCaptures(t *testing.T) {
 						full++
 						if c == nil {
 							t.Errorf("call %s was fully captured but is missing", k)
-						} else if !c.same(want) {
+						} else if !c.same(want) && !(lc.midConnection && c.marked(want) && !c.LostBytes) {
 							t.Errorf("call %s was fully captured but differs from the clean capture's:\n got %+v\nwant %+v", k, c, want)
 						}
 					case endLost:
@@ -293,5 +417,20 @@ func TestLossyCaptures(t *testing.T) {
 					st.Packets, st.Dropped, payloadDrops, st.Swapped, len(got), len(clean), full, intact, marked)
 			})
 		}
+	}
+}
+
+// --reorder-window 0 --reorder-segments 0 give a hole up as soon as an
+// acknowledgement covers it, as the TCP layer once did: on a reordered
+// capture that invents gaps, which the defaults do not.
+func TestReorderWindowFlags(t *testing.T) {
+	in, raw := readCapture(t, "py_routeguide.pcap")
+	_, cleanGaps := decodeCallsGaps(t, in)
+	path, _ := damage(t, raw, "py_routeguide.pcap", lossy.Options{Reorder: 20, Seed: 1})
+	if _, gaps := decodeCallsGaps(t, path); gaps != cleanGaps {
+		t.Errorf("default window: %d gaps, want %d", gaps, cleanGaps)
+	}
+	if _, gaps := decodeCallsGaps(t, path, "--reorder-window", "0", "--reorder-segments", "0"); gaps <= cleanGaps {
+		t.Errorf("no window: %d gaps; the reordered capture should lose bytes without one", gaps)
 	}
 }

@@ -4,6 +4,8 @@
 package lossy
 
 import (
+	"bufio"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -116,12 +118,49 @@ type packet struct {
 	data []byte
 }
 
-// Copy reads the pcap in, damages it and writes it to out (same link type,
-// snap length and timestamp resolution). Timestamps stay in file order: a
-// reordered packet takes the timestamp of the position it moved to, as if
-// it had arrived then.
+// packetReader is what Copy reads: a pcap or a pcapng file.
+type packetReader interface {
+	ReadPacketData() ([]byte, gopacket.CaptureInfo, error)
+	LinkType() layers.LinkType
+}
+
+// format is what Copy writes: the input's link type, snap length and
+// timestamp resolution.
+type format struct {
+	link    layers.LinkType
+	snaplen uint32
+	nanos   bool
+}
+
+// open reads the file header of a pcap, or of a pcapng file with one link
+// type (its packets are written out as a pcap with nanosecond timestamps).
+func open(in io.Reader) (packetReader, format, error) {
+	b := bufio.NewReader(in)
+	magic, err := b.Peek(4)
+	if err != nil {
+		return nil, format{}, fmt.Errorf("reading the file header: %w", err)
+	}
+	if binary.BigEndian.Uint32(magic) == 0x0A0D0D0A {
+		r, err := pcapgo.NewNgReader(b, pcapgo.DefaultNgReaderOptions)
+		if err != nil {
+			return nil, format{}, err
+		}
+		return r, format{r.LinkType(), 262144, true}, nil
+	}
+	r, err := pcapgo.NewReader(b)
+	if err != nil {
+		return nil, format{}, err
+	}
+	return r, format{r.LinkType(), r.Snaplen(), r.Resolution().ToDuration() < time.Microsecond}, nil
+}
+
+// Copy reads the pcap or pcapng in, damages it and writes it to out as a
+// pcap (same link type, snap length and timestamp resolution; nanosecond
+// for a pcapng). Timestamps stay in file order: a reordered packet takes
+// the timestamp of the position it moved to, as if it had arrived then.
+// A pcapng's other blocks (key logs among them) are not copied.
 func Copy(in io.Reader, out io.Writer, o Options) (Stats, error) {
-	r, err := pcapgo.NewReader(in)
+	r, f, err := open(in)
 	if err != nil {
 		return Stats{}, err
 	}
@@ -161,12 +200,12 @@ func Copy(in io.Reader, out io.Writer, o Options) (Stats, error) {
 		st.Swapped++
 	}
 	var w *pcapgo.Writer
-	if r.Resolution().ToDuration() < time.Microsecond {
+	if f.nanos {
 		w = pcapgo.NewWriterNanos(out)
 	} else {
 		w = pcapgo.NewWriter(out)
 	}
-	if err := w.WriteFileHeader(r.Snaplen(), r.LinkType()); err != nil {
+	if err := w.WriteFileHeader(f.snaplen, f.link); err != nil {
 		return st, err
 	}
 	for _, p := range kept {

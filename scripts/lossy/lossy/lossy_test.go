@@ -105,3 +105,28 @@ func TestDescribe(t *testing.T) {
 		t.Fatalf("garbage: %v", d)
 	}
 }
+
+// A pcapng copies to a pcap with its packets, in order, and nanosecond
+// timestamps.
+func TestCopyPcapng(t *testing.T) {
+	in, err := os.ReadFile("../../../testdata/pcaps/grpcgo_interop_gzip.pcapng")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	st, err := Copy(bytes.NewReader(in), &out, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, ts := readAll(t, out.Bytes())
+	if len(data) != st.Packets || st.Packets < 200 || st.Dropped != 0 || st.Swapped != 0 {
+		t.Fatalf("%d packets written, stats %+v", len(data), st)
+	}
+	if !slices.IsSorted(ts) {
+		t.Fatal("timestamps out of order")
+	}
+	r, _ := pcapgo.NewReader(bytes.NewReader(out.Bytes()))
+	if r.LinkType() != layers.LinkTypeEthernet || r.Resolution().ToDuration() != time.Nanosecond {
+		t.Fatalf("link type %v, resolution %v", r.LinkType(), r.Resolution())
+	}
+}
