@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command soak runs a live capture under steady load for a long time and
 // prints, every interval, what a run of days must keep flat: the capture's
 // resident memory, goroutines and heap, threads, open files, and the
