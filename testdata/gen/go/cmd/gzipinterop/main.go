@@ -14,11 +14,13 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"log"
 	"net"
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -39,6 +41,7 @@ func main() {
 	rounds := flag.Int("rounds", 1, "run the case list this many times (client mode)")
 	deadline := flag.Duration("deadline", 0, "give every call of a case this deadline, as most long-lived clients do (client mode; 0: none)")
 	tableSize := flag.Uint("header_table_size", 0, "HPACK dynamic table size the server allows its peers' encoders (server mode; 0: the default 4096)")
+	methodsLog := flag.String("methods_log", "", "write each call's method to this file, one JSON line per call in the order they start (client mode)")
 	oneConn := flag.Bool("one_conn", false, "run every case on one connection instead of one connection per case (client mode)")
 	flag.Parse()
 
@@ -64,6 +67,9 @@ func main() {
 	}
 
 	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	if *methodsLog != "" {
+		opts = append(opts, logMethods(*methodsLog)...)
+	}
 	if *compress {
 		opts = append(opts, grpc.WithDefaultCallOptions(grpc.UseCompressor(gzip.Name)))
 	}
@@ -167,4 +173,34 @@ var interopCases = map[string]func(context.Context, testgrpc.TestServiceClient, 
 	"unimplemented_service": func(ctx context.Context, _ testgrpc.TestServiceClient, cc *grpc.ClientConn) {
 		interop.DoUnimplementedService(ctx, testgrpc.NewUnimplementedServiceClient(cc))
 	},
+}
+
+// logMethods returns interceptors that write each call's method to path as
+// it starts: {"call":N,"method":"/pkg.Svc/Method"}. The cases make their
+// calls one after another, so on one connection call N is HTTP/2 stream
+// 2N-1.
+func logMethods(path string) []grpc.DialOption {
+	f, err := os.Create(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var mu sync.Mutex
+	n := 0
+	write := func(method string) {
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		if _, err := fmt.Fprintf(f, "{\"call\":%d,\"method\":%q}\n", n, method); err != nil {
+			log.Fatal(err)
+		}
+	}
+	unary := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, o ...grpc.CallOption) error {
+		write(method)
+		return invoker(ctx, method, req, reply, cc, o...)
+	}
+	stream := func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, o ...grpc.CallOption) (grpc.ClientStream, error) {
+		write(method)
+		return streamer(ctx, desc, cc, method, o...)
+	}
+	return []grpc.DialOption{grpc.WithChainUnaryInterceptor(unary), grpc.WithChainStreamInterceptor(stream)}
 }
