@@ -42,6 +42,17 @@ type MethodBook struct {
 	// knownFrom is, per connection and method, the lowest stream that
 	// carried that method as a known :path.
 	knownFrom map[connMethod]uint32
+	// version counts the changes learnt; fits caches each entry's fitting
+	// methods as of a version, so that the many calls of one entry, and
+	// the other entries each inference looks at, are matched once per
+	// change rather than once per call.
+	version uint64
+	fits    map[h2decode.TableRef]cachedFit
+}
+
+type cachedFit struct {
+	version uint64
+	cands   []candidate
 }
 
 type connMethod struct {
@@ -68,7 +79,7 @@ type shapeSet struct {
 // NewMethodBook returns an empty book.
 func NewMethodBook() *MethodBook {
 	return &MethodBook{methods: map[string]*shapeSet{}, entries: map[h2decode.TableRef]*entryEvidence{},
-		knownFrom: map[connMethod]uint32{}, byConn: map[uint64][]h2decode.TableRef{}}
+		knownFrom: map[connMethod]uint32{}, byConn: map[uint64][]h2decode.TableRef{}, fits: map[h2decode.TableRef]cachedFit{}}
 }
 
 // Learn adds a finished call's evidence: a gRPC call of known method
@@ -94,9 +105,14 @@ func (b *MethodBook) Learn(c *grpcframe.Call) {
 		b.entries[ref] = e
 		b.byConn[ref.Conn] = append(b.byConn[ref.Conn], ref)
 	}
+	if c.StreamID > e.lastCall || c.StreamID < e.firstCall {
+		b.version++
+	}
 	e.lastCall = max(e.lastCall, c.StreamID)
 	e.firstCall = min(e.firstCall, c.StreamID)
-	e.shapes.add(c)
+	if e.shapes.add(c) {
+		b.version++
+	}
 }
 
 func (b *MethodBook) learnKnown(c *grpcframe.Call) {
@@ -104,6 +120,7 @@ func (b *MethodBook) learnKnown(c *grpcframe.Call) {
 	if from, ok := b.knownFrom[k]; !ok || c.StreamID < from {
 		if ok || len(b.knownFrom) < maxBookEntries {
 			b.knownFrom[k] = c.StreamID
+			b.version++
 		}
 	}
 	s := b.methods[c.Method]
@@ -114,35 +131,42 @@ func (b *MethodBook) learnKnown(c *grpcframe.Call) {
 		s = &shapeSet{}
 		b.methods[c.Method] = s
 	}
-	s.add(c)
+	if s.add(c) {
+		b.version++
+	}
 }
 
-// add records the shapes of a call's whole messages.
-func (s *shapeSet) add(c *grpcframe.Call) {
+// add records the shapes of a call's whole messages, and says whether
+// they were new.
+func (s *shapeSet) add(c *grpcframe.Call) (changed bool) {
 	for dir, msgs := range [2][]*grpcframe.Message{c.Requests, c.Responses} {
 		for _, m := range msgs {
 			keys, ok := messageKeys(m)
 			if !ok {
 				continue
 			}
+			changed = changed || !s.seen[dir]
 			s.seen[dir] = true
-			s.shapes[dir] = addCapped(s.shapes[dir], shapeName(keys), maxBookShapes)
+			changed = addCapped(&s.shapes[dir], shapeName(keys), maxBookShapes) || changed
 			for _, k := range keys {
-				s.keys[dir] = addCapped(s.keys[dir], k, maxBookKeys)
+				changed = addCapped(&s.keys[dir], k, maxBookKeys) || changed
 			}
 		}
 	}
-	s.counts = addCapped(s.counts, [2]int{len(c.Requests), len(c.Responses)}, maxBookShapes)
+	return addCapped(&s.counts, [2]int{len(c.Requests), len(c.Responses)}, maxBookShapes) || changed
 }
 
-func addCapped[K comparable](m map[K]bool, k K, limit int) map[K]bool {
-	if m == nil {
-		m = map[K]bool{}
+// addCapped adds k to the set *m unless the set is full, and says whether
+// k is new.
+func addCapped[K comparable](m *map[K]bool, k K, limit int) bool {
+	if *m == nil {
+		*m = map[K]bool{}
 	}
-	if len(m) < limit || m[k] {
-		m[k] = true
+	if (*m)[k] || len(*m) >= limit {
+		return false
 	}
-	return m
+	(*m)[k] = true
+	return true
 }
 
 // messageKeys reads the top-level field keys (number and wire type) of a
@@ -213,6 +237,9 @@ func (b *MethodBook) Infer(c *grpcframe.Call) {
 // first, leaving out those its connection sent as known entries before
 // one of the entry's calls.
 func (b *MethodBook) fitting(ref h2decode.TableRef, e *entryEvidence) []candidate {
+	if f, ok := b.fits[ref]; ok && f.version == b.version {
+		return f.cands
+	}
 	var out []candidate
 	for m, s := range b.methods {
 		if b.sentKnownBefore(ref, e, m) {
@@ -225,6 +252,7 @@ func (b *MethodBook) fitting(ref h2decode.TableRef, e *entryEvidence) []candidat
 	slices.SortFunc(out, func(x, y candidate) int {
 		return cmp.Or(cmp.Compare(y.score, x.score), cmp.Compare(x.method, y.method))
 	})
+	b.fits[ref] = cachedFit{b.version, out}
 	return out
 }
 
