@@ -23,3 +23,23 @@ func TestInferredMethodMarked(t *testing.T) {
 		}
 	}
 }
+
+// Enter on an inferred method's line of the statistics lists its calls.
+func TestStatsListInferred(t *testing.T) {
+	now := time.Now()
+	named := &grpcframe.Call{ConnID: 1, StreamID: 1, MethodUnknown: true, MethodInferred: "/a.B/Named",
+		Start: now, End: now, State: grpcframe.StateComplete}
+	known := &grpcframe.Call{ConnID: 1, StreamID: 3, Method: "/a.B/Named", Start: now, End: now, State: grpcframe.StateComplete}
+	m := loaded(t, []*grpcframe.Call{known, named}, 120, 20, "x")
+	press(m, "S")
+	for range len(m.stats.methods) {
+		if m.stats.methods[m.stats.sel].method == "/a.B/Named (inferred)" {
+			break
+		}
+		press(m, "j")
+	}
+	press(m, "enter")
+	if m.screen != screenList || len(m.rows) != 1 || m.calls[m.rows[0]] != named {
+		t.Errorf("listed %d calls (filter %q), want the inferred one", len(m.rows), m.expr.String())
+	}
+}
