@@ -92,6 +92,28 @@ func TestFormatLine(t *testing.T) {
 	}
 }
 
+// A method of unknown :path shows as an inference: "~" before the one
+// inferred, or the candidates, or that it is unknown.
+func TestFormatLineInferred(t *testing.T) {
+	c := sampleCall()
+	c.MethodUnknown, c.Method = true, ""
+	for _, tc := range []struct {
+		inferred string
+		cands    []string
+		want     string
+	}{
+		{"/a.S/M", []string{"/a.S/M"}, " ~/a.S/M "},
+		{"", []string{"/a.S/M", "/a.S/N"}, " (method unknown: ~/a.S/M | ~/a.S/N) "},
+		{"", []string{"/a/1", "/a/2", "/a/3", "/a/4", "/a/5"}, " (method unknown: ~/a/1 | ~/a/2 | ~/a/3 | 2 more) "},
+		{"", nil, " (method unknown) "},
+	} {
+		c.MethodInferred, c.MethodCandidates = tc.inferred, tc.cands
+		if got := FormatLine(c, time.UTC); !strings.Contains(got, tc.want) {
+			t.Errorf("%q %v: got %s, want it to hold %q", tc.inferred, tc.cands, got, tc.want)
+		}
+	}
+}
+
 // Whatever the bytes in headers and messages, the output is valid JSON.
 func FuzzCallJSON(f *testing.F) {
 	f.Add("x-a", "v\x00\xff", []byte("\x0a\x03you"), "msg %zz")

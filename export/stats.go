@@ -102,10 +102,13 @@ func StatsMethod(method string, unknown bool, inferred string) string {
 	case !unknown:
 		return method
 	case inferred != "":
-		return inferred + " (inferred)"
+		return inferred + InferredSuffix
 	}
 	return "(method unknown)"
 }
+
+// InferredSuffix follows an inferred method in the statistics (StatsMethod).
+const InferredSuffix = " (inferred)"
 
 // NoStatus is what the statistics count a call without a status as:
 // "(unreadable)" when its trailers were lost, else its state.

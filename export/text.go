@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/grpcsniff/grpcsniff/grpcframe"
@@ -56,15 +57,29 @@ func (t *Text) Close() error {
 	return t.w.Flush()
 }
 
+// maxTextCandidates bounds the candidate methods a line of text names.
+const maxTextCandidates = 3
+
+// unknownMethod shows what is known of a call whose :path was not
+// recovered: its inferred method marked with "~" (an inference, never a
+// fact), or the candidates when several fit.
+func unknownMethod(c *grpcframe.Call) string {
+	switch cands := c.MethodCandidates; {
+	case c.MethodInferred != "":
+		return "~" + c.MethodInferred
+	case len(cands) > maxTextCandidates:
+		return "(method unknown: ~" + strings.Join(cands[:maxTextCandidates], " | ~") + fmt.Sprintf(" | %d more)", len(cands)-maxTextCandidates)
+	case len(cands) > 0:
+		return "(method unknown: ~" + strings.Join(cands, " | ~") + ")"
+	}
+	return "(method unknown)"
+}
+
 // FormatLine renders a call as one line of text.
 func FormatLine(c *grpcframe.Call, loc *time.Location) string {
 	method := c.Method
-	switch {
-	case !c.MethodUnknown:
-	case c.MethodInferred != "":
-		method = "(inferred) " + c.MethodInferred
-	default:
-		method = "(method unknown)"
+	if c.MethodUnknown {
+		method = unknownMethod(c)
 	}
 	status := "-"
 	if c.StatusUnknown {

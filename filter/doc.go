@@ -11,6 +11,7 @@
 //
 //	method ~ Greeter                      regexp, case-insensitive
 //	method == "/helloworld.Greeter/SayHello"
+//	method_inferred ~ Greeter             the method named for a call whose :path is unknown (an inference)
 //	protocol == grpc-web                  grpc, grpc-web, grpc-web-text, connect, twirp, http (REST and other HTTP)
 //	status != OK                          by name (NOT_FOUND, not_found) or number
 //	status == none                        no grpc-status seen (reset, cut, …)

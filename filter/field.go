@@ -14,7 +14,7 @@ import (
 type kind uint8
 
 const (
-	kString   kind = iota + 1 // method, service, protocol
+	kString   kind = iota + 1 // method, method_inferred, service, protocol
 	kAddr                     // client, server
 	kNumber                   // messages, requests, responses, stream, conn
 	kBytes                    // bytes
@@ -26,14 +26,14 @@ const (
 )
 
 var fields = map[string]kind{
-	"method": kString, "service": kString, "protocol": kString,
+	"method": kString, "service": kString, "protocol": kString, "method_inferred": kString,
 	"client": kAddr, "server": kAddr,
 	"messages": kNumber, "requests": kNumber, "responses": kNumber, "stream": kNumber, "conn": kNumber,
 	"bytes": kBytes, "duration": kDuration, "status": kStatus, "state": kState,
 	"metadata": kMetadata, "req": kMessage, "resp": kMessage,
 }
 
-const fieldList = "method, service, protocol, status, duration, client, server, state, messages, requests, responses, bytes, stream, conn, metadata[KEY], req.PATH, resp.PATH"
+const fieldList = "method, method_inferred, service, protocol, status, duration, client, server, state, messages, requests, responses, bytes, stream, conn, metadata[KEY], req.PATH, resp.PATH"
 
 // Status values that are not codes.
 const (

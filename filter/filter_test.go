@@ -46,6 +46,7 @@ func testCalls() []*grpcframe.Call {
 	}
 	lost := &grpcframe.Call{
 		ConnID: 3, StreamID: 7, MethodUnknown: true, StatusUnknown: true,
+		MethodInferred: "/helloworld.Greeter/SayHello", MethodCandidates: []string{"/helloworld.Greeter/SayHello"},
 		Start: t0, State: grpcframe.StateCut,
 	}
 	return []*grpcframe.Call{hello, notFound, reset, lost}
@@ -63,6 +64,8 @@ func TestMatch(t *testing.T) {
 		{`method == "/helloworld.Greeter/SayHello"`, "1010"},
 		{"method != /helloworld.Greeter/SayHello", "0101"},
 		{"service == muxs.FileController", "0100"},
+		{"method_inferred ~ greeter", "0001"},
+		{"method_inferred == /helloworld.Greeter/SayHello || method == /muxs.FileController/Read", "0101"},
 		{"protocol == grpc", "1111"},
 		{"protocol ~ web || protocol == http", "0000"},
 		{"status == OK", "1000"},

@@ -13,7 +13,7 @@ import (
 func (c *cmp) match(call *grpcframe.Call, e *Expr) bool {
 	switch c.kind {
 	case kString:
-		return c.methodOrProtocol(call.Method, call.Protocol)
+		return c.methodOrProtocol(call.Method, call.MethodInferred, call.Protocol)
 	case kAddr:
 		return c.clientOrServer(call.Client, call.Server)
 	case kNumber:
@@ -100,12 +100,15 @@ func (c *cmp) order(v int64) bool {
 	return false
 }
 
-// methodOrProtocol compares the method, its service or the protocol
-// (grpc, grpc-web, grpc-web-text, connect, twirp, http), as the comparison names.
-func (c *cmp) methodOrProtocol(method string, p grpcframe.Protocol) bool {
+// methodOrProtocol compares the method, its service, the method inferred
+// for a call whose :path is unknown, or the protocol (grpc, grpc-web,
+// grpc-web-text, connect, twirp, http), as the comparison names.
+func (c *cmp) methodOrProtocol(method, inferred string, p grpcframe.Protocol) bool {
 	switch c.name {
 	case "service":
 		return c.text(Service(method))
+	case "method_inferred":
+		return c.text(inferred)
 	case "protocol":
 		return c.text(p.String())
 	}

@@ -16,9 +16,12 @@ type Summary struct {
 	ConnID   uint64
 	StreamID uint32
 	Method   string
-	Protocol grpcframe.Protocol
-	Client   netip.AddrPort
-	Server   netip.AddrPort
+	// MethodInferred is the method named for a call whose :path was not
+	// recovered (grpcframe.Call.MethodInferred).
+	MethodInferred string
+	Protocol       grpcframe.Protocol
+	Client         netip.AddrPort
+	Server         netip.AddrPort
 	// HasStatus says Code holds the grpc-status; StatusUnknown that the
 	// trailers were seen but HPACK lost them.
 	HasStatus     bool
@@ -37,7 +40,7 @@ type Summary struct {
 // SummaryOf returns the summary of c.
 func SummaryOf(c *grpcframe.Call) Summary {
 	s := Summary{
-		ConnID: c.ConnID, StreamID: c.StreamID, Method: c.Method, Protocol: c.Protocol,
+		ConnID: c.ConnID, StreamID: c.StreamID, Method: c.Method, MethodInferred: c.MethodInferred, Protocol: c.Protocol,
 		Client: c.Client, Server: c.Server, StatusUnknown: c.StatusUnknown, State: c.State,
 		Ended: !c.End.IsZero(), Requests: len(c.Requests), Responses: len(c.Responses),
 		Bytes: grpcframe.WireBytes(c.Requests) + grpcframe.WireBytes(c.Responses),
@@ -87,7 +90,7 @@ func (searchNode) matchSummary(*Summary) bool  { return false }
 func (c *cmp) matchSummary(s *Summary) bool {
 	switch c.kind {
 	case kString:
-		return c.methodOrProtocol(s.Method, s.Protocol)
+		return c.methodOrProtocol(s.Method, s.MethodInferred, s.Protocol)
 	case kAddr:
 		return c.clientOrServer(s.Client, s.Server)
 	case kNumber:

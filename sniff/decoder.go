@@ -149,6 +149,7 @@ func (d *Decoder) chain(o *Options, sink Sink, sum *Summary) Sink {
 			Release(c)
 		}
 	})
+	next = inferring(o, next)
 	if o.Schemas != nil {
 		s := newSchemaSink(o, next)
 		if dr, ok := sink.(Drainer); ok {

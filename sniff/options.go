@@ -66,6 +66,16 @@ type Options struct {
 	// and calls whose :path HPACK could not recover get MethodInferred and
 	// MethodCandidates from the methods whose types read their messages.
 	Schemas *schema.Registry
+	// Methods names the methods of calls whose :path HPACK could not
+	// recover (MethodInferred, MethodCandidates) from the message shapes
+	// of the calls whose method is known. A first pass over a file may
+	// have filled it, so that calls before a method's first known call are
+	// named too; it goes on learning from the calls as they pass, in
+	// order. When nil, the run keeps a book of its own, which knows only
+	// the calls before each one (a live capture, standard input). With
+	// Schemas, an inference of the schemas stands; the shapes choose among
+	// several schema candidates, or speak when no schema type fits.
+	Methods *MethodBook
 	// ReflectServers asks each server the calls went to, once, for its
 	// schemas through gRPC server reflection (over TLS when the capture
 	// shows TLS to it, without checking its certificate when

@@ -139,7 +139,11 @@ func (c columns) line(r row, heading bool) string {
 	if !heading {
 		meth = fitMethod(meth, c.method)
 	}
-	b.WriteString(pad(meth, c.method))
+	if !heading && strings.HasPrefix(meth, "~") {
+		b.WriteString(styleInferred.Render(pad(meth, c.method)))
+	} else {
+		b.WriteString(pad(meth, c.method))
+	}
 	b.WriteByte(' ')
 	st := pad(r.status, c.status)
 	if !heading {

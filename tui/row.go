@@ -42,7 +42,12 @@ func (m *Model) makeRow(i int32) row {
 	if !c.has(fStarted) {
 		r.time = relTime(-time.Duration(m.base.UnixNano()))
 	}
-	if c.has(fMethodUnknown) {
+	switch {
+	case c.has(fMethodUnknown) && in.strs[c.inferred] != "":
+		// An inference, marked as the text output marks it.
+		inferred := export.Printable(in.strs[c.inferred])
+		r.method, r.short = "~"+inferred, "~"+shortMethod(inferred)
+	case c.has(fMethodUnknown):
 		r.method, r.short = "(method unknown)", "(method unknown)"
 	}
 	if c.has(fStatusUnknown) {

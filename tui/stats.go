@@ -367,6 +367,9 @@ func (m *Model) listMethod() {
 	}
 	row := v.methods[v.sel]
 	expr := fmt.Sprintf("method == %q", row.method)
+	if inferred, ok := strings.CutSuffix(row.method, export.InferredSuffix); ok {
+		expr = fmt.Sprintf("method_inferred == %q", inferred)
+	}
 	if v.overSeveral(row.method) {
 		expr += fmt.Sprintf(" and protocol == %q", row.proto)
 	}

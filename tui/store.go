@@ -235,7 +235,7 @@ func (r *rec) statusRank() int {
 // fillSummary sets s to the record as the filter reads it.
 func (n *interner) fillSummary(s *filter.Summary, r *rec) {
 	*s = filter.Summary{
-		ConnID: uint64(r.conn), StreamID: r.stream, Method: n.strs[r.method], Protocol: r.proto,
+		ConnID: uint64(r.conn), StreamID: r.stream, Method: n.strs[r.method], MethodInferred: n.strs[r.inferred], Protocol: r.proto,
 		Client: n.addrs[r.client], Server: n.addrs[r.server],
 		HasStatus: r.code >= 0, Code: int(r.code), StatusUnknown: r.has(fStatusUnknown),
 		State: r.state, Ended: r.has(fEnded), Duration: time.Duration(r.dur),

@@ -20,6 +20,9 @@ var (
 	styleSection  = lipgloss.NewStyle().Bold(true)
 	styleHiByte   = lipgloss.NewStyle().Reverse(true)
 	styleKey      = lipgloss.NewStyle().Bold(true)
+	// styleInferred sets apart a method named by inference ("~" marks it
+	// too, for a terminal without italics).
+	styleInferred = lipgloss.NewStyle().Italic(true)
 )
 
 // statusStyle colours a status by whose fault it usually is: green for OK,

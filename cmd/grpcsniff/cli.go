@@ -37,7 +37,7 @@ type config struct {
 	schema                schemaFlags
 	captureFilterFromArgs bool // the capture filter came after the options, as tcpdump takes it
 	rawAlone              bool
-	hints                 *export.ReadingHints // learnt by a first pass (learnReadings)
+	hints                 *export.ReadingHints // learnt by a first pass (firstPass)
 }
 
 // limits bound the memory the decoding may use.

@@ -124,8 +124,8 @@ func (c *config) exportOptions(reg *schema.Registry) export.Options {
 // then reports what was read on stderr.
 func runBatch(c *config, in *input, reg *schema.Registry, expr *filter.Expr, sigs *stopSignals, std stdio) int {
 	opts := c.sniffOptions(in, reg, std.err)
-	if c.wantsHints(in) {
-		c.hints = learnReadings(c, in)
+	if c.wantsFirstPass(in) {
+		c.hints, opts.Methods = firstPass(c, in)
 	}
 	out := c.output(&opts, reg, expr, std.out, in.live != nil)
 	if c.filter != "" {

@@ -17,6 +17,14 @@ func (c *config) wantsHints(in *input) bool {
 	return c.json && in.live == nil && c.read != "-" && !c.rawAlone
 }
 
+// wantsFirstPass says whether a first pass over the capture is possible
+// and of use: on a file (not standard input, not live) it learns the
+// readings (wantsHints) and the message shapes that name the methods of
+// calls whose :path the capture does not hold.
+func (c *config) wantsFirstPass(in *input) bool {
+	return in.live == nil && c.read != "" && c.read != "-"
+}
+
 // hintCalls bounds the first pass: the hints are learnt from the first
 // calls of the capture, which show how most methods' fields read (a
 // method's hints need at most a few hundred of its messages), so that a
@@ -25,20 +33,25 @@ func (c *config) wantsHints(in *input) bool {
 // decoding 20,000 calls does.
 const hintCalls = 20_000
 
-// learnReadings reads the start of the capture file a first time and
-// learns how each method's fields read, from its first hintCalls calls
-// (in capture order, so the same ones on every run). It returns nil when
-// the file cannot be read again; the second pass then says why. Nothing
-// of the first pass reaches standard error: the second says it all again.
-func learnReadings(c *config, in *input) *export.ReadingHints {
+// firstPass reads the start of the capture file a first time and learns,
+// from its first hintCalls calls (in capture order, so the same ones on
+// every run), how each method's fields read (when wantsHints) and its
+// message shapes. It returns nils when the file cannot be read again; the
+// second pass then says why. Nothing of the first pass reaches standard
+// error: the second says it all again.
+func firstPass(c *config, in *input) (*export.ReadingHints, *sniff.MethodBook) {
 	src, err := capture.OpenFile(c.read)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
 	defer src.Close()
 	o := c.sniffOptions(&input{keys: in.keys}, nil, io.Discard)
 	o.ReleaseCalls = true
-	h := export.NewReadingHints(c.limits.rawOptions())
+	var h *export.ReadingHints
+	if c.wantsHints(in) {
+		h = export.NewReadingHints(c.limits.rawOptions())
+	}
+	book := sniff.NewMethodBook()
 	ctx, enough := context.WithCancel(context.Background())
 	defer enough()
 	n := 0
@@ -47,8 +60,13 @@ func learnReadings(c *config, in *input) *export.ReadingHints {
 			enough() // calls after these are not counted, however many arrive
 			return
 		}
-		h.Add(call)
+		book.Learn(call)
+		if h != nil {
+			h.Add(call)
+		}
 	}))
-	h.Finish()
-	return h
+	if h != nil {
+		h.Finish()
+	}
+	return h, book
 }

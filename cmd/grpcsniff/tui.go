@@ -110,6 +110,11 @@ func decodeForTUI(ctx context.Context, in *input, reg *schema.Registry, c *confi
 		return &tui.Progress{Bytes: in.file.Offset(), Total: in.file.Size(), Calls: int(ncalls.Load()), Done: done, Err: errText}
 	}
 	opts := c.sniffOptions(in, reg, msgs)
+	if c.wantsFirstPass(in) {
+		// The shapes that name unknown methods: the first calls wait for
+		// it, as long as decoding hintCalls calls takes at most.
+		_, opts.Methods = firstPass(c, in)
+	}
 	tick := time.Now()
 	opts.Progress = func() {
 		if time.Since(tick) > 100*time.Millisecond {

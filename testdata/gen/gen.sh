@@ -90,6 +90,14 @@
 #                                    whose repeated scalars are packed
 #   50191 node_packed.pcap           the same four samples from @grpc/grpc-js
 #                                    (node/packed.js), client and server
+#   50192 grpcgo_interop_oneconn_midstream.pcap
+#                                    all 14 interop cases twice on ONE
+#                                    connection (go/cmd/gzipinterop -one_conn,
+#                                    10 s deadlines, server HPACK table 1536),
+#                                    cut so that it starts at stream 11: the
+#                                    first :path entries were inserted before
+#                                    it; .methods.ndjson holds every stream's
+#                                    method as the client logged it
 # Each Connect/Twirp capture NAME.pcap has NAME.truth.ndjson beside it: one
 # JSON line per call as the client logged it (protocol, HTTP method,
 # procedure, message counts and serialized sizes, code, message).
@@ -246,6 +254,7 @@ build_go() {
 		go build -o "$BIN/connectdemo" ./cmd/connectdemo
 		go build -o "$BIN/twirpdemo" ./cmd/twirpdemo
 		go build -o "$BIN/packedsamples" ./cmd/packedsamples
+		go build -o "$BIN/protoset" ./cmd/protoset
 	)
 }
 
@@ -329,6 +338,44 @@ gen_grpcgo_interop_gzip() {
 	interop_complete "$raw" $port || die "grpcgo_interop_gzip: cancel/timeout streams missing"
 	# tcpdump (4.99) cannot write pcapng itself
 	editcap -F pcapng "$raw" "$OUT/grpcgo_interop_gzip.pcapng"
+}
+
+# The interop cases as a long-lived client runs them: all on one connection,
+# twice, every call with a deadline (a grpc-timeout value of its own, so a
+# new HPACK entry per call). The server allows a 1536-byte HPACK table, so
+# the client's encoder evicts and inserts :path entries again within the
+# capture. The file starts at stream 11's request: its :path, and those of
+# the next calls, refer to entries inserted before, while later calls of the
+# same methods insert them anew. The client logs each call's method as it
+# starts; tshark loses the :paths of this connection (its HPACK decoding
+# fails: "unexpected decompression state"), but it shows the stream
+# numbers, which prove that call N was stream 2N-1.
+gen_grpcgo_interop_oneconn_midstream() {
+	local port=50192 raw=$WORK/grpcgo_interop_oneconn.pcap log=$WORK/oneconn_methods.ndjson srv n cases streams
+	local out=$OUT/grpcgo_interop_oneconn_midstream
+	cases=$(IFS=,; echo "${INTEROP_CASES[*]},empty_stream,unimplemented_service,cancel_after_first_response")
+	bg oneconn_server "$BIN/gzipinterop" -mode=server -addr=127.0.0.1:$port -header_table_size=1536
+	srv=$BGPID
+	wait_port $port
+	cap_start "$raw" $port
+	"$BIN/gzipinterop" -mode=client -gzip=false -one_conn -rounds=2 -deadline=10s -addr=127.0.0.1:$port \
+		-test_cases="$cases" -methods_log="$log" >"$LOGS/oneconn_client.log" 2>&1 || die "one-connection interop client failed"
+	cap_stop
+	stop "$srv"
+	# Call N is stream 2N-1 only if every call the client logged reached the
+	# wire, in order: the client's streams must be exactly 1, 3, ….
+	streams=$(tshark -r "$raw" -d tcp.port==$port,http2 -Y "http2.type == 1 && tcp.dstport == $port" \
+		-T fields -e http2.streamid 2>/dev/null | tr ',' '\n' | grep -v '^0$' | sort -un | tr '\n' ' ')
+	[ "$streams" = "$(awk '{ printf "%d ", 2 * NR - 1 }' "$log")" ] ||
+		die "grpcgo_interop_oneconn_midstream: streams $streams do not match the $(wc -l <"$log") calls logged"
+	awk -F'"method":' '{ printf "{\"stream_id\":%d,\"method\":%s\n", 2 * NR - 1, $2 }' "$log" >"$out.methods.ndjson"
+	n=$(tshark -r "$raw" -d tcp.port==$port,http2 -Y "http2.type == 1 && http2.streamid == 11 && tcp.dstport == $port" \
+		-T fields -e frame.number 2>/dev/null | head -n 1)
+	[ -n "$n" ] || die "grpcgo_interop_oneconn_midstream: no stream 11 in $raw"
+	editcap "$raw" "$out.pcap" "1-$((n - 1))"
+	# The schema of grpc.testing, for decoding with --protoset: grpc-go
+	# ships it compiled in, not as .proto files.
+	"$BIN/protoset" -file grpc/testing/test.proto -o "$HERE/proto/grpc_testing.protoset"
 }
 
 # A capture cut out of grpcgo_interop.pcap so that it starts inside the
@@ -1006,7 +1053,8 @@ ALL=(http1_only mixed_ports grpcgo_interop grpcgo_cut_midmessage grpcgo_interop_
 	py_routeguide py_routeguide_lossy node_grpcjs h2c_upgrade grpcgo_midstream grpcgo_concurrent any_sll2 ipv6_helloworld
 	grpcgo_reflection tls13 tls12 tls13_hrr tls13_keyupdate node_grpcjs_tls tls12_cbc tls12_cbc_etm
 	grpcweb_h1 grpcweb_h2c grpcweb_json grpcgateway grpcgo_json
-	connect_h1 connect_h2c connect_mixed connect_node twirp grpcgo_packed node_packed)
+	connect_h1 connect_h2c connect_mixed connect_node twirp grpcgo_packed node_packed
+	grpcgo_interop_oneconn_midstream)
 
 main() {
 	local todo=("$@") t
