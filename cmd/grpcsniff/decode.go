@@ -59,8 +59,24 @@ type output interface {
 
 // output makes the sink the flags ask for, and sets the options that go
 // with it: whether the Decoder releases the calls, whether message bytes
-// are needed, and --partial's messages.
-func (c *config) output(o *sniff.Options, reg *schema.Registry, expr *filter.Expr, w io.Writer, live bool) output {
+// are needed, and --partial's messages. With --otlp, spans go first.
+func (c *config) output(o *sniff.Options, reg *schema.Registry, expr *filter.Expr, std stdio, live bool) (output, error) {
+	spans, err := c.newSpans(std.err)
+	if spans == nil {
+		return c.callOutput(o, reg, expr, std.out, live), err
+	}
+	s := &spanOutput{spans: spans, endpoint: c.otlp.endpoint, stderr: std.err, quiet: c.quiet}
+	if c.headless() {
+		o.ReleaseCalls = true
+		return s, nil
+	}
+	s.next = c.callOutput(o, reg, expr, std.out, live)
+	return s, nil
+}
+
+// callOutput makes the output of the calls themselves: the summary,
+// NDJSON or text.
+func (c *config) callOutput(o *sniff.Options, reg *schema.Registry, expr *filter.Expr, w io.Writer, live bool) output {
 	// A file's calls are encoded on every core (in order).
 	parallel := !live && c.workers > 0
 	switch {
@@ -112,7 +128,12 @@ func runBatch(c *config, in *input, reg *schema.Registry, expr *filter.Expr, sig
 	if c.wantsHints(in) {
 		c.hints = learnReadings(c, in)
 	}
-	out := c.output(&opts, reg, expr, std.out, in.live != nil)
+	out, err := c.output(&opts, reg, expr, std, in.live != nil)
+	if err != nil {
+		fmt.Fprintf(std.err, "%s: %v\n", progName, err)
+		in.close()
+		return exitError
+	}
 	if c.filter != "" {
 		opts.Match = expr.Match
 	}
