@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+	"golang.org/x/net/http2"
 )
 
 // exportCalls runs calls through an Exporter whose spans land in memory,
@@ -140,6 +141,9 @@ func TestMessageEvents(t *testing.T) {
 func TestErrorClassification(t *testing.T) {
 	reset := unaryCall(0, "")
 	reset.Status, reset.State, reset.Responses = nil, grpcframe.StateReset, nil
+	reset.ResetBy, reset.ResetCode = h2decode.RoleServer, http2.ErrCodeInternal
+	cancel := unaryCall(0, "")
+	cancel.Status, cancel.State, cancel.ResetBy, cancel.ResetCode = nil, grpcframe.StateReset, h2decode.RoleClient, http2.ErrCodeCancel
 	cut := unaryCall(0, "")
 	cut.Status, cut.State = nil, grpcframe.StateCut
 	tests := []struct {
@@ -151,7 +155,8 @@ func TestErrorClassification(t *testing.T) {
 		{"not found is the client's", unaryCall(5, "no such user"), "", "NOT_FOUND"},
 		{"unavailable", unaryCall(14, "backend down"), "UNAVAILABLE", "UNAVAILABLE"},
 		{"internal", unaryCall(13, "boom"), "INTERNAL", "INTERNAL"},
-		{"reset without a status", reset, "reset", ""},
+		{"reset by the server", reset, "reset", ""},
+		{"cancelled by the client", cancel, "", ""},
 		{"cut by the capture's end", cut, "", ""},
 	}
 	for _, tt := range tests {

@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
+	"golang.org/x/net/http2"
 )
 
 // Semconv says which sets of RPC attributes a span carries.
@@ -133,14 +134,21 @@ var serverErrors = map[int]bool{2: true, 4: true, 12: true, 13: true, 14: true, 
 
 // classify says whether the span's status is Error, with the description:
 // grpc-message for an error code, or what ended a call that had no
-// status (a reset, a refused stream, a closed connection). A call cut by
-// the end of the capture, or evicted, has no known outcome.
+// status (a reset, a refused stream, a closed connection). A client that
+// cancels (RST_STREAM CANCEL from the client) is what CANCELLED says,
+// which is not a server's error; a call cut by the end of the capture, or
+// evicted, has no known outcome.
 func classify(c *grpcframe.Call) (bool, string) {
 	if c.Status != nil {
 		return serverErrors[c.Status.Code], c.Status.Message
 	}
 	switch c.State {
-	case grpcframe.StateReset, grpcframe.StateRefused, grpcframe.StateClosed:
+	case grpcframe.StateReset:
+		if c.ResetBy == h2decode.RoleClient && c.ResetCode == http2.ErrCodeCancel {
+			return false, ""
+		}
+		return true, "the stream was reset with " + c.ResetCode.String() + " before a status"
+	case grpcframe.StateRefused, grpcframe.StateClosed:
 		return true, "the call ended without a status: " + c.State.String()
 	}
 	return false, ""
