@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/grpcsniff/grpcsniff/export/rpcconv"
 	"github.com/grpcsniff/grpcsniff/grpcframe"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -217,7 +218,7 @@ func envResource(ctx context.Context) (*resource.Resource, error) {
 // Call makes the call's span; it implements grpcframe.Sink. The span is
 // queued for sending: Call returns without waiting for the network.
 func (e *Exporter) Call(c *grpcframe.Call) {
-	if !isRPC(c) {
+	if !rpcconv.IsRPC(c) {
 		e.skipped.Add(1)
 		return
 	}

@@ -4,12 +4,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/grpcsniff/grpcsniff/export/rpcconv"
 	"github.com/grpcsniff/grpcsniff/grpcframe"
-	"github.com/grpcsniff/grpcsniff/h2decode"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
-	"golang.org/x/net/http2"
 )
 
 // Semconv says which sets of RPC attributes a span carries.
@@ -43,12 +42,6 @@ func SemconvFromEnv(v string) Semconv {
 // refuses. The span says how many were left out.
 const maxEvents = 1024
 
-// isRPC says whether a call is one of an RPC protocol, which the RPC
-// conventions describe; plain HTTP requests and CORS preflights are not.
-func isRPC(c *grpcframe.Call) bool {
-	return c.Protocol != grpcframe.ProtoHTTP && !c.CORSPreflight
-}
-
 // record makes and ends the call's span, and reports whether it joined a
 // trace context from the request.
 func (e *Exporter) record(c *grpcframe.Call) bool {
@@ -58,7 +51,7 @@ func (e *Exporter) record(c *grpcframe.Call) bool {
 	_, span := e.tracer.Start(ctx, spanName(c), trace.WithSpanKind(trace.SpanKindServer),
 		trace.WithTimestamp(start), trace.WithAttributes(attrs...))
 	addEvents(span, c)
-	if failed, desc := classify(c); failed {
+	if failed, desc := rpcconv.Classify(c); failed {
 		span.SetStatus(codes.Error, desc)
 	}
 	span.End(trace.WithTimestamp(end))
@@ -79,122 +72,28 @@ func spanTimes(c *grpcframe.Call) (start, end time.Time) {
 	return start, end
 }
 
-// fullMethod is rpc.method: "pkg.Service/Method", from the :path (whose
-// last two segments name it, a prefix a server is mounted under aside);
-// "_OTHER" when the path was not captured or does not name a method.
-func fullMethod(c *grpcframe.Call) string {
-	if c.MethodUnknown || c.Method == "" {
-		return "_OTHER"
-	}
-	p := strings.Trim(c.Method, "/")
-	if i := strings.LastIndexByte(p, '/'); i > 0 {
-		if j := strings.LastIndexByte(p[:i], '/'); j >= 0 {
-			p = p[j+1:]
-		}
-		return p
-	}
-	return "_OTHER"
-}
-
 // spanName is rpc.method when the method is known, otherwise the RPC
 // system's name, as the conventions ask.
 func spanName(c *grpcframe.Call) string {
-	if m := fullMethod(c); m != "_OTHER" {
+	if m := rpcconv.FullMethod(c); m != "_OTHER" {
 		return m
 	}
-	return systemName(c.Protocol)
-}
-
-// systemNames are the values of rpc.system.name other than "grpc" (which
-// gRPC-Web is too): Connect's, and Twirp's, which the conventions do not
-// list.
-var systemNames = map[grpcframe.Protocol]string{grpcframe.ProtoConnect: "connectrpc", grpcframe.ProtoTwirp: "twirp"}
-
-// systemName is rpc.system.name.
-func systemName(p grpcframe.Protocol) string {
-	if n, ok := systemNames[p]; ok {
-		return n
-	}
-	return "grpc"
-}
-
-// oldSystemName is the experimental conventions' rpc.system.
-func oldSystemName(p grpcframe.Protocol) string {
-	if p == grpcframe.ProtoConnect {
-		return "connect_rpc"
-	}
-	return systemName(p)
-}
-
-// serverErrors are the gRPC codes the conventions count as a server
-// span's errors; the others (NOT_FOUND, INVALID_ARGUMENT, …) are the
-// client's doing and leave the span's status unset. Connect and Twirp
-// codes are counted by the gRPC code they stand for.
-var serverErrors = map[int]bool{2: true, 4: true, 12: true, 13: true, 14: true, 15: true}
-
-// classify says whether the span's status is Error, with the description:
-// grpc-message for an error code, or what ended a call that had no
-// status (a reset, a refused stream, a closed connection). A client that
-// cancels (RST_STREAM CANCEL from the client) is what CANCELLED says,
-// which is not a server's error; a call cut by the end of the capture, or
-// evicted, has no known outcome.
-func classify(c *grpcframe.Call) (bool, string) {
-	if c.Status != nil {
-		return serverErrors[c.Status.Code], c.Status.Message
-	}
-	switch c.State {
-	case grpcframe.StateReset:
-		if c.ResetBy == h2decode.RoleClient && c.ResetCode == http2.ErrCodeCancel {
-			return false, ""
-		}
-		return true, "the stream was reset with " + c.ResetCode.String() + " before a status"
-	case grpcframe.StateRefused, grpcframe.StateClosed:
-		return true, "the call ended without a status: " + c.State.String()
-	}
-	return false, ""
-}
-
-// statusCode is rpc.response.status_code: the gRPC code's name, or the
-// word a Connect or Twirp error said ("not_found"); "" when the call has
-// none (a Connect or Twirp success has no code).
-func statusCode(c *grpcframe.Call) string {
-	switch {
-	case c.Status == nil:
-		return ""
-	case c.Protocol == grpcframe.ProtoConnect || c.Protocol == grpcframe.ProtoTwirp:
-		return c.Status.ProtocolCode
-	}
-	return c.Status.Name
-}
-
-// errorType is error.type: the status code of a failed call, or the state
-// that ended a call without one.
-func errorType(c *grpcframe.Call) string {
-	failed, _ := classify(c)
-	switch {
-	case !failed:
-		return ""
-	case c.Status == nil:
-		return c.State.String()
-	case statusCode(c) != "":
-		return statusCode(c)
-	}
-	return c.Status.Name
+	return rpcconv.SystemName(c.Protocol)
 }
 
 // attributes are the span's attributes: the RPC conventions' and
 // grpcsniff's own, which say what the capture knows of the call.
 func (e *Exporter) attributes(c *grpcframe.Call, joined string) []attribute.KeyValue {
 	a := make([]attribute.KeyValue, 0, 24)
-	a = append(a, attribute.String("rpc.system.name", systemName(c.Protocol)),
-		attribute.String("rpc.method", fullMethod(c)))
+	a = append(a, attribute.String("rpc.system.name", rpcconv.SystemName(c.Protocol)),
+		attribute.String("rpc.method", rpcconv.FullMethod(c)))
 	if c.MethodUnknown && c.MethodInferred != "" {
 		a = append(a, attribute.String("grpcsniff.method_inferred", c.MethodInferred))
 	}
-	if sc := statusCode(c); sc != "" {
+	if sc := rpcconv.StatusCode(c); sc != "" {
 		a = append(a, attribute.String("rpc.response.status_code", sc))
 	}
-	if et := errorType(c); et != "" {
+	if et := rpcconv.ErrorType(c); et != "" {
 		a = append(a, attribute.String("error.type", et))
 	}
 	a = appendNetwork(a, c)
@@ -223,7 +122,7 @@ func appendNetwork(a []attribute.KeyValue, c *grpcframe.Call) []attribute.KeyVal
 		a = append(a, attribute.String("network.type", networkType(c)))
 	}
 	a = append(a, attribute.String("network.transport", "tcp"), attribute.String("network.protocol.name", "http"))
-	if v := httpVersion(c.Transport); v != "" {
+	if v := rpcconv.HTTPVersion(c.Transport); v != "" {
 		a = append(a, attribute.String("network.protocol.version", v))
 	}
 	return a
@@ -236,22 +135,10 @@ func networkType(c *grpcframe.Call) string {
 	return "ipv6"
 }
 
-// httpVersion is network.protocol.version: "2" or "1.1"; "" when the
-// transport was not told.
-func httpVersion(t h2decode.Transport) string {
-	switch t {
-	case h2decode.TransportUnknown:
-		return ""
-	case h2decode.TransportHTTP1:
-		return "1.1"
-	}
-	return "2"
-}
-
 // appendOld adds the experimental RPC attributes (OTEL_SEMCONV_STABILITY_OPT_IN=rpc/dup).
 func appendOld(a []attribute.KeyValue, c *grpcframe.Call) []attribute.KeyValue {
-	a = append(a, attribute.String("rpc.system", oldSystemName(c.Protocol)))
-	if m := fullMethod(c); m != "_OTHER" {
+	a = append(a, attribute.String("rpc.system", rpcconv.OldSystemName(c.Protocol)))
+	if m := rpcconv.FullMethod(c); m != "_OTHER" {
 		a = append(a, attribute.String("rpc.service", m[:strings.LastIndexByte(m, '/')]))
 	}
 	if c.Status == nil {
@@ -318,11 +205,9 @@ func addMessage(span trace.Span, m *grpcframe.Message, typ string, id int, end t
 	a := []attribute.KeyValue{attribute.String("rpc.message.type", typ), attribute.Int("rpc.message.id", id)}
 	if m.Compressed {
 		a = append(a, attribute.Int64("rpc.message.compressed_size", int64(m.Length)))
-		if !m.Truncated && m.Encoding != "" {
-			a = append(a, attribute.Int("rpc.message.uncompressed_size", len(m.Data)))
-		}
-	} else {
-		a = append(a, attribute.Int64("rpc.message.uncompressed_size", int64(m.Length)))
+	}
+	if n, ok := rpcconv.UncompressedSize(m); ok {
+		a = append(a, attribute.Int64("rpc.message.uncompressed_size", n))
 	}
 	if m.Truncated {
 		a = append(a, attribute.Bool("grpcsniff.message.truncated", true))
