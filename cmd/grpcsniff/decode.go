@@ -59,19 +59,32 @@ type output interface {
 
 // output makes the sink the flags ask for, and sets the options that go
 // with it: whether the Decoder releases the calls, whether message bytes
-// are needed, and --partial's messages. With --otlp, spans go first.
-func (c *config) output(o *sniff.Options, reg *schema.Registry, expr *filter.Expr, std stdio, live bool) (output, error) {
-	spans, err := c.newSpans(std.err)
-	if spans == nil {
-		return c.callOutput(o, reg, expr, std.out, live), err
+// are needed, and --partial's messages. With --otlp or --metrics-listen,
+// the spans and metrics come first.
+func (c *config) output(o *sniff.Options, reg *schema.Registry, expr *filter.Expr, std stdio, in *input) (output, error) {
+	live := in.live != nil
+	if c.otlp.endpoint == "" && c.metricsListen == "" {
+		return c.callOutput(o, reg, expr, std.out, live), nil
 	}
-	s := &spanOutput{spans: spans, endpoint: c.otlp.endpoint, stderr: std.err, quiet: c.quiet}
+	t := &telemetryOutput{endpoint: c.otlp.endpoint, stderr: std.err, quiet: c.quiet}
+	var err error
+	if t.spans, err = c.newSpans(std.err); err != nil {
+		return nil, err
+	}
+	if c.metricsListen != "" {
+		if err := t.serveMetrics(c.metricsListen, in); err != nil {
+			if t.spans != nil {
+				_ = t.spans.Close()
+			}
+			return nil, err
+		}
+	}
 	if c.headless() {
 		o.ReleaseCalls = true
-		return s, nil
+		return t, nil
 	}
-	s.next = c.callOutput(o, reg, expr, std.out, live)
-	return s, nil
+	t.next = c.callOutput(o, reg, expr, std.out, live)
+	return t, nil
 }
 
 // callOutput makes the output of the calls themselves: the summary,
@@ -128,7 +141,7 @@ func runBatch(c *config, in *input, reg *schema.Registry, expr *filter.Expr, sig
 	if c.wantsHints(in) {
 		c.hints = learnReadings(c, in)
 	}
-	out, err := c.output(&opts, reg, expr, std, in.live != nil)
+	out, err := c.output(&opts, reg, expr, std, in)
 	if err != nil {
 		fmt.Fprintf(std.err, "%s: %v\n", progName, err)
 		in.close()
