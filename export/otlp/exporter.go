@@ -118,7 +118,7 @@ type Exporter struct {
 	joined   atomic.Int64
 	// final is the counts as Close left them: a batch still being sent
 	// then is lost, whatever its late answer says.
-	final *Counts
+	final atomic.Pointer[Counts]
 }
 
 // New starts an Exporter. It does not connect yet: a collector that is
@@ -236,7 +236,7 @@ func (e *Exporter) Close() error {
 	err := e.provider.Shutdown(ctx)
 	final := e.Counts()
 	final.Dropped = max(0, final.Spans-final.Sent-final.Failed)
-	e.final = &final
+	e.final.Store(&final)
 	if err != nil {
 		return fmt.Errorf("sending spans to the OTLP collector: %w", err)
 	}
@@ -245,10 +245,10 @@ func (e *Exporter) Close() error {
 
 // Counts says what became of the calls so far: before Close, Dropped
 // holds the spans still queued too; after Close, every span is sent,
-// failed or dropped. Close and Counts are not to be called at once.
+// failed or dropped.
 func (e *Exporter) Counts() Counts {
-	if e.final != nil {
-		return *e.final
+	if f := e.final.Load(); f != nil {
+		return *f
 	}
 	c := Counts{Spans: e.spans.Load(), Skipped: e.skipped.Load(), Joined: e.joined.Load(),
 		Sent: e.counted.sent.Load(), Failed: e.counted.failed.Load()}
