@@ -68,7 +68,7 @@ func (c *config) output(o *sniff.Options, reg *schema.Registry, expr *filter.Exp
 	}
 	t := &telemetryOutput{endpoint: c.otlp.endpoint, stderr: std.err, quiet: c.quiet}
 	var err error
-	if t.spans, err = c.newSpans(std.err); err != nil {
+	if t.spans, err = c.newSpans(std.err, live); err != nil {
 		return nil, err
 	}
 	if c.metricsListen != "" {

@@ -40,7 +40,7 @@ func (f *otlpFlags) check() error {
 
 // newSpans starts the span export the flags ask for; nil when --otlp was
 // not given. The SDK's errors reach stderr once, and are counted after.
-func (c *config) newSpans(stderr io.Writer) (*otlp.Exporter, error) {
+func (c *config) newSpans(stderr io.Writer, live bool) (*otlp.Exporter, error) {
 	if c.otlp.endpoint == "" {
 		return nil, nil
 	}
@@ -55,7 +55,9 @@ func (c *config) newSpans(stderr io.Writer) (*otlp.Exporter, error) {
 				progName, err, c.otlp.endpoint)
 		}
 	})
-	return otlp.New(context.Background(), otlp.Options{Endpoint: c.otlp.endpoint, Transport: tr,
+	// A file waits for the collector (Block); a live capture drops spans
+	// rather than packets.
+	return otlp.New(context.Background(), otlp.Options{Endpoint: c.otlp.endpoint, Transport: tr, Block: !live,
 		Metadata: c.otlp.metadata, Redacted: c.redact, Semconv: otlp.SemconvFromEnv(os.Getenv("OTEL_SEMCONV_STABILITY_OPT_IN"))})
 }
 

@@ -58,6 +58,55 @@ func TestStalledCollectorDropsAndCounts(t *testing.T) {
 	}
 }
 
+// acceptingCollector takes every batch at once and counts the spans.
+type acceptingCollector struct{ spans int }
+
+func (a *acceptingCollector) ExportSpans(_ context.Context, s []sdktrace.ReadOnlySpan) error {
+	a.spans += len(s)
+	return nil
+}
+
+func (a *acceptingCollector) Shutdown(context.Context) error { return nil }
+
+// With Block (a capture file), a queue smaller than the calls loses none:
+// Call waits for room.
+func TestBlockLosesNothing(t *testing.T) {
+	col := &acceptingCollector{}
+	e, err := New(context.Background(), Options{exporter: col, Resource: resource.Empty(), QueueSize: 4, Block: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 500 {
+		e.Call(unaryCall(0, ""))
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if c := e.Counts(); c.Sent != 500 || c.Dropped != 0 || col.spans != 500 {
+		t.Errorf("counts %+v, collector %d: blocking must lose no span", c, col.spans)
+	}
+}
+
+// With Block and a collector that refuses, the first failed batch ends
+// the waiting: the spans after it are dropped, every one accounted for.
+func TestBlockStopsWaitingOnFailure(t *testing.T) {
+	col := &stalledCollector{release: make(chan struct{}), refuse: true}
+	close(col.release)
+	e, err := New(context.Background(), Options{exporter: col, Resource: resource.Empty(), QueueSize: 4, Block: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 500 {
+		e.Call(unaryCall(0, ""))
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if c := e.Counts(); c.Failed == 0 || c.Dropped == 0 || c.Sent != 0 || c.Failed+c.Dropped != 500 {
+		t.Errorf("counts %+v", c)
+	}
+}
+
 // With no collector listening, Close gives up after FlushTimeout, and
 // nothing is counted as sent.
 func TestNoCollector(t *testing.T) {

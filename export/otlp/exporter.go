@@ -85,6 +85,13 @@ type Options struct {
 	// QueueSize bounds the spans waiting to be sent (DefaultQueueSize when
 	// 0); past it, spans are dropped and counted.
 	QueueSize int
+	// Block makes Call wait for room in the queue instead of dropping the
+	// span: for a capture file, whose reading can wait for the collector,
+	// never for a live capture, whose packets cannot. Once a batch has
+	// failed (blockExportTimeout at most), the spans that follow are
+	// dropped rather than waited for: a collector that is down must not
+	// hold a file's reading for hours.
+	Block bool
 	// FlushTimeout bounds how long Close waits for queued spans to be sent
 	// (DefaultFlushTimeout when 0).
 	FlushTimeout time.Duration
@@ -145,10 +152,14 @@ func New(ctx context.Context, o Options) (*Exporter, error) {
 		}
 	}
 	counted := &countingExporter{next: exp}
-	// The batcher never blocks (no WithBlocking): a full queue drops the
-	// span, and capture goes on.
-	bsp := sdktrace.NewBatchSpanProcessor(counted, sdktrace.WithMaxQueueSize(o.QueueSize),
-		sdktrace.WithMaxExportBatchSize(min(512, o.QueueSize)))
+	// Unless told to block, the batcher drops a span when its queue is
+	// full, and capture goes on.
+	bopts := []sdktrace.BatchSpanProcessorOption{sdktrace.WithMaxQueueSize(o.QueueSize),
+		sdktrace.WithMaxExportBatchSize(min(512, o.QueueSize))}
+	if o.Block {
+		bopts = append(bopts, sdktrace.WithBlocking(), sdktrace.WithExportTimeout(blockExportTimeout))
+	}
+	bsp := sdktrace.NewBatchSpanProcessor(counted, bopts...)
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(bsp), sdktrace.WithResource(res),
 		// Every call is a span, whatever the sampled flag of the trace
 		// context it joins: the capture is the record.
@@ -157,6 +168,10 @@ func New(ctx context.Context, o Options) (*Exporter, error) {
 	return &Exporter{opts: o, provider: tp, tracer: tp.Tracer(scopeName), meta: metadataKeys(o.Metadata, o.Redacted),
 		counted: counted}, nil
 }
+
+// blockExportTimeout bounds how long a batch may take with Options.Block,
+// retries included, before it counts as failed.
+const blockExportTimeout = 10 * time.Second
 
 // scopeName is the instrumentation scope of the spans.
 const scopeName = "github.com/grpcsniff/grpcsniff/export/otlp"
@@ -223,6 +238,9 @@ func (e *Exporter) Call(c *grpcframe.Call) {
 		return
 	}
 	e.spans.Add(1)
+	if e.opts.Block && e.counted.failed.Load() > 0 {
+		return // the collector failed: dropped (Counts), not waited for
+	}
 	if e.record(c) {
 		e.joined.Add(1)
 	}
