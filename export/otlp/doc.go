@@ -12,5 +12,6 @@
 // request carried (W3C traceparent, grpc-trace-bin or B3; context.go).
 // Spans are queued and sent in batches; when the queue is full because the
 // collector is slow or down, spans are dropped and counted rather than
-// slowing the capture (Exporter.Close reports the counts).
+// slowing the capture (Exporter.Counts after Close accounts for every
+// span). Options.Block makes a capture file's reading wait instead.
 package otlp
