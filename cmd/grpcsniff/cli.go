@@ -35,7 +35,9 @@ type config struct {
 	workers               int
 	limits                limits
 	schema                schemaFlags
-	captureFilterFromArgs bool // the capture filter came after the options, as tcpdump takes it
+	otlp                  otlpFlags
+	metricsListen         string // --metrics-listen ADDR; "" when not serving
+	captureFilterFromArgs bool   // the capture filter came after the options, as tcpdump takes it
 	rawAlone              bool
 	hints                 *export.ReadingHints // learnt by a first pass (firstPass)
 }
@@ -101,6 +103,8 @@ func (c *config) register() []flagGroup {
 	f.Lookup("redact").NoOptDefVal = " " // given alone: the credential headers only
 	f.IntVar(&c.uiMaxCalls, "ui-max-calls", -1, "interactive view: keep at most `N` calls, dropping the oldest (0: no limit; default: no limit for files, 100000 live)")
 	f.IntVar(&c.uiMaxMessage, "ui-max-message-bytes", 64<<10, "interactive view: keep at most `BYTES` of each message (-1: all)")
+	c.otlp.register(f)
+	c.registerMetrics(f)
 	f.Int64Var(&c.uiKeepBytes, "ui-keep-bytes", tui.DefaultKeepBytes, "interactive view of a file (or of a live capture with -w): keep about `BYTES` of calls whole, and read the others from the file again when opened (-1: keep every call)")
 
 	c.schema.register(sch.flags)
@@ -179,6 +183,9 @@ func (c *config) check(args []string) error {
 	}
 	if c.live.partial && !c.json {
 		return usagef("--partial goes with --json")
+	}
+	if err := c.otlp.check(); err != nil {
+		return err
 	}
 	return c.checkRanges()
 }

@@ -74,8 +74,37 @@ type output interface {
 
 // output makes the sink the flags ask for, and sets the options that go
 // with it: whether the Decoder releases the calls, whether message bytes
-// are needed, and --partial's messages.
-func (c *config) output(o *sniff.Options, reg *schema.Registry, expr *filter.Expr, w io.Writer, live bool) output {
+// are needed, and --partial's messages. With --otlp or --metrics-listen,
+// the spans and metrics come first.
+func (c *config) output(o *sniff.Options, reg *schema.Registry, expr *filter.Expr, std stdio, in *input) (output, error) {
+	live := in.live != nil
+	if c.otlp.endpoint == "" && c.metricsListen == "" {
+		return c.callOutput(o, reg, expr, std.out, live), nil
+	}
+	t := &telemetryOutput{endpoint: c.otlp.endpoint, stderr: std.err, quiet: c.quiet}
+	var err error
+	if t.spans, err = c.newSpans(std.err, live); err != nil {
+		return nil, err
+	}
+	if c.metricsListen != "" {
+		if err := t.serveMetrics(c.metricsListen, in); err != nil {
+			if t.spans != nil {
+				_ = t.spans.Close()
+			}
+			return nil, err
+		}
+	}
+	if c.headless() {
+		o.ReleaseCalls = true
+		return t, nil
+	}
+	t.next = c.callOutput(o, reg, expr, std.out, live)
+	return t, nil
+}
+
+// callOutput makes the output of the calls themselves: the summary,
+// NDJSON or text.
+func (c *config) callOutput(o *sniff.Options, reg *schema.Registry, expr *filter.Expr, w io.Writer, live bool) output {
 	// A file's calls are encoded on every core (in order).
 	parallel := !live && c.workers > 0
 	switch {
@@ -127,7 +156,12 @@ func runBatch(c *config, in *input, reg *schema.Registry, expr *filter.Expr, sig
 	if c.wantsFirstPass(in) {
 		c.hints, opts.Methods = firstPass(c, in)
 	}
-	out := c.output(&opts, reg, expr, std.out, in.live != nil)
+	out, err := c.output(&opts, reg, expr, std, in)
+	if err != nil {
+		fmt.Fprintf(std.err, "%s: %v\n", progName, err)
+		in.close()
+		return exitError
+	}
 	if c.filter != "" {
 		opts.Match = expr.Match
 	}

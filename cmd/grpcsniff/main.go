@@ -211,7 +211,7 @@ func runMain(c *config, std stdio) int {
 		in.close()
 		return code
 	}
-	if !c.json && !c.text && !c.stats && isTerminal(std.out) {
+	if !c.json && !c.text && !c.stats && !c.headless() && isTerminal(std.out) {
 		if sigs != nil && sigs.release() {
 			in.close()
 			return exitOK // asked to stop before the capture began

@@ -55,6 +55,8 @@
 #                                    (RFC 7366): curl -> openssl s_server -HTTP,
 #                                    one GET per suite (ECDHE-ECDSA SHA1 and
 #                                    SHA384, RSA key exchange SHA256)
+#   50180 grpcgo_traced.pcap         grpc-go SayHello with each trace context form
+#                                    (go/cmd/tracedclient; ids in grpcgo_traced.json)
 #   50140 grpcgo_reflection.pcap     a grpcurl-like session (go/cmd/reflectclient):
 #                                    server reflection v1 (list services, file
 #                                    descriptors) then SayHello, one connection
@@ -255,6 +257,7 @@ build_go() {
 		go build -o "$BIN/twirpdemo" ./cmd/twirpdemo
 		go build -o "$BIN/packedsamples" ./cmd/packedsamples
 		go build -o "$BIN/protoset" ./cmd/protoset
+		go build -o "$BIN/tracedclient" ./cmd/tracedclient
 	)
 }
 
@@ -1049,12 +1052,28 @@ gen_node_packed() {
 	stop "$srv"
 }
 
+# Trace contexts (go/cmd/tracedclient): grpc-go SayHello calls, each in a
+# trace of the client's, sending traceparent (otelgrpc), grpc-trace-bin,
+# b3, X-B3-* and none; the client writes the trace and parent span ids it
+# sent to grpcgo_traced.json beside the capture.
+gen_grpcgo_traced() {
+	local port=50180 srv
+	bg traced_server "$BIN/greeter" -addr=127.0.0.1:$port
+	srv=$BGPID
+	wait_port $port
+	cap_start "$OUT/grpcgo_traced.pcap" $port
+	"$BIN/tracedclient" -addr=127.0.0.1:$port -spans="$OUT/grpcgo_traced.json" >"$LOGS/traced_client.log" 2>&1 ||
+		die "traced client failed: $(cat "$LOGS/traced_client.log")"
+	cap_stop
+	stop "$srv"
+}
+
 ALL=(http1_only mixed_ports grpcgo_interop grpcgo_cut_midmessage grpcgo_interop_gzip py_helloworld py_grpcdemo py_grpcdemo_gzip
 	py_routeguide py_routeguide_lossy node_grpcjs h2c_upgrade grpcgo_midstream grpcgo_concurrent any_sll2 ipv6_helloworld
 	grpcgo_reflection tls13 tls12 tls13_hrr tls13_keyupdate node_grpcjs_tls tls12_cbc tls12_cbc_etm
 	grpcweb_h1 grpcweb_h2c grpcweb_json grpcgateway grpcgo_json
 	connect_h1 connect_h2c connect_mixed connect_node twirp grpcgo_packed node_packed
-	grpcgo_interop_oneconn_midstream)
+	grpcgo_interop_oneconn_midstream grpcgo_traced)
 
 main() {
 	local todo=("$@") t
