@@ -60,10 +60,10 @@ func (t *Text) Close() error {
 // maxTextCandidates bounds the candidate methods a line of text names.
 const maxTextCandidates = 3
 
-// unknownMethod shows what is known of a call whose :path was not
+// UnknownMethod shows what is known of a call whose :path was not
 // recovered: its inferred method marked with "~" (an inference, never a
 // fact), or the candidates when several fit.
-func unknownMethod(c *grpcframe.Call) string {
+func UnknownMethod(c *grpcframe.Call) string {
 	switch cands := c.MethodCandidates; {
 	case c.MethodInferred != "":
 		return "~" + c.MethodInferred
@@ -79,7 +79,7 @@ func unknownMethod(c *grpcframe.Call) string {
 func FormatLine(c *grpcframe.Call, loc *time.Location) string {
 	method := c.Method
 	if c.MethodUnknown {
-		method = unknownMethod(c)
+		method = UnknownMethod(c)
 	}
 	status := "-"
 	if c.StatusUnknown {

@@ -165,6 +165,9 @@ func (d *detail) build() {
 		}
 		d.add(kindText, 1, line)
 	}
+	if c.MethodUnknown && (c.MethodInferred != "" || len(c.MethodCandidates) > 0) {
+		d.add(kindText, 1, export.Printable(export.UnknownMethod(c))+": inferred from the messages, not read from the :path (which was not recovered)")
+	}
 	if p := c.Preflight; p != nil {
 		d.add(kindText, 1, fmt.Sprintf("after a CORS preflight: conn %d · stream %d · HTTP %d", p.ConnID, p.StreamID, p.HTTPStatus))
 	}

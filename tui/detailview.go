@@ -194,7 +194,7 @@ func (m *Model) renderDetail() string {
 	}
 	meth := export.Printable(c.Method)
 	if c.MethodUnknown {
-		meth = "(method unknown)"
+		meth = export.Printable(export.UnknownMethod(c))
 	} else if ansi.StringWidth(meth)+ansi.StringWidth(right)+2 > m.w {
 		meth = shortMethod(meth)
 	}

@@ -43,3 +43,24 @@ func TestStatsListInferred(t *testing.T) {
 		t.Errorf("listed %d calls (filter %q), want the inferred one", len(m.rows), m.expr.String())
 	}
 }
+
+// The detail of a call whose method was inferred says so in its title and
+// in its Call section; one with several candidates lists them.
+func TestInferredMethodInDetail(t *testing.T) {
+	now := time.Now()
+	named := &grpcframe.Call{ConnID: 1, StreamID: 1, MethodUnknown: true, MethodInferred: "/a.B/Named",
+		Start: now, End: now, State: grpcframe.StateComplete}
+	several := &grpcframe.Call{ConnID: 1, StreamID: 3, MethodUnknown: true, MethodCandidates: []string{"/a.B/One", "/a.B/Two"},
+		Start: now, End: now, State: grpcframe.StateComplete}
+	m := loaded(t, []*grpcframe.Call{named, several}, 120, 30, "x")
+	press(m, "g", "enter")
+	for _, want := range []string{" ~/a.B/Named ", "~/a.B/Named: inferred from the messages, not read from the :path"} {
+		if !strings.Contains(plain(m), want) {
+			t.Errorf("the detail does not show %q:\n%s", want, plain(m))
+		}
+	}
+	press(m, "esc", "j", "enter")
+	if want := "(method unknown: ~/a.B/One | ~/a.B/Two)"; !strings.Contains(plain(m), want) {
+		t.Errorf("the detail does not show %q:\n%s", want, plain(m))
+	}
+}
