@@ -239,13 +239,11 @@ func appendMethodInference(b []byte, c *grpcframe.Call) []byte {
 // HTTP, http_method and path; for Connect and Twirp, http_method; for every protocol beside gRPC, http_status;
 // and the CORS preflight keys, cors_preflight and preflight.
 func appendHTTPKeys(b []byte, c *grpcframe.Call) []byte {
-	if c.Protocol.OverHTTP() && c.HTTPMethod != "" {
+	if c.Protocol == grpcframe.ProtoHTTP || (c.Protocol.OverHTTP() && c.HTTPMethod != "") {
 		b = appendKey(b, "http_method")
 		b = appendString(b, c.HTTPMethod)
 	}
 	if c.Protocol == grpcframe.ProtoHTTP {
-		b = appendKey(b, "http_method")
-		b = appendString(b, c.HTTPMethod)
 		b = appendKey(b, "path")
 		if c.MethodUnknown {
 			b = append(b, "null"...)

@@ -13,15 +13,6 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
-// skipHeaders are request headers that describe the transport rather than
-// the application's metadata; grpcurl sets its own. Headers starting with
-// "grpc-" are reserved by gRPC and skipped as well (grpc-timeout becomes
-// -max-time).
-var skipHeaders = map[string]bool{
-	"content-type": true, "te": true, "user-agent": true,
-	"accept-encoding": true, "content-length": true,
-}
-
 // Grpcurl builds a grpcurl command that repeats the call, and a note on
 // what it could not carry over; schemaArgs are the grpcurl flags that give
 // it the schemas the view has (-import-path, -proto, -protoset), which it
@@ -61,17 +52,8 @@ func Grpcurl(c *grpcframe.Call, opt pbdecode.Options, reg *schema.Registry, sche
 	if a, ok := grpcframe.Header(c.RequestHeaders, ":authority"); ok && (tls || a != c.Server.String()) {
 		parts = append(parts, "-authority", shellQuote(a))
 	}
-	var unknown int
-	for _, h := range c.RequestHeaders {
-		if h.NameUnknown || h.ValueUnknown {
-			unknown++
-			continue
-		}
-		if strings.HasPrefix(h.Name, ":") || strings.HasPrefix(h.Name, "grpc-") || skipHeaders[h.Name] {
-			continue
-		}
-		parts = append(parts, "-H", shellQuote(h.Name+": "+h.Value))
-	}
+	hs, unknown := headerArgs(c) // grpc-timeout became -max-time above
+	parts = append(parts, hs...)
 	if d != "" {
 		parts = append(parts, "-d", shellQuote(d))
 	}

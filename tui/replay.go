@@ -39,8 +39,11 @@ func Replay(c *grpcframe.Call, opt pbdecode.Options, reg *schema.Registry, grpcu
 	return Grpcurl(c, opt, reg, grpcurlSchema...)
 }
 
-// replayHeaders are the request headers a replaying tool sets itself, or
-// that describe the transport rather than the application's metadata.
+// replayHeaders are the request headers a replaying tool (grpcurl, buf
+// curl, curl) sets itself, or that describe the transport rather than the
+// application's metadata. Headers starting with "grpc-" or "connect-" are
+// the protocols' own and skipped as well (a deadline becomes the tool's
+// timeout flag).
 var replayHeaders = map[string]bool{
 	"content-type": true, "te": true, "user-agent": true, "accept": true,
 	"accept-encoding": true, "content-length": true, "content-encoding": true,
